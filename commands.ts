@@ -1,0 +1,326 @@
+/**
+ * The command table: one entry per command (name, arity, flags, key
+ * positions, docs, handler) drives dispatch, arity errors, the auth gate,
+ * COMMAND's replies and INFO commandstats. Metadata is Redis's own
+ * (commands/_table_data.ts, generated from redis-server); the handlers live
+ * in one module per family.
+ *
+ * @module
+ */
+
+import {
+  COMMAND_DOCS,
+  COMMAND_INFO,
+  type CommandInfoData,
+} from "./commands/_table_data.ts";
+import {
+  type Command,
+  CommandError,
+  type CommandTable,
+  type Handler,
+  type Session,
+} from "./commands/_shared.ts";
+import { stringCommands } from "./commands/strings.ts";
+import { keyCommands } from "./commands/keys.ts";
+import { connectionCommands } from "./commands/connection.ts";
+import { serverCommands } from "./commands/server.ts";
+
+export type {
+  ClientState,
+  Command,
+  CommandTable,
+  Handler,
+  ServerState,
+  ServerStats,
+  Session,
+} from "./commands/_shared.ts";
+export { CommandError } from "./commands/_shared.ts";
+
+/** Metadata of commands that are ours, or newer than the Redis we generate
+ * the table from. */
+const EXTRA_INFO: CommandInfoData[] = [
+  {
+    name: "delete",
+    arity: -2,
+    flags: ["write"],
+    keys: [1, -1, 1],
+    acl: ["@keyspace", "@write", "@slow"],
+    tips: [],
+    keySpecs: [],
+  },
+  {
+    name: "flush",
+    arity: -1,
+    flags: ["write"],
+    keys: [0, 0, 0],
+    acl: ["@keyspace", "@write", "@slow", "@dangerous"],
+    tips: [],
+    keySpecs: [],
+  },
+  {
+    name: "client|setinfo",
+    arity: 4,
+    flags: ["noscript", "loading", "stale"],
+    keys: [0, 0, 0],
+    acl: ["@slow", "@connection"],
+    tips: ["request_policy:all_nodes", "response_policy:all_succeeded"],
+    keySpecs: [],
+  },
+];
+
+const EXTRA_DOCS: Record<string, Record<string, unknown>> = {
+  delete: {
+    summary: "Deletes one or more keys and returns how many were removed",
+    since: "0.1.0",
+    group: "generic",
+    complexity: "O(N) where N is the number of keys",
+    arguments: [{ name: "key", type: "key", flags: ["multiple"] }],
+  },
+  flush: {
+    summary: "Removes all keys and returns how many were removed",
+    since: "0.1.0",
+    group: "server",
+    complexity: "O(N) where N is the number of keys",
+    arguments: [{
+      name: "flush-type",
+      type: "oneof",
+      flags: ["optional"],
+      arguments: [
+        { name: "async", type: "pure-token", token: "ASYNC" },
+        { name: "sync", type: "pure-token", token: "SYNC" },
+      ],
+    }],
+  },
+  "client|setinfo": {
+    summary: "Sets information specific to the client or connection",
+    since: "7.2.0",
+    group: "connection",
+    complexity: "O(1)",
+    arguments: [{
+      name: "attr",
+      type: "oneof",
+      arguments: [
+        { name: "libname", type: "string", token: "LIB-NAME" },
+        { name: "libver", type: "string", token: "LIB-VER" },
+      ],
+    }],
+  },
+};
+
+/** Every built-in handler, by lowercase full name (`config|get`). */
+export const HANDLERS: Readonly<Record<string, Handler>> = {
+  ...stringCommands,
+  ...keyCommands,
+  ...connectionCommands,
+  ...serverCommands,
+};
+
+/** Options of {@linkcode defineCommand}. */
+export interface CommandDefinition {
+  /** Command name (case-insensitive). */
+  name: string;
+  /** Redis arity: exact when positive (counting the name), minimum when
+   * negative. */
+  arity: number;
+  /** Flags: `write`, `readonly`, `fast`, `no-auth` (runs before AUTH),
+   * `admin`, ... */
+  flags?: string[];
+  /** First key, last key (-1: the last argument) and step; [0, 0, 0] when
+   * the command takes no keys. */
+  keys?: [number, number, number];
+  /** One-line description for COMMAND DOCS. */
+  summary?: string;
+  /** Parses, applies and replies. */
+  handler: Handler;
+}
+
+function makeCommand(
+  info: CommandInfoData,
+  docs: Record<string, unknown>,
+  run: Handler | undefined,
+  subcommands?: Map<string, Command>,
+): Command {
+  const flags = new Set(info.flags);
+  return {
+    name: info.name,
+    arity: info.arity,
+    flags,
+    write: flags.has("write"),
+    noAuth: flags.has("no_auth") || flags.has("no-auth"),
+    info,
+    docs,
+    run,
+    subcommands,
+    calls: 0,
+    usec: 0,
+    rejected: 0,
+    failed: 0,
+  };
+}
+
+/** Builds a command from a definition, for {@linkcode CommandTable}s. */
+export function defineCommand(def: CommandDefinition): Command {
+  const name = def.name.toLowerCase();
+  return makeCommand(
+    {
+      name,
+      arity: def.arity,
+      flags: def.flags ?? [],
+      keys: def.keys ?? [0, 0, 0],
+      acl: [],
+      tips: [],
+      keySpecs: [],
+    },
+    {
+      summary: def.summary ?? "",
+      since: "0.1.0",
+      group: "server",
+      complexity: "",
+    },
+    def.handler,
+  );
+}
+
+/** Builds the table of built-in commands. Each call returns a new table
+ * (with its own statistics), so servers can extend theirs. */
+export function createCommandTable(): CommandTable {
+  const table: CommandTable = new Map();
+  const infos = [...COMMAND_INFO];
+  for (const extra of EXTRA_INFO) {
+    const bar = extra.name.indexOf("|");
+    if (bar === -1) infos.push(extra);
+    else {
+      const parent = infos.find((i) => i.name === extra.name.slice(0, bar));
+      if (parent) {
+        infos[infos.indexOf(parent)] = {
+          ...parent,
+          subcommands: [...(parent.subcommands ?? []), extra],
+        };
+      }
+    }
+  }
+  const docsOf = (name: string): Record<string, unknown> => {
+    if (EXTRA_DOCS[name]) return EXTRA_DOCS[name];
+    const bar = name.indexOf("|");
+    if (bar === -1) {
+      const { subcommands: _, ...rest } = COMMAND_DOCS[name] ?? {};
+      return rest;
+    }
+    const parent = COMMAND_DOCS[name.slice(0, bar)];
+    const subs = parent?.subcommands as
+      | Record<string, Record<string, unknown>>
+      | undefined;
+    return subs?.[name] ?? {};
+  };
+  for (const info of infos) {
+    let subs: Map<string, Command> | undefined;
+    if (info.subcommands) {
+      subs = new Map();
+      for (const sub of info.subcommands) {
+        const run = HANDLERS[sub.name];
+        if (!run) continue; // a subcommand we do not implement
+        subs.set(
+          sub.name.slice(sub.name.indexOf("|") + 1),
+          makeCommand(sub, docsOf(sub.name), run),
+        );
+      }
+    }
+    const run = HANDLERS[info.name];
+    if (!run && !subs) continue;
+    table.set(
+      info.name,
+      makeCommand(
+        { ...info, subcommands: undefined },
+        docsOf(info.name),
+        run,
+        subs,
+      ),
+    );
+  }
+  return table;
+}
+
+/** Adds a command to a table (replacing one of the same name). */
+export function addCommand(table: CommandTable, command: Command): void {
+  table.set(command.name, command);
+}
+
+/** Formats the unknown-command error as Redis does. */
+function unknownCommand(argv: string[]): string {
+  let args = "";
+  for (let i = 1; i < argv.length && args.length < 128; i++) {
+    args += `'${argv[i].slice(0, 128 - args.length)}' `;
+  }
+  return `ERR unknown command '${
+    argv[0].slice(0, 128)
+  }', with args beginning with: ${args}`;
+}
+
+function recordError(s: Session, message: string): void {
+  const space = message.indexOf(" ");
+  const code = space === -1 ? message : message.slice(0, space);
+  const errors = s.server.stats.errors;
+  errors.set(code, (errors.get(code) ?? 0) + 1);
+}
+
+function reject(s: Session, command: Command | undefined, message: string) {
+  if (command) command.rejected++;
+  recordError(s, message);
+  s.out.error(message);
+}
+
+/** Looks up, checks and runs one command, writing its reply to `s.out`. */
+export function execute(
+  table: CommandTable,
+  s: Session,
+  argv: string[],
+): void {
+  const name = argv[0];
+  let command = table.get(name) ?? table.get(name.toLowerCase());
+  if (command === undefined) {
+    reject(s, undefined, unknownCommand(argv));
+    return;
+  }
+  if (command.subcommands !== undefined && argv.length > 1) {
+    const sub = command.subcommands.get(argv[1].toLowerCase());
+    if (sub === undefined) {
+      reject(
+        s,
+        undefined,
+        `ERR unknown subcommand '${
+          argv[1].slice(0, 128)
+        }'. Try ${command.name.toUpperCase()} HELP.`,
+      );
+      return;
+    }
+    command = sub;
+  }
+  const arity = command.arity;
+  if (
+    (arity > 0 && argv.length !== arity) || argv.length < -arity ||
+    command.run === undefined
+  ) {
+    reject(
+      s,
+      command,
+      `ERR wrong number of arguments for '${command.name}' command`,
+    );
+    return;
+  }
+  if (!s.client.authenticated && !command.noAuth) {
+    reject(s, command, "NOAUTH Authentication required.");
+    return;
+  }
+  s.client.lastCommand = command.name;
+  const start = performance.now();
+  try {
+    command.run(s, argv);
+  } catch (e) {
+    if (!(e instanceof CommandError)) throw e;
+    command.failed++;
+    recordError(s, e.message);
+    s.out.error(e.message);
+  }
+  command.usec += (performance.now() - start) * 1000;
+  command.calls++;
+}

@@ -1,0 +1,172 @@
+// Types and helpers every command family uses.
+
+import type { ReplyWriter } from "../protocol.ts";
+import type { Store } from "../store.ts";
+import type { ServerConfig } from "../config.ts";
+import type { CommandInfoData } from "./_table_data.ts";
+import { parseInt64 } from "../_number.ts";
+
+/** State of one connected client, as CLIENT and INFO show it. */
+export interface ClientState {
+  /** Unique, increasing id (CLIENT ID). */
+  readonly id: number;
+  /** `ip:port` of the peer. */
+  readonly addr: string;
+  /** `ip:port` of our side. */
+  readonly laddr: string;
+  /** Connection time, ms since the epoch. */
+  readonly createdAt: number;
+  /** Last time a command arrived, ms since the epoch. */
+  lastInteraction: number;
+  /** CLIENT SETNAME. */
+  name: string;
+  /** CLIENT SETINFO LIB-NAME. */
+  libName: string;
+  /** CLIENT SETINFO LIB-VER. */
+  libVer: string;
+  /** AUTH succeeded (or no password is set). */
+  authenticated: boolean;
+  /** Last command run, lowercase (`client|list` for subcommands). */
+  lastCommand: string;
+  /** Close the connection once the pending replies are written. */
+  closeAfterReply: boolean;
+  /** The client's reply writer (holds its RESP version). */
+  readonly out: ReplyWriter;
+  /** Bytes of input held for an incomplete request. */
+  queryBufferBytes(): number;
+  /** Closes the connection (CLIENT KILL, timeouts, limits). */
+  kill(): void;
+}
+
+/** Counters the server keeps for INFO stats. */
+export interface ServerStats {
+  /** Connections accepted. */
+  connectionsReceived: number;
+  /** Connections refused (maxclients). */
+  rejectedConnections: number;
+  /** Commands processed. */
+  commandsProcessed: number;
+  /** Bytes read from clients. */
+  netInputBytes: number;
+  /** Bytes written to clients. */
+  netOutputBytes: number;
+  /** Errors replied, by code (INFO errorstats). */
+  errors: Map<string, number>;
+  /** Clients disconnected for exceeding the output buffer limit. */
+  outputLimitDisconnections: number;
+}
+
+/** What a command sees of the server around it. */
+export interface ServerState {
+  /** Settings (CONFIG GET/SET). */
+  readonly config: ServerConfig;
+  /** The keyspace. */
+  readonly store: Store;
+  /** Connected clients by id. */
+  readonly clients: Map<number, ClientState>;
+  /** Counters. */
+  readonly stats: ServerStats;
+  /** The command table. */
+  readonly commands: CommandTable;
+  /** Start time, ms since the epoch. */
+  readonly startedAt: number;
+  /** Port actually bound. */
+  readonly port: number;
+  /** Applies a CONFIG SET; returns an error message or undefined. */
+  configSet(name: string, value: string): string | undefined;
+  /** Commands per second over the last couple of seconds. */
+  opsPerSec(): number;
+  /** Starts a graceful shutdown. */
+  shutdown(): void;
+  /** Writes a log line. */
+  log(level: "debug" | "verbose" | "notice" | "warning", msg: string): void;
+}
+
+/** Everything a command handler gets: where to write, and what it acts on. */
+export interface Session {
+  /** Where the reply goes. */
+  readonly out: ReplyWriter;
+  /** The keyspace. */
+  readonly store: Store;
+  /** The calling client. */
+  readonly client: ClientState;
+  /** The server. */
+  readonly server: ServerState;
+}
+
+/** Parses, applies and replies to one command. argv[0] is its name. */
+export type Handler = (s: Session, argv: string[]) => void;
+
+/** One entry of the command table. */
+export interface Command {
+  /** Lowercase full name (`config|get` for a subcommand). */
+  readonly name: string;
+  /** Redis arity: exact when positive, minimum when negative. */
+  readonly arity: number;
+  /** Flags (write, readonly, fast, no-auth, admin, ...). */
+  readonly flags: ReadonlySet<string>;
+  /** Changes the keyspace. */
+  readonly write: boolean;
+  /** May run before AUTH. */
+  readonly noAuth: boolean;
+  /** Metadata for COMMAND INFO. */
+  readonly info: CommandInfoData;
+  /** Metadata for COMMAND DOCS. */
+  readonly docs: Record<string, unknown>;
+  /** The handler; absent on containers such as CONFIG. */
+  readonly run?: Handler;
+  /** Subcommands by lowercase name. */
+  readonly subcommands?: Map<string, Command>;
+  /** Calls, for INFO commandstats. */
+  calls: number;
+  /** Microseconds spent, for INFO commandstats. */
+  usec: number;
+  /** Calls rejected before running (arity, auth). */
+  rejected: number;
+  /** Calls that replied with an error. */
+  failed: number;
+}
+
+/** The command table: lookup by lowercase name. */
+export type CommandTable = Map<string, Command>;
+
+/** Thrown by a handler to reply with an error; `message` starts with its
+ * code (`ERR ...`). Handlers throw before writing any part of a reply. */
+export class CommandError extends Error {
+  /** Creates an error reply. */
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** Redis's common error replies. */
+export const Errors = {
+  syntax: "ERR syntax error",
+  notInteger: "ERR value is not an integer or out of range",
+  notFloat: "ERR value is not a valid float",
+  overflow: "ERR increment or decrement would overflow",
+  noSuchKey: "ERR no such key",
+  wrongType:
+    "WRONGTYPE Operation against a key holding the wrong kind of value",
+  tooBig: "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+} as const;
+
+/** Parses an int64 argument or throws Redis's integer error. */
+export function int64Arg(s: string): number | bigint {
+  const v = parseInt64(s);
+  if (v === null) throw new CommandError(Errors.notInteger);
+  return v;
+}
+
+/** Parses an integer argument that must be a safe JavaScript number. */
+export function intArg(s: string, error: string = Errors.notInteger): number {
+  const v = parseInt64(s);
+  if (v === null) throw new CommandError(error);
+  if (typeof v === "number") return v;
+  return v > 0n ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER;
+}
+
+/** Uppercases an ASCII option name for comparisons. */
+export function upper(s: string): string {
+  return s.length < 16 ? s.toUpperCase() : s;
+}

@@ -1,0 +1,506 @@
+// Server commands: INFO, CONFIG, TIME, COMMAND, SHUTDOWN.
+
+import process from "node:process";
+import os from "node:os";
+import { globMatch } from "../_glob.ts";
+import { configName, getConfig, setConfig } from "../config.ts";
+import { VERSION } from "../version.ts";
+import {
+  type Command,
+  CommandError,
+  Errors,
+  type Handler,
+  type Session,
+  upper,
+} from "./_shared.ts";
+
+function human(bytes: number): string {
+  const units = ["B", "K", "M", "G", "T"];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${bytes}B` : `${v.toFixed(2)}${units[i]}`;
+}
+
+let peakMemory = 0;
+const runId = crypto.randomUUID().replaceAll("-", "") + "00000000";
+
+type Section = (s: Session) => [string, string | number][];
+
+const SECTIONS: Record<string, Section> = {
+  server: (s) => {
+    const uptime = Math.floor((Date.now() - s.server.startedAt) / 1000);
+    return [
+      ["redis_version", VERSION.redis],
+      ["redis_git_sha1", "00000000"],
+      ["redis_git_dirty", 0],
+      ["redis_build_id", "0"],
+      ["redis_mode", "standalone"],
+      ["os", `${os.type()} ${os.release()} ${os.arch()}`],
+      ["arch_bits", 64],
+      ["multiplexing_api", "tokio"],
+      ["process_id", Deno.pid],
+      ["process_supervised", "no"],
+      ["run_id", runId.slice(0, 40)],
+      ["tcp_port", s.server.port],
+      ["server_time_usec", Date.now() * 1000],
+      ["uptime_in_seconds", uptime],
+      ["uptime_in_days", Math.floor(uptime / 86400)],
+      ["hz", s.server.config.hz],
+      ["configured_hz", s.server.config.hz],
+      ["executable", Deno.execPath()],
+      ["config_file", ""],
+      ["io_threads_active", 0],
+      ["kv_store_version", VERSION.kv],
+      ["deno_version", Deno.version.deno],
+    ];
+  },
+  clients: (s) => {
+    let maxIn = 0;
+    let maxOut = 0;
+    for (const c of s.server.clients.values()) {
+      maxIn = Math.max(maxIn, c.queryBufferBytes());
+      maxOut = Math.max(maxOut, c.out.length);
+    }
+    return [
+      ["connected_clients", s.server.clients.size],
+      ["cluster_connections", 0],
+      ["maxclients", s.server.config.maxclients],
+      ["client_recent_max_input_buffer", maxIn],
+      ["client_recent_max_output_buffer", maxOut],
+      ["blocked_clients", 0],
+      ["tracking_clients", 0],
+      ["clients_in_timeout_table", 0],
+    ];
+  },
+  memory: () => {
+    const m = Deno.memoryUsage();
+    const used = m.heapUsed + m.external;
+    peakMemory = Math.max(peakMemory, used);
+    return [
+      ["used_memory", used],
+      ["used_memory_human", human(used)],
+      ["used_memory_rss", m.rss],
+      ["used_memory_rss_human", human(m.rss)],
+      ["used_memory_peak", peakMemory],
+      ["used_memory_peak_human", human(peakMemory)],
+      ["total_system_memory", os.totalmem()],
+      ["total_system_memory_human", human(os.totalmem())],
+      ["used_memory_heap_total", m.heapTotal],
+      ["maxmemory", 0],
+      ["maxmemory_human", "0B"],
+      ["maxmemory_policy", "noeviction"],
+      ["mem_fragmentation_ratio", (m.rss / Math.max(used, 1)).toFixed(2)],
+      ["mem_allocator", "v8"],
+    ];
+  },
+  persistence: (s) => [
+    ["loading", 0],
+    ["async_loading", 0],
+    ["rdb_changes_since_last_save", s.store.dirty],
+    ["rdb_bgsave_in_progress", 0],
+    ["rdb_last_save_time", Math.floor(s.server.startedAt / 1000)],
+    ["rdb_last_bgsave_status", "ok"],
+    ["aof_enabled", 0],
+    ["aof_rewrite_in_progress", 0],
+    ["aof_last_write_status", "ok"],
+  ],
+  stats: (s) => {
+    const st = s.server.stats;
+    let errors = 0;
+    for (const n of st.errors.values()) errors += n;
+    return [
+      ["total_connections_received", st.connectionsReceived],
+      ["total_commands_processed", st.commandsProcessed],
+      ["instantaneous_ops_per_sec", s.server.opsPerSec()],
+      ["total_net_input_bytes", st.netInputBytes],
+      ["total_net_output_bytes", st.netOutputBytes],
+      ["rejected_connections", st.rejectedConnections],
+      ["expired_keys", s.store.stats.expired],
+      ["evicted_keys", 0],
+      ["keyspace_hits", s.store.stats.hits],
+      ["keyspace_misses", s.store.stats.misses],
+      ["total_error_replies", errors],
+      [
+        "client_output_buffer_limit_disconnections",
+        st.outputLimitDisconnections,
+      ],
+    ];
+  },
+  replication: () => [
+    ["role", "master"],
+    ["connected_slaves", 0],
+    ["master_repl_offset", 0],
+  ],
+  cpu: () => {
+    const u = process.cpuUsage();
+    return [
+      ["used_cpu_sys", (u.system / 1e6).toFixed(6)],
+      ["used_cpu_user", (u.user / 1e6).toFixed(6)],
+    ];
+  },
+  modules: () => [],
+  errorstats: (s) =>
+    [...s.server.stats.errors].map((
+      [code, n],
+    ) => [`errorstat_${code}`, `count=${n}`]),
+  cluster: () => [["cluster_enabled", 0]],
+  keyspace: (s) =>
+    s.store.size === 0 ? [] : [[
+      "db0",
+      `keys=${s.store.size},expires=${s.store.volatileSize},avg_ttl=0`,
+    ]],
+  commandstats: (s) => {
+    const rows: [string, string][] = [];
+    const visit = (c: Command) => {
+      if (c.calls > 0 || c.rejected > 0 || c.failed > 0) {
+        const per = c.calls ? (c.usec / c.calls).toFixed(2) : "0.00";
+        rows.push([
+          `cmdstat_${c.name}`,
+          `calls=${c.calls},usec=${Math.round(c.usec)},usec_per_call=${per},` +
+          `rejected_calls=${c.rejected},failed_calls=${c.failed}`,
+        ]);
+      }
+      for (const sub of c.subcommands?.values() ?? []) visit(sub);
+    };
+    for (const c of uniqueCommands(s)) visit(c);
+    return rows;
+  },
+};
+
+const TITLES: Record<string, string> = {
+  server: "Server",
+  clients: "Clients",
+  memory: "Memory",
+  persistence: "Persistence",
+  stats: "Stats",
+  replication: "Replication",
+  cpu: "CPU",
+  modules: "Modules",
+  errorstats: "Errorstats",
+  cluster: "Cluster",
+  keyspace: "Keyspace",
+  commandstats: "Commandstats",
+};
+
+const DEFAULT_SECTIONS = [
+  "server",
+  "clients",
+  "memory",
+  "persistence",
+  "stats",
+  "replication",
+  "cpu",
+  "modules",
+  "errorstats",
+  "cluster",
+  "keyspace",
+];
+
+/** The text INFO replies with for the given section names. */
+export function infoText(s: Session, names: string[]): string {
+  let wanted: string[] = [];
+  if (names.length === 0) wanted = DEFAULT_SECTIONS;
+  for (const raw of names) {
+    const n = raw.toLowerCase();
+    if (n === "default") wanted.push(...DEFAULT_SECTIONS);
+    else if (n === "all" || n === "everything") {
+      wanted.push(...Object.keys(SECTIONS));
+    } else if (SECTIONS[n]) wanted.push(n);
+  }
+  const seen = new Set<string>();
+  const parts: string[] = [];
+  for (const name of Object.keys(SECTIONS)) {
+    if (!wanted.includes(name) || seen.has(name)) continue;
+    seen.add(name);
+    let text = `# ${TITLES[name]}\r\n`;
+    for (const [k, v] of SECTIONS[name](s)) text += `${k}:${v}\r\n`;
+    parts.push(text);
+  }
+  return parts.join("\r\n");
+}
+
+const info: Handler = (s, argv) => {
+  s.out.verbatim("txt", infoText(s, argv.slice(1)));
+};
+
+const time: Handler = (s) => {
+  const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  s.out.array(2);
+  s.out.bulk(String(Math.floor(us / 1e6)));
+  s.out.bulk(String(us % 1e6));
+};
+
+const configGet: Handler = (s, argv) => {
+  const pairs = new Map<string, string>();
+  for (let i = 2; i < argv.length; i++) {
+    for (const [k, v] of getConfig(s.server.config, argv[i])) pairs.set(k, v);
+  }
+  s.out.map(pairs.size);
+  for (const [k, v] of pairs) {
+    s.out.bulk(k);
+    s.out.bulk(v);
+  }
+};
+
+const configSet: Handler = (s, argv) => {
+  if (argv.length % 2 !== 0) {
+    throw new CommandError(
+      "ERR wrong number of arguments for 'config|set' command",
+    );
+  }
+  const seen = new Set<string>();
+  for (let i = 2; i < argv.length; i += 2) {
+    const name = configName(argv[i]);
+    if (name === undefined) {
+      throw new CommandError(
+        `ERR Unknown option or number of arguments for CONFIG SET - '${
+          argv[i]
+        }'`,
+      );
+    }
+    if (seen.has(name)) {
+      throw new CommandError(
+        `ERR CONFIG SET failed (possibly related to argument '${
+          argv[i]
+        }') - duplicate parameter`,
+      );
+    }
+    seen.add(name);
+  }
+  // All or nothing: validate on a copy first.
+  const trial = structuredClone(s.server.config);
+  for (let i = 2; i < argv.length; i += 2) {
+    const r = setConfig(trial, argv[i], argv[i + 1]);
+    if (!r.ok) {
+      throw new CommandError(
+        `ERR CONFIG SET failed (possibly related to argument '${
+          argv[i]
+        }') - ${r.message}`,
+      );
+    }
+  }
+  for (let i = 2; i < argv.length; i += 2) {
+    s.server.configSet(argv[i], argv[i + 1]);
+  }
+  s.out.ok();
+};
+
+const configResetstat: Handler = (s) => {
+  const st = s.server.stats;
+  st.commandsProcessed = st.connectionsReceived = st.rejectedConnections = 0;
+  st.netInputBytes = st.netOutputBytes = st.outputLimitDisconnections = 0;
+  st.errors.clear();
+  s.store.stats.hits = s.store.stats.misses = s.store.stats.expired = 0;
+  for (const c of uniqueCommands(s)) {
+    c.calls =
+      c.usec =
+      c.rejected =
+      c.failed =
+        0;
+    for (const sub of c.subcommands?.values() ?? []) {
+      sub.calls =
+        sub.usec =
+        sub.rejected =
+        sub.failed =
+          0;
+    }
+  }
+  s.out.ok();
+};
+
+const configRewrite: Handler = () => {
+  throw new CommandError("ERR The server is running without a config file");
+};
+
+function helpReply(s: Session, lines: string[]): void {
+  s.out.array(lines.length);
+  for (const l of lines) s.out.simple(l);
+}
+
+const configHelp: Handler = (s) =>
+  helpReply(s, [
+    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GET <pattern>",
+    "    Return parameters matching the glob-like <pattern> and their values.",
+    "SET <directive> <value>",
+    "    Set the configuration <directive> to <value>.",
+    "RESETSTAT",
+    "    Reset statistics reported by the INFO command.",
+    "REWRITE",
+    "    Rewrite the configuration file.",
+    "HELP",
+    "    Print this help.",
+  ]);
+
+function uniqueCommands(s: Session): Command[] {
+  return [...new Set(s.server.commands.values())];
+}
+
+/** Writes one COMMAND INFO entry as Redis does. */
+function writeCommandInfo(s: Session, c: Command): void {
+  const out = s.out;
+  const info = c.info;
+  out.array(10);
+  out.bulk(info.name);
+  out.int(info.arity);
+  out.set(info.flags.length);
+  for (const f of info.flags) out.simple(f);
+  out.int(info.keys[0]);
+  out.int(info.keys[1]);
+  out.int(info.keys[2]);
+  out.set(info.acl.length);
+  for (const a of info.acl) out.simple(a);
+  out.set(info.tips.length);
+  for (const t of info.tips) out.simple(t);
+  out.set(info.keySpecs.length);
+  for (const k of info.keySpecs) writeDocValue(s, k, "");
+  if (!c.subcommands) {
+    out.set(0);
+  } else {
+    out.array(c.subcommands.size);
+    for (const sub of c.subcommands.values()) writeCommandInfo(s, sub);
+  }
+}
+
+/** Writes plain data from the docs table: objects as maps, `flags` as sets
+ * of simple strings, strings as bulk strings. */
+function writeDocValue(s: Session, v: unknown, key: string): void {
+  const out = s.out;
+  if (Array.isArray(v)) {
+    if (key === "flags" || key === "doc_flags") {
+      out.set(v.length);
+      for (const f of v) out.simple(String(f));
+    } else {
+      out.array(v.length);
+      for (const e of v) writeDocValue(s, e, "");
+    }
+  } else if (typeof v === "object" && v !== null) {
+    const entries = Object.entries(v);
+    out.map(entries.length);
+    for (const [k, e] of entries) {
+      out.bulk(k);
+      writeDocValue(s, e, k);
+    }
+  } else if (typeof v === "number") {
+    out.int(v);
+  } else {
+    out.bulk(String(v));
+  }
+}
+
+function docsOf(c: Command): Record<string, unknown> {
+  if (!c.subcommands) return c.docs;
+  const subs: Record<string, unknown> = {};
+  for (const sub of c.subcommands.values()) subs[sub.name] = sub.docs;
+  return { ...c.docs, subcommands: subs };
+}
+
+function findCommand(s: Session, name: string): Command | undefined {
+  const lower = name.toLowerCase();
+  const bar = lower.indexOf("|");
+  if (bar === -1) return s.server.commands.get(lower);
+  return s.server.commands.get(lower.slice(0, bar))?.subcommands?.get(
+    lower.slice(bar + 1),
+  );
+}
+
+const command: Handler = (s) => {
+  const all = uniqueCommands(s);
+  s.out.array(all.length);
+  for (const c of all) writeCommandInfo(s, c);
+};
+
+const commandCount: Handler = (s) => s.out.int(uniqueCommands(s).length);
+
+const commandInfo: Handler = (s, argv) => {
+  const list = argv.length === 2
+    ? uniqueCommands(s)
+    : argv.slice(2).map((n) => findCommand(s, n));
+  s.out.array(list.length);
+  for (const c of list) {
+    if (c) writeCommandInfo(s, c);
+    else s.out.nilArray();
+  }
+};
+
+const commandDocs: Handler = (s, argv) => {
+  const list = argv.length === 2
+    ? uniqueCommands(s)
+    : argv.slice(2).map((n) => findCommand(s, n)).filter((c) =>
+      c !== undefined
+    );
+  s.out.map(list.length);
+  for (const c of list) {
+    s.out.bulk(c.name);
+    writeDocValue(s, docsOf(c), "");
+  }
+};
+
+const commandList: Handler = (s, argv) => {
+  let pattern: string | undefined;
+  if (argv.length === 5 && upper(argv[2]) === "FILTERBY") {
+    if (upper(argv[3]) !== "PATTERN") throw new CommandError(Errors.syntax);
+    pattern = argv[4];
+  } else if (argv.length !== 2) {
+    throw new CommandError(Errors.syntax);
+  }
+  const names = uniqueCommands(s).map((c) => c.name).filter((n) =>
+    pattern === undefined || globMatch(pattern, n, true)
+  );
+  s.out.array(names.length);
+  for (const n of names) s.out.bulk(n);
+};
+
+const commandHelp: Handler = (s) =>
+  helpReply(s, [
+    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "(no subcommand)",
+    "    Return details about all Redis commands.",
+    "COUNT",
+    "    Return the total number of commands in this Redis server.",
+    "LIST",
+    "    Return a list of all commands in this Redis server.",
+    "INFO [<command-name> ...]",
+    "    Return details about multiple Redis commands.",
+    "DOCS [<command-name> ...]",
+    "    Return documentation details about multiple Redis commands.",
+    "HELP",
+    "    Print this help.",
+  ]);
+
+const shutdown: Handler = (s, argv) => {
+  for (let i = 1; i < argv.length; i++) {
+    const opt = upper(argv[i]);
+    if (!["NOSAVE", "SAVE", "NOW", "FORCE", "ABORT"].includes(opt)) {
+      throw new CommandError(Errors.syntax);
+    }
+    if (opt === "ABORT") {
+      throw new CommandError("ERR No shutdown in progress.");
+    }
+  }
+  s.server.log("warning", "User requested shutdown...");
+  s.client.closeAfterReply = true;
+  s.server.shutdown();
+};
+
+/** Handlers of the server family, by command name. */
+export const serverCommands: Record<string, Handler> = {
+  info,
+  time,
+  command,
+  "command|count": commandCount,
+  "command|info": commandInfo,
+  "command|docs": commandDocs,
+  "command|list": commandList,
+  "command|help": commandHelp,
+  "config|get": configGet,
+  "config|set": configSet,
+  "config|resetstat": configResetstat,
+  "config|rewrite": configRewrite,
+  "config|help": configHelp,
+  shutdown,
+};

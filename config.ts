@@ -1,0 +1,307 @@
+/**
+ * Server settings: one table of parameters, named as in redis.conf, drives
+ * command-line flags (`--port 31337`), CONFIG GET and CONFIG SET.
+ *
+ * @example
+ * ```ts
+ * import { parseServerArgs } from "./config.ts";
+ * const config = parseServerArgs(["--port", "7000", "--requirepass", "s3cret"]);
+ * console.log(config.port); // 7000
+ * ```
+ * @module
+ */
+
+import { globMatch } from "./_glob.ts";
+
+/** Log levels, least to most severe, as redis.conf names them. */
+export type LogLevel = "debug" | "verbose" | "notice" | "warning";
+
+/** Every server setting. */
+export interface ServerConfig {
+  /** Address to listen on (`--host`, alias `--bind`). */
+  host: string;
+  /** TCP port; 0 picks a free one. */
+  port: number;
+  /** Password clients must AUTH with; empty for none. */
+  requirepass: string;
+  /** Most clients connected at once. */
+  maxclients: number;
+  /** Close clients idle this many seconds; 0 never. */
+  timeout: number;
+  /** Least severe level logged. */
+  loglevel: LogLevel;
+  /** Refuse non-loopback clients when bound beyond loopback without a
+   * password. */
+  protectedMode: boolean;
+  /** Where data files live. */
+  dir: string;
+  /** Longest bulk string accepted (`proto-max-bulk-len`). */
+  protoMaxBulkLen: number;
+  /** Output buffer limit: disconnect a client whose pending replies exceed
+   * `hard` bytes, or stay above `soft` bytes for `softSeconds`. */
+  clientOutputBufferLimit: { hard: number; soft: number; softSeconds: number };
+  /** Background task frequency per second (active expiry, timeouts). */
+  hz: number;
+}
+
+/** The defaults: 127.0.0.1:31337, Redis's limits. */
+export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
+  host: "127.0.0.1",
+  port: 31337,
+  requirepass: "",
+  maxclients: 10000,
+  timeout: 0,
+  loglevel: "notice",
+  protectedMode: true,
+  dir: ".",
+  protoMaxBulkLen: 512 * 1024 * 1024,
+  clientOutputBufferLimit: {
+    hard: 1024 * 1024 * 1024,
+    soft: 256 * 1024 * 1024,
+    softSeconds: 60,
+  },
+  hz: 10,
+});
+
+/** Returns a fresh copy of the defaults. */
+export function defaultConfig(): ServerConfig {
+  return {
+    ...DEFAULT_CONFIG,
+    clientOutputBufferLimit: { ...DEFAULT_CONFIG.clientOutputBufferLimit },
+  };
+}
+
+interface Param {
+  name: string;
+  aliases?: string[];
+  mutable: boolean;
+  get(c: ServerConfig): string;
+  /** Applies a value; returns an error text on a bad one. */
+  set(c: ServerConfig, v: string): string | undefined;
+}
+
+/** Parses `100`, `10kb`, `1mb`, `2gb` (and `k`, `m`, `g` in powers of
+ * ten) as redis.conf does; NaN when invalid. */
+export function parseMemory(v: string): number {
+  const m = /^(\d+)(b|k|kb|m|mb|g|gb)?$/i.exec(v.trim());
+  if (!m) return NaN;
+  const n = Number(m[1]);
+  const unit = (m[2] ?? "b").toLowerCase();
+  const mul: Record<string, number> = {
+    b: 1,
+    k: 1000,
+    kb: 1024,
+    m: 1000 ** 2,
+    mb: 1024 ** 2,
+    g: 1000 ** 3,
+    gb: 1024 ** 3,
+  };
+  return n * mul[unit];
+}
+
+function intParam(
+  name: string,
+  key: "port" | "maxclients" | "timeout" | "hz",
+  min: number,
+  max: number,
+  mutable = true,
+): Param {
+  return {
+    name,
+    mutable,
+    get: (c) => String(c[key]),
+    set(c, v) {
+      if (!/^-?\d+$/.test(v)) {
+        return "argument couldn't be parsed into an integer";
+      }
+      const n = Number(v);
+      if (n < min || n > max) {
+        return `argument must be between ${min} and ${max} inclusive`;
+      }
+      c[key] = n;
+    },
+  };
+}
+
+function boolParam(name: string, key: "protectedMode"): Param {
+  return {
+    name,
+    mutable: true,
+    get: (c) => c[key] ? "yes" : "no",
+    set(c, v) {
+      const s = v.toLowerCase();
+      if (s !== "yes" && s !== "no") return "argument must be 'yes' or 'no'";
+      c[key] = s === "yes";
+    },
+  };
+}
+
+const PARAMS: Param[] = [
+  {
+    name: "bind",
+    aliases: ["host"],
+    mutable: false,
+    get: (c) => c.host,
+    set(c, v) {
+      c.host = v.split(" ")[0] || "127.0.0.1";
+    },
+  },
+  intParam("port", "port", 0, 65535, false),
+  {
+    name: "requirepass",
+    mutable: true,
+    get: (c) => c.requirepass,
+    set(c, v) {
+      c.requirepass = v;
+    },
+  },
+  intParam("maxclients", "maxclients", 1, 1_000_000),
+  intParam("timeout", "timeout", 0, 2_147_483_647),
+  intParam("hz", "hz", 1, 500),
+  {
+    name: "loglevel",
+    mutable: true,
+    get: (c) => c.loglevel,
+    set(c, v) {
+      const s = v.toLowerCase();
+      if (!["debug", "verbose", "notice", "warning"].includes(s)) {
+        return "argument(s) must be one of the following: debug, verbose, notice, warning";
+      }
+      c.loglevel = s as LogLevel;
+    },
+  },
+  boolParam("protected-mode", "protectedMode"),
+  {
+    name: "dir",
+    mutable: false,
+    get: (c) => c.dir,
+    set(c, v) {
+      c.dir = v;
+    },
+  },
+  {
+    name: "proto-max-bulk-len",
+    mutable: true,
+    get: (c) => String(c.protoMaxBulkLen),
+    set(c, v) {
+      const n = parseMemory(v);
+      if (!Number.isFinite(n) || n < 1024 * 1024) {
+        return "argument must be a memory value of at least 1mb";
+      }
+      c.protoMaxBulkLen = n;
+    },
+  },
+  {
+    name: "client-output-buffer-limit",
+    mutable: true,
+    get: (c) => {
+      const l = c.clientOutputBufferLimit;
+      return `normal ${l.hard} ${l.soft} ${l.softSeconds}`;
+    },
+    set(c, v) {
+      const parts = v.trim().split(/\s+/);
+      if (parts[0]?.toLowerCase() === "normal") parts.shift();
+      if (parts.length !== 3) {
+        return "Wrong number of arguments in buffer limit configuration.";
+      }
+      const hard = parseMemory(parts[0]);
+      const soft = parseMemory(parts[1]);
+      const seconds = Number(parts[2]);
+      if (
+        !Number.isFinite(hard) || !Number.isFinite(soft) ||
+        !Number.isInteger(seconds) || seconds < 0
+      ) {
+        return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+      }
+      c.clientOutputBufferLimit = { hard, soft, softSeconds: seconds };
+    },
+  },
+];
+
+const BY_NAME = new Map<string, Param>();
+for (const p of PARAMS) {
+  BY_NAME.set(p.name, p);
+  for (const a of p.aliases ?? []) BY_NAME.set(a, p);
+}
+
+/** Error texts of {@linkcode setConfig}. */
+export type ConfigSetResult =
+  | { ok: true }
+  | { ok: false; kind: "unknown" | "immutable" | "invalid"; message: string };
+
+/** Applies one setting by its redis.conf name. `force` allows immutable
+ * settings (used at start-up). */
+export function setConfig(
+  config: ServerConfig,
+  name: string,
+  value: string,
+  force = false,
+): ConfigSetResult {
+  const p = BY_NAME.get(name.toLowerCase());
+  if (!p) return { ok: false, kind: "unknown", message: name };
+  if (!p.mutable && !force) {
+    return {
+      ok: false,
+      kind: "immutable",
+      message: "can't set immutable config",
+    };
+  }
+  const err = p.set(config, value);
+  if (err !== undefined) return { ok: false, kind: "invalid", message: err };
+  return { ok: true };
+}
+
+/** The settings whose names match a glob pattern, as name/value pairs. */
+export function getConfig(
+  config: ServerConfig,
+  pattern: string,
+): [string, string][] {
+  const out: [string, string][] = [];
+  const lower = pattern.toLowerCase();
+  const exact = BY_NAME.get(lower);
+  if (exact && !/[*?[\\]/.test(lower)) return [[lower, exact.get(config)]];
+  for (const p of PARAMS) {
+    if (globMatch(pattern, p.name, true)) out.push([p.name, p.get(config)]);
+  }
+  return out;
+}
+
+/** The canonical name of a setting, or undefined if there is none. */
+export function configName(name: string): string | undefined {
+  return BY_NAME.get(name.toLowerCase())?.name;
+}
+
+/**
+ * Parses server flags named after redis.conf: `--port 7000`,
+ * `--requirepass=x`, `--protected-mode no`, `--save ""`. Throws on an
+ * unknown flag or a bad value, naming it.
+ */
+export function parseServerArgs(
+  args: readonly string[],
+  base: ServerConfig = defaultConfig(),
+): ServerConfig {
+  const config = base;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (!arg.startsWith("--")) throw new Error(`unexpected argument '${arg}'`);
+    let name = arg.slice(2);
+    let value: string | undefined;
+    const eq = name.indexOf("=");
+    if (eq !== -1) {
+      value = name.slice(eq + 1);
+      name = name.slice(0, eq);
+    } else {
+      value = args[++i];
+      if (value === undefined) throw new Error(`flag --${name} needs a value`);
+    }
+    const r = setConfig(config, name, value, true);
+    if (!r.ok) {
+      throw new Error(
+        r.kind === "unknown"
+          ? `unknown flag --${name}`
+          : `bad value for --${name} '${value}': ${r.message}`,
+      );
+    }
+  }
+  return config;
+}

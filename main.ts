@@ -1,0 +1,72 @@
+/**
+ * The `kv` executable: `kv serve [flags]` runs the server.
+ *
+ * Flags follow redis.conf names: `--host` (or `--bind`), `--port`,
+ * `--requirepass`, `--maxclients`, `--timeout`, `--loglevel`,
+ * `--protected-mode`, `--dir`, `--proto-max-bulk-len`,
+ * `--client-output-buffer-limit`, `--hz`.
+ *
+ * @module
+ */
+
+import { parseServerArgs } from "./config.ts";
+import { Server } from "./server.ts";
+import { VERSION } from "./version.ts";
+
+const USAGE = `@kv/store ${VERSION.kv}
+
+Usage:
+  kv serve [--host 127.0.0.1] [--port 31337] [--requirepass PASSWORD]
+           [--maxclients 10000] [--timeout 0] [--protected-mode yes|no]
+           [--loglevel debug|verbose|notice|warning] [--dir .]
+           [--proto-max-bulk-len 512mb] [--hz 10]
+           [--client-output-buffer-limit "HARD SOFT SECONDS"]
+`;
+
+/** Runs the server until SIGINT or SIGTERM; resolves with the exit code. */
+export async function serve(args: string[]): Promise<number> {
+  let server: Server;
+  try {
+    server = new Server(parseServerArgs(args));
+  } catch (e) {
+    console.error(`kv: ${e instanceof Error ? e.message : e}\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    await server.listen();
+  } catch (e) {
+    server.log(
+      "warning",
+      `Could not listen on ${server.config.host}:${server.config.port}: ${
+        e instanceof Error ? e.message : e
+      }`,
+    );
+    return 1;
+  }
+  const stop = (signal: Deno.Signal) => {
+    server.log("warning", `Received ${signal} scheduling shutdown...`);
+    server.close();
+  };
+  const onInt = () => stop("SIGINT");
+  const onTerm = () => stop("SIGTERM");
+  Deno.addSignalListener("SIGINT", onInt);
+  Deno.addSignalListener("SIGTERM", onTerm);
+  await server.finished;
+  Deno.removeSignalListener("SIGINT", onInt);
+  Deno.removeSignalListener("SIGTERM", onTerm);
+  return 0;
+}
+
+if (import.meta.main) {
+  const [command, ...rest] = Deno.args;
+  let code = 0;
+  if (command === "serve") {
+    code = await serve(rest);
+  } else if (command === "--version" || command === "version") {
+    console.log(`kv ${VERSION.kv}`);
+  } else {
+    console.error(USAGE);
+    code = command === undefined || command === "help" ? 0 : 2;
+  }
+  Deno.exit(code);
+}

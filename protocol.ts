@@ -1,0 +1,941 @@
+/**
+ * RESP2 and RESP3, both directions: an incremental {@linkcode RequestDecoder}
+ * for what clients send (multibulk and inline commands, with Redis's limits),
+ * a {@linkcode ReplyWriter} that encodes replies for a connection's protocol
+ * version, a {@linkcode ReplyDecoder} for every RESP3 type, and
+ * {@linkcode encodeCommand}.
+ *
+ * Strings on the server side are byte strings: one JavaScript char per byte.
+ *
+ * @example Decode a request split across reads
+ * ```ts
+ * import { RequestDecoder } from "./protocol.ts";
+ * const decoder = new RequestDecoder();
+ * decoder.feed(new TextEncoder().encode("*2\r\n$4\r\nECHO\r\n$2\r\nh"));
+ * console.log(decoder.next()); // null: need more bytes
+ * decoder.feed(new TextEncoder().encode("i\r\n"));
+ * console.log(decoder.next()); // ["ECHO", "hi"]
+ * ```
+ * @module
+ */
+
+import { bytesToBinary } from "./_bytes.ts";
+
+const CR = 13;
+const LF = 10;
+const EMPTY = new Uint8Array(0);
+
+/** Redis's `PROTO_INLINE_MAX_SIZE`: longest inline command or length line. */
+export const INLINE_MAX_SIZE = 64 * 1024;
+/** Redis's default `proto-max-bulk-len`: 512 MB. */
+export const DEFAULT_MAX_BULK_LENGTH = 512 * 1024 * 1024;
+/** Most arguments one multibulk request may announce. */
+export const MAX_MULTIBULK_LENGTH = 1024 * 1024;
+
+/** Options of a {@linkcode RequestDecoder}. */
+export interface RequestDecoderOptions {
+  /** Longest bulk argument accepted (`proto-max-bulk-len`). */
+  maxBulkLength?: number;
+  /** Called per request: true while the client still has to authenticate,
+   * which tightens the limits as Redis does. */
+  authRequired?: () => boolean;
+}
+
+/** Parses an integer as Redis's `string2ll` does: strict digits, optional
+ * minus, no leading zeros or plus sign. Returns NaN when invalid. */
+function parseLength(buf: Uint8Array, start: number, end: number): number {
+  let i = start;
+  if (i >= end) return NaN;
+  let negative = false;
+  if (buf[i] === 45) { // '-'
+    negative = true;
+    i++;
+    if (i >= end) return NaN;
+  }
+  if (end - i > 18) return NaN;
+  const first = buf[i];
+  if (first === 48) { // '0'
+    return end - i === 1 && !negative ? 0 : NaN;
+  }
+  if (first < 49 || first > 57) return NaN;
+  let n = 0;
+  for (; i < end; i++) {
+    const c = buf[i] - 48;
+    if (c < 0 || c > 9) return NaN;
+    n = n * 10 + c;
+  }
+  return negative ? -n : n;
+}
+
+/**
+ * Incremental decoder of client requests. Feed it whatever a read returned,
+ * then call {@linkcode RequestDecoder.next} until it returns `null`; a
+ * `null` with {@linkcode RequestDecoder.error} unset means "need more bytes".
+ * It copies only the bytes of an incomplete request, so the chunk may be
+ * reused once `next()` returned `null`.
+ */
+export class RequestDecoder {
+  /** Set on a protocol error (`ERR Protocol error: ...`); the connection
+   * should get it as an error reply and then be closed. */
+  error: string | null = null;
+  #pending: Uint8Array = new Uint8Array(4096);
+  #pendingLength = 0;
+  #src: Uint8Array = EMPTY;
+  #pos = 0;
+  #end = 0;
+  #fromPending = false;
+  // State of a multibulk request parsed in part.
+  #remaining = 0;
+  #args: string[] | null = null;
+  #maxBulk: number;
+  #authRequired: () => boolean;
+
+  /** Creates a decoder with Redis's limits, optionally changed. */
+  constructor(options: RequestDecoderOptions = {}) {
+    this.#maxBulk = options.maxBulkLength ?? DEFAULT_MAX_BULK_LENGTH;
+    this.#authRequired = options.authRequired ?? (() => false);
+  }
+
+  /** Changes the longest bulk argument accepted. */
+  set maxBulkLength(n: number) {
+    this.#maxBulk = n;
+  }
+
+  /** Bytes held for a request that is not complete yet. */
+  get pendingBytes(): number {
+    return this.#pendingLength + (this.#end - this.#pos);
+  }
+
+  /** Adds bytes read from the connection. */
+  feed(chunk: Uint8Array): void {
+    if (this.#pendingLength === 0) {
+      this.#src = chunk;
+      this.#pos = 0;
+      this.#end = chunk.length;
+      this.#fromPending = false;
+      return;
+    }
+    this.#reserve(this.#pendingLength + chunk.length);
+    this.#pending.set(chunk, this.#pendingLength);
+    this.#pendingLength += chunk.length;
+    this.#src = this.#pending;
+    this.#pos = 0;
+    this.#end = this.#pendingLength;
+    this.#fromPending = true;
+  }
+
+  #reserve(size: number): void {
+    if (size <= this.#pending.length) return;
+    let cap = this.#pending.length * 2;
+    while (cap < size) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.#pending.subarray(0, this.#pendingLength));
+    this.#pending = next;
+  }
+
+  /** Keeps the unread bytes for the next feed and reports "need more". */
+  #needMore(hint = 0): null {
+    const rest = this.#end - this.#pos;
+    if (this.#fromPending) {
+      if (this.#pos > 0) this.#pending.copyWithin(0, this.#pos, this.#end);
+    } else {
+      this.#pendingLength = 0;
+      this.#reserve(rest);
+      this.#pending.set(this.#src.subarray(this.#pos, this.#end));
+    }
+    this.#pendingLength = rest;
+    // A large bulk is coming: make room once instead of doubling repeatedly.
+    if (hint > rest && hint <= this.#maxBulk + 2) this.#reserve(hint);
+    this.#src = EMPTY;
+    this.#pos = this.#end = 0;
+    this.#fromPending = false;
+    return null;
+  }
+
+  #fail(message: string): null {
+    this.error = `ERR Protocol error: ${message}`;
+    this.#src = EMPTY;
+    this.#pos = this.#end = 0;
+    this.#pendingLength = 0;
+    this.#args = null;
+    return null;
+  }
+
+  /** The next complete request as its arguments (byte strings), or `null`. */
+  next(): string[] | null {
+    if (this.error !== null) return null;
+    const src = this.#src;
+    const end = this.#end;
+    while (true) {
+      let pos = this.#pos;
+      if (this.#args === null) {
+        if (pos >= end) return this.#needMore();
+        if (src[pos] !== 42) { // not '*': inline command
+          const result = this.#inline();
+          if (result === undefined) continue; // empty line
+          return result;
+        }
+        // Multibulk length line.
+        let cr = src.indexOf(CR, pos);
+        if (cr >= end) cr = -1;
+        if (cr === -1) {
+          if (end - pos > INLINE_MAX_SIZE) {
+            return this.#fail("too big mbulk count string");
+          }
+          return this.#needMore();
+        }
+        if (cr + 1 >= end) return this.#needMore();
+        const n = parseLength(src, pos + 1, cr);
+        if (Number.isNaN(n) || n > MAX_MULTIBULK_LENGTH) {
+          return this.#fail("invalid multibulk length");
+        }
+        if (n > 10 && this.#authRequired()) {
+          return this.#fail("unauthenticated multibulk length");
+        }
+        pos = this.#pos = cr + 2;
+        if (n <= 0) continue; // Redis ignores empty multibulk requests.
+        this.#remaining = n;
+        this.#args = [];
+      }
+      const args = this.#args!;
+      while (this.#remaining > 0) {
+        if (pos >= end) return this.#needMore();
+        if (src[pos] !== 36) { // '$'
+          return this.#fail(
+            `expected '$', got '${String.fromCharCode(src[pos])}'`,
+          );
+        }
+        let cr = src.indexOf(CR, pos);
+        if (cr >= end) cr = -1;
+        if (cr === -1) {
+          if (end - pos > INLINE_MAX_SIZE) {
+            return this.#fail("too big bulk count string");
+          }
+          return this.#needMore();
+        }
+        if (cr + 1 >= end) return this.#needMore();
+        const len = parseLength(src, pos + 1, cr);
+        if (Number.isNaN(len) || len < 0 || len > this.#maxBulk) {
+          return this.#fail("invalid bulk length");
+        }
+        if (len > 16384 && this.#authRequired()) {
+          return this.#fail("unauthenticated bulk length");
+        }
+        const start = cr + 2;
+        if (start + len + 2 > end) {
+          this.#pos = pos;
+          return this.#needMore(start - pos + len + 2);
+        }
+        args.push(bytesToBinary(src, start, start + len));
+        // Like Redis, the two bytes after the data are skipped unchecked.
+        pos = this.#pos = start + len + 2;
+        this.#remaining--;
+      }
+      this.#args = null;
+      return args;
+    }
+  }
+
+  #inline(): string[] | null | undefined {
+    const src = this.#src;
+    const pos = this.#pos;
+    let nl = src.indexOf(LF, pos);
+    if (nl >= this.#end) nl = -1;
+    if (nl === -1) {
+      if (this.#end - pos > INLINE_MAX_SIZE) {
+        return this.#fail("too big inline request");
+      }
+      return this.#needMore();
+    }
+    let lineEnd = nl;
+    if (lineEnd > pos && src[lineEnd - 1] === CR) lineEnd--;
+    this.#pos = nl + 1;
+    const args = splitArgs(bytesToBinary(src, pos, lineEnd));
+    if (args === null) return this.#fail("unbalanced quotes in request");
+    if (args.length === 0) return undefined;
+    return args;
+  }
+}
+
+function isSpace(c: string): boolean {
+  return c === " " || c === "\n" || c === "\r" || c === "\t" || c === "\v" ||
+    c === "\f";
+}
+
+function hexValue(c: string): number {
+  const code = c.charCodeAt(0);
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 97 && code <= 102) return code - 87;
+  if (code >= 65 && code <= 70) return code - 55;
+  return -1;
+}
+
+/**
+ * Splits a command line into arguments with redis-cli's quoting rules
+ * (Redis's `sdssplitargs`): `"..."` understands `\n \r \t \b \a \\ \"` and
+ * `\xHH`; `'...'` understands `\'`; a closing quote must be followed by a
+ * space or the end. Returns `null` on unbalanced quotes.
+ *
+ * @example
+ * ```ts
+ * import { splitArgs } from "./protocol.ts";
+ * splitArgs(`SET a "hello world"`); // ["SET", "a", "hello world"]
+ * ```
+ */
+export function splitArgs(line: string): string[] | null {
+  const args: string[] = [];
+  let i = 0;
+  const n = line.length;
+  while (true) {
+    while (i < n && isSpace(line[i])) i++;
+    if (i >= n) return args;
+    let inDouble = false;
+    let inSingle = false;
+    let current = "";
+    let done = false;
+    while (!done) {
+      if (inDouble) {
+        if (i >= n) return null;
+        const c = line[i];
+        if (
+          c === "\\" && line[i + 1] === "x" && i + 3 < n &&
+          hexValue(line[i + 2]) >= 0 && hexValue(line[i + 3]) >= 0
+        ) {
+          current += String.fromCharCode(
+            hexValue(line[i + 2]) * 16 + hexValue(line[i + 3]),
+          );
+          i += 3;
+        } else if (c === "\\" && i + 1 < n) {
+          i++;
+          const e = line[i];
+          current += e === "n"
+            ? "\n"
+            : e === "r"
+            ? "\r"
+            : e === "t"
+            ? "\t"
+            : e === "b"
+            ? "\b"
+            : e === "a"
+            ? "\x07"
+            : e;
+        } else if (c === '"') {
+          // A closing quote must be followed by a space or nothing.
+          if (i + 1 < n && !isSpace(line[i + 1])) return null;
+          done = true;
+        } else {
+          current += c;
+        }
+      } else if (inSingle) {
+        if (i >= n) return null;
+        const c = line[i];
+        if (c === "\\" && line[i + 1] === "'") {
+          i++;
+          current += "'";
+        } else if (c === "'") {
+          if (i + 1 < n && !isSpace(line[i + 1])) return null;
+          done = true;
+        } else {
+          current += c;
+        }
+      } else {
+        if (i >= n) {
+          done = true;
+          break;
+        }
+        const c = line[i];
+        if (isSpace(c)) {
+          done = true;
+        } else if (c === '"') {
+          inDouble = true;
+        } else if (c === "'") {
+          inSingle = true;
+        } else {
+          current += c;
+        }
+      }
+      if (i < n) i++;
+    }
+    args.push(current);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Values and replies
+
+/** An error reply (`-CODE message`), as received by a client. */
+export class ReplyError extends Error {
+  /** The first word of the error, e.g. `ERR`, `WRONGTYPE`, `NOAUTH`. */
+  readonly code: string;
+  /** Creates an error from the text after `-`. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ReplyError";
+    const space = message.indexOf(" ");
+    this.code = space === -1 ? message : message.slice(0, space);
+  }
+}
+
+/** A RESP3 verbatim string (`=`): text with a three-letter format. */
+export class VerbatimString {
+  /** Creates a verbatim string such as `txt` + text. */
+  constructor(
+    /** The format, `txt` or `mkd`. */
+    readonly format: string,
+    /** The text. */
+    readonly text: string,
+  ) {}
+  /** The text. */
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** A RESP3 push message (`>`): out-of-band data sent by the server. */
+export class PushMessage {
+  /** Wraps the push message's elements. */
+  constructor(
+    /** The elements; the first names the kind of push. */
+    readonly data: RespValue[],
+  ) {}
+}
+
+/**
+ * A decoded RESP value. Simple and bulk strings are `string` (or
+ * `Uint8Array` when bulk strings are decoded as bytes), integers `number`
+ * (`bigint` beyond 2^53), big numbers `bigint`, doubles `number`, booleans
+ * `boolean`, nulls `null`, arrays `RespValue[]`, maps `Map`, sets `Set`.
+ */
+export type RespValue =
+  | string
+  | number
+  | bigint
+  | boolean
+  | null
+  | Uint8Array
+  | ReplyError
+  | VerbatimString
+  | PushMessage
+  | RespValue[]
+  | Map<RespValue, RespValue>
+  | Set<RespValue>;
+
+const HEX = "0123456789abcdef";
+
+/**
+ * Encodes replies into one growing buffer, as RESP2 or RESP3. Strings are
+ * byte strings (one char per byte). Typed helpers fall back to RESP2 forms
+ * on a RESP2 connection: nulls become `$-1`/`*-1`, maps flat arrays,
+ * booleans integers and doubles bulk strings, as Redis does.
+ */
+export class ReplyWriter {
+  /** RESP version of the connection: 2 or 3. */
+  resp: 2 | 3 = 2;
+  /** Bytes written so far. */
+  length = 0;
+  #buf: Uint8Array;
+
+  /** Creates a writer with an initial capacity in bytes. */
+  constructor(capacity = 16 * 1024) {
+    this.#buf = new Uint8Array(capacity);
+  }
+
+  /** The encoded bytes (a view valid until the next write or reset). */
+  bytes(): Uint8Array {
+    return this.#buf.subarray(0, this.length);
+  }
+
+  /** Forgets what was written; shrinks a buffer that grew very large. */
+  reset(): void {
+    this.length = 0;
+    if (this.#buf.length > 1024 * 1024) this.#buf = new Uint8Array(16 * 1024);
+  }
+
+  #ensure(extra: number): void {
+    const need = this.length + extra;
+    if (need <= this.#buf.length) return;
+    let cap = this.#buf.length * 2;
+    while (cap < need) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.#buf.subarray(0, this.length));
+    this.#buf = next;
+  }
+
+  /** Appends raw bytes. */
+  raw(bytes: Uint8Array): void {
+    this.#ensure(bytes.length);
+    this.#buf.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  #str(s: string): void {
+    const buf = this.#buf;
+    let at = this.length;
+    for (let i = 0; i < s.length; i++) buf[at++] = s.charCodeAt(i);
+    this.length = at;
+  }
+
+  #line(prefix: number, s: string): void {
+    this.#ensure(s.length + 3);
+    const buf = this.#buf;
+    buf[this.length++] = prefix;
+    this.#str(s);
+    buf[this.length++] = CR;
+    buf[this.length++] = LF;
+  }
+
+  #header(prefix: number, n: number): void {
+    this.#ensure(24);
+    const buf = this.#buf;
+    buf[this.length++] = prefix;
+    if (n >= 0 && n < 10) {
+      buf[this.length++] = 48 + n;
+    } else {
+      this.#str(String(n));
+    }
+    buf[this.length++] = CR;
+    buf[this.length++] = LF;
+  }
+
+  /** `+OK` */
+  ok(): void {
+    this.#line(43, "OK");
+  }
+
+  /** A simple string (`+`). Must not contain CR or LF. */
+  simple(s: string): void {
+    this.#line(43, s);
+  }
+
+  /** An error (`-`); `message` starts with its code, e.g. `ERR ...`.
+   * CR and LF are replaced by spaces, as Redis does. */
+  error(message: string): void {
+    if (message.includes("\r") || message.includes("\n")) {
+      message = message.replace(/[\r\n]/g, " ");
+    }
+    this.#line(45, message);
+  }
+
+  /** An integer (`:`). */
+  int(n: number | bigint): void {
+    if (typeof n === "number" && n >= 0 && n < 10) {
+      this.#ensure(4);
+      const buf = this.#buf;
+      buf[this.length++] = 58;
+      buf[this.length++] = 48 + n;
+      buf[this.length++] = CR;
+      buf[this.length++] = LF;
+      return;
+    }
+    this.#line(58, String(n));
+  }
+
+  /** A bulk string (`$`) of a byte string. */
+  bulk(s: string): void {
+    const n = s.length;
+    this.#ensure(n + 16);
+    this.#header(36, n);
+    if (n > 256) {
+      this.#bulkLarge(s);
+    } else {
+      this.#str(s);
+    }
+    const buf = this.#buf;
+    buf[this.length++] = CR;
+    buf[this.length++] = LF;
+  }
+
+  #bulkLarge(s: string): void {
+    // encodeInto is native and fast; it is exact when every char is ASCII.
+    const view = this.#buf.subarray(this.length, this.length + s.length);
+    const { read, written } = encoder.encodeInto(s, view);
+    if (read === s.length && written === s.length) {
+      this.length += s.length;
+    } else {
+      this.#str(s);
+    }
+  }
+
+  /** A bulk string of raw bytes. */
+  bulkBytes(bytes: Uint8Array): void {
+    this.#ensure(bytes.length + 16);
+    this.#header(36, bytes.length);
+    this.raw(bytes);
+    this.#buf[this.length++] = CR;
+    this.#buf[this.length++] = LF;
+  }
+
+  /** A bulk string, or null when `s` is undefined or null. */
+  bulkOrNil(s: string | undefined | null): void {
+    if (s === undefined || s === null) this.nil();
+    else this.bulk(s);
+  }
+
+  /** The null reply: `$-1` in RESP2, `_` in RESP3. */
+  nil(): void {
+    if (this.resp === 3) this.#line(95, "");
+    else this.#line(36, "-1");
+  }
+
+  /** The null array: `*-1` in RESP2, `_` in RESP3. */
+  nilArray(): void {
+    if (this.resp === 3) this.#line(95, "");
+    else this.#line(42, "-1");
+  }
+
+  /** An array header (`*n`); the caller writes the n elements. */
+  array(n: number): void {
+    this.#header(42, n);
+  }
+
+  /** A map header of n pairs (`%n`, or `*2n` in RESP2). */
+  map(n: number): void {
+    if (this.resp === 3) this.#header(37, n);
+    else this.#header(42, n * 2);
+  }
+
+  /** A set header (`~n`, or `*n` in RESP2). */
+  set(n: number): void {
+    this.#header(this.resp === 3 ? 126 : 42, n);
+  }
+
+  /** A push header (`>n`, or `*n` in RESP2). */
+  push(n: number): void {
+    this.#header(this.resp === 3 ? 62 : 42, n);
+  }
+
+  /** An attribute header (`|n`); nothing in RESP2 (the caller skips it). */
+  attribute(n: number): void {
+    this.#header(124, n);
+  }
+
+  /** A double (`,`), or a bulk string in RESP2. */
+  double(d: number): void {
+    const s = formatDouble(d);
+    if (this.resp === 3) this.#line(44, s);
+    else this.bulk(s);
+  }
+
+  /** A boolean (`#t`/`#f`), or the integer 1/0 in RESP2. */
+  bool(b: boolean): void {
+    if (this.resp === 3) this.#line(35, b ? "t" : "f");
+    else this.int(b ? 1 : 0);
+  }
+
+  /** A big number (`(`), or a bulk string in RESP2. */
+  bigNumber(n: bigint): void {
+    if (this.resp === 3) this.#line(40, n.toString());
+    else this.bulk(n.toString());
+  }
+
+  /** A verbatim string (`=`), or a bulk string in RESP2. */
+  verbatim(format: string, text: string): void {
+    if (this.resp === 3) {
+      const body = `${format}:${text}`;
+      this.#ensure(body.length + 16);
+      this.#header(61, body.length);
+      this.#str(body);
+      this.#buf[this.length++] = CR;
+      this.#buf[this.length++] = LF;
+    } else {
+      this.bulk(text);
+    }
+  }
+
+  /** Encodes any {@linkcode RespValue}; text is written as UTF-8. */
+  value(v: RespValue): void {
+    if (v === null) this.nil();
+    else if (typeof v === "string") this.bulk(textAsBinary(v));
+    else if (typeof v === "number") {
+      if (Number.isInteger(v)) this.int(v);
+      else this.double(v);
+    } else if (typeof v === "bigint") this.bigNumber(v);
+    else if (typeof v === "boolean") this.bool(v);
+    else if (v instanceof Uint8Array) this.bulkBytes(v);
+    else if (v instanceof ReplyError) this.error(v.message);
+    else if (v instanceof VerbatimString) {
+      this.verbatim(v.format, textAsBinary(v.text));
+    } else if (v instanceof PushMessage) {
+      this.push(v.data.length);
+      for (const e of v.data) this.value(e);
+    } else if (Array.isArray(v)) {
+      this.array(v.length);
+      for (const e of v) this.value(e);
+    } else if (v instanceof Map) {
+      this.map(v.size);
+      for (const [k, e] of v) {
+        this.value(k);
+        this.value(e);
+      }
+    } else if (v instanceof Set) {
+      this.set(v.size);
+      for (const e of v) this.value(e);
+    }
+  }
+}
+
+const encoder = new TextEncoder();
+
+function textAsBinary(text: string): string {
+  // deno-lint-ignore no-control-regex
+  if (/^[\x00-\x7f]*$/.test(text)) return text;
+  return bytesToBinary(encoder.encode(text));
+}
+
+/** Formats a double as Redis does in replies: `inf`, `-inf`, `nan`, or the
+ * shortest decimal that reads back as the same double. */
+export function formatDouble(d: number): string {
+  if (d === Infinity) return "inf";
+  if (d === -Infinity) return "-inf";
+  if (Number.isNaN(d)) return "nan";
+  const s = String(d);
+  if (!s.includes("e")) return s;
+  // 1e+21 -> 1e+21 as %.17g would; keep JavaScript's exponent form.
+  return s;
+}
+
+/** Encodes a command as a RESP array of bulk strings. Strings are sent as
+ * UTF-8; `Uint8Array` arguments as they are.
+ *
+ * @example
+ * ```ts
+ * import { encodeCommand } from "./protocol.ts";
+ * encodeCommand(["SET", "k", "v"]); // *3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n
+ * ```
+ */
+export function encodeCommand(
+  args: readonly (string | number | Uint8Array)[],
+): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (const a of args) {
+    const bytes = a instanceof Uint8Array ? a : encoder.encode(String(a));
+    parts.push(bytes);
+    size += bytes.length + 16;
+  }
+  const w = new ReplyWriter(size + 16);
+  w.array(parts.length);
+  for (const p of parts) w.bulkBytes(p);
+  return w.bytes().slice();
+}
+
+// ---------------------------------------------------------------------------
+// Reply decoding (the client's direction)
+
+/** Options of a {@linkcode ReplyDecoder}. */
+export interface ReplyDecoderOptions {
+  /** How bulk strings come out: UTF-8 `text` (default), `bytes`
+   * (`Uint8Array`), or `binary` (byte strings). */
+  bulk?: "text" | "bytes" | "binary";
+}
+
+/** Thrown by {@linkcode ReplyDecoder.next} on bytes that are not RESP. */
+export class ProtocolError extends Error {
+  /** Creates a protocol error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ProtocolError";
+  }
+}
+
+const NEED_MORE = Symbol("need more");
+const utf8 = new TextDecoder();
+
+/**
+ * Incremental decoder of every RESP2 and RESP3 type. Feed chunks, then call
+ * `next()` until it returns `undefined` (need more bytes). Attributes
+ * (`|`) are read and kept in {@linkcode ReplyDecoder.attributes}.
+ *
+ * @example
+ * ```ts
+ * import { ReplyDecoder } from "./protocol.ts";
+ * const d = new ReplyDecoder();
+ * d.feed(new TextEncoder().encode("%1\r\n+a\r\n:1\r\n"));
+ * console.log(d.next()); // { value: Map { "a" => 1 } }
+ * ```
+ */
+export class ReplyDecoder {
+  /** The last attribute map read, if any. */
+  attributes: Map<RespValue, RespValue> | null = null;
+  #buf: Uint8Array = new Uint8Array(4096);
+  #start = 0;
+  #end = 0;
+  #pos = 0;
+  #need = 0;
+  #bulk: "text" | "bytes" | "binary";
+
+  /** Creates a decoder. */
+  constructor(options: ReplyDecoderOptions = {}) {
+    this.#bulk = options.bulk ?? "text";
+  }
+
+  /** Adds bytes read from the connection. */
+  feed(chunk: Uint8Array): void {
+    if (this.#end + chunk.length > this.#buf.length) {
+      const live = this.#end - this.#start;
+      let cap = this.#buf.length;
+      while (cap < live + chunk.length) cap *= 2;
+      if (cap === this.#buf.length) {
+        this.#buf.copyWithin(0, this.#start, this.#end);
+      } else {
+        const next = new Uint8Array(cap);
+        next.set(this.#buf.subarray(this.#start, this.#end));
+        this.#buf = next;
+      }
+      this.#end = live;
+      this.#start = 0;
+    }
+    this.#buf.set(chunk, this.#end);
+    this.#end += chunk.length;
+  }
+
+  /** The next complete value wrapped as `{ value }`, or `undefined`. */
+  next(): { value: RespValue } | undefined {
+    if (this.#end - this.#start < this.#need) return undefined;
+    this.#pos = this.#start;
+    const value = this.#value();
+    if (value === NEED_MORE) return undefined;
+    this.#need = 0;
+    this.#start = this.#pos;
+    return { value };
+  }
+
+  #line(): number {
+    const buf = this.#buf;
+    const cr = buf.indexOf(CR, this.#pos);
+    if (cr === -1 || cr >= this.#end || cr + 1 >= this.#end) return -1;
+    return cr;
+  }
+
+  #lineText(): string | typeof NEED_MORE {
+    const cr = this.#line();
+    if (cr === -1) return NEED_MORE;
+    const s = utf8.decode(this.#buf.subarray(this.#pos, cr));
+    this.#pos = cr + 2;
+    return s;
+  }
+
+  #int(): number | typeof NEED_MORE {
+    const s = this.#lineText();
+    if (s === NEED_MORE) return s;
+    const n = Number(s);
+    if (!Number.isInteger(n)) throw new ProtocolError(`bad length '${s}'`);
+    return n;
+  }
+
+  #blob(): Uint8Array | null | typeof NEED_MORE {
+    const n = this.#int();
+    if (n === NEED_MORE) return n;
+    if (n < 0) return null;
+    if (this.#pos + n + 2 > this.#end) {
+      this.#need = this.#pos + n + 2 - this.#start;
+      return NEED_MORE;
+    }
+    const bytes = this.#buf.subarray(this.#pos, this.#pos + n);
+    this.#pos += n + 2;
+    return bytes;
+  }
+
+  #value(): RespValue | typeof NEED_MORE {
+    if (this.#pos >= this.#end) return NEED_MORE;
+    const type = this.#buf[this.#pos++];
+    switch (type) {
+      case 43: // + simple string
+        return this.#lineText();
+      case 45: { // - error
+        const s = this.#lineText();
+        return s === NEED_MORE ? s : new ReplyError(s);
+      }
+      case 58: { // : integer
+        const s = this.#lineText();
+        if (s === NEED_MORE) return s;
+        const n = Number(s);
+        return Number.isSafeInteger(n) ? n : BigInt(s);
+      }
+      case 36: { // $ bulk string
+        const b = this.#blob();
+        if (b === NEED_MORE || b === null) return b;
+        return this.#bulk === "bytes"
+          ? b.slice()
+          : this.#bulk === "binary"
+          ? bytesToBinary(b)
+          : utf8.decode(b);
+      }
+      case 33: { // ! blob error
+        const b = this.#blob();
+        if (b === NEED_MORE || b === null) return b;
+        return new ReplyError(utf8.decode(b));
+      }
+      case 61: { // = verbatim string
+        const b = this.#blob();
+        if (b === NEED_MORE || b === null) return b;
+        const s = utf8.decode(b);
+        return new VerbatimString(s.slice(0, 3), s.slice(4));
+      }
+      case 95: { // _ null
+        const s = this.#lineText();
+        return s === NEED_MORE ? s : null;
+      }
+      case 44: { // , double
+        const s = this.#lineText();
+        if (s === NEED_MORE) return s;
+        const lower = s.toLowerCase();
+        return lower === "inf"
+          ? Infinity
+          : lower === "-inf"
+          ? -Infinity
+          : lower === "nan"
+          ? NaN
+          : Number(s);
+      }
+      case 35: { // # boolean
+        const s = this.#lineText();
+        return s === NEED_MORE ? s : s === "t";
+      }
+      case 40: { // ( big number
+        const s = this.#lineText();
+        return s === NEED_MORE ? s : BigInt(s);
+      }
+      case 42: // * array
+      case 126: // ~ set
+      case 62: { // > push
+        const n = this.#int();
+        if (n === NEED_MORE) return n;
+        if (n < 0) return null;
+        const items: RespValue[] = [];
+        for (let i = 0; i < n; i++) {
+          const v = this.#value();
+          if (v === NEED_MORE) return v;
+          items.push(v);
+        }
+        if (type === 126) return new Set(items);
+        if (type === 62) return new PushMessage(items);
+        return items;
+      }
+      case 37: // % map
+      case 124: { // | attribute
+        const n = this.#int();
+        if (n === NEED_MORE) return n;
+        const map = new Map<RespValue, RespValue>();
+        for (let i = 0; i < n; i++) {
+          const k = this.#value();
+          if (k === NEED_MORE) return k;
+          const v = this.#value();
+          if (v === NEED_MORE) return v;
+          map.set(k, v);
+        }
+        if (type === 124) {
+          this.attributes = map;
+          return this.#value();
+        }
+        return map;
+      }
+      default:
+        throw new ProtocolError(
+          `unknown reply type '${String.fromCharCode(type)}' (byte ${
+            HEX[type >> 4]
+          }${HEX[type & 15]})`,
+        );
+    }
+  }
+}

@@ -1,0 +1,504 @@
+/**
+ * The TCP server: accepts connections, runs one read loop per client
+ * (BYOB reader over a reused buffer, incremental decoder, one write per
+ * read), enforces limits, and shuts down gracefully.
+ *
+ * @example Start a server for a test and stop it
+ * ```ts ignore
+ * import { Server } from "./server.ts";
+ * const server = new Server({ port: 0 });
+ * await server.listen();
+ * console.log(server.port); // the port picked
+ * await server.close();
+ * ```
+ * @module
+ */
+
+import { ReplyWriter, RequestDecoder } from "./protocol.ts";
+import { Store } from "./store.ts";
+import {
+  defaultConfig,
+  type LogLevel,
+  type ServerConfig,
+  setConfig,
+} from "./config.ts";
+import {
+  addCommand,
+  type ClientState,
+  type CommandDefinition,
+  type CommandTable,
+  createCommandTable,
+  defineCommand,
+  execute,
+  type ServerState,
+  type ServerStats,
+  type Session,
+} from "./commands.ts";
+import { createLogger, type LogSink } from "./_log.ts";
+import { VERSION } from "./version.ts";
+
+/** Options of a {@linkcode Server}: any setting, plus what to serve. */
+export interface ServerOptions extends Partial<ServerConfig> {
+  /** The keyspace to serve; a new one by default. */
+  store?: Store;
+  /** Where log lines go (default: stderr). */
+  logSink?: LogSink;
+}
+
+const READ_BUFFER_SIZE = 64 * 1024;
+/** Replies are written out once this much is pending within one read. */
+const FLUSH_THRESHOLD = 64 * 1024;
+
+const DENIED =
+  "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+const MAX_CLIENTS = "-ERR max number of clients reached\r\n";
+const encoder = new TextEncoder();
+
+/** True for loopback addresses: 127.0.0.0/8, ::1, ::ffff:127.x.x.x. */
+export function isLoopback(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || h.startsWith("127.") ||
+    h.startsWith("::ffff:127.");
+}
+
+function formatAddr(a: Deno.NetAddr): string {
+  return a.hostname.includes(":")
+    ? `[${a.hostname}]:${a.port}`
+    : `${a.hostname}:${a.port}`;
+}
+
+/** One connected client. */
+class Connection implements ClientState {
+  readonly id: number;
+  readonly addr: string;
+  readonly laddr: string;
+  readonly createdAt = Date.now();
+  lastInteraction = this.createdAt;
+  name = "";
+  libName = "";
+  libVer = "";
+  authenticated: boolean;
+  lastCommand = "";
+  closeAfterReply = false;
+  closed = false;
+  /** Inside a batch: reading is done, replies not yet written. */
+  busy = false;
+  readonly out = new ReplyWriter();
+  readonly decoder: RequestDecoder;
+  readonly conn: Deno.TcpConn;
+
+  constructor(id: number, conn: Deno.TcpConn, server: Server) {
+    this.id = id;
+    this.conn = conn;
+    this.addr = formatAddr(conn.remoteAddr);
+    this.laddr = formatAddr(conn.localAddr);
+    this.authenticated = server.config.requirepass === "";
+    this.decoder = new RequestDecoder({
+      maxBulkLength: server.config.protoMaxBulkLen,
+      authRequired: () => !this.authenticated,
+    });
+  }
+
+  queryBufferBytes(): number {
+    return this.decoder.pendingBytes;
+  }
+
+  kill(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.conn.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/**
+ * A Redis-protocol server over a {@linkcode Store}.
+ *
+ * @example Serve on a free port, with a custom command
+ * ```ts ignore
+ * import { Server } from "./server.ts";
+ * const server = new Server({ port: 0 });
+ * server.addCommand({
+ *   name: "HELLOWORLD",
+ *   arity: 1,
+ *   flags: ["readonly", "fast"],
+ *   handler: (s) => s.out.bulk("hello world"),
+ * });
+ * await server.listen();
+ * // ... talk to 127.0.0.1:server.port ...
+ * await server.close();
+ * ```
+ */
+export class Server {
+  /** Live settings (CONFIG SET changes them). */
+  readonly config: ServerConfig;
+  /** The keyspace served. */
+  readonly store: Store;
+  /** The command table (extend it with {@linkcode Server.addCommand}). */
+  readonly commands: CommandTable = createCommandTable();
+  /** Counters for INFO. */
+  readonly stats: ServerStats = {
+    connectionsReceived: 0,
+    rejectedConnections: 0,
+    commandsProcessed: 0,
+    netInputBytes: 0,
+    netOutputBytes: 0,
+    errors: new Map(),
+    outputLimitDisconnections: 0,
+  };
+  /** Writes a log line at a level. */
+  readonly log: (level: LogLevel, msg: string) => void;
+  #listener: Deno.TcpListener | null = null;
+  #clients = new Map<number, Connection>();
+  #tasks = new Set<Promise<void>>();
+  #nextId = 1;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #closing: Promise<void> | null = null;
+  #startedAt = Date.now();
+  #opsSamples: number[] = [];
+  #lastOpsCount = 0;
+  #lastOpsTime = performance.now();
+  #cronTicks = 0;
+  #state: ServerState;
+  #done = Promise.withResolvers<void>();
+
+  /** Creates a server; nothing listens until {@linkcode Server.listen}. */
+  constructor(options: ServerOptions = {}) {
+    const { store, logSink, ...settings } = options;
+    this.config = { ...defaultConfig(), ...settings };
+    this.store = store ?? new Store();
+    this.log = createLogger(() => this.config.loglevel, logSink);
+    // deno-lint-ignore no-this-alias
+    const server = this;
+    this.#state = {
+      config: this.config,
+      store: this.store,
+      clients: this.#clients,
+      stats: this.stats,
+      commands: this.commands,
+      startedAt: this.#startedAt,
+      get port() {
+        return server.port;
+      },
+      configSet: (name, value) => server.#configSet(name, value),
+      opsPerSec: () => server.#opsPerSec(),
+      shutdown: () => {
+        server.close();
+      },
+      log: this.log,
+    };
+  }
+
+  /** The port listened on (useful with `port: 0`). */
+  get port(): number {
+    return this.#listener?.addr.port ?? this.config.port;
+  }
+
+  /** Resolves once the server has closed. */
+  get finished(): Promise<void> {
+    return this.#done.promise;
+  }
+
+  /** Adds or replaces a command, callable from any client. */
+  addCommand(definition: CommandDefinition): void {
+    addCommand(this.commands, defineCommand(definition));
+  }
+
+  /** Starts listening and accepting clients. */
+  listen(): Promise<void> {
+    const c = this.config;
+    this.#listener = Deno.listen({ hostname: c.host, port: c.port });
+    this.log(
+      "notice",
+      `@kv/store ${VERSION.kv} (Redis ${VERSION.redis} protocol), ` +
+        `pid=${Deno.pid}, deno=${Deno.version.deno}, just started`,
+    );
+    this.log(
+      "notice",
+      `Settings: bind=${c.host} port=${this.port} maxclients=${c.maxclients} ` +
+        `timeout=${c.timeout} loglevel=${c.loglevel} ` +
+        `protected-mode=${c.protectedMode ? "yes" : "no"} ` +
+        `requirepass=${c.requirepass ? "(set)" : "(none)"} dir=${c.dir}`,
+    );
+    if (!isLoopback(c.host) && c.requirepass === "" && c.protectedMode) {
+      this.log(
+        "warning",
+        `Bound to ${c.host} with no password: protected mode answers ` +
+          `non-loopback clients with -DENIED. Set --requirepass, or ` +
+          `--protected-mode no if you really mean it.`,
+      );
+    }
+    this.#timer = setInterval(() => this.#cron(), 1000 / c.hz);
+    this.#track(this.#acceptLoop(this.#listener));
+    this.log(
+      "notice",
+      `Ready to accept connections tcp on ${
+        formatAddr(this.#listener.addr as Deno.NetAddr)
+      }`,
+    );
+    return Promise.resolve();
+  }
+
+  #track(p: Promise<void>): void {
+    this.#tasks.add(p);
+    p.finally(() => this.#tasks.delete(p));
+  }
+
+  #configSet(name: string, value: string): string | undefined {
+    const r = setConfig(this.config, name, value);
+    if (!r.ok) return r.message;
+    if (name.toLowerCase() === "proto-max-bulk-len") {
+      for (const c of this.#clients.values()) {
+        c.decoder.maxBulkLength = this.config.protoMaxBulkLen;
+      }
+    }
+    if (name.toLowerCase() === "hz" && this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = setInterval(() => this.#cron(), 1000 / this.config.hz);
+    }
+    return undefined;
+  }
+
+  #opsPerSec(): number {
+    const s = this.#opsSamples;
+    if (s.length === 0) return 0;
+    return Math.round(s.reduce((a, b) => a + b, 0) / s.length);
+  }
+
+  /** Background work, `hz` times a second: active expiry, ops/sec,
+   * idle timeouts. */
+  #cron(): void {
+    const period = 1000 / this.config.hz;
+    this.store.activeExpireCycle(period / 4);
+    const now = performance.now();
+    const elapsed = now - this.#lastOpsTime;
+    if (elapsed >= 100) {
+      const ops = this.stats.commandsProcessed - this.#lastOpsCount;
+      this.#opsSamples.push((ops * 1000) / elapsed);
+      if (this.#opsSamples.length > 16) this.#opsSamples.shift();
+      this.#lastOpsCount = this.stats.commandsProcessed;
+      this.#lastOpsTime = now;
+    }
+    if (++this.#cronTicks % this.config.hz === 0 && this.config.timeout > 0) {
+      const limit = Date.now() - this.config.timeout * 1000;
+      for (const c of this.#clients.values()) {
+        if (!c.busy && c.lastInteraction < limit) {
+          this.log("verbose", `Closing idle client id=${c.id} addr=${c.addr}`);
+          c.kill();
+        }
+      }
+    }
+  }
+
+  async #acceptLoop(listener: Deno.TcpListener): Promise<void> {
+    while (true) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch (e) {
+        if (this.#closing) return;
+        if (e instanceof Deno.errors.BadResource) return;
+        this.log("warning", `Error accepting a client connection: ${e}`);
+        continue;
+      }
+      this.stats.connectionsReceived++;
+      if (this.#closing) {
+        conn.close();
+        continue;
+      }
+      const remote = conn.remoteAddr;
+      if (
+        this.config.protectedMode && this.config.requirepass === "" &&
+        !isLoopback(remote.hostname)
+      ) {
+        this.log(
+          "verbose",
+          `Denied client ${formatAddr(remote)} (protected mode)`,
+        );
+        this.#refuse(conn, DENIED);
+        continue;
+      }
+      if (this.#clients.size >= this.config.maxclients) {
+        this.stats.rejectedConnections++;
+        this.log("verbose", `Refused client ${formatAddr(remote)}: maxclients`);
+        this.#refuse(conn, MAX_CLIENTS);
+        continue;
+      }
+      const client = new Connection(this.#nextId++, conn, this);
+      this.#clients.set(client.id, client);
+      this.log("debug", `Accepted ${client.addr} id=${client.id}`);
+      this.#track(this.#serve(client));
+    }
+  }
+
+  #refuse(conn: Deno.TcpConn, message: string): void {
+    const p = conn.write(encoder.encode(message)).catch(() => 0).finally(
+      () => {
+        try {
+          conn.close();
+        } catch {
+          // gone already
+        }
+      },
+    ).then(() => {});
+    this.#track(p);
+  }
+
+  async #serve(c: Connection): Promise<void> {
+    const conn = c.conn;
+    try {
+      conn.setNoDelay(true);
+    } catch {
+      // not fatal
+    }
+    const session: Session = {
+      out: c.out,
+      store: this.store,
+      client: c,
+      server: this.#state,
+    };
+    const commands = this.commands;
+    const stats = this.stats;
+    const decoder = c.decoder;
+    let reason = "client closed connection";
+    const reader = conn.readable.getReader({ mode: "byob" });
+    let buffer = new ArrayBuffer(READ_BUFFER_SIZE);
+    try {
+      while (!c.closed && !this.#closing) {
+        const { value, done } = await reader.read(new Uint8Array(buffer));
+        if (done || value === undefined) break;
+        buffer = value.buffer as ArrayBuffer;
+        c.busy = true;
+        stats.netInputBytes += value.length;
+        c.lastInteraction = Date.now();
+        decoder.feed(value);
+        let argv: string[] | null;
+        while ((argv = decoder.next()) !== null) {
+          execute(commands, session, argv);
+          stats.commandsProcessed++;
+          if (c.closeAfterReply) break;
+          if (c.out.length >= FLUSH_THRESHOLD) {
+            await this.#flush(c);
+            if (c.closed) break;
+          }
+        }
+        if (decoder.error !== null) {
+          c.out.error(decoder.error);
+          c.closeAfterReply = true;
+          reason = decoder.error;
+          this.log(
+            "verbose",
+            `Protocol error (${decoder.error}) from client id=${c.id} addr=${c.addr}`,
+          );
+        }
+        if (c.out.length > 0 && !c.closed) await this.#flush(c);
+        c.busy = false;
+        if (c.closeAfterReply) break;
+      }
+    } catch (e) {
+      if (!c.closed && !isDisconnect(e)) {
+        reason = String(e);
+        this.log("warning", `Error on client id=${c.id} addr=${c.addr}: ${e}`);
+      }
+    } finally {
+      c.busy = false;
+      this.#clients.delete(c.id);
+      try {
+        reader.releaseLock();
+      } catch {
+        // a read may still be pending on a closed connection
+      }
+      c.kill();
+      this.log("debug", `Client closed id=${c.id} addr=${c.addr}: ${reason}`);
+    }
+  }
+
+  /** Writes a client's pending replies, enforcing the output limits. */
+  async #flush(c: Connection): Promise<void> {
+    const bytes = c.out.bytes();
+    const limit = this.config.clientOutputBufferLimit;
+    if (limit.hard > 0 && bytes.length > limit.hard) {
+      this.#overLimit(c, bytes.length, "hard");
+      return;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    if (limit.soft > 0 && bytes.length > limit.soft) {
+      timer = setTimeout(
+        () => this.#overLimit(c, bytes.length, "soft"),
+        limit.softSeconds * 1000,
+      );
+    }
+    try {
+      let off = 0;
+      while (off < bytes.length) {
+        off += await c.conn.write(bytes.subarray(off));
+      }
+      this.stats.netOutputBytes += bytes.length;
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      c.out.reset();
+    }
+  }
+
+  #overLimit(c: Connection, size: number, which: string): void {
+    this.stats.outputLimitDisconnections++;
+    this.log(
+      "warning",
+      `Client id=${c.id} addr=${c.addr} closed for overcoming of output ` +
+        `buffer limits (${which} limit, ${size} bytes pending).`,
+    );
+    c.out.reset();
+    c.kill();
+  }
+
+  /**
+   * Stops accepting, lets every client finish the replies it is owed, then
+   * closes them. Resolves once all are gone.
+   */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#closing = (async () => {
+      this.log(
+        "notice",
+        "Shutting down: no new connections; finishing replies",
+      );
+      if (this.#timer !== undefined) clearInterval(this.#timer);
+      try {
+        this.#listener?.close();
+      } catch {
+        // already closed
+      }
+      // Idle clients are closed now; busy ones close after their batch.
+      for (const c of this.#clients.values()) if (!c.busy) c.kill();
+      const deadline = Date.now() + 5000;
+      while (this.#tasks.size > 0 && Date.now() < deadline) {
+        await Promise.race([
+          Promise.allSettled([...this.#tasks]),
+          new Promise((r) => setTimeout(r, 100)),
+        ]);
+        for (const c of this.#clients.values()) if (!c.busy) c.kill();
+      }
+      for (const c of this.#clients.values()) c.kill();
+      this.log("notice", "@kv/store is now ready to exit, bye bye...");
+      this.#done.resolve();
+    })();
+    return this.#closing;
+  }
+
+  /** Closes the server (for `await using`). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function isDisconnect(e: unknown): boolean {
+  return e instanceof Deno.errors.ConnectionReset ||
+    e instanceof Deno.errors.BrokenPipe ||
+    e instanceof Deno.errors.BadResource ||
+    e instanceof Deno.errors.Interrupted ||
+    e instanceof Deno.errors.NotConnected ||
+    (e instanceof TypeError && /closed|released/i.test(e.message));
+}

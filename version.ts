@@ -1,0 +1,7 @@
+/** Versions this server reports. */
+export const VERSION = {
+  /** The @kv/store package version. */
+  kv: "0.1.0",
+  /** The Redis version whose behaviour we follow (INFO, HELLO). */
+  redis: "7.0.0",
+} as const;
