@@ -62,26 +62,88 @@ export function negate(v: number | bigint): number | bigint {
   return Number.isSafeInteger(Number(r)) ? Number(r) : r;
 }
 
-// A decimal number held exactly: mantissa * 10^-scale.
-interface Decimal {
-  m: bigint;
-  scale: number;
+// INCRBYFLOAT follows Redis, which adds in C's long double: on x86-64 an
+// 80-bit float with a 64-bit mantissa. We emulate it exactly with BigInt:
+// parse each operand to the nearest such float (as strtold does), add with
+// one rounding to 64 bits, and print the exact binary value with "%.17Lf"
+// (round half to even), trailing zeros removed.
+
+interface Extended {
+  negative: boolean;
+  m: bigint; // 0 or in [2^63, 2^64)
+  e: number; // value = m * 2^e
 }
 
 const DECIMAL_RE = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+const TWO63 = 1n << 63n;
+const TWO64 = 1n << 64n;
 
-function parseDecimal(s: string): Decimal | null {
+function bitLength(n: bigint): number {
+  return n === 0n ? 0 : n.toString(2).length;
+}
+
+/** Divides num by den, rounding half to even. */
+function divRound(num: bigint, den: bigint): bigint {
+  const q = num / den;
+  const r = num % den;
+  const twice = r * 2n;
+  if (twice > den || (twice === den && (q & 1n) === 1n)) return q + 1n;
+  return q;
+}
+
+/** The nearest 64-bit-mantissa float to num/den (both positive). */
+function toExtended(negative: boolean, num: bigint, den: bigint): Extended {
+  if (num === 0n) return { negative, m: 0n, e: 0 };
+  let e = bitLength(num) - bitLength(den) - 64;
+  let m: bigint;
+  while (true) {
+    m = e >= 0
+      ? divRound(num, den << BigInt(e))
+      : divRound(num << BigInt(-e), den);
+    if (m >= TWO64) e++;
+    else if (m < TWO63) e--;
+    else break;
+  }
+  return { negative, m, e };
+}
+
+function parseExtended(s: string): Extended | null {
   const match = DECIMAL_RE.exec(s);
   if (match === null) return null;
   const [, sign, int, frac = "", exp = "0"] = match;
   if (int === "" && frac === "") return null;
-  const e = Number(exp);
-  if (!Number.isFinite(e) || Math.abs(e) > 400) return null;
-  let m = BigInt((int || "0") + frac);
-  if (sign === "-") m = -m;
-  const scale = frac.length - e;
-  if (scale < 0) return { m: m * 10n ** BigInt(-scale), scale: 0 };
-  return { m, scale };
+  const e10 = Number(exp) - frac.length;
+  if (!Number.isFinite(e10) || Math.abs(e10) > 6000) return null;
+  const digits = BigInt((int || "0") + frac);
+  return e10 >= 0
+    ? toExtended(sign === "-", digits * 10n ** BigInt(e10), 1n)
+    : toExtended(sign === "-", digits, 10n ** BigInt(-e10));
+}
+
+function addExtended(a: Extended, b: Extended): Extended {
+  const e = Math.min(a.e, b.e);
+  const va = (a.m << BigInt(a.e - e)) * (a.negative ? -1n : 1n);
+  const vb = (b.m << BigInt(b.e - e)) * (b.negative ? -1n : 1n);
+  const sum = va + vb;
+  const negative = sum < 0n;
+  const abs = negative ? -sum : sum;
+  if (abs === 0n) return { negative: false, m: 0n, e: 0 };
+  return e >= 0
+    ? toExtended(negative, abs << BigInt(e), 1n)
+    : toExtended(negative, abs, 1n << BigInt(-e));
+}
+
+/** "%.17Lf" of the exact value, trailing zeros (and point) removed. */
+function formatExtended(x: Extended): string {
+  const scale = 10n ** 17n;
+  const q = x.e >= 0
+    ? (x.m << BigInt(x.e)) * scale
+    : divRound(x.m * scale, 1n << BigInt(-x.e));
+  let digits = q.toString().padStart(18, "0");
+  const int = digits.slice(0, -17);
+  const frac = digits.slice(-17).replace(/0+$/, "");
+  digits = frac === "" ? int : `${int}.${frac}`;
+  return x.negative && q !== 0n ? `-${digits}` : digits;
 }
 
 /** Parses a float the way Redis accepts one (strtold, no spaces, no NaN).
@@ -107,48 +169,20 @@ export function parseFloatStrict(s: string): number | null {
 
 /**
  * Adds two floats given as strings for INCRBYFLOAT and formats the result
- * as Redis does ("%.17Lf" with trailing zeros removed). Decimal inputs are
- * added exactly, which is what Redis's long double gives for the numbers
- * people type (10.5 + 0.1 = 10.6). Returns null when an input is not a
+ * exactly as Redis on x86-64 does. Returns null when an input is not a
  * float and "inf" when the result is not finite.
  */
 export function addFloatStrings(a: string, b: string): string | null {
   const x = parseFloatStrict(a);
   const y = parseFloatStrict(b);
   if (x === null || y === null) return null;
-  if (!Number.isFinite(x + y)) return "inf";
-  const da = parseDecimal(a);
-  const db = parseDecimal(b);
-  if (da === null || db === null) return formatHuman(x + y);
-  const scale = Math.max(da.scale, db.scale);
-  const m = da.m * 10n ** BigInt(scale - da.scale) +
-    db.m * 10n ** BigInt(scale - db.scale);
-  return formatDecimal(m, scale);
-}
-
-function formatDecimal(m: bigint, scale: number): string {
-  // Round to 17 fractional digits, half away from zero.
-  if (scale > 17) {
-    const div = 10n ** BigInt(scale - 17);
-    const neg = m < 0n;
-    let abs = neg ? -m : m;
-    const rem = abs % div;
-    abs = abs / div + (rem * 2n >= div ? 1n : 0n);
-    m = neg ? -abs : abs;
-    scale = 17;
+  if (!Number.isFinite(x) || !Number.isFinite(y)) {
+    return Number.isNaN(x + y) || !Number.isFinite(x + y) ? "inf" : null;
   }
-  const neg = m < 0n;
-  let digits = (neg ? -m : m).toString();
-  if (scale > 0) {
-    digits = digits.padStart(scale + 1, "0");
-    let int = digits.slice(0, digits.length - scale);
-    let frac = digits.slice(digits.length - scale).replace(/0+$/, "");
-    if (int === "") int = "0";
-    digits = frac === "" ? int : `${int}.${frac}`;
-    frac = "";
-  }
-  if (digits === "0") return "0";
-  return neg ? `-${digits}` : digits;
+  const ea = parseExtended(a);
+  const eb = parseExtended(b);
+  if (ea === null || eb === null) return formatHuman(x + y);
+  return formatExtended(addExtended(ea, eb));
 }
 
 /** Formats a double like Redis's LD_STR_HUMAN mode. */

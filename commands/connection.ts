@@ -14,6 +14,9 @@ import {
 } from "./_shared.ts";
 
 const ping: Handler = (s, argv) => {
+  if (argv.length > 2) {
+    throw new CommandError("ERR wrong number of arguments for 'ping' command");
+  }
   if (argv.length === 1) s.out.simple("PONG");
   else s.out.bulk(argv[1]);
 };

@@ -180,11 +180,19 @@ const copy: Handler = (s, argv) => {
 };
 
 const scan: Handler = (s, argv) => {
+  // strtoull's rules: an optional sign, digits, at most 2^64 - 1; a
+  // negative cursor wraps around to a huge one, which ends the iteration.
   const cursorArg = argv[1];
-  if (!/^\d+$/.test(cursorArg) || cursorArg.length > 20) {
+  if (!/^[+-]?\d+$/.test(cursorArg)) {
     throw new CommandError("ERR invalid cursor");
   }
-  const cursor = Number(cursorArg);
+  const digits = cursorArg.replace(/^[+-]/, "");
+  if (BigInt(digits) > 18446744073709551615n) {
+    throw new CommandError("ERR invalid cursor");
+  }
+  const cursor = cursorArg.startsWith("-") && BigInt(digits) !== 0n
+    ? Infinity
+    : Number(digits);
   let count = 10;
   let match: string | undefined;
   let typeName: string | undefined;
@@ -209,11 +217,13 @@ const scan: Handler = (s, argv) => {
     : (key: string) =>
       (pattern === undefined || globMatch(pattern, key)) &&
       (typeName === undefined || store.type(key) === typeName);
-  const result = store.scan(
-    Number.isSafeInteger(cursor) ? cursor : 0,
-    Math.min(count, 1_000_000),
-    filter,
-  );
+  const result = Number.isSafeInteger(cursor)
+    ? store.scan(
+      cursor,
+      Math.min(count, 1_000_000),
+      filter,
+    )
+    : { cursor: 0, keys: [] };
   s.out.array(2);
   s.out.bulk(String(result.cursor));
   s.out.array(result.keys.length);

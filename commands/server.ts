@@ -247,11 +247,7 @@ const configGet: Handler = (s, argv) => {
 };
 
 const configSet: Handler = (s, argv) => {
-  if (argv.length % 2 !== 0) {
-    throw new CommandError(
-      "ERR wrong number of arguments for 'config|set' command",
-    );
-  }
+  if (argv.length % 2 !== 0) throw new CommandError(Errors.syntax);
   const seen = new Set<string>();
   for (let i = 2; i < argv.length; i += 2) {
     const name = configName(argv[i]);
@@ -355,7 +351,7 @@ function writeCommandInfo(s: Session, c: Command): void {
   out.set(info.acl.length);
   for (const a of info.acl) out.simple(a);
   out.set(info.tips.length);
-  for (const t of info.tips) out.simple(t);
+  for (const t of info.tips) out.bulk(t);
   out.set(info.keySpecs.length);
   for (const k of info.keySpecs) writeDocValue(s, k, "");
   if (!c.subcommands) {
@@ -423,7 +419,7 @@ const commandInfo: Handler = (s, argv) => {
   s.out.array(list.length);
   for (const c of list) {
     if (c) writeCommandInfo(s, c);
-    else s.out.nilArray();
+    else s.out.nil();
   }
 };
 

@@ -1,0 +1,315 @@
+// Test helpers: start our server or redis-server on a loopback port, and
+// talk to them over TCP with raw bytes.
+
+import { encodeCommand, ReplyDecoder, type RespValue } from "../protocol.ts";
+import { Server, type ServerOptions } from "../server.ts";
+
+export const encoder = new TextEncoder();
+export const decoder = new TextDecoder();
+
+/** A free loopback port. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** Starts our server in-process on a free loopback port, quiet. */
+export async function startServer(
+  options: ServerOptions = {},
+): Promise<Server & AsyncDisposable> {
+  const server = new Server({
+    port: 0,
+    loglevel: "warning",
+    logSink: () => {},
+    ...options,
+  });
+  await server.listen();
+  return server as Server & AsyncDisposable;
+}
+
+/** A raw TCP connection with RESP helpers. Replies decode bulk strings as
+ * byte strings. */
+export class Conn {
+  readonly decoder = new ReplyDecoder({ bulk: "binary" });
+  #buf = new Uint8Array(64 * 1024);
+  #raw: Uint8Array[] = [];
+  constructor(readonly conn: Deno.TcpConn) {}
+
+  static async open(port: number, hostname = "127.0.0.1"): Promise<Conn> {
+    return new Conn(await Deno.connect({ hostname, port }));
+  }
+
+  async send(data: string | Uint8Array): Promise<void> {
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    let off = 0;
+    while (off < bytes.length) {
+      off += await this.conn.write(bytes.subarray(off));
+    }
+  }
+
+  /** Reads until one reply is complete; rejects after `ms`. */
+  async reply(ms = 5000): Promise<RespValue> {
+    const deadline = Date.now() + ms;
+    while (true) {
+      const r = this.decoder.next();
+      if (r) return r.value;
+      const n = await this.#read(deadline);
+      if (n === null) throw new Error("connection closed");
+    }
+  }
+
+  async #read(deadline: number): Promise<number | null> {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error("timed out waiting for a reply");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("timed out")), left);
+    });
+    try {
+      const n = await Promise.race([this.conn.read(this.#buf), timeout]);
+      if (n !== null) {
+        const chunk = this.#buf.slice(0, n);
+        this.#raw.push(chunk);
+        this.decoder.feed(chunk);
+      }
+      return n;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Sends a command and returns its reply. */
+  async call(...args: (string | number | Uint8Array)[]): Promise<RespValue> {
+    await this.send(encodeCommand(args));
+    return await this.reply();
+  }
+
+  /** Sends raw bytes and returns exactly the raw bytes of `count` replies. */
+  async rawReplies(data: string | Uint8Array, count = 1): Promise<string> {
+    this.#raw = [];
+    const start = this.decoder;
+    await this.send(data);
+    for (let i = 0; i < count; i++) await this.reply();
+    void start;
+    const all = concat(this.#raw);
+    this.#raw = [];
+    return decoder.decode(all);
+  }
+
+  /** Resolves true when the server closes the connection within `ms`. */
+  async closedWithin(ms = 3000): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    try {
+      while (true) {
+        const n = await this.#read(deadline);
+        if (n === null) return true;
+      }
+    } catch (e) {
+      if (e instanceof Error && e.message.startsWith("timed out")) return false;
+      return true; // reset
+    }
+  }
+
+  /** All bytes received until the connection closes or `ms` passes. */
+  async drain(ms = 2000): Promise<string> {
+    this.#raw = [];
+    await this.closedWithin(ms);
+    return decoder.decode(concat(this.#raw));
+  }
+
+  close(): void {
+    try {
+      this.conn.close();
+    } catch {
+      // closed already
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+export function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/** Whether a program is on PATH. */
+export function has(program: string): boolean {
+  try {
+    const r = new Deno.Command("sh", {
+      args: ["-c", `command -v ${program}`],
+      stdout: "null",
+      stderr: "null",
+    }).outputSync();
+    return r.success;
+  } catch {
+    return false;
+  }
+}
+
+/** A redis-server process on a free loopback port, for comparisons. */
+export class RedisServer {
+  constructor(readonly process: Deno.ChildProcess, readonly port: number) {}
+
+  static async start(args: string[] = []): Promise<RedisServer> {
+    const port = freePort();
+    const dir = await Deno.makeTempDir({ prefix: "kv-redis-" });
+    const child = new Deno.Command("redis-server", {
+      args: [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--databases",
+        "1",
+        "--dir",
+        dir,
+        ...args,
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const server = new RedisServer(child, port);
+    await waitForPort(port);
+    return server;
+  }
+
+  async stop(): Promise<void> {
+    try {
+      this.process.kill("SIGKILL");
+    } catch {
+      // gone
+    }
+    await this.process.status;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+/** Waits until something accepts connections on the port (bounded). */
+export async function waitForPort(port: number, ms = 10000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port });
+      c.close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`nothing listening on ${port} after ${ms} ms`);
+}
+
+/** Runs a program to completion with optional stdin; bounded by `ms`. */
+export async function run(
+  cmd: string,
+  args: string[],
+  options: { stdin?: string; ms?: number; env?: Record<string, string> } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new Deno.Command(cmd, {
+    args,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: options.env,
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // exited
+    }
+  }, options.ms ?? 20000);
+  if (options.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(encoder.encode(options.stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  clearTimeout(timer);
+  return {
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+  };
+}
+
+/** A server process started like `deno task serve`, for tests of the
+ * executable itself (flags, logs, signals). */
+export class ServerProcess {
+  stderr = "";
+  #reader: Promise<void>;
+  constructor(readonly process: Deno.ChildProcess, readonly port: number) {
+    this.#reader = (async () => {
+      for await (
+        const chunk of process.stderr.pipeThrough(new TextDecoderStream())
+      ) {
+        this.stderr += chunk;
+      }
+    })();
+  }
+
+  static async start(args: string[] = []): Promise<ServerProcess> {
+    const port = freePort();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-sys",
+        new URL("../main.ts", import.meta.url).pathname,
+        "serve",
+        "--port",
+        String(port),
+        ...args,
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const p = new ServerProcess(child, port);
+    await waitForPort(port);
+    return p;
+  }
+
+  /** Sends a signal and waits (bounded) for the exit status. */
+  async stop(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
+    try {
+      this.process.kill(signal);
+    } catch {
+      // exited
+    }
+    const timer = setTimeout(() => {
+      try {
+        this.process.kill("SIGKILL");
+      } catch {
+        // exited
+      }
+    }, 10000);
+    const status = await this.process.status;
+    clearTimeout(timer);
+    await this.#reader;
+    return status;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop("SIGKILL");
+  }
+}
