@@ -5,20 +5,48 @@
 const utf8Decoder = new TextDecoder();
 const utf8Encoder = new TextEncoder();
 
-/** Decodes `bytes[start, end)` as a byte string (one char per byte). */
+const fromCharCode = String.fromCharCode;
+const codes: number[] = [];
+// One reusable array per small length: `apply` on an array whose length
+// never changes stays on V8's fast path.
+const codeArrays: number[][] = [];
+for (let n = 0; n <= 64; n++) codeArrays.push(new Array(n).fill(0));
+
+/** Decodes `bytes[start, end)` as a byte string (one char per byte).
+ * Always returns a flat string (no cons string), so a key or value kept in
+ * the store costs its length plus a small header. */
 export function bytesToBinary(
   bytes: Uint8Array,
   start = 0,
   end: number = bytes.length,
 ): string {
   const n = end - start;
-  if (n <= 12) {
-    let s = "";
-    for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]);
-    return s;
+  const b = bytes;
+  const i = start;
+  switch (n) {
+    case 0:
+      return "";
+    case 1:
+      return fromCharCode(b[i]);
+    case 2:
+      return fromCharCode(b[i], b[i + 1]);
+    case 3:
+      return fromCharCode(b[i], b[i + 1], b[i + 2]);
+    case 4:
+      return fromCharCode(b[i], b[i + 1], b[i + 2], b[i + 3]);
+  }
+  if (n <= 64) {
+    const a = codeArrays[n];
+    for (let j = 0; j < n; j++) a[j] = b[i + j];
+    return fromCharCode.apply(null, a);
+  }
+  if (n <= 1024) {
+    codes.length = n;
+    for (let j = 0; j < n; j++) codes[j] = b[i + j];
+    return fromCharCode.apply(null, codes);
   }
   if (n <= 4096) {
-    return String.fromCharCode.apply(
+    return fromCharCode.apply(
       null,
       bytes.subarray(start, end) as unknown as number[],
     );

@@ -103,7 +103,9 @@ export class RequestDecoder {
 
   /** Bytes held for a request that is not complete yet. */
   get pendingBytes(): number {
-    return this.#pendingLength + (this.#end - this.#pos);
+    return this.#fromPending
+      ? this.#end - this.#pos
+      : this.#pendingLength + (this.#end - this.#pos);
   }
 
   /** Adds bytes read from the connection. */
@@ -175,7 +177,15 @@ export class RequestDecoder {
           if (result === undefined) continue; // empty line
           return result;
         }
-        // Multibulk length line.
+        // Multibulk length line. Fast path: "*N\r\n" with N in 1..9.
+        const d = src[pos + 1] - 48;
+        if (d > 0 && d <= 9 && src[pos + 2] === CR && pos + 3 < end) {
+          pos = this.#pos = pos + 4;
+          this.#remaining = d;
+          this.#args = [];
+        }
+      }
+      if (this.#args === null) {
         let cr = src.indexOf(CR, pos);
         if (cr >= end) cr = -1;
         if (cr === -1) {
@@ -200,6 +210,31 @@ export class RequestDecoder {
       const args = this.#args!;
       while (this.#remaining > 0) {
         if (pos >= end) return this.#needMore();
+        // Fast path: "$len\r\n" with len in 1..99999 and the data here.
+        if (src[pos] === 36) {
+          let p = pos + 1;
+          let c = src[p] - 48;
+          if (c > 0 && c <= 9) {
+            let len = c;
+            p++;
+            while (p < end && p - pos <= 5) {
+              c = src[p] - 48;
+              if (c < 0 || c > 9) break;
+              len = len * 10 + c;
+              p++;
+            }
+            const start = p + 2;
+            if (
+              src[p] === CR && start + len + 2 <= end &&
+              len <= this.#maxBulk && (len <= 16384 || !this.#authRequired())
+            ) {
+              args.push(bytesToBinary(src, start, start + len));
+              pos = this.#pos = start + len + 2;
+              this.#remaining--;
+              continue;
+            }
+          }
+        }
         if (src[pos] !== 36) { // '$'
           return this.#fail(
             `expected '$', got '${String.fromCharCode(src[pos])}'`,
