@@ -21,7 +21,12 @@
  * @module
  */
 
-export { isLoopback, Server, type ServerOptions } from "./server.ts";
+export {
+  isLocalPeer,
+  isLoopback,
+  Server,
+  type ServerOptions,
+} from "./server.ts";
 export {
   type Clock,
   type ScanResult,
@@ -45,6 +50,7 @@ export {
   splitArgs,
   VerbatimString,
 } from "./protocol.ts";
+export type { CommandInfoData } from "./commands/_table_data.ts";
 export {
   type ClientState,
   type Command,
@@ -70,3 +76,4 @@ export {
   textToBinary,
 } from "./_bytes.ts";
 export { VERSION } from "./version.ts";
+export type { LogSink } from "./_log.ts";

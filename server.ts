@@ -50,7 +50,7 @@ const READ_BUFFER_SIZE = 64 * 1024;
 const FLUSH_THRESHOLD = 64 * 1024;
 
 const DENIED =
-  "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+  "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 const MAX_CLIENTS = "-ERR max number of clients reached\r\n";
 const encoder = new TextEncoder();
 
@@ -59,6 +59,13 @@ export function isLoopback(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
   return h === "localhost" || h === "::1" || h.startsWith("127.") ||
     h.startsWith("::ffff:127.");
+}
+
+/** True for the peers protected mode lets in. Like Redis 7, only
+ * 127.0.0.1 and ::1 count as local (not the rest of 127.0.0.0/8). */
+export function isLocalPeer(hostname: string): boolean {
+  return hostname === "127.0.0.1" || hostname === "::1" ||
+    hostname === "::ffff:127.0.0.1";
 }
 
 function formatAddr(a: Deno.NetAddr): string {
@@ -312,7 +319,7 @@ export class Server {
       const remote = conn.remoteAddr;
       if (
         this.config.protectedMode && this.config.requirepass === "" &&
-        !isLoopback(remote.hostname)
+        !isLocalPeer(remote.hostname)
       ) {
         this.log(
           "verbose",

@@ -475,3 +475,56 @@ Deno.test({
     }
   },
 });
+
+/** Connects from another loopback address (127.0.0.2), sends PING and
+ * returns everything received until the connection closes. */
+async function pingFrom127002(port: number): Promise<string> {
+  const net = await import("node:net");
+  return await new Promise((resolve, reject) => {
+    let data = "";
+    const s = net.connect({
+      host: "127.0.0.1",
+      port,
+      localAddress: "127.0.0.2",
+    });
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(data);
+    }, 1000);
+    s.on("connect", () => s.write("PING\r\n"));
+    s.on("data", (d: Uint8Array) => data += new TextDecoder().decode(d));
+    s.on("close", () => {
+      clearTimeout(timer);
+      resolve(data);
+    });
+    s.on("error", (e: Error) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+Deno.test({
+  name: "compat: protected mode answers a non-local peer like redis-server",
+  ignore: !hasRedis,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using redis = await RedisServer.start(["--bind", "0.0.0.0"]);
+    await using ours = await startServer({ host: "0.0.0.0" });
+    const expected = await pingFrom127002(redis.port);
+    assert.match(expected, /^-DENIED Redis is running in protected mode/);
+    assert.equal(await pingFrom127002(ours.port), expected);
+    // With protected mode off, the same peer is served.
+    using c = await Conn.open(ours.port);
+    assert.equal(await c.call("CONFIG", "SET", "protected-mode", "no"), "OK");
+    assert.equal(await pingFrom127002(ours.port), "+PONG\r\n");
+    // With a password instead, it is asked to authenticate.
+    assert.equal(await c.call("CONFIG", "SET", "protected-mode", "yes"), "OK");
+    assert.equal(await c.call("CONFIG", "SET", "requirepass", "pw"), "OK");
+    assert.equal(
+      await pingFrom127002(ours.port),
+      "-NOAUTH Authentication required.\r\n",
+    );
+  },
+});
