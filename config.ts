@@ -218,6 +218,22 @@ const PARAMS: Param[] = [
   },
 ];
 
+/** Settings that exist so clients can ask (redis-benchmark asks for `save`
+ * and `appendonly`), fixed until the features behind them exist. */
+function fixedParam(name: string, value: string): Param {
+  return {
+    name,
+    mutable: false,
+    get: () => value,
+    set: (_c, v) => v === value ? undefined : "can't set immutable config",
+  };
+}
+PARAMS.push(
+  fixedParam("save", ""),
+  fixedParam("appendonly", "no"),
+  fixedParam("databases", "1"),
+);
+
 const BY_NAME = new Map<string, Param>();
 for (const p of PARAMS) {
   BY_NAME.set(p.name, p);

@@ -14,6 +14,7 @@
  * @module
  */
 
+import { resolve } from "node:path";
 import { ReplyWriter, RequestDecoder } from "./protocol.ts";
 import { Store } from "./store.ts";
 import {
@@ -176,6 +177,7 @@ export class Server {
   constructor(options: ServerOptions = {}) {
     const { store, logSink, ...settings } = options;
     this.config = { ...defaultConfig(), ...settings };
+    this.config.dir = resolve(this.config.dir);
     this.store = store ?? new Store();
     this.log = createLogger(() => this.config.loglevel, logSink);
     // deno-lint-ignore no-this-alias

@@ -179,3 +179,15 @@ Deno.test(
     );
   },
 );
+
+Deno.test("process: SHUTDOWN stops the server, exit 0", opts, async () => {
+  await using server = await ServerProcess.start();
+  using c = await Conn.open(server.port);
+  await c.send("SHUTDOWN NOSAVE\r\n");
+  assert.equal(await c.closedWithin(5000), true);
+  const status = await server.process.status;
+  assert.equal(status.code, 0);
+  const stopped = await server.stop();
+  assert.equal(stopped.code, 0);
+  assert.match(server.stderr, /User requested shutdown/);
+});

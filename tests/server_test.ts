@@ -634,3 +634,62 @@ Deno.test("isLoopback: what protected mode lets in", () => {
     assert.equal(isLoopback(a), false, a);
   }
 });
+
+Deno.test("server: TIME, RESET, HELLO SETNAME, CLIENT HELP", opts, async () => {
+  await using server = await startServer({ requirepass: "pw" });
+  using c = await Conn.open(server.port);
+  assert.equal(await c.call("AUTH", "pw"), "OK");
+  const before = Date.now();
+  const [sec, usec] = await c.call("TIME") as [string, string];
+  const ms = Number(sec) * 1000 + Number(usec) / 1000;
+  assert.match(sec, /^\d+$/);
+  assert.match(usec, /^\d+$/);
+  assert.ok(Number(usec) < 1_000_000);
+  assert.ok(Math.abs(ms - before) < 5000);
+  const hello = await c.call("HELLO", "3", "SETNAME", "named") as Map<
+    string,
+    unknown
+  >;
+  assert.equal(hello.get("proto"), 3);
+  assert.equal(await c.call("CLIENT", "GETNAME"), "named");
+  // RESET: back to RESP2, no name, and no longer authenticated.
+  assert.equal(await c.rawReplies("RESET\r\n"), "+RESET\r\n");
+  assert.equal(
+    await c.rawReplies("CLIENT GETNAME\r\n"),
+    "-NOAUTH Authentication required.\r\n",
+  );
+  assert.equal(await c.call("AUTH", "pw"), "OK");
+  assert.equal(await c.rawReplies("CLIENT GETNAME\r\n"), "$-1\r\n");
+  const help = await c.call("CLIENT", "HELP") as string[];
+  assert.match(help[0], /^CLIENT <subcommand>/);
+});
+
+Deno.test(
+  "server: an inline request over 64 KB without a newline is refused",
+  opts,
+  async () => {
+    await using server = await startServer();
+    using c = await Conn.open(server.port);
+    await c.send("x".repeat(70 * 1024));
+    assert.equal(
+      await c.drain(3000),
+      "-ERR Protocol error: too big inline request\r\n",
+    );
+  },
+);
+
+Deno.test(
+  "server: CONFIG GET answers what redis-benchmark asks",
+  opts,
+  async () => {
+    await using server = await startServer();
+    using c = await Conn.open(server.port);
+    assert.deepEqual(await c.call("CONFIG", "GET", "save"), ["save", ""]);
+    assert.deepEqual(await c.call("CONFIG", "GET", "appendonly"), [
+      "appendonly",
+      "no",
+    ]);
+    const e = await c.call("CONFIG", "SET", "appendonly", "yes");
+    assert.ok(e instanceof ReplyError);
+  },
+);
