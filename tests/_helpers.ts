@@ -3,17 +3,12 @@
 
 import { encodeCommand, ReplyDecoder, type RespValue } from "../protocol.ts";
 import { Server, type ServerOptions } from "../server.ts";
+import { freePort, RedisServer, waitForPort } from "../tools/_processes.ts";
+
+export { freePort, RedisServer, waitForPort };
 
 export const encoder = new TextEncoder();
 export const decoder = new TextDecoder();
-
-/** A free loopback port. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 /** Starts our server in-process on a free loopback port, quiet. */
 export async function startServer(
@@ -154,66 +149,6 @@ export function has(program: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** A redis-server process on a free loopback port, for comparisons. */
-export class RedisServer {
-  constructor(readonly process: Deno.ChildProcess, readonly port: number) {}
-
-  static async start(args: string[] = []): Promise<RedisServer> {
-    const port = freePort();
-    const dir = await Deno.makeTempDir({ prefix: "kv-redis-" });
-    const child = new Deno.Command("redis-server", {
-      args: [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--databases",
-        "1",
-        "--dir",
-        dir,
-        ...args,
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    const server = new RedisServer(child, port);
-    await waitForPort(port);
-    return server;
-  }
-
-  async stop(): Promise<void> {
-    try {
-      this.process.kill("SIGKILL");
-    } catch {
-      // gone
-    }
-    await this.process.status;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.stop();
-  }
-}
-
-/** Waits until something accepts connections on the port (bounded). */
-export async function waitForPort(port: number, ms = 10000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    try {
-      const c = await Deno.connect({ hostname: "127.0.0.1", port });
-      c.close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`nothing listening on ${port} after ${ms} ms`);
 }
 
 /** Runs a program to completion with optional stdin; bounded by `ms`. */

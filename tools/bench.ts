@@ -5,6 +5,7 @@
 // Everything runs on loopback; every process started here is stopped.
 
 import { parseArgs } from "node:util";
+import { freePort, RedisServer, waitForPort } from "./_processes.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -18,29 +19,11 @@ const QUICK = flags.quick;
 const ROOT = new URL("../", import.meta.url).pathname;
 const decoder = new TextDecoder();
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`nothing listening on ${port}`);
-}
-
 interface Target {
   name: string;
   port: number;
   process: Deno.ChildProcess;
+  redis?: RedisServer;
 }
 
 /** Reads the serve task from deno.json so we measure what users run. */
@@ -63,31 +46,18 @@ async function startOurs(): Promise<Target> {
   return { name: "@kv/store", port, process };
 }
 
-async function startRedis(extra: string[] = []): Promise<Target> {
-  const port = freePort();
-  const dir = await Deno.makeTempDir({ prefix: "kv-bench-" });
-  const process = new Deno.Command("redis-server", {
-    args: [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      "--dir",
-      dir,
-      ...extra,
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  await waitForPort(port);
-  return { name: "redis-server", port, process };
+async function startRedis(): Promise<Target> {
+  const redis = await RedisServer.start(["--databases", "16"]);
+  return {
+    name: "redis-server",
+    port: redis.port,
+    process: redis.process,
+    redis,
+  };
 }
 
 async function stop(t: Target): Promise<void> {
+  if (t.redis) return await t.redis.stop();
   try {
     t.process.kill("SIGKILL");
   } catch {
@@ -118,8 +88,9 @@ async function benchmark(
   port: number,
   test: string,
   pipeline: number,
+  requests?: number,
 ): Promise<number> {
-  const n = QUICK
+  const n = requests ?? QUICK
     ? (pipeline === 1 ? 20_000 : 200_000)
     : (pipeline === 1 ? 200_000 : 2_000_000);
   const out = await run("redis-benchmark", [
@@ -210,6 +181,10 @@ for (const t of TESTS) {
 const ours = await startOurs();
 const redis = await startRedis();
 try {
+  // Warm up both (our JIT, everyone's caches) before measuring.
+  for (const target of [ours, redis]) {
+    for (const t of TESTS) await benchmark(target.port, t, 32, 100_000);
+  }
   for (let round = 0; round < ROUNDS; round++) {
     for (const t of TESTS) {
       for (const p of PIPELINES) {
@@ -241,7 +216,7 @@ let lastOurs = { perKey: 0, before: 0, after: 0 };
 let lastRedis = { perKey: 0, before: 0, after: 0 };
 for (let round = 0; round < ROUNDS; round++) {
   lastOurs = await memoryPerKey(startOurs, data, COUNT);
-  lastRedis = await memoryPerKey(() => startRedis(), data, COUNT);
+  lastRedis = await memoryPerKey(startRedis, data, COUNT);
   memOurs.push(lastOurs.perKey);
   memRedis.push(lastRedis.perKey);
   console.log(
