@@ -111,6 +111,10 @@ export class RequestDecoder {
   /** Adds bytes read from the connection. */
   feed(chunk: Uint8Array): void {
     if (this.#pendingLength === 0) {
+      // A big request is done: give its buffer back.
+      if (this.#pending.length > 1024 * 1024) {
+        this.#pending = new Uint8Array(4096);
+      }
       this.#src = chunk;
       this.#pos = 0;
       this.#end = chunk.length;
@@ -126,9 +130,11 @@ export class RequestDecoder {
     this.#fromPending = true;
   }
 
-  #reserve(size: number): void {
+  #reserve(size: number, exact = false): void {
     if (size <= this.#pending.length) return;
-    let cap = this.#pending.length * 2;
+    // Grow geometrically; `exact` when the size of a coming bulk is known,
+    // so a 512 MB argument does not reserve 1 GB.
+    let cap = exact ? size : this.#pending.length * 2;
     while (cap < size) cap *= 2;
     const next = new Uint8Array(cap);
     next.set(this.#pending.subarray(0, this.#pendingLength));
@@ -147,7 +153,7 @@ export class RequestDecoder {
     }
     this.#pendingLength = rest;
     // A large bulk is coming: make room once instead of doubling repeatedly.
-    if (hint > rest && hint <= this.#maxBulk + 2) this.#reserve(hint);
+    if (hint > rest && hint <= this.#maxBulk + 64) this.#reserve(hint, true);
     this.#src = EMPTY;
     this.#pos = this.#end = 0;
     this.#fromPending = false;
@@ -469,9 +475,11 @@ export class ReplyWriter {
   /** Bytes written so far. */
   length = 0;
   #buf: Uint8Array;
+  #initialCapacity: number;
 
   /** Creates a writer with an initial capacity in bytes. */
   constructor(capacity = 16 * 1024) {
+    this.#initialCapacity = capacity;
     this.#buf = new Uint8Array(capacity);
   }
 
@@ -483,7 +491,9 @@ export class ReplyWriter {
   /** Forgets what was written; shrinks a buffer that grew very large. */
   reset(): void {
     this.length = 0;
-    if (this.#buf.length > 1024 * 1024) this.#buf = new Uint8Array(16 * 1024);
+    if (this.#buf.length > 1024 * 1024) {
+      this.#buf = new Uint8Array(this.#initialCapacity);
+    }
   }
 
   #ensure(extra: number): void {

@@ -46,7 +46,8 @@ export interface ServerOptions extends Partial<ServerConfig> {
   logSink?: LogSink;
 }
 
-const READ_BUFFER_SIZE = 64 * 1024;
+/** Each client reads through one buffer of this size (Redis uses 16 KB). */
+const READ_BUFFER_SIZE = 16 * 1024;
 /** Replies are written out once this much is pending within one read. */
 const FLUSH_THRESHOLD = 64 * 1024;
 
@@ -91,7 +92,7 @@ class Connection implements ClientState {
   closed = false;
   /** Inside a batch: reading is done, replies not yet written. */
   busy = false;
-  readonly out = new ReplyWriter();
+  readonly out = new ReplyWriter(4096);
   readonly decoder: RequestDecoder;
   readonly conn: Deno.TcpConn;
 
@@ -343,16 +344,35 @@ export class Server {
     }
   }
 
+  /** Answers a refused connection and closes it gently: our side first,
+   * then whatever the client had sent is read and dropped (briefly), so
+   * the client gets the message rather than a reset. */
   #refuse(conn: Deno.TcpConn, message: string): void {
-    const p = conn.write(encoder.encode(message)).catch(() => 0).finally(
-      () => {
+    const p = (async () => {
+      try {
+        await conn.write(encoder.encode(message));
+        await conn.closeWrite();
+        const sink = new Uint8Array(4096);
+        const deadline = Date.now() + 1000;
+        let read = 0;
+        while (Date.now() < deadline && read < 65536) {
+          const n = await Promise.race([
+            conn.read(sink),
+            new Promise<null>((r) => setTimeout(() => r(null), 200)),
+          ]);
+          if (n === null) break;
+          read += n;
+        }
+      } catch {
+        // the client left first
+      } finally {
         try {
           conn.close();
         } catch {
           // gone already
         }
-      },
-    ).then(() => {});
+      }
+    })();
     this.#track(p);
   }
 

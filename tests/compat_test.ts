@@ -499,7 +499,10 @@ async function pingFrom127002(port: number): Promise<string> {
     });
     s.on("error", (e: Error) => {
       clearTimeout(timer);
-      reject(e);
+      // A server that closes at once may reset the connection before our
+      // PING is read: what arrived before the reset still counts.
+      if (/ECONNRESET/.test(e.message)) resolve(data);
+      else reject(e);
     });
   });
 }
@@ -512,7 +515,10 @@ Deno.test({
   async fn() {
     await using redis = await RedisServer.start(["--bind", "0.0.0.0"]);
     await using ours = await startServer({ host: "0.0.0.0" });
-    const expected = await pingFrom127002(redis.port);
+    let expected = "";
+    for (let i = 0; i < 5 && expected === ""; i++) {
+      expected = await pingFrom127002(redis.port);
+    }
     assert.match(expected, /^-DENIED Redis is running in protected mode/);
     assert.equal(await pingFrom127002(ours.port), expected);
     // With protected mode off, the same peer is served.
