@@ -86,7 +86,8 @@ export class Store {
   #data = new Map<string, string>();
   // Expiry lives beside the data, as in Redis: most keys have none.
   #expires = new Map<string, number>();
-  #expireCursor: Iterator<string> | null = null;
+  #expireCursor: Iterator<[string, number]> | null = null;
+  #avgTtl = 0;
   #randomCursor: Iterator<string> | null = null;
   #scanSlots: (ScanState | undefined)[] = new Array(SCAN_SLOTS);
   #nextScanSlot = 1;
@@ -99,6 +100,12 @@ export class Store {
   /** Number of keys, counting expired keys not reclaimed yet (as DBSIZE). */
   get size(): number {
     return this.#data.size;
+  }
+
+  /** Estimated average TTL in ms of keys that have one, from the active
+   * cycle's samples (INFO keyspace's `avg_ttl`); 0 when unknown. */
+  get averageTtl(): number {
+    return this.#expires.size === 0 ? 0 : Math.round(this.#avgTtl);
   }
 
   /** Number of keys that have an expiry. */
@@ -303,10 +310,11 @@ export class Store {
     for (let round = 0; this.#expires.size > 0; round++) {
       let sampled = 0;
       let expired = 0;
+      let ttlSum = 0;
       const limit = Math.min(20, this.#expires.size);
       let wrapped = false;
       while (sampled < limit) {
-        this.#expireCursor ??= this.#expires.keys();
+        this.#expireCursor ??= this.#expires.entries();
         const r = this.#expireCursor.next();
         if (r.done) {
           this.#expireCursor = null;
@@ -315,7 +323,23 @@ export class Store {
           continue;
         }
         sampled++;
-        if (this.#expireIfNeeded(r.value, now)) expired++;
+        const [key, at] = r.value;
+        if (now > at) {
+          this.#data.delete(key);
+          this.#expires.delete(key);
+          this.stats.expired++;
+          expired++;
+        } else {
+          ttlSum += at - now;
+        }
+      }
+      // A running average over the cycles, weighted as Redis does.
+      const live = sampled - expired;
+      if (live > 0) {
+        const avg = ttlSum / live;
+        this.#avgTtl = this.#avgTtl === 0
+          ? avg
+          : this.#avgTtl * 0.98 + avg * 0.02;
       }
       removed += expired;
       if (expired * 4 <= sampled) break;

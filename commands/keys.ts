@@ -23,9 +23,13 @@ function deleteKeys(s: Session, argv: string[]): number {
 
 const del: Handler = (s, argv) => s.out.int(deleteKeys(s, argv));
 
+// EXISTS, TOUCH, TYPE, TTL and friends read their keys the way Redis's
+// lookupKeyRead does: they count as keyspace hits or misses.
 const exists: Handler = (s, argv) => {
   let n = 0;
-  for (let i = 1; i < argv.length; i++) if (s.store.has(argv[i])) n++;
+  for (let i = 1; i < argv.length; i++) {
+    if (s.store.read(argv[i]) !== undefined) n++;
+  }
   s.out.int(n);
 };
 
@@ -94,7 +98,7 @@ function expireCommand(unitSeconds: boolean, relative: boolean): Handler {
 function ttlCommand(seconds: boolean, absolute: boolean): Handler {
   return (s, argv) => {
     const key = argv[1];
-    if (!s.store.has(key)) {
+    if (s.store.read(key) === undefined) {
       s.out.int(-2);
       return;
     }
@@ -115,7 +119,8 @@ const persist: Handler = (s, argv) => {
   s.out.int(removed ? 1 : 0);
 };
 
-const type: Handler = (s, argv) => s.out.simple(s.store.type(argv[1]));
+const type: Handler = (s, argv) =>
+  s.out.simple(s.store.read(argv[1]) === undefined ? "none" : "string");
 
 function renameCommand(nx: boolean): Handler {
   return (s, argv) => {

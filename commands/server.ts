@@ -151,7 +151,7 @@ const SECTIONS: Record<string, Section> = {
   keyspace: (s) =>
     s.store.size === 0 ? [] : [[
       "db0",
-      `keys=${s.store.size},expires=${s.store.volatileSize},avg_ttl=0`,
+      `keys=${s.store.size},expires=${s.store.volatileSize},avg_ttl=${s.store.averageTtl}`,
     ]],
   commandstats: (s) => {
     const rows: [string, string][] = [];

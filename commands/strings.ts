@@ -268,7 +268,7 @@ const append: Handler = (s, argv) => {
 };
 
 const strlen: Handler = (s, argv) => {
-  s.out.int(s.store.get(argv[1])?.length ?? 0);
+  s.out.int(s.store.read(argv[1])?.length ?? 0);
 };
 
 const getrange: Handler = (s, argv) => {

@@ -534,3 +534,86 @@ Deno.test({
     );
   },
 });
+
+const COUNTED: Cmd[] = [
+  ["SET", "a", "1"],
+  ["SET", "b", "2", "EX", "100"],
+  ["GET", "a"],
+  ["GET", "nope"],
+  ["MGET", "a", "b", "nope"],
+  ["EXISTS", "a", "nope"],
+  ["TYPE", "a"],
+  ["TYPE", "nope"],
+  ["TTL", "b"],
+  ["PTTL", "nope"],
+  ["STRLEN", "a"],
+  ["STRLEN", "nope"],
+  ["GETRANGE", "a", "0", "1"],
+  ["TOUCH", "a", "nope"],
+  ["INCR", "a"],
+  ["INCR", "n"],
+  ["APPEND", "s", "x"],
+  ["GETSET", "a", "5"],
+  ["GETDEL", "s"],
+  ["GETEX", "b", "PERSIST"],
+  ["SET", "c", "3", "GET"],
+  ["COPY", "c", "d"],
+  ["RENAME", "d", "e"],
+  ["MSET", "x", "1", "y", "2", "z", "3"],
+  ["MSETNX", "x", "1", "q", "2"],
+  ["DEL", "x", "y", "nope"],
+  ["EXPIRE", "z", "100"],
+  ["PERSIST", "z"],
+  ["SETRANGE", "z", "3", "abc"],
+  ["INCRBYFLOAT", "f", "1.5"],
+  ["SET", "gone", "1", "PX", "1"],
+  ["SETNX", "a", "1"],
+  ["FLUSHDB"],
+  ["SET", "after", "1"],
+  ["FLUSHALL"],
+];
+
+const STAT_FIELDS = [
+  "keyspace_hits",
+  "keyspace_misses",
+  "rdb_changes_since_last_save",
+];
+
+async function statsAfter(port: number, cmds: Cmd[]) {
+  const c = await Conn.open(port);
+  try {
+    await c.call("FLUSHALL");
+    await c.call("CONFIG", "RESETSTAT");
+    const read = async () => {
+      const info = String(await c.call("INFO", "all"));
+      return Object.fromEntries(
+        STAT_FIELDS.map((
+          f,
+        ) => [f, Number(new RegExp(`${f}:(\\d+)`).exec(info)![1])]),
+      );
+    };
+    const before = await read();
+    for (const cmd of cmds) await c.call(...cmd);
+    const after = await read();
+    return Object.fromEntries(
+      STAT_FIELDS.map((f) => [f, after[f] - before[f]]),
+    );
+  } finally {
+    c.close();
+  }
+}
+
+Deno.test({
+  name: "compat: keyspace hits, misses and changes count as in redis-server",
+  ignore: !hasRedis,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using redis = await RedisServer.start();
+    await using ours = await startServer();
+    assert.deepEqual(
+      await statsAfter(ours.port, COUNTED),
+      await statsAfter(redis.port, COUNTED),
+    );
+  },
+});

@@ -211,3 +211,17 @@ Deno.test("glob: Redis's pattern rules", () => {
   assert.equal(globMatch("*a".repeat(50) + "b", "a".repeat(100)), false);
   assert.ok(performance.now() - start < 1000);
 });
+
+Deno.test("store: the active cycle estimates the average TTL", () => {
+  const { clock, store } = clockAt();
+  assert.equal(store.averageTtl, 0);
+  for (let i = 0; i < 100; i++) {
+    store.set(`k${i}`, "v", { expireAt: clock.now + 10_000 });
+  }
+  store.activeExpireCycle();
+  assert.equal(store.averageTtl, 10_000);
+  clock.now += 4_000;
+  for (let i = 0; i < 50; i++) store.activeExpireCycle();
+  const avg = store.averageTtl;
+  assert.ok(avg < 10_000 && avg >= 6_000, `avg ${avg}`);
+});
