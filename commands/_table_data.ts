@@ -749,15 +749,23 @@ export const COMMAND_INFO: CommandInfoData[] = [{
   "tips": [],
   "keySpecs": [],
   "subcommands": [{
-    "name": "config|resetstat",
-    "arity": 2,
+    "name": "config|get",
+    "arity": -3,
     "flags": ["admin", "noscript", "loading", "stale"],
     "keys": [0, 0, 0],
     "acl": ["@admin", "@slow", "@dangerous"],
     "tips": [],
     "keySpecs": [],
   }, {
-    "name": "config|rewrite",
+    "name": "config|set",
+    "arity": -4,
+    "flags": ["admin", "noscript", "loading", "stale"],
+    "keys": [0, 0, 0],
+    "acl": ["@admin", "@slow", "@dangerous"],
+    "tips": ["request_policy:all_nodes", "response_policy:all_succeeded"],
+    "keySpecs": [],
+  }, {
+    "name": "config|resetstat",
     "arity": 2,
     "flags": ["admin", "noscript", "loading", "stale"],
     "keys": [0, 0, 0],
@@ -773,20 +781,12 @@ export const COMMAND_INFO: CommandInfoData[] = [{
     "tips": [],
     "keySpecs": [],
   }, {
-    "name": "config|get",
-    "arity": -3,
+    "name": "config|rewrite",
+    "arity": 2,
     "flags": ["admin", "noscript", "loading", "stale"],
     "keys": [0, 0, 0],
     "acl": ["@admin", "@slow", "@dangerous"],
     "tips": [],
-    "keySpecs": [],
-  }, {
-    "name": "config|set",
-    "arity": -4,
-    "flags": ["admin", "noscript", "loading", "stale"],
-    "keys": [0, 0, 0],
-    "acl": ["@admin", "@slow", "@dangerous"],
-    "tips": ["request_policy:all_nodes", "response_policy:all_succeeded"],
     "keySpecs": [],
   }],
 }, {
@@ -1014,6 +1014,12 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
     "since": "1.0.0",
     "group": "string",
     "complexity": "O(1)",
+    "history": [
+      ["2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."],
+      ["6.0.0", "Added the `KEEPTTL` option."],
+      ["6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."],
+      ["7.0.0", "Allowed the `NX` and `GET` options to be used together."],
+    ],
     "arguments": [{ "name": "key", "type": "key", "key_spec_index": 0 }, {
       "name": "value",
       "type": "string",
@@ -1311,6 +1317,7 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
     "since": "1.0.0",
     "group": "generic",
     "complexity": "O(N) where N is the number of keys to check.",
+    "history": [["3.0.3", "Accepts multiple `key` arguments."]],
     "arguments": [{
       "name": "key",
       "type": "key",
@@ -1323,6 +1330,7 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
     "since": "1.0.0",
     "group": "generic",
     "complexity": "O(1)",
+    "history": [["7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."]],
     "arguments": [{ "name": "key", "type": "key", "key_spec_index": 0 }, {
       "name": "seconds",
       "type": "integer",
@@ -1344,6 +1352,7 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
     "since": "2.6.0",
     "group": "generic",
     "complexity": "O(1)",
+    "history": [["7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."]],
     "arguments": [{ "name": "key", "type": "key", "key_spec_index": 0 }, {
       "name": "milliseconds",
       "type": "integer",
@@ -1365,6 +1374,7 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
     "since": "1.2.0",
     "group": "generic",
     "complexity": "O(1)",
+    "history": [["7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."]],
     "arguments": [{ "name": "key", "type": "key", "key_spec_index": 0 }, {
       "name": "unix-time-seconds",
       "type": "unix-time",
@@ -1387,6 +1397,7 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
     "since": "2.6.0",
     "group": "generic",
     "complexity": "O(1)",
+    "history": [["7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."]],
     "arguments": [{ "name": "key", "type": "key", "key_spec_index": 0 }, {
       "name": "unix-time-milliseconds",
       "type": "unix-time",
@@ -1408,6 +1419,7 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
     "since": "1.0.0",
     "group": "generic",
     "complexity": "O(1)",
+    "history": [["2.8.0", "Added the -2 reply."]],
     "arguments": [{ "name": "key", "type": "key", "key_spec_index": 0 }],
   },
   "pttl": {
@@ -1415,6 +1427,7 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
     "since": "2.6.0",
     "group": "generic",
     "complexity": "O(1)",
+    "history": [["2.8.0", "Added the -2 reply."]],
     "arguments": [{ "name": "key", "type": "key", "key_spec_index": 0 }],
   },
   "expiretime": {
@@ -1461,6 +1474,10 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
     "since": "1.0.0",
     "group": "generic",
     "complexity": "O(1)",
+    "history": [[
+      "3.2.0",
+      "The command no longer returns an error when source and destination names are the same.",
+    ]],
     "arguments": [{ "name": "key", "type": "key", "key_spec_index": 0 }, {
       "name": "newkey",
       "type": "key",
@@ -1514,6 +1531,7 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
     "group": "generic",
     "complexity":
       "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+    "history": [["6.0.0", "Added the `TYPE` subcommand."]],
     "arguments": [{ "name": "cursor", "type": "integer" }, {
       "name": "pattern",
       "type": "pattern",
@@ -1551,6 +1569,10 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
     "since": "1.0.0",
     "group": "server",
     "complexity": "O(N) where N is the number of keys in the selected database",
+    "history": [["4.0.0", "Added the `ASYNC` flushing mode modifier."], [
+      "6.2.0",
+      "Added the `SYNC` flushing mode modifier.",
+    ]],
     "arguments": [{
       "name": "async",
       "type": "oneof",
@@ -1573,6 +1595,10 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
     "since": "1.0.0",
     "group": "server",
     "complexity": "O(N) where N is the total number of keys in all databases",
+    "history": [["4.0.0", "Added the `ASYNC` flushing mode modifier."], [
+      "6.2.0",
+      "Added the `SYNC` flushing mode modifier.",
+    ]],
     "arguments": [{
       "name": "async",
       "type": "oneof",
@@ -1602,6 +1628,10 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
         "since": "2.8.13",
         "group": "server",
         "complexity": "O(N) where N is the number of commands to look up",
+        "history": [[
+          "7.0.0",
+          "Allowed to be called with no argument to get info on all commands.",
+        ]],
         "arguments": [{
           "name": "command-name",
           "type": "string",
@@ -1667,6 +1697,10 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
     "since": "1.0.0",
     "group": "server",
     "complexity": "O(1)",
+    "history": [[
+      "7.0.0",
+      "Added support for taking multiple section arguments.",
+    ]],
     "arguments": [{
       "name": "section",
       "type": "string",
@@ -1679,31 +1713,16 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
     "group": "server",
     "complexity": "Depends on subcommand.",
     "subcommands": {
-      "config|resetstat": {
-        "summary": "Reset the stats returned by INFO",
-        "since": "2.0.0",
-        "group": "server",
-        "complexity": "O(1)",
-      },
-      "config|rewrite": {
-        "summary":
-          "Rewrite the configuration file with the in memory configuration",
-        "since": "2.8.0",
-        "group": "server",
-        "complexity": "O(1)",
-      },
-      "config|help": {
-        "summary": "Show helpful text about the different subcommands",
-        "since": "5.0.0",
-        "group": "server",
-        "complexity": "O(1)",
-      },
       "config|get": {
         "summary": "Get the values of configuration parameters",
         "since": "2.0.0",
         "group": "server",
         "complexity":
           "O(N) when N is the number of configuration parameters provided",
+        "history": [[
+          "7.0.0",
+          "Added the ability to pass multiple pattern parameters in one call",
+        ]],
         "arguments": [{
           "name": "parameter",
           "type": "block",
@@ -1717,6 +1736,10 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
         "group": "server",
         "complexity":
           "O(N) when N is the number of configuration parameters provided",
+        "history": [[
+          "7.0.0",
+          "Added the ability to set multiple parameters in one call.",
+        ]],
         "arguments": [{
           "name": "parameter_value",
           "type": "block",
@@ -1726,6 +1749,25 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
             "type": "string",
           }],
         }],
+      },
+      "config|resetstat": {
+        "summary": "Reset the stats returned by INFO",
+        "since": "2.0.0",
+        "group": "server",
+        "complexity": "O(1)",
+      },
+      "config|help": {
+        "summary": "Show helpful text about the different subcommands",
+        "since": "5.0.0",
+        "group": "server",
+        "complexity": "O(1)",
+      },
+      "config|rewrite": {
+        "summary":
+          "Rewrite the configuration file with the in memory configuration",
+        "since": "2.8.0",
+        "group": "server",
+        "complexity": "O(1)",
       },
     },
   },
@@ -1742,6 +1784,7 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
     "group": "server",
     "complexity":
       "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+    "history": [["7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."]],
     "arguments": [{
       "name": "nosave_save",
       "type": "oneof",
@@ -1807,6 +1850,10 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
     "since": "6.0.0",
     "group": "connection",
     "complexity": "O(1)",
+    "history": [[
+      "6.2.0",
+      "`protover` made optional; when called without arguments the command reports the current connection's context.",
+    ]],
     "arguments": [{
       "name": "arguments",
       "type": "block",
@@ -1834,6 +1881,7 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
     "group": "connection",
     "complexity":
       "O(N) where N is the number of passwords defined for the user",
+    "history": [["6.0.0", "Added ACL style (username and password)."]],
     "arguments": [{
       "name": "username",
       "type": "string",
@@ -1904,6 +1952,16 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
         "since": "2.4.0",
         "group": "connection",
         "complexity": "O(N) where N is the number of client connections",
+        "history": [
+          ["2.8.12", "Added new filter format."],
+          ["2.8.12", "`ID` option."],
+          ["3.2.0", "Added `master` type in for `TYPE` option."],
+          [
+            "5.0.0",
+            "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility.",
+          ],
+          ["6.2.0", "`LADDR` option."],
+        ],
         "arguments": [{
           "name": "filter",
           "type": "oneof",
@@ -2080,6 +2138,17 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
         "since": "2.4.0",
         "group": "connection",
         "complexity": "O(N) where N is the number of client connections",
+        "history": [
+          ["2.8.12", "Added unique client `id` field."],
+          ["5.0.0", "Added optional `TYPE` filter."],
+          ["6.0.0", "Added `user` field."],
+          [
+            "6.2.0",
+            "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter.",
+          ],
+          ["7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."],
+          ["7.0.3", "Added `ssub` field."],
+        ],
         "arguments": [{
           "name": "normal_master_replica_pubsub",
           "type": "oneof",
@@ -2110,6 +2179,10 @@ export const COMMAND_DOCS: Record<string, Record<string, unknown>> = {
         "since": "2.9.50",
         "group": "connection",
         "complexity": "O(1)",
+        "history": [[
+          "6.2.0",
+          "`CLIENT PAUSE WRITE` mode added along with the `mode` option.",
+        ]],
         "arguments": [{ "name": "timeout", "type": "integer" }, {
           "name": "mode",
           "type": "oneof",

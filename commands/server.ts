@@ -362,8 +362,9 @@ function writeCommandInfo(s: Session, c: Command): void {
   }
 }
 
-/** Writes plain data from the docs table: objects as maps, `flags` as sets
- * of simple strings, strings as bulk strings. */
+/** Writes plain data from the docs table as Redis does: objects as maps,
+ * `flags` as sets of simple strings, `history` as a set of pairs, strings as
+ * bulk strings. */
 function writeDocValue(s: Session, v: unknown, key: string): void {
   const out = s.out;
   if (Array.isArray(v)) {
@@ -371,7 +372,8 @@ function writeDocValue(s: Session, v: unknown, key: string): void {
       out.set(v.length);
       for (const f of v) out.simple(String(f));
     } else {
-      out.array(v.length);
+      if (key === "history") out.set(v.length);
+      else out.array(v.length);
       for (const e of v) writeDocValue(s, e, "");
     }
   } else if (typeof v === "object" && v !== null) {

@@ -617,3 +617,40 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name: "compat: COMMAND INFO and COMMAND DOCS match redis-server's",
+  ignore: !hasRedis,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using redis = await RedisServer.start();
+    await using ours = await startServer();
+    using c = await Conn.open(ours.port);
+    const names = (await c.call("COMMAND", "LIST") as string[]).filter((n) =>
+      // ours, and containers whose subcommands we implement only in part
+      !["delete", "flush", "client", "config", "command"].includes(n)
+    );
+    assert.ok(names.length > 40);
+    for (const resp of [2, 3] as const) {
+      const cmds: Cmd[] = [];
+      for (const n of names) {
+        cmds.push(["COMMAND", "INFO", n], ["COMMAND", "DOCS", n]);
+      }
+      for (
+        const sub of ["config|get", "config|set", "client|list", "command|docs"]
+      ) {
+        cmds.push(["COMMAND", "INFO", sub], ["COMMAND", "DOCS", sub]);
+      }
+      const expected = await runCase(redis.port, cmds, resp);
+      const actual = await runCase(ours.port, cmds, resp);
+      for (let i = 0; i < cmds.length; i++) {
+        assert.equal(
+          actual[i],
+          expected[i],
+          `${cmds[i].join(" ")} (RESP${resp})`,
+        );
+      }
+    }
+  },
+});
