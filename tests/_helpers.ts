@@ -84,10 +84,8 @@ export class Conn {
   /** Sends raw bytes and returns exactly the raw bytes of `count` replies. */
   async rawReplies(data: string | Uint8Array, count = 1): Promise<string> {
     this.#raw = [];
-    const start = this.decoder;
     await this.send(data);
     for (let i = 0; i < count; i++) await this.reply();
-    void start;
     const all = concat(this.#raw);
     this.#raw = [];
     return decoder.decode(all);
