@@ -131,13 +131,6 @@ function toInfo(v: RespValue): Info {
   return out;
 }
 
-function trimDoc(d: Record<string, unknown>): Record<string, unknown> {
-  delete d.history;
-  const subs = d.subcommands as Record<string, Record<string, unknown>>;
-  if (subs) { for (const k of Object.keys(subs)) trimDoc(subs[k]); }
-  return d;
-}
-
 const table = info.map(toInfo);
 const docTable = plain(docs) as Record<string, Record<string, unknown>>;
 
