@@ -1,5 +1,6 @@
 /**
- * The `kv` executable: `kv serve [flags]` runs the server.
+ * The `kv` executable: `kv serve [flags]` runs the server, `kv cli [...]`
+ * talks to one (see cli.ts).
  *
  * Flags follow redis.conf names: `--host` (or `--bind`), `--port`,
  * `--requirepass`, `--maxclients`, `--timeout`, `--loglevel`,
@@ -9,6 +10,7 @@
  * @module
  */
 
+import { cli } from "./cli.ts";
 import { parseServerArgs } from "./config.ts";
 import { Server } from "./server.ts";
 import { VERSION } from "./version.ts";
@@ -16,6 +18,8 @@ import { VERSION } from "./version.ts";
 const USAGE = `@kv/store ${VERSION.kv}
 
 Usage:
+  kv cli [--host 127.0.0.1] [--port 31337] [-a PASSWORD] [--resp3] [--raw]
+         [COMMAND [ARG ...]]   (kv cli --help for more)
   kv serve [--host 127.0.0.1] [--port 31337] [--requirepass PASSWORD]
            [--maxclients 10000] [--timeout 0] [--protected-mode yes|no]
            [--loglevel debug|verbose|notice|warning] [--dir .]
@@ -62,6 +66,8 @@ if (import.meta.main) {
   let code = 0;
   if (command === "serve") {
     code = await serve(rest);
+  } else if (command === "cli") {
+    code = await cli(rest);
   } else if (command === "--version" || command === "version") {
     console.log(`kv ${VERSION.kv}`);
   } else {

@@ -1,0 +1,435 @@
+/**
+ * The `kv cli` command line, modelled on redis-cli:
+ *
+ * - `kv cli SET a 1`: runs one command, prints the reply, exits 1 on an
+ *   error reply;
+ * - `printf 'SET a 1\nGET a\n' | kv cli`: batch mode, one command per line
+ *   (redis-cli's quoting), replies in order;
+ * - `kv cli` on a terminal: an interactive prompt with history, hints and
+ *   `help COMMAND`.
+ *
+ * Replies print as redis-cli prints them: `(integer) 1`, `(nil)`, numbered
+ * arrays on a terminal; raw values when stdout is not a terminal (or with
+ * `--raw`; `--no-raw` forces the terminal format).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { Client, ConnectionError } from "./client.ts";
+import { ReplyError, type RespValue, splitArgs } from "./protocol.ts";
+import { binaryToBytes, textToBinary } from "./_bytes.ts";
+import { formatRaw, formatTTY, synopsis } from "./_reply_format.ts";
+import { LineEditor } from "./_line_editor.ts";
+import { VERSION } from "./version.ts";
+
+/** Parsed `kv cli` flags. */
+export interface CliOptions {
+  /** Server host (`-h`, `--host`). */
+  host: string;
+  /** Server port (`-p`, `--port`). */
+  port: number;
+  /** Password (`-a`, `--pass`). */
+  password?: string;
+  /** ACL user (`--user`). */
+  user?: string;
+  /** Use RESP3 (`-3`, `--resp3`). */
+  resp3: boolean;
+  /** Force raw (true) or terminal (false) output; default: raw unless
+   * stdout is a terminal. */
+  raw?: boolean;
+  /** Skip the warning about passwords on the command line. */
+  noAuthWarning: boolean;
+}
+
+const USAGE = `kv cli ${VERSION.kv}
+
+Usage: kv cli [OPTIONS] [COMMAND [ARG ...]]
+  -h, --host <hostname>  Server hostname (default: 127.0.0.1).
+  -p, --port <port>      Server port (default: 31337).
+  -a, --pass <password>  Password to use when connecting to the server.
+  --user <username>      ACL user to authenticate as.
+  -3, --resp3            Start the session in RESP3 protocol mode.
+  --raw                  Use raw formatting for replies.
+  --no-raw               Force formatted output even when stdout is not a tty.
+  --no-auth-warning      Don't show the warning about passwords.
+  --help                 Output this help and exit.
+
+With a command, runs it and prints the reply (exit status 1 on an error
+reply). Without one, reads commands from stdin when it is not a terminal,
+one per line, or starts an interactive prompt.
+`;
+
+/** Parses flags up to the first word that is not one; the rest is the
+ * command. Throws on a bad flag. */
+export function parseCliArgs(
+  args: readonly string[],
+): { options: CliOptions; command: string[]; help: boolean } {
+  const options: CliOptions = {
+    host: "127.0.0.1",
+    port: 31337,
+    resp3: false,
+    noAuthWarning: false,
+  };
+  let help = false;
+  let i = 0;
+  const value = (flag: string) => {
+    const v = args[++i];
+    if (v === undefined) throw new Error(`${flag} needs a value`);
+    return v;
+  };
+  for (; i < args.length; i++) {
+    const a = args[i];
+    if (a === "-h" || a === "--host") options.host = value(a);
+    else if (a === "-p" || a === "--port") {
+      const p = Number(value(a));
+      if (!Number.isInteger(p) || p < 0 || p > 65535) {
+        throw new Error(`bad port '${args[i]}'`);
+      }
+      options.port = p;
+    } else if (a === "-a" || a === "--pass") options.password = value(a);
+    else if (a === "--user") options.user = value(a);
+    else if (a === "-3" || a === "--resp3") options.resp3 = true;
+    else if (a === "--raw") options.raw = true;
+    else if (a === "--no-raw") options.raw = false;
+    else if (a === "--no-auth-warning") options.noAuthWarning = true;
+    else if (a === "--help") help = true;
+    else if (a === "--") {
+      i++;
+      break;
+    } else if (a.startsWith("-") && a.length > 1 && !/^-\d/.test(a)) {
+      throw new Error(`unknown option '${a}'`);
+    } else break;
+  }
+  return { options, command: args.slice(i), help };
+}
+
+const encoder = new TextEncoder();
+
+function print(s: string): void {
+  const bytes = encoder.encode(s);
+  let off = 0;
+  while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
+}
+
+function format(v: RespValue, raw: boolean): string {
+  return raw ? formatRaw(v) + "\n" : formatTTY(v);
+}
+
+/** Runs one command; error replies come back as values. */
+async function run(client: Client, args: (string | Uint8Array)[]) {
+  const [reply] = await client.pipeline().executeBytes(...args).exec();
+  return reply as RespValue;
+}
+
+/** Splits a line typed or piped with redis-cli's quoting into arguments
+ * (bytes, so `"\xff"` stays one byte); null on unbalanced quotes. */
+export function lineToArgs(line: string): Uint8Array[] | null {
+  const args = splitArgs(textToBinary(line));
+  return args === null ? null : args.map(binaryToBytes);
+}
+
+async function connect(o: CliOptions, interactive: boolean): Promise<Client> {
+  return await Client.connect({
+    hostname: o.host,
+    port: o.port,
+    password: o.password,
+    username: o.user,
+    resp: o.resp3 ? 3 : 2,
+    reconnect: interactive ? { retries: 5 } : false,
+  });
+}
+
+async function batch(client: Client, raw: boolean): Promise<number> {
+  const input = await new Response(Deno.stdin.readable).text();
+  const lines = input.split("\n");
+  let failed = false;
+  // Pipeline up to 1000 commands at a time; print replies in order.
+  for (let start = 0; start < lines.length; start += 1000) {
+    const p = client.pipeline();
+    const slots: (string | null)[] = [];
+    for (const line of lines.slice(start, start + 1000)) {
+      const args = lineToArgs(line.replace(/\r$/, ""));
+      if (args === null) slots.push("Invalid argument(s)\n");
+      else if (args.length === 0) continue;
+      else {
+        p.executeBytes(...args);
+        slots.push(null);
+      }
+    }
+    const replies = p.length > 0 ? await p.exec() : [];
+    let r = 0;
+    let out = "";
+    for (const slot of slots) {
+      if (slot !== null) {
+        out += slot;
+        failed = true;
+        continue;
+      }
+      const reply = replies[r++] as RespValue;
+      if (reply instanceof ReplyError) failed = true;
+      out += format(reply, raw);
+    }
+    print(out);
+  }
+  return failed ? 1 : 0;
+}
+
+function historyPath(): string | undefined {
+  try {
+    const home = Deno.env.get("HOME");
+    return home ? join(home, ".kv_history") : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function loadHistory(path: string | undefined): string[] {
+  if (!path) return [];
+  try {
+    return Deno.readTextFileSync(path).split("\n").filter(Boolean).slice(-1000);
+  } catch {
+    return [];
+  }
+}
+
+function docField(doc: unknown, key: string): unknown {
+  return doc instanceof Map ? doc.get(key) : undefined;
+}
+
+async function interactive(o: CliOptions, rawFlag?: boolean): Promise<number> {
+  let client: Client | null = null;
+  const address = `${o.host}:${o.port}`;
+  try {
+    client = await connect(o, true);
+  } catch (e) {
+    print(`Could not connect to Redis at ${address}: ${errorText(e)}\n`);
+  }
+  // Command docs for hints and help, fetched once from the server.
+  let docs = new Map<string, unknown>();
+  if (client) {
+    const reply = await run(client, ["COMMAND", "DOCS"]);
+    docs = toTextMap(reply);
+  }
+  const hint = (line: string) => {
+    const words = line.trimStart().split(/\s+/);
+    if (words.length !== 2 || words[1] !== "") return "";
+    const doc = docs.get(words[0].toLowerCase());
+    return doc ? synopsis(docField(doc, "arguments")) : "";
+  };
+  const path = historyPath();
+  const editor = new LineEditor({ history: loadHistory(path), hint });
+  while (true) {
+    const prompt = client?.connected ? `${address}> ` : "not connected> ";
+    const line = await editor.readLine(prompt);
+    if (line === null) break;
+    const args = lineToArgs(line);
+    if (args === null) {
+      print("Invalid argument(s)\n");
+      continue;
+    }
+    if (args.length === 0) continue;
+    if (path) {
+      try {
+        Deno.writeTextFileSync(
+          path,
+          editor.history.slice(-1000).join("\n") + "\n",
+        );
+      } catch {
+        // history is a convenience
+      }
+    }
+    const name = new TextDecoder().decode(args[0]).toLowerCase();
+    if (name === "quit" || name === "exit") break;
+    if (name === "clear") {
+      print("\x1b[H\x1b[2J");
+      continue;
+    }
+    if (name === "help") {
+      print(
+        helpText(docs, args.slice(1).map((a) => new TextDecoder().decode(a))),
+      );
+      continue;
+    }
+    if (client === null) {
+      try {
+        client = await connect(o, true);
+      } catch (e) {
+        print(`Could not connect to Redis at ${address}: ${errorText(e)}\n`);
+        continue;
+      }
+    }
+    try {
+      const reply = await run(client, args);
+      print(format(reply, rawFlag === true));
+    } catch (e) {
+      print(`Error: ${errorText(e)}\n`);
+    }
+  }
+  client?.close();
+  return 0;
+}
+
+function toTextMap(reply: RespValue): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  const dec = new TextDecoder();
+  const conv = (v: RespValue): unknown => {
+    if (v instanceof Uint8Array) return dec.decode(v);
+    if (Array.isArray(v)) {
+      // RESP2 maps arrive as flat arrays of name/value pairs; docs entries
+      // are maps whose keys are known names.
+      return v.map(conv);
+    }
+    if (v instanceof Map) {
+      const m = new Map<string, unknown>();
+      for (const [k, e] of v) m.set(String(conv(k)), conv(e));
+      return m;
+    }
+    if (v instanceof Set) return [...v].map(conv);
+    return v;
+  };
+  const top = conv(reply);
+  const pairs = top instanceof Map ? [...top] : pairUp(top as unknown[]);
+  for (const [k, v] of pairs) out.set(String(k), toDocMap(v));
+  return out;
+}
+
+function pairUp(a: unknown[]): [unknown, unknown][] {
+  const out: [unknown, unknown][] = [];
+  for (let i = 0; i + 1 < a.length; i += 2) out.push([a[i], a[i + 1]]);
+  return out;
+}
+
+const DOC_KEYS = new Set([
+  "summary",
+  "since",
+  "group",
+  "complexity",
+  "doc_flags",
+  "deprecated_since",
+  "replaced_by",
+  "history",
+  "arguments",
+  "subcommands",
+  "name",
+  "type",
+  "token",
+  "flags",
+  "key_spec_index",
+  "display_text",
+  "value",
+]);
+
+/** RESP2 flattens maps into arrays; turn doc objects back into maps. */
+function toDocMap(v: unknown): unknown {
+  if (v instanceof Map) {
+    const m = new Map<string, unknown>();
+    for (const [k, e] of v) m.set(k, toDocMap(e));
+    return m;
+  }
+  if (Array.isArray(v)) {
+    const looksLikeMap = v.length % 2 === 0 && v.length > 0 &&
+      v.every((e, i) =>
+        i % 2 === 1 || (typeof e === "string" && DOC_KEYS.has(e))
+      );
+    if (looksLikeMap) {
+      const m = new Map<string, unknown>();
+      for (let i = 0; i < v.length; i += 2) {
+        m.set(v[i] as string, toDocMap(v[i + 1]));
+      }
+      return m;
+    }
+    return v.map(toDocMap);
+  }
+  return v;
+}
+
+/** The text `help` and `help COMMAND` print, from COMMAND DOCS. */
+export function helpText(docs: Map<string, unknown>, words: string[]): string {
+  if (words.length === 0) {
+    return `kv cli ${VERSION.kv}\n` +
+      `To get help about a command, type "help <command>"\n` +
+      `Type "quit" or press Ctrl-D to leave; up and down browse history.\n`;
+  }
+  const name = words.join(" ").toLowerCase().replace(" ", "|");
+  let doc = docs.get(name);
+  if (doc === undefined && name.includes("|")) {
+    const parent = docs.get(name.split("|")[0]);
+    const subs = docField(parent, "subcommands");
+    doc = subs instanceof Map ? subs.get(name) : undefined;
+  }
+  if (doc === undefined) return `\n  No help for '${words.join(" ")}'\n\n`;
+  const title = `${name.replace("|", " ").toUpperCase()} ${
+    synopsis(docField(doc, "arguments"))
+  }`.trimEnd();
+  return `\n  \x1b[1m${title}\x1b[0m\n` +
+    `  \x1b[33msummary:\x1b[0m ${docField(doc, "summary") ?? ""}\n` +
+    `  \x1b[33msince:\x1b[0m ${docField(doc, "since") ?? ""}\n` +
+    `  \x1b[33mgroup:\x1b[0m ${docField(doc, "group") ?? ""}\n\n`;
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof ConnectionError && e.cause instanceof Error) {
+    return /refused/i.test(e.cause.message)
+      ? "Connection refused"
+      : e.cause.message;
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Runs `kv cli` with its arguments; resolves with the exit status. */
+export async function cli(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseCliArgs(args);
+  } catch (e) {
+    console.error(`kv cli: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { options, command, help } = parsed;
+  if (help) {
+    print(USAGE);
+    return 0;
+  }
+  if (options.password !== undefined && !options.noAuthWarning) {
+    console.error(
+      "Warning: Using a password with '-a' option on the command line interface may not be safe.",
+    );
+  }
+  const raw = options.raw ?? !Deno.stdout.isTerminal();
+  if (command.length === 0 && Deno.stdin.isTerminal()) {
+    return await interactive(options, options.raw);
+  }
+  let client: Client;
+  try {
+    client = await connect(options, false);
+  } catch (e) {
+    if (e instanceof ReplyError) {
+      print(format(e, raw));
+      return 1;
+    }
+    console.error(
+      `Could not connect to Redis at ${options.host}:${options.port}: ${
+        errorText(e)
+      }`,
+    );
+    return 1;
+  }
+  try {
+    if (command.length > 0) {
+      const reply = await run(client, command);
+      print(format(reply, raw));
+      return reply instanceof ReplyError ? 1 : 0;
+    }
+    return await batch(client, raw);
+  } catch (e) {
+    console.error(`kv cli: ${errorText(e)}`);
+    return 1;
+  } finally {
+    client.close();
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await cli(Deno.args));
+}

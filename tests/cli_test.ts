@@ -1,0 +1,249 @@
+// `kv cli` against the real server: output compared with redis-cli's for
+// the same input, one-shot and batch, exit codes, and the interactive
+// prompt driven through tmux.
+
+import assert from "node:assert/strict";
+import { freePort, has, run, startServer } from "./_helpers.ts";
+import { formatRaw, formatTTY, quoteBytes } from "../_reply_format.ts";
+import { ReplyError } from "../protocol.ts";
+import { lineToArgs, parseCliArgs } from "../cli.ts";
+
+const opts = { sanitizeResources: false, sanitizeOps: false };
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+function kv(args: string[], stdin?: string) {
+  return run(Deno.execPath(), ["run", "-A", MAIN, "cli", ...args], { stdin });
+}
+
+const BATCH = [
+  'SET greeting "hello world"',
+  "GET greeting",
+  "GET missing",
+  "INCR n",
+  "INCRBY n -5",
+  "MSET a 1 b 2",
+  "MGET a b missing",
+  'SET bin "\\x00\\xff\\n\\"quoted\\""',
+  "GET bin",
+  'SET utf8 "ключ"',
+  "GET utf8",
+  "KEYS nothing*",
+  "EXISTS a b c",
+  "GET",
+  "NOSUCHCOMMAND x",
+  "SCAN 0 MATCH a COUNT 1000",
+  "TTL a",
+  "PING",
+  "ECHO 'single quoted'",
+  "CONFIG GET maxclients",
+  "",
+  "INCRBYFLOAT f 1.5",
+].join("\n") + "\n";
+
+Deno.test({
+  name:
+    "kv cli: batch output is redis-cli's, raw and formatted, RESP2 and RESP3",
+  ignore: !has("redis-cli"),
+  ...opts,
+  async fn() {
+    await using server = await startServer();
+    for (const flags of [[], ["--no-raw"], ["-3"], ["-3", "--no-raw"]]) {
+      await server.store.clear();
+      const expected = await run(
+        "redis-cli",
+        ["-p", String(server.port), ...flags],
+        { stdin: BATCH },
+      );
+      server.store.clear();
+      const actual = await kv(["-p", String(server.port), ...flags], BATCH);
+      assert.equal(actual.stdout, expected.stdout, `flags: ${flags.join(" ")}`);
+      assert.equal(actual.code, 1, "a batch with error replies exits 1");
+    }
+  },
+});
+
+Deno.test({
+  name: "kv cli: one-shot commands, output and exit codes",
+  ...opts,
+  async fn() {
+    await using server = await startServer({ requirepass: "pw" });
+    const p = String(server.port);
+    const auth = ["-p", p, "-a", "pw", "--no-auth-warning"];
+    let r = await kv([...auth, "SET", "k", "hello world"]);
+    assert.deepEqual([r.code, r.stdout], [0, "OK\n"]);
+    r = await kv([...auth, "GET", "k"]);
+    assert.deepEqual([r.code, r.stdout], [0, "hello world\n"]);
+    r = await kv([...auth, "--no-raw", "GET", "k"]);
+    assert.equal(r.stdout, '"hello world"\n');
+    r = await kv([...auth, "INCRBY", "n", "-5"]); // "-5" is an argument
+    assert.deepEqual([r.code, r.stdout], [0, "-5\n"]);
+    r = await kv([...auth, "INCR", "k"]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, "ERR value is not an integer or out of range\n\n");
+    r = await kv(["-p", p, "GET", "k"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /NOAUTH Authentication required/);
+    r = await kv(["-p", p, "-a", "wrong", "--no-auth-warning", "PING"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /WRONGPASS/);
+    r = await kv(["-p", p, "-a", "pw", "PING"]);
+    assert.match(r.stderr, /Warning: Using a password/);
+    r = await kv([...auth, "-3", "--no-raw", "HELLO", "3"]);
+    assert.match(r.stdout, /^1# "server" => "redis"\n/m);
+  },
+});
+
+Deno.test("kv cli: no server, bad flags, help", opts, async () => {
+  const port = freePort();
+  let r = await kv(["-p", String(port), "PING"]);
+  assert.equal(r.code, 1);
+  assert.equal(
+    r.stderr.trim(),
+    `Could not connect to Redis at 127.0.0.1:${port}: Connection refused`,
+  );
+  r = await kv(["--bogus"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown option '--bogus'/);
+  r = await kv(["--help"]);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /Usage: kv cli/);
+});
+
+async function tmux(...args: string[]) {
+  return await run("tmux", args);
+}
+
+async function waitForScreen(
+  session: string,
+  pattern: RegExp,
+): Promise<string> {
+  let text = "";
+  for (let i = 0; i < 200; i++) {
+    text = (await tmux("capture-pane", "-p", "-t", session)).stdout;
+    if (pattern.test(text)) return text;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`screen never matched ${pattern}:\n${text}`);
+}
+
+Deno.test({
+  name: "kv cli: interactive prompt with history, hints and help (tmux)",
+  ignore: !has("tmux"),
+  ...opts,
+  async fn() {
+    await using server = await startServer();
+    const session = `kv-cli-${Deno.pid}-${server.port}`;
+    const home = await Deno.makeTempDir({ prefix: "kv-home-" });
+    await tmux(
+      "new-session",
+      "-d",
+      "-s",
+      session,
+      "-x",
+      "160",
+      "-y",
+      "50",
+      "-e",
+      `HOME=${home}`,
+      `${Deno.execPath()} run -A ${MAIN} cli -p ${server.port}`,
+    );
+    try {
+      const prompt = `127.0.0.1:${server.port}>`;
+      await waitForScreen(session, new RegExp(prompt));
+      await tmux("send-keys", "-t", session, "SET x 5", "Enter");
+      await waitForScreen(session, /^OK$/m);
+      await tmux("send-keys", "-t", session, "INCR x", "Enter");
+      await waitForScreen(session, /\(integer\) 6/);
+      await tmux("send-keys", "-t", session, "MGET x nope", "Enter");
+      await waitForScreen(session, /1\) "6"\n2\) \(nil\)/);
+      await tmux("send-keys", "-t", session, "GET", "Enter");
+      await waitForScreen(
+        session,
+        /\(error\) ERR wrong number of arguments for 'get' command/,
+      );
+      // A hint shows the arguments once the command name is typed.
+      await tmux("send-keys", "-t", session, "GETEX ");
+      await waitForScreen(session, /GETEX key \[EX seconds\|PX milliseconds/);
+      await tmux("send-keys", "-t", session, "C-u");
+      // Up arrow brings back the previous command; running it again.
+      await tmux("send-keys", "-t", session, "Up", "Up");
+      await waitForScreen(
+        session,
+        new RegExp(`${prompt} MGET x nope\\s*$`, "m"),
+      );
+      await tmux("send-keys", "-t", session, "C-u", "help incr", "Enter");
+      await waitForScreen(
+        session,
+        /INCR key\s*\n\s*summary: Increment the integer value of a key by one/,
+      );
+      await tmux("send-keys", "-t", session, "quit", "Enter");
+      // The session ends; history was saved.
+      let history = "";
+      for (let i = 0; i < 100 && !history.includes("quit"); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        history = await Deno.readTextFile(`${home}/.kv_history`).catch(() =>
+          ""
+        );
+      }
+      assert.match(history, /SET x 5\nINCR x\nMGET x nope\nGET\n/);
+    } finally {
+      await tmux("kill-session", "-t", session);
+      await Deno.remove(home, { recursive: true });
+    }
+  },
+});
+
+Deno.test("reply formatting: redis-cli's raw and terminal forms", () => {
+  const enc = new TextEncoder();
+  assert.equal(formatTTY(null), "(nil)\n");
+  assert.equal(formatTTY(3), "(integer) 3\n");
+  assert.equal(formatTTY(1.5), "(double) 1.5\n");
+  assert.equal(formatTTY(true), "(true)\n");
+  assert.equal(formatTTY("OK"), "OK\n");
+  assert.equal(formatTTY(new ReplyError("ERR x")), "(error) ERR x\n");
+  assert.equal(formatTTY([]), "(empty array)\n");
+  assert.equal(formatTTY(new Set()), "(empty set)\n");
+  const ten = Array.from({ length: 10 }, (_, i) => enc.encode(String(i)));
+  assert.equal(
+    formatTTY([enc.encode("a"), ten]),
+    '1) "a"\n2)  1) "0"\n    2) "1"\n' +
+      ten.slice(2).map((_, i) =>
+        `   ${String(i + 3).padStart(2)}) "${i + 2}"\n`
+      ).join(""),
+  );
+  assert.equal(
+    formatTTY(new Map([[enc.encode("k"), 1]])),
+    '1# "k" => (integer) 1\n',
+  );
+  assert.equal(formatRaw([enc.encode("a"), null, 2]), "a\n\n2");
+  assert.equal(formatRaw(new Map([[enc.encode("k"), enc.encode("v")]])), "k v");
+  assert.equal(
+    quoteBytes(new Uint8Array([0, 255, 34, 92, 10, 65])),
+    '"\\x00\\xff\\"\\\\\\nA"',
+  );
+});
+
+Deno.test("cli arguments: flags stop at the command; quoting as redis-cli", () => {
+  const { options, command } = parseCliArgs([
+    "-h",
+    "localhost",
+    "--port",
+    "7000",
+    "-3",
+    "INCRBY",
+    "n",
+    "-5",
+  ]);
+  assert.equal(options.host, "localhost");
+  assert.equal(options.port, 7000);
+  assert.equal(options.resp3, true);
+  assert.deepEqual(command, ["INCRBY", "n", "-5"]);
+  assert.throws(() => parseCliArgs(["--port", "x"]), /bad port/);
+  const dec = new TextDecoder();
+  assert.deepEqual(
+    lineToArgs("SET k \"a b\" 'c'")!.map((a) => dec.decode(a)),
+    ["SET", "k", "a b", "c"],
+  );
+  assert.deepEqual(lineToArgs('"\\xff"')![0], new Uint8Array([255]));
+  assert.equal(lineToArgs('"open'), null);
+});
