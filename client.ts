@@ -137,7 +137,9 @@ export interface ScanPage {
   keys: string[];
 }
 
-type Mode = "promise" | "pipeline";
+/** How a {@linkcode Commands} class returns results: promises (Client) or
+ * itself for chaining (Pipeline). */
+export type Mode = "promise" | "pipeline";
 /** What a command method returns: a promise on a {@linkcode Client}, the
  * pipeline itself on a {@linkcode Pipeline}. */
 export type Result<M extends Mode, T> = M extends "promise" ? Promise<T>
@@ -826,6 +828,7 @@ export class Client extends Commands<"promise"> {
     }).catch((e) => this.#lost(conn, e));
   }
 
+  /** Sends one command and resolves with its transformed reply. */
   protected call<T>(args: Arg[], transform: Transform<T>): Promise<T> {
     return this.#send(args, transform, false);
   }
@@ -1051,6 +1054,7 @@ export class Pipeline extends Commands<"pipeline"> {
     this.#run = run;
   }
 
+  /** Queues one command until {@linkcode Pipeline.exec}. */
   protected call<T>(args: Arg[], transform: Transform<T>): Pipeline {
     this.#commands.push([args, transform]);
     return this;

@@ -20,6 +20,7 @@ import {
   type Handler,
   type Session,
 } from "./commands/_shared.ts";
+import { StoreError } from "./store.ts";
 import { stringCommands } from "./commands/strings.ts";
 import { keyCommands } from "./commands/keys.ts";
 import { connectionCommands } from "./commands/connection.ts";
@@ -322,7 +323,7 @@ export function execute(
   try {
     command.run(s, argv);
   } catch (e) {
-    if (!(e instanceof CommandError)) throw e;
+    if (!(e instanceof CommandError || e instanceof StoreError)) throw e;
     command.failed++;
     recordError(s, e.message);
     s.out.error(e.message);

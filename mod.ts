@@ -1,26 +1,57 @@
 /**
  * @kv/store: an in-memory key-value server for Deno that speaks the Redis
- * protocol (RESP2 and RESP3), and the pieces it is made of.
+ * protocol (RESP2 and RESP3), a typed client that works against it and
+ * against Redis, and the keyspace itself for in-process use.
  *
- * @example Run a server from code
+ * @example Talk to a server (ours or Redis)
  * ```ts ignore
- * import { Server } from "@kv/store";
- * const server = new Server({ port: 0 });
- * await server.listen();
- * console.log(`listening on ${server.port}`);
- * await server.close();
+ * import { Client } from "@kv/store";
+ * await using client = await Client.connect(); // 127.0.0.1:31337
+ * await client.set("greeting", "hello", { ex: 60 });
+ * console.log(await client.get("greeting")); // "hello"
  * ```
  *
- * @example Use the store in-process
+ * @example Run a server from code, e.g. in your app's tests
+ * ```ts ignore
+ * import { Server } from "@kv/store";
+ * await using server = new Server({ port: 0 });
+ * await server.listen();
+ * console.log(`listening on ${server.port}`);
+ * ```
+ *
+ * @example Use the store in-process: same commands, no socket
  * ```ts
  * import { Store } from "@kv/store";
  * const store = new Store();
  * store.set("greeting", "hello");
+ * store.incrBy("visits", 1); // 1
  * store.get("greeting"); // "hello"
  * ```
  * @module
  */
 
+export {
+  type Arg,
+  Client,
+  type ClientEventMap,
+  type ClientOptions,
+  Commands,
+  ConnectionError,
+  type ExpireCondition as ClientExpireCondition,
+  type GetExOptions,
+  type Key,
+  type Mode,
+  Pipeline,
+  type ReconnectOptions,
+  replyToText,
+  type Result,
+  type ScanOptions,
+  type ScanPage,
+  type SetCommandOptions,
+  TimeoutError,
+  type Transform,
+  type Value,
+} from "./client.ts";
 export {
   isLocalPeer,
   isLoopback,
@@ -29,9 +60,14 @@ export {
 } from "./server.ts";
 export {
   type Clock,
+  type ConditionalSetOptions,
+  type ConditionalSetResult,
+  type ExpireCondition,
   type ScanResult,
   type SetOptions,
   Store,
+  STORE_ERRORS,
+  StoreError,
   type StoreOptions,
   type StoreStats,
 } from "./store.ts";

@@ -180,6 +180,7 @@ export class Server {
     this.config = { ...defaultConfig(), ...settings };
     this.config.dir = resolve(this.config.dir);
     this.store = store ?? new Store();
+    this.store.maxStringLength = this.config.protoMaxBulkLen;
     this.log = createLogger(() => this.config.loglevel, logSink);
     // deno-lint-ignore no-this-alias
     const server = this;
@@ -261,6 +262,7 @@ export class Server {
     const r = setConfig(this.config, name, value);
     if (!r.ok) return r.message;
     if (name.toLowerCase() === "proto-max-bulk-len") {
+      this.store.maxStringLength = this.config.protoMaxBulkLen;
       for (const c of this.#clients.values()) {
         c.decoder.maxBulkLength = this.config.protoMaxBulkLen;
       }

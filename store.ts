@@ -19,6 +19,13 @@
  */
 
 import { globMatch } from "./_glob.ts";
+import {
+  addFloatStrings,
+  addInt64,
+  isInt64Min,
+  negate,
+  parseInt64,
+} from "./_number.ts";
 
 /** Returns the current time in milliseconds since the epoch. */
 export type Clock = () => number;
@@ -36,6 +43,52 @@ export interface SetOptions {
   /** Keep the key's current expiry instead of clearing it. */
   keepTtl?: boolean;
 }
+
+/** An operation the store refuses, with Redis's error text (for example
+ * `ERR value is not an integer or out of range`), so the server can reply
+ * with it as is. */
+export class StoreError extends Error {
+  /** Creates an error; `message` starts with its code. */
+  constructor(message: string) {
+    super(message);
+    this.name = "StoreError";
+  }
+}
+
+/** The error texts {@linkcode StoreError} uses, as Redis words them. */
+export const STORE_ERRORS = {
+  notInteger: "ERR value is not an integer or out of range",
+  notFloat: "ERR value is not a valid float",
+  overflow: "ERR increment or decrement would overflow",
+  decrementOverflow: "ERR decrement would overflow",
+  nanOrInfinity: "ERR increment would produce NaN or Infinity",
+  noSuchKey: "ERR no such key",
+  tooBig: "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+  offset: "ERR offset is out of range",
+} as const;
+
+/** Options of {@linkcode Store.setIf}. */
+export interface ConditionalSetOptions extends SetOptions {
+  /** Only when the key does not exist. */
+  nx?: boolean;
+  /** Only when the key exists. */
+  xx?: boolean;
+  /** Read the previous value as a GET would (counted as a keyspace read). */
+  get?: boolean;
+}
+
+/** Result of {@linkcode Store.setIf}. */
+export interface ConditionalSetResult {
+  /** Whether the value was written. */
+  written: boolean;
+  /** The value before, if any. */
+  previous: string | undefined;
+}
+
+/** Conditions of {@linkcode Store.pexpireAt}, as EXPIRE's options. */
+export type ExpireCondition = "NX" | "XX" | "GT" | "LT";
+
+const KEEP_TTL: SetOptions = Object.freeze({ keepTtl: true });
 
 /** Counters kept by a {@linkcode Store}, as Redis reports them in INFO. */
 export interface StoreStats {
@@ -81,8 +134,11 @@ export class Store {
   readonly clock: Clock;
   /** Read and expiry counters. */
   readonly stats: StoreStats = { hits: 0, misses: 0, expired: 0 };
-  /** Writes since the counter was last reset (Redis's `dirty`). */
+  /** Writes since the counter was last reset (Redis's `dirty`); the
+   * command methods count, the primitives (set, delete, ...) do not. */
   dirty = 0;
+  /** Longest string APPEND and SETRANGE may build (proto-max-bulk-len). */
+  maxStringLength = 512 * 1024 * 1024;
   #data = new Map<string, string>();
   // Expiry lives beside the data, as in Redis: most keys have none.
   #expires = new Map<string, number>();
@@ -167,7 +223,7 @@ export class Store {
 
   /** The absolute expiry time of `key` in ms, or undefined if it has none.
    * Call on an existing key. */
-  expireAt(key: string): number | undefined {
+  expiryOf(key: string): number | undefined {
     return this.#expires.get(key);
   }
 
@@ -190,9 +246,268 @@ export class Store {
     return this.#expires.delete(key);
   }
 
-  /** The type of the value at `key`: `string`, or `none` when missing. */
+  /** The type of the value at `key`: `string`, or `none` when missing
+   * (a keyspace read, as TYPE). */
   type(key: string): "string" | "none" {
-    return this.has(key) ? "string" : "none";
+    return this.read(key) === undefined ? "none" : "string";
+  }
+
+  // --- Commands: the semantics of Redis's string and key commands, for the
+  // server's handlers and for embedded use. They read as Redis reads (hits
+  // and misses), count changes in `dirty`, and throw StoreError.
+
+  /** SET with NX/XX/GET and expiry options. */
+  setIf(
+    key: string,
+    value: string,
+    options: ConditionalSetOptions,
+  ): ConditionalSetResult {
+    const previous = options.get ? this.read(key) : this.get(key);
+    const found = previous !== undefined;
+    if ((options.nx && found) || (options.xx && !found)) {
+      return { written: false, previous };
+    }
+    this.set(key, value, options);
+    this.dirty++;
+    return { written: true, previous };
+  }
+
+  /** SETNX: sets only a missing key; true when it did. */
+  setNx(key: string, value: string): boolean {
+    return this.setIf(key, value, { nx: true }).written;
+  }
+
+  /** GETSET: sets and returns the old value (the TTL is cleared). */
+  getSet(key: string, value: string): string | undefined {
+    const old = this.read(key);
+    this.set(key, value);
+    this.dirty++;
+    return old;
+  }
+
+  /** GETDEL: returns the value and deletes the key. */
+  getDel(key: string): string | undefined {
+    const v = this.read(key);
+    if (v !== undefined) {
+      this.delete(key);
+      this.dirty++;
+    }
+    return v;
+  }
+
+  /** GETEX: returns the value; sets a new absolute expiry or removes it. */
+  getEx(
+    key: string,
+    options: { expireAt?: number; persist?: boolean } = {},
+  ): string | undefined {
+    const v = this.read(key);
+    if (v === undefined) return v;
+    if (options.expireAt !== undefined) {
+      this.setExpireAt(key, options.expireAt);
+      this.dirty++;
+    } else if (options.persist && this.persist(key)) {
+      this.dirty++;
+    }
+    return v;
+  }
+
+  /** MGET: values in order, undefined for missing keys. */
+  mget(keys: readonly string[]): (string | undefined)[] {
+    return keys.map((k) => this.read(k));
+  }
+
+  /** MSET: sets every pair (TTLs cleared). */
+  mset(pairs: Iterable<readonly [string, string]>): void {
+    for (const [k, v] of pairs) {
+      this.set(k, v);
+      this.dirty++;
+    }
+  }
+
+  /** MSETNX: sets every pair only when none of the keys exists. */
+  msetNx(pairs: readonly (readonly [string, string])[]): boolean {
+    for (const [k] of pairs) if (this.has(k)) return false;
+    this.mset(pairs);
+    return true;
+  }
+
+  /** INCRBY (and INCR, DECR, DECRBY): the new value. Numbers beyond 2^53
+   * come back as bigint; the value stays within int64 as in Redis. */
+  incrBy(key: string, by: number | bigint): number | bigint {
+    const old = this.get(key);
+    let current: number | bigint = 0;
+    if (old !== undefined) {
+      const parsed = parseInt64(old);
+      if (parsed === null) throw new StoreError(STORE_ERRORS.notInteger);
+      current = parsed;
+    }
+    const next = addInt64(current, by);
+    if (next === null) throw new StoreError(STORE_ERRORS.overflow);
+    this.set(key, String(next), old === undefined ? undefined : KEEP_TTL);
+    this.dirty++;
+    return next;
+  }
+
+  /** DECRBY: the new value. */
+  decrBy(key: string, by: number | bigint): number | bigint {
+    if (isInt64Min(by)) throw new StoreError(STORE_ERRORS.decrementOverflow);
+    return this.incrBy(key, negate(by));
+  }
+
+  /** INCRBYFLOAT: the new value, formatted exactly as Redis does. */
+  incrByFloat(key: string, by: string | number): string {
+    const old = this.get(key);
+    const next = addFloatStrings(old ?? "0", String(by));
+    if (next === null) throw new StoreError(STORE_ERRORS.notFloat);
+    if (next === "inf") throw new StoreError(STORE_ERRORS.nanOrInfinity);
+    this.set(key, next, old === undefined ? undefined : KEEP_TTL);
+    this.dirty++;
+    return next;
+  }
+
+  /** APPEND: the new length. */
+  append(key: string, value: string): number {
+    const old = this.get(key);
+    if (old === undefined) {
+      this.set(key, value);
+      this.dirty++;
+      return value.length;
+    }
+    this.#checkLength(old.length + value.length);
+    this.set(key, old + value, KEEP_TTL);
+    this.dirty++;
+    return old.length + value.length;
+  }
+
+  #checkLength(n: number): void {
+    if (n > this.maxStringLength) throw new StoreError(STORE_ERRORS.tooBig);
+  }
+
+  /** STRLEN: the length in bytes, 0 when missing. */
+  strlen(key: string): number {
+    return this.read(key)?.length ?? 0;
+  }
+
+  /** GETRANGE: bytes from `start` to `end` inclusive; negative offsets
+   * count from the end. */
+  getRange(key: string, start: number, end: number): string {
+    const v = this.read(key);
+    if (v === undefined || (start < 0 && end < 0 && start > end)) return "";
+    const len = v.length;
+    if (start < 0) start = Math.max(0, len + start);
+    if (end < 0) end = Math.max(0, len + end);
+    if (end >= len) end = len - 1;
+    return start > end || len === 0 ? "" : v.slice(start, end + 1);
+  }
+
+  /** SETRANGE: overwrites from `offset`, padding with zero bytes; the new
+   * length. */
+  setRange(key: string, offset: number, value: string): number {
+    if (offset < 0) throw new StoreError(STORE_ERRORS.offset);
+    const old = this.get(key);
+    if (value.length === 0) return old?.length ?? 0;
+    this.#checkLength(offset + value.length);
+    const base = old ?? "";
+    const padded = base.length < offset
+      ? base + "\0".repeat(offset - base.length)
+      : base;
+    const next = padded.slice(0, offset) + value +
+      padded.slice(offset + value.length);
+    this.set(key, next, old === undefined ? undefined : KEEP_TTL);
+    this.dirty++;
+    return next.length;
+  }
+
+  /** EXISTS (and TOUCH): how many of the keys exist; repeats count. */
+  exists(keys: readonly string[]): number {
+    let n = 0;
+    for (const k of keys) if (this.read(k) !== undefined) n++;
+    return n;
+  }
+
+  /** DEL: how many of the keys existed. */
+  del(keys: readonly string[]): number {
+    let n = 0;
+    for (const k of keys) if (this.delete(k)) n++;
+    this.dirty += n;
+    return n;
+  }
+
+  /** FLUSHDB: removes every key; how many there were. */
+  flush(): number {
+    const n = this.clear();
+    this.dirty += n;
+    return n;
+  }
+
+  /**
+   * PEXPIREAT with EXPIRE's conditions: sets the absolute expiry `at` (ms)
+   * of an existing key; a time already past deletes the key. True when the
+   * expiry was set (or the key deleted).
+   */
+  pexpireAt(key: string, at: number, condition?: ExpireCondition): boolean {
+    if (!this.has(key)) return false;
+    if (condition !== undefined) {
+      const current = this.#expires.get(key);
+      if (
+        (condition === "NX" && current !== undefined) ||
+        (condition === "XX" && current === undefined) ||
+        (condition === "GT" && (current === undefined || at <= current)) ||
+        (condition === "LT" && current !== undefined && at >= current)
+      ) return false;
+    }
+    this.setExpireAt(key, at);
+    this.dirty++;
+    return true;
+  }
+
+  /** PTTL: ms left; -1 without an expiry, -2 when the key is missing. */
+  pttl(key: string): number {
+    if (this.read(key) === undefined) return -2;
+    const at = this.#expires.get(key);
+    return at === undefined ? -1 : Math.max(0, at - this.clock());
+  }
+
+  /** PEXPIRETIME: the absolute expiry in ms; -1 without, -2 missing. */
+  pexpireTime(key: string): number {
+    if (this.read(key) === undefined) return -2;
+    return this.#expires.get(key) ?? -1;
+  }
+
+  /** PERSIST, counted as a change when it removed an expiry. */
+  persistKey(key: string): boolean {
+    const removed = this.persist(key);
+    if (removed) this.dirty++;
+    return removed;
+  }
+
+  /** RENAME (or RENAMENX with `nx`): moves the value and its expiry.
+   * Throws when `from` is missing; false when `nx` and `to` exists. */
+  rename(from: string, to: string, nx = false): boolean {
+    const value = this.get(from);
+    if (value === undefined) throw new StoreError(STORE_ERRORS.noSuchKey);
+    if (from === to) return !nx;
+    if (nx && this.has(to)) return false;
+    const expireAt = this.#expires.get(from);
+    this.delete(from);
+    this.set(to, value, expireAt === undefined ? undefined : { expireAt });
+    this.dirty++;
+    return true;
+  }
+
+  /** COPY: copies value and expiry; false when `from` is missing or `to`
+   * exists (unless `replace`). */
+  copy(from: string, to: string, replace = false): boolean {
+    const value = this.read(from);
+    if (value === undefined) return false;
+    if (this.has(to)) {
+      if (!replace) return false;
+      this.delete(to);
+    }
+    const expireAt = this.#expires.get(from);
+    this.set(to, value, expireAt === undefined ? undefined : { expireAt });
+    this.dirty++;
+    return true;
   }
 
   /** Removes every key; returns how many there were. */
@@ -295,6 +610,27 @@ export class Store {
       if (!this.#expireIfNeeded(key, now)) return key;
     }
     return this.#data.size > 0 ? this.#data.keys().next().value : undefined;
+  }
+
+  /**
+   * Runs {@linkcode Store.activeExpireCycle} `hz` times a second, as the
+   * server does, for stores used in-process. The timer does not keep the
+   * process alive. Stop it with `stop()` or `using`.
+   *
+   * @example
+   * ```ts
+   * import { Store } from "./store.ts";
+   * const store = new Store();
+   * using _sweep = store.startExpiryCycle();
+   * store.set("temp", "1", { expireAt: Date.now() + 100 });
+   * ```
+   */
+  startExpiryCycle(hz = 10): { stop(): void } & Disposable {
+    const period = 1000 / hz;
+    const timer = setInterval(() => this.activeExpireCycle(period / 4), period);
+    Deno.unrefTimer(timer as unknown as number);
+    const stop = () => clearInterval(timer);
+    return { stop, [Symbol.dispose]: stop };
   }
 
   /**

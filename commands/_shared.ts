@@ -1,7 +1,7 @@
 // Types and helpers every command family uses.
 
 import type { ReplyWriter } from "../protocol.ts";
-import type { Store } from "../store.ts";
+import { type Store, STORE_ERRORS } from "../store.ts";
 import type { ServerConfig } from "../config.ts";
 import type { CommandInfoData } from "./_table_data.ts";
 import { parseInt64 } from "../_number.ts";
@@ -139,16 +139,10 @@ export class CommandError extends Error {
   }
 }
 
-/** Redis's common error replies. */
+/** Redis's common error replies (the store's own are STORE_ERRORS). */
 export const Errors = {
   syntax: "ERR syntax error",
-  notInteger: "ERR value is not an integer or out of range",
-  notFloat: "ERR value is not a valid float",
-  overflow: "ERR increment or decrement would overflow",
-  noSuchKey: "ERR no such key",
-  wrongType:
-    "WRONGTYPE Operation against a key holding the wrong kind of value",
-  tooBig: "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+  notInteger: STORE_ERRORS.notInteger,
 } as const;
 
 /** Parses an int64 argument or throws Redis's integer error. */

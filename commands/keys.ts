@@ -1,36 +1,23 @@
 // Generic keyspace commands: deletion, expiry, renaming, iteration.
 
 import { globMatch } from "../_glob.ts";
+import type { ExpireCondition } from "../store.ts";
 import {
   CommandError,
   Errors,
   type Handler,
   int64Arg,
   intArg,
-  type Session,
   upper,
 } from "./_shared.ts";
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 
-function deleteKeys(s: Session, argv: string[]): number {
-  let n = 0;
-  for (let i = 1; i < argv.length; i++) if (s.store.delete(argv[i])) n++;
-  s.store.dirty += n;
-  return n;
-}
+const del: Handler = (s, argv) => s.out.int(s.store.del(argv.slice(1)));
 
-const del: Handler = (s, argv) => s.out.int(deleteKeys(s, argv));
-
-// EXISTS, TOUCH, TYPE, TTL and friends read their keys the way Redis's
-// lookupKeyRead does: they count as keyspace hits or misses.
 const exists: Handler = (s, argv) => {
-  let n = 0;
-  for (let i = 1; i < argv.length; i++) {
-    if (s.store.read(argv[i]) !== undefined) n++;
-  }
-  s.out.int(n);
+  s.out.int(s.store.exists(argv.slice(1)));
 };
 
 const EXPIRE_NX = 1, EXPIRE_XX = 2, EXPIRE_GT = 4, EXPIRE_LT = 8;
@@ -39,6 +26,7 @@ const EXPIRE_NX = 1, EXPIRE_XX = 2, EXPIRE_GT = 4, EXPIRE_LT = 8;
 function expireCommand(unitSeconds: boolean, relative: boolean): Handler {
   return (s, argv) => {
     let flag = 0;
+    let condition: ExpireCondition | undefined;
     for (let j = 3; j < argv.length; j++) {
       const opt = upper(argv[j]);
       if (opt === "NX") flag |= EXPIRE_NX;
@@ -46,6 +34,7 @@ function expireCommand(unitSeconds: boolean, relative: boolean): Handler {
       else if (opt === "GT") flag |= EXPIRE_GT;
       else if (opt === "LT") flag |= EXPIRE_LT;
       else throw new CommandError(`ERR Unsupported option ${argv[j]}`);
+      condition = opt as ExpireCondition;
     }
     if ((flag & EXPIRE_NX) && (flag & (EXPIRE_XX | EXPIRE_GT | EXPIRE_LT))) {
       throw new CommandError(
@@ -70,78 +59,28 @@ function expireCommand(unitSeconds: boolean, relative: boolean): Handler {
       if (when > INT64_MAX - BigInt(now)) throw invalid;
       when += BigInt(now);
     }
-    const key = argv[1];
-    if (!s.store.has(key)) {
-      s.out.int(0);
-      return;
-    }
-    const at = Number(when);
-    if (flag) {
-      const current = s.store.expireAt(key);
-      if (
-        ((flag & EXPIRE_NX) && current !== undefined) ||
-        ((flag & EXPIRE_XX) && current === undefined) ||
-        ((flag & EXPIRE_GT) && (current === undefined || at <= current)) ||
-        ((flag & EXPIRE_LT) && current !== undefined && at >= current)
-      ) {
-        s.out.int(0);
-        return;
-      }
-    }
-    s.store.setExpireAt(key, at);
-    s.store.dirty++;
-    s.out.int(1);
+    s.out.int(s.store.pexpireAt(argv[1], Number(when), condition) ? 1 : 0);
   };
 }
 
 /** TTL, PTTL, EXPIRETIME, PEXPIRETIME. */
 function ttlCommand(seconds: boolean, absolute: boolean): Handler {
   return (s, argv) => {
-    const key = argv[1];
-    if (s.store.read(key) === undefined) {
-      s.out.int(-2);
-      return;
-    }
-    const at = s.store.expireAt(key);
-    if (at === undefined) {
-      s.out.int(-1);
-      return;
-    }
-    let v = absolute ? at : Math.max(0, at - s.store.clock());
-    if (seconds) v = Math.floor((v + 500) / 1000);
-    s.out.int(v);
+    const v = absolute ? s.store.pexpireTime(argv[1]) : s.store.pttl(argv[1]);
+    s.out.int(seconds && v >= 0 ? Math.floor((v + 500) / 1000) : v);
   };
 }
 
 const persist: Handler = (s, argv) => {
-  const removed = s.store.persist(argv[1]);
-  if (removed) s.store.dirty++;
-  s.out.int(removed ? 1 : 0);
+  s.out.int(s.store.persistKey(argv[1]) ? 1 : 0);
 };
 
-const type: Handler = (s, argv) =>
-  s.out.simple(s.store.read(argv[1]) === undefined ? "none" : "string");
+const type: Handler = (s, argv) => s.out.simple(s.store.type(argv[1]));
 
 function renameCommand(nx: boolean): Handler {
   return (s, argv) => {
-    const store = s.store;
-    const [, src, dst] = argv;
-    const value = store.get(src);
-    if (value === undefined) throw new CommandError(Errors.noSuchKey);
-    if (src === dst) {
-      if (nx) s.out.int(0);
-      else s.out.ok();
-      return;
-    }
-    if (nx && store.has(dst)) {
-      s.out.int(0);
-      return;
-    }
-    const expireAt = store.expireAt(src);
-    store.delete(src);
-    store.set(dst, value, expireAt === undefined ? undefined : { expireAt });
-    store.dirty++;
-    if (nx) s.out.int(1);
+    const renamed = s.store.rename(argv[1], argv[2], nx);
+    if (nx) s.out.int(renamed ? 1 : 0);
     else s.out.ok();
   };
 }
@@ -151,7 +90,6 @@ const randomkey: Handler = (s) => s.out.bulkOrNil(s.store.randomKey());
 const touch: Handler = exists;
 
 const copy: Handler = (s, argv) => {
-  const store = s.store;
   const [, src, dst] = argv;
   let replace = false;
   let db = 0;
@@ -166,22 +104,7 @@ const copy: Handler = (s, argv) => {
   if (src === dst) {
     throw new CommandError("ERR source and destination objects are the same");
   }
-  const value = store.read(src);
-  if (value === undefined) {
-    s.out.int(0);
-    return;
-  }
-  if (store.has(dst)) {
-    if (!replace) {
-      s.out.int(0);
-      return;
-    }
-    store.delete(dst);
-  }
-  const expireAt = store.expireAt(src);
-  store.set(dst, value, expireAt === undefined ? undefined : { expireAt });
-  store.dirty++;
-  s.out.int(1);
+  s.out.int(s.store.copy(src, dst, replace) ? 1 : 0);
 };
 
 const scan: Handler = (s, argv) => {
@@ -254,15 +177,9 @@ function flushMode(argv: string[]): void {
   }
 }
 
-function flushAll(s: Session): number {
-  const n = s.store.clear();
-  s.store.dirty += n;
-  return n;
-}
-
 const flushdb: Handler = (s, argv) => {
   flushMode(argv);
-  flushAll(s);
+  s.store.flush();
   s.out.ok();
 };
 
@@ -270,7 +187,7 @@ const flushdb: Handler = (s, argv) => {
  * removed. */
 const flush: Handler = (s, argv) => {
   flushMode(argv);
-  s.out.int(flushAll(s));
+  s.out.int(s.store.flush());
 };
 
 /** Handlers of the keyspace family, by command name. */

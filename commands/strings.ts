@@ -6,16 +6,8 @@ import {
   type Handler,
   int64Arg,
   intArg,
-  type Session,
   upper,
 } from "./_shared.ts";
-import {
-  addFloatStrings,
-  addInt64,
-  isInt64Min,
-  negate,
-  parseInt64,
-} from "../_number.ts";
 
 const INT64_MAX = 9223372036854775807n;
 
@@ -122,12 +114,6 @@ function expireFromFlags(
   );
 }
 
-function checkLength(s: Session, total: number): void {
-  if (total > s.server.config.protoMaxBulkLen) {
-    throw new CommandError(Errors.tooBig);
-  }
-}
-
 const get: Handler = (s, argv) => {
   s.out.bulkOrNil(s.store.read(argv[1]));
 };
@@ -142,81 +128,53 @@ const set: Handler = (s, argv) => {
   }
   const { flags, expire } = parseStringOptions(argv, 3, true);
   const expireAt = expireFromFlags("set", flags, expire, store.clock());
-  const key = argv[1];
-  let found: boolean;
-  if (flags & GET) {
-    const old = store.read(key);
-    s.out.bulkOrNil(old);
-    found = old !== undefined;
-  } else {
-    found = store.has(key);
-  }
-  if ((flags & NX && found) || (flags & XX && !found)) {
-    if (!(flags & GET)) s.out.nil();
-    return;
-  }
-  if (expireAt !== undefined) store.set(key, argv[2], { expireAt });
-  else if (flags & KEEPTTL) store.set(key, argv[2], { keepTtl: true });
-  else store.set(key, argv[2]);
-  store.dirty++;
-  if (!(flags & GET)) s.out.ok();
+  const r = store.setIf(argv[1], argv[2], {
+    nx: (flags & NX) !== 0,
+    xx: (flags & XX) !== 0,
+    get: (flags & GET) !== 0,
+    keepTtl: (flags & KEEPTTL) !== 0,
+    expireAt,
+  });
+  if (flags & GET) s.out.bulkOrNil(r.previous);
+  else if (r.written) s.out.ok();
+  else s.out.nil();
 };
 
 const setnx: Handler = (s, argv) => {
-  if (s.store.has(argv[1])) {
-    s.out.int(0);
-    return;
-  }
-  s.store.set(argv[1], argv[2]);
-  s.store.dirty++;
-  s.out.int(1);
+  s.out.int(s.store.setNx(argv[1], argv[2]) ? 1 : 0);
 };
 
 function setWithExpire(cmd: string, unitSeconds: boolean): Handler {
   return (s, argv) => {
+    const store = s.store;
     const expireAt = expireTime(
       cmd,
       argv[2],
       unitSeconds,
       false,
-      s.store.clock(),
+      store.clock(),
     );
-    s.store.set(argv[1], argv[3], { expireAt });
-    s.store.dirty++;
+    store.set(argv[1], argv[3], { expireAt });
+    store.dirty++;
     s.out.ok();
   };
 }
 
 const getset: Handler = (s, argv) => {
-  s.out.bulkOrNil(s.store.read(argv[1]));
-  s.store.set(argv[1], argv[2]);
-  s.store.dirty++;
+  s.out.bulkOrNil(s.store.getSet(argv[1], argv[2]));
 };
 
 const getdel: Handler = (s, argv) => {
-  const v = s.store.read(argv[1]);
-  s.out.bulkOrNil(v);
-  if (v !== undefined) {
-    s.store.delete(argv[1]);
-    s.store.dirty++;
-  }
+  s.out.bulkOrNil(s.store.getDel(argv[1]));
 };
 
 const getex: Handler = (s, argv) => {
   const store = s.store;
   const { flags, expire } = parseStringOptions(argv, 2, false);
-  const now = store.clock();
-  const expireAt = expireFromFlags("getex", flags, expire, now);
-  const key = argv[1];
-  const v = store.read(key);
-  s.out.bulkOrNil(v);
-  if (v === undefined) return;
-  if (expireAt !== undefined) {
-    store.setExpireAt(key, expireAt);
-    store.dirty++;
-  } else if (flags & PERSIST) {
-    if (store.persist(key)) store.dirty++;
-  }
+  const expireAt = expireFromFlags("getex", flags, expire, store.clock());
+  s.out.bulkOrNil(
+    store.getEx(argv[1], { expireAt, persist: (flags & PERSIST) !== 0 }),
+  );
 };
 
 const mget: Handler = (s, argv) => {
@@ -224,139 +182,53 @@ const mget: Handler = (s, argv) => {
   for (let i = 1; i < argv.length; i++) s.out.bulkOrNil(s.store.read(argv[i]));
 };
 
-function checkPairs(argv: string[]): void {
+function pairs(argv: string[]): [string, string][] {
   if (argv.length % 2 === 0) {
     throw new CommandError(
       `ERR wrong number of arguments for '${argv[0].toLowerCase()}' command`,
     );
   }
+  const out: [string, string][] = [];
+  for (let i = 1; i < argv.length; i += 2) out.push([argv[i], argv[i + 1]]);
+  return out;
 }
 
 const mset: Handler = (s, argv) => {
-  checkPairs(argv);
-  for (let i = 1; i < argv.length; i += 2) s.store.set(argv[i], argv[i + 1]);
-  s.store.dirty += (argv.length - 1) / 2;
+  s.store.mset(pairs(argv));
   s.out.ok();
 };
 
 const msetnx: Handler = (s, argv) => {
-  checkPairs(argv);
-  for (let i = 1; i < argv.length; i += 2) {
-    if (s.store.has(argv[i])) {
-      s.out.int(0);
-      return;
-    }
-  }
-  for (let i = 1; i < argv.length; i += 2) s.store.set(argv[i], argv[i + 1]);
-  s.store.dirty += (argv.length - 1) / 2;
-  s.out.int(1);
+  s.out.int(s.store.msetNx(pairs(argv)) ? 1 : 0);
 };
 
 const append: Handler = (s, argv) => {
-  const old = s.store.get(argv[1]);
-  let next: string;
-  if (old === undefined) {
-    next = argv[2];
-    s.store.set(argv[1], next);
-  } else {
-    checkLength(s, old.length + argv[2].length);
-    next = old + argv[2];
-    s.store.set(argv[1], next, { keepTtl: true });
-  }
-  s.store.dirty++;
-  s.out.int(next.length);
+  s.out.int(s.store.append(argv[1], argv[2]));
 };
 
-const strlen: Handler = (s, argv) => {
-  s.out.int(s.store.read(argv[1])?.length ?? 0);
-};
+const strlen: Handler = (s, argv) => s.out.int(s.store.strlen(argv[1]));
 
 const getrange: Handler = (s, argv) => {
-  let start = intArg(argv[2]);
-  let end = intArg(argv[3]);
-  const v = s.store.read(argv[1]);
-  if (v === undefined || (start < 0 && end < 0 && start > end)) {
-    s.out.bulk("");
-    return;
-  }
-  const len = v.length;
-  if (start < 0) start = len + start;
-  if (end < 0) end = len + end;
-  if (start < 0) start = 0;
-  if (end < 0) end = 0;
-  if (end >= len) end = len - 1;
-  if (start > end || len === 0) s.out.bulk("");
-  else s.out.bulk(v.slice(start, end + 1));
+  const start = intArg(argv[2]);
+  const end = intArg(argv[3]);
+  s.out.bulk(s.store.getRange(argv[1], start, end));
 };
 
 const setrange: Handler = (s, argv) => {
-  const offset = intArg(argv[2]);
-  if (offset < 0) throw new CommandError("ERR offset is out of range");
-  const value = argv[3];
-  const old = s.store.get(argv[1]);
-  if (old === undefined) {
-    if (value.length === 0) {
-      s.out.int(0);
-      return;
-    }
-    checkLength(s, offset + value.length);
-    s.store.set(argv[1], "\0".repeat(offset) + value);
-    s.store.dirty++;
-    s.out.int(offset + value.length);
-    return;
-  }
-  if (value.length === 0) {
-    s.out.int(old.length);
-    return;
-  }
-  checkLength(s, offset + value.length);
-  const padded = old.length < offset
-    ? old + "\0".repeat(offset - old.length)
-    : old;
-  const next = padded.slice(0, offset) + value +
-    padded.slice(offset + value.length);
-  s.store.set(argv[1], next, { keepTtl: true });
-  s.store.dirty++;
-  s.out.int(next.length);
+  s.out.int(s.store.setRange(argv[1], intArg(argv[2]), argv[3]));
 };
 
-function incrBy(s: Session, key: string, by: number | bigint): void {
-  const store = s.store;
-  const old = store.get(key);
-  let current: number | bigint = 0;
-  if (old !== undefined) {
-    const parsed = parseInt64(old);
-    if (parsed === null) throw new CommandError(Errors.notInteger);
-    current = parsed;
-  }
-  const next = addInt64(current, by);
-  if (next === null) throw new CommandError(Errors.overflow);
-  store.set(key, String(next), old === undefined ? undefined : KEEP);
-  store.dirty++;
-  s.out.int(next);
-}
-
-const KEEP = Object.freeze({ keepTtl: true });
-
-const incr: Handler = (s, argv) => incrBy(s, argv[1], 1);
-const decr: Handler = (s, argv) => incrBy(s, argv[1], -1);
-const incrby: Handler = (s, argv) => incrBy(s, argv[1], int64Arg(argv[2]));
+const incr: Handler = (s, argv) => s.out.int(s.store.incrBy(argv[1], 1));
+const decr: Handler = (s, argv) => s.out.int(s.store.incrBy(argv[1], -1));
+const incrby: Handler = (s, argv) => {
+  s.out.int(s.store.incrBy(argv[1], int64Arg(argv[2])));
+};
 const decrby: Handler = (s, argv) => {
-  const by = int64Arg(argv[2]);
-  if (isInt64Min(by)) throw new CommandError("ERR decrement would overflow");
-  incrBy(s, argv[1], negate(by));
+  s.out.int(s.store.decrBy(argv[1], int64Arg(argv[2])));
 };
 
 const incrbyfloat: Handler = (s, argv) => {
-  const old = s.store.get(argv[1]);
-  const next = addFloatStrings(old ?? "0", argv[2]);
-  if (next === null) throw new CommandError(Errors.notFloat);
-  if (next === "inf") {
-    throw new CommandError("ERR increment would produce NaN or Infinity");
-  }
-  s.store.set(argv[1], next, old === undefined ? undefined : KEEP);
-  s.store.dirty++;
-  s.out.bulk(next);
+  s.out.bulk(s.store.incrByFloat(argv[1], argv[2]));
 };
 
 /** Handlers of the string family, by command name. */

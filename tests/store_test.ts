@@ -32,9 +32,9 @@ Deno.test("store: set clears the TTL unless keepTtl", () => {
   const { clock, store } = clockAt();
   store.set("k", "v", { expireAt: clock.now + 100 });
   store.set("k", "w", { keepTtl: true });
-  assert.equal(store.expireAt("k"), clock.now + 100);
+  assert.equal(store.expiryOf("k"), clock.now + 100);
   store.set("k", "x");
-  assert.equal(store.expireAt("k"), undefined);
+  assert.equal(store.expiryOf("k"), undefined);
 });
 
 Deno.test("store: setExpireAt in the past deletes; persist removes the TTL", () => {
@@ -224,4 +224,73 @@ Deno.test("store: the active cycle estimates the average TTL", () => {
   for (let i = 0; i < 50; i++) store.activeExpireCycle();
   const avg = store.averageTtl;
   assert.ok(avg < 10_000 && avg >= 6_000, `avg ${avg}`);
+});
+
+Deno.test("store commands: the same semantics in-process as over the wire", () => {
+  const { clock, store } = clockAt();
+  assert.equal(store.incrBy("n", 5), 5);
+  assert.equal(store.decrBy("n", 2), 3);
+  assert.equal(store.incrBy("big", 9007199254740993n), 9007199254740993n);
+  store.set("s", "abc");
+  assert.throws(() => store.incrBy("s", 1), {
+    name: "StoreError",
+    message: "ERR value is not an integer or out of range",
+  });
+  store.set("max", "9223372036854775807");
+  assert.throws(() => store.incrBy("max", 1), /would overflow/);
+  assert.equal(store.incrByFloat("f", "10.50"), "10.5");
+  assert.equal(store.incrByFloat("f", 0.1), "10.6");
+  assert.throws(() => store.incrByFloat("s", 1), /not a valid float/);
+  assert.deepEqual(store.setIf("k", "1", { nx: true }), {
+    written: true,
+    previous: undefined,
+  });
+  assert.equal(store.setIf("k", "2", { nx: true }).written, false);
+  assert.deepEqual(store.setIf("k", "3", { xx: true, get: true }), {
+    written: true,
+    previous: "1",
+  });
+  store.mset([["a", "1"], ["b", "2"]]);
+  assert.deepEqual(store.mget(["a", "b", "zz"]), ["1", "2", undefined]);
+  assert.equal(store.msetNx([["a", "x"], ["c", "3"]]), false);
+  assert.equal(store.append("a", "23"), 3);
+  assert.equal(store.getRange("a", 0, -2), "12");
+  assert.equal(store.setRange("pad", 3, "x"), 4);
+  assert.equal(store.get("pad"), "\0\0\0x");
+  store.maxStringLength = 10;
+  assert.throws(() => store.setRange("pad", 10, "x"), /exceeds maximum/);
+  assert.throws(() => store.setRange("pad", -1, "x"), /offset is out of range/);
+  // Expiry, with conditions, on the injected clock.
+  assert.equal(store.pexpireAt("a", clock.now + 1000), true);
+  assert.equal(store.pexpireAt("a", clock.now + 500, "GT"), false);
+  assert.equal(store.pexpireAt("a", clock.now + 500, "LT"), true);
+  assert.equal(store.pttl("a"), 500);
+  assert.equal(store.pttl("b"), -1);
+  assert.equal(store.pttl("nope"), -2);
+  assert.equal(store.rename("a", "a2"), true);
+  assert.equal(store.pttl("a2"), 500);
+  assert.throws(() => store.rename("a", "x"), /no such key/);
+  assert.equal(store.copy("a2", "a3"), true);
+  clock.now += 501;
+  assert.equal(store.exists(["a2", "a3", "b"]), 1);
+  assert.equal(store.getEx("b", { expireAt: clock.now + 10 }), "2");
+  assert.equal(store.persistKey("b"), true);
+  assert.equal(store.getDel("b"), "2");
+  assert.equal(store.del(["k", "nope"]), 1);
+  assert.ok(store.dirty > 10);
+  // Left: n, big, s, max, f, pad (a2 and a3 expired and were reclaimed).
+  assert.deepEqual(store.keys().sort(), ["big", "f", "max", "n", "pad", "s"]);
+  assert.equal(store.flush(), 6);
+});
+
+Deno.test("store: startExpiryCycle reclaims keys in the background", async () => {
+  const store = new Store();
+  using _sweep = store.startExpiryCycle(100);
+  for (let i = 0; i < 50; i++) {
+    store.set(`k${i}`, "v", { expireAt: Date.now() + 20 });
+  }
+  for (let i = 0; i < 100 && store.size > 0; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(store.size, 0);
 });
