@@ -14,7 +14,14 @@ for (let n = 0; n <= 64; n++) codeArrays.push(new Array(n).fill(0));
 
 /** Decodes `bytes[start, end)` as a byte string (one char per byte).
  * Always returns a flat string (no cons string), so a key or value kept in
- * the store costs its length plus a small header. */
+ * the store costs its length plus a small header.
+ *
+ * @example
+ * ```ts ignore
+ * import { bytesToBinary } from "./_bytes.ts";
+ * bytesToBinary(new Uint8Array([104, 105])); // "hi"
+ * ```
+ */
 export function bytesToBinary(
   bytes: Uint8Array,
   start = 0,
@@ -72,21 +79,42 @@ export function bytesToBinary(
   return parts.join("");
 }
 
-/** Encodes a byte string back to bytes. */
+/** Encodes a byte string back to bytes.
+ *
+ * @example
+ * ```ts ignore
+ * import { binaryToBytes } from "./_bytes.ts";
+ * binaryToBytes("\xff\x00"); // Uint8Array [255, 0]
+ * ```
+ */
 export function binaryToBytes(s: string): Uint8Array {
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
 }
 
-/** Encodes ordinary text as UTF-8 and returns it as a byte string. */
+/** Encodes ordinary text as UTF-8 and returns it as a byte string.
+ *
+ * @example
+ * ```ts ignore
+ * import { textToBinary } from "./_bytes.ts";
+ * store.set(textToBinary("ключ"), textToBinary("значение"));
+ * ```
+ */
 export function textToBinary(text: string): string {
   // deno-lint-ignore no-control-regex
   if (/^[\x00-\x7f]*$/.test(text)) return text;
   return bytesToBinary(utf8Encoder.encode(text));
 }
 
-/** Decodes a byte string holding UTF-8 into ordinary text. */
+/** Decodes a byte string holding UTF-8 into ordinary text.
+ *
+ * @example
+ * ```ts ignore
+ * import { binaryToText } from "./_bytes.ts";
+ * binaryToText(store.get(textToBinary("ключ"))!); // "значение"
+ * ```
+ */
 export function binaryToText(s: string): string {
   // deno-lint-ignore no-control-regex
   if (/^[\x00-\x7f]*$/.test(s)) return s;

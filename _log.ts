@@ -29,7 +29,14 @@ export function logTime(d: Date): string {
     pad(d.getMilliseconds(), 3);
 }
 
-/** Where log lines go; stderr unless told otherwise. */
+/** Where log lines go; stderr unless told otherwise.
+ *
+ * @example
+ * ```ts ignore
+ * const lines: string[] = [];
+ * const server = new Server({ logSink: (line) => lines.push(line) });
+ * ```
+ */
 export type LogSink = (line: string) => void;
 
 const stderrSink: LogSink = (line) => {

@@ -24,14 +24,38 @@ import {
   VerbatimString,
 } from "./protocol.ts";
 
-/** A key: text (sent as UTF-8) or raw bytes. */
+/** A key: text (sent as UTF-8) or raw bytes.
+ *
+ * @example
+ * ```ts ignore
+ * await client.get(new Uint8Array([0xff, 0x00])); // a binary key
+ * ```
+ */
 export type Key = string | Uint8Array;
-/** A value: text (sent as UTF-8), a number, or raw bytes. */
+/** A value: text (sent as UTF-8), a number, or raw bytes.
+ *
+ * @example
+ * ```ts ignore
+ * await client.set("n", 42);
+ * ```
+ */
 export type Value = string | number | Uint8Array;
-/** Any command argument. */
+/** Any command argument.
+ *
+ * @example
+ * ```ts ignore
+ * await client.execute("SET", "k", 1); // strings, numbers or bytes
+ * ```
+ */
 export type Arg = string | number | Uint8Array;
 
-/** Options of {@linkcode Client.connect}. */
+/** Options of {@linkcode Client.connect}.
+ *
+ * @example
+ * ```ts ignore
+ * const client = await Client.connect({ port: 6379, password: "s3cret", resp: 3, timeout: 1000 });
+ * ```
+ */
 export interface ClientOptions {
   /** Server host; default `127.0.0.1`. */
   hostname?: string;
@@ -54,7 +78,13 @@ export interface ClientOptions {
   reconnect?: boolean | ReconnectOptions;
 }
 
-/** How {@linkcode Client} reconnects. */
+/** How {@linkcode Client} reconnects.
+ *
+ * @example
+ * ```ts ignore
+ * const client = await Client.connect({ reconnect: { retries: 5, minDelay: 100, maxDelay: 1000 } });
+ * ```
+ */
 export interface ReconnectOptions {
   /** Attempts before giving up; default 20. */
   retries?: number;
@@ -64,7 +94,17 @@ export interface ReconnectOptions {
   maxDelay?: number;
 }
 
-/** The connection failed, dropped, or the client was closed. */
+/** The connection failed, dropped, or the client was closed.
+ *
+ * @example
+ * ```ts ignore
+ * try {
+ *   await Client.connect({ port: 1, reconnect: false });
+ * } catch (e) {
+ *   if (e instanceof ConnectionError) console.error(e.message);
+ * }
+ * ```
+ */
 export class ConnectionError extends Error {
   /** Creates a connection error. */
   constructor(message: string, options?: ErrorOptions) {
@@ -73,7 +113,14 @@ export class ConnectionError extends Error {
   }
 }
 
-/** A command got no reply within the client's timeout. */
+/** A command got no reply within the client's timeout.
+ *
+ * @example
+ * ```ts ignore
+ * const client = await Client.connect({ timeout: 500 });
+ * await client.get("k").catch((e) => e instanceof TimeoutError);
+ * ```
+ */
 export class TimeoutError extends Error {
   /** Creates a timeout error. */
   constructor(message: string) {
@@ -82,7 +129,13 @@ export class TimeoutError extends Error {
   }
 }
 
-/** Options of {@linkcode Commands.set}. */
+/** Options of {@linkcode Commands.set}.
+ *
+ * @example
+ * ```ts ignore
+ * await client.set("lock", "me", { nx: true, px: 30_000 });
+ * ```
+ */
 export interface SetCommandOptions {
   /** Expire after this many seconds. */
   ex?: number;
@@ -102,7 +155,13 @@ export interface SetCommandOptions {
   get?: boolean;
 }
 
-/** Options of {@linkcode Commands.getex}. */
+/** Options of {@linkcode Commands.getex}.
+ *
+ * @example
+ * ```ts ignore
+ * await client.getex("session", { ex: 3600 }); // read and extend
+ * ```
+ */
 export interface GetExOptions {
   /** Expire after this many seconds. */
   ex?: number;
@@ -116,10 +175,22 @@ export interface GetExOptions {
   persist?: boolean;
 }
 
-/** Condition of EXPIRE and friends (Redis 7). */
+/** Condition of EXPIRE and friends (Redis 7).
+ *
+ * @example
+ * ```ts ignore
+ * await client.expire("k", 60, "GT"); // only if it makes the TTL longer
+ * ```
+ */
 export type ExpireCondition = "NX" | "XX" | "GT" | "LT";
 
-/** Options of {@linkcode Commands.scan}. */
+/** Options of {@linkcode Commands.scan}.
+ *
+ * @example
+ * ```ts ignore
+ * const page = await client.scan(0, { match: "user:*", count: 100 });
+ * ```
+ */
 export interface ScanOptions {
   /** Glob pattern keys must match. */
   match?: string;
@@ -129,7 +200,13 @@ export interface ScanOptions {
   type?: string;
 }
 
-/** One step of a SCAN iteration. */
+/** One step of a SCAN iteration.
+ *
+ * @example
+ * ```ts ignore
+ * const { cursor, keys } = await client.scan(0);
+ * ```
+ */
 export interface ScanPage {
   /** Cursor for the next call; `"0"` when the iteration is done. */
   cursor: string;
@@ -138,13 +215,31 @@ export interface ScanPage {
 }
 
 /** How a {@linkcode Commands} class returns results: promises (Client) or
- * itself for chaining (Pipeline). */
+ * itself for chaining (Pipeline).
+ *
+ * @example
+ * ```ts ignore
+ * const p: Pipeline = client.pipeline().get("a"); // Commands<"pipeline">
+ * ```
+ */
 export type Mode = "promise" | "pipeline";
 /** What a command method returns: a promise on a {@linkcode Client}, the
- * pipeline itself on a {@linkcode Pipeline}. */
+ * pipeline itself on a {@linkcode Pipeline}.
+ *
+ * @example
+ * ```ts ignore
+ * const value: string | null = await client.get("k"); // Result<"promise", string | null>
+ * ```
+ */
 export type Result<M extends Mode, T> = M extends "promise" ? Promise<T>
   : Pipeline;
-/** Turns a raw reply into a method's result. */
+/** Turns a raw reply into a method's result.
+ *
+ * @example
+ * ```ts ignore
+ * const length: Transform<number> = (reply) => Number(reply);
+ * ```
+ */
 export type Transform<T> = (reply: RespValue) => T;
 
 const utf8 = new TextDecoder();
@@ -176,7 +271,14 @@ function same(v: RespValue): RespValue {
   return v;
 }
 
-/** Converts every bulk string in a reply to text, recursively. */
+/** Converts every bulk string in a reply to text, recursively.
+ *
+ * @example
+ * ```ts ignore
+ * import { replyToText } from "./client.ts";
+ * replyToText([new TextEncoder().encode("a"), 1]); // ["a", 1]
+ * ```
+ */
 export function replyToText(v: RespValue): RespValue {
   if (v instanceof Uint8Array) return utf8.decode(v);
   if (v instanceof VerbatimString) return v.text;
@@ -213,6 +315,13 @@ function expireArgs(o: SetCommandOptions | GetExOptions): Arg[] {
 /**
  * Every command as a typed method, shared by {@linkcode Client} (methods
  * return promises) and {@linkcode Pipeline} (methods queue and chain).
+ *
+ * @example
+ * ```ts ignore
+ * async function warm(c: Commands<"promise">) {
+ *   await c.set("warm", "1");
+ * }
+ * ```
  */
 export abstract class Commands<M extends Mode> {
   /** Sends (or queues) one command; implemented by Client and Pipeline. */
@@ -627,7 +736,13 @@ interface Queued {
   bytes: Uint8Array;
 }
 
-/** Events a {@linkcode Client} dispatches. */
+/** Events a {@linkcode Client} dispatches.
+ *
+ * @example
+ * ```ts ignore
+ * client.addEventListener("reconnecting", (e) => console.log(`attempt ${e.detail.attempt}`));
+ * ```
+ */
 export interface ClientEventMap {
   /** Connected (also after a reconnect). */
   connect: Event;

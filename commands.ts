@@ -116,7 +116,13 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   ...serverCommands,
 };
 
-/** Options of {@linkcode defineCommand}. */
+/** Options of {@linkcode defineCommand}.
+ *
+ * @example
+ * ```ts ignore
+ * server.addCommand({ name: "HELLOWORLD", arity: 1, flags: ["fast"], handler: (s) => s.out.bulk("hello") });
+ * ```
+ */
 export interface CommandDefinition {
   /** Command name (case-insensitive). */
   name: string;

@@ -13,10 +13,22 @@
 
 import { globMatch } from "./_glob.ts";
 
-/** Log levels, least to most severe, as redis.conf names them. */
+/** Log levels, least to most severe, as redis.conf names them.
+ *
+ * @example
+ * ```ts ignore
+ * const server = new Server({ loglevel: "debug" });
+ * ```
+ */
 export type LogLevel = "debug" | "verbose" | "notice" | "warning";
 
-/** Every server setting. */
+/** Every server setting.
+ *
+ * @example
+ * ```ts ignore
+ * const config: ServerConfig = { ...defaultConfig(), port: 7000 };
+ * ```
+ */
 export interface ServerConfig {
   /** Address to listen on (`--host`, alias `--bind`). */
   host: string;
@@ -44,7 +56,14 @@ export interface ServerConfig {
   hz: number;
 }
 
-/** The defaults: 127.0.0.1:31337, Redis's limits. */
+/** The defaults: 127.0.0.1:31337, Redis's limits.
+ *
+ * @example
+ * ```ts ignore
+ * import { DEFAULT_CONFIG } from "./config.ts";
+ * DEFAULT_CONFIG.port; // 31337
+ * ```
+ */
 export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   host: "127.0.0.1",
   port: 31337,
@@ -63,7 +82,15 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   hz: 10,
 });
 
-/** Returns a fresh copy of the defaults. */
+/** Returns a fresh copy of the defaults.
+ *
+ * @example
+ * ```ts ignore
+ * import { defaultConfig } from "./config.ts";
+ * const config = defaultConfig();
+ * config.timeout = 300;
+ * ```
+ */
 export function defaultConfig(): ServerConfig {
   return {
     ...DEFAULT_CONFIG,
@@ -291,6 +318,13 @@ export function configName(name: string): string | undefined {
  * Parses server flags named after redis.conf: `--port 7000`,
  * `--requirepass=x`, `--protected-mode no`, `--save ""`. Throws on an
  * unknown flag or a bad value, naming it.
+ *
+ * @example
+ * ```ts
+ * import { parseServerArgs } from "./config.ts";
+ * const config = parseServerArgs(["--port", "7000", "--protected-mode=no"]);
+ * config.port; // 7000
+ * ```
  */
 export function parseServerArgs(
   args: readonly string[],

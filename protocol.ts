@@ -32,7 +32,13 @@ export const DEFAULT_MAX_BULK_LENGTH = 512 * 1024 * 1024;
 /** Most arguments one multibulk request may announce. */
 export const MAX_MULTIBULK_LENGTH = 1024 * 1024;
 
-/** Options of a {@linkcode RequestDecoder}. */
+/** Options of a {@linkcode RequestDecoder}.
+ *
+ * @example
+ * ```ts ignore
+ * const decoder = new RequestDecoder({ maxBulkLength: 1024 * 1024 });
+ * ```
+ */
 export interface RequestDecoderOptions {
   /** Longest bulk argument accepted (`proto-max-bulk-len`). */
   maxBulkLength?: number;
@@ -73,6 +79,16 @@ function parseLength(buf: Uint8Array, start: number, end: number): number {
  * `null` with {@linkcode RequestDecoder.error} unset means "need more bytes".
  * It copies only the bytes of an incomplete request, so the chunk may be
  * reused once `next()` returned `null`.
+ *
+ * @example
+ * ```ts ignore
+ * import { RequestDecoder } from "./protocol.ts";
+ * const decoder = new RequestDecoder();
+ * decoder.feed(new TextEncoder().encode("SET k v\r\nGET k\r\n"));
+ * decoder.next(); // ["SET", "k", "v"]
+ * decoder.next(); // ["GET", "k"]
+ * decoder.next(); // null: need more bytes
+ * ```
  */
 export class RequestDecoder {
   /** Set on a protocol error (`ERR Protocol error: ...`); the connection
@@ -404,7 +420,15 @@ export function splitArgs(line: string): string[] | null {
 // ---------------------------------------------------------------------------
 // Values and replies
 
-/** An error reply (`-CODE message`), as received by a client. */
+/** An error reply (`-CODE message`), as received by a client.
+ *
+ * @example
+ * ```ts ignore
+ * import { ReplyError } from "./protocol.ts";
+ * const e = new ReplyError("WRONGPASS invalid username-password pair");
+ * e.code; // "WRONGPASS"
+ * ```
+ */
 export class ReplyError extends Error {
   /** The first word of the error, e.g. `ERR`, `WRONGTYPE`, `NOAUTH`. */
   readonly code: string;
@@ -417,7 +441,14 @@ export class ReplyError extends Error {
   }
 }
 
-/** A RESP3 verbatim string (`=`): text with a three-letter format. */
+/** A RESP3 verbatim string (`=`): text with a three-letter format.
+ *
+ * @example
+ * ```ts ignore
+ * import { VerbatimString } from "./protocol.ts";
+ * new VerbatimString("txt", "# Server\r\n").text;
+ * ```
+ */
 export class VerbatimString {
   /** Creates a verbatim string such as `txt` + text. */
   constructor(
@@ -432,7 +463,14 @@ export class VerbatimString {
   }
 }
 
-/** A RESP3 push message (`>`): out-of-band data sent by the server. */
+/** A RESP3 push message (`>`): out-of-band data sent by the server.
+ *
+ * @example
+ * ```ts ignore
+ * import { PushMessage } from "./protocol.ts";
+ * new PushMessage(["message", "news", "hello"]).data[0]; // "message"
+ * ```
+ */
 export class PushMessage {
   /** Wraps the push message's elements. */
   constructor(
@@ -446,6 +484,12 @@ export class PushMessage {
  * `Uint8Array` when bulk strings are decoded as bytes), integers `number`
  * (`bigint` beyond 2^53), big numbers `bigint`, doubles `number`, booleans
  * `boolean`, nulls `null`, arrays `RespValue[]`, maps `Map`, sets `Set`.
+ *
+ * @example
+ * ```ts ignore
+ * import type { RespValue } from "./protocol.ts";
+ * const reply: RespValue = new Map([["proto", 3]]);
+ * ```
  */
 export type RespValue =
   | string
@@ -468,6 +512,17 @@ const HEX = "0123456789abcdef";
  * byte strings (one char per byte). Typed helpers fall back to RESP2 forms
  * on a RESP2 connection: nulls become `$-1`/`*-1`, maps flat arrays,
  * booleans integers and doubles bulk strings, as Redis does.
+ *
+ * @example
+ * ```ts ignore
+ * import { ReplyWriter } from "./protocol.ts";
+ * const w = new ReplyWriter();
+ * w.resp = 3;
+ * w.map(1);
+ * w.bulk("proto");
+ * w.int(3);
+ * w.bytes(); // %1\r\n$5\r\nproto\r\n:3\r\n
+ * ```
  */
 export class ReplyWriter {
   /** RESP version of the connection: 2 or 3. */
@@ -728,7 +783,14 @@ function textAsBinary(text: string): string {
 }
 
 /** Formats a double as Redis does in replies: `inf`, `-inf`, `nan`, or the
- * shortest decimal that reads back as the same double. */
+ * shortest decimal that reads back as the same double.
+ *
+ * @example
+ * ```ts ignore
+ * import { formatDouble } from "./protocol.ts";
+ * formatDouble(Infinity); // "inf"
+ * ```
+ */
 export function formatDouble(d: number): string {
   if (d === Infinity) return "inf";
   if (d === -Infinity) return "-inf";
@@ -767,14 +829,30 @@ export function encodeCommand(
 // ---------------------------------------------------------------------------
 // Reply decoding (the client's direction)
 
-/** Options of a {@linkcode ReplyDecoder}. */
+/** Options of a {@linkcode ReplyDecoder}.
+ *
+ * @example
+ * ```ts ignore
+ * import { ReplyDecoder } from "./protocol.ts";
+ * const d = new ReplyDecoder({ bulk: "bytes" });
+ * ```
+ */
 export interface ReplyDecoderOptions {
   /** How bulk strings come out: UTF-8 `text` (default), `bytes`
    * (`Uint8Array`), or `binary` (byte strings). */
   bulk?: "text" | "bytes" | "binary";
 }
 
-/** Thrown by {@linkcode ReplyDecoder.next} on bytes that are not RESP. */
+/** Thrown by {@linkcode ReplyDecoder.next} on bytes that are not RESP.
+ *
+ * @example
+ * ```ts ignore
+ * import { ProtocolError, ReplyDecoder } from "./protocol.ts";
+ * const d = new ReplyDecoder();
+ * d.feed(new TextEncoder().encode("?\r\n"));
+ * try { d.next(); } catch (e) { console.log(e instanceof ProtocolError); }
+ * ```
+ */
 export class ProtocolError extends Error {
   /** Creates a protocol error. */
   constructor(message: string) {

@@ -38,7 +38,13 @@ import {
 import { createLogger, type LogSink } from "./_log.ts";
 import { VERSION } from "./version.ts";
 
-/** Options of a {@linkcode Server}: any setting, plus what to serve. */
+/** Options of a {@linkcode Server}: any setting, plus what to serve.
+ *
+ * @example
+ * ```ts ignore
+ * const server = new Server({ port: 0, requirepass: "s3cret", maxclients: 100 });
+ * ```
+ */
 export interface ServerOptions extends Partial<ServerConfig> {
   /** The keyspace to serve; a new one by default. */
   store?: Store;
@@ -56,7 +62,14 @@ const DENIED =
 const MAX_CLIENTS = "-ERR max number of clients reached\r\n";
 const encoder = new TextEncoder();
 
-/** True for loopback addresses: 127.0.0.0/8, ::1, ::ffff:127.x.x.x. */
+/** True for loopback addresses: 127.0.0.0/8, ::1, ::ffff:127.x.x.x.
+ *
+ * @example
+ * ```ts ignore
+ * import { isLoopback } from "./server.ts";
+ * isLoopback("127.0.0.5"); // true
+ * ```
+ */
 export function isLoopback(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
   return h === "localhost" || h === "::1" || h.startsWith("127.") ||
@@ -64,7 +77,15 @@ export function isLoopback(hostname: string): boolean {
 }
 
 /** True for the peers protected mode lets in. Like Redis 7, only
- * 127.0.0.1 and ::1 count as local (not the rest of 127.0.0.0/8). */
+ * 127.0.0.1 and ::1 count as local (not the rest of 127.0.0.0/8).
+ *
+ * @example
+ * ```ts ignore
+ * import { isLocalPeer } from "./server.ts";
+ * isLocalPeer("127.0.0.1"); // true
+ * isLocalPeer("127.0.0.2"); // false, as in Redis
+ * ```
+ */
 export function isLocalPeer(hostname: string): boolean {
   return hostname === "127.0.0.1" || hostname === "::1" ||
     hostname === "::ffff:127.0.0.1";

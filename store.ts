@@ -27,16 +27,35 @@ import {
   parseInt64,
 } from "./_number.ts";
 
-/** Returns the current time in milliseconds since the epoch. */
+/** Returns the current time in milliseconds since the epoch.
+ *
+ * @example
+ * ```ts ignore
+ * let now = 0;
+ * const store = new Store({ clock: () => now });
+ * ```
+ */
 export type Clock = () => number;
 
-/** Options of a {@linkcode Store}. */
+/** Options of a {@linkcode Store}.
+ *
+ * @example
+ * ```ts ignore
+ * const store = new Store({ clock: () => Date.now() });
+ * ```
+ */
 export interface StoreOptions {
   /** Source of time in milliseconds; defaults to `Date.now`. */
   clock?: Clock;
 }
 
-/** Options of {@linkcode Store.set}. */
+/** Options of {@linkcode Store.set}.
+ *
+ * @example
+ * ```ts ignore
+ * store.set("k", "v", { expireAt: Date.now() + 60_000 });
+ * ```
+ */
 export interface SetOptions {
   /** Absolute expiry time in milliseconds since the epoch. */
   expireAt?: number;
@@ -46,7 +65,20 @@ export interface SetOptions {
 
 /** An operation the store refuses, with Redis's error text (for example
  * `ERR value is not an integer or out of range`), so the server can reply
- * with it as is. */
+ * with it as is.
+ *
+ * @example
+ * ```ts ignore
+ * import { Store, StoreError } from "./store.ts";
+ * const store = new Store();
+ * store.set("s", "abc");
+ * try {
+ *   store.incrBy("s", 1);
+ * } catch (e) {
+ *   if (e instanceof StoreError) console.log(e.message); // ERR value is not an integer or out of range
+ * }
+ * ```
+ */
 export class StoreError extends Error {
   /** Creates an error; `message` starts with its code. */
   constructor(message: string) {
@@ -55,7 +87,14 @@ export class StoreError extends Error {
   }
 }
 
-/** The error texts {@linkcode StoreError} uses, as Redis words them. */
+/** The error texts {@linkcode StoreError} uses, as Redis words them.
+ *
+ * @example
+ * ```ts ignore
+ * import { STORE_ERRORS } from "./store.ts";
+ * console.log(STORE_ERRORS.noSuchKey); // "ERR no such key"
+ * ```
+ */
 export const STORE_ERRORS = {
   notInteger: "ERR value is not an integer or out of range",
   notFloat: "ERR value is not a valid float",
@@ -67,7 +106,13 @@ export const STORE_ERRORS = {
   offset: "ERR offset is out of range",
 } as const;
 
-/** Options of {@linkcode Store.setIf}. */
+/** Options of {@linkcode Store.setIf}.
+ *
+ * @example
+ * ```ts ignore
+ * store.setIf("lock", "me", { nx: true, expireAt: Date.now() + 30_000 });
+ * ```
+ */
 export interface ConditionalSetOptions extends SetOptions {
   /** Only when the key does not exist. */
   nx?: boolean;
@@ -77,7 +122,13 @@ export interface ConditionalSetOptions extends SetOptions {
   get?: boolean;
 }
 
-/** Result of {@linkcode Store.setIf}. */
+/** Result of {@linkcode Store.setIf}.
+ *
+ * @example
+ * ```ts ignore
+ * const { written, previous } = store.setIf("k", "new", { get: true });
+ * ```
+ */
 export interface ConditionalSetResult {
   /** Whether the value was written. */
   written: boolean;
@@ -85,12 +136,24 @@ export interface ConditionalSetResult {
   previous: string | undefined;
 }
 
-/** Conditions of {@linkcode Store.pexpireAt}, as EXPIRE's options. */
+/** Conditions of {@linkcode Store.pexpireAt}, as EXPIRE's options.
+ *
+ * @example
+ * ```ts ignore
+ * store.pexpireAt("k", Date.now() + 60_000, "NX"); // only if it has no TTL
+ * ```
+ */
 export type ExpireCondition = "NX" | "XX" | "GT" | "LT";
 
 const KEEP_TTL: SetOptions = Object.freeze({ keepTtl: true });
 
-/** Counters kept by a {@linkcode Store}, as Redis reports them in INFO. */
+/** Counters kept by a {@linkcode Store}, as Redis reports them in INFO.
+ *
+ * @example
+ * ```ts ignore
+ * console.log(store.stats.hits, store.stats.misses, store.stats.expired);
+ * ```
+ */
 export interface StoreStats {
   /** Reads that found their key. */
   hits: number;
@@ -100,7 +163,17 @@ export interface StoreStats {
   expired: number;
 }
 
-/** The result of one {@linkcode Store.scan} call. */
+/** The result of one {@linkcode Store.scan} call.
+ *
+ * @example
+ * ```ts ignore
+ * let cursor = 0;
+ * do {
+ *   const r = store.scan(cursor, 100);
+ *   cursor = r.cursor;
+ * } while (cursor !== 0);
+ * ```
+ */
 export interface ScanResult {
   /** Cursor for the next call; 0 when the iteration is complete. */
   cursor: number;

@@ -1,4 +1,11 @@
-/** Versions this server reports. */
+/** Versions this server reports.
+ *
+ * @example
+ * ```ts ignore
+ * import { VERSION } from "./version.ts";
+ * console.log(VERSION.kv);
+ * ```
+ */
 export const VERSION = {
   /** The @kv/store package version. */
   kv: "0.1.0",

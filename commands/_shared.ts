@@ -6,7 +6,13 @@ import type { ServerConfig } from "../config.ts";
 import type { CommandInfoData } from "./_table_data.ts";
 import { parseInt64 } from "../_number.ts";
 
-/** State of one connected client, as CLIENT and INFO show it. */
+/** State of one connected client, as CLIENT and INFO show it.
+ *
+ * @example
+ * ```ts ignore
+ * server.addCommand({ name: "WHOAMI", arity: 1, handler: (s) => s.out.int(s.client.id) });
+ * ```
+ */
 export interface ClientState {
   /** Unique, increasing id (CLIENT ID). */
   readonly id: number;
@@ -38,7 +44,13 @@ export interface ClientState {
   kill(): void;
 }
 
-/** Counters the server keeps for INFO stats. */
+/** Counters the server keeps for INFO stats.
+ *
+ * @example
+ * ```ts ignore
+ * console.log(server.stats.commandsProcessed);
+ * ```
+ */
 export interface ServerStats {
   /** Connections accepted. */
   connectionsReceived: number;
@@ -56,7 +68,13 @@ export interface ServerStats {
   outputLimitDisconnections: number;
 }
 
-/** What a command sees of the server around it. */
+/** What a command sees of the server around it.
+ *
+ * @example
+ * ```ts ignore
+ * server.addCommand({ name: "CLIENTS", arity: 1, handler: (s) => s.out.int(s.server.clients.size) });
+ * ```
+ */
 export interface ServerState {
   /** Settings (CONFIG GET/SET). */
   readonly config: ServerConfig;
@@ -82,7 +100,18 @@ export interface ServerState {
   log(level: "debug" | "verbose" | "notice" | "warning", msg: string): void;
 }
 
-/** Everything a command handler gets: where to write, and what it acts on. */
+/** Everything a command handler gets: where to write, and what it acts on.
+ *
+ * @example
+ * ```ts ignore
+ * server.addCommand({
+ *   name: "GETUPPER",
+ *   arity: 2,
+ *   flags: ["readonly"],
+ *   handler: (s, argv) => s.out.bulkOrNil(s.store.read(argv[1])?.toUpperCase()),
+ * });
+ * ```
+ */
 export interface Session {
   /** Where the reply goes. */
   readonly out: ReplyWriter;
@@ -94,10 +123,23 @@ export interface Session {
   readonly server: ServerState;
 }
 
-/** Parses, applies and replies to one command. argv[0] is its name. */
+/** Parses, applies and replies to one command. argv[0] is its name.
+ *
+ * @example
+ * ```ts ignore
+ * const ping: Handler = (s) => s.out.simple("PONG");
+ * ```
+ */
 export type Handler = (s: Session, argv: string[]) => void;
 
-/** One entry of the command table. */
+/** One entry of the command table.
+ *
+ * @example
+ * ```ts ignore
+ * const get = server.commands.get("get");
+ * console.log(get?.arity, get?.calls);
+ * ```
+ */
 export interface Command {
   /** Lowercase full name (`config|get` for a subcommand). */
   readonly name: string;
@@ -127,11 +169,29 @@ export interface Command {
   failed: number;
 }
 
-/** The command table: lookup by lowercase name. */
+/** The command table: lookup by lowercase name.
+ *
+ * @example
+ * ```ts ignore
+ * for (const name of server.commands.keys()) console.log(name);
+ * ```
+ */
 export type CommandTable = Map<string, Command>;
 
 /** Thrown by a handler to reply with an error; `message` starts with its
- * code (`ERR ...`). Handlers throw before writing any part of a reply. */
+ * code (`ERR ...`). Handlers throw before writing any part of a reply.
+ *
+ * @example
+ * ```ts ignore
+ * server.addCommand({
+ *   name: "FAIL",
+ *   arity: 1,
+ *   handler: () => {
+ *     throw new CommandError("ERR this always fails");
+ *   },
+ * });
+ * ```
+ */
 export class CommandError extends Error {
   /** Creates an error reply. */
   constructor(message: string) {
