@@ -293,6 +293,12 @@ export function replyToText(v: RespValue): RespValue {
   return v;
 }
 
+function pairUp(a: RespValue[]): [RespValue, RespValue][] {
+  const out: [RespValue, RespValue][] = [];
+  for (let i = 0; i + 1 < a.length; i += 2) out.push([a[i], a[i + 1]]);
+  return out;
+}
+
 function pairsToRecord(v: RespValue): Record<string, string> {
   const out: Record<string, string> = {};
   if (v instanceof Map) {
@@ -693,6 +699,84 @@ export abstract class Commands<M extends Mode> {
   /** CLIENT LIST as text, one client per line. */
   clientList(): Result<M, string> {
     return this.call(["CLIENT", "LIST"], (v) => text(v)!);
+  }
+
+  /** CLIENT INFO: this connection's line of CLIENT LIST. */
+  clientInfo(): Result<M, string> {
+    return this.call(["CLIENT", "INFO"], (v) => text(v)!);
+  }
+
+  /** CLIENT KILL with filters, e.g. `{ ID: 12 }` or `{ ADDR: "127.0.0.1:5000" }`;
+   * how many clients were closed. */
+  clientKill(filters: Record<string, string | number>): Result<M, number> {
+    const args: Arg[] = ["CLIENT", "KILL"];
+    for (const [k, v] of Object.entries(filters)) args.push(k, v);
+    return this.call(args, num);
+  }
+
+  /** CLIENT SETINFO LIB-NAME or LIB-VER. */
+  clientSetInfo(
+    attribute: "LIB-NAME" | "LIB-VER",
+    value: string,
+  ): Result<M, string> {
+    return this.call(["CLIENT", "SETINFO", attribute, value], (v) => text(v)!);
+  }
+
+  /** SELECT a database (@kv/store has only 0). */
+  select(db: number): Result<M, string> {
+    return this.call(["SELECT", db], (v) => text(v)!);
+  }
+
+  /** AUTH on this connection (prefer the `password` option, which is
+   * repeated after reconnects). */
+  auth(password: string, username?: string): Result<M, string> {
+    return this.call(
+      username === undefined
+        ? ["AUTH", password]
+        : ["AUTH", username, password],
+      (v) => text(v)!,
+    );
+  }
+
+  /** HELLO: the server's handshake map (switching protocol here is not
+   * tracked by the client; prefer the `resp` option). */
+  hello(): Result<M, Record<string, unknown>> {
+    return this.call(["HELLO"], (v) => {
+      const out: Record<string, unknown> = {};
+      const entries = v instanceof Map ? [...v] : pairUp(v as RespValue[]);
+      for (const [k, e] of entries) out[text(k)!] = replyToText(e);
+      return out;
+    });
+  }
+
+  /** COMMAND COUNT. */
+  commandCount(): Result<M, number> {
+    return this.call(["COMMAND", "COUNT"], num);
+  }
+
+  /** COMMAND LIST: every command name. */
+  commandList(): Result<M, string[]> {
+    return this.call(["COMMAND", "LIST"], keyList);
+  }
+
+  /** COMMAND INFO for some commands (raw entries, text). */
+  commandInfo(...names: string[]): Result<M, RespValue> {
+    return this.call(["COMMAND", "INFO", ...names], replyToText);
+  }
+
+  /** COMMAND DOCS for some commands (raw map, text). */
+  commandDocs(...names: string[]): Result<M, RespValue> {
+    return this.call(["COMMAND", "DOCS", ...names], replyToText);
+  }
+
+  /** CONFIG RESETSTAT. */
+  configResetStat(): Result<M, string> {
+    return this.call(["CONFIG", "RESETSTAT"], (v) => text(v)!);
+  }
+
+  /** SUBSTR: the old name of GETRANGE. */
+  substr(key: Key, start: number, end: number): Result<M, string> {
+    return this.call(["SUBSTR", key, start, end], (v) => text(v)!);
   }
 
   /** SAVE: a blocking snapshot. */
@@ -1123,6 +1207,25 @@ export class Client extends Commands<"promise"> {
       cursor = page.cursor;
       yield* page.keys;
     } while (cursor !== "0");
+  }
+
+  /** SHUTDOWN the server (NOSAVE or SAVE); resolves once it has closed the
+   * connection. */
+  async shutdown(mode?: "NOSAVE" | "SAVE"): Promise<void> {
+    const closed = new Promise<void>((resolve) =>
+      this.addEventListener("close", () => resolve(), { once: true })
+    );
+    this.#send(mode ? ["SHUTDOWN", mode] : ["SHUTDOWN"], same, false).catch(
+      () => {},
+    );
+    await closed;
+    this.close();
+  }
+
+  /** QUIT: asks the server to close the connection, then closes. */
+  async quit(): Promise<void> {
+    await this.call(["QUIT"], same).catch(() => {});
+    this.close();
   }
 
   /** Closes the connection; pending commands fail with ConnectionError. */

@@ -399,3 +399,34 @@ Deno.test(
     }
   },
 );
+
+Deno.test("client: connection and server commands", opts, async () => {
+  await using server = await startServer();
+  await using client = await Client.connect({ port: server.port });
+  assert.equal(await client.select(0), "OK");
+  assert.equal((await client.hello()).server, "redis");
+  assert.ok(await client.commandCount() > 50);
+  assert.ok((await client.commandList()).includes("get"));
+  const [info] = await client.commandInfo("get") as unknown[][];
+  assert.equal(info[0], "get");
+  assert.ok(await client.commandDocs("set") instanceof Array);
+  assert.equal(await client.clientSetInfo("LIB-NAME", "kv-client"), "OK");
+  assert.match(await client.clientInfo(), / lib-name=kv-client /);
+  assert.equal(await client.configResetStat(), "OK");
+  await client.set("k", "hello");
+  assert.equal(await client.substr("k", 0, 1), "he");
+  await using other = await Client.connect({ port: server.port });
+  const id = await other.clientId();
+  assert.equal(await client.clientKill({ ID: id }), 1);
+  const e = await client.auth("nope").catch((e) => e);
+  assert.ok(e instanceof ReplyError); // no password is set
+  await client.quit();
+  assert.equal(client.connected, false);
+  // SHUTDOWN stops the server.
+  await using last = await Client.connect({
+    port: server.port,
+    reconnect: false,
+  });
+  await last.shutdown("NOSAVE");
+  await server.finished;
+});
