@@ -25,6 +25,7 @@ import { stringCommands } from "./commands/strings.ts";
 import { keyCommands } from "./commands/keys.ts";
 import { connectionCommands } from "./commands/connection.ts";
 import { serverCommands } from "./commands/server.ts";
+import { persistenceCommands } from "./commands/persistence.ts";
 
 export type {
   ClientState,
@@ -114,6 +115,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   ...keyCommands,
   ...connectionCommands,
   ...serverCommands,
+  ...persistenceCommands,
 };
 
 /** Options of {@linkcode defineCommand}.
@@ -321,6 +323,15 @@ export function execute(
     reject(s, command, "NOAUTH Authentication required.");
     return;
   }
+  // Like Redis, refuse writes (and PING) while saving or logging fails.
+  if (command.write || command.name === "ping") {
+    const denied = s.server.persistence.writeError();
+    if (denied !== undefined) {
+      reject(s, command, denied);
+      return;
+    }
+  }
+  const dirty = s.store.dirty;
   s.client.lastCommand = command.name;
   // Timing every call would cost more than many commands themselves: time
   // one call in 16 and scale (INFO commandstats reports the estimate).
@@ -336,4 +347,9 @@ export function execute(
   }
   if (timed) command.usec += (performance.now() - start) * 16000;
   command.calls++;
+  // Log writes that changed something to the append-only file.
+  if (command.write && s.store.dirty !== dirty) {
+    s.server.persistence.feed(s.propagate ?? [argv]);
+  }
+  s.propagate = null;
 }

@@ -54,6 +54,25 @@ export interface ServerConfig {
   clientOutputBufferLimit: { hard: number; soft: number; softSeconds: number };
   /** Background task frequency per second (active expiry, timeouts). */
   hz: number;
+  /** Snapshot file name in `dir`. */
+  dbfilename: string;
+  /** Snapshot policy: save after `seconds` if at least `changes` writes
+   * happened, for any pair; empty: no automatic snapshots. */
+  save: [seconds: number, changes: number][];
+  /** Refuse writes (-MISCONF) after a failed background save. */
+  stopWritesOnBgsaveError: boolean;
+  /** Log every write to the append-only file. */
+  appendonly: boolean;
+  /** When the append-only file is fsynced: on every write, once a second,
+   * or when the OS decides. */
+  appendfsync: "always" | "everysec" | "no";
+  /** Append-only file name in `dir`. */
+  appendfilename: string;
+  /** Rewrite the log when it grew by this percentage since the last
+   * rewrite (0: never automatically). */
+  autoAofRewritePercentage: number;
+  /** ... and is at least this many bytes. */
+  autoAofRewriteMinSize: number;
 }
 
 /** The defaults: 127.0.0.1:31337, Redis's limits.
@@ -64,7 +83,9 @@ export interface ServerConfig {
  * DEFAULT_CONFIG.port; // 31337
  * ```
  */
-export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
+export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze<
+  ServerConfig
+>({
   host: "127.0.0.1",
   port: 31337,
   requirepass: "",
@@ -80,6 +101,14 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
     softSeconds: 60,
   },
   hz: 10,
+  dbfilename: "dump.json",
+  save: [[3600, 1], [300, 100], [60, 10000]],
+  stopWritesOnBgsaveError: true,
+  appendonly: false,
+  appendfsync: "everysec",
+  appendfilename: "appendonly.aof",
+  autoAofRewritePercentage: 100,
+  autoAofRewriteMinSize: 64 * 1024 * 1024,
 });
 
 /** Returns a fresh copy of the defaults.
@@ -95,6 +124,7 @@ export function defaultConfig(): ServerConfig {
   return {
     ...DEFAULT_CONFIG,
     clientOutputBufferLimit: { ...DEFAULT_CONFIG.clientOutputBufferLimit },
+    save: DEFAULT_CONFIG.save.map(([s, c]) => [s, c]),
   };
 }
 
@@ -150,10 +180,14 @@ function intParam(
   };
 }
 
-function boolParam(name: string, key: "protectedMode"): Param {
+function boolParam(
+  name: string,
+  key: "protectedMode" | "stopWritesOnBgsaveError" | "appendonly",
+  mutable = true,
+): Param {
   return {
     name,
-    mutable: true,
+    mutable,
     get: (c) => c[key] ? "yes" : "no",
     set(c, v) {
       const s = v.toLowerCase();
@@ -245,8 +279,7 @@ const PARAMS: Param[] = [
   },
 ];
 
-/** Settings that exist so clients can ask (redis-benchmark asks for `save`
- * and `appendonly`), fixed until the features behind them exist. */
+/** A setting that exists so clients can ask, with one value. */
 function fixedParam(name: string, value: string): Param {
   return {
     name,
@@ -255,10 +288,86 @@ function fixedParam(name: string, value: string): Param {
     set: (_c, v) => v === value ? undefined : "can't set immutable config",
   };
 }
+
+function nameParam(name: string, key: "dbfilename" | "appendfilename"): Param {
+  return {
+    name,
+    mutable: key === "dbfilename",
+    get: (c) => c[key],
+    set(c, v) {
+      if (v === "" || v.includes("/") || v === "." || v === "..") {
+        return "dbfilename can't be a path, just a filename";
+      }
+      c[key] = v;
+    },
+  };
+}
+
+/** Parses redis.conf's `save` value: "3600 1 300 100", or "" for none. */
+export function parseSavePolicy(v: string): [number, number][] | undefined {
+  const words = v.trim() === "" ? [] : v.trim().split(/\s+/);
+  if (words.length % 2 !== 0) return undefined;
+  const out: [number, number][] = [];
+  for (let i = 0; i < words.length; i += 2) {
+    const s = Number(words[i]);
+    const c = Number(words[i + 1]);
+    if (!Number.isInteger(s) || !Number.isInteger(c) || s < 1 || c < 0) {
+      return undefined;
+    }
+    out.push([s, c]);
+  }
+  return out;
+}
+
 PARAMS.push(
-  fixedParam("save", ""),
-  fixedParam("appendonly", "no"),
   fixedParam("databases", "1"),
+  nameParam("dbfilename", "dbfilename"),
+  nameParam("appendfilename", "appendfilename"),
+  {
+    name: "save",
+    mutable: true,
+    get: (c) => c.save.map(([s, n]) => `${s} ${n}`).join(" "),
+    set(c, v) {
+      const policy = parseSavePolicy(v);
+      if (policy === undefined) return "Invalid save parameters";
+      c.save = policy;
+    },
+  },
+  boolParam("stop-writes-on-bgsave-error", "stopWritesOnBgsaveError"),
+  boolParam("appendonly", "appendonly"),
+  {
+    name: "appendfsync",
+    mutable: true,
+    get: (c) => c.appendfsync,
+    set(c, v) {
+      const s = v.toLowerCase();
+      if (s !== "always" && s !== "everysec" && s !== "no") {
+        return "argument(s) must be one of the following: always, everysec, no";
+      }
+      c.appendfsync = s;
+    },
+  },
+  {
+    name: "auto-aof-rewrite-percentage",
+    mutable: true,
+    get: (c) => String(c.autoAofRewritePercentage),
+    set(c, v) {
+      if (!/^\d+$/.test(v)) {
+        return "argument couldn't be parsed into an integer";
+      }
+      c.autoAofRewritePercentage = Number(v);
+    },
+  },
+  {
+    name: "auto-aof-rewrite-min-size",
+    mutable: true,
+    get: (c) => String(c.autoAofRewriteMinSize),
+    set(c, v) {
+      const n = parseMemory(v);
+      if (!Number.isFinite(n)) return "argument must be a memory value";
+      c.autoAofRewriteMinSize = n;
+    },
+  },
 );
 
 const BY_NAME = new Map<string, Param>();

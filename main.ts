@@ -13,6 +13,7 @@
 import { cli } from "./cli.ts";
 import { parseServerArgs } from "./config.ts";
 import { Server } from "./server.ts";
+import { PersistenceError } from "./persistence.ts";
 import { VERSION } from "./version.ts";
 
 const USAGE = `@kv/store ${VERSION.kv}
@@ -41,15 +42,19 @@ export async function serve(args: string[]): Promise<number> {
   } catch (e) {
     server.log(
       "warning",
-      `Could not listen on ${server.config.host}:${server.config.port}: ${
-        e instanceof Error ? e.message : e
-      }`,
+      e instanceof PersistenceError
+        ? `Fatal error loading the data: ${e.message}`
+        : `Could not listen on ${server.config.host}:${server.config.port}: ${
+          e instanceof Error ? e.message : e
+        }`,
     );
     return 1;
   }
   const stop = (signal: Deno.Signal) => {
     server.log("warning", `Received ${signal} scheduling shutdown...`);
-    server.close();
+    // Saves a snapshot first when a save policy is set; if that fails the
+    // server keeps running, as Redis does.
+    server.shutdown();
   };
   const onInt = () => stop("SIGINT");
   const onTerm = () => stop("SIGTERM");

@@ -36,6 +36,7 @@ import {
   type Session,
 } from "./commands.ts";
 import { createLogger, type LogSink } from "./_log.ts";
+import { Persistence } from "./persistence.ts";
 import { VERSION } from "./version.ts";
 
 /** Options of a {@linkcode Server}: any setting, plus what to serve.
@@ -194,6 +195,8 @@ export class Server {
   #cronTicks = 0;
   #state: ServerState;
   #done = Promise.withResolvers<void>();
+  /** Snapshots and the append-only log. */
+  readonly persistence: Persistence;
 
   /** Creates a server; nothing listens until {@linkcode Server.listen}. */
   constructor(options: ServerOptions = {}) {
@@ -205,6 +208,12 @@ export class Server {
     this.log = createLogger(() => this.config.loglevel, logSink);
     // deno-lint-ignore no-this-alias
     const server = this;
+    this.persistence = new Persistence({
+      store: this.store,
+      config: this.config,
+      log: this.log,
+      replay: (argv) => this.#replay(argv),
+    });
     this.#state = {
       config: this.config,
       store: this.store,
@@ -217,11 +226,75 @@ export class Server {
       },
       configSet: (name, value) => server.#configSet(name, value),
       opsPerSec: () => server.#opsPerSec(),
-      shutdown: () => {
-        server.close();
-      },
+      persistence: this.persistence,
+      shutdown: (options) => server.shutdown(options),
       log: this.log,
     };
+  }
+
+  #replaySession: Session | null = null;
+
+  /** Runs one command read back from the append-only file. */
+  #replay(argv: string[]): string | undefined {
+    if (this.#replaySession === null) {
+      const out = new ReplyWriter(4096);
+      const client = {
+        id: 0,
+        addr: "aof",
+        laddr: "aof",
+        createdAt: Date.now(),
+        lastInteraction: Date.now(),
+        name: "",
+        libName: "",
+        libVer: "",
+        authenticated: true,
+        lastCommand: "",
+        closeAfterReply: false,
+        out,
+        queryBufferBytes: () => 0,
+        kill: () => {},
+      };
+      this.#replaySession = {
+        out,
+        store: this.store,
+        client,
+        server: this.#state,
+        propagate: null,
+      };
+    }
+    const s = this.#replaySession;
+    s.out.reset();
+    execute(this.commands, s, argv);
+    const bytes = s.out.bytes();
+    if (bytes.length > 0 && bytes[0] === 45) { // '-': an error reply
+      return new TextDecoder().decode(bytes.subarray(1, bytes.length - 2));
+    }
+    return undefined;
+  }
+
+  /**
+   * Shuts down as SHUTDOWN and SIGTERM do: writes a snapshot first when
+   * `save` (by default, when a save policy is configured), then closes.
+   * When the snapshot fails it logs why, keeps running and returns false,
+   * unless `force`.
+   */
+  shutdown(options: { save?: boolean; force?: boolean } = {}): boolean {
+    const save = options.save ?? this.config.save.length > 0;
+    if (save) {
+      try {
+        this.persistence.saveSync();
+      } catch (e) {
+        this.log(
+          "warning",
+          `Error trying to save the DB, can't exit: ${
+            e instanceof Error ? e.message : e
+          }`,
+        );
+        if (!options.force) return false;
+      }
+    }
+    this.close();
+    return true;
   }
 
   /** The port listened on (useful with `port: 0`). */
@@ -239,9 +312,11 @@ export class Server {
     addCommand(this.commands, defineCommand(definition));
   }
 
-  /** Starts listening and accepting clients. */
-  listen(): Promise<void> {
+  /** Loads the data files, then listens and accepts clients. Rejects
+   * (and does not listen) when a data file cannot be read. */
+  async listen(): Promise<void> {
     const c = this.config;
+    await this.persistence.load();
     this.#listener = Deno.listen({ hostname: c.host, port: c.port });
     this.log(
       "notice",
@@ -271,7 +346,6 @@ export class Server {
         formatAddr(this.#listener.addr as Deno.NetAddr)
       }`,
     );
-    return Promise.resolve();
   }
 
   #track(p: Promise<void>): void {
@@ -282,6 +356,11 @@ export class Server {
   #configSet(name: string, value: string): string | undefined {
     const r = setConfig(this.config, name, value);
     if (!r.ok) return r.message;
+    if (name.toLowerCase() === "appendonly") {
+      this.persistence.setAppendOnly(this.config.appendonly).catch((e) =>
+        this.log("warning", `Could not switch the append only file: ${e}`)
+      );
+    }
     if (name.toLowerCase() === "proto-max-bulk-len") {
       this.store.maxStringLength = this.config.protoMaxBulkLen;
       for (const c of this.#clients.values()) {
@@ -305,6 +384,7 @@ export class Server {
    * idle timeouts. */
   #cron(): void {
     const period = 1000 / this.config.hz;
+    this.persistence.cron();
     this.store.activeExpireCycle(period / 4);
     const now = performance.now();
     const elapsed = now - this.#lastOpsTime;
@@ -411,7 +491,9 @@ export class Server {
       store: this.store,
       client: c,
       server: this.#state,
+      propagate: null,
     };
+    const persistence = this.persistence;
     const commands = this.commands;
     const stats = this.stats;
     const decoder = c.decoder;
@@ -427,16 +509,23 @@ export class Server {
         stats.netInputBytes += value.length;
         c.lastInteraction = Date.now();
         decoder.feed(value);
+        let fed = persistence.fedSeq;
         let argv: string[] | null;
         while ((argv = decoder.next()) !== null) {
           execute(commands, session, argv);
           stats.commandsProcessed++;
           if (c.closeAfterReply) break;
           if (c.out.length >= FLUSH_THRESHOLD) {
+            // Writes reach the log before their replies reach the client.
+            if (persistence.fedSeq !== fed) {
+              await persistence.commit();
+              fed = persistence.fedSeq;
+            }
             await this.#flush(c);
             if (c.closed) break;
           }
         }
+        if (persistence.fedSeq !== fed) await persistence.commit();
         if (decoder.error !== null) {
           c.out.error(decoder.error);
           c.closeAfterReply = true;
@@ -451,6 +540,8 @@ export class Server {
         if (c.closeAfterReply) break;
       }
     } catch (e) {
+      // A failed log write also lands here: the replies it covered are
+      // never sent, so nothing unlogged is acknowledged.
       if (!c.closed && !isDisconnect(e)) {
         reason = String(e);
         this.log("warning", `Error on client id=${c.id} addr=${c.addr}: ${e}`);
@@ -534,6 +625,8 @@ export class Server {
         for (const c of this.#clients.values()) if (!c.busy) c.kill();
       }
       for (const c of this.#clients.values()) c.kill();
+      // The log is flushed and fsynced; snapshots on exit are shutdown()'s.
+      await this.persistence.shutdown(false);
       this.log("notice", "@kv/store is now ready to exit, bye bye...");
       this.#done.resolve();
     })();

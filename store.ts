@@ -183,6 +183,42 @@ export interface ScanResult {
 
 const SCAN_SLOTS = 256;
 
+/** One entry of a snapshot: key, value, and absolute expiry in ms (or
+ * undefined). */
+export type SnapshotEntry = [key: string, value: string, expireAt?: number];
+
+const ABSENT = 0;
+
+interface SnapshotState {
+  /** When the snapshot was taken: keys expired by then are left out. */
+  readonly time: number;
+  /** The maps as they were when it began (replaced, not cleared, by a
+   * flush meanwhile). */
+  readonly data: Map<string, string>;
+  readonly expires: Map<string, number>;
+  readonly iterator: Iterator<string>;
+  /** Keys already read. */
+  readonly visited: Set<string>;
+  /** Keys changed before they were read: their value at the start, or
+   * ABSENT when they did not exist yet. */
+  readonly preimages: Map<string, [string, number | undefined] | typeof ABSENT>;
+  done: boolean;
+}
+
+/**
+ * A consistent, point-in-time view of a {@linkcode Store}, read a chunk at
+ * a time while writes go on (copy-on-write: a key changed before it is read
+ * has its old value kept aside). Get one from {@linkcode Store.snapshot}.
+ */
+export interface Snapshot extends Disposable {
+  /** When the snapshot was taken (ms since the epoch, on the store's clock). */
+  readonly time: number;
+  /** Up to `max` more entries; an empty array once all were read. */
+  next(max: number): SnapshotEntry[];
+  /** Stops keeping old values; the snapshot cannot be read after this. */
+  close(): void;
+}
+
 interface ScanState {
   cursor: number;
   iterator: Iterator<string>;
@@ -219,6 +255,7 @@ export class Store {
   #avgTtl = 0;
   #randomCursor: Iterator<string> | null = null;
   #scanSlots: (ScanState | undefined)[] = new Array(SCAN_SLOTS);
+  #snapshot: SnapshotState | null = null;
   #nextScanSlot = 1;
 
   /** Creates an empty store. */
@@ -246,6 +283,7 @@ export class Store {
   #expireIfNeeded(key: string, now: number): boolean {
     const at = this.#expires.get(key);
     if (at === undefined || now <= at) return false;
+    if (this.#snapshot !== null) this.#preserve(key);
     this.#data.delete(key);
     this.#expires.delete(key);
     this.stats.expired++;
@@ -273,6 +311,7 @@ export class Store {
 
   /** Sets `key` to `value`; clears any expiry unless told otherwise. */
   set(key: string, value: string, options?: SetOptions): void {
+    if (this.#snapshot !== null) this.#preserve(key);
     this.#data.set(key, value);
     if (options === undefined) {
       if (this.#expires.size !== 0) this.#expires.delete(key);
@@ -287,6 +326,7 @@ export class Store {
 
   /** Removes `key`; true when it existed (and had not expired). */
   delete(key: string): boolean {
+    if (this.#snapshot !== null) this.#preserve(key);
     if (this.#expires.size !== 0) {
       if (this.#expireIfNeeded(key, this.clock())) return false;
       this.#expires.delete(key);
@@ -304,6 +344,7 @@ export class Store {
    * deletes it. Returns false when the key does not exist. */
   setExpireAt(key: string, at: number): boolean {
     if (!this.has(key)) return false;
+    if (this.#snapshot !== null) this.#preserve(key);
     if (at <= this.clock()) {
       this.#data.delete(key);
       this.#expires.delete(key);
@@ -316,6 +357,7 @@ export class Store {
   /** Removes the expiry of `key`; true when it had one. */
   persist(key: string): boolean {
     if (!this.has(key)) return false;
+    if (this.#snapshot !== null) this.#preserve(key);
     return this.#expires.delete(key);
   }
 
@@ -323,6 +365,101 @@ export class Store {
    * (a keyspace read, as TYPE). */
   type(key: string): "string" | "none" {
     return this.read(key) === undefined ? "none" : "string";
+  }
+
+  /**
+   * Starts a consistent point-in-time snapshot (for BGSAVE and AOF
+   * rewrites): entries are read in chunks with `next()` while the store
+   * goes on changing, and come out as they were when it started. One at a
+   * time; close it when done.
+   *
+   * @example
+   * ```ts
+   * import { Store } from "./store.ts";
+   * const store = new Store();
+   * store.set("a", "1");
+   * using snap = store.snapshot();
+   * store.set("a", "2"); // after the snapshot: not in it
+   * snap.next(100); // [["a", "1", undefined]]
+   * ```
+   */
+  snapshot(): Snapshot {
+    if (this.#snapshot !== null) {
+      throw new Error("a snapshot is already in progress");
+    }
+    const state: SnapshotState = {
+      time: this.clock(),
+      data: this.#data,
+      expires: this.#expires,
+      iterator: this.#data.keys(),
+      visited: new Set(),
+      preimages: new Map(),
+      done: false,
+    };
+    this.#snapshot = state;
+    const close = () => {
+      if (this.#snapshot === state) this.#snapshot = null;
+      state.done = true;
+      state.visited.clear();
+      state.preimages.clear();
+    };
+    return {
+      time: state.time,
+      next: (max) => this.#snapshotNext(state, max),
+      close,
+      [Symbol.dispose]: close,
+    };
+  }
+
+  /** Keeps a key's value as it was when the snapshot began, before its
+   * first change, unless the snapshot has read it already. */
+  #preserve(key: string): void {
+    const s = this.#snapshot!;
+    if (s.data !== this.#data || s.visited.has(key) || s.preimages.has(key)) {
+      return;
+    }
+    const v = this.#data.get(key);
+    s.preimages.set(
+      key,
+      v === undefined ? ABSENT : [v, this.#expires.get(key)],
+    );
+  }
+
+  #snapshotNext(s: SnapshotState, max: number): SnapshotEntry[] {
+    const out: SnapshotEntry[] = [];
+    if (s.done) return out;
+    while (out.length < max) {
+      const r = s.iterator.next();
+      if (r.done) {
+        // Keys deleted before they were read.
+        for (const [key, pre] of s.preimages) {
+          if (pre !== ABSENT && !s.visited.has(key)) {
+            if (pre[1] === undefined || pre[1] >= s.time) {
+              out.push([key, pre[0], pre[1]]);
+            }
+          }
+        }
+        s.done = true;
+        return out;
+      }
+      const key = r.value;
+      if (s.visited.has(key)) continue; // re-added after a delete
+      s.visited.add(key);
+      const pre = s.preimages.get(key);
+      let value: string | undefined;
+      let at: number | undefined;
+      if (pre === undefined) {
+        value = s.data.get(key);
+        at = s.expires.get(key);
+      } else if (pre === ABSENT) {
+        continue; // created after the snapshot began
+      } else {
+        [value, at] = pre;
+      }
+      if (value === undefined || (at !== undefined && at < s.time)) continue;
+      out.push([key, value, at]);
+    }
+    return out;
   }
 
   // --- Commands: the semantics of Redis's string and key commands, for the
@@ -586,8 +723,17 @@ export class Store {
   /** Removes every key; returns how many there were. */
   clear(): number {
     const n = this.#data.size;
-    this.#data.clear();
-    this.#expires.clear();
+    const snap = this.#snapshot;
+    if (snap !== null && snap.data === this.#data) {
+      // A snapshot is reading these maps: leave them to it, start afresh.
+      this.#data = new Map();
+      this.#expires = new Map();
+      this.#expireCursor = this.#randomCursor = null;
+      this.#scanSlots = new Array(SCAN_SLOTS);
+    } else {
+      this.#data.clear();
+      this.#expires.clear();
+    }
     return n;
   }
 
@@ -734,6 +880,7 @@ export class Store {
         sampled++;
         const [key, at] = r.value;
         if (now > at) {
+          if (this.#snapshot !== null) this.#preserve(key);
           this.#data.delete(key);
           this.#expires.delete(key);
           this.stats.expired++;

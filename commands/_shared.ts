@@ -2,6 +2,7 @@
 
 import type { ReplyWriter } from "../protocol.ts";
 import { type Store, STORE_ERRORS } from "../store.ts";
+import type { Persistence } from "../persistence.ts";
 import type { ServerConfig } from "../config.ts";
 import type { CommandInfoData } from "./_table_data.ts";
 import { parseInt64 } from "../_number.ts";
@@ -94,8 +95,14 @@ export interface ServerState {
   configSet(name: string, value: string): string | undefined;
   /** Commands per second over the last couple of seconds. */
   opsPerSec(): number;
-  /** Starts a graceful shutdown. */
-  shutdown(): void;
+  /** Snapshots and the append-only log. */
+  readonly persistence: Persistence;
+  /**
+   * Shuts down as SHUTDOWN and SIGTERM do: saves a snapshot when `save`
+   * (default: when a save policy is configured), then closes. Returns false,
+   * and keeps running, when the save fails (unless `force`).
+   */
+  shutdown(options?: { save?: boolean; force?: boolean }): boolean;
   /** Writes a log line. */
   log(level: "debug" | "verbose" | "notice" | "warning", msg: string): void;
 }
@@ -113,6 +120,10 @@ export interface ServerState {
  * ```
  */
 export interface Session {
+  /** What the append-only log records for the running command, when it is
+   * not the command as sent (relative times made absolute, for example).
+   * Handlers set it; the dispatcher logs and clears it. */
+  propagate: string[][] | null;
   /** Where the reply goes. */
   readonly out: ReplyWriter;
   /** The keyspace. */

@@ -59,7 +59,9 @@ function expireCommand(unitSeconds: boolean, relative: boolean): Handler {
       if (when > INT64_MAX - BigInt(now)) throw invalid;
       when += BigInt(now);
     }
-    s.out.int(s.store.pexpireAt(argv[1], Number(when), condition) ? 1 : 0);
+    const at = Number(when);
+    s.propagate = [["PEXPIREAT", argv[1], when.toString()]];
+    s.out.int(s.store.pexpireAt(argv[1], at, condition) ? 1 : 0);
   };
 }
 

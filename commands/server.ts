@@ -97,17 +97,7 @@ const SECTIONS: Record<string, Section> = {
       ["mem_allocator", "v8"],
     ];
   },
-  persistence: (s) => [
-    ["loading", 0],
-    ["async_loading", 0],
-    ["rdb_changes_since_last_save", s.store.dirty],
-    ["rdb_bgsave_in_progress", 0],
-    ["rdb_last_save_time", Math.floor(s.server.startedAt / 1000)],
-    ["rdb_last_bgsave_status", "ok"],
-    ["aof_enabled", 0],
-    ["aof_rewrite_in_progress", 0],
-    ["aof_last_write_status", "ok"],
-  ],
+  persistence: (s) => s.server.persistence.info(),
   stats: (s) => {
     const st = s.server.stats;
     let errors = 0;
@@ -471,18 +461,23 @@ const commandHelp: Handler = (s) =>
   ]);
 
 const shutdown: Handler = (s, argv) => {
+  let save: boolean | undefined;
+  let force = false;
   for (let i = 1; i < argv.length; i++) {
     const opt = upper(argv[i]);
-    if (!["NOSAVE", "SAVE", "NOW", "FORCE", "ABORT"].includes(opt)) {
-      throw new CommandError(Errors.syntax);
-    }
-    if (opt === "ABORT") {
+    if (opt === "NOSAVE") save = false;
+    else if (opt === "SAVE") save = true;
+    else if (opt === "FORCE") force = true;
+    else if (opt === "ABORT") {
       throw new CommandError("ERR No shutdown in progress.");
-    }
+    } else if (opt !== "NOW") throw new CommandError(Errors.syntax);
   }
   s.server.log("warning", "User requested shutdown...");
+  if (!s.server.shutdown({ save, force })) {
+    throw new CommandError("ERR Errors trying to SHUTDOWN. Check logs.");
+  }
+  // No reply: the connection closes, as with Redis.
   s.client.closeAfterReply = true;
-  s.server.shutdown();
 };
 
 /** Handlers of the server family, by command name. */

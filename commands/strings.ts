@@ -35,6 +35,12 @@ export function expireTime(
   return Number(ms);
 }
 
+/** An absolute time in ms as a command argument that parses back as an
+ * int64 (times past 2^63 are clamped, as they lost precision anyway). */
+function msArg(at: number): string {
+  return at >= 9223372036854775807 ? "9223372036854775807" : String(at);
+}
+
 const NX = 1,
   XX = 2,
   GET = 4,
@@ -135,6 +141,14 @@ const set: Handler = (s, argv) => {
     keepTtl: (flags & KEEPTTL) !== 0,
     expireAt,
   });
+  // The log gets the effect: absolute expiry, no conditions.
+  s.propagate = [
+    expireAt !== undefined
+      ? ["SET", argv[1], argv[2], "PXAT", msArg(expireAt)]
+      : flags & KEEPTTL
+      ? ["SET", argv[1], argv[2], "KEEPTTL"]
+      : ["SET", argv[1], argv[2]],
+  ];
   if (flags & GET) s.out.bulkOrNil(r.previous);
   else if (r.written) s.out.ok();
   else s.out.nil();
@@ -156,6 +170,7 @@ function setWithExpire(cmd: string, unitSeconds: boolean): Handler {
     );
     store.set(argv[1], argv[3], { expireAt });
     store.dirty++;
+    s.propagate = [["SET", argv[1], argv[3], "PXAT", msArg(expireAt)]];
     s.out.ok();
   };
 }
@@ -175,6 +190,9 @@ const getex: Handler = (s, argv) => {
   s.out.bulkOrNil(
     store.getEx(argv[1], { expireAt, persist: (flags & PERSIST) !== 0 }),
   );
+  s.propagate = expireAt !== undefined
+    ? [["PEXPIREAT", argv[1], msArg(expireAt)]]
+    : [["PERSIST", argv[1]]];
 };
 
 const mget: Handler = (s, argv) => {
@@ -228,7 +246,10 @@ const decrby: Handler = (s, argv) => {
 };
 
 const incrbyfloat: Handler = (s, argv) => {
-  s.out.bulk(s.store.incrByFloat(argv[1], argv[2]));
+  const value = s.store.incrByFloat(argv[1], argv[2]);
+  // Logged as the value it produced, so a replay gives the same string.
+  s.propagate = [["SET", argv[1], value, "KEEPTTL"]];
+  s.out.bulk(value);
 };
 
 /** Handlers of the string family, by command name. */

@@ -14,12 +14,19 @@ export const decoder = new TextDecoder();
 export async function startServer(
   options: ServerOptions = {},
 ): Promise<Server & AsyncDisposable> {
+  const dir = options.dir ?? await Deno.makeTempDir({ prefix: "kv-test-" });
   const server = new Server({
     port: 0,
     loglevel: "warning",
     logSink: () => {},
+    save: [], // no snapshots unless a test asks for them
+    dir,
     ...options,
   });
+  if (options.dir === undefined) {
+    server.finished.then(() => Deno.remove(dir, { recursive: true }))
+      .catch(() => {});
+  }
   await server.listen();
   return server as Server & AsyncDisposable;
 }
@@ -188,7 +195,11 @@ export async function run(
 export class ServerProcess {
   stderr = "";
   #reader: Promise<void>;
-  constructor(readonly process: Deno.ChildProcess, readonly port: number) {
+  constructor(
+    readonly process: Deno.ChildProcess,
+    readonly port: number,
+    readonly dir: string,
+  ) {
     this.#reader = (async () => {
       for await (
         const chunk of process.stderr.pipeThrough(new TextDecoderStream())
@@ -198,8 +209,15 @@ export class ServerProcess {
     })();
   }
 
-  static async start(args: string[] = []): Promise<ServerProcess> {
+  /** Starts `main.ts serve` on a free port; data files go to `dir` (a new
+   * temporary directory unless given, removed by `remove()`). */
+  static async start(
+    args: string[] = [],
+    dir?: string,
+  ): Promise<ServerProcess> {
     const port = freePort();
+    const ownDir = dir === undefined;
+    dir ??= await Deno.makeTempDir({ prefix: "kv-proc-" });
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -212,13 +230,21 @@ export class ServerProcess {
         "serve",
         "--port",
         String(port),
+        "--dir",
+        dir,
         ...args,
       ],
       stdout: "null",
       stderr: "piped",
     }).spawn();
-    const p = new ServerProcess(child, port);
-    await waitForPort(port);
+    const p = new ServerProcess(child, port, dir);
+    p.ownDir = ownDir;
+    try {
+      await waitForPort(port);
+    } catch (e) {
+      await p.stop("SIGKILL");
+      throw new Error(`${(e as Error).message}\n${p.stderr}`);
+    }
     return p;
   }
 
@@ -242,7 +268,12 @@ export class ServerProcess {
     return status;
   }
 
+  ownDir = false;
+
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop("SIGKILL");
+    if (this.ownDir) {
+      await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+    }
   }
 }

@@ -294,3 +294,76 @@ Deno.test("store: startExpiryCycle reclaims keys in the background", async () =>
   }
   assert.equal(store.size, 0);
 });
+
+Deno.test("store: a snapshot reads the keyspace as it was, while writes go on", () => {
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  for (let round = 0; round < 30; round++) {
+    const { clock, store } = clockAt();
+    for (let i = 0; i < 500; i++) {
+      store.set(
+        `k${i}`,
+        `v${i}`,
+        rand(4) === 0 ? { expireAt: clock.now + 1 + rand(50) } : undefined,
+      );
+    }
+    clock.now += 10; // some keys have expired by the snapshot
+    const expected = new Map<string, string>();
+    for (const [k, v, at] of store.entries()) expected.set(k, `${v}|${at}`);
+    const snap = store.snapshot();
+    const got = new Map<string, string>();
+    let chunk;
+    do {
+      chunk = snap.next(1 + rand(40));
+      for (const [k, v, at] of chunk) {
+        assert.ok(!got.has(k), `key ${k} read twice`);
+        got.set(k, `${v}|${at}`);
+      }
+      // Writes between chunks: changes, deletes, new keys, re-adds,
+      // expiry changes, time passing, and sometimes a flush.
+      for (let j = 0; j < 20; j++) {
+        const k = `k${rand(600)}`;
+        switch (rand(7)) {
+          case 0:
+            store.set(k, "changed");
+            break;
+          case 1:
+            store.delete(k);
+            break;
+          case 2:
+            store.set(`new${rand(100)}`, "x");
+            break;
+          case 3:
+            store.setExpireAt(k, clock.now + rand(100));
+            break;
+          case 4:
+            store.persist(k);
+            break;
+          case 5:
+            store.get(k);
+            clock.now += 1;
+            break;
+          case 6:
+            if (rand(50) === 0) store.clear();
+            else store.activeExpireCycle();
+        }
+      }
+    } while (chunk.length > 0);
+    snap.close();
+    assert.deepEqual(got, expected, `round ${round}`);
+  }
+});
+
+Deno.test("store: one snapshot at a time; closing ends it", () => {
+  const store = new Store();
+  store.set("a", "1");
+  const s1 = store.snapshot();
+  assert.throws(() => store.snapshot(), /already in progress/);
+  s1.close();
+  assert.deepEqual(s1.next(10), []);
+  using s2 = store.snapshot();
+  assert.deepEqual(s2.next(10), [["a", "1", undefined]]);
+});

@@ -37,7 +37,17 @@ async function startOurs(): Promise<Target> {
   const port = freePort();
   const args = await serveArgs();
   const process = new Deno.Command(Deno.execPath(), {
-    args: [...args, "--port", String(port), "--loglevel", "warning"],
+    args: [
+      ...args,
+      "--port",
+      String(port),
+      "--loglevel",
+      "warning",
+      "--save",
+      "",
+      "--dir",
+      await Deno.makeTempDir({ prefix: "kv-bench-" }),
+    ],
     cwd: ROOT,
     stdout: "null",
     stderr: "inherit",

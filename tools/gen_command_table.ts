@@ -58,6 +58,10 @@ const NAMES = [
   "config",
   "time",
   "shutdown",
+  "save",
+  "bgsave",
+  "lastsave",
+  "bgrewriteaof",
   // connection
   "ping",
   "echo",
