@@ -279,6 +279,7 @@ export class Server {
    * unless `force`.
    */
   shutdown(options: { save?: boolean; force?: boolean } = {}): boolean {
+    if (this.#closing) return true; // already on its way out
     const save = options.save ?? this.config.save.length > 0;
     if (save) {
       try {
