@@ -46,7 +46,7 @@ export interface PersistenceHost {
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
-const ENTRIES_PER_CHUNK = 5000;
+const ENTRIES_PER_CHUNK = 1000;
 
 /** A key or value as it goes into JSON: text when it is valid UTF-8, or
  * `{ "base64": ... }` for other bytes. */
@@ -582,20 +582,50 @@ export class Persistence {
    * before sending the replies of a batch that wrote. Commits that arrive
    * while a write is under way share the next one (group commit).
    */
-  commit(): Promise<void> {
-    if (this.#aof === null) return Promise.resolve();
-    if (this.#aofBuf.length === 0) return this.#aofChain;
+  commit(): Promise<void> | undefined {
+    if (this.#aof === null) return undefined;
+    if (this.#aofBuf.length === 0) {
+      return this.#drainsInFlight === 0 ? undefined : this.#aofChain;
+    }
+    if (this.#config.appendfsync !== "always" && this.#drainsInFlight === 0) {
+      // A write to the page cache is quick: do it now, as Redis does before
+      // replying, and skip a round trip through the event loop.
+      this.#writeNow();
+      return undefined;
+    }
     if (this.#pendingDrain !== null) return this.#pendingDrain;
+    this.#drainsInFlight++;
     const drain = this.#aofChain.then(() => {
       this.#pendingDrain = null;
       return this.#drain();
-    });
+    }).finally(() => this.#drainsInFlight--);
     this.#pendingDrain = drain;
     // Later commits wait for this one but do not inherit its failure.
     this.#aofChain = drain.catch(() => {});
     return drain;
   }
   #pendingDrain: Promise<void> | null = null;
+  #drainsInFlight = 0;
+
+  #writeNow(): void {
+    const file = this.#aof!;
+    const bytes = this.#aofBuf.bytes();
+    try {
+      let off = 0;
+      while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
+      this.aofCurrentSize += bytes.length;
+      this.#aofDirty = true;
+      this.writtenSeq = this.fedSeq;
+      this.aofLastWriteStatus = "ok";
+    } catch (e) {
+      this.aofLastWriteStatus = "err";
+      this.#aofError = message(e);
+      this.#host.log("warning", `Error writing to the AOF file: ${message(e)}`);
+      throw e;
+    } finally {
+      this.#aofBuf.reset();
+    }
+  }
 
   async #drain(): Promise<void> {
     const file = this.#aof;
@@ -771,7 +801,7 @@ export class Persistence {
       this.#aof = await Deno.open(this.aofPath, { append: true });
       this.#host.log("notice", "Append only file enabled");
     } else if (!on && this.#aof !== null) {
-      await this.commit().catch(() => {});
+      await Promise.resolve(this.commit()).catch(() => {});
       this.#aof.close();
       this.#aof = null;
       this.#host.log("notice", "Append only file disabled");

@@ -519,14 +519,18 @@ export class Server {
           if (c.out.length >= FLUSH_THRESHOLD) {
             // Writes reach the log before their replies reach the client.
             if (persistence.fedSeq !== fed) {
-              await persistence.commit();
+              const pending = persistence.commit();
+              if (pending !== undefined) await pending;
               fed = persistence.fedSeq;
             }
             await this.#flush(c);
             if (c.closed) break;
           }
         }
-        if (persistence.fedSeq !== fed) await persistence.commit();
+        if (persistence.fedSeq !== fed) {
+          const pending = persistence.commit();
+          if (pending !== undefined) await pending;
+        }
         if (decoder.error !== null) {
           c.out.error(decoder.error);
           c.closeAfterReply = true;

@@ -188,6 +188,23 @@ const SCAN_SLOTS = 256;
 export type SnapshotEntry = [key: string, value: string, expireAt?: number];
 
 const ABSENT = 0;
+const VISITED_SHARD = 1 << 16;
+
+function visitedHas(shards: Set<string>[], key: string): boolean {
+  for (let i = shards.length - 1; i >= 0; i--) {
+    if (shards[i].has(key)) return true;
+  }
+  return false;
+}
+
+function visitedAdd(shards: Set<string>[], key: string): void {
+  let last = shards[shards.length - 1];
+  if (last === undefined || last.size >= VISITED_SHARD) {
+    last = new Set();
+    shards.push(last);
+  }
+  last.add(key);
+}
 
 interface SnapshotState {
   /** When the snapshot was taken: keys expired by then are left out. */
@@ -197,11 +214,14 @@ interface SnapshotState {
   readonly data: Map<string, string>;
   readonly expires: Map<string, number>;
   readonly iterator: Iterator<string>;
-  /** Keys already read. */
-  readonly visited: Set<string>;
+  /** Keys already read, in sets of at most VISITED_SHARD keys: one big set
+   * would stall everything while it rehashes as it grows. */
+  readonly visited: Set<string>[];
   /** Keys changed before they were read: their value at the start, or
    * ABSENT when they did not exist yet. */
   readonly preimages: Map<string, [string, number | undefined] | typeof ABSENT>;
+  /** Keys changed after they were read. */
+  readonly changedAfterRead: Set<string>;
   done: boolean;
 }
 
@@ -392,16 +412,18 @@ export class Store {
       data: this.#data,
       expires: this.#expires,
       iterator: this.#data.keys(),
-      visited: new Set(),
+      visited: [],
       preimages: new Map(),
+      changedAfterRead: new Set(),
       done: false,
     };
     this.#snapshot = state;
     const close = () => {
       if (this.#snapshot === state) this.#snapshot = null;
       state.done = true;
-      state.visited.clear();
+      state.visited.length = 0;
       state.preimages.clear();
+      state.changedAfterRead.clear();
     };
     return {
       time: state.time,
@@ -415,7 +437,9 @@ export class Store {
    * first change, unless the snapshot has read it already. */
   #preserve(key: string): void {
     const s = this.#snapshot!;
-    if (s.data !== this.#data || s.visited.has(key) || s.preimages.has(key)) {
+    if (s.data !== this.#data || s.preimages.has(key)) return;
+    if (visitedHas(s.visited, key)) {
+      s.changedAfterRead.add(key); // if it comes round again, skip it
       return;
     }
     const v = this.#data.get(key);
@@ -433,7 +457,7 @@ export class Store {
       if (r.done) {
         // Keys deleted before they were read.
         for (const [key, pre] of s.preimages) {
-          if (pre !== ABSENT && !s.visited.has(key)) {
+          if (pre !== ABSENT && !visitedHas(s.visited, key)) {
             if (pre[1] === undefined || pre[1] >= s.time) {
               out.push([key, pre[0], pre[1]]);
             }
@@ -443,9 +467,13 @@ export class Store {
         return out;
       }
       const key = r.value;
-      if (s.visited.has(key)) continue; // re-added after a delete
-      s.visited.add(key);
       const pre = s.preimages.get(key);
+      // A key deleted and added again comes round a second time.
+      if (
+        (pre !== undefined || s.changedAfterRead.has(key)) &&
+        visitedHas(s.visited, key)
+      ) continue;
+      visitedAdd(s.visited, key);
       let value: string | undefined;
       let at: number | undefined;
       if (pre === undefined) {

@@ -33,7 +33,10 @@ async function serveArgs(): Promise<string[]> {
   return task.split(/\s+/).slice(1); // drop "deno"
 }
 
-async function startOurs(): Promise<Target> {
+async function startOurs(
+  extra: string[] = ["--save", ""],
+  dir?: string,
+): Promise<Target> {
   const port = freePort();
   const args = await serveArgs();
   const process = new Deno.Command(Deno.execPath(), {
@@ -43,10 +46,9 @@ async function startOurs(): Promise<Target> {
       String(port),
       "--loglevel",
       "warning",
-      "--save",
-      "",
       "--dir",
-      await Deno.makeTempDir({ prefix: "kv-bench-" }),
+      dir ?? await Deno.makeTempDir({ prefix: "kv-bench-" }),
+      ...extra,
     ],
     cwd: ROOT,
     stdout: "null",
@@ -56,8 +58,8 @@ async function startOurs(): Promise<Target> {
   return { name: "@kv/store", port, process };
 }
 
-async function startRedis(): Promise<Target> {
-  const redis = await RedisServer.start(["--databases", "16"]);
+async function startRedis(extra: string[] = []): Promise<Target> {
+  const redis = await RedisServer.start(["--databases", "16", ...extra]);
   return {
     name: "redis-server",
     port: redis.port,
@@ -100,9 +102,10 @@ async function benchmark(
   pipeline: number,
   requests?: number,
 ): Promise<number> {
-  const n = requests ?? QUICK
-    ? (pipeline === 1 ? 20_000 : 200_000)
-    : (pipeline === 1 ? 200_000 : 2_000_000);
+  const n = requests ??
+    (QUICK
+      ? (pipeline === 1 ? 20_000 : 200_000)
+      : (pipeline === 1 ? 200_000 : 2_000_000));
   const out = await run("redis-benchmark", [
     "-h",
     "127.0.0.1",
@@ -225,8 +228,8 @@ const memRedis: number[] = [];
 let lastOurs = { perKey: 0, before: 0, after: 0 };
 let lastRedis = { perKey: 0, before: 0, after: 0 };
 for (let round = 0; round < ROUNDS; round++) {
-  lastOurs = await memoryPerKey(startOurs, data, COUNT);
-  lastRedis = await memoryPerKey(startRedis, data, COUNT);
+  lastOurs = await memoryPerKey(() => startOurs(), data, COUNT);
+  lastRedis = await memoryPerKey(() => startRedis(), data, COUNT);
   memOurs.push(lastOurs.perKey);
   memRedis.push(lastRedis.perKey);
   console.log(
@@ -234,6 +237,148 @@ for (let round = 0; round < ROUNDS; round++) {
       lastOurs.perKey.toFixed(1)
     } B, redis ${lastRedis.perKey.toFixed(1)} B`,
   );
+}
+
+// --- Persistence -----------------------------------------------------------
+
+async function command(port: number, ...args: string[]): Promise<string> {
+  return (await run("redis-cli", [
+    "-h",
+    "127.0.0.1",
+    "-p",
+    String(port),
+    ...args,
+  ]))
+    .trim();
+}
+
+async function load(port: number): Promise<void> {
+  const out = await run(
+    "redis-cli",
+    ["-h", "127.0.0.1", "-p", String(port), "--pipe"],
+    data,
+  );
+  if (!out.includes(`replies: ${COUNT}`)) throw new Error(out);
+}
+
+/** Milliseconds from spawning until DBSIZE answers `keys`. */
+async function readyTime(
+  start: () => Promise<Target>,
+  keys: number,
+): Promise<[number, Target]> {
+  const t0 = performance.now();
+  const t = await start();
+  for (let i = 0; i < 6000; i++) {
+    if (await command(t.port, "DBSIZE") === String(keys)) break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return [performance.now() - t0, t];
+}
+
+/** The longest a PING waits while a BGSAVE runs. */
+async function longestPause(port: number): Promise<number> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const buf = new Uint8Array(64);
+  const ping = new TextEncoder().encode("PING\r\n");
+  let worst = 0;
+  const started = await command(port, "BGSAVE");
+  if (!started.includes("started")) throw new Error(started);
+  const until = performance.now() + 60_000;
+  let running = true;
+  const watch = (async () => {
+    while (running && performance.now() < until) {
+      const info = await command(port, "INFO", "persistence");
+      if (info.includes("rdb_bgsave_in_progress:0")) running = false;
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+    running = false;
+  })();
+  while (running) {
+    const t = performance.now();
+    await conn.write(ping);
+    await conn.read(buf);
+    worst = Math.max(worst, performance.now() - t);
+  }
+  await watch;
+  conn.close();
+  return worst;
+}
+
+interface PersistResult {
+  saveMs: number;
+  size: number;
+  readyMs: number;
+  emptyReadyMs: number;
+  pauseMs: number;
+}
+
+async function persistenceRound(ours: boolean): Promise<PersistResult> {
+  const dir = await Deno.makeTempDir({ prefix: "kv-bench-persist-" });
+  const extra = ["--save", "", "--dir", dir];
+  const start = () => ours ? startOurs(extra, dir) : startRedis(extra);
+  try {
+    const [emptyReadyMs, empty] = await readyTime(start, 0);
+    await load(empty.port);
+    const t = performance.now();
+    const reply = await command(empty.port, "SAVE");
+    const saveMs = performance.now() - t;
+    if (reply !== "OK") throw new Error(`SAVE: ${reply}`);
+    const pauseMs = await longestPause(empty.port);
+    await stop(empty);
+    const file = ours ? "dump.json" : "dump.rdb";
+    const size = (await Deno.stat(`${dir}/${file}`)).size;
+    const [readyMs, loaded] = await readyTime(start, COUNT);
+    await stop(loaded);
+    return { saveMs, size, readyMs, emptyReadyMs, pauseMs };
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+const persistOurs: PersistResult[] = [];
+const persistRedis: PersistResult[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  persistOurs.push(await persistenceRound(true));
+  persistRedis.push(await persistenceRound(false));
+  console.log(
+    `round ${round + 1} persistence: ours ${
+      JSON.stringify(persistOurs.at(-1))
+    }, redis ${JSON.stringify(persistRedis.at(-1))}`,
+  );
+}
+
+const aofResults = new Map<string, { ours: number[]; redis: number[] }>();
+for (const fsync of ["everysec", "always"]) {
+  const r = { ours: [] as number[], redis: [] as number[] };
+  aofResults.set(fsync, r);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const isOurs of round % 2 === 0 ? [true, false] : [false, true]) {
+      const dir = await Deno.makeTempDir({ prefix: "kv-bench-aof-" });
+      const extra = [
+        "--save",
+        "",
+        "--dir",
+        dir,
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        fsync,
+      ];
+      const t = isOurs ? await startOurs(extra, dir) : await startRedis(extra);
+      try {
+        const rps = await benchmark(t.port, "set", 1, QUICK ? 10_000 : 100_000);
+        (isOurs ? r.ours : r.redis).push(rps);
+      } finally {
+        await stop(t);
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      }
+    }
+    console.log(
+      `round ${round + 1} SET with appendfsync ${fsync}: ours ${
+        r.ours.at(-1)!.toFixed(0)
+      }, redis ${r.redis.at(-1)!.toFixed(0)}`,
+    );
+  }
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -257,6 +402,26 @@ const mo = median(memOurs);
 const mr = median(memRedis);
 const memRatio = mo / mr;
 if (memRatio > 1.5) allMet = false;
+
+function persistRows(): string {
+  const row = (
+    label: string,
+    f: (p: PersistResult) => number,
+    unit: string,
+  ) => {
+    const o = median(persistOurs.map(f));
+    const r = median(persistRedis.map(f));
+    return `| ${label} | ${fmt(o)} ${unit} | ${fmt(r)} ${unit} | ${
+      (o / r).toFixed(2)
+    }x |`;
+  };
+  return [
+    row("SAVE time", (p) => p.saveMs, "ms"),
+    row("snapshot size", (p) => p.size / 1024, "KiB"),
+    row("start-up with the snapshot", (p) => p.readyMs, "ms"),
+    row("longest pause during BGSAVE", (p) => p.pauseMs, "ms"),
+  ].join("\n");
+}
 
 const cpu = (await run("sh", ["-c", "nproc; uname -srm"])).trim().split("\n");
 const md = `# Benchmarks
@@ -295,6 +460,36 @@ Ratio: **${memRatio.toFixed(2)}x** (target <= 1.5x: ${
 round. Deno's runtime itself starts at about ${
   fmt(lastOurs.before / 1024 / 1024)
 } MiB.
+
+## Persistence: ${fmt(COUNT)} keys (16-byte keys and values)
+
+| measure | @kv/store | redis-server | ratio |
+| --- | --- | --- | --- |
+${persistRows()}
+
+Snapshots are JSON for us (\`dump.json\`) and RDB for Redis (\`dump.rdb\`).
+"Start-up" is from spawning the process until DBSIZE answers with every key
+(Deno's own start-up, about ${
+  fmt(median(persistOurs.map((p) => p.emptyReadyMs)))
+} ms with no data, included). "Longest pause" is the slowest PING answered
+while a BGSAVE of all keys ran: Redis forks; we read a copy-on-write
+snapshot of the store in chunks between other clients' commands.
+
+| SET, redis-benchmark -c 50 -P 1 | @kv/store req/s | redis-server req/s | ratio |
+| --- | --- | --- | --- |
+${
+  [...aofResults].map(([fsync, r]) => {
+    const mo = median(r.ours);
+    const mr = median(r.redis);
+    return `| appendonly yes, appendfsync ${fsync} | ${fmt(mo)} | ${
+      fmt(mr)
+    } | ${(mo / mr).toFixed(2)}x |`;
+  }).join("\n")
+}
+
+Every write is written to the log before its reply goes out; with
+\`always\` it is also fsynced first, and writes that arrive while an fsync
+runs share the next one (group commit).
 
 ## How the numbers come about
 
