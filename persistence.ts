@@ -267,7 +267,15 @@ export class Persistence {
     );
     this.#host.store.dirty = 0;
     this.lastSave = Date.now();
-    if (c.appendonly) await this.#openAof(!await this.#exists(this.aofPath));
+    if (c.appendonly) {
+      try {
+        await this.#openAof(!await this.#exists(this.aofPath));
+      } catch (e) {
+        throw new PersistenceError(
+          `Can't open the append only file ${this.aofPath}: ${message(e)}`,
+        );
+      }
+    }
   }
 
   async #exists(path: string): Promise<boolean> {

@@ -538,3 +538,48 @@ Deno.test(
     });
   },
 );
+
+Deno.test(
+  "a read-only directory: SAVE and BGSAVE fail clearly; with the log on, no start",
+  opts,
+  async () => {
+    // /proc refuses new files even to root, unlike a chmod-ed directory.
+    const lines: string[] = [];
+    await using server = await startServer({
+      dir: "/proc",
+      save: [[3600, 1]],
+      logSink: (l) => lines.push(l),
+    });
+    using c = await Conn.open(server.port);
+    await c.call("SET", "a", "1");
+    const e = await c.call("SAVE");
+    assert.ok(e instanceof ReplyError);
+    assert.ok(
+      lines.some((l) => /Failed saving the DB: .*\/proc\/temp-kv-save/.test(l)),
+      lines.join(""),
+    );
+    assert.equal(await c.call("BGSAVE"), "Background saving started");
+    await server.persistence.waitForBgsave();
+    assert.match(
+      await c.call("INFO", "persistence") as string,
+      /rdb_last_bgsave_status:err/,
+    );
+    assert.ok(lines.some((l) => /Background saving error/.test(l)));
+    const m = await c.call("SET", "b", "2");
+    assert.ok(m instanceof ReplyError && m.code === "MISCONF");
+    const aof = new Server({
+      port: 0,
+      dir: "/proc",
+      appendonly: true,
+      logSink: () => {},
+    });
+    await assert.rejects(
+      aof.listen(),
+      (e: unknown) =>
+        e instanceof PersistenceError &&
+        /Can't open the append only file \/proc\/appendonly\.aof/.test(
+          e.message,
+        ),
+    );
+  },
+);
