@@ -59,12 +59,21 @@ export {
   type ServerOptions,
 } from "./server.ts";
 export {
+  Persistence,
+  PersistenceError,
+  type PersistenceHost,
+  SNAPSHOT_FORMAT,
+  SNAPSHOT_VERSION,
+} from "./persistence.ts";
+export {
   type Clock,
   type ConditionalSetOptions,
   type ConditionalSetResult,
   type ExpireCondition,
   type ScanResult,
   type SetOptions,
+  type Snapshot,
+  type SnapshotEntry,
   Store,
   STORE_ERRORS,
   StoreError,

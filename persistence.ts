@@ -18,12 +18,38 @@ import type { Store } from "./store.ts";
 import { ReplyWriter, RequestDecoder } from "./protocol.ts";
 import { binaryToBytes, textToBinary } from "./_bytes.ts";
 
-/** The snapshot file's `format` field. */
+/** The snapshot file's `format` field.
+ *
+ * @example
+ * ```ts ignore
+ * import { SNAPSHOT_FORMAT } from "./persistence.ts";
+ * const doc = JSON.parse(await Deno.readTextFile("dump.json"));
+ * console.log(doc.format === SNAPSHOT_FORMAT);
+ * ```
+ */
 export const SNAPSHOT_FORMAT = "@kv/store snapshot";
-/** The snapshot format version this code writes and reads. */
+/** The snapshot format version this code writes and reads.
+ *
+ * @example
+ * ```ts ignore
+ * import { SNAPSHOT_VERSION } from "./persistence.ts";
+ * console.log(SNAPSHOT_VERSION); // 1
+ * ```
+ */
 export const SNAPSHOT_VERSION = 1;
 
-/** A data file could not be read: the server must not start. */
+/** A data file could not be read: the server must not start.
+ *
+ * @example
+ * ```ts ignore
+ * import { PersistenceError, Server } from "./mod.ts";
+ * try {
+ *   await new Server({ dir: "/nonexistent" }).listen();
+ * } catch (e) {
+ *   if (e instanceof PersistenceError) console.error(e.message);
+ * }
+ * ```
+ */
 export class PersistenceError extends Error {
   /** Creates an error naming the file and the problem. */
   constructor(message: string) {
@@ -32,7 +58,14 @@ export class PersistenceError extends Error {
   }
 }
 
-/** What the persistence layer needs from the server. */
+/** What the persistence layer needs from the server.
+ *
+ * @example
+ * ```ts ignore
+ * const server = new Server({ port: 0 });
+ * server.persistence.bgsave(); // the server is the host
+ * ```
+ */
 export interface PersistenceHost {
   /** The store to save and load. */
   readonly store: Store;
@@ -123,32 +156,40 @@ function encodeCommands(w: ReplyWriter, commands: string[][]): void {
 
 /**
  * Snapshots and the append-only log of one server.
+ *
+ * @example
+ * ```ts ignore
+ * const server = new Server({ port: 0, dir: "/var/lib/kv", appendonly: true });
+ * await server.listen(); // loads the data first
+ * server.persistence.bgsave();
+ * await server.persistence.waitForBgsave();
+ * ```
  */
 export class Persistence {
   /** Unix time in ms of the last successful save (start-up counts). */
-  lastSave = Date.now();
+  lastSave: number = Date.now();
   /** Outcome of the last background save. */
   lastBgsaveStatus: "ok" | "err" = "ok";
   /** Why the last background save failed. */
-  lastBgsaveError = "";
+  lastBgsaveError: string = "";
   /** Seconds the last background save took. */
-  lastBgsaveSeconds = -1;
+  lastBgsaveSeconds: number = -1;
   /** True while loading data at start-up. */
-  loading = false;
+  loading: boolean = false;
   /** Outcome of the last write to the append-only file. */
   aofLastWriteStatus: "ok" | "err" = "ok";
   /** Outcome of the last log rewrite. */
   lastRewriteStatus: "ok" | "err" = "ok";
   /** Seconds the last rewrite took. */
-  lastRewriteSeconds = -1;
+  lastRewriteSeconds: number = -1;
   /** Log size after the last rewrite (or at start-up). */
-  aofBaseSize = 0;
+  aofBaseSize: number = 0;
   /** Current log size. */
-  aofCurrentSize = 0;
+  aofCurrentSize: number = 0;
   /** Commands logged so far (their count). */
-  fedSeq = 0;
+  fedSeq: number = 0;
   /** Count of commands durably written (as the fsync policy goes). */
-  writtenSeq = 0;
+  writtenSeq: number = 0;
 
   #host: PersistenceHost;
   #bgsave: Promise<void> | null = null;

@@ -184,7 +184,13 @@ export interface ScanResult {
 const SCAN_SLOTS = 256;
 
 /** One entry of a snapshot: key, value, and absolute expiry in ms (or
- * undefined). */
+ * undefined).
+ *
+ * @example
+ * ```ts ignore
+ * const [key, value, expireAt] = store.snapshot().next(1)[0];
+ * ```
+ */
 export type SnapshotEntry = [key: string, value: string, expireAt?: number];
 
 const ABSENT = 0;
@@ -229,6 +235,14 @@ interface SnapshotState {
  * A consistent, point-in-time view of a {@linkcode Store}, read a chunk at
  * a time while writes go on (copy-on-write: a key changed before it is read
  * has its old value kept aside). Get one from {@linkcode Store.snapshot}.
+ *
+ * @example
+ * ```ts ignore
+ * using snap = store.snapshot();
+ * for (let chunk = snap.next(1000); chunk.length > 0; chunk = snap.next(1000)) {
+ *   console.log(chunk.length);
+ * }
+ * ```
  */
 export interface Snapshot extends Disposable {
   /** When the snapshot was taken (ms since the epoch, on the store's clock). */
