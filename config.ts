@@ -73,6 +73,8 @@ export interface ServerConfig {
   autoAofRewritePercentage: number;
   /** ... and is at least this many bytes. */
   autoAofRewriteMinSize: number;
+  /** Port of the web dashboard on `host`; 0 turns it off. */
+  httpPort: number;
 }
 
 /** The defaults: 127.0.0.1:31337, Redis's limits.
@@ -109,6 +111,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze<
   appendfilename: "appendonly.aof",
   autoAofRewritePercentage: 100,
   autoAofRewriteMinSize: 64 * 1024 * 1024,
+  httpPort: 0,
 });
 
 /** Returns a fresh copy of the defaults.
@@ -158,7 +161,7 @@ export function parseMemory(v: string): number {
 
 function intParam(
   name: string,
-  key: "port" | "maxclients" | "timeout" | "hz",
+  key: "port" | "maxclients" | "timeout" | "hz" | "httpPort",
   min: number,
   max: number,
   mutable = true,
@@ -219,6 +222,7 @@ const PARAMS: Param[] = [
   intParam("maxclients", "maxclients", 1, 1_000_000),
   intParam("timeout", "timeout", 0, 2_147_483_647),
   intParam("hz", "hz", 1, 500),
+  intParam("http-port", "httpPort", 0, 65535, false),
   {
     name: "loglevel",
     mutable: true,

@@ -37,6 +37,7 @@ import {
 } from "./commands.ts";
 import { createLogger, type LogSink } from "./_log.ts";
 import { Persistence } from "./persistence.ts";
+import { Dashboard } from "./dashboard.ts";
 import { VERSION } from "./version.ts";
 
 /** Options of a {@linkcode Server}: any setting, plus what to serve.
@@ -197,6 +198,11 @@ export class Server {
   #done = Promise.withResolvers<void>();
   /** Snapshots and the append-only log. */
   readonly persistence: Persistence;
+  #dashboard: Dashboard | null = null;
+  #http: Deno.HttpServer | null = null;
+  #opsHistory: number[] = [];
+  #opsSecondStart = 0;
+  #opsSecondCount = 0;
 
   /** Creates a server; nothing listens until {@linkcode Server.listen}. */
   constructor(options: ServerOptions = {}) {
@@ -303,6 +309,37 @@ export class Server {
     return this.#listener?.addr.port ?? this.config.port;
   }
 
+  /** Commands per second over the last couple of seconds. */
+  get opsPerSec(): number {
+    return this.#opsPerSec();
+  }
+
+  /** Commands run in each of the last 300 seconds, oldest first. */
+  get opsHistory(): number[] {
+    return [...this.#opsHistory];
+  }
+
+  /** How many clients are connected. */
+  get clientCount(): number {
+    return this.#clients.size;
+  }
+
+  /** When the server was created (ms since the epoch). */
+  get startedAt(): number {
+    return this.#startedAt;
+  }
+
+  /** What command handlers see of the server (for extensions that run
+   * commands themselves, like the dashboard). */
+  get state(): ServerState {
+    return this.#state;
+  }
+
+  /** The dashboard's port, or 0 when it is off. */
+  get httpPort(): number {
+    return (this.#http?.addr as Deno.NetAddr | undefined)?.port ?? 0;
+  }
+
   /** Resolves once the server has closed. */
   get finished(): Promise<void> {
     return this.#done.promise;
@@ -317,13 +354,13 @@ export class Server {
    * (and does not listen) when a data file cannot be read. */
   async listen(): Promise<void> {
     const c = this.config;
-    await this.persistence.load();
-    this.#listener = Deno.listen({ hostname: c.host, port: c.port });
     this.log(
       "notice",
       `@kv/store ${VERSION.kv} (Redis ${VERSION.redis} protocol), ` +
         `pid=${Deno.pid}, deno=${Deno.version.deno}, just started`,
     );
+    await this.persistence.load();
+    this.#listener = Deno.listen({ hostname: c.host, port: c.port });
     this.log(
       "notice",
       `Settings: bind=${c.host} port=${this.port} maxclients=${c.maxclients} ` +
@@ -340,6 +377,7 @@ export class Server {
       );
     }
     this.#timer = setInterval(() => this.#cron(), 1000 / c.hz);
+    if (c.httpPort > 0) this.#startDashboard();
     this.#track(this.#acceptLoop(this.#listener));
     this.log(
       "notice",
@@ -347,6 +385,29 @@ export class Server {
         formatAddr(this.#listener.addr as Deno.NetAddr)
       }`,
     );
+  }
+
+  #startDashboard(): void {
+    const c = this.config;
+    const dashboard = new Dashboard(this);
+    this.#dashboard = dashboard;
+    this.#http = Deno.serve({
+      hostname: c.host,
+      port: c.httpPort,
+      onListen: ({ hostname, port }) => {
+        this.log(
+          "notice",
+          dashboard.open
+            ? `Dashboard on http://${hostname}:${port}/`
+            : `Dashboard on ${hostname}:${port} is OFF: bound beyond loopback ` +
+              `with no password (set --requirepass)`,
+        );
+      },
+      onError: (e) => {
+        this.log("warning", `Dashboard error: ${e}`);
+        return new Response("internal error", { status: 500 });
+      },
+    }, (req) => dashboard.handle(req));
   }
 
   #track(p: Promise<void>): void {
@@ -375,6 +436,24 @@ export class Server {
     return undefined;
   }
 
+  /** Keeps commands per second for the last five minutes. */
+  #countOps(): void {
+    const now = Date.now();
+    const second = Math.floor(now / 1000);
+    if (this.#opsSecondStart === 0) {
+      this.#opsSecondStart = second;
+      this.#opsSecondCount = this.stats.commandsProcessed;
+      return;
+    }
+    while (this.#opsSecondStart < second) {
+      const total = this.stats.commandsProcessed;
+      this.#opsHistory.push(total - this.#opsSecondCount);
+      this.#opsSecondCount = total;
+      if (this.#opsHistory.length > 300) this.#opsHistory.shift();
+      this.#opsSecondStart++;
+    }
+  }
+
   #opsPerSec(): number {
     const s = this.#opsSamples;
     if (s.length === 0) return 0;
@@ -386,6 +465,7 @@ export class Server {
   #cron(): void {
     const period = 1000 / this.config.hz;
     this.persistence.cron();
+    this.#countOps();
     this.store.activeExpireCycle(period / 4);
     const now = performance.now();
     const elapsed = now - this.#lastOpsTime;
@@ -614,6 +694,8 @@ export class Server {
         "Shutting down: no new connections; finishing replies",
       );
       if (this.#timer !== undefined) clearInterval(this.#timer);
+      this.#dashboard?.close();
+      await this.#http?.shutdown().catch(() => {});
       try {
         this.#listener?.close();
       } catch {

@@ -1,0 +1,96 @@
+// Takes the README's dashboard screenshot (docs/dashboard.png): a server
+// with some data, a few minutes of varied load from redis-benchmark, then
+// Debian's Chromium through playwright-core. Run:
+//   deno run -A tools/screenshot.ts [seconds-of-load]
+import { chromium } from "playwright-core";
+import { Server } from "../server.ts";
+import { freePort } from "./_processes.ts";
+
+const seconds = Number(Deno.args[0] ?? 120);
+const dir = await Deno.makeTempDir({ prefix: "kv-shot-" });
+const server = new Server({
+  port: freePort(),
+  httpPort: freePort(),
+  dir,
+  save: [],
+  logSink: () => {},
+});
+await server.listen();
+const s = server.store;
+for (let i = 1; i <= 40; i++) {
+  s.set(
+    `user:${i}`,
+    JSON.stringify({ name: `user ${i}`, plan: i % 3 ? "free" : "pro" }),
+  );
+}
+for (let i = 1; i <= 12; i++) {
+  s.set(`session:${crypto.randomUUID().slice(0, 8)}`, "token", {
+    expireAt: Date.now() + i * 600_000,
+  });
+}
+s.set("visits", "48213");
+s.set("config:theme", "dark");
+s.set("cache:/home", "<html>…</html>", { expireAt: Date.now() + 90_000 });
+s.set("blob:\xff\x00", "\x89PNG\r\n");
+
+const end = Date.now() + seconds * 1000;
+let phase = 0;
+while (Date.now() < end) {
+  const clients = [5, 20, 50, 10, 30][phase++ % 5];
+  const child = new Deno.Command("redis-benchmark", {
+    args: [
+      "-p",
+      String(server.port),
+      "-t",
+      "set,get",
+      "-n",
+      String(clients * 3000),
+      "-c",
+      String(clients),
+      "-q",
+      "-r",
+      "100000",
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await child.status;
+  await new Promise((r) => setTimeout(r, 1500));
+}
+// A few reads so the hit ratio is not empty.
+for (let i = 0; i < 100; i++) s.read(`user:${i}`);
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+  ],
+});
+const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+await page.goto(`http://127.0.0.1:${server.httpPort}/`);
+await page.getByText("live", { exact: true }).waitFor();
+await page.getByRole("button", { name: /^user:3,/ }).click();
+await page.getByText(/string · \d+ bytes/).waitFor();
+const command = page.getByRole("textbox", { name: "Command" });
+for (const c of ["INCR visits", "TTL session:", "MGET user:1 user:2 nope"]) {
+  await command.fill(
+    c === "TTL session:" ? "SCAN 0 MATCH session:* COUNT 3" : c,
+  );
+  await command.press("Enter");
+  await page.waitForTimeout(150);
+}
+await page.waitForTimeout(1200);
+await page.screenshot({
+  path: new URL("../docs/dashboard.png", import.meta.url).pathname,
+  fullPage: true,
+});
+await browser.close();
+await server.close();
+await Deno.remove(dir, { recursive: true });
+console.log("wrote docs/dashboard.png");
