@@ -12,8 +12,8 @@
  * @module
  */
 
-import { timingSafeEqual } from "node:crypto";
-import { ReplyDecoder, ReplyWriter, splitArgs } from "./protocol.ts";
+import { sameSecret } from "./_secret.ts";
+import { ReplyDecoder, splitArgs } from "./protocol.ts";
 import { binaryToBytes, textToBinary } from "./_bytes.ts";
 import { formatTTY } from "./_reply_format.ts";
 import { globMatch } from "./_glob.ts";
@@ -100,17 +100,6 @@ function cookieValue(req: Request, name: string): string | undefined {
     if (k === name) return v.join("=");
   }
   return undefined;
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const x = encoder.encode(a);
-  const y = encoder.encode(b);
-  const len = Math.max(x.length, y.length, 1);
-  const px = new Uint8Array(len);
-  const py = new Uint8Array(len);
-  px.set(x);
-  py.set(y);
-  return timingSafeEqual(px, py) && x.length === y.length;
 }
 
 /** Decodes a key id (base64 of the bytes); undefined when malformed. */
@@ -451,32 +440,7 @@ export class Dashboard {
   }
 
   #dashboardSession(): Session {
-    if (this.#session === null) {
-      const out = new ReplyWriter(4096);
-      this.#session = {
-        out,
-        store: this.#server.store,
-        client: {
-          id: 0,
-          addr: "dashboard",
-          laddr: "dashboard",
-          createdAt: Date.now(),
-          lastInteraction: Date.now(),
-          name: "dashboard",
-          libName: "",
-          libVer: "",
-          authenticated: true,
-          lastCommand: "",
-          closeAfterReply: false,
-          out,
-          queryBufferBytes: () => 0,
-          kill: () => {},
-        },
-        server: this.#server.state,
-        propagate: null,
-      };
-    }
-    return this.#session;
+    return this.#session ??= this.#server.internalSession("dashboard");
   }
 
   async #putKey(req: Request): Promise<Response> {

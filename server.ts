@@ -240,34 +240,42 @@ export class Server {
 
   #replaySession: Session | null = null;
 
+  /**
+   * A session for commands the server runs on its own behalf (replaying
+   * the log, the dashboard): an authenticated client with no connection,
+   * whose replies land in its own writer.
+   */
+  internalSession(name: string): Session {
+    const out = new ReplyWriter(4096);
+    const now = Date.now();
+    const client: ClientState = {
+      id: 0,
+      addr: name,
+      laddr: name,
+      createdAt: now,
+      lastInteraction: now,
+      name,
+      libName: "",
+      libVer: "",
+      authenticated: true,
+      lastCommand: "",
+      closeAfterReply: false,
+      out,
+      queryBufferBytes: () => 0,
+      kill: () => {},
+    };
+    return {
+      out,
+      store: this.store,
+      client,
+      server: this.#state,
+      propagate: null,
+    };
+  }
+
   /** Runs one command read back from the append-only file. */
   #replay(argv: string[]): string | undefined {
-    if (this.#replaySession === null) {
-      const out = new ReplyWriter(4096);
-      const client = {
-        id: 0,
-        addr: "aof",
-        laddr: "aof",
-        createdAt: Date.now(),
-        lastInteraction: Date.now(),
-        name: "",
-        libName: "",
-        libVer: "",
-        authenticated: true,
-        lastCommand: "",
-        closeAfterReply: false,
-        out,
-        queryBufferBytes: () => 0,
-        kill: () => {},
-      };
-      this.#replaySession = {
-        out,
-        store: this.store,
-        client,
-        server: this.#state,
-        propagate: null,
-      };
-    }
+    this.#replaySession ??= this.internalSession("aof");
     const s = this.#replaySession;
     s.out.reset();
     execute(this.commands, s, argv);

@@ -1,6 +1,6 @@
 // Connection commands: PING, ECHO, QUIT, SELECT, RESET, AUTH, HELLO, CLIENT.
 
-import { timingSafeEqual } from "node:crypto";
+import { sameSecret } from "../_secret.ts";
 import { VERSION } from "../version.ts";
 import { parseInt64 } from "../_number.ts";
 import {
@@ -47,15 +47,7 @@ function passwordMatches(s: Session, user: string, password: string): boolean {
   if (user !== "default") return false;
   const required = s.server.config.requirepass;
   if (required === "") return true; // the default user has nopass
-  const a = new TextEncoder().encode(password);
-  const b = new TextEncoder().encode(required);
-  // Compare equal-length buffers so the time does not tell the length.
-  const len = Math.max(a.length, b.length, 1);
-  const pa = new Uint8Array(len);
-  const pb = new Uint8Array(len);
-  pa.set(a);
-  pb.set(b);
-  return timingSafeEqual(pa, pb) && a.length === b.length;
+  return sameSecret(password, required);
 }
 
 const WRONGPASS =

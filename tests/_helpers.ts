@@ -277,3 +277,22 @@ export class ServerProcess {
     }
   }
 }
+
+/** Runs tmux with arguments (for tests of interactive terminal programs). */
+export async function tmux(...args: string[]) {
+  return await run("tmux", args);
+}
+
+/** Waits (bounded, 10 s) until a tmux session's screen matches. */
+export async function waitForScreen(
+  session: string,
+  pattern: RegExp,
+): Promise<string> {
+  let text = "";
+  for (let i = 0; i < 200; i++) {
+    text = (await tmux("capture-pane", "-p", "-t", session)).stdout;
+    if (pattern.test(text)) return text;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`screen never matched ${pattern}:\n${text}`);
+}

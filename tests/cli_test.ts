@@ -3,7 +3,14 @@
 // prompt driven through tmux.
 
 import assert from "node:assert/strict";
-import { freePort, has, run, startServer } from "./_helpers.ts";
+import {
+  freePort,
+  has,
+  run,
+  startServer,
+  tmux,
+  waitForScreen,
+} from "./_helpers.ts";
 import { formatRaw, formatTTY, quoteBytes } from "../_reply_format.ts";
 import { ReplyError } from "../protocol.ts";
 import { lineToArgs, parseCliArgs } from "../cli.ts";
@@ -108,23 +115,6 @@ Deno.test("kv cli: no server, bad flags, help", opts, async () => {
   assert.equal(r.code, 0);
   assert.match(r.stdout, /Usage: kv cli/);
 });
-
-async function tmux(...args: string[]) {
-  return await run("tmux", args);
-}
-
-async function waitForScreen(
-  session: string,
-  pattern: RegExp,
-): Promise<string> {
-  let text = "";
-  for (let i = 0; i < 200; i++) {
-    text = (await tmux("capture-pane", "-p", "-t", session)).stdout;
-    if (pattern.test(text)) return text;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`screen never matched ${pattern}:\n${text}`);
-}
 
 Deno.test({
   name: "kv cli: interactive prompt with history, hints and help (tmux)",

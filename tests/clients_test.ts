@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
-import { has, run, startServer } from "./_helpers.ts";
+import { has, run, startServer, tmux, waitForScreen } from "./_helpers.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 const hasCli = has("redis-cli");
@@ -67,27 +67,6 @@ Deno.test({
     assert.equal(server.store.size, 1002);
   },
 });
-
-async function tmux(...args: string[]) {
-  return await run("tmux", args);
-}
-
-async function screen(session: string): Promise<string> {
-  return (await tmux("capture-pane", "-p", "-t", session)).stdout;
-}
-
-async function waitForScreen(
-  session: string,
-  pattern: RegExp,
-): Promise<string> {
-  let text = "";
-  for (let i = 0; i < 100; i++) {
-    text = await screen(session);
-    if (pattern.test(text)) return text;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`screen never matched ${pattern}:\n${text}`);
-}
 
 Deno.test({
   name: "redis-cli: interactive session with hints, driven through tmux",

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { encodeCommand } from "../protocol.ts";
-import { Conn, ServerProcess } from "./_helpers.ts";
+import { concat, Conn, ServerProcess } from "./_helpers.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
@@ -27,13 +27,7 @@ async function writer(port: number, stop: { killed: boolean }): Promise<Ack[]> {
       for (let j = 0; j < 50; j++, i++) {
         batch.push(encodeCommand(["SET", `w:${i}`, String(i)]));
       }
-      const bytes = new Uint8Array(batch.reduce((n, b) => n + b.length, 0));
-      let off = 0;
-      for (const b of batch) {
-        bytes.set(b, off);
-        off += b.length;
-      }
-      await c.send(bytes);
+      await c.send(concat(batch));
       for (let j = i - 50; j < i; j++) {
         const r = await c.reply(10_000);
         assert.equal(r, "OK");
@@ -56,13 +50,7 @@ async function preload(port: number, n: number): Promise<void> {
       for (let j = i; j < i + 1000; j++) {
         parts.push(encodeCommand(["SET", `pre:${j}`, "x".repeat(32)]));
       }
-      const bytes = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-      let off = 0;
-      for (const p of parts) {
-        bytes.set(p, off);
-        off += p.length;
-      }
-      await c.send(bytes);
+      await c.send(concat(parts));
       for (let j = 0; j < 1000; j++) await c.reply();
     }
   } finally {

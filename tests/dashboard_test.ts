@@ -3,12 +3,11 @@
 // on the other side.
 
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
 import { has, run, startServer } from "./_helpers.ts";
 import { freePort } from "../tools/_processes.ts";
+import { CHROMIUM, launchChromium } from "../tools/_browser.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
-const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = new URL("./screenshots/", import.meta.url).pathname;
 
 async function dashboard(options: Parameters<typeof startServer>[0] = {}) {
@@ -275,21 +274,6 @@ const hasBrowser = (() => {
   }
 })();
 
-async function launch() {
-  return await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
-}
-
 async function cli(port: number, ...args: string[]): Promise<string> {
   return (await run("redis-cli", ["-p", String(port), ...args])).stdout.trim();
 }
@@ -314,7 +298,7 @@ Deno.test({
       "token",
     );
     await cli(server.port, "EXPIRE", "session:abc", "3600");
-    const browser = await launch();
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({
         viewport: { width: 1280, height: 900 },
@@ -423,7 +407,7 @@ Deno.test({
     await Deno.mkdir(SHOTS, { recursive: true });
     const { server, base } = await dashboard({ requirepass: "s3cret" });
     await using _ = server;
-    const browser = await launch();
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({
         viewport: { width: 1000, height: 700 },

@@ -6,7 +6,7 @@ import { encodeCommand, ReplyError } from "../protocol.ts";
 import { Store } from "../store.ts";
 import { Server } from "../server.ts";
 import { PersistenceError, readSnapshotFile } from "../persistence.ts";
-import { Conn, run, ServerProcess, startServer } from "./_helpers.ts";
+import { concat, Conn, run, ServerProcess, startServer } from "./_helpers.ts";
 import { textToBinary } from "../_bytes.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
@@ -84,7 +84,7 @@ Deno.test(
         for (let j = i; j < i + 1000; j++) {
           batch.push(encodeCommand(["SET", `k${j}`, "before"]));
         }
-        await c.send(concatAll(batch));
+        await c.send(concat(batch));
         for (let j = 0; j < 1000; j++) await c.reply();
       }
       assert.equal(await c.call("BGSAVE"), "Background saving started");
@@ -111,16 +111,6 @@ Deno.test(
       );
     }),
 );
-
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 Deno.test(
   "snapshot: the save policy starts a background save",
@@ -384,7 +374,7 @@ Deno.test(
           for (let j = i; j < i + 500; j++) {
             batch.push(encodeCommand(["SET", `k${j}`, "v"]));
           }
-          await c.send(concatAll(batch));
+          await c.send(concat(batch));
           for (let j = 0; j < 500; j++) await c.reply();
         }
         await server.persistence.commit();

@@ -5,7 +5,7 @@ import { encodeCommand, ReplyError, VerbatimString } from "../protocol.ts";
 import { Store } from "../store.ts";
 import { isLoopback } from "../server.ts";
 import { binaryToBytes } from "../_bytes.ts";
-import { Conn, startServer } from "./_helpers.ts";
+import { concat, Conn, startServer } from "./_helpers.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
@@ -14,13 +14,7 @@ Deno.test("server: pipelined requests get replies in order", opts, async () => {
   using c = await Conn.open(server.port);
   const parts: Uint8Array[] = [];
   for (let i = 0; i < 10_000; i++) parts.push(encodeCommand(["INCR", "n"]));
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    all.set(p, off);
-    off += p.length;
-  }
-  await c.send(all);
+  await c.send(concat(parts));
   for (let i = 1; i <= 10_000; i++) assert.equal(await c.reply(), i);
 });
 

@@ -2,7 +2,7 @@
 // with some data, a few minutes of varied load from redis-benchmark, then
 // Debian's Chromium through playwright-core. Run:
 //   deno run -A tools/screenshot.ts [seconds-of-load]
-import { chromium } from "playwright-core";
+import { launchChromium } from "./_browser.ts";
 import { Server } from "../server.ts";
 import { freePort } from "./_processes.ts";
 
@@ -60,18 +60,7 @@ while (Date.now() < end) {
 // A few reads so the hit ratio is not empty.
 for (let i = 0; i < 100; i++) s.read(`user:${i}`);
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-  ],
-});
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
 await page.goto(`http://127.0.0.1:${server.httpPort}/`);
 await page.getByText("live", { exact: true }).waitFor();
