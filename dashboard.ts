@@ -338,7 +338,7 @@ export class Dashboard {
   }
 
   #events(): Response {
-    let timer: ReturnType<typeof setInterval> | undefined;
+    let stop = () => {};
     const stream = new ReadableStream<Uint8Array>({
       start: (controller) => {
         const send = () => {
@@ -347,15 +347,24 @@ export class Dashboard {
               encoder.encode(`data: ${JSON.stringify(this.stats())}\n\n`),
             );
           } catch {
-            clearInterval(timer);
+            stop();
           }
         };
+        const timer = setInterval(send, 1000);
+        stop = () => {
+          clearInterval(timer);
+          this.#streams.delete(stop);
+          try {
+            controller.close();
+          } catch {
+            // closed already
+          }
+        };
+        this.#streams.add(stop);
         send();
-        timer = setInterval(send, 1000);
       },
-      cancel: () => clearInterval(timer),
+      cancel: () => stop(),
     });
-    this.#streams.add(() => clearInterval(timer));
     return new Response(stream, {
       headers: {
         "content-type": "text/event-stream",
@@ -367,8 +376,7 @@ export class Dashboard {
 
   /** Stops live streams (when the server closes). */
   close(): void {
-    for (const stop of this.#streams) stop();
-    this.#streams.clear();
+    for (const stop of [...this.#streams]) stop();
   }
 
   #keys(url: URL): Response {

@@ -431,3 +431,21 @@ Deno.test({
     }
   },
 });
+
+Deno.test(
+  "dashboard: closing the server ends live streams (no hang)",
+  opts,
+  async () => {
+    const { server, base } = await dashboard();
+    const res = await fetch(`${base}/api/events`);
+    const reader = res.body!.getReader();
+    await reader.read();
+    const start = Date.now();
+    await server.close();
+    assert.ok(Date.now() - start < 3000, "close waited on the stream");
+    // The stream ends rather than hanging.
+    let done = false;
+    for (let i = 0; i < 5 && !done; i++) done = (await reader.read()).done;
+    assert.ok(done);
+  },
+);
