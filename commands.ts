@@ -334,8 +334,8 @@ export function execute(
   const dirty = s.store.dirty;
   s.client.lastCommand = command.name;
   // Timing every call would cost more than many commands themselves: time
-  // one call in 16 and scale (INFO commandstats reports the estimate).
-  const timed = (command.calls & 15) === 0;
+  // one call in 64 and scale (INFO commandstats reports the estimate).
+  const timed = (command.calls & 63) === 0;
   const start = timed ? performance.now() : 0;
   try {
     command.run(s, argv);
@@ -345,7 +345,7 @@ export function execute(
     recordError(s, e.message);
     s.out.error(e.message);
   }
-  if (timed) command.usec += (performance.now() - start) * 16000;
+  if (timed) command.usec += (performance.now() - start) * 64000;
   command.calls++;
   // Log writes that changed something to the append-only file.
   if (command.write && s.store.dirty !== dirty) {

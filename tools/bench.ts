@@ -499,7 +499,7 @@ runs share the next one (group commit).
   headers, and builds each argument as one flat string without temporary
   arrays; the command table holds upper- and lowercase names so lookups do
   not lowercase.
-- One write per read; INFO commandstats times one call in 16 rather than
+- One write per read; INFO commandstats times one call in 64 rather than
   every call.
 - The server runs with \`--max-semi-space-size=2\` (see deno.json): V8's
   default young generation (tens of MiB) otherwise shows up in RSS.
