@@ -22,6 +22,7 @@ import { binaryToBytes, textToBinary } from "./_bytes.ts";
 import { formatRaw, formatTTY, synopsis } from "./_reply_format.ts";
 import { LineEditor } from "./_line_editor.ts";
 import { VERSION } from "./version.ts";
+import { writeAllSync } from "./_io.ts";
 
 /** Parsed `kv cli` flags. */
 export interface CliOptions {
@@ -107,9 +108,7 @@ export function parseCliArgs(
 const encoder = new TextEncoder();
 
 function print(s: string): void {
-  const bytes = encoder.encode(s);
-  let off = 0;
-  while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
+  writeAllSync(Deno.stdout, encoder.encode(s));
 }
 
 function format(v: RespValue, raw: boolean): string {
@@ -206,11 +205,7 @@ async function interactive(o: CliOptions, rawFlag?: boolean): Promise<number> {
     print(`Could not connect to Redis at ${address}: ${errorText(e)}\n`);
   }
   // Command docs for hints and help, fetched once from the server.
-  let docs = new Map<string, unknown>();
-  if (client) {
-    const reply = await run(client, ["COMMAND", "DOCS"]);
-    docs = toTextMap(reply);
-  }
+  const docs = client ? await commandDocs(o) : new Map<string, unknown>();
   const hint = (line: string) => {
     const words = line.trimStart().split(/\s+/);
     if (words.length !== 2 || words[1] !== "") return "";
@@ -270,78 +265,23 @@ async function interactive(o: CliOptions, rawFlag?: boolean): Promise<number> {
   return 0;
 }
 
-function toTextMap(reply: RespValue): Map<string, unknown> {
-  const out = new Map<string, unknown>();
-  const dec = new TextDecoder();
-  const conv = (v: RespValue): unknown => {
-    if (v instanceof Uint8Array) return dec.decode(v);
-    if (Array.isArray(v)) {
-      // RESP2 maps arrive as flat arrays of name/value pairs; docs entries
-      // are maps whose keys are known names.
-      return v.map(conv);
-    }
-    if (v instanceof Map) {
-      const m = new Map<string, unknown>();
-      for (const [k, e] of v) m.set(String(conv(k)), conv(e));
-      return m;
-    }
-    if (v instanceof Set) return [...v].map(conv);
-    return v;
-  };
-  const top = conv(reply);
-  const pairs = top instanceof Map ? [...top] : pairUp(top as unknown[]);
-  for (const [k, v] of pairs) out.set(String(k), toDocMap(v));
-  return out;
-}
-
-function pairUp(a: unknown[]): [unknown, unknown][] {
-  const out: [unknown, unknown][] = [];
-  for (let i = 0; i + 1 < a.length; i += 2) out.push([a[i], a[i + 1]]);
-  return out;
-}
-
-const DOC_KEYS = new Set([
-  "summary",
-  "since",
-  "group",
-  "complexity",
-  "doc_flags",
-  "deprecated_since",
-  "replaced_by",
-  "history",
-  "arguments",
-  "subcommands",
-  "name",
-  "type",
-  "token",
-  "flags",
-  "key_spec_index",
-  "display_text",
-  "value",
-]);
-
-/** RESP2 flattens maps into arrays; turn doc objects back into maps. */
-function toDocMap(v: unknown): unknown {
-  if (v instanceof Map) {
-    const m = new Map<string, unknown>();
-    for (const [k, e] of v) m.set(k, toDocMap(e));
-    return m;
+/** COMMAND DOCS as nested maps, read over RESP3 (whatever protocol the
+ * session uses) so maps arrive as maps; empty when the server cannot. */
+async function commandDocs(o: CliOptions): Promise<Map<string, unknown>> {
+  try {
+    await using docs = await Client.connect({
+      hostname: o.host,
+      port: o.port,
+      password: o.password,
+      username: o.user,
+      resp: 3,
+      reconnect: false,
+    });
+    const reply = await docs.execute("COMMAND", "DOCS");
+    return reply instanceof Map ? reply as Map<string, unknown> : new Map();
+  } catch {
+    return new Map(); // no hints or help, the prompt still works
   }
-  if (Array.isArray(v)) {
-    const looksLikeMap = v.length % 2 === 0 && v.length > 0 &&
-      v.every((e, i) =>
-        i % 2 === 1 || (typeof e === "string" && DOC_KEYS.has(e))
-      );
-    if (looksLikeMap) {
-      const m = new Map<string, unknown>();
-      for (let i = 0; i < v.length; i += 2) {
-        m.set(v[i] as string, toDocMap(v[i + 1]));
-      }
-      return m;
-    }
-    return v.map(toDocMap);
-  }
-  return v;
 }
 
 /** The text `help` and `help COMMAND` print, from COMMAND DOCS. */

@@ -23,6 +23,7 @@ import {
   type RespValue,
   VerbatimString,
 } from "./protocol.ts";
+import { writeAll } from "./_io.ts";
 
 /** A key: text (sent as UTF-8) or raw bytes.
  *
@@ -1021,10 +1022,9 @@ export class Client extends Commands<"promise"> {
     this.#outbox = [];
     if (conn === null || parts.length === 0) return;
     const data = parts.length === 1 ? parts[0] : concat(parts);
-    this.#writing = this.#writing.then(async () => {
-      let off = 0;
-      while (off < data.length) off += await conn.write(data.subarray(off));
-    }).catch((e) => this.#lost(conn, e));
+    this.#writing = this.#writing.then(() => writeAll(conn, data)).catch((e) =>
+      this.#lost(conn, e)
+    );
   }
 
   /** Sends one command and resolves with its transformed reply. */

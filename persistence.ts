@@ -17,6 +17,7 @@ import type { ServerConfig } from "./config.ts";
 import type { Store } from "./store.ts";
 import { ReplyWriter, RequestDecoder } from "./protocol.ts";
 import { binaryToBytes, textToBinary } from "./_bytes.ts";
+import { syncPath, syncPathSync, writeAll, writeAllSync } from "./_io.ts";
 
 /** The snapshot file's `format` field.
  *
@@ -460,17 +461,10 @@ export class Persistence {
       }
       parts.push(trailer(count));
       Deno.writeTextFileSync(tmp, parts.join(""));
-      const f = Deno.openSync(tmp, { read: true });
-      try {
-        f.syncSync();
-      } finally {
-        f.close();
-      }
+      syncPathSync(tmp);
       Deno.renameSync(tmp, this.snapshotPath);
-      this.#syncDirSync(dir);
-      store.dirty -= dirtyAtStart;
-      this.lastSave = Date.now();
-      this.lastBgsaveStatus = "ok";
+      syncPathSync(dir);
+      this.#saved(dirtyAtStart);
       this.#host.log("notice", `DB saved on disk (${count} keys)`);
     } catch (e) {
       try {
@@ -485,13 +479,11 @@ export class Persistence {
     }
   }
 
-  #syncDirSync(dir: string): void {
-    const d = Deno.openSync(dir, { read: true });
-    try {
-      d.syncSync();
-    } finally {
-      d.close();
-    }
+  /** A snapshot taken when `dirty` was `dirtyAtStart` is on disk. */
+  #saved(dirtyAtStart: number): void {
+    this.#host.store.dirty -= dirtyAtStart;
+    this.lastSave = Date.now();
+    this.lastBgsaveStatus = "ok";
   }
 
   /**
@@ -551,22 +543,10 @@ export class Persistence {
         },
       });
       await Deno.writeTextFile(tmp, stream);
-      const f = await Deno.open(tmp, { read: true });
-      try {
-        await f.sync();
-      } finally {
-        f.close();
-      }
+      await syncPath(tmp);
       await Deno.rename(tmp, this.snapshotPath);
-      const d = await Deno.open(dir, { read: true });
-      try {
-        await d.sync();
-      } finally {
-        d.close();
-      }
-      store.dirty -= dirtyAtStart;
-      this.lastSave = Date.now();
-      this.lastBgsaveStatus = "ok";
+      await syncPath(dir);
+      this.#saved(dirtyAtStart);
       this.lastBgsaveSeconds = Math.round(
         (Date.now() - this.#bgsaveStarted) / 1000,
       );
@@ -660,8 +640,7 @@ export class Persistence {
     const file = this.#aof!;
     const bytes = this.#aofBuf.bytes();
     try {
-      let off = 0;
-      while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
+      writeAllSync(file, bytes);
       this.aofCurrentSize += bytes.length;
       this.#aofDirty = true;
       this.writtenSeq = this.fedSeq;
@@ -709,9 +688,7 @@ export class Persistence {
   /** Flushes and fsyncs the log now, blocking (shutdown). */
   flushSync(): void {
     if (this.#aof === null) return;
-    const bytes = this.#aofBuf.bytes();
-    let off = 0;
-    while (off < bytes.length) off += this.#aof.writeSync(bytes.subarray(off));
+    writeAllSync(this.#aof, this.#aofBuf.bytes());
     this.#aofBuf.reset();
     this.#aof.syncDataSync();
   }
@@ -786,9 +763,7 @@ export class Persistence {
       await file.sync();
       if (live && this.#rewriteBuf!.length > 0) {
         // The last few commands, written without yielding.
-        const rest = this.#rewriteBuf!.bytes();
-        let off = 0;
-        while (off < rest.length) off += file.writeSync(rest.subarray(off));
+        writeAllSync(file, this.#rewriteBuf!.bytes());
         file.syncSync();
         this.#rewriteBuf!.reset();
       }
@@ -796,7 +771,7 @@ export class Persistence {
       file.close();
       file = null;
       Deno.renameSync(tmp, path);
-      this.#syncDirSync(dir);
+      syncPathSync(dir);
       if (live) {
         const old = this.#aof;
         this.#aof = Deno.openSync(path, { append: true });
@@ -992,11 +967,6 @@ export class Persistence {
         : []),
     ];
   }
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) off += await file.write(bytes.subarray(off));
 }
 
 /** For tests: the entries a snapshot file holds, decoded. */

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { bytesToBinary } from "./_bytes.ts";
+import { bytesToBinary, textToBinary } from "./_bytes.ts";
 
 const CR = 13;
 const LF = 10;
@@ -745,7 +745,7 @@ export class ReplyWriter {
   /** Encodes any {@linkcode RespValue}; text is written as UTF-8. */
   value(v: RespValue): void {
     if (v === null) this.nil();
-    else if (typeof v === "string") this.bulk(textAsBinary(v));
+    else if (typeof v === "string") this.bulk(textToBinary(v));
     else if (typeof v === "number") {
       if (Number.isInteger(v)) this.int(v);
       else this.double(v);
@@ -754,7 +754,7 @@ export class ReplyWriter {
     else if (v instanceof Uint8Array) this.bulkBytes(v);
     else if (v instanceof ReplyError) this.error(v.message);
     else if (v instanceof VerbatimString) {
-      this.verbatim(v.format, textAsBinary(v.text));
+      this.verbatim(v.format, textToBinary(v.text));
     } else if (v instanceof PushMessage) {
       this.push(v.data.length);
       for (const e of v.data) this.value(e);
@@ -776,12 +776,6 @@ export class ReplyWriter {
 
 const encoder = new TextEncoder();
 
-function textAsBinary(text: string): string {
-  // deno-lint-ignore no-control-regex
-  if (/^[\x00-\x7f]*$/.test(text)) return text;
-  return bytesToBinary(encoder.encode(text));
-}
-
 /** Formats a double as Redis does in replies: `inf`, `-inf`, `nan`, or the
  * shortest decimal that reads back as the same double.
  *
@@ -795,10 +789,7 @@ export function formatDouble(d: number): string {
   if (d === Infinity) return "inf";
   if (d === -Infinity) return "-inf";
   if (Number.isNaN(d)) return "nan";
-  const s = String(d);
-  if (!s.includes("e")) return s;
-  // 1e+21 -> 1e+21 as %.17g would; keep JavaScript's exponent form.
-  return s;
+  return String(d);
 }
 
 /** Encodes a command as a RESP array of bulk strings. Strings are sent as

@@ -37,6 +37,7 @@ import {
 } from "./commands.ts";
 import { createLogger, type LogSink } from "./_log.ts";
 import { Persistence } from "./persistence.ts";
+import { writeAll } from "./_io.ts";
 import { Dashboard } from "./dashboard.ts";
 import { VERSION } from "./version.ts";
 
@@ -668,10 +669,7 @@ export class Server {
       );
     }
     try {
-      let off = 0;
-      while (off < bytes.length) {
-        off += await c.conn.write(bytes.subarray(off));
-      }
+      await writeAll(c.conn, bytes);
       this.stats.netOutputBytes += bytes.length;
     } finally {
       if (timer !== undefined) clearTimeout(timer);

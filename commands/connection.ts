@@ -199,15 +199,29 @@ function writeLines(s: Session, lines: string): void {
   s.out.verbatim("txt", lines);
 }
 
+/** Client types CLIENT LIST and CLIENT KILL filter by; all of ours are
+ * `normal`. */
+const CLIENT_TYPES = new Set([
+  "normal",
+  "master",
+  "replica",
+  "slave",
+  "pubsub",
+]);
+
+function checkClientType(lower: string, given: string): void {
+  if (!CLIENT_TYPES.has(lower)) {
+    throw new CommandError(`ERR Unknown client type '${given}'`);
+  }
+}
+
 const clientList: Handler = (s, argv) => {
   let clients = [...s.server.clients.values()];
   for (let j = 2; j < argv.length; j++) {
     const opt = upper(argv[j]);
     if (opt === "TYPE" && j + 1 < argv.length) {
       const t = argv[++j].toLowerCase();
-      if (!["normal", "master", "replica", "slave", "pubsub"].includes(t)) {
-        throw new CommandError(`ERR Unknown client type '${argv[j]}'`);
-      }
+      checkClientType(t, argv[j]);
       if (t !== "normal") clients = [];
     } else if (opt === "ID" && j + 1 < argv.length) {
       const ids = new Set<number>();
@@ -255,9 +269,7 @@ const clientKill: Handler = (s, argv) => {
       filters.push((c) => c.laddr === v);
     } else if (opt === "TYPE") {
       const t = v.toLowerCase();
-      if (!["normal", "master", "replica", "slave", "pubsub"].includes(t)) {
-        throw new CommandError(`ERR Unknown client type '${v}'`);
-      }
+      checkClientType(t, v);
       filters.push(() => t === "normal");
     } else if (opt === "USER") {
       filters.push(() => v === "default");

@@ -3,6 +3,7 @@
 
 import { encodeCommand, ReplyDecoder, type RespValue } from "../protocol.ts";
 import { Server, type ServerOptions } from "../server.ts";
+import { writeAll } from "../_io.ts";
 import { freePort, RedisServer, waitForPort } from "../tools/_processes.ts";
 
 export { freePort, RedisServer, waitForPort };
@@ -44,11 +45,10 @@ export class Conn {
   }
 
   async send(data: string | Uint8Array): Promise<void> {
-    const bytes = typeof data === "string" ? encoder.encode(data) : data;
-    let off = 0;
-    while (off < bytes.length) {
-      off += await this.conn.write(bytes.subarray(off));
-    }
+    await writeAll(
+      this.conn,
+      typeof data === "string" ? encoder.encode(data) : data,
+    );
   }
 
   /** Reads until one reply is complete; rejects after `ms`. */
