@@ -190,6 +190,12 @@ export async function run(
   };
 }
 
+/** Runs `main.ts serve` with flags to completion: for starts that fail. */
+export async function runServe(args: string[]) {
+  const main = new URL("../main.ts", import.meta.url).pathname;
+  return await run(Deno.execPath(), ["run", "-A", main, "serve", ...args]);
+}
+
 /** A server process started like `deno task serve`, for tests of the
  * executable itself (flags, logs, signals). */
 export class ServerProcess {

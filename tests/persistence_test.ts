@@ -6,7 +6,13 @@ import { encodeCommand, ReplyError } from "../protocol.ts";
 import { Store } from "../store.ts";
 import { Server } from "../server.ts";
 import { PersistenceError, readSnapshotFile } from "../persistence.ts";
-import { concat, Conn, run, ServerProcess, startServer } from "./_helpers.ts";
+import {
+  concat,
+  Conn,
+  runServe,
+  ServerProcess,
+  startServer,
+} from "./_helpers.ts";
 import { textToBinary } from "../_bytes.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
@@ -494,31 +500,12 @@ Deno.test(
   "process: a missing --dir or a corrupt snapshot stops the start",
   opts,
   async () => {
-    const main = new URL("../main.ts", import.meta.url).pathname;
-    const r = await run(Deno.execPath(), [
-      "run",
-      "-A",
-      main,
-      "serve",
-      "--port",
-      "0",
-      "--dir",
-      "/nonexistent/kv",
-    ]);
+    const r = await runServe(["--port", "0", "--dir", "/nonexistent/kv"]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /Can't use --dir '\/nonexistent\/kv'/);
     await withDir(async (dir) => {
       await Deno.writeTextFile(`${dir}/dump.json`, "{broken");
-      const r = await run(Deno.execPath(), [
-        "run",
-        "-A",
-        main,
-        "serve",
-        "--port",
-        "0",
-        "--dir",
-        dir,
-      ]);
+      const r = await runServe(["--port", "0", "--dir", dir]);
       assert.equal(r.code, 1);
       assert.match(
         r.stderr,

@@ -2,7 +2,7 @@
 // it): flags, logs, signals.
 
 import assert from "node:assert/strict";
-import { Conn, freePort, run, ServerProcess } from "./_helpers.ts";
+import { Conn, freePort, runServe, ServerProcess } from "./_helpers.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
@@ -104,35 +104,13 @@ Deno.test(
 );
 
 Deno.test("process: bad flags exit 2 naming the flag", opts, async () => {
-  const main = new URL("../main.ts", import.meta.url).pathname;
-  const r = await run(Deno.execPath(), [
-    "run",
-    "-A",
-    main,
-    "serve",
-    "--nope",
-    "1",
-  ]);
+  const r = await runServe(["--nope", "1"]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /unknown flag --nope/);
-  const r2 = await run(Deno.execPath(), [
-    "run",
-    "-A",
-    main,
-    "serve",
-    "--port",
-    "x",
-  ]);
+  const r2 = await runServe(["--port", "x"]);
   assert.equal(r2.code, 2);
   assert.match(r2.stderr, /bad value for --port 'x'/);
-  const r3 = await run(Deno.execPath(), [
-    "run",
-    "-A",
-    main,
-    "serve",
-    "--loglevel",
-    "loud",
-  ]);
+  const r3 = await runServe(["--loglevel", "loud"]);
   assert.equal(r3.code, 2);
 });
 
@@ -140,15 +118,7 @@ Deno.test("process: a port in use is a clear error", opts, async () => {
   const port = freePort();
   const blocker = Deno.listen({ hostname: "127.0.0.1", port });
   try {
-    const main = new URL("../main.ts", import.meta.url).pathname;
-    const r = await run(Deno.execPath(), [
-      "run",
-      "-A",
-      main,
-      "serve",
-      "--port",
-      String(port),
-    ]);
+    const r = await runServe(["--port", String(port)]);
     assert.equal(r.code, 1);
     assert.match(
       r.stderr,
