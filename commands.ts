@@ -26,6 +26,14 @@ import { keyCommands } from "./commands/keys.ts";
 import { connectionCommands } from "./commands/connection.ts";
 import { serverCommands } from "./commands/server.ts";
 import { persistenceCommands } from "./commands/persistence.ts";
+import { hashCommands } from "./commands/hashes.ts";
+import { listCommands } from "./commands/lists.ts";
+import { setCommands } from "./commands/sets.ts";
+import { zsetCommands } from "./commands/zsets.ts";
+import { streamCommands } from "./commands/streams.ts";
+import { bitmapCommands } from "./commands/bitmaps.ts";
+import { hyperloglogCommands } from "./commands/hyperloglog.ts";
+import { geoCommands } from "./commands/geo.ts";
 
 export type {
   ClientState,
@@ -116,6 +124,14 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   ...connectionCommands,
   ...serverCommands,
   ...persistenceCommands,
+  ...hashCommands,
+  ...listCommands,
+  ...setCommands,
+  ...zsetCommands,
+  ...streamCommands,
+  ...bitmapCommands,
+  ...hyperloglogCommands,
+  ...geoCommands,
 };
 
 /** Options of {@linkcode defineCommand}.
@@ -235,7 +251,7 @@ export function createCommandTable(): CommandTable {
       }
     }
     const run = HANDLERS[info.name];
-    if (!run && !subs) continue;
+    if (!run && !subs?.size) continue;
     addCommand(
       table,
       makeCommand(

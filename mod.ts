@@ -69,6 +69,9 @@ export {
   type Clock,
   type ConditionalSetOptions,
   type ConditionalSetResult,
+  type Container,
+  defaultEncodingLimits,
+  type EncodingLimits,
   type ExpireCondition,
   type ScanResult,
   type SetOptions,
@@ -76,9 +79,11 @@ export {
   type SnapshotEntry,
   Store,
   STORE_ERRORS,
+  type StoredValue,
   StoreError,
   type StoreOptions,
   type StoreStats,
+  type ValueType,
 } from "./store.ts";
 export {
   encodeCommand,
@@ -121,4 +126,12 @@ export {
   textToBinary,
 } from "./_bytes.ts";
 export { VERSION } from "./version.ts";
+export { HashOps } from "./data/hash.ts";
+export { ListOps } from "./data/list.ts";
+export { SetOps } from "./data/set.ts";
+export { SortedSetOps } from "./data/zset.ts";
+export { StreamOps } from "./data/stream.ts";
+export { BitmapOps } from "./data/bitmap.ts";
+export { HyperLogLogOps } from "./data/hyperloglog.ts";
+export { GeoOps } from "./data/geo.ts";
 export type { LogSink } from "./_log.ts";

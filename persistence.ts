@@ -14,7 +14,7 @@
 
 import { join } from "node:path";
 import type { ServerConfig } from "./config.ts";
-import type { Store } from "./store.ts";
+import type { Container, SnapshotEntry, Store } from "./store.ts";
 import { ReplyWriter, RequestDecoder } from "./protocol.ts";
 import { binaryToBytes, textToBinary } from "./_bytes.ts";
 import { syncPath, syncPathSync, writeAll, writeAllSync } from "./_io.ts";
@@ -34,10 +34,10 @@ export const SNAPSHOT_FORMAT = "@kv/store snapshot";
  * @example
  * ```ts ignore
  * import { SNAPSHOT_VERSION } from "./persistence.ts";
- * console.log(SNAPSHOT_VERSION); // 1
+ * console.log(SNAPSHOT_VERSION); // 2
  * ```
  */
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 
 /** A data file could not be read: the server must not start.
  *
@@ -81,6 +81,8 @@ export interface PersistenceHost {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const ENTRIES_PER_CHUNK = 1000;
+/** Elements per command when a container is written out as commands. */
+const CONTAINER_BATCH = 128;
 
 /** A key or value as it goes into JSON: text when it is valid UTF-8, or
  * `{ "base64": ... }` for other bytes. */
@@ -109,16 +111,29 @@ function decodeString(v: unknown): string | undefined {
   return undefined;
 }
 
+/** A container as it goes into a snapshot: its type and the commands that
+ * build it again. */
+function encodeContainer(key: string, v: Container): unknown {
+  const commands: unknown[] = [];
+  for (const argv of v.rewrite(key, CONTAINER_BATCH)) {
+    commands.push(argv.map(encodeString));
+  }
+  return { type: v.type, commands };
+}
+
 function serializeEntries(
-  entries: [string, string, number?][],
+  entries: SnapshotEntry[],
   first: boolean,
 ): string {
   let out = "";
   for (let i = 0; i < entries.length; i++) {
     const [k, v, at] = entries[i];
+    const value = typeof v === "string"
+      ? encodeString(v)
+      : encodeContainer(k, v);
     const item = at === undefined
-      ? [encodeString(k), encodeString(v)]
-      : [encodeString(k), encodeString(v), at];
+      ? [encodeString(k), value]
+      : [encodeString(k), value, at];
     out += (first && i === 0 ? "\n" : ",\n") + JSON.stringify(item);
   }
   return out;
@@ -353,7 +368,8 @@ export class Persistence {
     if (typeof d !== "object" || d === null || d.format !== SNAPSHOT_FORMAT) {
       fail(`not a @kv/store snapshot (no "format": "${SNAPSHOT_FORMAT}")`);
     }
-    if (d.version !== SNAPSHOT_VERSION) {
+    // Version 1 held strings only; it loads as it is.
+    if (d.version !== SNAPSHOT_VERSION && d.version !== 1) {
       fail(`unsupported format version ${JSON.stringify(d.version)}`);
     }
     if (!Array.isArray(d.entries)) fail(`"entries" is not an array`);
@@ -370,12 +386,27 @@ export class Persistence {
       }
       const [k, v, at] = e as unknown[];
       const key = decodeString(k);
+      if (at !== undefined && !Number.isFinite(at)) {
+        fail(`entry ${i} has an expiry time that is not a number`);
+      }
+      const commands = (v as { commands?: unknown })?.commands;
+      if (key !== undefined && Array.isArray(commands)) {
+        // A container: the commands that build it.
+        store.delete(key);
+        for (const c of commands) {
+          const argv = Array.isArray(c) ? c.map(decodeString) : [];
+          if (argv.length < 2 || argv.some((a) => a === undefined)) {
+            fail(`entry ${i} has a command that is not a list of strings`);
+          }
+          const error = this.#host.replay(argv as string[]);
+          if (error !== undefined) fail(`entry ${i}: ${error}`);
+        }
+        if (at !== undefined) store.setExpireAt(key, at as number);
+        continue;
+      }
       const value = decodeString(v);
       if (key === undefined || value === undefined) {
         fail(`entry ${i} has a key or value that is not a string`);
-      }
-      if (at !== undefined && !Number.isFinite(at)) {
-        fail(`entry ${i} has an expiry time that is not a number`);
       }
       store.set(
         key!,
@@ -734,7 +765,18 @@ export class Persistence {
       let chunk;
       while ((chunk = snap.next(ENTRIES_PER_CHUNK)).length > 0) {
         for (const [k, v, at] of chunk) {
-          if (at === undefined) {
+          if (typeof v !== "string") {
+            for (const argv of v.rewrite(k, CONTAINER_BATCH)) {
+              w.array(argv.length);
+              for (const a of argv) w.bulk(a);
+            }
+            if (at !== undefined) {
+              w.array(3);
+              w.bulk("PEXPIREAT");
+              w.bulk(k);
+              w.bulk(String(at));
+            }
+          } else if (at === undefined) {
             w.array(3);
             w.bulk("SET");
             w.bulk(k);

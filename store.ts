@@ -19,6 +19,15 @@
  */
 
 import { globMatch } from "./_glob.ts";
+import { STORE_ERRORS, StoreError } from "./_errors.ts";
+import { HashOps } from "./data/hash.ts";
+import { ListOps } from "./data/list.ts";
+import { SetOps } from "./data/set.ts";
+import { SortedSetOps } from "./data/zset.ts";
+import { StreamOps } from "./data/stream.ts";
+import { BitmapOps } from "./data/bitmap.ts";
+import { HyperLogLogOps } from "./data/hyperloglog.ts";
+import { GeoOps } from "./data/geo.ts";
 import {
   addFloatStrings,
   addInt64,
@@ -63,48 +72,7 @@ export interface SetOptions {
   keepTtl?: boolean;
 }
 
-/** An operation the store refuses, with Redis's error text (for example
- * `ERR value is not an integer or out of range`), so the server can reply
- * with it as is.
- *
- * @example
- * ```ts ignore
- * import { Store, StoreError } from "./store.ts";
- * const store = new Store();
- * store.set("s", "abc");
- * try {
- *   store.incrBy("s", 1);
- * } catch (e) {
- *   if (e instanceof StoreError) console.log(e.message); // ERR value is not an integer or out of range
- * }
- * ```
- */
-export class StoreError extends Error {
-  /** Creates an error; `message` starts with its code. */
-  constructor(message: string) {
-    super(message);
-    this.name = "StoreError";
-  }
-}
-
-/** The error texts {@linkcode StoreError} uses, as Redis words them.
- *
- * @example
- * ```ts ignore
- * import { STORE_ERRORS } from "./store.ts";
- * console.log(STORE_ERRORS.noSuchKey); // "ERR no such key"
- * ```
- */
-export const STORE_ERRORS = {
-  notInteger: "ERR value is not an integer or out of range",
-  notFloat: "ERR value is not a valid float",
-  overflow: "ERR increment or decrement would overflow",
-  decrementOverflow: "ERR decrement would overflow",
-  nanOrInfinity: "ERR increment would produce NaN or Infinity",
-  noSuchKey: "ERR no such key",
-  tooBig: "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
-  offset: "ERR offset is out of range",
-} as const;
+export { STORE_ERRORS, StoreError } from "./_errors.ts";
 
 /** Options of {@linkcode Store.setIf}.
  *
@@ -146,6 +114,97 @@ export interface ConditionalSetResult {
 export type ExpireCondition = "NX" | "XX" | "GT" | "LT";
 
 const KEEP_TTL: SetOptions = Object.freeze({ keepTtl: true });
+
+/** The type of a value, as TYPE names it.
+ *
+ * @example
+ * ```ts ignore
+ * const t: ValueType = store.type("k") === "none" ? "string" : "hash";
+ * ```
+ */
+export type ValueType = "string" | "list" | "set" | "zset" | "hash" | "stream";
+
+/** The encoding thresholds of the redis.conf settings that choose how a
+ * small container is kept (listpack, intset) and when it turns into a big
+ * one (hashtable, skiplist); OBJECT ENCODING reports the result.
+ *
+ * @example
+ * ```ts ignore
+ * store.limits.hashMaxListpackEntries = 512;
+ * ```
+ */
+export interface EncodingLimits {
+  /** `hash-max-listpack-entries` (128). */
+  hashMaxListpackEntries: number;
+  /** `hash-max-listpack-value` (64). */
+  hashMaxListpackValue: number;
+  /** `set-max-intset-entries` (512). */
+  setMaxIntsetEntries: number;
+  /** `zset-max-listpack-entries` (128). */
+  zsetMaxListpackEntries: number;
+  /** `zset-max-listpack-value` (64). */
+  zsetMaxListpackValue: number;
+  /** `list-max-listpack-size` (-2). */
+  listMaxListpackSize: number;
+  /** `list-compress-depth` (0). */
+  listCompressDepth: number;
+  /** `stream-node-max-bytes` (4096). */
+  streamNodeMaxBytes: number;
+  /** `stream-node-max-entries` (100). */
+  streamNodeMaxEntries: number;
+}
+
+/** Redis 7.0's defaults for {@linkcode EncodingLimits}. */
+export function defaultEncodingLimits(): EncodingLimits {
+  return {
+    hashMaxListpackEntries: 128,
+    hashMaxListpackValue: 64,
+    setMaxIntsetEntries: 512,
+    zsetMaxListpackEntries: 128,
+    zsetMaxListpackValue: 64,
+    listMaxListpackSize: -2,
+    listCompressDepth: 0,
+    streamNodeMaxBytes: 4096,
+    streamNodeMaxEntries: 100,
+  };
+}
+
+/**
+ * A value other than a string: a list, set, sorted set, hash or stream
+ * (one module each under `data/`). The store keeps it by reference and
+ * changes it in place; {@linkcode Store.writable} makes sure a running
+ * snapshot keeps its own copy first.
+ *
+ * @example
+ * ```ts ignore
+ * const value = store.value("k");
+ * if (typeof value === "object") console.log(value.type, value.size);
+ * ```
+ */
+export interface Container {
+  /** The type, as TYPE names it. */
+  readonly type: Exclude<ValueType, "string">;
+  /** Number of elements; a key whose container becomes empty is removed
+   * (streams excepted, as in Redis). */
+  readonly size: number;
+  /** A copy that later changes to either side do not affect. */
+  clone(): Container;
+  /** OBJECT ENCODING's name for it (listpack, quicklist, intset,
+   * hashtable, skiplist, stream). */
+  encoding(limits: EncodingLimits): string;
+  /** The commands that build this value again at `key` (for log rewrites
+   * and snapshots), each with at most about `batch` elements. */
+  rewrite(key: string, batch: number): Iterable<string[]>;
+}
+
+/** What a key holds: a byte string, or a container.
+ *
+ * @example
+ * ```ts ignore
+ * const v: StoredValue | undefined = store.value("k");
+ * ```
+ */
+export type StoredValue = string | Container;
 
 /** Counters kept by a {@linkcode Store}, as Redis reports them in INFO.
  *
@@ -191,7 +250,11 @@ const SCAN_SLOTS = 256;
  * const [key, value, expireAt] = store.snapshot().next(1)[0];
  * ```
  */
-export type SnapshotEntry = [key: string, value: string, expireAt?: number];
+export type SnapshotEntry = [
+  key: string,
+  value: StoredValue,
+  expireAt?: number,
+];
 
 const ABSENT = 0;
 const VISITED_SHARD = 1 << 16;
@@ -217,7 +280,7 @@ interface SnapshotState {
   readonly time: number;
   /** The maps as they were when it began (replaced, not cleared, by a
    * flush meanwhile). */
-  readonly data: Map<string, string>;
+  readonly data: Map<string, StoredValue>;
   readonly expires: Map<string, number>;
   readonly iterator: Iterator<string>;
   /** Keys already read, in sets of at most VISITED_SHARD keys: one big set
@@ -225,7 +288,10 @@ interface SnapshotState {
   readonly visited: Set<string>[];
   /** Keys changed before they were read: their value at the start, or
    * ABSENT when they did not exist yet. */
-  readonly preimages: Map<string, [string, number | undefined] | typeof ABSENT>;
+  readonly preimages: Map<
+    string,
+    [StoredValue, number | undefined] | typeof ABSENT
+  >;
   /** Keys changed after they were read. */
   readonly changedAfterRead: Set<string>;
   done: boolean;
@@ -282,7 +348,9 @@ export class Store {
   dirty = 0;
   /** Longest string APPEND and SETRANGE may build (proto-max-bulk-len). */
   maxStringLength = 512 * 1024 * 1024;
-  #data = new Map<string, string>();
+  /** Encoding thresholds (the redis.conf settings of each type). */
+  limits: EncodingLimits = defaultEncodingLimits();
+  #data = new Map<string, StoredValue>();
   // Expiry lives beside the data, as in Redis: most keys have none.
   #expires = new Map<string, number>();
   #expireCursor: Iterator<[string, number]> | null = null;
@@ -295,6 +363,49 @@ export class Store {
   /** Creates an empty store. */
   constructor(options: StoreOptions = {}) {
     this.clock = options.clock ?? Date.now;
+  }
+
+  // The operations of each type, one module each under data/.
+  #hashes?: HashOps;
+  #lists?: ListOps;
+  #sets?: SetOps;
+  #zsets?: SortedSetOps;
+  #streams?: StreamOps;
+  #bitmaps?: BitmapOps;
+  #hyperloglogs?: HyperLogLogOps;
+  #geo?: GeoOps;
+
+  /** Hash operations (HSET, HGET, ...). */
+  get hashes(): HashOps {
+    return this.#hashes ??= new HashOps(this);
+  }
+  /** List operations (LPUSH, RPOP, ...). */
+  get lists(): ListOps {
+    return this.#lists ??= new ListOps(this);
+  }
+  /** Set operations (SADD, SINTER, ...). */
+  get sets(): SetOps {
+    return this.#sets ??= new SetOps(this);
+  }
+  /** Sorted set operations (ZADD, ZRANGE, ...). */
+  get zsets(): SortedSetOps {
+    return this.#zsets ??= new SortedSetOps(this);
+  }
+  /** Stream operations (XADD, XREADGROUP, ...). */
+  get streams(): StreamOps {
+    return this.#streams ??= new StreamOps(this);
+  }
+  /** Bit operations on strings (SETBIT, BITCOUNT, BITFIELD, ...) and LCS. */
+  get bitmaps(): BitmapOps {
+    return this.#bitmaps ??= new BitmapOps(this);
+  }
+  /** HyperLogLog operations (PFADD, PFCOUNT, PFMERGE). */
+  get hyperloglogs(): HyperLogLogOps {
+    return this.#hyperloglogs ??= new HyperLogLogOps(this);
+  }
+  /** Geo operations on sorted sets (GEOADD, GEOSEARCH, ...). */
+  get geo(): GeoOps {
+    return this.#geo ??= new GeoOps(this);
   }
 
   /** Number of keys, counting expired keys not reclaimed yet (as DBSIZE). */
@@ -324,10 +435,13 @@ export class Store {
     return true;
   }
 
-  /** The value of `key`, or undefined when missing or expired. */
+  /** The string value of `key`, or undefined when missing or expired.
+   * Throws WRONGTYPE when the key holds another type. */
   get(key: string): string | undefined {
     if (this.#expires.size !== 0) this.#expireIfNeeded(key, this.clock());
-    return this.#data.get(key);
+    const v = this.#data.get(key);
+    if (typeof v === "object") throw new StoreError(STORE_ERRORS.wrongType);
+    return v;
   }
 
   /** Like {@linkcode Store.get}, and counts a keyspace hit or miss. */
@@ -338,13 +452,115 @@ export class Store {
     return v;
   }
 
-  /** True when `key` exists and has not expired. */
-  has(key: string): boolean {
-    return this.get(key) !== undefined;
+  /** The value of `key` of any type, or undefined when missing or
+   * expired. */
+  value(key: string): StoredValue | undefined {
+    if (this.#expires.size !== 0) this.#expireIfNeeded(key, this.clock());
+    return this.#data.get(key);
   }
 
-  /** Sets `key` to `value`; clears any expiry unless told otherwise. */
-  set(key: string, value: string, options?: SetOptions): void {
+  /** Like {@linkcode Store.value}, and counts a keyspace hit or miss. */
+  readValue(key: string): StoredValue | undefined {
+    const v = this.value(key);
+    if (v === undefined) this.stats.misses++;
+    else this.stats.hits++;
+    return v;
+  }
+
+  /** The container of `type` at `key` for a read command (counting a hit
+   * or miss), or undefined when missing. Throws WRONGTYPE when the key
+   * holds another type. */
+  readAs<T extends Container>(
+    key: string,
+    type: Container["type"],
+  ): T | undefined {
+    const v = this.readValue(key);
+    if (v === undefined) return undefined;
+    if (typeof v === "string" || v.type !== type) {
+      throw new StoreError(STORE_ERRORS.wrongType);
+    }
+    return v as T;
+  }
+
+  /** Like {@linkcode Store.readAs} without counting a hit or miss (the
+   * lookups of write commands). */
+  lookupAs<T extends Container>(
+    key: string,
+    type: Container["type"],
+  ): T | undefined {
+    const v = this.value(key);
+    if (v === undefined) return undefined;
+    if (typeof v === "string" || v.type !== type) {
+      throw new StoreError(STORE_ERRORS.wrongType);
+    }
+    return v as T;
+  }
+
+  /**
+   * The container of `type` at `key`, ready to be changed in place; when
+   * the key is missing, `create` makes one (stored at once) or, without
+   * `create`, undefined comes back. Throws WRONGTYPE when the key holds
+   * another type. After changing it, call {@linkcode Store.written}.
+   *
+   * While a snapshot runs, the first change of a container copies it, so
+   * the snapshot keeps the value as it was when it began.
+   *
+   * @example
+   * ```ts ignore
+   * const list = store.writable("queue", "list", () => new List());
+   * list.pushRight("job");
+   * store.written("queue", list!);
+   * ```
+   */
+  writable<T extends Container>(
+    key: string,
+    type: Container["type"],
+    create?: () => T,
+  ): T | undefined {
+    const v = this.value(key);
+    if (v === undefined) {
+      if (create === undefined) return undefined;
+      const made = create();
+      this.set(key, made);
+      return made;
+    }
+    if (typeof v === "string" || v.type !== type) {
+      throw new StoreError(STORE_ERRORS.wrongType);
+    }
+    return (this.#snapshot === null ? v : this.#copyOnWrite(key, v)) as T;
+  }
+
+  /** After a container was changed in place: removes its key when it is
+   * empty (a stream stays). */
+  written(key: string, container: Container): void {
+    if (container.size === 0 && container.type !== "stream") {
+      if (this.#data.get(key) === container) this.delete(key);
+    }
+  }
+
+  /** Gives the live keyspace its own copy of a container the running
+   * snapshot may still read. */
+  #copyOnWrite(key: string, v: Container): Container {
+    const s = this.#snapshot!;
+    if (
+      s.data !== this.#data || s.preimages.has(key) ||
+      s.changedAfterRead.has(key)
+    ) return v; // the snapshot holds no reference to the live value
+    if (visitedHas(s.visited, key)) s.changedAfterRead.add(key);
+    else s.preimages.set(key, [v, this.#expires.get(key)]);
+    const copy = v.clone();
+    this.#data.set(key, copy);
+    return copy;
+  }
+
+  /** True when `key` exists and has not expired. */
+  has(key: string): boolean {
+    return this.value(key) !== undefined;
+  }
+
+  /** Sets `key` to `value` (of any type); clears any expiry unless told
+   * otherwise. */
+  set(key: string, value: StoredValue, options?: SetOptions): void {
     if (this.#snapshot !== null) this.#preserve(key);
     this.#data.set(key, value);
     if (options === undefined) {
@@ -395,10 +611,11 @@ export class Store {
     return this.#expires.delete(key);
   }
 
-  /** The type of the value at `key`: `string`, or `none` when missing
-   * (a keyspace read, as TYPE). */
-  type(key: string): "string" | "none" {
-    return this.read(key) === undefined ? "none" : "string";
+  /** The type of the value at `key`, or `none` when missing (a keyspace
+   * read, as TYPE). */
+  type(key: string): ValueType | "none" {
+    const v = this.readValue(key);
+    return v === undefined ? "none" : typeof v === "string" ? "string" : v.type;
   }
 
   /**
@@ -488,7 +705,7 @@ export class Store {
         visitedHas(s.visited, key)
       ) continue;
       visitedAdd(s.visited, key);
-      let value: string | undefined;
+      let value: StoredValue | undefined;
       let at: number | undefined;
       if (pre === undefined) {
         value = s.data.get(key);
@@ -514,8 +731,8 @@ export class Store {
     value: string,
     options: ConditionalSetOptions,
   ): ConditionalSetResult {
-    const previous = options.get ? this.read(key) : this.get(key);
-    const found = previous !== undefined;
+    const previous = options.get ? this.read(key) : undefined;
+    const found = options.get ? previous !== undefined : this.has(key);
     if ((options.nx && found) || (options.xx && !found)) {
       return { written: false, previous };
     }
@@ -565,7 +782,10 @@ export class Store {
 
   /** MGET: values in order, undefined for missing keys. */
   mget(keys: readonly string[]): (string | undefined)[] {
-    return keys.map((k) => this.read(k));
+    return keys.map((k) => {
+      const v = this.readValue(k);
+      return typeof v === "string" ? v : undefined;
+    });
   }
 
   /** MSET: sets every pair (TTLs cleared). */
@@ -673,7 +893,7 @@ export class Store {
   /** EXISTS (and TOUCH): how many of the keys exist; repeats count. */
   exists(keys: readonly string[]): number {
     let n = 0;
-    for (const k of keys) if (this.read(k) !== undefined) n++;
+    for (const k of keys) if (this.readValue(k) !== undefined) n++;
     return n;
   }
 
@@ -715,14 +935,14 @@ export class Store {
 
   /** PTTL: ms left; -1 without an expiry, -2 when the key is missing. */
   pttl(key: string): number {
-    if (this.read(key) === undefined) return -2;
+    if (this.readValue(key) === undefined) return -2;
     const at = this.#expires.get(key);
     return at === undefined ? -1 : Math.max(0, at - this.clock());
   }
 
   /** PEXPIRETIME: the absolute expiry in ms; -1 without, -2 missing. */
   pexpireTime(key: string): number {
-    if (this.read(key) === undefined) return -2;
+    if (this.readValue(key) === undefined) return -2;
     return this.#expires.get(key) ?? -1;
   }
 
@@ -736,7 +956,7 @@ export class Store {
   /** RENAME (or RENAMENX with `nx`): moves the value and its expiry.
    * Throws when `from` is missing; false when `nx` and `to` exists. */
   rename(from: string, to: string, nx = false): boolean {
-    const value = this.get(from);
+    const value = this.value(from);
     if (value === undefined) throw new StoreError(STORE_ERRORS.noSuchKey);
     if (from === to) return !nx;
     if (nx && this.has(to)) return false;
@@ -750,14 +970,18 @@ export class Store {
   /** COPY: copies value and expiry; false when `from` is missing or `to`
    * exists (unless `replace`). */
   copy(from: string, to: string, replace = false): boolean {
-    const value = this.read(from);
+    const value = this.readValue(from);
     if (value === undefined) return false;
     if (this.has(to)) {
       if (!replace) return false;
       this.delete(to);
     }
     const expireAt = this.#expires.get(from);
-    this.set(to, value, expireAt === undefined ? undefined : { expireAt });
+    this.set(
+      to,
+      typeof value === "string" ? value : value.clone(),
+      expireAt === undefined ? undefined : { expireAt },
+    );
     this.dirty++;
     return true;
   }
@@ -799,7 +1023,7 @@ export class Store {
 
   /** Iterates every live entry: key, value and expiry time (or undefined).
    * For snapshots and the dashboard. */
-  *entries(): IterableIterator<[string, string, number | undefined]> {
+  *entries(): IterableIterator<[string, StoredValue, number | undefined]> {
     const now = this.clock();
     for (const [key, value] of this.#data) {
       const at = this.#expires.get(key);

@@ -2,10 +2,8 @@
 // reply bytes must be identical, in RESP2 and in RESP3.
 
 import assert from "node:assert/strict";
-import { encodeCommand } from "../protocol.ts";
-import { Conn, has, RedisServer, startServer } from "./_helpers.ts";
-
-type Cmd = (string | number)[];
+import { Conn, RedisServer, startServer } from "./_helpers.ts";
+import { type Cmd, compareWithRedis, hasRedis, runCase } from "./_compat.ts";
 
 /** Each case starts from an empty keyspace. */
 const CASES: Record<string, Cmd[]> = {
@@ -371,57 +369,12 @@ const CASES: Record<string, Cmd[]> = {
   ],
 };
 
-/** Commands whose replies depend on time, ids or versions: run but compared
- * by type only. */
-async function runCase(port: number, cmds: Cmd[], resp: 2 | 3) {
-  const c = await Conn.open(port);
-  try {
-    await c.call("FLUSHALL");
-    if (resp === 3) await c.call("HELLO", "3");
-    const out: string[] = [];
-    for (const cmd of cmds) {
-      const raw = await c.rawReplies(encodeCommand(cmd));
-      // Key order depends on each server's hash table: compare KEYS as sets.
-      out.push(
-        String(cmd[0]).toUpperCase() === "KEYS"
-          ? raw.split("\r\n").slice(1).join("\r\n").split(/(?=\$)/).sort()
-            .join("|") + raw.split("\r\n")[0]
-          : raw,
-      );
-    }
-    return out;
-  } finally {
-    c.close();
-  }
-}
-
-const hasRedis = has("redis-server");
-
 Deno.test({
   name: "compat: identical replies to redis-server, RESP2 and RESP3",
   ignore: !hasRedis,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn(t) {
-    await using redis = await RedisServer.start();
-    await using ours = await startServer();
-    for (const [name, cmds] of Object.entries(CASES)) {
-      for (const resp of [2, 3] as const) {
-        await t.step(`${name} (RESP${resp})`, async () => {
-          const expected = await runCase(redis.port, cmds, resp);
-          const actual = await runCase(ours.port, cmds, resp);
-          for (let i = 0; i < cmds.length; i++) {
-            assert.equal(
-              actual[i],
-              expected[i],
-              `${cmds[i].join(" ")}: got ${JSON.stringify(actual[i])}, ` +
-                `redis said ${JSON.stringify(expected[i])}`,
-            );
-          }
-        });
-      }
-    }
-  },
+  fn: (t) => compareWithRedis(t, CASES),
 });
 
 /** Raw protocol input (inline commands, malformed frames): both servers

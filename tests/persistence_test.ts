@@ -65,7 +65,7 @@ Deno.test(
       assert.equal(entries.length, 3);
       const raw = JSON.parse(await Deno.readTextFile(`${dir}/dump.json`));
       assert.equal(raw.format, "@kv/store snapshot");
-      assert.equal(raw.version, 1);
+      assert.equal(raw.version, 2);
       assert.ok(JSON.stringify(raw.entries).includes('"base64"'));
       await using again = await startServer({ dir });
       using c = await Conn.open(again.port);

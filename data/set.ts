@@ -1,0 +1,25 @@
+// Sets
+
+import type { Store } from "../store.ts";
+
+/** Sets, on a {@linkcode Store}: the typed operations behind the commands,
+ * for the server and for embedded use (`store.sets`).
+ *
+ * @example
+ * ```ts
+ * import { Store } from "@kv/store";
+ * const store = new Store();
+ * console.log(typeof store.sets);
+ * ```
+ */
+export class SetOps {
+  readonly #store: Store;
+  /** Operations on `store`. */
+  constructor(store: Store) {
+    this.#store = store;
+  }
+  /** The store operated on. */
+  get store(): Store {
+    return this.#store;
+  }
+}
