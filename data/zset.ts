@@ -1,15 +1,816 @@
-// Sorted sets
+// Sorted sets: a B+tree ordered by (score, member) whose leaves hold
+// parallel arrays of members and scores, with subtree sizes in the inner
+// nodes (rank in O(log n)), plus a member -> score map (O(1) ZSCORE).
 
-import type { Store } from "../store.ts";
+import type { Container, EncodingLimits, Store } from "../store.ts";
+import { StoreError } from "../_errors.ts";
+import { parseFloatStrict } from "../_number.ts";
+
+/** Error texts of the sorted set operations, as Redis words them. */
+export const ZSET_ERRORS = {
+  nan: "ERR resulting score is not a number (NaN)",
+  notFloat: "ERR value is not a valid float",
+} as const;
+
+// Leaves hold up to LEAF_MAX entries, inner nodes up to INNER_MAX children.
+const LEAF_MAX = 128;
+const INNER_MAX = 64;
+
+class Leaf {
+  members: string[];
+  scores: number[];
+  prev: Leaf | null = null;
+  next: Leaf | null = null;
+  constructor(members: string[], scores: number[]) {
+    this.members = members;
+    this.scores = scores;
+  }
+}
+
+class Inner {
+  kids: Node[];
+  /** Number of entries under each child. */
+  sizes: number[];
+  /** The greatest entry under each child. */
+  maxS: number[];
+  maxM: string[];
+  count: number;
+  constructor(
+    kids: Node[],
+    sizes: number[],
+    maxS: number[],
+    maxM: string[],
+  ) {
+    this.kids = kids;
+    this.sizes = sizes;
+    this.maxS = maxS;
+    this.maxM = maxM;
+    let n = 0;
+    for (let i = 0; i < sizes.length; i++) n += sizes[i];
+    this.count = n;
+  }
+}
+
+type Node = Leaf | Inner;
+
+function sizeOf(n: Node): number {
+  return n instanceof Leaf ? n.members.length : n.count;
+}
+
+function maxScoreOf(n: Node): number {
+  if (n instanceof Leaf) return n.scores[n.scores.length - 1];
+  return n.maxS[n.maxS.length - 1];
+}
+
+function maxMemberOf(n: Node): string {
+  if (n instanceof Leaf) return n.members[n.members.length - 1];
+  return n.maxM[n.maxM.length - 1];
+}
+
+/** First index in the leaf whose entry is >= (s, m). */
+function leafLower(leaf: Leaf, s: number, m: string): number {
+  const scores = leaf.scores;
+  const members = leaf.members;
+  let lo = 0;
+  let hi = scores.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const ms = scores[mid];
+    if (ms < s || (ms === s && members[mid] < m)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The child of an inner node that holds (or would hold) (s, m). */
+function childFor(node: Inner, s: number, m: string): number {
+  const maxS = node.maxS;
+  const maxM = node.maxM;
+  const last = maxS.length - 1;
+  for (let i = 0; i < last; i++) {
+    const ms = maxS[i];
+    if (ms > s || (ms === s && maxM[i] >= m)) return i;
+  }
+  return last;
+}
+
+function splitLeaf(leaf: Leaf, pos: number): Leaf {
+  const n = leaf.members.length;
+  // Appends and prepends (sequential scores) leave full leaves behind.
+  const at = pos === n - 1 ? n - 1 : pos === 0 ? 1 : n >>> 1;
+  const right = new Leaf(leaf.members.slice(at), leaf.scores.slice(at));
+  leaf.members.length = at;
+  leaf.scores.length = at;
+  right.next = leaf.next;
+  right.prev = leaf;
+  if (leaf.next !== null) leaf.next.prev = right;
+  leaf.next = right;
+  return right;
+}
+
+function splitInner(node: Inner): Inner {
+  const at = node.kids.length >>> 1;
+  const right = new Inner(
+    node.kids.slice(at),
+    node.sizes.slice(at),
+    node.maxS.slice(at),
+    node.maxM.slice(at),
+  );
+  node.kids.length = at;
+  node.sizes.length = at;
+  node.maxS.length = at;
+  node.maxM.length = at;
+  node.count -= right.count;
+  return right;
+}
+
+function insertAt(node: Node, s: number, m: string): Node | null {
+  if (node instanceof Leaf) {
+    const pos = leafLower(node, s, m);
+    const members = node.members;
+    if (pos === members.length) {
+      members.push(m);
+      node.scores.push(s);
+    } else {
+      members.splice(pos, 0, m);
+      node.scores.splice(pos, 0, s);
+    }
+    return members.length > LEAF_MAX ? splitLeaf(node, pos) : null;
+  }
+  const i = childFor(node, s, m);
+  const kid = node.kids[i];
+  const right = insertAt(kid, s, m);
+  node.count++;
+  if (right === null) {
+    node.sizes[i]++;
+    const ms = node.maxS[i];
+    if (s > ms || (s === ms && m > node.maxM[i])) {
+      node.maxS[i] = s;
+      node.maxM[i] = m;
+    }
+    return null;
+  }
+  node.sizes[i] = sizeOf(kid);
+  node.maxS[i] = maxScoreOf(kid);
+  node.maxM[i] = maxMemberOf(kid);
+  node.kids.splice(i + 1, 0, right);
+  node.sizes.splice(i + 1, 0, sizeOf(right));
+  node.maxS.splice(i + 1, 0, maxScoreOf(right));
+  node.maxM.splice(i + 1, 0, maxMemberOf(right));
+  return node.kids.length > INNER_MAX ? splitInner(node) : null;
+}
+
+function removeAt(node: Node, s: number, m: string): void {
+  if (node instanceof Leaf) {
+    const pos = leafLower(node, s, m);
+    if (pos === node.members.length - 1) {
+      node.members.pop();
+      node.scores.pop();
+    } else {
+      node.members.splice(pos, 1);
+      node.scores.splice(pos, 1);
+    }
+    return;
+  }
+  const i = childFor(node, s, m);
+  const kid = node.kids[i];
+  removeAt(kid, s, m);
+  node.count--;
+  const left = --node.sizes[i];
+  if (left === 0) {
+    if (kid instanceof Leaf) unlink(kid);
+    dropChild(node, i);
+    return;
+  }
+  node.maxS[i] = maxScoreOf(kid);
+  node.maxM[i] = maxMemberOf(kid);
+  if (kid instanceof Leaf ? left < LEAF_MAX / 4 : kid.kids.length < 4) {
+    if (i + 1 < node.kids.length) tryMerge(node, i);
+    else if (i > 0) tryMerge(node, i - 1);
+  }
+}
+
+function unlink(leaf: Leaf): void {
+  if (leaf.prev !== null) leaf.prev.next = leaf.next;
+  if (leaf.next !== null) leaf.next.prev = leaf.prev;
+  leaf.prev = leaf.next = null;
+}
+
+function dropChild(node: Inner, i: number): void {
+  node.kids.splice(i, 1);
+  node.sizes.splice(i, 1);
+  node.maxS.splice(i, 1);
+  node.maxM.splice(i, 1);
+}
+
+/** Merges child i+1 into child i when they fit in one node. */
+function tryMerge(node: Inner, i: number): void {
+  const a = node.kids[i];
+  const b = node.kids[i + 1];
+  if (a instanceof Leaf) {
+    const bl = b as Leaf;
+    if (a.members.length + bl.members.length > LEAF_MAX) return;
+    for (let j = 0; j < bl.members.length; j++) {
+      a.members.push(bl.members[j]);
+      a.scores.push(bl.scores[j]);
+    }
+    unlink(bl);
+  } else {
+    const bi = b as Inner;
+    if (a.kids.length + bi.kids.length > INNER_MAX) return;
+    for (let j = 0; j < bi.kids.length; j++) {
+      a.kids.push(bi.kids[j]);
+      a.sizes.push(bi.sizes[j]);
+      a.maxS.push(bi.maxS[j]);
+      a.maxM.push(bi.maxM[j]);
+    }
+    a.count += bi.count;
+  }
+  node.sizes[i] += node.sizes[i + 1];
+  node.maxS[i] = node.maxS[i + 1];
+  node.maxM[i] = node.maxM[i + 1];
+  dropChild(node, i + 1);
+}
+
+/** Formats a score as Redis 7.0 prints doubles ("%.17g", `inf`, `-inf`).
+ *
+ * @example
+ * ```ts ignore
+ * formatScore(0.1); // "0.10000000000000001"
+ * ```
+ */
+export function formatScore(d: number): string {
+  if (d === Infinity) return "inf";
+  if (d === -Infinity) return "-inf";
+  if (d !== d) return "nan";
+  if (d === 0) return Object.is(d, -0) ? "-0" : "0";
+  if (Number.isInteger(d)) {
+    if (d < 9007199254740992 && d > -9007199254740992) return String(d);
+    if (d < 1e17 && d > -1e17) return BigInt(d).toString();
+  }
+  const exp = d.toExponential(16);
+  const e = exp.indexOf("e");
+  const x = Number(exp.slice(e + 1));
+  if (x < -4 || x >= 17) {
+    let mant = exp.slice(0, e);
+    if (mant.indexOf(".") !== -1) mant = mant.replace(/\.?0+$/, "");
+    const ax = Math.abs(x);
+    return `${mant}e${x < 0 ? "-" : "+"}${ax < 10 ? "0" : ""}${ax}`;
+  }
+  const fixed = d.toPrecision(17);
+  return fixed.indexOf(".") === -1 ? fixed : fixed.replace(/\.?0+$/, "");
+}
+
+/** Parses a score as Redis's getDoubleFromObject (strtod: `inf`,
+ * exponents; no spaces, no NaN, no overflow). Null when invalid.
+ *
+ * @example
+ * ```ts ignore
+ * parseScore("-inf"); // -Infinity
+ * ```
+ */
+export function parseScore(s: string): number | null {
+  const v = parseFloatStrict(s);
+  if (v === null) return null;
+  if (v === Infinity || v === -Infinity) {
+    return /^[+-]?inf/i.test(s) ? v : null; // overflow is an error
+  }
+  if (v === 0 && /[1-9]/.test(s.replace(/[eE].*$/, ""))) return null;
+  return v;
+}
+
+/** Parses a bound of a score range as zslParseRange's strtod does
+ * (leading spaces and an empty string are accepted). Null when invalid. */
+function parseBound(s: string): number | null {
+  if (s.length === 0) return 0;
+  let i = 0;
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c === 32 || (c >= 9 && c <= 13)) i++;
+    else break;
+  }
+  if (i === s.length) return null;
+  return parseFloatStrict(i === 0 ? s : s.slice(i));
+}
+
+/** A range of scores, bounds inclusive unless said otherwise.
+ *
+ * @example
+ * ```ts ignore
+ * const range: ScoreRange = { min: 0, max: 10, maxExclusive: true }; // [0, 10)
+ * ```
+ */
+export interface ScoreRange {
+  /** Lowest score (may be -Infinity). */
+  min: number;
+  /** Highest score (may be Infinity). */
+  max: number;
+  /** Leave out scores equal to `min`. */
+  minExclusive?: boolean;
+  /** Leave out scores equal to `max`. */
+  maxExclusive?: boolean;
+}
+
+/** A range of members (compared bytewise), bounds inclusive unless said
+ * otherwise; an absent bound is unbounded (`-` / `+`).
+ *
+ * @example
+ * ```ts ignore
+ * const range: LexRange = { min: "a", max: "c", maxExclusive: true }; // [a, c)
+ * ```
+ */
+export interface LexRange {
+  /** Lowest member; undefined for `-`. */
+  min?: string;
+  /** Highest member; undefined for `+`. */
+  max?: string;
+  /** Leave out `min` itself. */
+  minExclusive?: boolean;
+  /** Leave out `max` itself. */
+  maxExclusive?: boolean;
+}
+
+/** Parses ZRANGEBYSCORE's `min` and `max` (`(` exclusive, `-inf`, `+inf`);
+ * null when either is not a float.
+ *
+ * @example
+ * ```ts ignore
+ * parseScoreRange("(1", "+inf"); // { min: 1, max: Infinity, minExclusive: true, ... }
+ * ```
+ */
+export function parseScoreRange(min: string, max: string): ScoreRange | null {
+  const minEx = min.charCodeAt(0) === 40;
+  const maxEx = max.charCodeAt(0) === 40;
+  const lo = parseBound(minEx ? min.slice(1) : min);
+  const hi = parseBound(maxEx ? max.slice(1) : max);
+  if (lo === null || hi === null) return null;
+  return { min: lo, max: hi, minExclusive: minEx, maxExclusive: maxEx };
+}
+
+/** Parses ZRANGEBYLEX's `min` and `max` (`[a`, `(a`, `-`, `+`); null when
+ * either is not a valid range item.
+ *
+ * @example
+ * ```ts ignore
+ * parseLexRange("[a", "+"); // { min: "a", max: undefined, ... }
+ * ```
+ */
+export function parseLexRange(min: string, max: string): LexRange | null {
+  const range: LexRange = {};
+  const lo = lexItem(min);
+  const hi = lexItem(max);
+  if (lo === null || hi === null) return null;
+  // "+" as min or "-" as max: an empty range.
+  if (lo === "+" || hi === "-") return { min: "", max: "", maxExclusive: true };
+  if (lo !== "-") {
+    range.min = min.slice(1);
+    range.minExclusive = min.charCodeAt(0) === 40;
+  }
+  if (hi !== "+") {
+    range.max = max.slice(1);
+    range.maxExclusive = max.charCodeAt(0) === 40;
+  }
+  return range;
+}
+
+function lexItem(s: string): string | null {
+  const c = s.charCodeAt(0);
+  if (c === 43 || c === 45) return s.length === 1 ? s : null; // + -
+  if (c === 40 || c === 91) return ""; // ( [
+  return null;
+}
+
+/**
+ * A sorted set: members (byte strings) ordered by score, then bytewise.
+ * A B+tree keeps the order (leaves hold parallel arrays of members and
+ * scores, inner nodes subtree sizes, so ranks take O(log n)), a map the
+ * score of each member.
+ *
+ * @example
+ * ```ts
+ * import { SortedSet } from "@kv/store";
+ * const z = new SortedSet();
+ * z.set("b", 2);
+ * z.set("a", 1);
+ * console.log(z.rank("b"), z.at(0)); // 1 ["a", 1]
+ * ```
+ */
+export class SortedSet implements Container {
+  /** Always `zset`. */
+  get type(): "zset" {
+    return "zset";
+  }
+  #scores = new Map<string, number>();
+  #root: Node = new Leaf([], []);
+  #listpack: boolean;
+
+  /** An empty sorted set; `listpack` false starts it in the big
+   * (skiplist) encoding. */
+  constructor(listpack = true) {
+    this.#listpack = listpack;
+  }
+
+  /** Builds a sorted set from entries (any order, members distinct), in
+   * the encoding Redis gives a stored result of that size. */
+  static from(
+    entries: Iterable<readonly [member: string, score: number]>,
+    limits?: EncodingLimits,
+  ): SortedSet {
+    const list = Array.from(entries);
+    list.sort(compareEntries);
+    let listpack = false;
+    if (limits !== undefined && list.length <= limits.zsetMaxListpackEntries) {
+      listpack = true;
+      for (const [m] of list) {
+        if (m.length > limits.zsetMaxListpackValue) listpack = false;
+      }
+    }
+    const z = new SortedSet(listpack);
+    z.#load(list);
+    return z;
+  }
+
+  /** Bulk-loads sorted distinct entries into an empty set. */
+  #load(list: readonly (readonly [string, number])[]): void {
+    const fill = (LEAF_MAX * 3) >>> 2;
+    let level: Node[] = [];
+    let prev: Leaf | null = null;
+    for (let i = 0; i < list.length; i += fill) {
+      const members: string[] = [];
+      const scores: number[] = [];
+      const end = Math.min(list.length, i + fill);
+      for (let j = i; j < end; j++) {
+        let s = list[j][1];
+        if (this.#listpack && s === 0) s = 0;
+        members.push(list[j][0]);
+        scores.push(s);
+        this.#scores.set(list[j][0], s);
+      }
+      const leaf = new Leaf(members, scores);
+      leaf.prev = prev;
+      if (prev !== null) prev.next = leaf;
+      prev = leaf;
+      level.push(leaf);
+    }
+    const fanout = (INNER_MAX * 3) >>> 2;
+    while (level.length > 1) {
+      const up: Node[] = [];
+      for (let i = 0; i < level.length; i += fanout) {
+        const kids = level.slice(i, i + fanout);
+        up.push(
+          new Inner(
+            kids,
+            kids.map(sizeOf),
+            kids.map(maxScoreOf),
+            kids.map(maxMemberOf),
+          ),
+        );
+      }
+      level = up;
+    }
+    this.#root = level.length === 1 ? level[0] : new Leaf([], []);
+  }
+
+  /** Number of members. */
+  get size(): number {
+    return this.#scores.size;
+  }
+
+  /** True while Redis would keep it as a listpack (small), false once it
+   * turned into a skiplist. */
+  get listpack(): boolean {
+    return this.#listpack;
+  }
+
+  /** OBJECT ENCODING: `listpack` or `skiplist`. */
+  encoding(_limits: EncodingLimits): string {
+    return this.#listpack ? "listpack" : "skiplist";
+  }
+
+  /** The score of `member`, or undefined. */
+  score(member: string): number | undefined {
+    return this.#scores.get(member);
+  }
+
+  /** True when `member` is in the set. */
+  has(member: string): boolean {
+    return this.#scores.has(member);
+  }
+
+  /**
+   * Adds `member` or changes its score; true when it is new. With
+   * `limits`, a listpack turns into a skiplist as Redis converts it (more
+   * than zset-max-listpack-entries members, or a member longer than
+   * zset-max-listpack-value).
+   */
+  set(member: string, score: number, limits?: EncodingLimits): boolean {
+    const old = this.#scores.get(member);
+    if (old === undefined && this.#listpack && limits !== undefined) {
+      if (
+        this.#scores.size + 1 > limits.zsetMaxListpackEntries ||
+        member.length > limits.zsetMaxListpackValue
+      ) this.#listpack = false;
+    }
+    if (this.#listpack && score === 0) score = 0; // listpacks keep no -0
+    if (old !== undefined) {
+      if (Object.is(old, score)) return false;
+      removeAt(this.#root, old, member);
+      this.#shrinkRoot();
+    }
+    this.#scores.set(member, score);
+    const right = insertAt(this.#root, score, member);
+    if (right !== null) {
+      const left = this.#root;
+      this.#root = new Inner(
+        [left, right],
+        [sizeOf(left), sizeOf(right)],
+        [maxScoreOf(left), maxScoreOf(right)],
+        [maxMemberOf(left), maxMemberOf(right)],
+      );
+    }
+    return old === undefined;
+  }
+
+  /** Removes `member`; true when it was there. */
+  delete(member: string): boolean {
+    const old = this.#scores.get(member);
+    if (old === undefined) return false;
+    this.#scores.delete(member);
+    removeAt(this.#root, old, member);
+    this.#shrinkRoot();
+    return true;
+  }
+
+  #shrinkRoot(): void {
+    let root = this.#root;
+    while (root instanceof Inner && root.kids.length === 1) root = root.kids[0];
+    if (root instanceof Inner && root.kids.length === 0) {
+      root = new Leaf([], []);
+    }
+    this.#root = root;
+  }
+
+  /** The 0-based rank of `member` in ascending order, or undefined. */
+  rank(member: string): number | undefined {
+    const s = this.#scores.get(member);
+    if (s === undefined) return undefined;
+    let node = this.#root;
+    let rank = 0;
+    while (node instanceof Inner) {
+      const i = childFor(node, s, member);
+      for (let j = 0; j < i; j++) rank += node.sizes[j];
+      node = node.kids[i];
+    }
+    return rank + leafLower(node, s, member);
+  }
+
+  /** The leaf and index of the entry at `rank` (0 <= rank < size). */
+  #locate(rank: number): [Leaf, number] {
+    let node = this.#root;
+    while (node instanceof Inner) {
+      let i = 0;
+      while (rank >= node.sizes[i]) rank -= node.sizes[i++];
+      node = node.kids[i];
+    }
+    return [node, rank];
+  }
+
+  /** The entry at a 0-based ascending `rank`, or undefined. */
+  at(rank: number): [member: string, score: number] | undefined {
+    if (rank < 0 || rank >= this.size) return undefined;
+    const [leaf, i] = this.#locate(rank);
+    return [leaf.members[i], leaf.scores[i]];
+  }
+
+  /** How many entries come before the first one for which `after` is
+   * true (`after` must be false then true along the order). */
+  #countBefore(after: (s: number, m: string) => boolean): number {
+    let node = this.#root;
+    let n = 0;
+    while (node instanceof Inner) {
+      const last = node.kids.length - 1;
+      let i = 0;
+      while (i < last && !after(node.maxS[i], node.maxM[i])) {
+        n += node.sizes[i++];
+      }
+      node = node.kids[i];
+    }
+    const { scores, members } = node;
+    let lo = 0;
+    let hi = scores.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (after(scores[mid], members[mid])) hi = mid;
+      else lo = mid + 1;
+    }
+    return n + lo;
+  }
+
+  /** The ranks [start, end) of the entries within a score range. */
+  scoreRanks(range: ScoreRange): [start: number, end: number] {
+    const { min, max } = range;
+    const start = range.minExclusive
+      ? this.#countBefore((s) => s > min)
+      : this.#countBefore((s) => s >= min);
+    const end = range.maxExclusive
+      ? this.#countBefore((s) => s >= max)
+      : this.#countBefore((s) => s > max);
+    return [start, Math.max(start, end)];
+  }
+
+  /** The ranks [start, end) of the entries within a lex range (meaningful
+   * when all scores are equal, as in Redis). */
+  lexRanks(range: LexRange): [start: number, end: number] {
+    const { min, max } = range;
+    let start = 0;
+    let end = this.size;
+    if (min !== undefined) {
+      start = range.minExclusive
+        ? this.#countBefore((_, m) => m > min)
+        : this.#countBefore((_, m) => m >= min);
+    }
+    if (max !== undefined) {
+      end = range.maxExclusive
+        ? this.#countBefore((_, m) => m >= max)
+        : this.#countBefore((_, m) => m > max);
+    }
+    return [start, Math.max(start, end)];
+  }
+
+  /**
+   * Calls `fn` with each entry of ranks `start` to `end` inclusive (in
+   * ascending order, or descending from `end` down to `start` when
+   * `reverse`) in O(log n + m). Ranks must be within the set.
+   */
+  forRanks(
+    start: number,
+    end: number,
+    reverse: boolean,
+    fn: (member: string, score: number) => void,
+  ): void {
+    if (start > end) return;
+    let n = end - start + 1;
+    if (!reverse) {
+      let [leaf, i] = this.#locate(start);
+      while (true) {
+        const { members, scores } = leaf;
+        for (; i < members.length; i++) {
+          fn(members[i], scores[i]);
+          if (--n === 0) return;
+        }
+        leaf = leaf.next!;
+        i = 0;
+      }
+    }
+    let [leaf, i] = this.#locate(end);
+    while (true) {
+      const { members, scores } = leaf;
+      for (; i >= 0; i--) {
+        fn(members[i], scores[i]);
+        if (--n === 0) return;
+      }
+      leaf = leaf.prev!;
+      i = leaf.members.length - 1;
+    }
+  }
+
+  /** The entries of ranks `start` to `end` inclusive as [member, score]
+   * pairs (descending when `reverse`). */
+  slice(
+    start: number,
+    end: number,
+    reverse = false,
+  ): [member: string, score: number][] {
+    const out: [string, number][] = [];
+    this.forRanks(start, end, reverse, (m, s) => out.push([m, s]));
+    return out;
+  }
+
+  /** Every entry in ascending order. */
+  *entries(): IterableIterator<[member: string, score: number]> {
+    let leaf: Leaf | null = this.#firstLeaf();
+    while (leaf !== null) {
+      const { members, scores } = leaf;
+      for (let i = 0; i < members.length; i++) yield [members[i], scores[i]];
+      leaf = leaf.next;
+    }
+  }
+
+  /** Every member with its score, in insertion (hash) order: for scans. */
+  members(): IterableIterator<[member: string, score: number]> {
+    return this.#scores.entries();
+  }
+
+  #firstLeaf(): Leaf {
+    let node = this.#root;
+    while (node instanceof Inner) node = node.kids[0];
+    return node;
+  }
+
+  /** A copy that later changes to either side do not affect. */
+  clone(): SortedSet {
+    const z = new SortedSet(this.#listpack);
+    z.#load(Array.from(this.entries()));
+    return z;
+  }
+
+  /** ZADD commands that rebuild this set at `key`, `batch` members each. */
+  *rewrite(key: string, batch: number): Iterable<string[]> {
+    let cmd: string[] = ["ZADD", key];
+    for (const [m, s] of this.entries()) {
+      cmd.push(formatScore(s), m);
+      if (cmd.length >= 2 + 2 * batch) {
+        yield cmd;
+        cmd = ["ZADD", key];
+      }
+    }
+    if (cmd.length > 2) yield cmd;
+  }
+}
+
+function compareEntries(
+  a: readonly [string, number],
+  b: readonly [string, number],
+): number {
+  if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+}
+
+/** Options of {@linkcode SortedSetOps.zadd}, as ZADD's flags.
+ *
+ * @example
+ * ```ts ignore
+ * store.zsets.zadd("board", [["alice", 10]], { gt: true, ch: true });
+ * ```
+ */
+export interface ZAddOptions {
+  /** Only add new members. */
+  nx?: boolean;
+  /** Only update existing members. */
+  xx?: boolean;
+  /** Only update when the new score is greater. */
+  gt?: boolean;
+  /** Only update when the new score is less. */
+  lt?: boolean;
+  /** Count changed members too, not only added ones. */
+  ch?: boolean;
+}
+
+/** Options of the range reads: skip `offset` entries, return at most
+ * `count` (negative: all), in descending order when `reverse`.
+ *
+ * @example
+ * ```ts ignore
+ * store.zsets.zrangeByScore("z", { min: 0, max: Infinity }, { offset: 10, count: 5 });
+ * ```
+ */
+export interface ZRangeOptions {
+  /** Entries to skip (a negative offset gives nothing, as in Redis). */
+  offset?: number;
+  /** At most this many entries; negative or absent means all. */
+  count?: number;
+  /** Descending order. */
+  reverse?: boolean;
+}
+
+/** How ZUNION/ZINTER combine the scores of a member found in several
+ * inputs.
+ *
+ * @example
+ * ```ts ignore
+ * const how: Aggregate = "max";
+ * ```
+ */
+export type Aggregate = "sum" | "min" | "max";
+
+/** Options of {@linkcode SortedSetOps.zunion} and
+ * {@linkcode SortedSetOps.zinter}.
+ *
+ * @example
+ * ```ts ignore
+ * store.zsets.zunion(["a", "b"], { weights: [1, 2], aggregate: "max" });
+ * ```
+ */
+export interface ZCombineOptions {
+  /** A multiplier per input key (default 1). */
+  weights?: readonly number[];
+  /** How scores add up (default sum). */
+  aggregate?: Aggregate;
+}
+
+type Pairs = [member: string, score: number][];
 
 /** Sorted sets, on a {@linkcode Store}: the typed operations behind the commands,
- * for the server and for embedded use (`store.zsets`).
+ * for the server and for embedded use (`store.zsets`). Results are plain
+ * JavaScript values: members as byte strings, scores as numbers, entries as
+ * [member, score] pairs. Errors are thrown as StoreError with Redis's text.
  *
  * @example
  * ```ts
  * import { Store } from "@kv/store";
  * const store = new Store();
- * console.log(typeof store.zsets);
+ * store.zsets.zadd("board", [["alice", 10], ["bob", 7]]);
+ * console.log(store.zsets.zrange("board", 0, -1)); // [["bob", 7], ["alice", 10]]
  * ```
  */
 export class SortedSetOps {
@@ -22,4 +823,473 @@ export class SortedSetOps {
   get store(): Store {
     return this.#store;
   }
+
+  /** The sorted set at `key` for a read (counts a hit or miss), or
+   * undefined; throws WRONGTYPE. */
+  read(key: string): SortedSet | undefined {
+    return this.#store.readAs<SortedSet>(key, "zset");
+  }
+
+  /** The sorted set at `key` without counting a read, or undefined;
+   * throws WRONGTYPE. */
+  lookup(key: string): SortedSet | undefined {
+    return this.#store.lookupAs<SortedSet>(key, "zset");
+  }
+
+  /**
+   * ZADD: adds members with their scores (or updates them, as the options
+   * allow). Returns how many were added (with `ch`: added or changed). The
+   * key is created as Redis creates it (listpack while small).
+   */
+  zadd(
+    key: string,
+    entries: readonly (readonly [member: string, score: number])[],
+    options: ZAddOptions = {},
+  ): number {
+    for (const [, s] of entries) {
+      if (s !== s) throw new StoreError(ZSET_ERRORS.notFloat);
+    }
+    const store = this.#store;
+    const z = options.xx
+      ? store.writable<SortedSet>(key, "zset")
+      : store.writable<SortedSet>(key, "zset", () => this.#create(entries));
+    if (z === undefined) return 0;
+    let added = 0;
+    let changed = 0;
+    const limits = store.limits;
+    for (const [m, s] of entries) {
+      const old = z.score(m);
+      if (old === undefined) {
+        if (options.xx) continue;
+        z.set(m, s, limits);
+        added++;
+      } else {
+        if (options.nx) continue;
+        if ((options.gt && s <= old) || (options.lt && s >= old)) continue;
+        if (old !== s) {
+          z.set(m, s, limits);
+          changed++;
+        }
+      }
+    }
+    store.written(key, z);
+    store.dirty += added + changed;
+    return options.ch ? added + changed : added;
+  }
+
+  #create(
+    entries: readonly (readonly [string, number])[],
+  ): SortedSet {
+    const limits = this.#store.limits;
+    const first = entries.length > 0 ? entries[0][0].length : 0;
+    return new SortedSet(
+      limits.zsetMaxListpackEntries !== 0 &&
+        first <= limits.zsetMaxListpackValue,
+    );
+  }
+
+  /**
+   * ZINCRBY (and ZADD INCR): adds `increment` to the score of `member`
+   * (0 when new) and returns the new score; undefined when the options
+   * (`nx`, `xx`, `gt`, `lt`) prevented it. Throws when the result is NaN.
+   */
+  zincrby(
+    key: string,
+    member: string,
+    increment: number,
+    options: ZAddOptions = {},
+  ): number | undefined {
+    if (increment !== increment) throw new StoreError(ZSET_ERRORS.notFloat);
+    const store = this.#store;
+    const z = options.xx
+      ? store.writable<SortedSet>(key, "zset")
+      : store.writable<SortedSet>(key, "zset", () =>
+        this.#create([[member, 0]]));
+    if (z === undefined) return undefined;
+    const old = z.score(member);
+    let result: number | undefined;
+    try {
+      if (old === undefined) {
+        if (options.xx) return undefined;
+        z.set(member, increment, store.limits);
+        result = z.score(member);
+      } else {
+        if (options.nx) return undefined;
+        const next = old + increment;
+        if (next !== next) throw new StoreError(ZSET_ERRORS.nan);
+        if ((options.gt && next <= old) || (options.lt && next >= old)) {
+          return undefined;
+        }
+        if (!Object.is(next, old)) z.set(member, next, store.limits);
+        result = z.score(member);
+      }
+      store.dirty++;
+      return result;
+    } finally {
+      store.written(key, z);
+    }
+  }
+
+  /** ZSCORE: the score of `member`, or undefined. */
+  zscore(key: string, member: string): number | undefined {
+    return this.read(key)?.score(member);
+  }
+
+  /** ZMSCORE: the score of each member (undefined when missing). */
+  zmscore(key: string, members: readonly string[]): (number | undefined)[] {
+    const z = this.read(key);
+    return members.map((m) => z?.score(m));
+  }
+
+  /** ZCARD: the number of members (0 when the key is missing). */
+  zcard(key: string): number {
+    return this.read(key)?.size ?? 0;
+  }
+
+  /** ZREM: removes members; how many were there. */
+  zrem(key: string, members: readonly string[]): number {
+    const store = this.#store;
+    const z = store.writable<SortedSet>(key, "zset");
+    if (z === undefined) return 0;
+    let n = 0;
+    for (const m of members) if (z.delete(m)) n++;
+    store.written(key, z);
+    store.dirty += n;
+    return n;
+  }
+
+  /** ZRANK (or ZREVRANK with `reverse`): the 0-based rank of `member`, or
+   * undefined. */
+  zrank(key: string, member: string, reverse = false): number | undefined {
+    const z = this.read(key);
+    const r = z?.rank(member);
+    return r === undefined ? undefined : reverse ? z!.size - 1 - r : r;
+  }
+
+  /** ZCOUNT: members with a score within `range`. */
+  zcount(key: string, range: ScoreRange): number {
+    const z = this.read(key);
+    if (z === undefined) return 0;
+    const [a, b] = z.scoreRanks(range);
+    return b - a;
+  }
+
+  /** ZLEXCOUNT: members within a lex range. */
+  zlexcount(key: string, range: LexRange): number {
+    const z = this.read(key);
+    if (z === undefined) return 0;
+    const [a, b] = z.lexRanks(range);
+    return b - a;
+  }
+
+  /**
+   * ZRANGE by rank (ZREVRANGE with `reverse`): entries of ranks `start` to
+   * `stop` inclusive, negative ranks counting from the end, as [member,
+   * score] pairs.
+   */
+  zrange(key: string, start: number, stop: number, reverse = false): Pairs {
+    const z = this.read(key);
+    if (z === undefined) return [];
+    const r = rankSpan(z.size, start, stop);
+    if (r === null) return [];
+    return reverse
+      ? z.slice(z.size - 1 - r[1], z.size - 1 - r[0], true)
+      : z.slice(r[0], r[1]);
+  }
+
+  /** ZRANGEBYSCORE (ZREVRANGEBYSCORE with `reverse`): entries within a
+   * score range as [member, score] pairs, with LIMIT's offset and count. */
+  zrangeByScore(
+    key: string,
+    range: ScoreRange,
+    options: ZRangeOptions = {},
+  ): Pairs {
+    const z = this.read(key);
+    if (z === undefined) return [];
+    return window(z, z.scoreRanks(range), options);
+  }
+
+  /** ZRANGEBYLEX (ZREVRANGEBYLEX with `reverse`): entries within a lex
+   * range as [member, score] pairs, with LIMIT's offset and count. */
+  zrangeByLex(
+    key: string,
+    range: LexRange,
+    options: ZRangeOptions = {},
+  ): Pairs {
+    const z = this.read(key);
+    if (z === undefined) return [];
+    return window(z, z.lexRanks(range), options);
+  }
+
+  /**
+   * Stores entries as the sorted set at `key` (replacing what it held,
+   * of any type; an empty result deletes the key), in the encoding Redis
+   * gives a stored result. Returns the number of members stored. The
+   * *STORE commands and GEOSEARCHSTORE use it.
+   */
+  zstore(
+    key: string,
+    entries: Iterable<readonly [member: string, score: number]>,
+  ): number {
+    const store = this.#store;
+    const z = SortedSet.from(entries, store.limits);
+    if (z.size === 0) {
+      if (store.delete(key)) store.dirty++;
+      return 0;
+    }
+    store.set(key, z);
+    store.dirty++;
+    return z.size;
+  }
+
+  /** ZREMRANGEBYRANK: removes ranks `start` to `stop` (negative from the
+   * end); how many. */
+  zremRangeByRank(key: string, start: number, stop: number): number {
+    return this.#removeRanks(key, (z) => {
+      const r = rankSpan(z.size, start, stop);
+      return r === null ? [0, 0] : [r[0], r[1] + 1];
+    });
+  }
+
+  /** ZREMRANGEBYSCORE: removes the members within a score range. */
+  zremRangeByScore(key: string, range: ScoreRange): number {
+    return this.#removeRanks(key, (z) => z.scoreRanks(range));
+  }
+
+  /** ZREMRANGEBYLEX: removes the members within a lex range. */
+  zremRangeByLex(key: string, range: LexRange): number {
+    return this.#removeRanks(key, (z) => z.lexRanks(range));
+  }
+
+  #removeRanks(
+    key: string,
+    span: (z: SortedSet) => [number, number],
+  ): number {
+    const store = this.#store;
+    const z = store.writable<SortedSet>(key, "zset");
+    if (z === undefined) return 0;
+    const [a, b] = span(z);
+    if (b <= a) return 0;
+    const doomed = z.slice(a, b - 1);
+    for (const [m] of doomed) z.delete(m);
+    store.written(key, z);
+    store.dirty += doomed.length;
+    return doomed.length;
+  }
+
+  /** ZPOPMIN (ZPOPMAX with `max`): removes and returns up to `count`
+   * entries with the lowest (highest) scores. */
+  zpop(key: string, count = 1, max = false): Pairs {
+    const store = this.#store;
+    const z = store.writable<SortedSet>(key, "zset");
+    if (z === undefined || count <= 0) return [];
+    const n = Math.min(count, z.size);
+    const out = max ? z.slice(z.size - n, z.size - 1, true) : z.slice(0, n - 1);
+    for (const [m] of out) z.delete(m);
+    store.written(key, z);
+    store.dirty += out.length;
+    return out;
+  }
+
+  /** ZMPOP: pops from the first non-empty key; its name and the entries,
+   * or undefined when all are empty. */
+  zmpop(
+    keys: readonly string[],
+    max: boolean,
+    count = 1,
+  ): [key: string, entries: Pairs] | undefined {
+    for (const key of keys) {
+      const z = this.lookup(key);
+      if (z !== undefined && z.size > 0) {
+        return [key, this.zpop(key, count, max)];
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * ZRANDMEMBER with a count: distinct random entries (up to the size)
+   * when `count` >= 0, or exactly -count entries that may repeat when
+   * negative.
+   */
+  zrandmember(key: string, count: number): Pairs {
+    const z = this.read(key);
+    if (z === undefined || count === 0) return [];
+    const size = z.size;
+    const out: Pairs = [];
+    if (count < 0) {
+      for (let i = 0; i < -count; i++) {
+        out.push(z.at(Math.floor(Math.random() * size))!);
+      }
+      return out;
+    }
+    if (count >= size) return z.slice(0, size - 1);
+    if (count * 3 > size) {
+      const all = z.slice(0, size - 1);
+      for (let i = 0; i < count; i++) {
+        const j = i + Math.floor(Math.random() * (size - i));
+        const t = all[i];
+        all[i] = all[j];
+        all[j] = t;
+      }
+      all.length = count;
+      return all;
+    }
+    const picked = new Set<number>();
+    while (picked.size < count) picked.add(Math.floor(Math.random() * size));
+    for (const r of picked) out.push(z.at(r)!);
+    return out;
+  }
+
+  /** The members and scores of each input (sorted sets, or sets with
+   * score 1; missing keys are empty), for the set operations. */
+  #inputs(keys: readonly string[]): (Map<string, number> | null)[] {
+    const store = this.#store;
+    return keys.map((key) => {
+      const v = store.readValue(key);
+      if (v === undefined) return null;
+      if (typeof v === "object" && v instanceof SortedSet) {
+        return new Map(v.members());
+      }
+      if (typeof v === "object" && v.type === "set") {
+        const out = new Map<string, number>();
+        for (const cmd of v.rewrite(key, 1024)) {
+          for (let i = 2; i < cmd.length; i++) out.set(cmd[i], 1);
+        }
+        return out;
+      }
+      throw new StoreError(
+        "WRONGTYPE Operation against a key holding the wrong kind of value",
+      );
+    });
+  }
+
+  /** ZUNION: every member of the inputs (sorted sets, or sets with score
+   * 1) with its weighted, aggregated score, in ascending order. */
+  zunion(keys: readonly string[], options: ZCombineOptions = {}): Pairs {
+    return this.#combine(keys, "union", options);
+  }
+
+  /** ZINTER: the members found in every input, aggregated, ascending. */
+  zinter(keys: readonly string[], options: ZCombineOptions = {}): Pairs {
+    return this.#combine(keys, "inter", options);
+  }
+
+  /** ZDIFF: the members of the first input found in none of the others,
+   * with their scores, ascending. */
+  zdiff(keys: readonly string[]): Pairs {
+    return this.#combine(keys, "diff", {});
+  }
+
+  /** ZINTERCARD: how many members are in every input, counting up to
+   * `limit` (0: no limit). */
+  zintercard(keys: readonly string[], limit = 0): number {
+    const inputs = this.#inputs(keys);
+    if (inputs.some((x) => x === null)) return 0;
+    const sets = (inputs as Map<string, number>[]).sort((a, b) =>
+      a.size - b.size
+    );
+    let n = 0;
+    outer: for (const m of sets[0].keys()) {
+      for (let i = 1; i < sets.length; i++) if (!sets[i].has(m)) continue outer;
+      n++;
+      if (limit > 0 && n >= limit) break;
+    }
+    return n;
+  }
+
+  #combine(
+    keys: readonly string[],
+    op: "union" | "inter" | "diff",
+    options: ZCombineOptions,
+  ): Pairs {
+    const inputs = this.#inputs(keys);
+    const weights = options.weights;
+    const aggregate = options.aggregate ?? "sum";
+    const order = keys.map((_, i) => i);
+    const acc = new Map<string, number>();
+    const weighted = (i: number, s: number) => {
+      const v = (weights?.[i] ?? 1) * s;
+      return v !== v ? 0 : v;
+    };
+    const combine = (a: number, b: number) => {
+      if (aggregate === "sum") {
+        const v = a + b;
+        return v !== v ? 0 : v;
+      }
+      return aggregate === "min" ? (b < a ? b : a) : (b > a ? b : a);
+    };
+    if (op === "diff") {
+      const first = inputs[0];
+      if (first !== null) {
+        outer: for (const [m, s] of first) {
+          for (let i = 1; i < inputs.length; i++) {
+            if (inputs[i]?.has(m)) continue outer;
+          }
+          acc.set(m, s);
+        }
+      }
+    } else {
+      order.sort((a, b) => (inputs[a]?.size ?? 0) - (inputs[b]?.size ?? 0));
+      if (op === "inter") {
+        const first = inputs[order[0]];
+        if (first !== null && !inputs.some((x) => x === null)) {
+          outer: for (const [m, s0] of first) {
+            let score = weighted(order[0], s0);
+            for (let k = 1; k < order.length; k++) {
+              const s = inputs[order[k]]!.get(m);
+              if (s === undefined) continue outer;
+              score = combine(score, weighted(order[k], s));
+            }
+            acc.set(m, score);
+          }
+        }
+      } else {
+        for (const i of order) {
+          const input = inputs[i];
+          if (input === null) continue;
+          for (const [m, s] of input) {
+            const v = weighted(i, s);
+            const old = acc.get(m);
+            acc.set(m, old === undefined ? v : combine(old, v));
+          }
+        }
+      }
+    }
+    const out = Array.from(acc) as Pairs;
+    out.sort(compareEntries);
+    return out;
+  }
+}
+
+/** Normalizes ZRANGE's start and stop against `size`: inclusive ranks,
+ * or null when empty. */
+export function rankSpan(
+  size: number,
+  start: number,
+  stop: number,
+): [number, number] | null {
+  if (start < 0) start = size + start;
+  if (stop < 0) stop = size + stop;
+  if (start < 0) start = 0;
+  if (start > stop || start >= size) return null;
+  if (stop >= size) stop = size - 1;
+  return [start, stop];
+}
+
+/** Applies LIMIT's offset/count to the ranks [a, b), in order. */
+function window(
+  z: SortedSet,
+  [a, b]: [number, number],
+  options: ZRangeOptions,
+): Pairs {
+  const offset = options.offset ?? 0;
+  const count = options.count ?? -1;
+  if (offset < 0 || b <= a) return [];
+  let n = b - a - offset;
+  if (count >= 0 && count < n) n = count;
+  if (n <= 0) return [];
+  return options.reverse
+    ? z.slice(b - offset - n, b - offset - 1, true)
+    : z.slice(a + offset, a + offset + n - 1);
 }
