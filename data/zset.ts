@@ -912,7 +912,7 @@ export class SortedSetOps {
       if (old === undefined) {
         if (options.xx) return undefined;
         z.set(member, increment, store.limits);
-        result = z.score(member);
+        result = increment;
       } else {
         if (options.nx) return undefined;
         const next = old + increment;
@@ -920,8 +920,8 @@ export class SortedSetOps {
         if ((options.gt && next <= old) || (options.lt && next >= old)) {
           return undefined;
         }
-        if (!Object.is(next, old)) z.set(member, next, store.limits);
-        result = z.score(member);
+        if (next !== old) z.set(member, next, store.limits);
+        result = next;
       }
       store.dirty++;
       return result;
