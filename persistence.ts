@@ -212,6 +212,7 @@ export class Persistence {
   #bgsaveStarted = 0;
   #bgsaveScheduled = false;
   #cancelBgsave = false;
+  #cancelRewrite = false;
   #lastBgsaveTry = 0;
   #aof: Deno.FsFile | null = null;
   #aofBuf = new ReplyWriter(64 * 1024);
@@ -739,6 +740,7 @@ export class Persistence {
   #startRewrite(): void {
     this.#rewriteScheduled = false;
     this.#rewriteStarted = Date.now();
+    this.#cancelRewrite = false;
     this.#host.log("notice", "Background append only file rewriting started");
     this.#rewrite = this.#rewriteJob().finally(() => {
       this.#rewrite = null;
@@ -764,6 +766,7 @@ export class Persistence {
       const w = new ReplyWriter(256 * 1024);
       let chunk;
       while ((chunk = snap.next(ENTRIES_PER_CHUNK)).length > 0) {
+        if (live && this.#cancelRewrite) throw new Error("cancelled");
         for (const [k, v, at] of chunk) {
           if (typeof v !== "string") {
             for (const argv of v.rewrite(k, CONTAINER_BATCH)) {
@@ -797,6 +800,7 @@ export class Persistence {
       if (live) {
         // Catch up with what was logged meanwhile.
         while (this.#rewriteBuf!.length > 0) {
+          if (this.#cancelRewrite) throw new Error("cancelled");
           const bytes = this.#rewriteBuf!.bytes().slice();
           this.#rewriteBuf!.reset();
           await writeAll(file, bytes);
@@ -844,6 +848,10 @@ export class Persistence {
         `Background AOF rewrite finished successfully (${this.aofBaseSize} bytes)`,
       );
     } catch (e) {
+      if (this.#cancelRewrite) {
+        this.#host.log("notice", "Background AOF rewrite cancelled");
+        return;
+      }
       this.lastRewriteStatus = "err";
       this.#host.log("warning", `Background AOF rewrite failed: ${message(e)}`);
     } finally {
@@ -939,16 +947,32 @@ export class Persistence {
   }
 
   /**
-   * Before exiting: flushes and fsyncs the log, and writes a snapshot when
-   * `save` (a running background save is cancelled first). Returns false
-   * when the snapshot could not be written.
+   * Stops a running background save and log rewrite, as Redis stops its
+   * child before a final save, and waits until they are gone (their
+   * temporary files removed). Writes are in the log already, so stopping a
+   * rewrite loses nothing.
    */
-  async shutdown(save: boolean): Promise<boolean> {
+  async stopBackgroundJobs(): Promise<void> {
+    this.#bgsaveScheduled = this.#rewriteScheduled = false;
     if (this.#bgsave !== null) {
+      this.#host.log("notice", "Stopping the background save for shutdown");
       this.#cancelBgsave = true;
       await this.#bgsave;
     }
-    await this.#rewrite;
+    if (this.#rewrite !== null) {
+      this.#host.log("notice", "Stopping the AOF rewrite for shutdown");
+      this.#cancelRewrite = true;
+      await this.#rewrite;
+    }
+  }
+
+  /**
+   * Before exiting: flushes and fsyncs the log, and writes a snapshot when
+   * `save` (a running background save or rewrite is stopped first).
+   * Returns false when the snapshot could not be written.
+   */
+  async shutdown(save: boolean): Promise<boolean> {
+    await this.stopBackgroundJobs();
     try {
       await this.#aofChain;
       this.flushSync();

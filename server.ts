@@ -190,6 +190,9 @@ export class Server {
   #nextId = 1;
   #timer: ReturnType<typeof setInterval> | undefined;
   #closing: Promise<void> | null = null;
+  /** Set while a shutdown saves: no command runs until it resolves, true
+   * to go on (the save failed), false to close. */
+  #halt: Promise<boolean> | null = null;
   #startedAt = Date.now();
   #opsSamples: number[] = [];
   #lastOpsCount = 0;
@@ -288,29 +291,50 @@ export class Server {
   }
 
   /**
-   * Shuts down as SHUTDOWN and SIGTERM do: writes a snapshot first when
-   * `save` (by default, when a save policy is configured), then closes.
-   * When the snapshot fails it logs why, keeps running and returns false,
+   * Shuts down as SHUTDOWN and SIGTERM do. First no client runs another
+   * command (those already run have their replies sent), then a running
+   * background save or log rewrite is stopped, then a snapshot is written
+   * when `save` (by default, when a save policy is configured), then the
+   * server closes. So every acknowledged write is in the final snapshot.
+   * When the snapshot fails it logs why, answers `client` (the one that
+   * sent SHUTDOWN) with an error, lets everyone go on and resolves false,
    * unless `force`.
    */
-  shutdown(options: { save?: boolean; force?: boolean } = {}): boolean {
-    if (this.#closing) return true; // already on its way out
-    const save = options.save ?? this.config.save.length > 0;
-    if (save) {
-      try {
-        this.persistence.saveSync();
-      } catch (e) {
-        this.log(
-          "warning",
-          `Error trying to save the DB, can't exit: ${
-            e instanceof Error ? e.message : e
-          }`,
-        );
-        if (!options.force) return false;
+  shutdown(
+    options: { save?: boolean; force?: boolean; client?: ClientState } = {},
+  ): Promise<boolean> {
+    if (this.#closing) return Promise.resolve(true); // on its way out
+    if (this.#halt !== null) return this.#halt.then((go) => !go);
+    const halt = Promise.withResolvers<boolean>();
+    this.#halt = halt.promise;
+    return (async () => {
+      const save = options.save ?? this.config.save.length > 0;
+      await this.persistence.stopBackgroundJobs();
+      if (save) {
+        try {
+          this.persistence.saveSync();
+        } catch (e) {
+          this.log(
+            "warning",
+            `Error trying to save the DB, can't exit: ${
+              e instanceof Error ? e.message : e
+            }`,
+          );
+          if (!options.force) {
+            options.client?.out.error(
+              "ERR Errors trying to SHUTDOWN. Check logs.",
+            );
+            this.#halt = null;
+            halt.resolve(true); // everyone goes on
+            return false;
+          }
+        }
       }
-    }
-    this.close();
-    return true;
+      if (options.client) options.client.closeAfterReply = true;
+      this.close();
+      halt.resolve(false);
+      return true;
+    })();
   }
 
   /** The port listened on (useful with `port: 0`). */
@@ -601,7 +625,13 @@ export class Server {
         decoder.feed(value);
         let fed = persistence.fedSeq;
         let argv: string[] | null;
+        let halted = false;
         while ((argv = decoder.next()) !== null) {
+          // A shutdown is saving: run nothing more until it is decided.
+          if (this.#halt !== null && !(await this.#halt)) {
+            halted = true;
+            break;
+          }
           execute(commands, session, argv);
           stats.commandsProcessed++;
           if (c.closeAfterReply) break;
@@ -620,7 +650,13 @@ export class Server {
           const pending = persistence.commit();
           if (pending !== undefined) await pending;
         }
-        if (decoder.error !== null) {
+        // SHUTDOWN's own reply (an error when it failed) comes once it is
+        // decided; the replies of what ran before go out either way.
+        if (this.#halt !== null && !halted && !(await this.#halt)) {
+          halted = true;
+        }
+        if (halted) c.closeAfterReply = true;
+        if (decoder.error !== null && !halted) {
           c.out.error(decoder.error);
           c.closeAfterReply = true;
           reason = decoder.error;

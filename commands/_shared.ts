@@ -98,11 +98,15 @@ export interface ServerState {
   /** Snapshots and the append-only log. */
   readonly persistence: Persistence;
   /**
-   * Shuts down as SHUTDOWN and SIGTERM do: saves a snapshot when `save`
-   * (default: when a save policy is configured), then closes. Returns false,
-   * and keeps running, when the save fails (unless `force`).
+   * Shuts down as SHUTDOWN and SIGTERM do: no command runs any more, a
+   * background save or rewrite is stopped, a snapshot is saved when `save`
+   * (default: when a save policy is configured), then the server closes.
+   * When the save fails (unless `force`) it answers `client` with an error,
+   * keeps running and resolves false.
    */
-  shutdown(options?: { save?: boolean; force?: boolean }): boolean;
+  shutdown(
+    options?: { save?: boolean; force?: boolean; client?: ClientState },
+  ): Promise<boolean>;
   /** Writes a log line. */
   log(level: "debug" | "verbose" | "notice" | "warning", msg: string): void;
 }

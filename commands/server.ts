@@ -473,11 +473,9 @@ const shutdown: Handler = (s, argv) => {
     } else if (opt !== "NOW") throw new CommandError(Errors.syntax);
   }
   s.server.log("warning", "User requested shutdown...");
-  if (!s.server.shutdown({ save, force })) {
-    throw new CommandError("ERR Errors trying to SHUTDOWN. Check logs.");
-  }
-  // No reply: the connection closes, as with Redis.
-  s.client.closeAfterReply = true;
+  // The reply waits for the outcome: none when the server exits (the
+  // connection closes, as with Redis), an error when the save failed.
+  s.server.shutdown({ save, force, client: s.client });
 };
 
 /** Handlers of the server family, by command name. */

@@ -5,83 +5,10 @@
 // everysec what is missing was acknowledged in the last second.
 
 import assert from "node:assert/strict";
-import { encodeCommand } from "../protocol.ts";
-import { concat, Conn, ServerProcess } from "./_helpers.ts";
+import { Conn, ServerProcess } from "./_helpers.ts";
+import { missingAfterRestart, preload, writer } from "./_writes.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
-
-interface Ack {
-  i: number;
-  at: number;
-}
-
-/** Writes w:0, w:1, ... in pipelined batches until the connection dies;
- * returns what was acknowledged, with when. */
-async function writer(port: number, stop: { killed: boolean }): Promise<Ack[]> {
-  const acks: Ack[] = [];
-  const c = await Conn.open(port);
-  let i = 0;
-  try {
-    while (!stop.killed && i < 2_000_000) {
-      const batch: Uint8Array[] = [];
-      for (let j = 0; j < 50; j++, i++) {
-        batch.push(encodeCommand(["SET", `w:${i}`, String(i)]));
-      }
-      await c.send(concat(batch));
-      for (let j = i - 50; j < i; j++) {
-        const r = await c.reply(10_000);
-        assert.equal(r, "OK");
-        acks.push({ i: j, at: Date.now() });
-      }
-    }
-  } catch {
-    // the server died
-  } finally {
-    c.close();
-  }
-  return acks;
-}
-
-async function preload(port: number, n: number): Promise<void> {
-  const c = await Conn.open(port);
-  try {
-    for (let i = 0; i < n; i += 1000) {
-      const parts: Uint8Array[] = [];
-      for (let j = i; j < i + 1000; j++) {
-        parts.push(encodeCommand(["SET", `pre:${j}`, "x".repeat(32)]));
-      }
-      await c.send(concat(parts));
-      for (let j = 0; j < 1000; j++) await c.reply();
-    }
-  } finally {
-    c.close();
-  }
-}
-
-async function missingAfterRestart(
-  dir: string,
-  args: string[],
-  acks: Ack[],
-): Promise<Ack[]> {
-  await using server = await ServerProcess.start(args, dir);
-  const c = await Conn.open(server.port);
-  try {
-    const missing: Ack[] = [];
-    for (let k = 0; k < acks.length; k += 1000) {
-      const slice = acks.slice(k, k + 1000);
-      const values = await c.call(
-        "MGET",
-        ...slice.map((a) => `w:${a.i}`),
-      ) as (string | null)[];
-      slice.forEach((a, n) => {
-        if (values[n] !== String(a.i)) missing.push(a);
-      });
-    }
-    return missing;
-  } finally {
-    c.close();
-  }
-}
 
 async function crashRun(
   fsync: "always" | "everysec",
