@@ -3,7 +3,8 @@
 // background save or log rewrite runs (Redis stops the child and saves).
 
 import assert from "node:assert/strict";
-import { Conn, ServerProcess } from "./_helpers.ts";
+import { Conn, ServerProcess, startServer } from "./_helpers.ts";
+import { ReplyError } from "../protocol.ts";
 import { type Ack, missingAfterRestart, preload, writer } from "./_writes.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
@@ -101,3 +102,26 @@ for (const how of ["SIGTERM", "SHUTDOWN"] as const) {
     () => stopRun(how, "rewrite", AOF_AND_SNAPSHOTS),
   );
 }
+
+Deno.test(
+  "shutdown: when the final save fails, SHUTDOWN answers an error and the server goes on",
+  opts,
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "kv-stop-" });
+    await using server = await startServer({ dir, save: [[3600, 1]] });
+    using c = await Conn.open(server.port);
+    assert.equal(await c.call("SET", "k", "v"), "OK");
+    await Deno.remove(dir, { recursive: true }); // the save cannot succeed
+    await c.send("SET a 1\r\nSHUTDOWN\r\nGET k\r\n");
+    assert.equal(await c.reply(), "OK");
+    const reply = await c.reply();
+    assert.ok(reply instanceof ReplyError);
+    assert.equal(reply.message, "ERR Errors trying to SHUTDOWN. Check logs.");
+    assert.equal(await c.reply(), "v");
+    using other = await Conn.open(server.port);
+    assert.equal(await other.call("PING"), "PONG");
+    // NOSAVE exits without saving, with no reply.
+    await c.send("SHUTDOWN NOSAVE\r\n");
+    await server.finished;
+  },
+);
