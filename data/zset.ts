@@ -1230,8 +1230,9 @@ export class SortedSetOps {
         }
       }
     } else {
-      order.sort((a, b) => (inputs[a]?.size ?? 0) - (inputs[b]?.size ?? 0));
       if (op === "inter") {
+        // Smallest input first, as Redis does (the sum's order follows).
+        order.sort((a, b) => (inputs[a]?.size ?? 0) - (inputs[b]?.size ?? 0));
         const first = inputs[order[0]];
         if (first !== null && !inputs.some((x) => x === null)) {
           outer: for (const [m, s0] of first) {
@@ -1239,7 +1240,8 @@ export class SortedSetOps {
             for (let k = 1; k < order.length; k++) {
               const s = inputs[order[k]]!.get(m);
               if (s === undefined) continue outer;
-              score = combine(score, weighted(order[k], s));
+              // Only the first score is NaN-checked on its own, as in Redis.
+              score = combine(score, (weights?.[order[k]] ?? 1) * s);
             }
             acc.set(m, score);
           }
