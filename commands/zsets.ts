@@ -10,7 +10,6 @@ import {
   parseLexRange,
   parseScore,
   parseScoreRange,
-  rankSpan,
   type ScoreRange,
   SortedSet,
 } from "../data/zset.ts";
