@@ -10,7 +10,6 @@ import {
   type GeoUnit,
   type GeoZset,
   invalidLonLat,
-  makeShape,
   memberPosition,
   orderMatches,
   searchPoints,
@@ -55,11 +54,6 @@ function unitArg(s: string): number {
     throw new CommandError(GEO_ERRORS.unit);
   }
   return toMeters;
-}
-
-function unitName(s: string): GeoUnit {
-  unitArg(s);
-  return s.toLowerCase() as GeoUnit;
 }
 
 const encoder = new TextEncoder();

@@ -21,6 +21,46 @@ export const STEP_MAX = 26;
 export const EARTH_RADIUS = 6372797.560856;
 
 const MERCATOR_MAX = 20037726.37;
+
+/** The sin, cos and asin distances are computed with. */
+interface Trig {
+  sin(x: number): number;
+  cos(x: number): number;
+  asin(x: number): number;
+}
+
+/**
+ * Redis computes distances with the C library's sin, cos and asin, whose
+ * last bit differs from V8's Math in about one call in a thousand (neither
+ * is always correctly rounded): visible in STOREDIST scores (17 digits)
+ * and at search borders. So when the process may load native libraries
+ * (`--allow-ffi`) on Linux, we call glibc's libm as Redis does (a call
+ * costs a few ns); otherwise Math, which agrees but for those last bits.
+ */
+function loadTrig(): Trig {
+  try {
+    if (
+      typeof Deno !== "undefined" && Deno.build.os === "linux" &&
+      Deno.permissions.querySync({ name: "ffi" }).state === "granted"
+    ) {
+      const lib = Deno.dlopen("libm.so.6", {
+        sin: { parameters: ["f64"], result: "f64" },
+        cos: { parameters: ["f64"], result: "f64" },
+        asin: { parameters: ["f64"], result: "f64" },
+      });
+      return lib.symbols;
+    }
+  } catch {
+    // no libm to load: Math it is
+  }
+  return Math;
+}
+
+const trig: Trig = loadTrig();
+
+/** Whether distances use the C library's trigonometry (bit-exact with
+ * redis-server on Linux) rather than Math's. */
+export const NATIVE_TRIG: boolean = trig !== Math;
 const D_R = Math.PI / 180;
 const TWO32 = 4294967296;
 
@@ -257,10 +297,10 @@ export function distance(
   const lon1r = lon1 * D_R;
   const lat2r = lat2 * D_R;
   const lon2r = lon2 * D_R;
-  const u = Math.sin((lat2r - lat1r) / 2);
-  const v = Math.sin((lon2r - lon1r) / 2);
+  const u = trig.sin((lat2r - lat1r) / 2);
+  const v = trig.sin((lon2r - lon1r) / 2);
   return 2.0 * EARTH_RADIUS *
-    Math.asin(Math.sqrt(u * u + Math.cos(lat1r) * Math.cos(lat2r) * v * v));
+    trig.asin(Math.sqrt(u * u + trig.cos(lat1r) * trig.cos(lat2r) * v * v));
 }
 
 /** The distance in meters from the shape's centre to a point, or -1 when
@@ -290,10 +330,10 @@ export function boundingBox(shape: Shape): Area {
   const width = shape.toMeters * (circle ? shape.radius : shape.width / 2);
   const latDelta = (height / EARTH_RADIUS) / D_R;
   const lonDeltaTop =
-    (width / EARTH_RADIUS / Math.cos((lat + latDelta) * D_R)) /
+    (width / EARTH_RADIUS / trig.cos((lat + latDelta) * D_R)) /
     D_R;
   const lonDeltaBottom =
-    (width / EARTH_RADIUS / Math.cos((lat - latDelta) * D_R)) / D_R;
+    (width / EARTH_RADIUS / trig.cos((lat - latDelta) * D_R)) / D_R;
   const south = lat < 0;
   return {
     lonMin: south ? lon - lonDeltaBottom : lon - lonDeltaTop,
