@@ -987,7 +987,12 @@ export class SortedSetOps {
    * `stop` inclusive, negative ranks counting from the end, as [member,
    * score] pairs.
    */
-  zrange(key: string, start: number, stop: number, reverse = false): Pairs {
+  zrange(
+    key: string,
+    start: number,
+    stop: number,
+    reverse = false,
+  ): [member: string, score: number][] {
     const z = this.read(key);
     if (z === undefined) return [];
     const r = rankSpan(z.size, start, stop);
@@ -1003,7 +1008,7 @@ export class SortedSetOps {
     key: string,
     range: ScoreRange,
     options: ZRangeOptions = {},
-  ): Pairs {
+  ): [member: string, score: number][] {
     const z = this.read(key);
     if (z === undefined) return [];
     return window(z, z.scoreRanks(range), options);
@@ -1015,7 +1020,7 @@ export class SortedSetOps {
     key: string,
     range: LexRange,
     options: ZRangeOptions = {},
-  ): Pairs {
+  ): [member: string, score: number][] {
     const z = this.read(key);
     if (z === undefined) return [];
     return window(z, z.lexRanks(range), options);
@@ -1079,7 +1084,7 @@ export class SortedSetOps {
 
   /** ZPOPMIN (ZPOPMAX with `max`): removes and returns up to `count`
    * entries with the lowest (highest) scores. */
-  zpop(key: string, count = 1, max = false): Pairs {
+  zpop(key: string, count = 1, max = false): [member: string, score: number][] {
     const store = this.#store;
     const z = store.writable<SortedSet>(key, "zset");
     if (z === undefined || count <= 0) return [];
@@ -1097,7 +1102,7 @@ export class SortedSetOps {
     keys: readonly string[],
     max: boolean,
     count = 1,
-  ): [key: string, entries: Pairs] | undefined {
+  ): [key: string, entries: [member: string, score: number][]] | undefined {
     for (const key of keys) {
       const z = this.lookup(key);
       if (z !== undefined && z.size > 0) {
@@ -1112,7 +1117,7 @@ export class SortedSetOps {
    * when `count` >= 0, or exactly -count entries that may repeat when
    * negative.
    */
-  zrandmember(key: string, count: number): Pairs {
+  zrandmember(key: string, count: number): [member: string, score: number][] {
     const z = this.read(key);
     if (z === undefined || count === 0) return [];
     const size = z.size;
@@ -1166,18 +1171,24 @@ export class SortedSetOps {
 
   /** ZUNION: every member of the inputs (sorted sets, or sets with score
    * 1) with its weighted, aggregated score, in ascending order. */
-  zunion(keys: readonly string[], options: ZCombineOptions = {}): Pairs {
+  zunion(
+    keys: readonly string[],
+    options: ZCombineOptions = {},
+  ): [member: string, score: number][] {
     return this.#combine(keys, "union", options);
   }
 
   /** ZINTER: the members found in every input, aggregated, ascending. */
-  zinter(keys: readonly string[], options: ZCombineOptions = {}): Pairs {
+  zinter(
+    keys: readonly string[],
+    options: ZCombineOptions = {},
+  ): [member: string, score: number][] {
     return this.#combine(keys, "inter", options);
   }
 
   /** ZDIFF: the members of the first input found in none of the others,
    * with their scores, ascending. */
-  zdiff(keys: readonly string[]): Pairs {
+  zdiff(keys: readonly string[]): [member: string, score: number][] {
     return this.#combine(keys, "diff", {});
   }
 
@@ -1202,7 +1213,7 @@ export class SortedSetOps {
     keys: readonly string[],
     op: "union" | "inter" | "diff",
     options: ZCombineOptions,
-  ): Pairs {
+  ): [member: string, score: number][] {
     const inputs = this.#inputs(keys);
     const weights = options.weights;
     const aggregate = options.aggregate ?? "sum";
@@ -1284,7 +1295,7 @@ function window(
   z: SortedSet,
   [a, b]: [number, number],
   options: ZRangeOptions,
-): Pairs {
+): [member: string, score: number][] {
   const offset = options.offset ?? 0;
   const count = options.count ?? -1;
   if (offset < 0 || b <= a) return [];

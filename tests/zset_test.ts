@@ -440,7 +440,7 @@ const SET_CASES: Record<string, Cmd[]> = {
     ["ZINTERCARD", "2", "a", "s"],
     ["ZUNIONSTORE", "d", "1", "s"],
     ["ZRANGE", "d", "0", "-1", "WITHSCORES"],
-    ["HSET", "h", "f", "v"],
+    ["LPUSH", "h", "v"],
     ["ZSCORE", "h", "f"],
     ["ZUNION", "2", "a", "h"],
   ],
@@ -890,4 +890,68 @@ Deno.test("zsets: a million members keep O(log n) operations", () => {
   assert.deepEqual(z.zrange("big", 0, 0), [["member:9999", -9999]]);
   const opsMs = performance.now() - t;
   assert.ok(opsMs < 3000, `40k operations took ${opsMs} ms`);
+});
+
+Deno.test("zsets: ZSCAN of a big set returns every member that stays", async () => {
+  await using ours = await startServer();
+  const c = await Conn.open(ours.port);
+  try {
+    const args: string[] = [];
+    for (let i = 0; i < 1000; i++) args.push(String(i / 4), `m${i}`);
+    await c.call("ZADD", "z", ...args);
+    const seen = new Map<string, string>();
+    let cursor = "0";
+    let calls = 0;
+    do {
+      const [next, items] = await c.call(
+        "ZSCAN",
+        "z",
+        cursor,
+        "COUNT",
+        "50",
+      ) as [string, string[]];
+      for (let i = 0; i < items.length; i += 2) {
+        seen.set(items[i], items[i + 1]);
+      }
+      // Changes meanwhile: members removed and added.
+      await c.call("ZREM", "z", `m${calls * 7}`);
+      await c.call("ZADD", "z", "1", `new${calls}`);
+      cursor = next;
+    } while (cursor !== "0" && ++calls < 1000);
+    assert.ok(calls < 1000);
+    for (let i = 0; i < 1000; i++) {
+      if (i % 7 === 0 && i / 7 <= calls) continue; // removed meanwhile
+      assert.equal(seen.get(`m${i}`), formatScore(i / 4), `m${i}`);
+    }
+    const [, some] = await c.call(
+      "ZSCAN",
+      "z",
+      "0",
+      "MATCH",
+      "m99*",
+      "COUNT",
+      "2000",
+    ) as [
+      string,
+      string[],
+    ];
+    assert.deepEqual(
+      some.filter((_, i) => i % 2 === 0).sort(),
+      [
+        "m99",
+        "m990",
+        "m991",
+        "m992",
+        "m993",
+        "m994",
+        "m995",
+        "m996",
+        "m997",
+        "m998",
+        "m999",
+      ],
+    );
+  } finally {
+    c.close();
+  }
 });
