@@ -411,6 +411,7 @@ function sparseSet(index: number, count: number, maxBytes: number): number {
     first += span;
   }
   if (span === 0 || p >= end) return -1;
+  let done = false;
   const op = b[p];
   const isZero = (op & 0xc0) === 0;
   const isXzero = (op & 0xc0) === 0x40;
@@ -421,8 +422,7 @@ function sparseSet(index: number, count: number, maxBytes: number): number {
     : isXzero
     ? (((op & 0x3f) << 8) | b[p + 1]) + 1
     : (op & 3) + 1;
-  let done = false;
-  if (isVal) {
+  if (!done && isVal) {
     const old = ((op >> 2) & 0x1f) + 1;
     if (old >= count) return 0;
     if (runlen === 1) {
