@@ -181,7 +181,10 @@ function clampNumber(v: number | bigint): number {
 }
 
 /** BITCOUNT of a string value, with Redis's range rules. */
-export function bitcountOf(v: Bytes, range?: BitRange): number {
+export function bitcountOf(
+  v: string | Uint8Array,
+  range?: BitRange,
+): number {
   if (range === undefined) return popcount(v, 0, v.length - 1);
   const isBit = range.unit === "BIT";
   const rawEnd = range.end ?? -1;
@@ -226,7 +229,11 @@ function findBit(v: Bytes, bit: number, from: number, to: number): number {
 }
 
 /** BITPOS of a string value, with Redis's range rules. */
-export function bitposOf(v: Bytes, bit: number, range?: BitRange): number {
+export function bitposOf(
+  v: string | Uint8Array,
+  bit: number,
+  range?: BitRange,
+): number {
   const isBit = range?.unit === "BIT";
   const endGiven = range?.end !== undefined;
   let from: number, to: number;
@@ -444,6 +451,24 @@ function applyField(
   return [true, next, incr ? next : old];
 }
 
+/** Strings up to this long are rebuilt flat (compact in the store);
+ * longer ones are spliced (V8 joins the pieces on the next read). */
+const FLAT_MAX = 4096;
+
+/** `v` with byte `at` set to `byte`, padded with zeros up to it. */
+function withByte(v: string, at: number, byte: number): string {
+  const len = Math.max(v.length, at + 1);
+  if (len <= FLAT_MAX) {
+    const buf = new Uint8Array(len);
+    for (let i = 0; i < v.length; i++) buf[i] = v.charCodeAt(i);
+    buf[at] = byte;
+    return bytesToBinary(buf);
+  }
+  const ch = String.fromCharCode(byte);
+  if (at >= v.length) return v + "\0".repeat(at - v.length) + ch;
+  return v.slice(0, at) + ch + v.slice(at + 1);
+}
+
 /** Checks an offset in bits against the longest string allowed. */
 function checkOffset(store: Store, offset: number): void {
   if (
@@ -605,11 +630,7 @@ export class BitmapOps {
     const bit = (was >> shift) & 1;
     if (byte < len && bit === value) return bit; // no change
     const now = value ? was | (1 << shift) : was & ~(1 << shift);
-    const ch = String.fromCharCode(now);
-    let next: string;
-    if (old === undefined) next = "\0".repeat(byte) + ch;
-    else if (byte >= len) next = old + "\0".repeat(byte - len) + ch;
-    else next = old.slice(0, byte) + ch + old.slice(byte + 1);
+    const next = withByte(old ?? "", byte, now);
     store.set(key, next, old === undefined ? undefined : KEEP_TTL);
     store.dirty++;
     return bit;
@@ -693,7 +714,7 @@ export class BitmapOps {
     key: string,
     ops: readonly BitfieldOp[],
     options: { readonly?: boolean } = {},
-  ): (FieldValue | null)[] {
+  ): (number | bigint | null)[] {
     const store = this.#store;
     let highest = -1;
     for (const op of ops) {
@@ -706,7 +727,7 @@ export class BitmapOps {
         highest = Math.max(highest, op.offset + op.bits - 1);
       }
     }
-    const out: (FieldValue | null)[] = [];
+    const out: (number | bigint | null)[] = [];
     if (highest < 0) {
       const v = this.#read(key) ?? "";
       for (const op of ops) {

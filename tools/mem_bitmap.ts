@@ -1,0 +1,220 @@
+// Memory and SETBIT cost of bitmaps: our server against redis-server.
+//
+// Memory (RSS from /proc, each load in a fresh pair of servers):
+//   - one 16 MB bitmap (2^27 bits), made by SETBIT at its last bit and
+//     1,000 BITFIELD SET i64 writes spread over it;
+//   - 200,000 small bitmaps (SETBIT b:<i> 1023 1: 128 bytes each).
+// Prints bytes per bit / per key on each side and the ratio.
+//
+// SETBIT cost (`setbit` argument): SETBIT at spread offsets of a 16 MB
+// bitmap, over the wire on both servers, and in-process: the store's byte
+// string (copied on each change) against the mutable Bitmap buffer.
+//
+//   deno run --allow-all tools/mem_bitmap.ts [memory|setbit]
+
+import { freePort, RedisServer, waitForPort } from "./_processes.ts";
+import { Store } from "../store.ts";
+import { Bitmap } from "../data/bitmap.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const BIG_BITS = 2 ** 27;
+const SMALL_KEYS = 200_000;
+
+interface Target {
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function startOurs(): Promise<Target> {
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "kv-mem-" });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--v8-flags=--max-semi-space-size=2",
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      "main.ts",
+      "serve",
+      "--port",
+      String(port),
+      "--save",
+      "",
+      "--loglevel",
+      "warning",
+      "--dir",
+      dir,
+    ],
+    cwd: ROOT,
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  await waitForPort(port);
+  return {
+    port,
+    pid: child.pid,
+    async stop() {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // gone
+      }
+      await child.status;
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+async function startRedis(): Promise<Target> {
+  const r = await RedisServer.start();
+  return { port: r.port, pid: r.process.pid, stop: () => r.stop() };
+}
+
+function rss(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+function command(args: string[]): string {
+  let s = `*${args.length}\r\n`;
+  for (const a of args) s += `$${a.length}\r\n${a}\r\n`;
+  return s;
+}
+
+/** Sends commands through redis-cli --pipe, in chunks. */
+async function pipe(port: number, commands: Iterable<string>): Promise<void> {
+  let chunk: string[] = [];
+  let size = 0;
+  const flush = async () => {
+    if (chunk.length === 0) return;
+    const child = new Deno.Command("redis-cli", {
+      args: ["-h", "127.0.0.1", "-p", String(port), "--pipe"],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const w = child.stdin.getWriter();
+    await w.write(encoder.encode(chunk.join("")));
+    await w.close();
+    const out = await child.output();
+    const text = decoder.decode(out.stdout);
+    if (!text.includes("errors: 0")) throw new Error(text);
+    chunk = [];
+    size = 0;
+  };
+  for (const c of commands) {
+    chunk.push(c);
+    size += c.length;
+    if (size > 8 << 20) await flush();
+  }
+  await flush();
+}
+
+function* oneBig(): Iterable<string> {
+  yield command(["SETBIT", "big", String(BIG_BITS - 1), "1"]);
+  const args = ["BITFIELD", "big"];
+  for (let i = 0; i < 1000; i++) {
+    args.push("SET", "i64", `#${(i * 2_654_435_761) % (BIG_BITS / 64)}`, "-1");
+  }
+  yield command(args);
+}
+
+function* manySmall(): Iterable<string> {
+  for (let k = 0; k < SMALL_KEYS; k++) {
+    yield command(["SETBIT", `b:${k}`, "1023", "1"]);
+  }
+}
+
+async function measure(
+  start: () => Promise<Target>,
+  load: () => Iterable<string>,
+): Promise<number> {
+  const t = await start();
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    const before = rss(t.pid);
+    await pipe(t.port, load());
+    await new Promise((r) => setTimeout(r, 1500));
+    return rss(t.pid) - before;
+  } finally {
+    await t.stop();
+  }
+}
+
+async function memory(): Promise<void> {
+  const loads: [string, () => Iterable<string>, number, string][] = [
+    ["1 bitmap of 2^27 bits (16 MB)", oneBig, BIG_BITS, "bit"],
+    [`${SMALL_KEYS} bitmaps of 1024 bits`, manySmall, SMALL_KEYS, "key"],
+  ];
+  for (const [name, load, n, unit] of loads) {
+    const ours = await measure(startOurs, load);
+    const redis = await measure(startRedis, load);
+    const fmt = (b: number) => (b / n).toFixed(3).padStart(9);
+    console.log(
+      `${name.padEnd(36)} ours ${fmt(ours)} B/${unit}  redis ${
+        fmt(redis)
+      } B/${unit}  ratio ${(ours / redis).toFixed(2)}`,
+    );
+  }
+}
+
+/** Offsets spread over the bitmap. */
+function offset(i: number): number {
+  return (i * 2_654_435_761 + 12_345) % BIG_BITS;
+}
+
+async function overTheWire(
+  start: () => Promise<Target>,
+  n: number,
+): Promise<number> {
+  const t = await start();
+  try {
+    await pipe(t.port, oneBig());
+    const cmds: string[] = [];
+    for (let i = 0; i < n; i++) {
+      cmds.push(command(["SETBIT", "big", String(offset(i)), String(i & 1)]));
+    }
+    const t0 = performance.now();
+    await pipe(t.port, cmds);
+    return (performance.now() - t0) / n;
+  } finally {
+    await t.stop();
+  }
+}
+
+async function setbit(): Promise<void> {
+  const store = new Store();
+  store.set("big", "\0".repeat(BIG_BITS / 8));
+  const n = 300;
+  let t0 = performance.now();
+  for (let i = 0; i < n; i++) store.bitmaps.setbit("big", offset(i), 1);
+  const stringMs = (performance.now() - t0) / n;
+  const b = new Bitmap(BIG_BITS / 8);
+  t0 = performance.now();
+  for (let i = 0; i < 10_000; i++) b.setBit(offset(i), 1);
+  const bufferMs = (performance.now() - t0) / 10_000;
+  console.log(
+    `in-process SETBIT on 16 MB: byte string ${stringMs.toFixed(3)} ms/op, ` +
+      `Bitmap buffer ${(bufferMs * 1000).toFixed(2)} us/op ` +
+      `(10,000 SETBITs: ${(stringMs * 10).toFixed(1)} s against ${
+        (bufferMs * 10).toFixed(3)
+      } s)`,
+  );
+  const ours = await overTheWire(startOurs, 200);
+  const redis = await overTheWire(startRedis, 10_000);
+  console.log(
+    `over the wire SETBIT on 16 MB: ours ${ours.toFixed(3)} ms/op, ` +
+      `redis ${(redis * 1000).toFixed(2)} us/op`,
+  );
+}
+
+const mode = Deno.args[0];
+if (mode === undefined || mode === "memory") await memory();
+if (mode === undefined || mode === "setbit") await setbit();
