@@ -771,9 +771,19 @@ const KEEP_TTL = Object.freeze({ keepTtl: true });
  */
 export class HyperLogLogOps {
   readonly #store: Store;
+  #sparseMaxBytes = 3000;
   /** `hll-sparse-max-bytes`: the longest sparse value (header included)
-   * before it turns dense. */
-  sparseMaxBytes = 3000;
+   * before it turns dense. The server's settings (`store.limits`, when they
+   * carry `hllSparseMaxBytes`) win, so CONFIG SET reaches it. */
+  get sparseMaxBytes(): number {
+    const limits = this.#store.limits as { hllSparseMaxBytes?: number };
+    return limits.hllSparseMaxBytes ?? this.#sparseMaxBytes;
+  }
+  set sparseMaxBytes(n: number) {
+    const limits = this.#store.limits as { hllSparseMaxBytes?: number };
+    if (limits.hllSparseMaxBytes !== undefined) limits.hllSparseMaxBytes = n;
+    this.#sparseMaxBytes = n;
+  }
   /** Operations on `store`. */
   constructor(store: Store) {
     this.#store = store;

@@ -184,6 +184,16 @@ const CASES: Record<string, Cmd[]> = {
     ["PFCOUNT", "m"],
   ],
   "pfselftest": [["PFSELFTEST"]],
+  "hll-sparse-max-bytes": [
+    ["CONFIG", "SET", "hll-sparse-max-bytes", "40"],
+    ["PFADD", "k", "a", "b", "c", "d", "e", "f", "g", "h"],
+    ["PFDEBUG", "ENCODING", "k"],
+    ["PFADD", "k2", "a", "b"],
+    ["PFDEBUG", "ENCODING", "k2"],
+    ["CONFIG", "SET", "hll-sparse-max-bytes", "3000"],
+    ["PFADD", "k3", "a", "b", "c", "d", "e", "f", "g", "h"],
+    ["PFDEBUG", "ENCODING", "k3"],
+  ],
 };
 
 /** Against containers (needs LPUSH and HSET on our server). */
