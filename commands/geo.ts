@@ -17,6 +17,7 @@ import {
 } from "../data/geo.ts";
 import {
   distance,
+  encodeScore,
   formatDistance,
   geohashString,
   validLonLat,
@@ -83,12 +84,13 @@ const geoadd: Handler = (s, argv) => {
   if (n % 3 !== 0 || (nx && xx) || n === 0) {
     throw new CommandError(Errors.syntax);
   }
-  const points: [number, number, string][] = [];
-  for (; i < argv.length; i += 3) {
+  // Straight to ZADD's pairs, as Redis rewrites GEOADD into a ZADD.
+  const pairs: [string, number][] = new Array(n / 3);
+  for (let k = 0; i < argv.length; i += 3, k++) {
     const [lon, lat] = lonLatArgs(argv, i);
-    points.push([lon, lat, argv[i + 2]]);
+    pairs[k] = [argv[i + 2], encodeScore(lon, lat)];
   }
-  s.out.int(s.store.geo.geoadd(argv[1], points, { nx, xx, ch }));
+  s.out.int(s.store.zsets.zadd(argv[1], pairs, { nx, xx, ch }));
 };
 
 const geopos: Handler = (s, argv) => {
