@@ -1,0 +1,175 @@
+// Memory of one 1M-element list: RSS per element on our server and on
+// redis-server, and the ratio.
+//
+//   deno run --allow-all tools/mem_list.ts [elements]
+//
+// Each server starts fresh; the list is built with pipelined RPUSHes of
+// 1000 elements; RSS (from /proc) is read before and after, once it has
+// settled.
+
+import { encodeCommand } from "../protocol.ts";
+import { writeAll } from "../_io.ts";
+import { freePort, RedisServer, waitForPort } from "./_processes.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const N = Number(Deno.args[0] ?? 1_000_000);
+const BATCH = 1000;
+
+interface Target {
+  name: string;
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function startOurs(): Promise<Target> {
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "kv-mem-" });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--v8-flags=--max-semi-space-size=2",
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      "main.ts",
+      "serve",
+      "--port",
+      String(port),
+      "--save",
+      "",
+      "--loglevel",
+      "warning",
+      "--dir",
+      dir,
+    ],
+    cwd: ROOT,
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  await waitForPort(port);
+  return {
+    name: "@kv/store",
+    port,
+    pid: child.pid,
+    stop: async () => {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // gone
+      }
+      await child.status;
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+async function startRedis(): Promise<Target> {
+  const redis = await RedisServer.start();
+  return {
+    name: "redis-server",
+    port: redis.port,
+    pid: redis.process.pid,
+    stop: () => redis.stop(),
+  };
+}
+
+/** Resident memory of a process in bytes: all of it (VmRSS), and its
+ * anonymous part (RssAnon: the data, without the pages of the executable
+ * that running new code paths maps in). */
+async function rss(pid: number): Promise<{ all: number; anon: number }> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  const kb = (name: string) => {
+    const m = status.match(new RegExp(`${name}:\\s+(\\d+) kB`));
+    if (!m) throw new Error(`no ${name}`);
+    return Number(m[1]) * 1024;
+  };
+  return { all: kb("VmRSS"), anon: kb("RssAnon") };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Sends the commands, pipelined, and waits for one line of reply each
+ * (every command here answers an integer or +OK). */
+async function send(conn: Deno.TcpConn, cmds: Uint8Array[]): Promise<void> {
+  const buf = new Uint8Array(64 * 1024);
+  let lines = 0;
+  const reading = (async () => {
+    while (lines < cmds.length) {
+      const n = await conn.read(buf);
+      if (n === null) throw new Error("connection closed");
+      for (let i = 0; i < n; i++) {
+        if (buf[i] === 10) lines++;
+        else if (buf[i] === 45) throw new Error("error reply"); // '-'
+      }
+    }
+  })();
+  for (const c of cmds) await writeAll(conn, c);
+  await reading;
+}
+
+/** RSS growth per element (all, anonymous) after building a list of N
+ * elements. */
+async function measure(
+  target: Target,
+  element: (i: number) => string,
+): Promise<{ all: number; anon: number }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: target.port });
+  try {
+    await send(conn, [encodeCommand(["RPUSH", "warmup", "x"])]);
+    await sleep(500);
+    const before = await rss(target.pid);
+    for (let i = 0; i < N; i += BATCH * 50) {
+      const cmds: Uint8Array[] = [];
+      for (let b = i; b < Math.min(N, i + BATCH * 50); b += BATCH) {
+        const args = ["RPUSH", "list"];
+        for (let j = b; j < Math.min(N, b + BATCH); j++) args.push(element(j));
+        cmds.push(encodeCommand(args));
+      }
+      await send(conn, cmds);
+    }
+    await sleep(Number(Deno.env.get("SETTLE_MS") ?? 2000));
+    const after = await rss(target.pid);
+    await send(conn, [encodeCommand(["DEL", "list"])]);
+    return {
+      all: (after.all - before.all) / N,
+      anon: (after.anon - before.anon) / N,
+    };
+  } finally {
+    conn.close();
+  }
+}
+
+const SHAPES: [string, (i: number) => string][] = [
+  ["14-byte strings (element:NNNNNN)", (i) => "element:" + (100000 + i)],
+  ["small integers (0..N)", (i) => String(i)],
+  [
+    "40-byte strings",
+    (i) => "a fairly long list element number " + (100000 + i),
+  ],
+];
+
+for (const [label, element] of SHAPES) {
+  const results: { all: number; anon: number }[] = [];
+  for (const start of [startRedis, startOurs]) {
+    const target = await start();
+    try {
+      results.push(await measure(target, element));
+    } finally {
+      await target.stop();
+    }
+  }
+  const [redis, ours] = results;
+  const f = (n: number) => n.toFixed(1);
+  console.log(
+    `${label}: RSS per element: redis-server ${f(redis.all)} B, ` +
+      `@kv/store ${f(ours.all)} B, ratio ${
+        (ours.all / redis.all).toFixed(2)
+      }x;` +
+      ` anonymous RSS: redis-server ${f(redis.anon)} B, @kv/store ${
+        f(ours.anon)
+      } B, ratio ${(ours.anon / redis.anon).toFixed(2)}x`,
+  );
+}
