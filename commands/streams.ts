@@ -225,8 +225,7 @@ function isMaxId(id: StreamId): boolean {
 }
 
 const xdel: Handler = (s, argv) => {
-  const ids = argv.slice(2).map(strictId);
-  s.out.int(s.store.streams.xdel(argv[1], ids));
+  s.out.int(s.store.streams.xdel(argv[1], argv.slice(2)));
 };
 
 interface ReadArgs {

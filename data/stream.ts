@@ -1320,11 +1320,11 @@ export class StreamOps {
 
   /** XDEL: how many of the ids were deleted. */
   xdel(key: string, ids: readonly (string | StreamId)[]): number {
+    const s = this.#writable(key);
+    if (s === undefined) return 0;
     const parsed = ids.map((i) =>
       typeof i === "string" ? parseStreamId(i, 0, true) : i
     );
-    const s = this.#writable(key);
-    if (s === undefined) return 0;
     let deleted = 0;
     let first = false;
     for (const id of parsed) {
@@ -1368,7 +1368,7 @@ export class StreamOps {
       const s = this.#lookup(keys[i]);
       if (s === undefined) continue;
       const gt = parsed[i];
-      if (s.length && cmpId(s.lastId, gt) > 0) {
+      if (s.length && cmpId(s.edge(false)!, gt) > 0) {
         const start = incrId(gt)!;
         out.push([keys[i], s.range(start, MAX_ID, count > 0 ? count : 0)]);
       }
@@ -1419,7 +1419,7 @@ export class StreamOps {
       const s = streams[i], g = groups[i], start = starts[i];
       let c = g.consumers.get(consumer);
       if (start === null) {
-        if (!(s.length && cmpId(s.lastId, g.lastId) > 0)) continue;
+        if (!(s.length && cmpId(s.edge(false)!, g.lastId) > 0)) continue;
       }
       if (c === undefined) {
         c = new Consumer(consumer, now);
