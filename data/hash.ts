@@ -42,12 +42,11 @@ export const HASH_ERRORS = {
  */
 export class Hash implements Container {
   #table: StringTable;
-  #values: string[] = [];
   #listpack = true;
 
   /** An empty hash (with room for about `capacity` fields). */
   constructor(capacity = 0) {
-    this.#table = new StringTable(capacity);
+    this.#table = new StringTable(capacity, true);
   }
 
   /** The type, as TYPE names it. */
@@ -57,7 +56,7 @@ export class Hash implements Container {
 
   /** Number of fields. */
   get size(): number {
-    return this.#values.length;
+    return this.#table.keys.length;
   }
 
   /** True while the hash is small enough for Redis's listpack encoding. */
@@ -69,7 +68,6 @@ export class Hash implements Container {
   clone(): Hash {
     const h = new Hash();
     h.#table = this.#table.clone();
-    h.#values = this.#values.slice();
     h.#listpack = this.#listpack;
     return h;
   }
@@ -82,7 +80,7 @@ export class Hash implements Container {
   /** The value of `field`, or undefined. */
   get(field: string): string | undefined {
     const pos = this.#table.find(field);
-    return pos < 0 ? undefined : this.#values[pos];
+    return pos < 0 ? undefined : this.#table.keys[pos].slice(field.length);
   }
 
   /** Whether `field` exists. */
@@ -98,13 +96,8 @@ export class Hash implements Container {
       (field.length > limits.hashMaxListpackValue ||
         value.length > limits.hashMaxListpackValue)
     ) this.#listpack = false;
-    const pos = this.#table.add(field);
-    if (pos < 0) {
-      this.#values[-1 - pos] = value;
-      return false;
-    }
-    this.#values.push(value);
-    if (this.#listpack && this.#values.length > limits.hashMaxListpackEntries) {
+    if (!this.#table.put(field, value)) return false;
+    if (this.#listpack && this.size > limits.hashMaxListpackEntries) {
       this.#listpack = false;
     }
     return true;
@@ -114,48 +107,44 @@ export class Hash implements Container {
   delete(field: string): boolean {
     const pos = this.#table.find(field);
     if (pos < 0) return false;
-    const values = this.#values;
-    if (this.#listpack) {
-      this.#table.removeOrdered(pos);
-      values.splice(pos, 1);
-    } else {
-      this.#table.removeAt(pos);
-      const last = values.length - 1;
-      values[pos] = values[last];
-      values.pop();
-    }
+    if (this.#listpack) this.#table.removeOrdered(pos);
+    else this.#table.removeAt(pos);
     return true;
   }
 
   /** The field at `pos` (0 <= pos < size), in storage order. */
   fieldAt(pos: number): string {
-    return this.#table.keys[pos];
+    return this.#table.keys[pos].slice(0, this.#table.fieldLength(pos));
   }
 
   /** The value at `pos` (0 <= pos < size), in storage order. */
   valueAt(pos: number): string {
-    return this.#values[pos];
+    return this.#table.keys[pos].slice(this.#table.fieldLength(pos));
   }
 
-  /** The fields in storage order (insertion order while a listpack),
-   * without copying; do not change it. */
-  fields(): readonly string[] {
-    return this.#table.keys;
+  /** The fields in storage order (insertion order while a listpack). */
+  fields(): string[] {
+    const n = this.size;
+    const out = new Array<string>(n);
+    for (let p = 0; p < n; p++) out[p] = this.fieldAt(p);
+    return out;
   }
 
-  /** The values, parallel to {@linkcode Hash.fields}; do not change it. */
-  values(): readonly string[] {
-    return this.#values;
+  /** The values, in the order of {@linkcode Hash.fields}. */
+  values(): string[] {
+    const n = this.size;
+    const out = new Array<string>(n);
+    for (let p = 0; p < n; p++) out[p] = this.valueAt(p);
+    return out;
   }
 
   /** The commands that build this hash again at `key`. */
   *rewrite(key: string, batch: number): Iterable<string[]> {
-    const fields = this.#table.keys;
-    const values = this.#values;
-    for (let i = 0; i < fields.length; i += batch) {
+    const n = this.size;
+    for (let i = 0; i < n; i += batch) {
       const cmd = ["HSET", key];
-      const end = Math.min(fields.length, i + batch);
-      for (let j = i; j < end; j++) cmd.push(fields[j], values[j]);
+      const end = Math.min(n, i + batch);
+      for (let p = i; p < end; p++) cmd.push(this.fieldAt(p), this.valueAt(p));
       yield cmd;
     }
   }
@@ -232,18 +221,21 @@ export class HashOps {
   hgetall(key: string): [string, string][] {
     const hash = this.#read(key);
     if (hash === undefined) return [];
-    const fields = hash.fields(), values = hash.values();
-    return fields.map((f, i) => [f, values[i]]);
+    const out: [string, string][] = [];
+    for (let p = 0; p < hash.size; p++) {
+      out.push([hash.fieldAt(p), hash.valueAt(p)]);
+    }
+    return out;
   }
 
   /** HKEYS: every field. */
   hkeys(key: string): string[] {
-    return this.#read(key)?.fields().slice() ?? [];
+    return this.#read(key)?.fields() ?? [];
   }
 
   /** HVALS: every value. */
   hvals(key: string): string[] {
-    return this.#read(key)?.values().slice() ?? [];
+    return this.#read(key)?.values() ?? [];
   }
 
   /** HDEL: removes the fields; how many existed. The key goes away with

@@ -27,21 +27,29 @@ const MIN_SLOTS = 8;
 /**
  * Distinct strings in a dense array, with an open-addressing (linear
  * probing) hash table from string to position. Used by sets and hashes.
+ *
+ * In pair mode (hashes) each entry is a field and its value joined in one
+ * flat string, the field's length kept beside it: one string instead of
+ * two saves a header and a pointer per field.
  */
 export class StringTable {
-  /** The strings, densely packed; do not change it directly. */
+  /** The strings (or field+value entries), densely packed; do not change
+   * it directly. */
   keys: string[] = [];
   #hashes: Int32Array;
+  #lens: Int32Array | null;
   #slots: Int32Array; // position + 1, 0 for an empty slot
   #mask: number;
 
-  /** An empty table with room for about `capacity` strings. */
-  constructor(capacity = 0) {
+  /** An empty table with room for about `capacity` strings; `pairs` for
+   * field+value entries. */
+  constructor(capacity = 0, pairs = false) {
     let slots = MIN_SLOTS;
     while (slots * 3 < capacity * 4) slots *= 2;
     this.#slots = new Int32Array(slots);
     this.#mask = slots - 1;
     this.#hashes = new Int32Array(Math.max(4, capacity));
+    this.#lens = pairs ? new Int32Array(this.#hashes.length) : null;
   }
 
   /** Number of strings. */
@@ -52,54 +60,92 @@ export class StringTable {
   /** A copy that later changes to either side do not affect. */
   clone(): StringTable {
     const t = new StringTable();
+    const n = Math.max(4, this.keys.length);
     t.keys = this.keys.slice();
-    t.#hashes = this.#hashes.slice(0, Math.max(4, this.keys.length));
+    t.#hashes = this.#hashes.slice(0, n);
+    t.#lens = this.#lens === null ? null : this.#lens.slice(0, n);
     t.#slots = this.#slots.slice();
     t.#mask = this.#mask;
     return t;
   }
 
-  /** Position of `key`, or -1. */
-  find(key: string): number {
-    const h = hashString(key);
+  /** In pair mode: the length of the field of entry `pos`. */
+  fieldLength(pos: number): number {
+    return this.#lens![pos];
+  }
+
+  #probe(key: string, h: number): number {
     const slots = this.#slots;
     const hashes = this.#hashes;
     const keys = this.keys;
+    const lens = this.#lens;
     const mask = this.#mask;
     let i = h & mask;
     while (true) {
       const p = slots[i];
-      if (p === 0) return -1;
-      if (hashes[p - 1] === h && keys[p - 1] === key) return p - 1;
+      if (p === 0) return -1 - i;
+      if (hashes[p - 1] === h) {
+        if (lens === null) {
+          if (keys[p - 1] === key) return p - 1;
+        } else if (lens[p - 1] === key.length && keys[p - 1].startsWith(key)) {
+          return p - 1;
+        }
+      }
       i = (i + 1) & mask;
     }
   }
 
+  /** Position of `key` (of the field, in pair mode), or -1. */
+  find(key: string): number {
+    const p = this.#probe(key, hashString(key));
+    return p < 0 ? -1 : p;
+  }
+
   /** Adds `key` at the end when missing and returns its position; returns
-   * `-1 - position` when it was there already. */
+   * `-1 - position` when it was there already. Not in pair mode. */
   add(key: string): number {
     const h = hashString(key);
-    const slots = this.#slots;
-    const mask = this.#mask;
-    const keys = this.keys;
-    let i = h & mask;
-    while (true) {
-      const p = slots[i];
-      if (p === 0) break;
-      if (this.#hashes[p - 1] === h && keys[p - 1] === key) return -p;
-      i = (i + 1) & mask;
+    const found = this.#probe(key, h);
+    if (found >= 0) return -1 - found;
+    this.#append(key, h, -1 - found, 0);
+    return this.keys.length - 1;
+  }
+
+  /** Pair mode: sets `field` to `value`; true when the field is new. */
+  put(field: string, value: string): boolean {
+    const h = hashString(field);
+    const found = this.#probe(field, h);
+    // join() makes one flat string, where + would make a cons string.
+    const entry = value.length === 0 ? field : [field, value].join("");
+    if (found >= 0) {
+      this.keys[found] = entry;
+      return false;
     }
+    this.#append(entry, h, -1 - found, field.length);
+    return true;
+  }
+
+  #append(entry: string, h: number, slot: number, len: number): void {
+    const keys = this.keys;
     const pos = keys.length;
     if (pos === this.#hashes.length) {
-      const grown = new Int32Array(pos + (pos >> 1) + 4);
-      grown.set(this.#hashes);
-      this.#hashes = grown;
+      const size = pos + (pos >> 1) + 4;
+      const hashes = new Int32Array(size);
+      hashes.set(this.#hashes);
+      this.#hashes = hashes;
+      if (this.#lens !== null) {
+        const lens = new Int32Array(size);
+        lens.set(this.#lens);
+        this.#lens = lens;
+      }
     }
-    keys.push(key);
+    keys.push(entry);
     this.#hashes[pos] = h;
-    slots[i] = pos + 1;
-    if ((pos + 1) * 4 > slots.length * 3) this.#rehash(slots.length * 2);
-    return pos;
+    if (this.#lens !== null) this.#lens[pos] = len;
+    this.#slots[slot] = pos + 1;
+    if ((pos + 1) * 4 > this.#slots.length * 3) {
+      this.#rehash(this.#slots.length * 2);
+    }
   }
 
   #rehash(size: number): void {
@@ -145,8 +191,7 @@ export class StringTable {
     slots[i] = 0;
   }
 
-  /** Removes the string at `pos`, moving the last one into its place (the
-   * caller mirrors the move in any parallel array). */
+  /** Removes the entry at `pos`, moving the last one into its place. */
   removeAt(pos: number): void {
     const last = this.keys.length - 1;
     this.#clearSlot(this.#slotOf(pos));
@@ -154,17 +199,19 @@ export class StringTable {
       this.#slots[this.#slotOf(last)] = pos + 1;
       this.keys[pos] = this.keys[last];
       this.#hashes[pos] = this.#hashes[last];
+      if (this.#lens !== null) this.#lens[pos] = this.#lens[last];
     }
     this.keys.pop();
     this.#shrink();
   }
 
-  /** Removes the string at `pos` keeping the order of the others: O(n),
+  /** Removes the entry at `pos` keeping the order of the others: O(n),
    * for small tables. */
   removeOrdered(pos: number): void {
     const n = this.keys.length;
     this.keys.splice(pos, 1);
     this.#hashes.copyWithin(pos, pos + 1, n);
+    this.#lens?.copyWithin(pos, pos + 1, n);
     if (!this.#shrink()) this.#rehash(this.#slots.length);
   }
 
@@ -176,6 +223,7 @@ export class StringTable {
     }
     if (this.#hashes.length > 64 && n * 4 < this.#hashes.length) {
       this.#hashes = this.#hashes.slice(0, n * 2);
+      if (this.#lens !== null) this.#lens = this.#lens.slice(0, n * 2);
     }
     let size = MIN_SLOTS;
     while (size * 3 < n * 8) size *= 2;
