@@ -282,6 +282,15 @@ function radiusArg(raw: string): number {
   return r;
 }
 
+/** A score as C's (long long) cast makes it on x86-64 (scores that are
+ * not geohashes are truncated; out of range is the minimum). */
+function asLongLong(score: number): number | bigint {
+  if (Number.isSafeInteger(score)) return score;
+  if (!(Math.abs(score) < 2 ** 63)) return -(2n ** 63n);
+  const t = Math.trunc(score);
+  return Number.isSafeInteger(t) ? t : BigInt(t);
+}
+
 function reply(
   out: ReplyWriter,
   found: GeoMatch[],
@@ -296,7 +305,7 @@ function reply(
     if (extra > 0) out.array(extra + 1);
     out.bulk(m.member);
     if (withDist) out.bulk(formatDistance(m.dist / toMeters));
-    if (withHash) out.int(m.score);
+    if (withHash) out.int(asLongLong(m.score));
     if (withCoord) {
       out.array(2);
       humanDouble(out, m.lon);

@@ -192,17 +192,114 @@ export function searchPoints(
   return out;
 }
 
-/** Sorts matches by distance (stable, as glibc's qsort) and keeps at most
- * `count` (0: all). */
+/** Sorts matches by distance and keeps at most `count` (0: all), ties
+ * ordered as Redis orders them: a full sort is glibc's qsort (a stable
+ * merge sort, as Array.prototype.sort), a partial one Redis's pqsort. */
 export function orderMatches(
   matches: GeoMatch[],
   order: "ASC" | "DESC" | undefined,
   count: number,
 ): GeoMatch[] {
-  if (order === "ASC") matches.sort((a, b) => a.dist - b.dist);
-  else if (order === "DESC") matches.sort((a, b) => b.dist - a.dist);
+  if (order !== undefined) {
+    const cmp = order === "ASC" ? ascending : descending;
+    if (count > 0 && count < matches.length) {
+      partialSort(matches, 0, matches.length, cmp, 0, count - 1);
+    } else {
+      matches.sort(cmp);
+    }
+  }
   if (count > 0 && matches.length > count) matches.length = count;
   return matches;
+}
+
+type Compare = (a: GeoMatch, b: GeoMatch) => number;
+
+function ascending(a: GeoMatch, b: GeoMatch): number {
+  return a.dist > b.dist ? 1 : a.dist === b.dist ? 0 : -1;
+}
+
+function descending(a: GeoMatch, b: GeoMatch): number {
+  return -ascending(a, b);
+}
+
+function swap(x: GeoMatch[], i: number, j: number): void {
+  const t = x[i];
+  x[i] = x[j];
+  x[j] = t;
+}
+
+function median3(x: GeoMatch[], a: number, b: number, c: number, cmp: Compare) {
+  return cmp(x[a], x[b]) < 0
+    ? (cmp(x[b], x[c]) < 0 ? b : cmp(x[a], x[c]) < 0 ? c : a)
+    : (cmp(x[b], x[c]) > 0 ? b : cmp(x[a], x[c]) < 0 ? a : c);
+}
+
+/**
+ * Sorts x[a .. a + n) only as far as the ranks lo..hi need: Bentley and
+ * McIlroy's three-way quicksort that skips the partitions holding neither
+ * rank, as Redis's pqsort (its element moves decide the order of equal
+ * distances, so they are the same here).
+ */
+function partialSort(
+  x: GeoMatch[],
+  a: number,
+  n: number,
+  cmp: Compare,
+  lo: number,
+  hi: number,
+): void {
+  while (true) {
+    if (n < 7) {
+      for (let m = a + 1; m < a + n; m++) {
+        for (let l = m; l > a && cmp(x[l - 1], x[l]) > 0; l--) {
+          swap(x, l, l - 1);
+        }
+      }
+      return;
+    }
+    let pm = a + (n >>> 1);
+    if (n > 7) {
+      let pl = a;
+      let pn = a + n - 1;
+      if (n > 40) {
+        const d = n >>> 3;
+        pl = median3(x, pl, pl + d, pl + 2 * d, cmp);
+        pm = median3(x, pm - d, pm, pm + d, cmp);
+        pn = median3(x, pn - 2 * d, pn - d, pn, cmp);
+      }
+      pm = median3(x, pl, pm, pn, cmp);
+    }
+    swap(x, a, pm);
+    let pa = a + 1, pb = a + 1;
+    let pc = a + n - 1, pd = a + n - 1;
+    while (true) {
+      let r: number;
+      while (pb <= pc && (r = cmp(x[pb], x[a])) <= 0) {
+        if (r === 0) swap(x, pa++, pb);
+        pb++;
+      }
+      while (pb <= pc && (r = cmp(x[pc], x[a])) >= 0) {
+        if (r === 0) swap(x, pc, pd--);
+        pc--;
+      }
+      if (pb > pc) break;
+      swap(x, pb++, pc--);
+    }
+    const end = a + n;
+    let r = Math.min(pa - a, pb - pa);
+    for (let i = 0; i < r; i++) swap(x, a + i, pb - r + i);
+    r = Math.min(pd - pc, end - pd - 1);
+    for (let i = 0; i < r; i++) swap(x, pb + i, end - r + i);
+    const outside = (p: number, m: number) =>
+      (lo < p && hi < p) || (lo >= p + m && hi >= p + m);
+    if ((r = pb - pa) > 1 && !outside(a, r)) partialSort(x, a, r, cmp, lo, hi);
+    if ((r = pd - pc) > 1) {
+      a = end - r;
+      n = r;
+      if (!outside(a, n)) continue;
+    }
+    return;
+  }
 }
 
 /** Geo indexes on sorted sets with 52-bit geohash scores, on a {@linkcode Store}: the typed operations behind the commands,

@@ -227,6 +227,10 @@ const CASES: Record<string, Cmd[]> = {
     ["GEOPOS", "z", "neg", "frac", "big"],
     ["GEOHASH", "z", "neg", "frac", "big"],
     ["GEODIST", "z", "neg", "big"],
+    ["ZADD", "z", "1e20", "huge", "inf", "top", "-inf", "bottom", "3.7", "x"],
+    ["GEOPOS", "z", "huge", "top", "bottom", "x"],
+    ["GEORADIUS", "z", "0", "0", "30000", "km", "WITHHASH", "WITHCOORD"],
+    ["GEORADIUS", "z", "-180", "-85", "30000", "km", "WITHHASH", "ASC"],
   ],
   "georadius": [
     SICILY,
@@ -757,6 +761,72 @@ const CASES: Record<string, Cmd[]> = {
       "km",
     ],
   ],
+  "equal distances with COUNT and without": [
+    [
+      "GEOADD",
+      "t",
+      ...Array.from({ length: 60 }, (_, i) => [
+        String(10 + (i % 3) * 0.001),
+        "40",
+        `m${i}`,
+      ]).flat(),
+    ],
+    ["GEOSEARCH", "t", "FROMLONLAT", "10", "40", "BYRADIUS", "9", "km", "ASC"],
+    ["GEOSEARCH", "t", "FROMLONLAT", "10", "40", "BYRADIUS", "9", "km", "DESC"],
+    [
+      "GEOSEARCH",
+      "t",
+      "FROMLONLAT",
+      "10",
+      "40",
+      "BYRADIUS",
+      "9",
+      "km",
+      "COUNT",
+      "7",
+    ],
+    [
+      "GEOSEARCH",
+      "t",
+      "FROMLONLAT",
+      "10",
+      "40",
+      "BYRADIUS",
+      "9",
+      "km",
+      "COUNT",
+      "45",
+      "DESC",
+    ],
+    [
+      "GEORADIUS",
+      "t",
+      "10",
+      "40",
+      "9",
+      "km",
+      "COUNT",
+      "59",
+      "DESC",
+      "WITHDIST",
+    ],
+    [
+      "GEOSEARCHSTORE",
+      "d",
+      "t",
+      "FROMLONLAT",
+      "10",
+      "40",
+      "BYBOX",
+      "9",
+      "9",
+      "km",
+      "COUNT",
+      "30",
+      "DESC",
+    ],
+    ["ZRANGE", "d", "0", "-1"],
+  ],
   "encodings of stored results": [
     [
       "GEOADD",
@@ -822,8 +892,15 @@ function randomCommand(rand: () => number): Cmd {
   const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
   const member = () => `m${Math.floor(rand() * 16)}`;
   const key = () => pick(["g", "g", "g", "h", "s", "d"]);
+  // Some points share a spot: equal distances, ordered as Redis sorts.
+  const spots: [string, string][] = [["11", "41"], ["11.001", "41"], [
+    "10.5",
+    "40.5",
+  ]];
   const coord = (): [string, string] =>
-    rand() < 0.9
+    rand() < 0.15
+      ? pick(spots)
+      : rand() < 0.9
       ? [(10 + rand() * 2).toFixed(6), (40 + rand() * 2).toFixed(6)]
       : [(rand() * 360 - 180).toFixed(5), ((rand() * 2 - 1) * 85).toFixed(5)];
   const unit = () => pick(["m", "km", "mi", "ft", "KM"]);
