@@ -27,15 +27,28 @@ const ERR_POSITIVE = "ERR value is out of range, must be positive";
 type Chunk = string | string[];
 
 const fromCharCode = String.fromCharCode;
-/** One-char length headers, for lengths below 254. */
+
+// A packed chunk is one byte string: the element count, then one entry per
+// element. An entry is a string (a length header, then the bytes) or, for
+// a decimal integer from 0 to 2^32-1 written canonically, its value in 1 to
+// 4 bytes (as listpack keeps integers), which turns back into the same
+// text. Every value has exactly one entry, so entries compare as values.
+//
+// Header bytes: 0-239 a string of that length; 240-243 an integer of 1-4
+// bytes; 254 a string with a 2-byte length; 255 a 4-byte length.
+const INT1 = 240;
+const STR2 = 254;
+const STR4 = 255;
+
+/** One-char headers, for strings shorter than INT1. */
 const SHORT_HEADERS: string[] = [];
-for (let i = 0; i < 254; i++) SHORT_HEADERS.push(fromCharCode(i));
+for (let i = 0; i < INT1; i++) SHORT_HEADERS.push(fromCharCode(i));
 
 function header(len: number): string {
-  if (len < 254) return SHORT_HEADERS[len];
-  if (len < 65536) return fromCharCode(254, len >>> 8, len & 255);
+  if (len < INT1) return SHORT_HEADERS[len];
+  if (len < 65536) return fromCharCode(STR2, len >>> 8, len & 255);
   return fromCharCode(
-    255,
+    STR4,
     len >>> 24,
     (len >>> 16) & 255,
     (len >>> 8) & 255,
@@ -43,42 +56,115 @@ function header(len: number): string {
   );
 }
 
-// Where the data of the element whose header was read last starts (a
-// module-level cursor: no tuple per element).
-let dataAt = 0;
-
-/** Reads the length header at `i` of a packed chunk; sets `dataAt`. */
-function lengthAt(p: string, i: number): number {
-  const b = p.charCodeAt(i);
-  if (b < 254) {
-    dataAt = i + 1;
-    return b;
+/** The value of `v` when it is a canonical decimal integer in 0..2^32-1
+ * (no sign, no leading zero), else -1. */
+function uintValue(v: string): number {
+  const len = v.length;
+  if (len === 0 || len > 10) return -1;
+  let c = v.charCodeAt(0) - 48;
+  if (c < 0 || c > 9 || (c === 0 && len > 1)) return -1;
+  let n = c;
+  for (let i = 1; i < len; i++) {
+    c = v.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
   }
-  if (b === 254) {
-    dataAt = i + 3;
-    return (p.charCodeAt(i + 1) << 8) | p.charCodeAt(i + 2);
-  }
-  dataAt = i + 5;
-  return p.charCodeAt(i + 1) * 16777216 + (p.charCodeAt(i + 2) << 16) +
-    (p.charCodeAt(i + 3) << 8) + p.charCodeAt(i + 4);
+  return n <= 4294967295 ? n : -1;
 }
 
-/** Offsets and lengths of the elements of the packed chunk read last by
- * `layout` (chunks never hold more than 255 elements). */
-const starts = new Int32Array(256);
-const lengths = new Int32Array(256);
+/** The entry of an integer value. */
+function intEntry(n: number): string {
+  if (n < 256) return fromCharCode(INT1, n);
+  if (n < 65536) return fromCharCode(INT1 + 1, n >>> 8, n & 255);
+  if (n < 16777216) {
+    return fromCharCode(INT1 + 2, n >>> 16, (n >>> 8) & 255, n & 255);
+  }
+  return fromCharCode(
+    INT1 + 3,
+    n >>> 24,
+    (n >>> 16) & 255,
+    (n >>> 8) & 255,
+    n & 255,
+  );
+}
 
-/** Fills `starts` and `lengths` for a packed chunk; its element count. */
+/** The entry of `v`, as it is packed (for comparisons). */
+function entryOf(v: string): string {
+  const n = uintValue(v);
+  return n >= 0 ? intEntry(n) : header(v.length) + v;
+}
+
+// What `readAt` found (module-level: no tuple per entry): an integer
+// (`intValue`) or a string whose bytes start at `dataAt`.
+let isInt = false;
+let intValue = 0;
+let dataAt = 0;
+
+/** Reads the entry at `i` of a packed chunk; returns where it ends. */
+function readAt(p: string, i: number): number {
+  const b = p.charCodeAt(i);
+  if (b < INT1) {
+    isInt = false;
+    dataAt = i + 1;
+    return dataAt + b;
+  }
+  switch (b) {
+    case INT1:
+      isInt = true;
+      intValue = p.charCodeAt(i + 1);
+      return i + 2;
+    case INT1 + 1:
+      isInt = true;
+      intValue = (p.charCodeAt(i + 1) << 8) | p.charCodeAt(i + 2);
+      return i + 3;
+    case INT1 + 2:
+      isInt = true;
+      intValue = (p.charCodeAt(i + 1) << 16) | (p.charCodeAt(i + 2) << 8) |
+        p.charCodeAt(i + 3);
+      return i + 4;
+    case INT1 + 3:
+      isInt = true;
+      intValue = p.charCodeAt(i + 1) * 16777216 +
+        ((p.charCodeAt(i + 2) << 16) | (p.charCodeAt(i + 3) << 8) |
+          p.charCodeAt(i + 4));
+      return i + 5;
+    case STR2:
+      isInt = false;
+      dataAt = i + 3;
+      return dataAt + ((p.charCodeAt(i + 1) << 8) | p.charCodeAt(i + 2));
+    default:
+      isInt = false;
+      dataAt = i + 5;
+      return dataAt + p.charCodeAt(i + 1) * 16777216 +
+        ((p.charCodeAt(i + 2) << 16) | (p.charCodeAt(i + 3) << 8) |
+          p.charCodeAt(i + 4));
+  }
+}
+
+/** The value of the entry read last, which ends at `end`. */
+function valueRead(p: string, end: number): string {
+  return isInt ? String(intValue) : p.slice(dataAt, end);
+}
+
+/** Where the entries of the packed chunk laid out last begin and end
+ * (chunks never hold more than 255 elements). */
+const starts = new Int32Array(256);
+const ends = new Int32Array(256);
+
+/** Fills `starts` and `ends` for a packed chunk; its element count. */
 function layout(p: string): number {
   const n = p.charCodeAt(0);
   let pos = 1;
   for (let j = 0; j < n; j++) {
-    const len = lengthAt(p, pos);
-    starts[j] = dataAt;
-    lengths[j] = len;
-    pos = dataAt + len;
+    starts[j] = pos;
+    pos = ends[j] = readAt(p, pos);
   }
   return n;
+}
+
+/** Whether entry `j` of the packed chunk laid out last is `entry`. */
+function packedEquals(p: string, j: number, entry: string): boolean {
+  return ends[j] - starts[j] === entry.length && p.startsWith(entry, starts[j]);
 }
 
 function countOf(c: Chunk): number {
@@ -95,8 +181,15 @@ function pack(a: string[]): Chunk {
   const parts = new Array<string>(2 * n + 1);
   parts[0] = fromCharCode(n);
   for (let j = 0; j < n; j++) {
-    parts[2 * j + 1] = header(a[j].length);
-    parts[2 * j + 2] = a[j];
+    const v = a[j];
+    const int = uintValue(v);
+    if (int >= 0) {
+      parts[2 * j + 1] = intEntry(int);
+      parts[2 * j + 2] = "";
+    } else {
+      parts[2 * j + 1] = header(v.length);
+      parts[2 * j + 2] = v;
+    }
   }
   return parts.join("");
 }
@@ -108,30 +201,17 @@ function unpack(c: Chunk): string[] {
   const out = new Array<string>(n);
   let pos = 1;
   for (let j = 0; j < n; j++) {
-    const len = lengthAt(c, pos);
-    pos = dataAt + len;
-    out[j] = c.slice(dataAt, pos);
+    pos = readAt(c, pos);
+    out[j] = valueRead(c, pos);
   }
   return out;
-}
-
-/** The position after the element whose header is at `i`. */
-function skip(p: string, i: number): number {
-  const len = lengthAt(p, i);
-  return dataAt + len;
 }
 
 /** Element `k` of a packed chunk. */
 function nth(p: string, k: number): string {
   let pos = 1;
-  for (let j = 0; j < k; j++) pos = skip(p, pos);
-  const len = lengthAt(p, pos);
-  return p.slice(dataAt, dataAt + len);
-}
-
-/** Whether element `j` of the packed chunk laid out last equals `v`. */
-function packedEquals(p: string, j: number, v: string): boolean {
-  return lengths[j] === v.length && p.startsWith(v, starts[j]);
+  for (let j = 0; j < k; j++) pos = readAt(p, pos);
+  return valueRead(p, readAt(p, pos));
 }
 
 /**
@@ -142,7 +222,7 @@ function packedEquals(p: string, j: number, v: string): boolean {
  *
  * @example
  * ```ts
- * import { List } from "./data/list.ts";
+ * import { List } from "@kv/store";
  * const list = new List();
  * list.pushRight("b");
  * list.pushLeft("a");
@@ -216,10 +296,8 @@ export class List implements Container {
       const n = c.charCodeAt(0);
       let pos = 1;
       for (let j = 0; j < n; j++) {
-        const len = lengthAt(c, pos);
-        const start = dataAt;
-        pos = start + len;
-        yield c.slice(start, pos);
+        pos = readAt(c, pos);
+        yield valueRead(c, pos);
       }
     }
   }
@@ -422,28 +500,26 @@ export class List implements Container {
       }
       const n = c.charCodeAt(0);
       let pos = 1;
-      for (let j = 0; j < off; j++) pos = skip(c, pos);
+      for (let j = 0; j < off; j++) pos = readAt(c, pos);
       for (let j = off; j < n && k < count; j++) {
-        const len = lengthAt(c, pos);
-        const s = dataAt;
-        pos = s + len;
-        out[k++] = c.slice(s, pos);
+        pos = readAt(c, pos);
+        out[k++] = valueRead(c, pos);
       }
     }
     return out;
   }
 
-  /** Position of the first chunk element equal to `v` (from the tail when
-   * `backward`), or -1. */
-  static #find(c: Chunk, v: string, backward: boolean): number {
+  /** Position of the first chunk element equal to `v`, whose packed
+   * entry is `entry` (from the tail when `backward`), or -1. */
+  static #find(c: Chunk, v: string, entry: string, backward: boolean): number {
     if (typeof c !== "string") {
       return backward ? c.lastIndexOf(v) : c.indexOf(v);
     }
     const n = layout(c);
     if (backward) {
-      for (let j = n - 1; j >= 0; j--) if (packedEquals(c, j, v)) return j;
+      for (let j = n - 1; j >= 0; j--) if (packedEquals(c, j, entry)) return j;
     } else {
-      for (let j = 0; j < n; j++) if (packedEquals(c, j, v)) return j;
+      for (let j = 0; j < n; j++) if (packedEquals(c, j, entry)) return j;
     }
     return -1;
   }
@@ -451,8 +527,9 @@ export class List implements Container {
   /** Inserts `v` before (or `after`) the first element equal to `pivot`;
    * false when there is none. */
   insert(pivot: string, v: string, after: boolean): boolean {
+    const entry = entryOf(pivot);
     for (let i = 0; i < this.#chunks; i++) {
-      const j = List.#find(this.#at(i), pivot, false);
+      const j = List.#find(this.#at(i), pivot, entry, false);
       if (j === -1) continue;
       const a = this.#open(i);
       a.splice(after ? j + 1 : j, 0, v);
@@ -483,11 +560,12 @@ export class List implements Container {
     let removed = 0;
     let changed = false;
     const chunks = new Array<Chunk>(n);
+    const entry = entryOf(v);
     for (let step = 0; step < n; step++) {
       const i = backward ? n - 1 - step : step;
       const c = this.#at(i);
       chunks[i] = c;
-      if (left === 0 || List.#find(c, v, backward) === -1) continue;
+      if (left === 0 || List.#find(c, v, entry, backward) === -1) continue;
       const a = unpack(c);
       const kept: string[] = [];
       if (backward) {
@@ -582,6 +660,7 @@ export class List implements Container {
     const want = count === 0 ? Infinity : count;
     let seen = 0;
     const n = this.#chunks;
+    const entry = entryOf(v);
     for (let step = 0; step < n && seen < limit; step++) {
       const i = backward ? n - 1 - step : step;
       const c = this.#at(i);
@@ -600,7 +679,7 @@ export class List implements Container {
       }
       layout(c);
       for (let s = 0; s < k && seen < limit; s++, seen++) {
-        if (!packedEquals(c, backward ? k - 1 - s : s, v)) continue;
+        if (!packedEquals(c, backward ? k - 1 - s : s, entry)) continue;
         if (skip > 0) skip--;
         else {
           out.push(backward ? base - s : base + s);

@@ -283,6 +283,8 @@ const CASES: Record<string, Cmd[]> = {
   ],
   "binary and long elements": [
     ["RPUSH", "l", "\x00\xff\r\n", "x".repeat(300), "y".repeat(70000), ""],
+    ["RPUSH", "l", "0", "-0", "01", "255", "256", "65536", "16777216"],
+    ["RPUSH", "l", "4294967295", "4294967296", "-9223372036854775808", "1e3"],
     ["LRANGE", "l", "0", "-1"],
     ["LPOS", "l", "y".repeat(70000)],
     ["LINDEX", "l", "2"],
@@ -295,7 +297,9 @@ const CASES: Record<string, Cmd[]> = {
 const big: Cmd[] = [];
 {
   const push: Cmd = ["RPUSH", "big"];
-  for (let i = 0; i < 1000; i++) push.push(`e${i % 37}`);
+  for (let i = 0; i < 1000; i++) {
+    push.push(i % 3 === 0 ? String((i % 41) * 997) : `e${i % 37}`);
+  }
   big.push(push);
   big.push(["LPUSH", "big", ...Array.from({ length: 300 }, (_, i) => `h${i}`)]);
   big.push(
@@ -307,6 +311,9 @@ const big: Cmd[] = [];
     ["LPOS", "big", "e5", "RANK", "3", "COUNT", "5"],
     ["LPOS", "big", "e5", "RANK", "-3", "COUNT", "5"],
     ["LPOS", "big", "e5", "MAXLEN", "700", "COUNT", "0"],
+    ["LPOS", "big", "1994", "RANK", "-2", "COUNT", "3"],
+    ["LREM", "big", "2", "2991"],
+    ["LINSERT", "big", "AFTER", "3988", "ins3"],
     ["LSET", "big", "700", "changed"],
     ["LINDEX", "big", "700"],
     ["LINSERT", "big", "BEFORE", "changed", "ins"],
@@ -350,7 +357,20 @@ function randomCommands(seed: number, n: number): Cmd[] {
   const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)];
   const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
   const keys = ["a", "b", "c", "s"];
-  const elems = ["x", "y", "z", "w", "", "long-element-" + "q".repeat(20)];
+  const elems = [
+    "x",
+    "y",
+    "z",
+    "",
+    "long-element-" + "q".repeat(20),
+    "0",
+    "12",
+    "012",
+    "-1",
+    "70000",
+    "4294967295",
+    "4294967296",
+  ];
   const key = () => pick(keys);
   const el = () => pick(elems);
   const idx = () =>
@@ -492,7 +512,11 @@ Deno.test("lists: the structure matches an array model through random changes", 
   let model: string[] = [];
   const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
   for (let step = 0; step < 40_000; step++) {
-    const v = "v" + int(0, 9) + (r() < 0.02 ? "z".repeat(int(200, 70000)) : "");
+    // Text, and numbers that pack as integers ("317", "4294967295") or not
+    // ("05", "-3", "4294967296").
+    const pre = () => ["v", "", "", "-", "0", "42949672"][int(0, 5)];
+    const v = pre() + int(0, 9) +
+      (r() < 0.02 ? "z".repeat(int(200, 70000)) : "");
     switch (int(0, 11)) {
       case 0:
       case 1:
@@ -540,7 +564,7 @@ Deno.test("lists: the structure matches an array model through random changes", 
         break;
       }
       case 8: {
-        const pivot = "v" + int(0, 9) + int(1, 200);
+        const pivot = pre() + int(0, 9) + int(1, 200);
         const after = r() < 0.5;
         const at = model.indexOf(pivot);
         assert.equal(list.insert(pivot, v, after), at !== -1);
@@ -548,7 +572,7 @@ Deno.test("lists: the structure matches an array model through random changes", 
         break;
       }
       case 9: {
-        const target = "v" + int(0, 9) + int(1, 5);
+        const target = pre() + int(0, 9) + int(1, 5);
         const count = int(-3, 3);
         let left = count === 0 ? Infinity : Math.abs(count);
         let removed = 0;
@@ -574,7 +598,7 @@ Deno.test("lists: the structure matches an array model through random changes", 
         break;
       }
       case 11: {
-        const target = "v" + int(0, 9) + int(1, 5);
+        const target = pre() + int(0, 9) + int(1, 5);
         const rank = int(1, 3) * (r() < 0.5 ? -1 : 1);
         const maxlen = r() < 0.5 ? 0 : int(1, model.length + 1);
         const want: number[] = [];
