@@ -193,3 +193,33 @@ export function formatHuman(v: number): string {
   const fixed = v.toFixed(17).replace(/\.?0+$/, "");
   return fixed === "-0" ? "0" : fixed;
 }
+
+/** Formats a double as Redis 7.0 prints one (C's `%.17g`: 17 significant
+ * digits, `inf`, `-inf`, `-0`), for scores and RESP3 doubles.
+ *
+ * @example
+ * ```ts ignore
+ * formatDouble(0.1); // "0.10000000000000001"
+ * ```
+ */
+export function formatDouble(d: number): string {
+  if (d === Infinity) return "inf";
+  if (d === -Infinity) return "-inf";
+  if (d !== d) return "nan";
+  if (d === 0) return Object.is(d, -0) ? "-0" : "0";
+  if (Number.isInteger(d)) {
+    if (d < 9007199254740992 && d > -9007199254740992) return String(d);
+    if (d < 1e17 && d > -1e17) return BigInt(d).toString();
+  }
+  const exp = d.toExponential(16);
+  const e = exp.indexOf("e");
+  const x = Number(exp.slice(e + 1));
+  if (x < -4 || x >= 17) {
+    let mant = exp.slice(0, e);
+    if (mant.indexOf(".") !== -1) mant = mant.replace(/\.?0+$/, "");
+    const ax = Math.abs(x);
+    return `${mant}e${x < 0 ? "-" : "+"}${ax < 10 ? "0" : ""}${ax}`;
+  }
+  const fixed = d.toPrecision(17);
+  return fixed.indexOf(".") === -1 ? fixed : fixed.replace(/\.?0+$/, "");
+}

@@ -34,6 +34,7 @@ import { streamCommands } from "./commands/streams.ts";
 import { bitmapCommands } from "./commands/bitmaps.ts";
 import { hyperloglogCommands } from "./commands/hyperloglog.ts";
 import { geoCommands } from "./commands/geo.ts";
+import { sortCommands } from "./commands/sort.ts";
 
 export type {
   ClientState,
@@ -132,6 +133,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   ...bitmapCommands,
   ...hyperloglogCommands,
   ...geoCommands,
+  ...sortCommands,
 };
 
 /** Options of {@linkcode defineCommand}.
@@ -353,10 +355,13 @@ export function execute(
   // one call in 64 and scale (INFO commandstats reports the estimate).
   const timed = (command.calls & 63) === 0;
   const start = timed ? performance.now() : 0;
+  const mark = s.out.length;
   try {
     command.run(s, argv);
   } catch (e) {
     if (!(e instanceof CommandError || e instanceof StoreError)) throw e;
+    // Whatever part of a reply was written before the error is dropped.
+    s.out.length = mark;
     command.failed++;
     recordError(s, e.message);
     s.out.error(e.message);

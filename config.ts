@@ -12,6 +12,7 @@
  */
 
 import { globMatch } from "./_glob.ts";
+import { defaultEncodingLimits, type EncodingLimits } from "./store.ts";
 
 /** Log levels, least to most severe, as redis.conf names them.
  *
@@ -29,7 +30,7 @@ export type LogLevel = "debug" | "verbose" | "notice" | "warning";
  * const config: ServerConfig = { ...defaultConfig(), port: 7000 };
  * ```
  */
-export interface ServerConfig {
+export interface ServerConfig extends EncodingLimits {
   /** Address to listen on (`--host`, alias `--bind`). */
   host: string;
   /** TCP port; 0 picks a free one. */
@@ -112,6 +113,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze<
   autoAofRewritePercentage: 100,
   autoAofRewriteMinSize: 64 * 1024 * 1024,
   httpPort: 0,
+  ...defaultEncodingLimits(),
 });
 
 /** Returns a fresh copy of the defaults.
@@ -283,6 +285,42 @@ const PARAMS: Param[] = [
   },
 ];
 
+/** A numeric setting of the encoding thresholds, with Redis's range,
+ * aliases and (for memory values) units. */
+function limitParam(
+  name: string,
+  key: keyof EncodingLimits,
+  min: number,
+  max: number,
+  options: { aliases?: string[]; memory?: boolean } = {},
+): Param {
+  return {
+    name,
+    aliases: options.aliases,
+    mutable: true,
+    get: (c) => String(c[key]),
+    set(c, v) {
+      const n = options.memory ? parseMemory(v) : Number(v);
+      if (
+        (!options.memory && !/^-?\d+$/.test(v)) || !Number.isFinite(n)
+      ) {
+        return options.memory
+          ? "argument must be a memory value"
+          : "argument couldn't be parsed into an integer";
+      }
+      if (n < min || n > max) {
+        return `argument must be between ${min} and ${
+          max === LONG_MAX ? "9223372036854775807" : max
+        } inclusive`;
+      }
+      c[key] = n;
+    },
+  };
+}
+
+const LONG_MAX = Number.MAX_SAFE_INTEGER;
+const INT_MAX = 2147483647;
+
 /** A setting that exists so clients can ask, with one value. */
 function fixedParam(name: string, value: string): Param {
   return {
@@ -324,6 +362,50 @@ export function parseSavePolicy(v: string): [number, number][] | undefined {
 }
 
 PARAMS.push(
+  limitParam(
+    "hash-max-listpack-entries",
+    "hashMaxListpackEntries",
+    0,
+    LONG_MAX,
+    {
+      aliases: ["hash-max-ziplist-entries"],
+    },
+  ),
+  limitParam("hash-max-listpack-value", "hashMaxListpackValue", 0, LONG_MAX, {
+    aliases: ["hash-max-ziplist-value"],
+    memory: true,
+  }),
+  limitParam("set-max-intset-entries", "setMaxIntsetEntries", 0, LONG_MAX),
+  limitParam(
+    "zset-max-listpack-entries",
+    "zsetMaxListpackEntries",
+    0,
+    LONG_MAX,
+    {
+      aliases: ["zset-max-ziplist-entries"],
+    },
+  ),
+  limitParam("zset-max-listpack-value", "zsetMaxListpackValue", 0, LONG_MAX, {
+    aliases: ["zset-max-ziplist-value"],
+    memory: true,
+  }),
+  limitParam(
+    "list-max-listpack-size",
+    "listMaxListpackSize",
+    -INT_MAX - 1,
+    INT_MAX,
+    {
+      aliases: ["list-max-ziplist-size"],
+    },
+  ),
+  limitParam("list-compress-depth", "listCompressDepth", 0, INT_MAX),
+  limitParam("stream-node-max-bytes", "streamNodeMaxBytes", 0, LONG_MAX, {
+    memory: true,
+  }),
+  limitParam("stream-node-max-entries", "streamNodeMaxEntries", 0, LONG_MAX),
+  limitParam("hll-sparse-max-bytes", "hllSparseMaxBytes", 0, LONG_MAX, {
+    memory: true,
+  }),
   fixedParam("databases", "1"),
   nameParam("dbfilename", "dbfilename"),
   nameParam("appendfilename", "appendfilename"),
@@ -417,7 +499,10 @@ export function getConfig(
   const exact = BY_NAME.get(lower);
   if (exact && !/[*?[\\]/.test(lower)) return [[lower, exact.get(config)]];
   for (const p of PARAMS) {
-    if (globMatch(pattern, p.name, true)) out.push([p.name, p.get(config)]);
+    // As Redis 7.0, a pattern also matches the old names (aliases).
+    for (const name of [p.name, ...(p.aliases ?? [])]) {
+      if (globMatch(pattern, name, true)) out.push([name, p.get(config)]);
+    }
   }
   return out;
 }

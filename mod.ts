@@ -129,7 +129,16 @@ export { VERSION } from "./version.ts";
 export { HashOps } from "./data/hash.ts";
 export { ListOps } from "./data/list.ts";
 export { SetOps } from "./data/set.ts";
-export { SortedSetOps } from "./data/zset.ts";
+export {
+  type Aggregate,
+  type LexRange,
+  type ScoreRange,
+  SortedSet,
+  SortedSetOps,
+  type ZAddOptions,
+  type ZCombineOptions,
+  type ZRangeOptions,
+} from "./data/zset.ts";
 export { StreamOps } from "./data/stream.ts";
 export { BitmapOps } from "./data/bitmap.ts";
 export { HyperLogLogOps } from "./data/hyperloglog.ts";

@@ -19,6 +19,7 @@
  * @module
  */
 
+import { formatDouble as formatDouble17 } from "./_number.ts";
 import { bytesToBinary, textToBinary } from "./_bytes.ts";
 
 const CR = 13;
@@ -776,8 +777,8 @@ export class ReplyWriter {
 
 const encoder = new TextEncoder();
 
-/** Formats a double as Redis does in replies: `inf`, `-inf`, `nan`, or the
- * shortest decimal that reads back as the same double.
+/** Formats a double as Redis 7.0 does in replies (C's `%.17g`): `inf`,
+ * `-inf`, `nan`, or 17 significant digits.
  *
  * @example
  * ```ts ignore
@@ -786,10 +787,7 @@ const encoder = new TextEncoder();
  * ```
  */
 export function formatDouble(d: number): string {
-  if (d === Infinity) return "inf";
-  if (d === -Infinity) return "-inf";
-  if (Number.isNaN(d)) return "nan";
-  return String(d);
+  return formatDouble17(d);
 }
 
 /** Encodes a command as a RESP array of bulk strings. Strings are sent as

@@ -215,6 +215,8 @@ export class Server {
     this.config.dir = resolve(this.config.dir);
     this.store = store ?? new Store();
     this.store.maxStringLength = this.config.protoMaxBulkLen;
+    // The encoding thresholds are settings: CONFIG SET reaches the store.
+    this.store.limits = this.config;
     this.log = createLogger(() => this.config.loglevel, logSink);
     // deno-lint-ignore no-this-alias
     const server = this;
@@ -458,6 +460,8 @@ export class Server {
     }
     if (name.toLowerCase() === "proto-max-bulk-len") {
       this.store.maxStringLength = this.config.protoMaxBulkLen;
+      // The encoding thresholds are settings: CONFIG SET reaches the store.
+      this.store.limits = this.config;
       for (const c of this.#clients.values()) {
         c.decoder.maxBulkLength = this.config.protoMaxBulkLen;
       }

@@ -152,6 +152,8 @@ export interface EncodingLimits {
   streamNodeMaxBytes: number;
   /** `stream-node-max-entries` (100). */
   streamNodeMaxEntries: number;
+  /** `hll-sparse-max-bytes` (3000). */
+  hllSparseMaxBytes: number;
 }
 
 /** Redis 7.0's defaults for {@linkcode EncodingLimits}. */
@@ -166,6 +168,7 @@ export function defaultEncodingLimits(): EncodingLimits {
     listCompressDepth: 0,
     streamNodeMaxBytes: 4096,
     streamNodeMaxEntries: 100,
+    hllSparseMaxBytes: 3000,
   };
 }
 

@@ -239,3 +239,9 @@ export function intArg(s: string, error: string = Errors.notInteger): number {
 export function upper(s: string): string {
   return s.length < 16 ? s.toUpperCase() : s;
 }
+
+/** Replies with a HELP text, one status line per line, as Redis does. */
+export function helpReply(s: Session, lines: string[]): void {
+  s.out.array(lines.length);
+  for (const l of lines) s.out.simple(l);
+}

@@ -6,10 +6,12 @@ import {
   CommandError,
   Errors,
   type Handler,
+  helpReply,
   int64Arg,
   intArg,
   upper,
 } from "./_shared.ts";
+import { parseInt64 } from "../_number.ts";
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
@@ -192,6 +194,53 @@ const flush: Handler = (s, argv) => {
   s.out.int(s.store.flush());
 };
 
+/** OBJECT ENCODING of a string, by its content as Redis chooses it when
+ * the value is set: a canonical 64-bit integer is `int`, up to 44 bytes
+ * `embstr`, longer `raw`. (Redis also turns a value changed in place by
+ * APPEND or SETRANGE into `raw`; we do not keep that history.) */
+function stringEncoding(v: string): string {
+  if (v.length <= 20 && parseInt64(v) !== null && String(parseInt64(v)) === v) {
+    return "int";
+  }
+  return v.length <= 44 ? "embstr" : "raw";
+}
+
+const objectEncoding: Handler = (s, argv) => {
+  const v = s.store.value(argv[2]);
+  if (v === undefined) return s.out.nil();
+  s.out.bulk(
+    typeof v === "string" ? stringEncoding(v) : v.encoding(s.store.limits),
+  );
+};
+
+/** Redis shares the integers 0 to 9999 between keys, with a refcount that
+ * never changes (INT_MAX); every other value has one reference. */
+const objectRefcount: Handler = (s, argv) => {
+  const v = s.store.value(argv[2]);
+  if (v === undefined) return s.out.nil();
+  const shared = typeof v === "string" && /^(0|[1-9]\d{0,3})$/.test(v);
+  s.out.int(shared ? 2147483647 : 1);
+};
+
+const objectHelp: Handler = (s) =>
+  helpReply(s, [
+    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ENCODING <key>",
+    "    Return the kind of internal representation used in order to store the value",
+    "    associated with a <key>.",
+    "FREQ <key>",
+    "    Return the access frequency index of the <key>. The returned integer is",
+    "    proportional to the logarithm of the recent access frequency of the key.",
+    "IDLETIME <key>",
+    "    Return the idle time of the <key>, that is the approximated number of",
+    "    seconds elapsed since the last access to the key.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value associated with the specified",
+    "    <key>.",
+    "HELP",
+    "    Prints this help.",
+  ]);
+
 /** Handlers of the keyspace family, by command name. */
 export const keyCommands: Record<string, Handler> = {
   del,
@@ -219,4 +268,7 @@ export const keyCommands: Record<string, Handler> = {
   flushdb,
   flushall: flushdb,
   flush,
+  "object|encoding": objectEncoding,
+  "object|refcount": objectRefcount,
+  "object|help": objectHelp,
 };

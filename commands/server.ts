@@ -10,6 +10,7 @@ import {
   CommandError,
   Errors,
   type Handler,
+  helpReply,
   type Session,
   upper,
 } from "./_shared.ts";
@@ -301,11 +302,6 @@ const configResetstat: Handler = (s) => {
 const configRewrite: Handler = () => {
   throw new CommandError("ERR The server is running without a config file");
 };
-
-function helpReply(s: Session, lines: string[]): void {
-  s.out.array(lines.length);
-  for (const l of lines) s.out.simple(l);
-}
 
 const configHelp: Handler = (s) =>
   helpReply(s, [

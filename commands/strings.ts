@@ -197,7 +197,11 @@ const getex: Handler = (s, argv) => {
 
 const mget: Handler = (s, argv) => {
   s.out.array(argv.length - 1);
-  for (let i = 1; i < argv.length; i++) s.out.bulkOrNil(s.store.read(argv[i]));
+  for (let i = 1; i < argv.length; i++) {
+    // A key of another type reads as nil, as in Redis.
+    const v = s.store.readValue(argv[i]);
+    s.out.bulkOrNil(typeof v === "string" ? v : undefined);
+  }
 };
 
 function pairs(argv: string[]): [string, string][] {

@@ -2,6 +2,7 @@
 // parallel arrays of members and scores, with subtree sizes in the inner
 // nodes (rank in O(log n)), plus a member -> score map (O(1) ZSCORE).
 
+import { formatDouble } from "../_number.ts";
 import type { Container, EncodingLimits, Store } from "../store.ts";
 import { StoreError } from "../_errors.ts";
 import { parseFloatStrict } from "../_number.ts";
@@ -240,25 +241,7 @@ function tryMerge(node: Inner, i: number): void {
  * ```
  */
 export function formatScore(d: number): string {
-  if (d === Infinity) return "inf";
-  if (d === -Infinity) return "-inf";
-  if (d !== d) return "nan";
-  if (d === 0) return Object.is(d, -0) ? "-0" : "0";
-  if (Number.isInteger(d)) {
-    if (d < 9007199254740992 && d > -9007199254740992) return String(d);
-    if (d < 1e17 && d > -1e17) return BigInt(d).toString();
-  }
-  const exp = d.toExponential(16);
-  const e = exp.indexOf("e");
-  const x = Number(exp.slice(e + 1));
-  if (x < -4 || x >= 17) {
-    let mant = exp.slice(0, e);
-    if (mant.indexOf(".") !== -1) mant = mant.replace(/\.?0+$/, "");
-    const ax = Math.abs(x);
-    return `${mant}e${x < 0 ? "-" : "+"}${ax < 10 ? "0" : ""}${ax}`;
-  }
-  const fixed = d.toPrecision(17);
-  return fixed.indexOf(".") === -1 ? fixed : fixed.replace(/\.?0+$/, "");
+  return formatDouble(d);
 }
 
 /** Parses a score as Redis's getDoubleFromObject (strtod: `inf`,
