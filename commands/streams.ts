@@ -194,7 +194,9 @@ const xlen: Handler = (s, argv) => s.out.int(s.store.streams.xlen(argv[1]));
 function rangeCommand(reverse: boolean): Handler {
   return (s, argv) => {
     // Bounds first (their errors come before COUNT's), as Redis.
-    const [startArg, endArg] = reverse ? [argv[3], argv[2]] : [argv[2], argv[3]];
+    const [startArg, endArg] = reverse
+      ? [argv[3], argv[2]]
+      : [argv[2], argv[3]];
     const sb = parseStreamBound(startArg, 0);
     if (sb.exclusive && isMaxId(sb.id)) {
       throw new CommandError("ERR invalid start ID for the interval");
@@ -239,7 +241,13 @@ interface ReadArgs {
 }
 
 function parseRead(argv: string[], group: boolean): ReadArgs {
-  const r: ReadArgs = { count: 0, block: false, noack: false, keys: [], ids: [] };
+  const r: ReadArgs = {
+    count: 0,
+    block: false,
+    noack: false,
+    keys: [],
+    ids: [],
+  };
   let streamsArg = 0;
   let streamsCount = 0;
   for (let i = 1; i < argv.length; i++) {
@@ -247,7 +255,10 @@ function parseRead(argv: string[], group: boolean): ReadArgs {
     const o = upper(argv[i]);
     if (o === "BLOCK" && more) {
       i++;
-      const t = longArgOr(argv[i], "ERR timeout is not an integer or out of range");
+      const t = longArgOr(
+        argv[i],
+        "ERR timeout is not an integer or out of range",
+      );
       if (t < 0) throw new CommandError("ERR timeout is negative");
       r.block = true;
     } else if (o === "COUNT" && more) {

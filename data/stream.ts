@@ -173,7 +173,10 @@ export function parseStreamBound(
   missingSeq: U64,
 ): { id: StreamId; exclusive: boolean } {
   if (arg.length > 1 && arg[0] === "(") {
-    return { id: parseStreamId(arg.slice(1), missingSeq, true), exclusive: true };
+    return {
+      id: parseStreamId(arg.slice(1), missingSeq, true),
+      exclusive: true,
+    };
   }
   return { id: parseStreamId(arg, missingSeq), exclusive: false };
 }
@@ -196,15 +199,16 @@ function lpIntLen(v: number | bigint): number {
 }
 
 function lpElem(len: number): number {
-  return len + (len <= 127
-    ? 1
-    : len < 16383
-    ? 2
-    : len < 2097151
-    ? 3
-    : len < 268435455
-    ? 4
-    : 5);
+  return len +
+    (len <= 127
+      ? 1
+      : len < 16383
+      ? 2
+      : len < 2097151
+      ? 3
+      : len < 268435455
+      ? 4
+      : 5);
 }
 
 function lpInt(v: number | bigint): number {
@@ -615,7 +619,8 @@ export class Stream implements Container {
       }
     }
     // Redis's listpack bytes of the entry.
-    let lp = lpInt(same ? 2 : 0) + lpDelta(ms, node.ms) + lpDelta(seq, node.seq);
+    let lp = lpInt(same ? 2 : 0) + lpDelta(ms, node.ms) +
+      lpDelta(seq, node.seq);
     if (!same) lp += lpInt(nf);
     for (let i = 0; i < pairs.length; i++) {
       if (same && (i & 1) === 0) continue;
@@ -885,9 +890,9 @@ export class Stream implements Container {
   /** The commands that rebuild this stream at `key`. */
   *rewrite(key: string, _batch: number): Iterable<string[]> {
     if (this.length === 0) {
-      // An empty stream: create it through a group, then drop the group.
-      yield ["XGROUP", "CREATE", key, "__kv_tmp__", "0", "MKSTREAM"];
-      yield ["XGROUP", "DESTROY", key, "__kv_tmp__"];
+      // An empty stream: add an entry and trim it away, as Redis does
+      // (XSETID below puts the counters right).
+      yield ["XADD", key, "MAXLEN", "0", "0-1", "x", "y"];
     } else {
       for (const node of this.nodes) {
         if (node.live === 0) continue;
@@ -1228,7 +1233,9 @@ export class StreamOps {
     let minid: StreamId = ZERO;
     if (t.strategy === "maxlen") {
       maxlen = Number(t.threshold);
-      if (!Number.isInteger(maxlen)) fail("ERR value is not an integer or out of range");
+      if (!Number.isInteger(maxlen)) {
+        fail("ERR value is not an integer or out of range");
+      }
       if (maxlen < 0) fail("ERR The MAXLEN argument must be >= 0.");
     } else {
       minid = typeof t.threshold === "object"
@@ -1239,7 +1246,9 @@ export class StreamOps {
     if (limit !== undefined) {
       if (limit < 0) fail("ERR The LIMIT argument must be >= 0.");
       if (!t.approx) {
-        fail("ERR syntax error, LIMIT cannot be used without the special ~ option");
+        fail(
+          "ERR syntax error, LIMIT cannot be used without the special ~ option",
+        );
       }
     } else if (t.approx) {
       limit = 100 * this.#store.limits.streamNodeMaxEntries;
@@ -1400,7 +1409,9 @@ export class StreamOps {
       const g = s?.group(group);
       if (s === undefined || g === undefined) {
         throw new StoreError(
-          `NOGROUP No such key '${keys[i]}' or consumer group '${group}' in XREADGROUP with GROUP option`,
+          `NOGROUP No such key '${
+            keys[i]
+          }' or consumer group '${group}' in XREADGROUP with GROUP option`,
         );
       }
       streams.push(s);
@@ -1601,9 +1612,8 @@ export class StreamOps {
     const [s, g] = this.#group(key, group, false);
     const parsed = ids.map((i) => parseStreamId(i, 0, true));
     const now = this.#store.clock();
-    let deliveryTime = options.time ?? (options.idle !== undefined
-      ? now - options.idle
-      : now);
+    let deliveryTime = options.time ??
+      (options.idle !== undefined ? now - options.idle : now);
     if (deliveryTime < 0 || deliveryTime > now) deliveryTime = now;
     if (minIdle < 0) minIdle = 0;
     const lastId = options.lastId === undefined
@@ -1749,7 +1759,9 @@ export class StreamOps {
     }
     let s = this.#writable(key);
     if (s === undefined && !options.mkstream) fail(STREAM_ERRORS.noKeyGroup);
-    const start = id === "$" ? (s?.lastId ?? ZERO) : typeof id === "string"
+    const start = id === "$"
+      ? (s?.lastId ?? ZERO)
+      : typeof id === "string"
       ? parseStreamId(id, 0, true)
       : id;
     if (s === undefined) {

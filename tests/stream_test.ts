@@ -265,7 +265,17 @@ const CASES: Record<string, Cmd[]> = {
     ["XGROUP", "DESTROY", "s", "g"],
     ["XGROUP", "DESTROY", "nokey", "g"],
     ["XGROUP", "CREATE", "s", "g", "0", "MKSTREAM", "MKSTREAM"],
-    ["XGROUP", "CREATE", "s", "g3", "0", "MKSTREAM", "ENTRIESREAD", "3", "MKSTREAM"],
+    [
+      "XGROUP",
+      "CREATE",
+      "s",
+      "g3",
+      "0",
+      "MKSTREAM",
+      "ENTRIESREAD",
+      "3",
+      "MKSTREAM",
+    ],
     ["XGROUP", "CREATE", "nokey", "g3", "0", "ENTRIESREAD", "3", "x", "y"],
     ["XADD", "s", "1-1", "f", "v"],
     ["XADD", "s", "2-1", "f", "v"],
@@ -317,7 +327,18 @@ const CASES: Record<string, Cmd[]> = {
     ["XINFO", "GROUPS", "s"],
     ["XADD", "s", "4-1", "f", "v4"],
     ["XADD", "s", "5-1", "f", "v5"],
-    ["XREADGROUP", "GROUP", "g", "c", "NOACK", "COUNT", "1", "STREAMS", "s", ">"],
+    [
+      "XREADGROUP",
+      "GROUP",
+      "g",
+      "c",
+      "NOACK",
+      "COUNT",
+      "1",
+      "STREAMS",
+      "s",
+      ">",
+    ],
     ["XPENDING", "s", "g"],
     ["XINFO", "GROUPS", "s"],
     ["XGROUP", "SETID", "s", "g", "0"],
@@ -507,7 +528,9 @@ const CASES: Record<string, Cmd[]> = {
  * (100 entries, or 4096 bytes). */
 function nodeCases(): Record<string, Cmd[]> {
   const many: Cmd[] = [];
-  for (let i = 1; i <= 350; i++) many.push(["XADD", "s", `${i}-1`, "f", `v${i}`]);
+  for (let i = 1; i <= 350; i++) {
+    many.push(["XADD", "s", `${i}-1`, "f", `v${i}`]);
+  }
   const big: Cmd[] = [];
   for (let i = 1; i <= 60; i++) {
     big.push(["XADD", "b", `${i}-1`, "field", "x".repeat(i * 7)]);
@@ -597,7 +620,10 @@ function randomCommand(r: () => number): Cmd {
     const n = 1 + int(2);
     const out: string[] = [];
     for (let i = 0; i < n; i++) {
-      out.push(pick(["f1", "f2", "f3", ""]), pick(["v", String(int(100)), "x".repeat(int(70))]));
+      out.push(
+        pick(["f1", "f2", "f3", ""]),
+        pick(["v", String(int(100)), "x".repeat(int(70))]),
+      );
     }
     return out;
   };
@@ -644,10 +670,24 @@ function randomCommand(r: () => number): Cmd {
     case 9: {
       const extra = r() < 0.3 ? ["MKSTREAM"] : [];
       if (r() < 0.3) extra.push("ENTRIESREAD", String(int(5) - 1));
-      return ["XGROUP", "CREATE", key, group, pick(["$", "0", plainId()]), ...extra];
+      return [
+        "XGROUP",
+        "CREATE",
+        key,
+        group,
+        pick(["$", "0", plainId()]),
+        ...extra,
+      ];
     }
     case 10:
-      return ["XGROUP", "SETID", key, group, pick(["$", "0", plainId()]), ...(r() < 0.3 ? ["ENTRIESREAD", String(int(6))] : [])];
+      return [
+        "XGROUP",
+        "SETID",
+        key,
+        group,
+        pick(["$", "0", plainId()]),
+        ...(r() < 0.3 ? ["ENTRIESREAD", String(int(6))] : []),
+      ];
     case 11:
       return pick([
         ["XGROUP", "DESTROY", key, group],
@@ -659,26 +699,61 @@ function randomCommand(r: () => number): Cmd {
       const opts: string[] = [];
       if (r() < 0.5) opts.push("COUNT", String(int(4)));
       if (r() < 0.2) opts.push("NOACK");
-      return ["XREADGROUP", "GROUP", group, consumer, ...opts, "STREAMS", key, r() < 0.7 ? ">" : pick(["0", plainId()])];
+      return [
+        "XREADGROUP",
+        "GROUP",
+        group,
+        consumer,
+        ...opts,
+        "STREAMS",
+        key,
+        r() < 0.7 ? ">" : pick(["0", plainId()]),
+      ];
     }
     case 14:
       return ["XACK", key, group, plainId(), ...(r() < 0.5 ? [plainId()] : [])];
     case 15:
       if (r() < 0.4) return ["XPENDING", key, group];
-      return ["XPENDING", key, group, ...(r() < 0.2 ? ["IDLE", "0"] : []), id(), id(), String(int(6)), ...(r() < 0.4 ? [consumer] : [])];
+      return [
+        "XPENDING",
+        key,
+        group,
+        ...(r() < 0.2 ? ["IDLE", "0"] : []),
+        id(),
+        id(),
+        String(int(6)),
+        ...(r() < 0.4 ? [consumer] : []),
+      ];
     case 16: {
       const opts: string[] = [];
       if (r() < 0.3) opts.push("JUSTID");
       if (r() < 0.2) opts.push("FORCE");
       if (r() < 0.2) opts.push("RETRYCOUNT", String(int(5)));
       if (r() < 0.1) opts.push("LASTID", plainId());
-      return ["XCLAIM", key, group, consumer, pick(["0", "0", "100000"]), plainId(), ...(r() < 0.5 ? [plainId()] : []), ...opts];
+      return [
+        "XCLAIM",
+        key,
+        group,
+        consumer,
+        pick(["0", "0", "100000"]),
+        plainId(),
+        ...(r() < 0.5 ? [plainId()] : []),
+        ...opts,
+      ];
     }
     case 17: {
       const opts: string[] = [];
       if (r() < 0.5) opts.push("COUNT", String(1 + int(4)));
       if (r() < 0.3) opts.push("JUSTID");
-      return ["XAUTOCLAIM", key, group, consumer, pick(["0", "100000"]), pick(["0", "-", plainId()]), ...opts];
+      return [
+        "XAUTOCLAIM",
+        key,
+        group,
+        consumer,
+        pick(["0", "100000"]),
+        pick(["0", "-", plainId()]),
+        ...opts,
+      ];
     }
     case 18:
       return pick([
@@ -687,7 +762,13 @@ function randomCommand(r: () => number): Cmd {
         ["XINFO", "STREAM", key],
       ]);
     case 19:
-      return ["XINFO", "STREAM", key, "FULL", ...(r() < 0.5 ? ["COUNT", String(int(4))] : [])];
+      return [
+        "XINFO",
+        "STREAM",
+        key,
+        "FULL",
+        ...(r() < 0.5 ? ["COUNT", String(int(4))] : []),
+      ];
     case 20: {
       const opts: string[] = [];
       if (r() < 0.3) opts.push("ENTRIESADDED", String(int(60)));
@@ -699,7 +780,12 @@ function randomCommand(r: () => number): Cmd {
   }
 }
 
-const TIME_FIELDS = new Set(["radix-tree-keys", "radix-tree-nodes", "seen-time", "idle"]);
+const TIME_FIELDS = new Set([
+  "radix-tree-keys",
+  "radix-tree-nodes",
+  "seen-time",
+  "idle",
+]);
 
 /** Blanks what depends on the clock (idle times, delivery times) or on the
  * exact radix tree. */
@@ -717,7 +803,9 @@ function normalize(name: string, v: unknown): unknown {
       }
     }
   }
-  if (name === "XPENDING" && out.every((e) => Array.isArray(e) && e.length === 4)) {
+  if (
+    name === "XPENDING" && out.every((e) => Array.isArray(e) && e.length === 4)
+  ) {
     for (const e of out as unknown[][]) e[2] = 0;
   }
   return out;
@@ -755,4 +843,241 @@ Deno.test({
       }
     }
   },
+});
+
+function rangeOf(store: Store, key: string): unknown {
+  return store.streams.xrange(key, "-", "+");
+}
+
+Deno.test("stream: embedded operations on a store", () => {
+  let now = 1_000;
+  const store = new Store({ clock: () => now });
+  const x = store.streams;
+  assert.equal(x.xadd("s", ["f", "v"], { id: "1-1" }), "1-1");
+  assert.equal(x.xadd("s", ["f", "w"]), "1000-0");
+  assert.equal(x.xadd("s", ["f", "w"]), "1000-1");
+  assert.equal(x.xadd("s", ["a", "1", "b", "2"], { id: "2000-*" }), "2000-0");
+  assert.equal(x.xadd("none", ["f", "v"], { nomkstream: true }), undefined);
+  assert.equal(x.xlen("s"), 4);
+  assert.deepEqual(x.xrange("s", "(1-1", "1000", 1), [["1000-0", ["f", "w"]]]);
+  assert.deepEqual(x.xrevrange("s", "+", "-", 1), [["2000-0", [
+    "a",
+    "1",
+    "b",
+    "2",
+  ]]]);
+  assert.throws(
+    () => x.xadd("s", ["f", "v"], { id: "1-1" }),
+    /equal or smaller/,
+  );
+  assert.equal(x.xdel("s", ["1000-1", "9-9"]), 1);
+  assert.equal(x.xtrim("s", { strategy: "maxlen", threshold: 2 }), 1);
+  assert.deepEqual(x.xread(["s"], ["0"]), [["s", [["1000-0", ["f", "w"]], [
+    "2000-0",
+    ["a", "1", "b", "2"],
+  ]]]]);
+  assert.equal(x.xgroupCreate("s", "g", "0"), true);
+  assert.equal(x.xgroupCreate("s", "g", "0"), false);
+  const propagate: string[][] = [];
+  const r = x.xreadgroup("g", "c", ["s"], [">"], { count: 1, propagate });
+  assert.deepEqual(r, [["s", [["1000-0", ["f", "w"]]]]]);
+  assert.equal(propagate[0][0], "XCLAIM");
+  assert.deepEqual(propagate[1].slice(0, 5), [
+    "XGROUP",
+    "SETID",
+    "s",
+    "g",
+    "1000-0",
+  ]);
+  now += 50;
+  assert.deepEqual(x.xpending("s", "g"), {
+    count: 1,
+    min: "1000-0",
+    max: "1000-0",
+    consumers: [["c", 1]],
+  });
+  assert.deepEqual(x.xpendingRange("s", "g", "-", "+", 10), [
+    { id: "1000-0", consumer: "c", idle: 50, deliveries: 1 },
+  ]);
+  assert.deepEqual(x.xclaim("s", "g", "d", 10, ["1000-0"], { justId: true }), [
+    "1000-0",
+  ]);
+  assert.deepEqual(x.xautoclaim("s", "g", "e", 0, "0").claimed, [["1000-0", [
+    "f",
+    "w",
+  ]]]);
+  assert.equal(x.xack("s", "g", ["1000-0"]), 1);
+  assert.deepEqual(x.xinfoGroups("s"), [{
+    name: "g",
+    consumers: 3,
+    pending: 0,
+    lastDeliveredId: "1000-0",
+    entriesRead: null, // a tombstone after the first entry: unknown
+    lag: null,
+  }]);
+  assert.equal(x.xgroupDelConsumer("s", "g", "d"), 0);
+  assert.equal(x.xgroupCreateConsumer("s", "g", "z"), true);
+  assert.deepEqual(x.xinfoConsumers("s", "g").map((c) => c.name), [
+    "c",
+    "e",
+    "z",
+  ]);
+  x.xsetid("s", "3000-0", { entriesAdded: 10 });
+  assert.equal(x.xinfoStream("s").lastGeneratedId, "3000-0");
+  assert.equal(x.xgroupDestroy("s", "g"), true);
+  assert.equal((store.value("s") as Stream).encoding(store.limits), "stream");
+  store.set("str", "x");
+  assert.throws(() => x.xlen("str"), /WRONGTYPE/);
+  // A stream stays when empty.
+  x.xtrim("s", { strategy: "maxlen", threshold: 0 });
+  assert.equal(store.type("s"), "stream");
+});
+
+Deno.test("stream: clone() is independent, both ways", () => {
+  const store = new Store();
+  const x = store.streams;
+  for (let i = 1; i <= 300; i++) x.xadd("s", ["f", `v${i}`], { id: `${i}-0` });
+  x.xgroupCreate("s", "g", "0");
+  x.xreadgroup("g", "c", ["s"], [">"], { count: 5 });
+  const original = store.value("s") as Stream;
+  const copy = original.clone();
+  const other = new Store();
+  other.set("s", copy);
+  x.xdel("s", ["1-0", "150-0"]);
+  x.xadd("s", ["f", "new"], { id: "400-0" });
+  x.xack("s", "g", ["2-0"]);
+  x.xtrim("s", { strategy: "maxlen", threshold: 100, approx: true });
+  assert.equal(other.streams.xlen("s"), 300);
+  assert.deepEqual(other.streams.xpending("s", "g").count, 5);
+  assert.deepEqual(other.streams.xrange("s", "1", "2"), [["1-0", ["f", "v1"]], [
+    "2-0",
+    ["f", "v2"],
+  ]]);
+  other.streams.xdel("s", ["300-0"]);
+  other.streams.xgroupDestroy("s", "g");
+  assert.equal(x.xrange("s", "300", "300")!.length, 1);
+  assert.equal(x.xinfoGroups("s").length, 1);
+});
+
+Deno.test("stream: a snapshot keeps the value as it was (copy-on-write)", () => {
+  const store = new Store();
+  const x = store.streams;
+  for (let i = 1; i <= 250; i++) x.xadd("s", ["f", `v${i}`], { id: `${i}-0` });
+  x.xgroupCreate("s", "g", "0");
+  const before = rangeOf(store, "s");
+  using snap = store.snapshot();
+  x.xadd("s", ["f", "later"], { id: "999-0" });
+  x.xdel("s", ["5-0"]);
+  x.xreadgroup("g", "c", ["s"], [">"], { count: 3 });
+  const entries = snap.next(10);
+  assert.equal(entries.length, 1);
+  const old = new Store();
+  old.set("s", entries[0][1]);
+  assert.deepEqual(rangeOf(old, "s"), before);
+  assert.equal(old.streams.xpending("s", "g").count, 0);
+  assert.equal(x.xlen("s"), 250);
+  assert.equal(x.xpending("s", "g").count, 3);
+});
+
+Deno.test({
+  name: "stream: rewrite() rebuilds entries, counters, groups and PELs",
+  ignore: !hasRedis,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using ours = await startServer();
+    await using redis = await RedisServer.start();
+    await using fresh = await startServer();
+    const setup: Cmd[] = [];
+    for (let i = 1; i <= 230; i++) {
+      setup.push([
+        "XADD",
+        "s",
+        `${i}-${i % 3}`,
+        "f",
+        `v${i}`,
+        ...(i % 7 ? [] : ["g", "x"]),
+      ]);
+    }
+    setup.push(
+      ["XDEL", "s", "50-2", "229-1"],
+      ["XGROUP", "CREATE", "s", "g1", "0"],
+      ["XGROUP", "CREATE", "s", "g2", "$", "ENTRIESREAD", "7"],
+      ["XREADGROUP", "GROUP", "g1", "alice", "COUNT", "5", "STREAMS", "s", ">"],
+      ["XREADGROUP", "GROUP", "g1", "bob", "COUNT", "3", "STREAMS", "s", ">"],
+      ["XREADGROUP", "GROUP", "g1", "bob", "STREAMS", "s", "0"],
+      ["XCLAIM", "s", "g1", "carol", "0", "2-2", "RETRYCOUNT", "9"],
+      ["XGROUP", "CREATECONSUMER", "s", "g2", "dave"],
+      ["XADD", "empty", "MAXLEN", "0", "5-5", "a", "b"],
+      ["XSETID", "empty", "7-7", "ENTRIESADDED", "12", "MAXDELETEDID", "6-0"],
+    );
+    const a = await Conn.open(ours.port);
+    for (const cmd of setup) await a.call(...cmd);
+    const full = async (c: Conn, key: string) =>
+      normalize(
+        "XINFO",
+        await c.call("XINFO", "STREAM", key, "FULL", "COUNT", "0"),
+      );
+    for (const key of ["s", "empty"]) {
+      const value = ours.store.value(key) as Stream;
+      const commands = [...value.rewrite(key, 128)];
+      const expected = await full(a, key);
+      for (const port of [redis.port, fresh.port]) {
+        const b = await Conn.open(port);
+        try {
+          for (const cmd of commands) {
+            const reply = await b.call(...cmd);
+            assert.ok(!(reply instanceof Error), `${cmd.join(" ")}: ${reply}`);
+          }
+          assert.deepEqual(await full(b, key), expected);
+        } finally {
+          b.close();
+        }
+      }
+    }
+    a.close();
+  },
+});
+
+Deno.test("stream: a million entries, operations stay fast", () => {
+  const store = new Store();
+  const x = store.streams;
+  const n = 1_000_000;
+  let t = performance.now();
+  const pair = ["f", ""];
+  for (let i = 1; i <= n; i++) {
+    pair[1] = String(i);
+    x.xadd("big", pair, { id: { ms: i, seq: 0, seqGiven: true } });
+  }
+  const addMs = performance.now() - t;
+  assert.equal(x.xlen("big"), n);
+  t = performance.now();
+  for (let i = 0; i < 10_000; i++) {
+    const at = 1 + ((i * 7919) % n);
+    const r = x.xrange("big", String(at), "+", 3)!;
+    assert.equal(r[0][0], `${at}-0`);
+  }
+  const rangeMs = performance.now() - t;
+  t = performance.now();
+  for (let i = 0; i < 1000; i++) x.xdel("big", [`${500_000 + i * 3}-0`]);
+  x.xgroupCreate("big", "g", "900000-0");
+  for (let i = 0; i < 1000; i++) {
+    x.xreadgroup("g", "c", ["big"], [">"], { count: 10 });
+  }
+  assert.equal(x.xpending("big", "g").count, 10_000);
+  for (let i = 0; i < 1000; i++) x.xack("big", "g", [`${900_001 + i}-0`]);
+  const trimmed = x.xtrim("big", {
+    strategy: "maxlen",
+    threshold: 10_000,
+    approx: true,
+    limit: 0,
+  });
+  const left = x.xlen("big");
+  assert.ok(left >= 10_000 && left < 10_100, `${left} left`);
+  assert.equal(trimmed, n - 1000 - left);
+  const restMs = performance.now() - t;
+  // Linear work would take minutes: these bounds leave a wide margin.
+  assert.ok(addMs < 5000, `1M XADD took ${addMs} ms`);
+  assert.ok(rangeMs < 1000, `10k XRANGE took ${rangeMs} ms`);
+  assert.ok(restMs < 1000, `XDEL/XREADGROUP/XACK/XTRIM took ${restMs} ms`);
 });
