@@ -313,7 +313,7 @@ function partialSort(
  *   [13.361389, 38.115556, "Palermo"],
  *   [15.087269, 37.502669, "Catania"],
  * ]);
- * console.log(store.geo.geodist("Sicily", "Palermo", "Catania", "km")); // 166.27415156960038
+ * console.log(store.geo.geodist("Sicily", "Palermo", "Catania", "km")); // 166.27415156960032
  * ```
  */
 export class GeoOps {

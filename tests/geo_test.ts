@@ -1198,3 +1198,113 @@ Deno.test("geo ops: a million points, searches stay proportional to what they fi
   assert.ok(searchMs < 2000, `2000 searches took ${searchMs} ms`);
   assert.ok(posMs < 1000, `100k GEOPOS took ${posMs} ms`);
 });
+
+Deno.test({
+  name:
+    "geo: keys made by GEOADD and the STORE variants have redis-server's encodings",
+  ignore: !hasRedis,
+  fn: async () => {
+    await using redis = await RedisServer.start();
+    const c = await Conn.open(redis.port);
+    const store = new Store();
+    const cases: Cmd[][] = [
+      [["GEOADD", "k", ...points(128, "m")]],
+      [["GEOADD", "k", ...points(129, "m")]],
+      [["GEOADD", "k", ...points(10, "x".repeat(64))]],
+      [["GEOADD", "k", ...points(10, "x".repeat(65))]],
+      [["GEOADD", "k", ...points(129, "m")], ["ZREM", "k", "m0", "m1"]],
+      [
+        ["GEOADD", "src", ...points(300, "m")],
+        [
+          "GEOSEARCHSTORE",
+          "k",
+          "src",
+          "FROMLONLAT",
+          "10",
+          "40",
+          "BYRADIUS",
+          "20",
+          "km",
+        ],
+      ],
+      [
+        ["GEOADD", "src", ...points(300, "m")],
+        [
+          "GEOSEARCHSTORE",
+          "k",
+          "src",
+          "FROMLONLAT",
+          "10",
+          "40",
+          "BYRADIUS",
+          "2",
+          "km",
+        ],
+      ],
+      [
+        ["GEOADD", "src", ...points(300, "m")],
+        [
+          "GEORADIUS",
+          "src",
+          "10",
+          "40",
+          "50",
+          "km",
+          "COUNT",
+          "128",
+          "STORE",
+          "k",
+        ],
+      ],
+    ];
+    try {
+      for (const cmds of cases) {
+        await c.call("FLUSHALL");
+        store.flush();
+        for (const cmd of cmds) {
+          await c.call(...cmd);
+          applyGeo(store, cmd);
+        }
+        const expected = await c.call("OBJECT", "ENCODING", "k");
+        const value = store.value("k") as Container;
+        assert.equal(value.encoding(store.limits), expected, cmds.join(" | "));
+        assert.equal(value.size, await c.call("ZCARD", "k"));
+      }
+    } finally {
+      c.close();
+    }
+  },
+});
+
+/** `n` points around 10,40 named prefix + index, as GEOADD arguments. */
+function points(n: number, prefix: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push(String(10 + (i % 20) / 1000), String(40 + i / 20000), prefix + i);
+  }
+  return out;
+}
+
+/** The few commands of the encoding test, through the embedded API. */
+function applyGeo(store: Store, cmd: Cmd): void {
+  const a = cmd.map(String);
+  if (a[0] === "GEOADD") {
+    const pts: [number, number, string][] = [];
+    for (let i = 2; i < a.length; i += 3) {
+      pts.push([+a[i], +a[i + 1], a[i + 2]]);
+    }
+    store.geo.geoadd(a[1], pts);
+  } else if (a[0] === "ZREM") {
+    store.zsets.zrem(a[1], a.slice(2));
+  } else if (a[0] === "GEOSEARCHSTORE") {
+    store.geo.geosearchstore(a[1], a[2], { lon: +a[4], lat: +a[5] }, {
+      radius: +a[7],
+      unit: a[8] as "km",
+    });
+  } else if (a[0] === "GEORADIUS") {
+    store.geo.geosearchstore(a[9], a[1], { lon: +a[2], lat: +a[3] }, {
+      radius: +a[4],
+      unit: a[5] as "km",
+    }, { count: +a[7] });
+  }
+}
