@@ -3,6 +3,8 @@
 
 import assert from "node:assert/strict";
 import { type Cmd, compareWithRedis, hasRedis } from "./_compat.ts";
+import { Conn, RedisServer, startServer } from "./_helpers.ts";
+import { ReplyError, type RespValue } from "../protocol.ts";
 
 const WRONG: Cmd[] = [
   ["SET", "str", "x"],
@@ -215,5 +217,215 @@ Deno.test({
   ignore: !hasRedis,
   fn: async (t) => {
     await compareWithRedis(t, CASES);
+  },
+});
+
+// --- Seeded random comparison ---------------------------------------------
+
+/** A small seeded PRNG (mulberry32). */
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A reply as a comparable string. */
+function norm(v: RespValue): string {
+  if (typeof v === "string") return "$" + v;
+  if (v instanceof Uint8Array) return "$" + String.fromCharCode(...v);
+  if (v instanceof ReplyError) return "-" + v.message;
+  if (Array.isArray(v)) return "[" + v.map(norm).join(",") + "]";
+  return String(v);
+}
+
+function items(v: RespValue): string[] {
+  assert.ok(Array.isArray(v), `expected an array, got ${norm(v)}`);
+  return v.map(norm);
+}
+
+/** Flat field/value array as sorted "field=value" pairs. */
+function pairsOf(v: RespValue): string[] {
+  const flat = items(v);
+  const out: string[] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    out.push(flat[i] + "=" + flat[i + 1]);
+  }
+  return out.sort();
+}
+
+function sorted(v: RespValue): string {
+  return Array.isArray(v) ? "[" + items(v).sort().join(",") + "]" : norm(v);
+}
+
+Deno.test({
+  name: "hashes: seeded random commands agree with redis-server",
+  ignore: !hasRedis,
+  fn: async () => {
+    await using redis = await RedisServer.start();
+    await using ours = await startServer();
+    using r = await Conn.open(redis.port);
+    using o = await Conn.open(ours.port);
+    for (const c of [r, o]) {
+      await c.call("CONFIG", "SET", "hash-max-listpack-entries", "8");
+      await c.call("CONFIG", "SET", "hash-max-listpack-value", "16");
+      await c.call("SET", "str", "x");
+    }
+    const rand = prng(77031);
+    const pick = <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)];
+    const keys = ["h0", "h1", "h2", "str"];
+    const fields = [
+      ..."abcdefghijkl",
+      "n0",
+      "n1",
+      "",
+      "long-field-name-over-16",
+    ];
+    const values = [
+      "1",
+      "-7",
+      "x",
+      "",
+      "2.5",
+      "9223372036854775806",
+      "v".repeat(20),
+    ];
+    const numeric = ["n0", "n1", "a"];
+    const someFields = () =>
+      Array.from({ length: 1 + Math.floor(rand() * 4) }, () => pick(fields));
+    const both = async (
+      cmd: string[],
+    ) => [await r.call(...cmd), await o.call(...cmd)];
+    for (let i = 0; i < 3000; i++) {
+      const key = pick(keys);
+      const op = Math.floor(rand() * 18);
+      let cmd: string[];
+      switch (op) {
+        case 0:
+        case 1:
+        case 2: {
+          cmd = [rand() < 0.8 ? "HSET" : "HMSET", key];
+          for (const f of someFields()) cmd.push(f, pick(values));
+          break;
+        }
+        case 3:
+          cmd = ["HSETNX", key, pick(fields), pick(values)];
+          break;
+        case 4:
+          cmd = ["HGET", key, pick(fields)];
+          break;
+        case 5:
+          cmd = ["HMGET", key, ...someFields()];
+          break;
+        case 6:
+          cmd = ["HDEL", key, ...someFields()];
+          break;
+        case 7:
+          cmd = [pick(["HEXISTS", "HSTRLEN"]), key, pick(fields)];
+          break;
+        case 8:
+          cmd = ["HLEN", key];
+          break;
+        case 9:
+        case 10:
+          cmd = [pick(["HGETALL", "HKEYS", "HVALS"]), key];
+          break;
+        case 11:
+          cmd = [
+            "HINCRBY",
+            key,
+            pick(numeric),
+            pick(["1", "-3", "100", "x", "9223372036854775807"]),
+          ];
+          break;
+        case 12:
+          cmd = [
+            "HINCRBYFLOAT",
+            key,
+            pick(numeric),
+            pick(["1.5", "-0.25", "3", "x", "1e3"]),
+          ];
+          break;
+        case 13: {
+          cmd = ["HRANDFIELD", key];
+          if (rand() < 0.7) cmd.push(String(Math.floor(rand() * 24) - 8));
+          if (cmd.length === 3 && rand() < 0.5) cmd.push("WITHVALUES");
+          break;
+        }
+        case 14:
+          cmd = ["HSCAN", key, "0"];
+          if (rand() < 0.5) cmd.push("MATCH", pick(["*", "n*", "[a-c]"]));
+          break;
+        default:
+          cmd = ["HSET", key, pick(fields), pick(values)];
+      }
+      const where = `#${i} ${cmd.join(" ")}`;
+      const name = cmd[0];
+      const enc = norm(await r.call("OBJECT", "ENCODING", key));
+      const small = enc !== "$hashtable";
+      if (name === "HRANDFIELD") {
+        const [want, got] = await both(cmd);
+        if (!Array.isArray(want)) {
+          if (want === null || want instanceof ReplyError) {
+            assert.equal(norm(got), norm(want), where);
+          } else {
+            assert.equal(
+              norm(await r.call("HEXISTS", key, norm(got).slice(1))),
+              "1",
+              where,
+            );
+          }
+          continue;
+        }
+        const all = new Set(pairsOf(await r.call("HGETALL", key)));
+        const withValues = cmd.length === 4;
+        const picked = withValues ? pairsOf(got) : items(got);
+        assert.equal(items(got).length, items(want).length, where);
+        const fieldsNow = new Set([...all].map((p) => p.split("=")[0]));
+        for (const p of picked) {
+          assert.ok(withValues ? all.has(p) : fieldsNow.has(p), where);
+        }
+        const n = Number(cmd[2]);
+        if (n > 0) assert.equal(new Set(picked).size, picked.length, where);
+        if (n >= all.size && small) assert.equal(norm(got), norm(want), where);
+        continue;
+      }
+      if (name === "HSCAN" && !small) {
+        const seen = [new Set<string>(), new Set<string>()];
+        for (const [side, c] of [r, o].entries()) {
+          let cursor = "0";
+          for (let step = 0; step < 1000; step++) {
+            const reply = await c.call(
+              "HSCAN",
+              key,
+              cursor,
+              ...cmd.slice(3),
+              "COUNT",
+              "3",
+            );
+            const [next, found] = reply as [string, RespValue[]];
+            for (const p of pairsOf(found)) seen[side].add(p);
+            cursor = next;
+            if (cursor === "0") break;
+          }
+        }
+        assert.deepEqual([...seen[1]].sort(), [...seen[0]].sort(), where);
+        continue;
+      }
+      const [want, got] = await both(cmd);
+      if (small || !["HGETALL", "HKEYS", "HVALS"].includes(name)) {
+        assert.equal(norm(got), norm(want), where);
+      } else if (name === "HGETALL") {
+        assert.deepEqual(pairsOf(got), pairsOf(want), where);
+      } else {
+        assert.equal(sorted(got), sorted(want), where);
+      }
+    }
+    for (const key of keys) {
+      const [want, got] = await both(["HGETALL", key]);
+      assert.equal(sorted(got), sorted(want), key);
+    }
   },
 });

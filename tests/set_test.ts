@@ -3,6 +3,8 @@
 
 import assert from "node:assert/strict";
 import { type Cmd, compareWithRedis, hasRedis } from "./_compat.ts";
+import { Conn, RedisServer, startServer } from "./_helpers.ts";
+import { ReplyError, type RespValue } from "../protocol.ts";
 
 const WRONG: Cmd[] = [
   ["SET", "str", "x"],
@@ -273,5 +275,223 @@ Deno.test({
         "SRANDMEMBER",
       ],
     });
+  },
+});
+
+// --- Seeded random comparison ---------------------------------------------
+
+/** A small seeded PRNG (mulberry32). */
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A reply as a comparable string (bulk bytes as latin1). */
+function norm(v: RespValue): string {
+  if (typeof v === "string") return "$" + v;
+  if (v instanceof Uint8Array) return "$" + String.fromCharCode(...v);
+  if (v instanceof ReplyError) return "-" + v.message;
+  if (Array.isArray(v)) return "[" + v.map(norm).join(",") + "]";
+  return String(v);
+}
+
+function items(v: RespValue): string[] {
+  assert.ok(Array.isArray(v), `expected an array, got ${norm(v)}`);
+  return v.map(norm);
+}
+
+function sorted(v: RespValue): string {
+  return Array.isArray(v) ? "[" + items(v).sort().join(",") + "]" : norm(v);
+}
+
+Deno.test({
+  name: "sets: seeded random commands agree with redis-server",
+  ignore: !hasRedis,
+  fn: async () => {
+    await using redis = await RedisServer.start();
+    await using ours = await startServer();
+    using r = await Conn.open(redis.port);
+    using o = await Conn.open(ours.port);
+    for (const c of [r, o]) {
+      await c.call("CONFIG", "SET", "set-max-intset-entries", "8");
+    }
+    const rand = prng(20240607);
+    const pick = <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)];
+    const keys = ["s0", "s1", "s2", "s3", "str"];
+    const pool = [
+      ..."abcdefgh",
+      ...Array.from({ length: 14 }, (_, i) => String(i - 3)),
+      "007",
+      "18446744073709551616",
+    ];
+    const members = () =>
+      Array.from({ length: 1 + Math.floor(rand() * 5) }, () => pick(pool));
+    const someKeys = () =>
+      Array.from({ length: 1 + Math.floor(rand() * 3) }, () => pick(keys));
+    const count = () => String(Math.floor(rand() * 14) - 4);
+    await r.call("SET", "str", "x");
+    await o.call("SET", "str", "x");
+    const both = async (cmd: string[]) => {
+      const [a, b] = [await r.call(...cmd), await o.call(...cmd)];
+      return [a, b];
+    };
+    for (let i = 0; i < 3000; i++) {
+      const key = pick(keys);
+      const op = Math.floor(rand() * 20);
+      let cmd: string[];
+      switch (op) {
+        case 0:
+        case 1:
+        case 2:
+          cmd = ["SADD", key, ...members()];
+          break;
+        case 3:
+          cmd = ["SREM", key, ...members()];
+          break;
+        case 4:
+          cmd = ["SISMEMBER", key, pick(pool)];
+          break;
+        case 5:
+          cmd = ["SMISMEMBER", key, ...members()];
+          break;
+        case 6:
+          cmd = ["SCARD", key];
+          break;
+        case 7:
+          cmd = ["SMEMBERS", key];
+          break;
+        case 8:
+          cmd = rand() < 0.3 ? ["SPOP", key] : ["SPOP", key, count()];
+          break;
+        case 9:
+          cmd = rand() < 0.3 ? ["SRANDMEMBER", key] : [
+            "SRANDMEMBER",
+            key,
+            count(),
+          ];
+          break;
+        case 10:
+          cmd = ["SMOVE", key, pick(keys), pick(pool)];
+          break;
+        case 11:
+          cmd = [pick(["SINTER", "SUNION", "SDIFF"]), ...someKeys()];
+          break;
+        case 12: {
+          const ks = someKeys();
+          cmd = ["SINTERCARD", String(ks.length), ...ks];
+          if (rand() < 0.5) cmd.push("LIMIT", String(Math.floor(rand() * 4)));
+          break;
+        }
+        case 13:
+        case 14:
+          cmd = [
+            pick(["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]),
+            key,
+            ...someKeys(),
+          ];
+          break;
+        case 15:
+          cmd = [
+            "SSCAN",
+            key,
+            "0",
+            "COUNT",
+            String(1 + Math.floor(rand() * 5)),
+          ];
+          break;
+        default:
+          cmd = ["SADD", key, pick(pool)];
+      }
+      const where = `#${i} ${cmd.join(" ")}`;
+      const name = cmd[0];
+      if (name === "SPOP") {
+        const got = await o.call(...cmd);
+        if (got instanceof ReplyError || got === null) {
+          assert.equal(norm(got), norm(await r.call(...cmd)), where);
+          continue;
+        }
+        const before = new Set(items(await r.call("SMEMBERS", key)));
+        const popped = Array.isArray(got) ? items(got) : [norm(got)];
+        const n = cmd.length === 2 ? 1 : Math.min(Number(cmd[2]), before.size);
+        assert.equal(popped.length, n, where);
+        assert.equal(new Set(popped).size, n, where);
+        for (const m of popped) assert.ok(before.has(m), where);
+        // Bring redis-server to the same state.
+        if (popped.length > 0) {
+          await r.call("SREM", key, ...popped.map((m) => m.slice(1)));
+        }
+        continue;
+      }
+      if (name === "SRANDMEMBER" && cmd.length === 3) {
+        const [want, got] = await both(cmd);
+        if (!Array.isArray(want)) {
+          assert.equal(norm(got), norm(want), where);
+          continue;
+        }
+        const all = new Set(items(await r.call("SMEMBERS", key)));
+        const n = Number(cmd[2]);
+        const picked = items(got);
+        assert.equal(picked.length, items(want).length, where);
+        for (const m of picked) assert.ok(all.has(m), where);
+        if (n > 0) assert.equal(new Set(picked).size, picked.length, where);
+        if (n >= all.size) assert.equal(sorted(got), sorted(want), where);
+        continue;
+      }
+      if (name === "SRANDMEMBER") {
+        const [want, got] = await both(cmd);
+        if (want === null || want instanceof ReplyError) {
+          assert.equal(norm(got), norm(want), where);
+        } else {
+          assert.ok(
+            norm(await r.call("SISMEMBER", key, norm(got).slice(1))) === "1",
+            where,
+          );
+        }
+        continue;
+      }
+      if (name === "SSCAN") {
+        const enc = norm(await r.call("OBJECT", "ENCODING", key));
+        const [want, got] = await both(cmd);
+        if (enc !== "$hashtable") {
+          assert.equal(norm(got), norm(want), where);
+          continue;
+        }
+        // Full iterations on both sides find the same members.
+        const seen = [new Set<string>(), new Set<string>()];
+        for (const [side, c] of [r, o].entries()) {
+          let cursor = "0";
+          for (let step = 0; step < 1000; step++) {
+            const reply = await c.call("SSCAN", key, cursor, "COUNT", "3");
+            const [next, found] = reply as [Uint8Array, RespValue[]];
+            for (const m of found) seen[side].add(norm(m));
+            cursor = norm(next).slice(1);
+            if (cursor === "0") break;
+          }
+        }
+        assert.deepEqual([...seen[1]].sort(), [...seen[0]].sort(), where);
+        continue;
+      }
+      const exact = name === "SMEMBERS"
+        ? norm(await r.call("OBJECT", "ENCODING", key)) === "$intset"
+        : !["SINTER", "SUNION", "SDIFF"].includes(name);
+      const [want, got] = await both(cmd);
+      assert.equal(
+        exact ? norm(got) : sorted(got),
+        exact ? norm(want) : sorted(want),
+        where,
+      );
+    }
+    // Same final state.
+    for (const key of keys) {
+      assert.equal(
+        sorted(await o.call("SMEMBERS", key)),
+        sorted(await r.call("SMEMBERS", key)),
+        key,
+      );
+    }
   },
 });
