@@ -369,7 +369,8 @@ export function execute(
   if (timed) command.usec += (performance.now() - start) * 64000;
   command.calls++;
   // Log writes that changed something to the append-only file.
-  if (command.write && s.store.dirty !== dirty) {
+  // (or a command that asked to be logged: PFCOUNT's cache update).
+  if ((command.write || s.propagate !== null) && s.store.dirty !== dirty) {
     s.server.persistence.feed(s.propagate ?? [argv]);
   }
   s.propagate = null;

@@ -140,7 +140,13 @@ export {
   type ZRangeOptions,
 } from "./data/zset.ts";
 export { StreamOps } from "./data/stream.ts";
-export { BitmapOps } from "./data/bitmap.ts";
-export { HyperLogLogOps } from "./data/hyperloglog.ts";
+export {
+  type BitfieldOp,
+  Bitmap,
+  BitmapOps,
+  type BitRange,
+  type LcsIdxResult,
+} from "./data/bitmap.ts";
+export { HyperLogLog, HyperLogLogOps } from "./data/hyperloglog.ts";
 export { GeoOps } from "./data/geo.ts";
 export type { LogSink } from "./_log.ts";

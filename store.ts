@@ -25,7 +25,7 @@ import { ListOps } from "./data/list.ts";
 import { SetOps } from "./data/set.ts";
 import { SortedSetOps } from "./data/zset.ts";
 import { StreamOps } from "./data/stream.ts";
-import { BitmapOps } from "./data/bitmap.ts";
+import { Bitmap, BitmapOps } from "./data/bitmap.ts";
 import { HyperLogLogOps } from "./data/hyperloglog.ts";
 import { GeoOps } from "./data/geo.ts";
 import {
@@ -283,7 +283,7 @@ interface SnapshotState {
   readonly time: number;
   /** The maps as they were when it began (replaced, not cleared, by a
    * flush meanwhile). */
-  readonly data: Map<string, StoredValue>;
+  readonly data: Map<string, StoredValue | Bitmap>;
   readonly expires: Map<string, number>;
   readonly iterator: Iterator<string>;
   /** Keys already read, in sets of at most VISITED_SHARD keys: one big set
@@ -293,7 +293,7 @@ interface SnapshotState {
    * ABSENT when they did not exist yet. */
   readonly preimages: Map<
     string,
-    [StoredValue, number | undefined] | typeof ABSENT
+    [StoredValue | Bitmap, number | undefined] | typeof ABSENT
   >;
   /** Keys changed after they were read. */
   readonly changedAfterRead: Set<string>;
@@ -353,7 +353,7 @@ export class Store {
   maxStringLength = 512 * 1024 * 1024;
   /** Encoding thresholds (the redis.conf settings of each type). */
   limits: EncodingLimits = defaultEncodingLimits();
-  #data = new Map<string, StoredValue>();
+  #data = new Map<string, StoredValue | Bitmap>();
   // Expiry lives beside the data, as in Redis: most keys have none.
   #expires = new Map<string, number>();
   #expireCursor: Iterator<[string, number]> | null = null;
@@ -443,8 +443,68 @@ export class Store {
   get(key: string): string | undefined {
     if (this.#expires.size !== 0) this.#expireIfNeeded(key, this.clock());
     const v = this.#data.get(key);
-    if (typeof v === "object") throw new StoreError(STORE_ERRORS.wrongType);
+    if (typeof v === "object") {
+      if (v instanceof Bitmap) return this.#demote(key, v);
+      throw new StoreError(STORE_ERRORS.wrongType);
+    }
     return v;
+  }
+
+  /** A bitmap kept for the bit commands turns back into a byte string for
+   * every other reader (O(n), as GET's reply). */
+  #demote(key: string, v: Bitmap): string {
+    const s = v.toString();
+    this.#data.set(key, s);
+    return s;
+  }
+
+  /** The string at `key` for a bit command that reads (a hit or a miss):
+   * its bytes in place, without copying. Throws WRONGTYPE. */
+  readBits(key: string): string | Uint8Array | undefined {
+    if (this.#expires.size !== 0) this.#expireIfNeeded(key, this.clock());
+    const v = this.#data.get(key);
+    if (v === undefined) {
+      this.stats.misses++;
+      return undefined;
+    }
+    this.stats.hits++;
+    if (typeof v === "string") return v;
+    if (v instanceof Bitmap) return v.bytes;
+    throw new StoreError(STORE_ERRORS.wrongType);
+  }
+
+  /** Like readBits without counting (write commands' lookups). */
+  readBitsQuiet(key: string): string | Uint8Array | undefined {
+    if (this.#expires.size !== 0) this.#expireIfNeeded(key, this.clock());
+    const v = this.#data.get(key);
+    if (v === undefined || typeof v === "string") return v;
+    if (v instanceof Bitmap) return v.bytes;
+    throw new StoreError(STORE_ERRORS.wrongType);
+  }
+
+  /** The string at `key` as a mutable {@linkcode Bitmap} for SETBIT and
+   * BITFIELD (made empty when missing and `create`); TYPE still says
+   * string. Copy-on-write while a snapshot runs. Throws WRONGTYPE. */
+  writableBits(key: string, create: boolean): Bitmap | undefined {
+    if (this.#expires.size !== 0) this.#expireIfNeeded(key, this.clock());
+    const v = this.#data.get(key);
+    if (v === undefined) {
+      if (!create) return undefined;
+      const b = new Bitmap();
+      this.set(key, b as unknown as Container);
+      return b;
+    }
+    if (typeof v === "string") {
+      const b = Bitmap.from(v);
+      this.set(key, b as unknown as Container, KEEP_TTL);
+      return b;
+    }
+    if (!(v instanceof Bitmap)) throw new StoreError(STORE_ERRORS.wrongType);
+    if (this.#snapshot === null) return v;
+    return this.#copyOnWrite(
+      key,
+      v as unknown as Container,
+    ) as unknown as Bitmap;
   }
 
   /** Like {@linkcode Store.get}, and counts a keyspace hit or miss. */
@@ -459,7 +519,8 @@ export class Store {
    * expired. */
   value(key: string): StoredValue | undefined {
     if (this.#expires.size !== 0) this.#expireIfNeeded(key, this.clock());
-    return this.#data.get(key);
+    const v = this.#data.get(key);
+    return v instanceof Bitmap ? this.#demote(key, v) : v;
   }
 
   /** Like {@linkcode Store.value}, and counts a keyspace hit or miss. */
@@ -693,7 +754,8 @@ export class Store {
         for (const [key, pre] of s.preimages) {
           if (pre !== ABSENT && !visitedHas(s.visited, key)) {
             if (pre[1] === undefined || pre[1] >= s.time) {
-              out.push([key, pre[0], pre[1]]);
+              const v = pre[0];
+              out.push([key, v instanceof Bitmap ? v.toString() : v, pre[1]]);
             }
           }
         }
@@ -708,7 +770,7 @@ export class Store {
         visitedHas(s.visited, key)
       ) continue;
       visitedAdd(s.visited, key);
-      let value: StoredValue | undefined;
+      let value: StoredValue | Bitmap | undefined;
       let at: number | undefined;
       if (pre === undefined) {
         value = s.data.get(key);
@@ -719,7 +781,7 @@ export class Store {
         [value, at] = pre;
       }
       if (value === undefined || (at !== undefined && at < s.time)) continue;
-      out.push([key, value, at]);
+      out.push([key, value instanceof Bitmap ? value.toString() : value, at]);
     }
     return out;
   }
@@ -1031,7 +1093,7 @@ export class Store {
     for (const [key, value] of this.#data) {
       const at = this.#expires.get(key);
       if (at !== undefined && now > at) continue;
-      yield [key, value, at];
+      yield [key, value instanceof Bitmap ? value.toString() : value, at];
     }
   }
 
