@@ -214,6 +214,12 @@ function nth(p: string, k: number): string {
   return valueRead(p, readAt(p, pos));
 }
 
+// Set by List's #locate: the position within the chunk it found.
+let located = 0;
+
+/** Makes an empty list (for Store.writable). */
+const newList = () => new List();
+
 /**
  * A list value: a deque of chunks of up to 128 elements, as Redis's
  * quicklist. Pushes and pops at both ends are O(1), access by index
@@ -238,7 +244,7 @@ export class List implements Container {
 
   /** Creates an empty list, or one holding `elements` in order. */
   constructor(elements?: Iterable<string>) {
-    this.#ring = new Array(2);
+    this.#ring = new Array(1);
     if (elements !== undefined) { for (const e of elements) this.pushRight(e); }
   }
 
@@ -354,7 +360,7 @@ export class List implements Container {
 
   /** Replaces every chunk (after LREM, LINSERT, LTRIM). */
   #replace(chunks: Chunk[]): void {
-    let cap = 2;
+    let cap = 1;
     while (cap < chunks.length) cap *= 2;
     const ring = new Array<Chunk | undefined>(cap);
     let size = 0;
@@ -385,9 +391,6 @@ export class List implements Container {
     return a;
   }
 
-  // Set by #locate: the position within the chunk found.
-  #offset = 0;
-
   /** The chunk holding element `index` (0 <= index < size), walking from
    * the nearer end; sets #offset. */
   #locate(index: number): number {
@@ -395,7 +398,7 @@ export class List implements Container {
       for (let i = 0;; i++) {
         const n = countOf(this.#at(i));
         if (index < n) {
-          this.#offset = index;
+          located = index;
           return i;
         }
         index -= n;
@@ -405,7 +408,7 @@ export class List implements Container {
     for (let i = this.#chunks - 1;; i--) {
       const n = countOf(this.#at(i));
       if (rest < n) {
-        this.#offset = n - 1 - rest;
+        located = n - 1 - rest;
         return i;
       }
       rest -= n;
@@ -470,7 +473,7 @@ export class List implements Container {
     if (index < 0) index += this.#size;
     if (index < 0 || index >= this.#size) return undefined;
     const c = this.#at(this.#locate(index));
-    return typeof c === "string" ? nth(c, this.#offset) : c[this.#offset];
+    return typeof c === "string" ? nth(c, located) : c[located];
   }
 
   /** Replaces the element at `index` (negative counts from the tail);
@@ -479,7 +482,7 @@ export class List implements Container {
     if (index < 0) index += this.#size;
     if (index < 0 || index >= this.#size) return false;
     const i = this.#locate(index);
-    this.#open(i)[this.#offset] = v;
+    this.#open(i)[located] = v;
     this.#settle(i);
     return true;
   }
@@ -490,7 +493,7 @@ export class List implements Container {
     const out = new Array<string>(count);
     if (count <= 0) return out;
     let i = this.#locate(start);
-    let off = this.#offset;
+    let off = located;
     let k = 0;
     for (; k < count; i++, off = 0) {
       const c = this.#at(i);
@@ -643,7 +646,7 @@ export class List implements Container {
 
   /** Clears the list. */
   clear(): void {
-    this.#ring = new Array(2);
+    this.#ring = new Array(1);
     this.#head = this.#chunks = this.#size = 0;
   }
 
@@ -738,7 +741,7 @@ export class ListOps {
     const list = store.writable<List>(
       key,
       "list",
-      create ? () => new List() : undefined,
+      create ? newList : undefined,
     );
     if (list === undefined) return 0;
     if (left) { for (const e of elements) list.pushLeft(e); }

@@ -756,6 +756,64 @@ Deno.test("lists: a snapshot keeps the list as it was (copy-on-write)", () => {
   assert.equal(store.has("other"), false);
 });
 
+Deno.test("lists: a snapshot and the append-only log bring lists back after a restart", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kv-list-" });
+  try {
+    const values = Array.from(
+      { length: 2500 },
+      (_, i) =>
+        i % 5 === 0 ? String(i) : i % 7 === 0 ? "\x00\xff" + i : "e" + i,
+    );
+    const expect = [...values];
+    let moved = "";
+    {
+      await using server = await startServer({ dir, appendonly: true });
+      using c = await Conn.open(server.port);
+      await c.call("RPUSH", "k", ...values.map(binaryToBytes));
+      await c.call("LSET", "k", "1000", "set");
+      expect[1000] = "set";
+      await c.call("LPUSH", "k", "first");
+      expect.unshift("first");
+      await c.call("LMOVE", "k", "k2", "RIGHT", "LEFT");
+      moved = expect.pop()!;
+      await c.call("LREM", "k", "0", "e1");
+      expect.splice(expect.indexOf("e1"), 1);
+      assert.equal(await c.call("SAVE"), "OK");
+    }
+    {
+      // From the log (which has priority when appendonly is on).
+      await using server = await startServer({ dir, appendonly: true });
+      using c = await Conn.open(server.port);
+      assert.deepEqual(await c.call("LRANGE", "k", "0", "-1"), expect);
+      assert.deepEqual(await c.call("LRANGE", "k2", "0", "-1"), [moved]);
+      // Rewrite the log from the values (List.rewrite), then load it.
+      assert.match(String(await c.call("BGREWRITEAOF")), /rewriting/);
+      for (let i = 0; i < 100; i++) {
+        const info = await c.call("INFO", "persistence") as string;
+        if (info.includes("aof_rewrite_in_progress:0")) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    const log = await Deno.readTextFile(`${dir}/appendonly.aof`);
+    assert.ok(log.includes("RPUSH") && !log.includes("LSET"), "rewritten");
+    {
+      await using server = await startServer({ dir, appendonly: true });
+      using c = await Conn.open(server.port);
+      assert.deepEqual(await c.call("LRANGE", "k", "0", "-1"), expect);
+      assert.deepEqual(await c.call("LRANGE", "k2", "0", "-1"), [moved]);
+    }
+    {
+      // From the snapshot.
+      await using server = await startServer({ dir });
+      using c = await Conn.open(server.port);
+      assert.deepEqual(await c.call("LRANGE", "k", "0", "-1"), expect);
+      assert.deepEqual(await c.call("LRANGE", "k2", "0", "-1"), [moved]);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 // --- Complexity at 1M elements.
 
 Deno.test("lists: 1M elements: O(1) ends, fast index and ranges", () => {
