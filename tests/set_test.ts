@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { type Cmd, compareWithRedis, hasRedis } from "./_compat.ts";
 import { Conn, RedisServer, startServer } from "./_helpers.ts";
 import { ReplyError, type RespValue } from "../protocol.ts";
+import { Store, StoreError } from "../store.ts";
+import { RedisSet, StringTable } from "../data/set.ts";
 
 const WRONG: Cmd[] = [
   ["SET", "str", "x"],
@@ -494,4 +496,193 @@ Deno.test({
       );
     }
   },
+});
+
+// --- Store level ------------------------------------------------------------
+
+Deno.test("sets: embedded operations", () => {
+  const store = new Store();
+  const sets = store.sets;
+  assert.equal(sets.sadd("s", ["b", "a", "b"]), 2);
+  assert.equal(sets.scard("s"), 2);
+  assert.deepEqual(sets.smismember("s", ["a", "z"]), [true, false]);
+  assert.equal(sets.srem("s", ["a", "b", "c"]), 2);
+  assert.equal(store.has("s"), false);
+  sets.sadd("i", ["10", "-2", "3"]);
+  assert.deepEqual(sets.smembers("i"), ["-2", "3", "10"]);
+  sets.sadd("j", ["3", "4"]);
+  assert.deepEqual(sets.sinter(["i", "j"]), ["3"]);
+  assert.deepEqual(sets.sunion(["i", "j"]), ["-2", "3", "4", "10"]);
+  assert.deepEqual(sets.sdiff(["i", "j"]), ["-2", "10"]);
+  assert.equal(sets.sintercard(["i", "j"], 0), 1);
+  assert.equal(sets.sunionstore("u", ["i", "j"]), 4);
+  assert.equal(sets.smove("u", "v", "4"), true);
+  assert.deepEqual(sets.smembers("v"), ["4"]);
+  const popped = sets.spopCount("u", 2);
+  assert.equal(popped.length, 2);
+  assert.equal(sets.scard("u"), 1);
+  assert.throws(() => {
+    store.set("str", "x");
+    sets.sadd("str", ["a"]);
+  }, StoreError);
+});
+
+Deno.test({
+  name: "sets: encoding() turns as redis-server's OBJECT ENCODING does",
+  ignore: !hasRedis,
+  fn: async () => {
+    await using redis = await RedisServer.start();
+    using r = await Conn.open(redis.port);
+    const store = new Store();
+    const check = async (key: string, what: string) => {
+      const want = await r.call("OBJECT", "ENCODING", key);
+      const set = store.value(key) as RedisSet;
+      assert.equal(set.encoding(store.limits), want, `${key}: ${what}`);
+    };
+    const add = async (key: string, members: string[]) => {
+      store.sets.sadd(key, members);
+      await r.call("SADD", key, ...members);
+    };
+    const ints = Array.from({ length: 512 }, (_, i) => String(i * 7 - 100));
+    await add("a", ints);
+    await check("a", "512 integers");
+    await add("a", ["100000"]);
+    await check("a", "513 integers");
+    await r.call("SREM", "a", "0", "7", "100000");
+    store.sets.srem("a", ["0", "7", "100000"]);
+    await check("a", "back to 510 integers");
+    for (const odd of ["-0", "01", "+1", " 1", "9223372036854775808", "1.0"]) {
+      await add(`b${odd}`, ["1", odd]);
+      await check(`b${odd}`, `with ${odd}`);
+    }
+    await add("c", ["-9223372036854775808", "9223372036854775807"]);
+    await check("c", "int64 bounds");
+    await add("d", ["x"]);
+    await check("d", "a string");
+    await r.call("SREM", "d", "x");
+    store.sets.srem("d", ["x"]);
+    await add("d", ["1"]);
+    await check("d", "recreated with an integer");
+    await r.call("SUNIONSTORE", "e", "c", "a");
+    store.sets.sunionstore("e", ["c", "a"]);
+    await check("e", "union of intsets over 512");
+    await r.call("SINTERSTORE", "f", "a", "a");
+    store.sets.sinterstore("f", ["a", "a"]);
+    await check("f", "intersection");
+  },
+});
+
+Deno.test("sets: clone() is independent", () => {
+  const a = new RedisSet();
+  for (let i = 0; i < 100; i++) a.add(`m${i}`, 512);
+  const b = a.clone();
+  a.delete("m1");
+  b.add("extra", 512);
+  assert.equal(a.size, 99);
+  assert.equal(b.size, 101);
+  assert.ok(b.has("m1"));
+  assert.ok(!a.has("extra"));
+});
+
+Deno.test("sets: rewrite() commands rebuild the set on a fresh server", async () => {
+  const store = new Store();
+  const members = Array.from({ length: 2500 }, (_, i) => `m${i}\x00\xff`);
+  store.sets.sadd("s", members);
+  store.sets.srem("s", members.slice(0, 100));
+  await using ours = await startServer();
+  using c = await Conn.open(ours.port);
+  const set = store.value("s") as RedisSet;
+  let commands = 0;
+  for (const cmd of set.rewrite("s", 1000)) {
+    assert.ok(cmd.length <= 1002);
+    // Byte strings go out as bytes (a string would be sent as UTF-8).
+    await c.call(
+      ...cmd.map((a) => Uint8Array.from(a, (ch) => ch.charCodeAt(0))),
+    );
+    commands++;
+  }
+  assert.equal(commands, 3);
+  const back = await c.call("SMEMBERS", "s") as string[];
+  assert.deepEqual(back.sort(), store.sets.smembers("s").sort());
+});
+
+Deno.test("sets: a snapshot keeps the set as it was (copy-on-write)", () => {
+  const store = new Store();
+  store.sets.sadd("s", ["a", "b", "c"]);
+  store.sets.sadd("t", ["1", "2"]);
+  using snap = store.snapshot();
+  store.sets.srem("s", ["a"]);
+  store.sets.sadd("s", ["z"]);
+  store.sets.spop("t");
+  store.sets.spop("t");
+  assert.equal(store.has("t"), false);
+  const seen = new Map<string, string[]>();
+  for (let chunk = snap.next(10); chunk.length > 0; chunk = snap.next(10)) {
+    for (const [key, value] of chunk) {
+      seen.set(key, (value as RedisSet).members().sort());
+    }
+  }
+  assert.deepEqual(seen.get("s"), ["a", "b", "c"]);
+  assert.deepEqual(seen.get("t"), ["1", "2"]);
+  assert.deepEqual(store.sets.smembers("s").sort(), ["b", "c", "z"]);
+});
+
+Deno.test("sets: the string table agrees with a JavaScript Set under churn", () => {
+  const rand = prng(99);
+  const table = new StringTable();
+  const ref = new Set<string>();
+  for (let i = 0; i < 60_000; i++) {
+    const m = `k${Math.floor(rand() * 3000)}`;
+    const r = rand();
+    if (r < 0.5) {
+      assert.equal(table.add(m) >= 0, !ref.has(m));
+      ref.add(m);
+    } else if (r < 0.9) {
+      const pos = table.find(m);
+      assert.equal(pos >= 0, ref.has(m));
+      if (pos >= 0) {
+        if (rand() < 0.3) table.removeOrdered(pos);
+        else table.removeAt(pos);
+        ref.delete(m);
+      }
+    } else if (i % 10_000 === 0) {
+      for (const k of [...ref]) table.removeAt(table.find(k));
+      ref.clear();
+    }
+    assert.equal(table.size, ref.size);
+  }
+  assert.deepEqual([...table.keys].sort(), [...ref].sort());
+  for (const k of ref) assert.equal(table.keys[table.find(k)], k);
+});
+
+Deno.test("sets: 1M members, O(1) pops and random members", () => {
+  const store = new Store();
+  const sets = store.sets;
+  const n = 1_000_000;
+  let t = performance.now();
+  const batch: string[] = [];
+  for (let i = 0; i < n; i++) {
+    batch.push(`member:${i}`);
+    if (batch.length === 10_000) {
+      sets.sadd("big", batch);
+      batch.length = 0;
+    }
+  }
+  assert.equal(sets.scard("big"), n);
+  const fill = performance.now() - t;
+  assert.ok(fill < 8000, `SADD 1M took ${fill} ms`);
+  t = performance.now();
+  for (let i = 0; i < 100_000; i++) {
+    assert.ok(sets.sismember("big", `member:${i * 7}`));
+  }
+  assert.equal(sets.srandmemberCount("big", 100_000).length, 100_000);
+  assert.equal(sets.srandmemberCount("big", -100_000).length, 100_000);
+  assert.equal(new Set(sets.spopCount("big", 100_000)).size, 100_000);
+  for (let i = 0; i < 10_000; i++) assert.ok(sets.spop("big") !== undefined);
+  const ops = performance.now() - t;
+  assert.ok(ops < 3000, `100k of each took ${ops} ms`);
+  assert.equal(sets.scard("big"), n - 110_000);
+  const { cursor, items } = sets.sscan("big", 0, { count: 1000 });
+  assert.equal(items.length, 1000);
+  assert.ok(cursor > 0);
 });
