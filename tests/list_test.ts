@@ -682,6 +682,31 @@ Deno.test("lists: ops at the store level, as the commands", () => {
   assert.equal(store.type("src"), "list");
 });
 
+Deno.test("lists: reads count keyspace hits and misses, writes do not", () => {
+  const store = new Store();
+  const l = store.lists;
+  l.rpush("k", ["a", "b"]);
+  l.lpushx("none", ["a"]);
+  l.lpop("none");
+  l.lmove("none", "k", "LEFT", "LEFT");
+  l.lmpop(["none", "k"], "LEFT");
+  assert.deepEqual([store.stats.hits, store.stats.misses], [0, 0]);
+  l.llen("k");
+  l.lindex("k", 0);
+  l.lrange("k", 0, -1);
+  l.lpos("k", "b");
+  assert.deepEqual([store.stats.hits, store.stats.misses], [4, 0]);
+  l.llen("none");
+  l.lrange("none", 0, -1);
+  assert.deepEqual([store.stats.hits, store.stats.misses], [4, 2]);
+  const dirty = store.dirty;
+  l.rpush("k", ["x", "y", "z"]);
+  assert.equal(store.dirty, dirty + 3);
+  l.lrem("k", 0, "nope");
+  l.ltrim("k", 0, -1);
+  assert.equal(store.dirty, dirty + 3, "no change, no dirty");
+});
+
 Deno.test("lists: OBJECT ENCODING is quicklist at any size, as Redis 7.0", () => {
   const store = new Store();
   for (const n of [1, 128, 129, 10000]) {
