@@ -809,7 +809,7 @@ export class Stream implements Container {
     limit: number,
   ): number {
     let deleted = 0;
-    let ni = 0;
+    const ni = 0;
     while (ni < this.nodes.length) {
       if (strategy === "maxlen" && this.length <= maxlen) break;
       const node = this.nodes[ni];

@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { Store } from "../store.ts";
 import { Stream } from "../data/stream.ts";
-import { encodeCommand } from "../protocol.ts";
 import { Conn, RedisServer, startServer } from "./_helpers.ts";
 import { type Cmd, compareWithRedis, hasRedis } from "./_compat.ts";
 
