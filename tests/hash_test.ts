@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { type Cmd, compareWithRedis, hasRedis } from "./_compat.ts";
 import { Conn, RedisServer, startServer } from "./_helpers.ts";
 import { ReplyError, type RespValue } from "../protocol.ts";
+import { defaultEncodingLimits, Store, StoreError } from "../store.ts";
+import { Hash } from "../data/hash.ts";
 
 const WRONG: Cmd[] = [
   ["SET", "str", "x"],
@@ -428,4 +430,198 @@ Deno.test({
       assert.equal(sorted(got), sorted(want), key);
     }
   },
+});
+
+// --- Store level ------------------------------------------------------------
+
+Deno.test("hashes: embedded operations", () => {
+  const store = new Store();
+  const h = store.hashes;
+  assert.equal(h.hset("u", [["name", "Ada"], ["n", "1"], ["name", "Bob"]]), 2);
+  assert.equal(h.hget("u", "name"), "Bob");
+  assert.deepEqual(h.hgetall("u"), [["name", "Bob"], ["n", "1"]]);
+  assert.equal(h.hsetnx("u", "n", "5"), false);
+  assert.equal(h.hincrby("u", "n", 41), 42);
+  assert.equal(h.hincrby("u", "big", 9007199254740993n), 9007199254740993n);
+  assert.equal(h.hincrbyfloat("u", "f", "0.1"), "0.1");
+  assert.equal(h.hincrbyfloat("u", "f", "0.2"), "0.3");
+  assert.throws(() => h.hincrby("u", "name", 1), StoreError);
+  assert.throws(() => h.hincrbyfloat("u", "name", "1"), StoreError);
+  assert.throws(() => h.hincrby("u", "big", 9223372036854775807n), {
+    message: "ERR increment or decrement would overflow",
+  });
+  assert.deepEqual(h.hkeys("u"), ["name", "n", "big", "f"]);
+  assert.deepEqual(h.hmget("u", ["n", "zz"]), ["42", undefined]);
+  assert.equal(h.hstrlen("u", "name"), 3);
+  assert.equal(h.hrandfieldCount("u", -10).length, 10);
+  assert.equal(h.hrandfieldCount("u", 10).length, 4);
+  assert.equal(h.hdel("u", ["name", "n", "big", "f", "x"]), 4);
+  assert.equal(store.has("u"), false);
+  assert.equal(h.hlen("u"), 0);
+  assert.equal(h.hrandfield("u"), undefined);
+});
+
+Deno.test({
+  name: "hashes: encoding() turns as redis-server's OBJECT ENCODING does",
+  ignore: !hasRedis,
+  fn: async () => {
+    await using redis = await RedisServer.start();
+    using r = await Conn.open(redis.port);
+    const store = new Store();
+    // redis-server's built-in default is 512 (redis.conf says 128): use
+    // the same explicit value on both sides.
+    await r.call("CONFIG", "SET", "hash-max-listpack-entries", "128");
+    store.limits.hashMaxListpackEntries = 128;
+    const check = async (key: string, what: string) => {
+      const want = await r.call("OBJECT", "ENCODING", key);
+      const hash = store.value(key) as Hash;
+      assert.equal(hash.encoding(store.limits), want, `${key}: ${what}`);
+    };
+    const run = async (cmd: string[]) => {
+      await r.call(...cmd);
+      const [name, key, ...args] = cmd;
+      const h = store.hashes;
+      if (name === "HSET") {
+        const pairs: [string, string][] = [];
+        for (let i = 0; i < args.length; i += 2) {
+          pairs.push([args[i], args[i + 1]]);
+        }
+        h.hset(key, pairs);
+      } else if (name === "HDEL") h.hdel(key, args);
+      else if (name === "HSETNX") h.hsetnx(key, args[0], args[1]);
+      else if (name === "HINCRBY") h.hincrby(key, args[0], Number(args[1]));
+      else if (name === "HINCRBYFLOAT") {
+        h.hincrbyfloat(key, args[0], args[1]);
+      }
+    };
+    const fields = Array.from({ length: 128 }, (_, i) => [`f${i}`, "v"]).flat();
+    await run(["HSET", "a", ...fields]);
+    await check("a", "128 fields");
+    await run(["HSET", "a", "f0", "w"]);
+    await check("a", "128 fields, one updated");
+    await run(["HSET", "a", "one-more", "v"]);
+    await check("a", "129 fields");
+    await run(["HDEL", "a", "one-more", "f1", "f2"]);
+    await check("a", "back to 126");
+    await run(["HSET", "b", "f", "x".repeat(64)]);
+    await check("b", "64-byte value");
+    await run(["HSET", "c", "f".repeat(64), "x"]);
+    await check("c", "64-byte field");
+    await run(["HSET", "d", "f", "x".repeat(65)]);
+    await check("d", "65-byte value");
+    await run(["HSET", "e", "f".repeat(65), "x"]);
+    await check("e", "65-byte field");
+    await run(["HSET", "g", "a", "1"]);
+    await run(["HSETNX", "g", "a", "x".repeat(65)]);
+    await check("g", "HSETNX of an existing field");
+    await run(["HSETNX", "g", "b", "x".repeat(65)]);
+    await check("g", "HSETNX of a long value");
+    await run(["HSET", "i", "n", "1"]);
+    await run(["HINCRBYFLOAT", "i", "n", "1e60"]);
+    await check("i", "HINCRBYFLOAT to a long value");
+  },
+});
+
+Deno.test("hashes: clone() is independent", () => {
+  const limits = defaultEncodingLimits();
+  const a = new Hash();
+  for (let i = 0; i < 200; i++) a.set(`f${i}`, `v${i}`, limits);
+  const b = a.clone();
+  a.set("f1", "changed", limits);
+  a.delete("f2");
+  b.set("extra", "x", limits);
+  assert.equal(b.get("f1"), "v1");
+  assert.equal(b.get("f2"), "v2");
+  assert.equal(a.get("extra"), undefined);
+  assert.equal(a.size, 199);
+  assert.equal(b.size, 201);
+});
+
+Deno.test("hashes: rewrite() commands rebuild the hash on a fresh server", async () => {
+  const store = new Store();
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < 2500; i++) pairs.push([`f${i}\x00\xff`, `v${i}\r\n`]);
+  pairs.push(["", ""], ["empty", ""], ["", "empty field"]);
+  store.hashes.hset("h", pairs);
+  store.hashes.hdel("h", pairs.slice(0, 100).map(([f]) => f));
+  await using ours = await startServer();
+  using c = await Conn.open(ours.port);
+  const hash = store.value("h") as Hash;
+  let commands = 0;
+  for (const cmd of hash.rewrite("h", 1000)) {
+    // Byte strings go out as bytes (a string would be sent as UTF-8).
+    await c.call(
+      ...cmd.map((a) => Uint8Array.from(a, (ch) => ch.charCodeAt(0))),
+    );
+    commands++;
+  }
+  assert.equal(commands, 3);
+  const back = pairsOf(await c.call("HGETALL", "h"));
+  const want = store.hashes.hgetall("h").map(([f, v]) => `$${f}=$${v}`).sort();
+  assert.deepEqual(back, want);
+});
+
+Deno.test("hashes: a snapshot keeps the hash as it was (copy-on-write)", () => {
+  const store = new Store();
+  store.hashes.hset("h", [["a", "1"], ["b", "2"]]);
+  store.hashes.hset("g", [["x", "1"]]);
+  using snap = store.snapshot();
+  store.hashes.hset("h", [["a", "changed"], ["c", "3"]]);
+  store.hashes.hincrby("h", "b", 10);
+  store.hashes.hdel("g", ["x"]);
+  assert.equal(store.has("g"), false);
+  const seen = new Map<string, [string, string][]>();
+  for (let chunk = snap.next(10); chunk.length > 0; chunk = snap.next(10)) {
+    for (const [key, value] of chunk) {
+      const h = value as Hash;
+      seen.set(key, h.fields().map((f, i) => [f, h.values()[i]]));
+    }
+  }
+  assert.deepEqual(seen.get("h"), [["a", "1"], ["b", "2"]]);
+  assert.deepEqual(seen.get("g"), [["x", "1"]]);
+  assert.deepEqual(store.hashes.hgetall("h"), [
+    ["a", "changed"],
+    ["b", "12"],
+    ["c", "3"],
+  ]);
+});
+
+Deno.test("hashes: 1M fields, O(1) random fields", () => {
+  const store = new Store();
+  const h = store.hashes;
+  const n = 1_000_000;
+  let t = performance.now();
+  const batch: [string, string][] = [];
+  for (let i = 0; i < n; i++) {
+    batch.push([`field:${i}`, `value:${i}`]);
+    if (batch.length === 10_000) {
+      h.hset("big", batch);
+      batch.length = 0;
+    }
+  }
+  assert.equal(h.hlen("big"), n);
+  const fill = performance.now() - t;
+  assert.ok(fill < 8000, `HSET 1M took ${fill} ms`);
+  t = performance.now();
+  for (let i = 0; i < 100_000; i++) {
+    assert.equal(h.hget("big", `field:${i * 7}`), `value:${i * 7}`);
+  }
+  assert.equal(h.hrandfieldCount("big", 100_000).length, 100_000);
+  assert.equal(h.hrandfieldCount("big", -100_000).length, 100_000);
+  for (let i = 0; i < 100_000; i++) assert.ok(h.hrandfield("big"));
+  const fields: string[] = [];
+  for (let i = 0; i < 100_000; i++) fields.push(`field:${i * 3}`);
+  assert.equal(h.hdel("big", fields), 100_000);
+  const ops = performance.now() - t;
+  assert.ok(ops < 3000, `100k of each took ${ops} ms`);
+  assert.equal(h.hlen("big"), n - 100_000);
+  // A full HSCAN sees every field once.
+  let cursor = 0;
+  let seen = 0;
+  do {
+    const r = h.hscan("big", cursor, { count: 50_000 });
+    cursor = r.cursor;
+    seen += r.items.length;
+  } while (cursor !== 0);
+  assert.equal(seen, n - 100_000);
 });
