@@ -8,6 +8,7 @@ import { freePort, RedisServer, waitForPort } from "./_processes.ts";
 const ROOT = new URL("../", import.meta.url).pathname;
 const COUNT = Number(Deno.args[0] ?? 1_000_000);
 const BATCH = 1000;
+const SETTLE_SECONDS = Number(Deno.env.get("SETTLE") ?? 3);
 const encoder = new TextEncoder();
 
 function rss(pid: number): number {
@@ -76,8 +77,14 @@ async function measure(
   await new Promise((r) => setTimeout(r, 500));
   const before = rss(pid);
   await send(port, load.data, load.commands);
-  await new Promise((r) => setTimeout(r, 1500));
-  return rss(pid) - before;
+  // Let a garbage-collected heap settle (V8's memory reducer runs a few
+  // seconds after allocation stops); redis-server's RSS does not move.
+  let after = rss(pid);
+  for (let i = 0; i < SETTLE_SECONDS; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    after = rss(pid);
+  }
+  return after - before;
 }
 
 async function ours(load: { data: Uint8Array; commands: number }) {
