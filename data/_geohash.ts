@@ -410,14 +410,30 @@ export function cellScores(bits: bigint, step: number): [number, number] {
   ];
 }
 
-/** `d` printed as C's "%.4f" does (ties to even, as glibc). */
-export function formatDistance(d: number): string {
-  const scaled = d * 10000;
-  if (Number.isInteger(d * 32) && Math.abs(scaled % 1) === 0.5) {
-    let n = Math.floor(Math.abs(scaled));
+/** `d` printed as C's "%.<digits>f" does: the exact binary value rounded
+ * half to even, as glibc (toFixed rounds exact ties up). */
+export function formatFixed(d: number, digits: number): string {
+  if (d === Infinity) return "inf";
+  if (d === -Infinity) return "-inf";
+  if (Number.isNaN(d)) return "nan";
+  const sign = d < 0 || Object.is(d, -0) ? "-" : "";
+  const a = Math.abs(d);
+  if (a >= 1e21) return `${sign}${BigInt(a)}.${"0".repeat(digits)}`;
+  const scale = 10 ** digits;
+  const scaled = a * scale;
+  if (
+    Number.isInteger(a * 2 ** (digits + 1)) && scaled < 2 ** 52 &&
+    scaled % 1 === 0.5
+  ) {
+    let n = Math.floor(scaled);
     if (n % 2 === 1) n++;
-    const s = String(n).padStart(5, "0");
-    return `${d < 0 ? "-" : ""}${s.slice(0, -4)}.${s.slice(-4)}`;
+    const s = String(n).padStart(digits + 1, "0");
+    return `${sign}${s.slice(0, -digits)}.${s.slice(-digits)}`;
   }
-  return d.toFixed(4);
+  return sign + a.toFixed(digits);
+}
+
+/** A distance as Redis prints it ("%.4f"). */
+export function formatDistance(d: number): string {
+  return formatFixed(d, 4);
 }

@@ -9,6 +9,7 @@ import {
   distance,
   distanceIfInShape,
   encodeScore,
+  formatFixed,
   geohashString,
   searchCells,
   type Shape,
@@ -38,15 +39,9 @@ export const GEO_ERRORS = {
 
 /** The error for coordinates out of range, worded as Redis's "%f,%f". */
 export function invalidLonLat(lon: number, lat: number): string {
-  return `ERR invalid longitude,latitude pair ${cFixed6(lon)},${cFixed6(lat)}`;
-}
-
-/** C's "%f" (6 decimals) of a double. */
-function cFixed6(v: number): string {
-  if (v === Infinity) return "inf";
-  if (v === -Infinity) return "-inf";
-  if (Math.abs(v) >= 1e21) return `${BigInt(v)}.000000`;
-  return v.toFixed(6);
+  return `ERR invalid longitude,latitude pair ${formatFixed(lon, 6)},${
+    formatFixed(lat, 6)
+  }`;
 }
 
 /** Options of {@linkcode GeoOps.geoadd}, as GEOADD's. */

@@ -10,6 +10,7 @@ import {
   distance,
   encodeScore,
   formatDistance,
+  formatFixed,
   geohashString,
   LAT_MAX,
   LAT_MIN,
@@ -112,6 +113,9 @@ Deno.test("geohash: %.4f rounds ties to even as glibc", () => {
   assert.equal(formatDistance(0.09375), "0.0938");
   assert.equal(formatDistance(1.5), "1.5000");
   assert.equal(formatDistance(166274.15156960038), "166274.1516");
+  assert.equal(formatFixed(0.0078125, 6), "0.007812");
+  assert.equal(formatFixed(-0, 6), "-0.000000");
+  assert.equal(formatFixed(-1e-7, 6), "-0.000000");
 });
 
 const SICILY: Cmd = [
@@ -165,6 +169,10 @@ const CASES: Record<string, Cmd[]> = {
     ["GEOADD", "Sicily", "1e400", "0", "x"],
     ["GEOADD", "Sicily", "inf", "0", "x"],
     ["GEOADD", "Sicily", "-inf", "0", "x"],
+    ["GEOADD", "Sicily", "-0", "100", "x"],
+    ["GEOADD", "Sicily", "200.0078125", "-0.0000001", "x"],
+    ["GEOADD", "Sicily", "1e300", "-1e22", "x"],
+    ["GEOADD", "Sicily", "0x10", "100", "x"],
     ["GEOADD", "Sicily", "nan", "0", "x"],
     ["GEOADD", "Sicily", " 1", "0", "x"],
     ["GEOADD", "Sicily", "abc", "0", "x"],
