@@ -715,6 +715,18 @@ Deno.test("lists: OBJECT ENCODING is quicklist at any size, as Redis 7.0", () =>
   }
 });
 
+Deno.test("lists: elements beyond Latin-1 (embedded use) survive packing", () => {
+  const list = new List();
+  const values = Array.from({ length: 1000 }, (_, i) => `ключ ${i} ✓`);
+  for (const v of values) list.pushRight(v);
+  assert.deepEqual([...list.values()], values);
+  assert.equal(list.at(500), values[500]);
+  assert.deepEqual(list.positions(values[700], 1, 0, 0), [700]);
+  assert.equal(list.remove(0, values[600]), 1);
+  assert.equal(list.insert(values[601], "новый", false), true);
+  assert.equal(list.at(600), "новый");
+});
+
 Deno.test("lists: clone() is independent of the original", () => {
   const list = new List();
   for (let i = 0; i < 2000; i++) list.pushRight("e" + i);
