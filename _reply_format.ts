@@ -3,6 +3,7 @@
 // (nil), "quoted" strings, numbered arrays).
 
 import {
+  DoubleText,
   PushMessage,
   ReplyError,
   type RespValue,
@@ -63,6 +64,7 @@ export function formatTTY(v: RespValue, prefix = ""): string {
   if (v === null) return "(nil)\n";
   if (v instanceof ReplyError) return `(error) ${v.message}\n`;
   if (typeof v === "boolean") return v ? "(true)\n" : "(false)\n";
+  if (v instanceof DoubleText) return `(double) ${v.text}\n`;
   if (typeof v === "number") {
     return Number.isInteger(v) ? `(integer) ${v}\n` : `(double) ${v}\n`;
   }

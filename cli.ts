@@ -136,6 +136,7 @@ async function connect(o: CliOptions, interactive: boolean): Promise<Client> {
     username: o.user,
     resp: o.resp3 ? 3 : 2,
     reconnect: interactive ? { retries: 5 } : false,
+    doubles: "text", // printed as sent, as redis-cli does
   });
 }
 

@@ -77,6 +77,10 @@ export interface ClientOptions {
   /** Reconnect after the connection drops (default on). Commands issued
    * while reconnecting wait for the new connection. */
   reconnect?: boolean | ReconnectOptions;
+  /** How RESP3 doubles come back from {@linkcode Commands.execute}:
+   * `number` (default) or `text` ({@linkcode DoubleText}, the digits as
+   * sent; the CLI prints them as redis-cli does). */
+  doubles?: "number" | "text";
 }
 
 /** How {@linkcode Client} reconnects.
@@ -862,7 +866,7 @@ export class Client extends Commands<"promise"> {
   timeout: number;
   #events = new EventTarget();
   #conn: Deno.TcpConn | null = null;
-  #decoder = new ReplyDecoder({ bulk: "bytes" });
+  #decoder: ReplyDecoder;
   #inflight: Pending[] = [];
   #inflightHead = 0;
   #outbox: Uint8Array[] = [];
@@ -876,6 +880,14 @@ export class Client extends Commands<"promise"> {
     super();
     this.options = options;
     this.timeout = options.timeout ?? 0;
+    this.#decoder = this.#newDecoder();
+  }
+
+  #newDecoder(): ReplyDecoder {
+    return new ReplyDecoder({
+      bulk: "bytes",
+      doubles: this.options.doubles ?? "number",
+    });
   }
 
   /** Connects (127.0.0.1:31337 unless told otherwise) and authenticates. */
@@ -936,7 +948,7 @@ export class Client extends Commands<"promise"> {
     }
     conn.setNoDelay(true);
     this.#conn = conn;
-    this.#decoder = new ReplyDecoder({ bulk: "bytes" });
+    this.#decoder = this.#newDecoder();
     this.#readLoop(conn);
     try {
       await this.#handshake();

@@ -86,6 +86,7 @@ export {
   type ValueType,
 } from "./store.ts";
 export {
+  DoubleText,
   encodeCommand,
   formatDouble,
   ProtocolError,

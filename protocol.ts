@@ -495,6 +495,7 @@ export class PushMessage {
 export type RespValue =
   | string
   | number
+  | DoubleText
   | bigint
   | boolean
   | null
@@ -754,7 +755,10 @@ export class ReplyWriter {
     else if (typeof v === "boolean") this.bool(v);
     else if (v instanceof Uint8Array) this.bulkBytes(v);
     else if (v instanceof ReplyError) this.error(v.message);
-    else if (v instanceof VerbatimString) {
+    else if (v instanceof DoubleText) {
+      if (this.resp === 3) this.raw(encoder.encode(`,${v.text}\r\n`));
+      else this.bulk(v.text);
+    } else if (v instanceof VerbatimString) {
       this.verbatim(v.format, textToBinary(v.text));
     } else if (v instanceof PushMessage) {
       this.push(v.data.length);
@@ -830,6 +834,40 @@ export interface ReplyDecoderOptions {
   /** How bulk strings come out: UTF-8 `text` (default), `bytes`
    * (`Uint8Array`), or `binary` (byte strings). */
   bulk?: "text" | "bytes" | "binary";
+  /** How RESP3 doubles come out: `number` (default), or `text`
+   * ({@linkcode DoubleText}, the digits as the server sent them, for
+   * printing them as redis-cli does). */
+  doubles?: "number" | "text";
+}
+
+/** A RESP3 double kept as the server wrote it (`13.36138933897018433`),
+ * from a {@linkcode ReplyDecoder} with `doubles: "text"`.
+ *
+ * @example
+ * ```ts
+ * import { DoubleText } from "@kv/store";
+ * const d = new DoubleText("0.10000000000000001");
+ * console.log(d.text, Number(d)); // 0.10000000000000001 0.1
+ * ```
+ */
+export class DoubleText {
+  /** Creates one from the digits on the wire. */
+  constructor(readonly text: string) {}
+  /** The number it stands for. */
+  valueOf(): number {
+    const lower = this.text.toLowerCase();
+    return lower === "inf"
+      ? Infinity
+      : lower === "-inf"
+      ? -Infinity
+      : lower === "nan"
+      ? NaN
+      : Number(this.text);
+  }
+  /** The digits as sent. */
+  toString(): string {
+    return this.text;
+  }
 }
 
 /** Thrown by {@linkcode ReplyDecoder.next} on bytes that are not RESP.
@@ -875,10 +913,12 @@ export class ReplyDecoder {
   #pos = 0;
   #need = 0;
   #bulk: "text" | "bytes" | "binary";
+  #doubles: "number" | "text";
 
   /** Creates a decoder. */
   constructor(options: ReplyDecoderOptions = {}) {
     this.#bulk = options.bulk ?? "text";
+    this.#doubles = options.doubles ?? "number";
   }
 
   /** Adds bytes read from the connection. */
@@ -991,6 +1031,7 @@ export class ReplyDecoder {
       case 44: { // , double
         const s = this.#lineText();
         if (s === NEED_MORE) return s;
+        if (this.#doubles === "text") return new DoubleText(s);
         const lower = s.toLowerCase();
         return lower === "inf"
           ? Infinity

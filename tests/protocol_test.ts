@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   DEFAULT_MAX_BULK_LENGTH,
+  DoubleText,
   encodeCommand,
   formatDouble,
   PushMessage,
@@ -233,11 +234,25 @@ Deno.test("reply writer: RESP2 and RESP3 forms", () => {
   assert.equal(written((w) => w.verbatim("txt", "hi"), 3), "=6\r\ntxt:hi\r\n");
 });
 
-Deno.test("formatDouble: Redis's spellings", () => {
+Deno.test("formatDouble: Redis 7.0's %.17g spellings", () => {
   assert.equal(formatDouble(Infinity), "inf");
+  assert.equal(formatDouble(-Infinity), "-inf");
   assert.equal(formatDouble(NaN), "nan");
-  assert.equal(formatDouble(0.1), "0.1");
+  assert.equal(formatDouble(0.1), "0.10000000000000001");
   assert.equal(formatDouble(3), "3");
+  assert.equal(formatDouble(-0), "-0");
+  assert.equal(formatDouble(1e20), "1e+20");
+  assert.equal(formatDouble(1.5e-7), "1.4999999999999999e-07");
+});
+
+Deno.test("reply decoder: doubles as text keep the server's digits", () => {
+  const d = new ReplyDecoder({ doubles: "text" });
+  d.feed(new TextEncoder().encode(",13.36138933897018433\r\n,inf\r\n"));
+  const a = d.next()!.value as DoubleText;
+  assert.ok(a instanceof DoubleText);
+  assert.equal(a.text, "13.36138933897018433");
+  assert.equal(Number(a), 13.361389338970184);
+  assert.equal(Number(d.next()!.value), Infinity);
 });
 
 /** Every RESP3 type, encoded by the writer, decoded back. */
