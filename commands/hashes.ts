@@ -15,15 +15,12 @@ import {
   signedCount,
 } from "./sets.ts";
 
-function pairs(argv: string[]): [string, string][] {
+function checkPairs(argv: string[]): void {
   if (argv.length % 2 === 1) {
     throw new CommandError(
       `ERR wrong number of arguments for '${argv[0].toLowerCase()}' command`,
     );
   }
-  const out: [string, string][] = [];
-  for (let i = 2; i < argv.length; i += 2) out.push([argv[i], argv[i + 1]]);
-  return out;
 }
 
 function bulks(s: Session, items: readonly string[]): void {
@@ -32,11 +29,13 @@ function bulks(s: Session, items: readonly string[]): void {
 }
 
 const hset: Handler = (s, argv) => {
-  s.out.int(s.store.hashes.hset(argv[1], pairs(argv)));
+  checkPairs(argv);
+  s.out.int(s.store.hashes.hsetFlat(argv[1], argv, 2));
 };
 
 const hmset: Handler = (s, argv) => {
-  s.store.hashes.hset(argv[1], pairs(argv));
+  checkPairs(argv);
+  s.store.hashes.hsetFlat(argv[1], argv, 2);
   s.out.ok();
 };
 

@@ -1,6 +1,6 @@
 // Set commands: SADD, SINTER and the rest of the family.
 
-import type { ScanOptions } from "../data/set.ts";
+import type { FieldScanOptions } from "../data/set.ts";
 import { parseInt64 } from "../_number.ts";
 import {
   CommandError,
@@ -30,8 +30,8 @@ export function parseCursor(arg: string): number {
 }
 
 /** Parses the MATCH and COUNT options of HSCAN, SSCAN (from argv[3]). */
-export function parseScanOptions(argv: string[]): ScanOptions {
-  const options: ScanOptions = {};
+export function parseScanOptions(argv: string[]): FieldScanOptions {
+  const options: FieldScanOptions = {};
   for (let j = 3; j < argv.length; j++) {
     const opt = upper(argv[j]);
     const more = j + 1 < argv.length;

@@ -12,9 +12,9 @@ import { StoreError } from "../_errors.ts";
 import { globMatch } from "../_glob.ts";
 import {
   distinctPicks,
-  type ScanOptions,
+  type FieldScanOptions,
+  type FieldScanStep,
   scanPositions,
-  type ScanStep,
   StringTable,
 } from "./set.ts";
 
@@ -194,6 +194,22 @@ export class HashOps {
     return added;
   }
 
+  /** HSET with the fields and values flat (`field, value, field, ...`)
+   * from `argv[from]` on, as the command sends them; how many fields were
+   * new. */
+  hsetFlat(key: string, argv: readonly string[], from = 0): number {
+    const store = this.#store;
+    const hash = store.writable(key, "hash", () => new Hash())!;
+    const limits = store.limits;
+    let added = 0;
+    for (let i = from; i + 1 < argv.length; i += 2) {
+      if (hash.set(argv[i], argv[i + 1], limits)) added++;
+    }
+    store.written(key, hash);
+    store.dirty += (argv.length - from) >> 1;
+    return added;
+  }
+
   /** HSETNX: sets the field only when it does not exist; true when it
    * did. */
   hsetnx(key: string, field: string, value: string): boolean {
@@ -352,8 +368,8 @@ export class HashOps {
   hscan(
     key: string,
     cursor: number,
-    options: ScanOptions = {},
-  ): ScanStep<[string, string]> {
+    options: FieldScanOptions = {},
+  ): FieldScanStep<[string, string]> {
     const hash = this.#read(key);
     const items: [string, string][] = [];
     if (hash === undefined) return { cursor: 0, items };

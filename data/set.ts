@@ -115,8 +115,11 @@ export class StringTable {
   put(field: string, value: string): boolean {
     const h = hashString(field);
     const found = this.#probe(field, h);
-    // join() makes one flat string, where + would make a cons string.
-    const entry = value.length === 0 ? field : [field, value].join("");
+    // One flat string: + makes a flat copy below 13 chars but a cons
+    // string (two strings and a node) above; join() always copies.
+    const entry = field.length + value.length < 13
+      ? field + value
+      : [field, value].join("");
     if (found >= 0) {
       this.keys[found] = entry;
       return false;
@@ -280,7 +283,7 @@ export function sortIntStrings(members: string[]): string[] {
  * const { cursor, items } = store.sets.sscan("s", 0);
  * ```
  */
-export interface ScanStep<T> {
+export interface FieldScanStep<T> {
   /** Cursor of the next call; 0 when the iteration is complete. */
   cursor: number;
   /** What this step found. */
@@ -294,7 +297,7 @@ export interface ScanStep<T> {
  * store.sets.sscan("s", 0, { match: "a*", count: 100 });
  * ```
  */
-export interface ScanOptions {
+export interface FieldScanOptions {
   /** Glob pattern the members (fields) must match. */
   match?: string;
   /** How many elements to look at (10 by default). */
@@ -698,8 +701,8 @@ export class SetOps {
   sscan(
     key: string,
     cursor: number,
-    options: ScanOptions = {},
-  ): ScanStep<string> {
+    options: FieldScanOptions = {},
+  ): FieldScanStep<string> {
     const set = this.#read(key);
     const items: string[] = [];
     if (set === undefined) return { cursor: 0, items };
