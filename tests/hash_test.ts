@@ -625,3 +625,39 @@ Deno.test("hashes: 1M fields, O(1) random fields", () => {
   } while (cursor !== 0);
   assert.equal(seen, n - 100_000);
 });
+
+Deno.test("hashes: HINCRBYFLOAT is logged as HSET; the log and a snapshot replay to the same hashes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kv-hash-aof-" });
+  try {
+    let all: RespValue;
+    {
+      await using server = await startServer({ dir, appendonly: true });
+      using c = await Conn.open(server.port);
+      await c.call("HSET", "h", "a", "1", "b", "2", "c", "3");
+      await c.call("HINCRBYFLOAT", "h", "f", "0.1");
+      await c.call("HINCRBYFLOAT", "h", "f", "0.2");
+      await c.call("HINCRBY", "h", "a", "41");
+      await c.call("HDEL", "h", "b");
+      await c.call("HSETNX", "h", "c", "no effect");
+      await c.call(
+        "HMSET",
+        "big",
+        ...Array.from({ length: 400 }, (_, i) => `x${i}`),
+      );
+      all = await c.call("HGETALL", "h");
+      assert.deepEqual(all, ["a", "42", "c", "3", "f", "0.3"]);
+      assert.equal(await c.call("SAVE"), "OK");
+    }
+    const log = await Deno.readTextFile(`${dir}/appendonly.aof`);
+    assert.ok(!log.includes("HINCRBYFLOAT"), "logged as the value it made");
+    assert.ok(!log.includes("HSETNX"), "no change, not logged");
+    for (const appendonly of [true, false]) {
+      await using server = await startServer({ dir, appendonly });
+      using c = await Conn.open(server.port);
+      assert.deepEqual(await c.call("HGETALL", "h"), all);
+      assert.equal(await c.call("HLEN", "big"), 200);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

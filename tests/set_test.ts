@@ -705,3 +705,45 @@ Deno.test("sets: 1M members, O(1) pops and random members", () => {
   assert.equal(items.length, 1000);
   assert.ok(cursor > 0);
 });
+
+Deno.test("sets: SPOP is logged as SREM; the log and a snapshot replay to the same sets", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kv-set-aof-" });
+  try {
+    let members: string[];
+    {
+      await using server = await startServer({ dir, appendonly: true });
+      using c = await Conn.open(server.port);
+      await c.call(
+        "SADD",
+        "s",
+        ...Array.from({ length: 50 }, (_, i) => `m${i}`),
+      );
+      await c.call("SADD", "i", "1", "2", "3");
+      await c.call("SPOP", "s");
+      await c.call("SPOP", "s", "10");
+      await c.call("SPOP", "i", "10");
+      await c.call("SPOP", "nokey", "3");
+      await c.call("SRANDMEMBER", "s", "-5");
+      await c.call("SMOVE", "s", "t", "m49");
+      await c.call("SUNIONSTORE", "u", "s", "t");
+      members = (await c.call("SMEMBERS", "u") as string[]).sort();
+      assert.equal(members.length, 39);
+      assert.equal(await c.call("SAVE"), "OK");
+    }
+    const log = await Deno.readTextFile(`${dir}/appendonly.aof`);
+    assert.ok(!log.includes("SPOP"), "SPOP is logged as SREM");
+    assert.ok(!log.includes("SRANDMEMBER"));
+    for (const appendonly of [true, false]) {
+      await using server = await startServer({ dir, appendonly });
+      using c = await Conn.open(server.port);
+      assert.deepEqual(
+        (await c.call("SMEMBERS", "u") as string[]).sort(),
+        members,
+      );
+      assert.equal(await c.call("EXISTS", "i"), 0);
+      assert.equal(await c.call("SCARD", "s"), 38);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
