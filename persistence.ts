@@ -14,9 +14,9 @@
 
 import { join } from "node:path";
 import type { ServerConfig } from "./config.ts";
-import type { Container, SnapshotEntry, Store } from "./store.ts";
+import type { Snapshot, SnapshotEntry, Store } from "./store.ts";
 import { ReplyWriter, RequestDecoder } from "./protocol.ts";
-import { binaryToBytes, textToBinary } from "./_bytes.ts";
+import { bytesToBinary } from "./_bytes.ts";
 import { syncPath, syncPathSync, writeAll, writeAllSync } from "./_io.ts";
 
 /** The snapshot file's `format` field.
@@ -79,64 +79,272 @@ export interface PersistenceHost {
   replay(argv: string[]): string | undefined;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 const ENTRIES_PER_CHUNK = 1000;
 /** Elements per command when a container is written out as commands. */
 const CONTAINER_BATCH = 128;
 
-/** A key or value as it goes into JSON: text when it is valid UTF-8, or
- * `{ "base64": ... }` for other bytes. */
-function encodeString(s: string): string | { base64: string } {
-  // deno-lint-ignore no-control-regex
-  if (/^[\x00-\x7f]*$/.test(s)) return s;
-  try {
-    return utf8.decode(binaryToBytes(s));
-  } catch {
-    return { base64: btoa(s) };
+// --- writing in bounded pieces ---------------------------------------------
+//
+// Snapshots and log rewrites are encoded into one buffer of about a
+// megabyte that is written out whenever it fills: no string or buffer ever
+// holds a whole file, nor a whole large value (a long string goes out as
+// pieces of one JSON string, or of one RESP bulk string).
+
+/** Output gathered before it is written out (a write happens at this size,
+ * or at the end of each chunk of entries). */
+const OUT_FLUSH = 1 << 20;
+/** Chars of a long string encoded in one go: a multiple of 3, so base64
+ * pieces join into one base64 text. */
+const PIECE = 3 * 16384;
+/** Buffer size: a full flush threshold plus the worst case of one piece
+ * (a char escaped as `\u00XX` takes 6 bytes). */
+const OUT_CAPACITY = OUT_FLUSH + PIECE * 6 + 4096;
+
+/** How a byte string is written in JSON. */
+const PLAIN = 0; // printable ASCII with nothing to escape: as it is
+const TEXT = 1; // valid UTF-8: as text, escaped
+const BASE64 = 2; // other bytes: {"base64": "..."}
+
+const PLAIN_RE = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+// deno-lint-ignore no-control-regex
+const ASCII_RE = /^[\x00-\x7f]*$/;
+const HEX = "0123456789abcdef";
+const encoder = new TextEncoder();
+
+/** True when the byte string `s` is valid UTF-8 (as a fatal decoder sees
+ * it: no overlong forms, no surrogates, nothing past U+10FFFF). */
+function isUtf8(s: string): boolean {
+  const n = s.length;
+  let i = 0;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let min: number;
+    let cp: number;
+    if (c >= 0xc2 && c <= 0xdf) {
+      need = 1;
+      min = 0x80;
+      cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      need = 2;
+      min = 0x800;
+      cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    for (let j = 1; j <= need; j++) {
+      const d = s.charCodeAt(i + j);
+      if ((d & 0xc0) !== 0x80) return false; // NaN past the end too
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+      return false;
+    }
+    i += need + 1;
   }
+  return true;
 }
 
-function decodeString(v: unknown): string | undefined {
-  if (typeof v === "string") return textToBinary(v);
-  if (
-    typeof v === "object" && v !== null &&
-    typeof (v as { base64?: unknown }).base64 === "string"
-  ) {
-    try {
-      return atob((v as { base64: string }).base64);
-    } catch {
-      return undefined;
+function stringKind(s: string): number {
+  if (PLAIN_RE.test(s)) return PLAIN;
+  return isUtf8(s) ? TEXT : BASE64;
+}
+
+/**
+ * An output buffer of bounded size that a sink empties. Encoders make room
+ * before each write (`room`), which hands the buffer to the sink when it
+ * is full; generators (`*Pieces`) instead pause when it is full, so an
+ * asynchronous writer can empty it between pieces.
+ */
+class ChunkedOut {
+  buf: Uint8Array = new Uint8Array(OUT_CAPACITY);
+  len = 0;
+  #sink: (bytes: Uint8Array) => void;
+
+  constructor(sink: (bytes: Uint8Array) => void) {
+    this.#sink = sink;
+  }
+
+  /** True when enough is gathered to be worth a write. */
+  get full(): boolean {
+    return this.len >= OUT_FLUSH;
+  }
+
+  /** The bytes gathered (valid until the next write to this buffer). */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+
+  /** Hands what is gathered to the sink. */
+  flush(): void {
+    if (this.len > 0) {
+      this.#sink(this.buf.subarray(0, this.len));
+      this.len = 0;
     }
   }
-  return undefined;
-}
 
-/** A container as it goes into a snapshot: its type and the commands that
- * build it again. */
-function encodeContainer(key: string, v: Container): unknown {
-  const commands: unknown[] = [];
-  for (const argv of v.rewrite(key, CONTAINER_BATCH)) {
-    commands.push(argv.map(encodeString));
+  /** Makes room for `n` bytes (at most a piece's worst case). */
+  room(n: number): void {
+    if (this.len + n > this.buf.length) this.flush();
   }
-  return { type: v.type, commands };
-}
 
-function serializeEntries(
-  entries: SnapshotEntry[],
-  first: boolean,
-): string {
-  let out = "";
-  for (let i = 0; i < entries.length; i++) {
-    const [k, v, at] = entries[i];
-    const value = typeof v === "string"
-      ? encodeString(v)
-      : encodeContainer(k, v);
-    const item = at === undefined
-      ? [encodeString(k), value]
-      : [encodeString(k), value, at];
-    out += (first && i === 0 ? "\n" : ",\n") + JSON.stringify(item);
+  byte(b: number): void {
+    this.room(1);
+    this.buf[this.len++] = b;
   }
-  return out;
+
+  /** Short ASCII text (at most a few KB), as it is. */
+  ascii(s: string): void {
+    this.room(s.length);
+    const buf = this.buf;
+    let at = this.len;
+    for (let i = 0; i < s.length; i++) buf[at++] = s.charCodeAt(i);
+    this.len = at;
+  }
+
+  /** Chars `from..to` of a byte string as bytes (room made by the caller). */
+  #latin1(s: string, from: number, to: number, ascii: boolean): void {
+    if (ascii && to - from > 64) {
+      const { written } = encoder.encodeInto(
+        from === 0 && to === s.length ? s : s.slice(from, to),
+        this.buf.subarray(this.len),
+      );
+      this.len += written;
+      return;
+    }
+    const buf = this.buf;
+    let at = this.len;
+    for (let i = from; i < to; i++) buf[at++] = s.charCodeAt(i);
+    this.len = at;
+  }
+
+  /** Chars `from..to` of `s` JSON-escaped (UTF-8 bytes stay as they are:
+   * they are the text's encoding already). */
+  #escaped(s: string, from: number, to: number): void {
+    const buf = this.buf;
+    let at = this.len;
+    for (let i = from; i < to; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x20 && c !== 34 && c !== 92) {
+        buf[at++] = c;
+        continue;
+      }
+      buf[at++] = 92; // '\'
+      switch (c) {
+        case 34:
+          buf[at++] = 34;
+          break;
+        case 92:
+          buf[at++] = 92;
+          break;
+        case 10:
+          buf[at++] = 110; // n
+          break;
+        case 13:
+          buf[at++] = 114; // r
+          break;
+        case 9:
+          buf[at++] = 116; // t
+          break;
+        case 8:
+          buf[at++] = 98; // b
+          break;
+        case 12:
+          buf[at++] = 102; // f
+          break;
+        default:
+          buf[at++] = 117; // u00XX
+          buf[at++] = 48;
+          buf[at++] = 48;
+          buf[at++] = HEX.charCodeAt(c >> 4);
+          buf[at++] = HEX.charCodeAt(c & 15);
+      }
+    }
+    this.len = at;
+  }
+
+  /** A byte string as one JSON value: a string when it is valid UTF-8,
+   * else `{"base64": ...}`. */
+  jsonString(s: string): void {
+    const n = s.length;
+    if (n <= 256) {
+      // Fast path: printable ASCII with nothing to escape.
+      this.room(n + 2);
+      const buf = this.buf;
+      let at = this.len;
+      buf[at++] = 34;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c < 0x20 || c > 0x7e || c === 34 || c === 92) break;
+        buf[at++] = c;
+      }
+      if (i === n) {
+        buf[at++] = 34;
+        this.len = at;
+        return;
+      }
+    }
+    for (const _ of this.jsonStringPieces(s)) this.flush();
+  }
+
+  /** `jsonString` in pieces, pausing whenever the buffer is full. */
+  *jsonStringPieces(s: string): Generator<void> {
+    const kind = stringKind(s);
+    this.ascii(kind === BASE64 ? '{"base64":"' : '"');
+    for (let i = 0; i < s.length; i += PIECE) {
+      const end = Math.min(s.length, i + PIECE);
+      this.room(PIECE * 6);
+      if (kind === PLAIN) this.#latin1(s, i, end, true);
+      else if (kind === TEXT) this.#escaped(s, i, end);
+      else {
+        const b64 = btoa(s.slice(i, end));
+        this.#latin1(b64, 0, b64.length, true);
+      }
+      if (this.full) yield;
+    }
+    this.ascii(kind === BASE64 ? '"}' : '"');
+  }
+
+  /** A RESP bulk string. */
+  bulk(s: string): void {
+    if (s.length <= 256) {
+      this.room(s.length + 24);
+      this.ascii(`$${s.length}\r\n`);
+      this.#latin1(s, 0, s.length, false);
+      this.buf[this.len++] = 13;
+      this.buf[this.len++] = 10;
+      return;
+    }
+    for (const _ of this.bulkPieces(s)) this.flush();
+  }
+
+  /** `bulk` in pieces, pausing whenever the buffer is full. */
+  *bulkPieces(s: string): Generator<void> {
+    this.ascii(`$${s.length}\r\n`);
+    for (let i = 0; i < s.length; i += PIECE) {
+      const end = Math.min(s.length, i + PIECE);
+      this.room(PIECE);
+      const piece = s.slice(i, end);
+      this.#latin1(piece, 0, piece.length, ASCII_RE.test(piece));
+      if (this.full) yield;
+    }
+    this.ascii("\r\n");
+  }
+
+  /** A command as a RESP array of bulk strings. */
+  command(argv: string[]): void {
+    this.ascii(`*${argv.length}\r\n`);
+    for (const a of argv) this.bulk(a);
+  }
 }
 
 function header(time: number): string {
@@ -147,6 +355,625 @@ function header(time: number): string {
 
 function trailer(count: number): string {
   return `\n],"count":${count}}\n`;
+}
+
+/** The index of the last container in a chunk of entries, or -1. */
+function lastContainer(chunk: SnapshotEntry[]): number {
+  for (let i = chunk.length - 1; i >= 0; i--) {
+    if (typeof chunk[i][1] !== "string") return i;
+  }
+  return -1;
+}
+
+/**
+ * Encodes a snapshot as the JSON file, pausing (yielding) at the end of
+ * each chunk of entries and between the pieces of a long string value.
+ * A container the snapshot handed out may be changed in place once the
+ * event loop runs, so pauses only come when every container of the chunk
+ * is written; strings cannot change, so a long one may pause. Returns the
+ * number of entries.
+ */
+function* snapshotBytes(
+  snap: Snapshot,
+  out: ChunkedOut,
+): Generator<void, number> {
+  out.ascii(header(snap.time));
+  let count = 0;
+  let chunk;
+  while ((chunk = snap.next(ENTRIES_PER_CHUNK)).length > 0) {
+    const safe = lastContainer(chunk);
+    for (let i = 0; i < chunk.length; i++) {
+      const [k, v, at] = chunk[i];
+      out.ascii(count === 0 ? "\n[" : ",\n[");
+      count++;
+      out.jsonString(k);
+      out.byte(44);
+      if (typeof v === "string") {
+        if (i > safe && v.length > PIECE) yield* out.jsonStringPieces(v);
+        else out.jsonString(v);
+      } else {
+        out.ascii(`{"type":${JSON.stringify(v.type)},"commands":[`);
+        let first = true;
+        for (const argv of v.rewrite(k, CONTAINER_BATCH)) {
+          out.ascii(first ? "[" : ",[");
+          first = false;
+          for (let j = 0; j < argv.length; j++) {
+            if (j > 0) out.byte(44);
+            out.jsonString(argv[j]);
+          }
+          out.byte(93);
+        }
+        out.ascii("]}");
+      }
+      if (at !== undefined) out.ascii(`,${at}`);
+      out.byte(93);
+    }
+    yield;
+  }
+  out.ascii(trailer(count));
+  return count;
+}
+
+/** Encodes a snapshot as the commands that rebuild it (a log rewrite),
+ * pausing as {@linkcode snapshotBytes} does. */
+function* rewriteBytes(snap: Snapshot, out: ChunkedOut): Generator<void> {
+  let chunk;
+  while ((chunk = snap.next(ENTRIES_PER_CHUNK)).length > 0) {
+    const safe = lastContainer(chunk);
+    for (let i = 0; i < chunk.length; i++) {
+      const [k, v, at] = chunk[i];
+      if (typeof v !== "string") {
+        for (const argv of v.rewrite(k, CONTAINER_BATCH)) out.command(argv);
+        if (at !== undefined) out.command(["PEXPIREAT", k, String(at)]);
+        continue;
+      }
+      out.ascii(at === undefined ? "*3\r\n" : "*5\r\n");
+      out.bulk("SET");
+      out.bulk(k);
+      if (i > safe && v.length > PIECE) yield* out.bulkPieces(v);
+      else out.bulk(v);
+      if (at !== undefined) {
+        out.bulk("PXAT");
+        out.bulk(String(at));
+      }
+    }
+    yield;
+  }
+}
+
+// --- reading in bounded pieces ---------------------------------------------
+
+/** Bytes read from a file at a time. */
+const READ_CHUNK = 4 << 20;
+
+/** A window on a file read in chunks: `buf[pos, end)` are the bytes not
+ * consumed yet; `more()` reads on, keeping them. */
+class ChunkedReader {
+  buf: Uint8Array = new Uint8Array(READ_CHUNK);
+  pos = 0;
+  end = 0;
+  /** File offset of `buf[0]`. */
+  offset = 0;
+  #file: Deno.FsFile;
+  #eof = false;
+
+  constructor(file: Deno.FsFile) {
+    this.#file = file;
+  }
+
+  /** Reads more bytes after the unconsumed ones; false at the end of the
+   * file. */
+  more(): boolean {
+    if (this.#eof) return false;
+    if (this.pos > 0) {
+      this.buf.copyWithin(0, this.pos, this.end);
+      this.offset += this.pos;
+      this.end -= this.pos;
+      this.pos = 0;
+    }
+    if (this.end === this.buf.length) {
+      // Only a token longer than the window (a number?) gets here.
+      const next = new Uint8Array(this.buf.length * 2);
+      next.set(this.buf);
+      this.buf = next;
+    }
+    const n = this.#file.readSync(this.buf.subarray(this.end));
+    if (n === null || n === 0) {
+      this.#eof = true;
+      return false;
+    }
+    this.end += n;
+    return true;
+  }
+}
+
+/** What a snapshot file holds, handed over entry by entry. */
+interface SnapshotVisitor {
+  /** Called once the header is read (format and version checked). */
+  begin?(version: number): void;
+  /** A string value. */
+  string(index: number, key: string, value: string, expireAt?: number): void;
+  /** A container begins: its commands follow. */
+  container(index: number, key: string): void;
+  /** One command that builds the container begun last. */
+  command(index: number, argv: string[]): void;
+  /** The container begun last is complete. */
+  containerEnd(index: number, key: string, expireAt?: number): void;
+}
+
+class JsonSyntaxError extends Error {}
+
+/**
+ * An incremental parser of the snapshot format: reads the file in chunks
+ * and hands each entry to a visitor as soon as it is read, building long
+ * strings from pieces. Strings come out as byte strings (the UTF-8 bytes of
+ * JSON text, `{"base64": ...}` decoded).
+ */
+class SnapshotParser {
+  #r: ChunkedReader;
+  #fail: (why: string) => never;
+
+  constructor(r: ChunkedReader, fail: (why: string) => never) {
+    this.#r = r;
+    this.#fail = fail;
+  }
+
+  #syntax(why: string): never {
+    const r = this.#r;
+    throw new JsonSyntaxError(
+      `not valid JSON (${why} at byte ${r.offset + r.pos})`,
+    );
+  }
+
+  /** The next byte that is not white space (not consumed), or -1 at the
+   * end of the file. */
+  #peek(): number {
+    const r = this.#r;
+    for (;;) {
+      const buf = r.buf;
+      let i = r.pos;
+      const end = r.end;
+      while (i < end) {
+        const c = buf[i];
+        if (c !== 32 && c !== 10 && c !== 13 && c !== 9) {
+          r.pos = i;
+          return c;
+        }
+        i++;
+      }
+      r.pos = i;
+      if (!r.more()) return -1;
+    }
+  }
+
+  #expect(c: number): void {
+    if (this.#peek() !== c) {
+      this.#syntax(`expected '${String.fromCharCode(c)}'`);
+    }
+    this.#r.pos++;
+  }
+
+  /** Consumes a `,` (true) or the closing `close` (false). */
+  #commaOr(close: number): boolean {
+    const c = this.#peek();
+    if (c === 44) {
+      this.#r.pos++;
+      return true;
+    }
+    if (c === close) {
+      this.#r.pos++;
+      return false;
+    }
+    return this.#syntax(`expected ',' or '${String.fromCharCode(close)}'`);
+  }
+
+  /** A JSON string (at its opening quote) as a byte string; with
+   * `base64`, its text decoded from base64 piece by piece. */
+  #string(base64 = false): string {
+    const r = this.#r;
+    if (!base64) {
+      // Fast path: the whole string is in the window, with no escapes.
+      const buf = r.buf;
+      const end = r.end;
+      const start = r.pos + 1;
+      for (let i = start; i < end; i++) {
+        const c = buf[i];
+        if (c === 34) {
+          r.pos = i + 1;
+          return bytesToBinary(buf, start, i);
+        }
+        if (c === 92) break;
+      }
+    }
+    return this.#stringPieces(base64);
+  }
+
+  /** A string with escapes or longer than the window, built from pieces. */
+  #stringPieces(base64: boolean): string {
+    const r = this.#r;
+    r.pos++; // the opening quote
+    const parts: string[] = [];
+    let carry = ""; // base64 text not yet a multiple of 4 chars
+    const push = (piece: string) => {
+      if (base64) {
+        piece = carry + piece;
+        const cut = piece.length - (piece.length & 3);
+        carry = piece.slice(cut);
+        try {
+          piece = atob(piece.slice(0, cut));
+        } catch {
+          this.#fail("a base64 value is not valid base64");
+        }
+      }
+      parts.push(piece);
+    };
+    for (;;) {
+      const buf = r.buf;
+      const end = r.end;
+      const start = r.pos;
+      let i = start;
+      let c = 0;
+      while (i < end) {
+        c = buf[i];
+        if (c === 34 || c === 92) break;
+        i++;
+      }
+      if (i > start) push(bytesToBinary(buf, start, i));
+      r.pos = i;
+      if (i < end && c === 34) {
+        r.pos = i + 1;
+        if (carry !== "") this.#fail("a base64 value is not valid base64");
+        return parts.length === 1 ? parts[0] : parts.join("");
+      }
+      if (i < end) {
+        // A backslash: the escape needs up to 12 bytes (a surrogate pair).
+        if (end - i < 12) r.more();
+        push(this.#escape());
+        continue;
+      }
+      if (!r.more()) this.#syntax("unterminated string");
+    }
+  }
+
+  /** An escape sequence (at the backslash) as UTF-8 bytes. */
+  #escape(): string {
+    const r = this.#r;
+    const buf = r.buf;
+    const c = buf[r.pos + 1];
+    r.pos += 2;
+    switch (c) {
+      case 34:
+        return '"';
+      case 92:
+        return "\\";
+      case 47:
+        return "/";
+      case 98:
+        return "\b";
+      case 102:
+        return "\f";
+      case 110:
+        return "\n";
+      case 114:
+        return "\r";
+      case 116:
+        return "\t";
+      case 117: {
+        let cp = this.#hex4();
+        if (cp >= 0xd800 && cp <= 0xdbff) {
+          if (
+            r.pos + 1 < r.end && buf[r.pos] === 92 && buf[r.pos + 1] === 117
+          ) {
+            const save = r.pos;
+            r.pos += 2;
+            const low = this.#hex4();
+            if (low >= 0xdc00 && low <= 0xdfff) {
+              cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+            } else {
+              r.pos = save;
+              cp = 0xfffd;
+            }
+          } else {
+            cp = 0xfffd;
+          }
+        } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+          cp = 0xfffd; // a lone surrogate: TextEncoder's replacement
+        }
+        return utf8Bytes(cp);
+      }
+    }
+    return this.#syntax("bad escape in a string");
+  }
+
+  #hex4(): number {
+    const r = this.#r;
+    let v = 0;
+    for (let k = 0; k < 4; k++) {
+      const d = r.pos < r.end ? hexDigit(r.buf[r.pos]) : -1;
+      if (d < 0) this.#syntax("bad \\u escape");
+      v = v * 16 + d;
+      r.pos++;
+    }
+    return v;
+  }
+
+  #number(): number {
+    const r = this.#r;
+    for (;;) {
+      let i = r.pos;
+      while (i < r.end && isNumberByte(r.buf[i])) i++;
+      if (i < r.end || !r.more()) {
+        const text = bytesToBinary(r.buf, r.pos, i);
+        r.pos = i;
+        const n = text === "" ? NaN : Number(text);
+        if (Number.isNaN(n)) this.#syntax("bad number");
+        return n;
+      }
+    }
+  }
+
+  /** Any JSON value (for fields this code does not use). */
+  #value(): unknown {
+    const c = this.#peek();
+    if (c === 34) return this.#string();
+    if (c === 45 || (c >= 48 && c <= 57)) return this.#number();
+    const r = this.#r;
+    if (c === 123) {
+      r.pos++;
+      const o: Record<string, unknown> = {};
+      if (this.#peek() === 125) {
+        r.pos++;
+        return o;
+      }
+      do {
+        if (this.#peek() !== 34) this.#syntax(`expected '"'`);
+        const k = this.#string();
+        this.#expect(58);
+        o[k] = this.#value();
+      } while (this.#commaOr(125));
+      return o;
+    }
+    if (c === 91) {
+      r.pos++;
+      const a: unknown[] = [];
+      if (this.#peek() === 93) {
+        r.pos++;
+        return a;
+      }
+      do a.push(this.#value()); while (this.#commaOr(93));
+      return a;
+    }
+    for (
+      const [word, v] of [["true", true], ["false", false], ["null", null]]
+    ) {
+      const w = word as string;
+      if (r.end - r.pos < w.length) r.more();
+      if (
+        bytesToBinary(r.buf, r.pos, Math.min(r.end, r.pos + w.length)) === w
+      ) {
+        r.pos += w.length;
+        return v;
+      }
+    }
+    return c === -1
+      ? this.#syntax("unexpected end of file")
+      : this.#syntax(`unexpected '${String.fromCharCode(c)}'`);
+  }
+
+  /** A key or string value: a JSON string, or `{"base64": "..."}`;
+   * undefined for anything else (consumed). */
+  #byteString(): string | undefined {
+    const c = this.#peek();
+    if (c === 34) return this.#string();
+    if (c !== 123) {
+      this.#value();
+      return undefined;
+    }
+    this.#r.pos++;
+    let out: string | undefined;
+    let other = false;
+    if (this.#peek() === 125) {
+      this.#r.pos++;
+      return undefined;
+    }
+    do {
+      if (this.#peek() !== 34) this.#syntax(`expected '"'`);
+      const k = this.#string();
+      this.#expect(58);
+      if (k === "base64" && this.#peek() === 34) out = this.#string(true);
+      else {
+        this.#value();
+        other = true;
+      }
+    } while (this.#commaOr(125));
+    return other ? undefined : out;
+  }
+
+  /** Parses the whole file, handing entries to `v`. */
+  parse(v: SnapshotVisitor): void {
+    this.#expect(123);
+    let format: unknown;
+    let version: unknown;
+    let entries = -1;
+    let count: unknown;
+    if (this.#peek() !== 125) {
+      do {
+        if (this.#peek() !== 34) this.#syntax(`expected '"'`);
+        const name = this.#string();
+        this.#expect(58);
+        if (name === "entries" && this.#peek() === 91) {
+          if (format !== SNAPSHOT_FORMAT) this.#notOurs();
+          if (version !== SNAPSHOT_VERSION && version !== 1) {
+            this.#fail(`unsupported format version ${JSON.stringify(version)}`);
+          }
+          v.begin?.(version as number);
+          entries = this.#entries(v);
+        } else {
+          const value = this.#value();
+          if (name === "format") format = value;
+          else if (name === "version") version = value;
+          else if (name === "count") count = value;
+        }
+      } while (this.#commaOr(125));
+    }
+    if (this.#peek() !== -1) this.#syntax("data after the end");
+    if (format !== SNAPSHOT_FORMAT) this.#notOurs();
+    if (entries < 0) this.#fail(`"entries" is not an array`);
+    if (typeof count === "number" && count !== entries) {
+      this.#fail(`holds ${entries} entries, expected ${count}`);
+    }
+  }
+
+  #notOurs(): never {
+    return this.#fail(
+      `not a @kv/store snapshot (no "format": "${SNAPSHOT_FORMAT}")`,
+    );
+  }
+
+  #entries(v: SnapshotVisitor): number {
+    const r = this.#r;
+    r.pos++; // [
+    if (this.#peek() === 93) {
+      r.pos++;
+      return 0;
+    }
+    let i = 0;
+    do {
+      const shape = () =>
+        this.#fail(
+          `entry ${i} is not [key, value] or [key, value, expireAt]`,
+        );
+      if (this.#peek() !== 91) shape();
+      r.pos++;
+      const key = this.#byteString();
+      if (!this.#commaOr(93)) shape();
+      if (this.#peek() === 123 && key !== undefined && this.#isContainer()) {
+        v.container(i, key);
+        this.#containerBody(v, i);
+        const at = this.#expiry(i, shape);
+        v.containerEnd(i, key, at);
+      } else {
+        const value = this.#byteString();
+        const at = this.#expiry(i, shape);
+        if (key === undefined || value === undefined) {
+          this.#fail(`entry ${i} has a key or value that is not a string`);
+        }
+        v.string(i, key!, value!, at);
+      }
+      i++;
+    } while (this.#commaOr(93));
+    return i;
+  }
+
+  /** The optional expiry after a value, and the entry's closing bracket. */
+  #expiry(i: number, shape: () => never): number | undefined {
+    if (!this.#commaOr(93)) return undefined;
+    const at = this.#value();
+    if (typeof at !== "number" || !Number.isFinite(at)) {
+      this.#fail(`entry ${i} has an expiry time that is not a number`);
+    }
+    if (this.#commaOr(93)) shape();
+    return at as number;
+  }
+
+  /** At a `{`: true when the object is a container (its first field is
+   * "type" or "commands"), not `{"base64": ...}`. Consumes nothing. */
+  #isContainer(): boolean {
+    const r = this.#r;
+    if (r.end - r.pos < 16) r.more();
+    let i = r.pos + 1;
+    while (i < r.end && (r.buf[i] === 32 || r.buf[i] === 10)) i++;
+    const head = bytesToBinary(r.buf, i, Math.min(r.end, i + 10));
+    return head.startsWith('"type"') || head.startsWith('"commands"');
+  }
+
+  /** `{"type": ..., "commands": [[...], ...]}`: each command goes to the
+   * visitor as soon as it is read. */
+  #containerBody(v: SnapshotVisitor, i: number): void {
+    const r = this.#r;
+    r.pos++; // {
+    if (this.#peek() === 125) {
+      r.pos++;
+      return;
+    }
+    const bad = () =>
+      this.#fail(`entry ${i} has a command that is not a list of strings`);
+    do {
+      if (this.#peek() !== 34) this.#syntax(`expected '"'`);
+      const name = this.#string();
+      this.#expect(58);
+      if (name !== "commands" || this.#peek() !== 91) {
+        this.#value();
+        continue;
+      }
+      r.pos++; // [
+      if (this.#peek() === 93) {
+        r.pos++;
+        continue;
+      }
+      do {
+        if (this.#peek() !== 91) {
+          this.#value();
+          bad();
+        }
+        r.pos++;
+        const argv: string[] = [];
+        if (this.#peek() === 93) r.pos++;
+        else {
+          do {
+            const a = this.#byteString();
+            if (a === undefined) bad();
+            argv.push(a!);
+          } while (this.#commaOr(93));
+        }
+        if (argv.length < 2) bad();
+        v.command(i, argv);
+      } while (this.#commaOr(93));
+    } while (this.#commaOr(125));
+  }
+}
+
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+function isNumberByte(c: number): boolean {
+  return (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 ||
+    c === 101 || c === 69;
+}
+
+/** A code point as its UTF-8 bytes (a byte string). */
+function utf8Bytes(cp: number): string {
+  const f = String.fromCharCode;
+  if (cp < 0x80) return f(cp);
+  if (cp < 0x800) return f(0xc0 | (cp >> 6), 0x80 | (cp & 63));
+  if (cp < 0x10000) {
+    return f(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63));
+  }
+  return f(
+    0xf0 | (cp >> 18),
+    0x80 | ((cp >> 12) & 63),
+    0x80 | ((cp >> 6) & 63),
+    0x80 | (cp & 63),
+  );
+}
+
+/** Reads a snapshot file in chunks, handing its entries to `v`. Throws a
+ * {@linkcode PersistenceError} naming the file and the problem. */
+function readSnapshot(path: string, file: Deno.FsFile, v: SnapshotVisitor) {
+  const fail = (why: string): never => {
+    throw new PersistenceError(`Bad snapshot file ${path}: ${why}`);
+  };
+  const parser = new SnapshotParser(new ChunkedReader(file), fail);
+  try {
+    parser.parse(v);
+  } catch (e) {
+    if (e instanceof JsonSyntaxError) fail(e.message);
+    throw e;
+  }
 }
 
 function tempName(dir: string, kind: string): string {
@@ -347,81 +1174,53 @@ export class Persistence {
 
   async #loadSnapshot(): Promise<void> {
     const path = this.snapshotPath;
-    let text: string;
+    let file: Deno.FsFile;
     try {
-      text = await Deno.readTextFile(path);
+      file = await Deno.open(path, { read: true });
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return; // nothing saved yet
       throw new PersistenceError(
         `Can't read the snapshot file ${path}: ${message(e)}`,
       );
     }
-    const fail = (why: string): never => {
-      throw new PersistenceError(`Bad snapshot file ${path}: ${why}`);
-    };
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch (e) {
-      fail(`not valid JSON (${message(e)})`);
-    }
-    const d = doc as Record<string, unknown>;
-    if (typeof d !== "object" || d === null || d.format !== SNAPSHOT_FORMAT) {
-      fail(`not a @kv/store snapshot (no "format": "${SNAPSHOT_FORMAT}")`);
-    }
-    // Version 1 held strings only; it loads as it is.
-    if (d.version !== SNAPSHOT_VERSION && d.version !== 1) {
-      fail(`unsupported format version ${JSON.stringify(d.version)}`);
-    }
-    if (!Array.isArray(d.entries)) fail(`"entries" is not an array`);
-    const entries = d.entries as unknown[];
-    if (typeof d.count === "number" && d.count !== entries.length) {
-      fail(`holds ${entries.length} entries, expected ${d.count}`);
-    }
     const store = this.#host.store;
     store.clear();
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i];
-      if (!Array.isArray(e) || e.length < 2 || e.length > 3) {
-        fail(`entry ${i} is not [key, value] or [key, value, expireAt]`);
-      }
-      const [k, v, at] = e as unknown[];
-      const key = decodeString(k);
-      if (at !== undefined && !Number.isFinite(at)) {
-        fail(`entry ${i} has an expiry time that is not a number`);
-      }
-      const commands = (v as { commands?: unknown })?.commands;
-      if (key !== undefined && Array.isArray(commands)) {
-        // A container: the commands that build it.
-        store.delete(key);
-        for (const c of commands) {
-          const argv = Array.isArray(c) ? c.map(decodeString) : [];
-          if (argv.length < 2 || argv.some((a) => a === undefined)) {
-            fail(`entry ${i} has a command that is not a list of strings`);
+    try {
+      readSnapshot(path, file, {
+        string: (_i, key, value, at) =>
+          store.set(
+            key,
+            value,
+            at === undefined ? undefined : { expireAt: at },
+          ),
+        container: (_i, key) => store.delete(key),
+        command: (i, argv) => {
+          const error = this.#host.replay(argv);
+          if (error !== undefined) {
+            throw new PersistenceError(
+              `Bad snapshot file ${path}: entry ${i}: ${error}`,
+            );
           }
-          const error = this.#host.replay(argv as string[]);
-          if (error !== undefined) fail(`entry ${i}: ${error}`);
-        }
-        if (at !== undefined) store.setExpireAt(key, at as number);
-        continue;
-      }
-      const value = decodeString(v);
-      if (key === undefined || value === undefined) {
-        fail(`entry ${i} has a key or value that is not a string`);
-      }
-      store.set(
-        key!,
-        value!,
-        at === undefined ? undefined : { expireAt: at as number },
+        },
+        containerEnd: (_i, key, at) => {
+          if (at !== undefined) store.setExpireAt(key, at);
+        },
+      });
+    } catch (e) {
+      if (e instanceof PersistenceError) throw e;
+      throw new PersistenceError(
+        `Can't read the snapshot file ${path}: ${message(e)}`,
       );
+    } finally {
+      file.close();
     }
   }
 
   async #loadAof(): Promise<void> {
     const path = this.aofPath;
-    let bytes: Uint8Array;
+    let file: Deno.FsFile;
     try {
-      bytes = await Deno.readFile(path);
+      file = await Deno.open(path, { read: true });
     } catch (e) {
       throw new PersistenceError(
         `Can't read the append only file ${path}: ${message(e)}`,
@@ -432,35 +1231,51 @@ export class Persistence {
     store.clear();
     let commands = 0;
     let valid = 0; // bytes of whole commands
-    const CHUNK = 1 << 20;
-    for (let off = 0; off < bytes.length; off += CHUNK) {
-      const chunk = bytes.subarray(off, Math.min(bytes.length, off + CHUNK));
-      decoder.feed(chunk);
-      let argv: string[] | null;
-      while ((argv = decoder.next()) !== null) {
-        const consumed = off + chunk.length - decoder.pendingBytes;
-        commands++;
-        const error = this.#host.replay(argv);
-        if (error !== undefined) {
+    let off = 0; // bytes read
+    // The decoder keeps what it has not consumed once next() returns null,
+    // so one buffer serves every read.
+    const buf = new Uint8Array(READ_CHUNK);
+    try {
+      for (;;) {
+        let n: number | null;
+        try {
+          n = file.readSync(buf);
+        } catch (e) {
           throw new PersistenceError(
-            `Bad file format reading the append only file ${path}: command ${commands} (${
-              JSON.stringify(argv[0])
-            }) at byte ${valid} failed: ${error}`,
+            `Can't read the append only file ${path}: ${message(e)}`,
           );
         }
-        valid = consumed;
+        if (n === null || n === 0) break;
+        decoder.feed(buf.subarray(0, n));
+        let argv: string[] | null;
+        while ((argv = decoder.next()) !== null) {
+          const consumed = off + n - decoder.pendingBytes;
+          commands++;
+          const error = this.#host.replay(argv);
+          if (error !== undefined) {
+            throw new PersistenceError(
+              `Bad file format reading the append only file ${path}: command ${commands} (${
+                JSON.stringify(argv[0])
+              }) at byte ${valid} failed: ${error}`,
+            );
+          }
+          valid = consumed;
+        }
+        if (decoder.error) {
+          throw new PersistenceError(
+            `Bad file format reading the append only file ${path} at byte ${valid}: ${decoder.error}`,
+          );
+        }
+        off += n;
       }
-      if (decoder.error) {
-        throw new PersistenceError(
-          `Bad file format reading the append only file ${path} at byte ${valid}: ${decoder.error}`,
-        );
-      }
+    } finally {
+      file.close();
     }
-    if (valid < bytes.length) {
+    if (valid < off) {
       this.#host.log(
         "warning",
         `!!! Warning: short read while loading the append only file ${path}: ` +
-          `the last ${bytes.length - valid} bytes are an incomplete command ` +
+          `the last ${off - valid} bytes are an incomplete command ` +
           `(a crash while writing?). They are dropped and the rest is loaded.`,
       );
       await Deno.truncate(path, valid);
@@ -483,22 +1298,28 @@ export class Persistence {
     const tmp = tempName(dir, "save") + ".json";
     const snap = store.snapshot();
     const dirtyAtStart = store.dirty;
+    let file: Deno.FsFile | null = null;
     try {
-      const parts: string[] = [header(snap.time)];
-      let count = 0;
-      let chunk;
-      while ((chunk = snap.next(ENTRIES_PER_CHUNK)).length > 0) {
-        parts.push(serializeEntries(chunk, count === 0));
-        count += chunk.length;
-      }
-      parts.push(trailer(count));
-      Deno.writeTextFileSync(tmp, parts.join(""));
-      syncPathSync(tmp);
+      const f = file = Deno.openSync(tmp, {
+        write: true,
+        create: true,
+        truncate: true,
+      });
+      const out = new ChunkedOut((bytes) => writeAllSync(f, bytes));
+      const gen = snapshotBytes(snap, out);
+      let r;
+      while (!(r = gen.next()).done) out.flush();
+      const count = r.value;
+      out.flush();
+      f.syncSync();
+      f.close();
+      file = null;
       Deno.renameSync(tmp, this.snapshotPath);
       syncPathSync(dir);
       this.#saved(dirtyAtStart);
       this.#host.log("notice", `DB saved on disk (${count} keys)`);
     } catch (e) {
+      file?.close();
       try {
         Deno.removeSync(tmp);
       } catch {
@@ -551,31 +1372,29 @@ export class Persistence {
     const snap = store.snapshot();
     const dirtyAtStart = store.dirty;
     let count = 0;
-    let started = false;
+    let file: Deno.FsFile | null = null;
     try {
-      const stream = new ReadableStream<string>({
-        pull: (controller) => {
-          if (this.#cancelBgsave) {
-            controller.error(new Error("cancelled"));
-            return;
-          }
-          if (!started) {
-            started = true;
-            controller.enqueue(header(snap.time));
-            return;
-          }
-          const chunk = snap.next(ENTRIES_PER_CHUNK);
-          if (chunk.length === 0) {
-            controller.enqueue(trailer(count));
-            controller.close();
-            return;
-          }
-          controller.enqueue(serializeEntries(chunk, count === 0));
-          count += chunk.length;
-        },
+      const f = file = await Deno.open(tmp, {
+        write: true,
+        create: true,
+        truncate: true,
       });
-      await Deno.writeTextFile(tmp, stream);
-      await syncPath(tmp);
+      // Within a chunk of entries a full buffer is written at once (see
+      // snapshotBytes); at each pause, in the background.
+      const out = new ChunkedOut((bytes) => writeAllSync(f, bytes));
+      const gen = snapshotBytes(snap, out);
+      let r;
+      while (!(r = gen.next()).done) {
+        if (this.#cancelBgsave) throw new Error("cancelled");
+        await writeAll(f, out.bytes());
+        out.len = 0;
+      }
+      count = r.value;
+      await writeAll(f, out.bytes());
+      out.len = 0;
+      await f.sync();
+      f.close();
+      file = null;
       await Deno.rename(tmp, this.snapshotPath);
       await syncPath(dir);
       this.#saved(dirtyAtStart);
@@ -587,6 +1406,7 @@ export class Persistence {
         `Background saving terminated with success (${count} keys)`,
       );
     } catch (e) {
+      file?.close();
       await Deno.remove(tmp).catch(() => {});
       if (this.#cancelBgsave) {
         this.#host.log("notice", "Background saving cancelled");
@@ -763,39 +1583,16 @@ export class Persistence {
         create: true,
         truncate: true,
       });
-      const w = new ReplyWriter(256 * 1024);
-      let chunk;
-      while ((chunk = snap.next(ENTRIES_PER_CHUNK)).length > 0) {
+      const f = file;
+      const out = new ChunkedOut((bytes) => writeAllSync(f, bytes));
+      const gen = rewriteBytes(snap, out);
+      while (!gen.next().done) {
         if (live && this.#cancelRewrite) throw new Error("cancelled");
-        for (const [k, v, at] of chunk) {
-          if (typeof v !== "string") {
-            for (const argv of v.rewrite(k, CONTAINER_BATCH)) {
-              w.array(argv.length);
-              for (const a of argv) w.bulk(a);
-            }
-            if (at !== undefined) {
-              w.array(3);
-              w.bulk("PEXPIREAT");
-              w.bulk(k);
-              w.bulk(String(at));
-            }
-          } else if (at === undefined) {
-            w.array(3);
-            w.bulk("SET");
-            w.bulk(k);
-            w.bulk(v);
-          } else {
-            w.array(5);
-            w.bulk("SET");
-            w.bulk(k);
-            w.bulk(v);
-            w.bulk("PXAT");
-            w.bulk(String(at));
-          }
-        }
-        await writeAll(file, w.bytes());
-        w.reset();
+        await writeAll(f, out.bytes());
+        out.len = 0;
       }
+      await writeAll(f, out.bytes());
+      out.len = 0;
       snap.close();
       if (live) {
         // Catch up with what was logged meanwhile.
@@ -1035,17 +1832,33 @@ export class Persistence {
   }
 }
 
-/** For tests: the entries a snapshot file holds, decoded. */
+/** A container as a snapshot file holds it: the commands that build it. */
+export interface SnapshotFileContainer {
+  /** The commands, in order. */
+  commands: string[][];
+}
+
+/** For tests: the entries a snapshot file holds, decoded (read in chunks,
+ * as the server reads it). */
 export async function readSnapshotFile(
   path: string,
-): Promise<[string, string, number?][]> {
-  const doc = JSON.parse(await Deno.readTextFile(path));
-  return (doc.entries as unknown[][]).map((e) => {
-    const out: [string, string, number?] = [
-      decodeString(e[0])!,
-      decodeString(e[1])!,
-    ];
-    if (e.length > 2) out.push(e[2] as number);
-    return out;
-  });
+): Promise<[string, string | SnapshotFileContainer, number?][]> {
+  const out: [string, string | SnapshotFileContainer, number?][] = [];
+  let current: SnapshotFileContainer = { commands: [] };
+  const file = await Deno.open(path, { read: true });
+  const push = (key: string, v: string | SnapshotFileContainer, at?: number) =>
+    out.push(at === undefined ? [key, v] : [key, v, at]);
+  try {
+    readSnapshot(path, file, {
+      string: (_i, key, value, at) => push(key, value, at),
+      container: () => {
+        current = { commands: [] };
+      },
+      command: (_i, argv) => current.commands.push(argv),
+      containerEnd: (_i, key, at) => push(key, current, at),
+    });
+  } finally {
+    file.close();
+  }
+  return out;
 }
