@@ -299,6 +299,27 @@ function reject(s: Session, command: Command | undefined, message: string) {
   s.out.error(message);
 }
 
+/** When each server last logged the warning below. */
+const lastSecurityWarning = new WeakMap<object, number>();
+
+/** An HTTP request sent to the RESP port (a browser page attacking a local
+ * server, cross-protocol): as Redis, run nothing more from this client and
+ * close the connection, with a warning in the log (once a minute). */
+function securityWarning(s: Session): void {
+  const now = Date.now();
+  if (now - (lastSecurityWarning.get(s.server) ?? 0) > 60_000) {
+    lastSecurityWarning.set(s.server, now);
+    s.server.log(
+      "warning",
+      "Possible SECURITY ATTACK detected. It looks like somebody is sending " +
+        "POST or Host: commands to Redis. This is likely due to an attacker " +
+        "attempting to use Cross Protocol Scripting to compromise your " +
+        "Redis instance. Connection aborted.",
+    );
+  }
+  s.client.closeAfterReply = true;
+}
+
 /** Looks up, checks and runs one command, writing its reply to `s.out`. */
 export function execute(
   table: CommandTable,
@@ -308,6 +329,7 @@ export function execute(
   const name = argv[0];
   let command = table.get(name) ?? table.get(name.toLowerCase());
   if (command === undefined) {
+    if (/^(post|host:)$/i.test(name)) return securityWarning(s);
     reject(s, undefined, unknownCommand(argv));
     return;
   }

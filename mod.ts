@@ -149,5 +149,13 @@ export {
   type LcsIdxResult,
 } from "./data/bitmap.ts";
 export { HyperLogLog, HyperLogLogOps } from "./data/hyperloglog.ts";
-export { GeoOps } from "./data/geo.ts";
+export {
+  type GeoAddOptions,
+  type GeoBy,
+  type GeoFrom,
+  GeoOps,
+  type GeoSearchOptions,
+  type GeoSearchResult,
+  type GeoUnit,
+} from "./data/geo.ts";
 export type { LogSink } from "./_log.ts";

@@ -37,7 +37,7 @@ import {
 } from "./commands.ts";
 import { createLogger, type LogSink } from "./_log.ts";
 import { Persistence } from "./persistence.ts";
-import { writeAll } from "./_io.ts";
+import { textToBinary } from "./_bytes.ts";
 import { Dashboard } from "./dashboard.ts";
 import { VERSION } from "./version.ts";
 
@@ -116,6 +116,8 @@ class Connection implements ClientState {
   closed = false;
   /** Inside a batch: reading is done, replies not yet written. */
   busy = false;
+  /** Waiting for the socket to take replies. */
+  writing = false;
   readonly out = new ReplyWriter(4096);
   readonly decoder: RequestDecoder;
   readonly conn: Deno.TcpConn;
@@ -213,6 +215,9 @@ export class Server {
     const { store, logSink, ...settings } = options;
     this.config = { ...defaultConfig(), ...settings };
     this.config.dir = resolve(this.config.dir);
+    // AUTH compares bytes: a password given as text (a flag, an option) is
+    // kept as its UTF-8 bytes, as CONFIG SET keeps what a client sends.
+    this.config.requirepass = textToBinary(this.config.requirepass);
     this.store = store ?? new Store();
     this.store.maxStringLength = this.config.protoMaxBulkLen;
     // The encoding thresholds are settings: CONFIG SET reaches the store.
@@ -516,7 +521,7 @@ export class Server {
     if (++this.#cronTicks % this.config.hz === 0 && this.config.timeout > 0) {
       const limit = Date.now() - this.config.timeout * 1000;
       for (const c of this.#clients.values()) {
-        if (!c.busy && c.lastInteraction < limit) {
+        if ((!c.busy || c.writing) && c.lastInteraction < limit) {
           this.log("verbose", `Closing idle client id=${c.id} addr=${c.addr}`);
           c.kill();
         }
@@ -709,9 +714,17 @@ export class Server {
       );
     }
     try {
-      await writeAll(c.conn, bytes);
+      // A client that stops reading stalls here; --timeout closes it (the
+      // cron looks at `writing`), as Redis counts writes as interaction.
+      c.writing = true;
+      let off = await c.conn.write(bytes);
+      while (off < bytes.length) {
+        c.lastInteraction = Date.now();
+        off += await c.conn.write(bytes.subarray(off));
+      }
       this.stats.netOutputBytes += bytes.length;
     } finally {
+      c.writing = false;
       if (timer !== undefined) clearTimeout(timer);
       c.out.reset();
     }
