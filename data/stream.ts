@@ -291,7 +291,11 @@ class StreamNode {
   lastSeq: U64;
   /** Field names of the master entry. */
   fields: string[];
-  data = "";
+  /** Packed entries, flat; appended records wait in `pending` until read
+   * (joining makes one flat string: repeated `+=` would keep a rope of
+   * small strings alive). */
+  _data = "";
+  pending: string[] | null = null;
   live = 0;
   deleted = 0;
   /** Redis's listpack bytes, without the live/deleted counters. */
@@ -306,6 +310,28 @@ class StreamNode {
     this.lpBytes = b;
   }
 
+  /** The packed entries. */
+  get data(): string {
+    if (this.pending !== null) {
+      const p = this.pending;
+      this.pending = null;
+      p.unshift(this._data);
+      this._data = p.join("");
+    }
+    return this._data;
+  }
+
+  set data(v: string) {
+    this.pending = null;
+    this._data = v;
+  }
+
+  /** Appends a packed record. */
+  push(rec: string): void {
+    if (this.pending === null) this.pending = [rec];
+    else this.pending.push(rec);
+  }
+
   copy(): StreamNode {
     const n = Object.create(StreamNode.prototype) as StreamNode;
     n.ms = this.ms;
@@ -313,7 +339,8 @@ class StreamNode {
     n.lastMs = this.lastMs;
     n.lastSeq = this.lastSeq;
     n.fields = this.fields;
-    n.data = this.data;
+    n._data = this.data;
+    n.pending = null;
     n.live = this.live;
     n.deleted = this.deleted;
     n.lpBytes = this.lpBytes;
@@ -598,7 +625,7 @@ export class Stream implements Container {
         (limits.streamNodeMaxEntries > 0 &&
           node.live + node.deleted >= limits.streamNodeMaxEntries)
       ) {
-        flatten(node);
+        void node.data; // one flat string from now on
         node = undefined;
       }
     }
@@ -645,7 +672,7 @@ export class Stream implements Container {
       rec += varint(nf);
       for (let i = 0; i < pairs.length; i++) rec += lenStr(pairs[i]);
     }
-    node.data += varint(rec.length) + rec;
+    node.push(varint(rec.length) + rec);
     node.live++;
     node.lastMs = ms;
     node.lastSeq = seq;
@@ -952,10 +979,6 @@ export class Stream implements Container {
   }
 }
 
-function flatten(node: StreamNode): void {
-  // Reading a character makes V8 flatten a concatenated string.
-  if (node.data.length > 0) node.data.charCodeAt(0);
-}
 
 // ---------------------------------------------------------------------------
 // Operations.

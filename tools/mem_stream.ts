@@ -81,10 +81,11 @@ async function warmUp(port: number): Promise<void> {
 }
 
 async function settle(pid: number): Promise<number> {
-  // Let the allocator and GC settle; take the lowest of a few samples.
+  // Let the allocator and the GC settle (V8 gives memory back once idle
+  // for a few seconds); take the lowest of the samples.
   let best = Infinity;
-  for (let i = 0; i < 6; i++) {
-    await new Promise((r) => setTimeout(r, 500));
+  for (let i = 0; i < 12; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
     best = Math.min(best, rss(pid));
   }
   return best;
