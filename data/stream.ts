@@ -50,7 +50,14 @@ function cmpId(a: StreamId, b: StreamId): number {
   return cmp(a.ms, a.seq, b.ms, b.seq);
 }
 
-/** Formats an id as `ms-seq`. */
+/** Formats an id as `ms-seq`.
+ *
+ * @example
+ * ```ts
+ * import { formatId } from "@kv/store";
+ * console.log(formatId({ ms: 5, seq: 1 })); // "5-1"
+ * ```
+ */
 export function formatId(id: StreamId): string {
   return `${id.ms}-${id.seq}`;
 }
@@ -138,6 +145,12 @@ export interface ParsedId extends StreamId {
  * Parses a stream id argument as Redis does: `ms-seq`, `ms` (sequence
  * `missingSeq`), `-` and `+` (unless `strict`), and `ms-*` when `allowAuto`.
  * Throws the invalid id error.
+ *
+ * @example
+ * ```ts
+ * import { parseStreamId } from "@kv/store";
+ * console.log(parseStreamId("1526919030474-55")); // { ms: 1526919030474, seq: 55, seqGiven: true }
+ * ```
  */
 export function parseStreamId(
   arg: string,
@@ -167,7 +180,14 @@ export function parseStreamId(
 }
 
 /** Parses a range bound: an id, `-`, `+`, or an exclusive `(id`
- * (`missingSeq` completes an id given without sequence). */
+ * (`missingSeq` completes an id given without sequence).
+ *
+ * @example
+ * ```ts
+ * import { parseStreamBound } from "@kv/store";
+ * console.log(parseStreamBound("(5-1", 0).exclusive); // true
+ * ```
+ */
 export function parseStreamBound(
   arg: string,
   missingSeq: U64,
@@ -610,9 +630,14 @@ export class Stream implements Container {
     return "stream";
   }
 
-  /** Appends an entry with a given id (already checked to be greater than
+  /** @internal Appends an entry with a given id (already checked to be greater than
    * the last id). */
-  append(ms: U64, seq: U64, pairs: readonly string[], limits: EncodingLimits) {
+  append(
+    ms: U64,
+    seq: U64,
+    pairs: readonly string[],
+    limits: EncodingLimits,
+  ): void {
     let node: StreamNode | undefined = this.nodes[this.nodes.length - 1];
     const nf = pairs.length / 2;
     let totel = 0;
@@ -683,7 +708,7 @@ export class Stream implements Container {
     if (this.length === 1) this.firstId = id;
   }
 
-  /** Index of the node that may hold `id` (the last node whose master id
+  /** @internal Index of the node that may hold `id` (the last node whose master id
    * is <= id), or -1. */
   nodeIndex(ms: U64, seq: U64): number {
     const ns = this.nodes;
@@ -696,7 +721,7 @@ export class Stream implements Container {
     return lo - 1;
   }
 
-  /** Calls `visit(node, pos)` for live entries from `start` to `end`
+  /** @internal Calls `visit(node, pos)` for live entries from `start` to `end`
    * (inclusive) in order, or reverse order; stops when it returns false. */
   scan(
     start: StreamId,
@@ -748,7 +773,7 @@ export class Stream implements Container {
     }
   }
 
-  /** Live entries from `start` to `end`, at most `count` (0: all). */
+  /** @internal Live entries from `start` to `end`, at most `count` (0: all). */
   range(
     start: StreamId,
     end: StreamId,
@@ -764,13 +789,13 @@ export class Stream implements Container {
     return out;
   }
 
-  /** The entry with id `id`, if live. */
+  /** @internal The entry with id `id`, if live. */
   get(id: StreamId): StreamEntry | undefined {
     const r = this.range(id, id, 1);
     return r[0];
   }
 
-  /** Whether a live entry has this id. */
+  /** @internal Whether a live entry has this id. */
   has(ms: U64, seq: U64): boolean {
     let found = false;
     const id = { ms, seq };
@@ -781,7 +806,7 @@ export class Stream implements Container {
     return found;
   }
 
-  /** First (or last) live entry's id. */
+  /** @internal First (or last) live entry's id. */
   edge(first: boolean): StreamId | undefined {
     let id: StreamId | undefined;
     this.scan(ZERO, MAX_ID, !first, (node, pos) => {
@@ -808,7 +833,7 @@ export class Stream implements Container {
     if (node.live === 0 && dropEmpty) this.nodes.splice(ni, 1);
   }
 
-  /** Deletes one entry (XDEL); true when it was there. */
+  /** @internal Deletes one entry (XDEL); true when it was there. */
   delete(ms: U64, seq: U64): boolean {
     const ni = this.nodeIndex(ms, seq);
     if (ni < 0) return false;
@@ -827,7 +852,7 @@ export class Stream implements Container {
     return false;
   }
 
-  /** Trims as XTRIM / XADD do; the number of entries removed. */
+  /** @internal Trims as XTRIM / XADD do; the number of entries removed. */
   trim(
     strategy: "maxlen" | "minid",
     maxlen: number,
@@ -878,7 +903,7 @@ export class Stream implements Container {
     return this.groups?.get(name);
   }
 
-  /** Whether a tombstone lies in [start, +inf). */
+  /** @internal Whether a tombstone lies in [start, +inf). */
   hasTombstonesFrom(start: StreamId): boolean {
     const md = this.maxDeletedId;
     if (this.length === 0 || (md.ms === 0 && md.seq === 0)) return false;
@@ -886,7 +911,7 @@ export class Stream implements Container {
     return cmpId(start, md) <= 0;
   }
 
-  /** The logical read counter of `id`, or -1 when it can't be known. */
+  /** @internal The logical read counter of `id`, or -1 when it can't be known. */
   estimateDistance(id: StreamId): number {
     if (this.entriesAdded === 0) return 0;
     if (this.length === 0 && cmpId(id, this.lastId) < 1) {
@@ -904,7 +929,7 @@ export class Stream implements Container {
     return INVALID_READ;
   }
 
-  /** A group's lag, or null when unknown. */
+  /** @internal A group's lag, or null when unknown. */
   lag(g: ConsumerGroup): number | null {
     if (this.entriesAdded === 0) return 0;
     if (g.entriesRead !== INVALID_READ && !this.hasTombstonesFrom(g.lastId)) {
@@ -978,7 +1003,6 @@ export class Stream implements Container {
     }
   }
 }
-
 
 // ---------------------------------------------------------------------------
 // Operations.
