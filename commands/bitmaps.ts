@@ -8,7 +8,6 @@ import {
   type Session,
   upper,
 } from "./_shared.ts";
-import { STORE_ERRORS, StoreError } from "../store.ts";
 import { parseInt64 } from "../_number.ts";
 import {
   bitcountOf,
@@ -16,6 +15,7 @@ import {
   BITMAP_ERRORS,
   bitposOf,
   type BitRange,
+  lcsInputs,
   lcsOf,
 } from "../data/bitmap.ts";
 
@@ -41,14 +41,6 @@ function bitOffset(s: Session, arg: string, bits = 0): number {
   return Number(v);
 }
 
-/** A string value for a read command: undefined when missing; WRONGTYPE
- * for another type (counted as a hit, as Redis does). */
-function readString(s: Session, key: string): string | undefined {
-  const v = s.store.readValue(key);
-  if (typeof v === "object") throw new StoreError(STORE_ERRORS.wrongType);
-  return v;
-}
-
 const setbit: Handler = (s, argv) => {
   const offset = bitOffset(s, argv[2]);
   const on = parseInt64(argv[3]);
@@ -68,7 +60,7 @@ function unitArg(arg: string): "BIT" | "BYTE" {
 
 const bitcount: Handler = (s, argv) => {
   // As Redis 7.0: the key first (a missing key is 0 whatever follows).
-  const v = readString(s, argv[1]);
+  const v = s.store.readBits(argv[1]);
   if (v === undefined) {
     s.out.int(0);
     return;
@@ -87,7 +79,7 @@ const bitcount: Handler = (s, argv) => {
 const bitpos: Handler = (s, argv) => {
   const bit = int64Arg(argv[2]);
   if (bit !== 0 && bit !== 1) throw new CommandError(BITMAP_ERRORS.bitposBit);
-  const v = readString(s, argv[1]);
+  const v = s.store.readBits(argv[1]);
   if (v === undefined) {
     s.out.int(bit ? -1 : 0);
     return;
@@ -169,11 +161,7 @@ function bitfieldGeneric(readonly: boolean): Handler {
 
 const lcs: Handler = (s, argv) => {
   // Both keys are looked up before the options are read, as in Redis.
-  const va = s.store.readValue(argv[1]);
-  const vb = s.store.readValue(argv[2]);
-  if (typeof va === "object" || typeof vb === "object") {
-    throw new CommandError(BITMAP_ERRORS.lcsType);
-  }
+  const [va, vb] = lcsInputs(s.store, argv[1], argv[2]);
   let idx = false, len = false, withLen = false, minMatchLen = 0;
   for (let j = 3; j < argv.length; j++) {
     const opt = upper(argv[j]);
@@ -188,7 +176,7 @@ const lcs: Handler = (s, argv) => {
     }
   }
   if (idx && len) throw new CommandError(BITMAP_ERRORS.lcsIdxAndLen);
-  const r = lcsOf(va ?? "", vb ?? "", {
+  const r = lcsOf(va, vb, {
     idx,
     len,
     minMatchLen,

@@ -7,10 +7,11 @@ const pfadd: Handler = (s, argv) => {
   s.out.int(s.store.hyperloglogs.pfadd(argv[1], argv.slice(2)) ? 1 : 0);
 };
 
-// PFCOUNT of one key may refresh the cached estimate inside the value (Redis
-// propagates that as a PFCOUNT); the command is not a write here, so the
-// append-only log leaves it out and a reload recomputes the estimate.
+// PFCOUNT of one key may refresh the cached estimate inside the value: the
+// append-only log then gets the PFCOUNT, as Redis propagates it (logged only
+// when the cache changed: the store's dirty counter moved).
 const pfcount: Handler = (s, argv) => {
+  if (argv.length === 2) s.propagate = [argv];
   s.out.int(s.store.hyperloglogs.pfcount(argv.slice(1)));
 };
 

@@ -1,7 +1,7 @@
 // Bitmaps and bit fields on string values, and LCS
 
-import type { EncodingLimits, Store } from "../store.ts";
-import { STORE_ERRORS, StoreError } from "../_errors.ts";
+import type { Container, EncodingLimits, Store } from "../store.ts";
+import { StoreError } from "../_errors.ts";
 import { bytesToBinary } from "../_bytes.ts";
 
 /** The error texts of the bit commands, as Redis words them. */
@@ -28,8 +28,9 @@ for (let i = 1; i < 256; i++) POPCOUNT[i] = (i & 1) + POPCOUNT[i >> 1];
 
 /** A string value kept as a growable, mutable byte buffer, so that SETBIT
  * and BITFIELD change one byte in O(1) instead of copying the string. The
- * store keeps plain strings today; this is the structure it can keep for a
- * string used as a bitmap (TYPE still `string`, GET the same bytes).
+ * store keeps one for a string longer than a few KB that a bit command
+ * wrote (TYPE still `string`, GET the same bytes); any other reader turns
+ * it back into a byte string.
  *
  * @example
  * ```ts
@@ -48,6 +49,14 @@ export class Bitmap {
   constructor(length = 0) {
     this.#bytes = new Uint8Array(length);
     this.#length = length;
+  }
+
+  /** A bitmap over `bytes`, adopted as they are (not copied). */
+  static wrap(bytes: Uint8Array): Bitmap {
+    const b = new Bitmap();
+    b.#bytes = bytes;
+    b.#length = bytes.length;
+    return b;
   }
 
   /** A bitmap holding the bytes of a byte string. */
@@ -100,17 +109,22 @@ export class Bitmap {
     yield ["SET", key, this.toString()];
   }
 
-  /** Makes the value at least `length` bytes long, padding with zeros
-   * (capacity grows geometrically, so appending bits is amortized O(1)). */
+  /** Makes the value at least `length` bytes long, padding with zeros.
+   * Room is added ahead as a string's is: twice the length up to 1 MB, then
+   * 1 MB more, so a bitmap growing bit by bit is copied seldom. */
   grow(length: number): void {
     if (length <= this.#length) return;
     if (length > this.#bytes.length) {
-      const next = new Uint8Array(
-        Math.max(length, Math.min(this.#bytes.length * 2, length + (1 << 26))),
-      );
+      const room = this.#length === 0
+        ? length
+        : length < GROW_DOUBLE_MAX
+        ? length * 2
+        : length + GROW_DOUBLE_MAX;
+      const next = new Uint8Array(room);
       next.set(this.bytes);
       this.#bytes = next;
     }
+    // (Bytes past the length are zeros: a bitmap never shrinks.)
     this.#length = length;
   }
 
@@ -136,6 +150,9 @@ export class Bitmap {
     return popcount(this.#bytes, start, Math.min(end, this.#length - 1));
   }
 }
+
+/** Growth doubles a bitmap's room up to this length, then adds as much. */
+const GROW_DOUBLE_MAX = 1024 * 1024;
 
 /** A string value's bytes, read the same way whether it is a byte string
  * or a buffer. */
@@ -451,22 +468,21 @@ function applyField(
   return [true, next, incr ? next : old];
 }
 
-/** Strings up to this long are rebuilt flat (compact in the store);
- * longer ones are spliced (V8 joins the pieces on the next read). */
-const FLAT_MAX = 4096;
+/** Values up to this many bytes stay flat byte strings under SETBIT,
+ * BITFIELD and BITOP (a change copies them: a few microseconds at this
+ * size); longer ones are kept in a mutable {@linkcode Bitmap} (changed in
+ * place, at the cost of a buffer's fixed overhead per key). Measured with
+ * tools/mem_bitmap.ts (`threshold`). */
+export const FLAT_MAX = 4096;
 
-/** `v` with byte `at` set to `byte`, padded with zeros up to it. */
+/** `v` with byte `at` set to `byte`, padded with zeros up to it: a flat
+ * string (short: see FLAT_MAX). */
 function withByte(v: string, at: number, byte: number): string {
   const len = Math.max(v.length, at + 1);
-  if (len <= FLAT_MAX) {
-    const buf = new Uint8Array(len);
-    for (let i = 0; i < v.length; i++) buf[i] = v.charCodeAt(i);
-    buf[at] = byte;
-    return bytesToBinary(buf);
-  }
-  const ch = String.fromCharCode(byte);
-  if (at >= v.length) return v + "\0".repeat(at - v.length) + ch;
-  return v.slice(0, at) + ch + v.slice(at + 1);
+  const buf = new Uint8Array(len);
+  for (let i = 0; i < v.length; i++) buf[i] = v.charCodeAt(i);
+  buf[at] = byte;
+  return bytesToBinary(buf);
 }
 
 /** Checks an offset in bits against the longest string allowed. */
@@ -503,14 +519,22 @@ export interface LcsResult {
   matches?: [[number, number], [number, number], number][];
 }
 
+/** `v`'s bytes as an array (a byte string copied, a buffer as it is). */
+function asBytes(v: Bytes): Uint8Array {
+  if (typeof v !== "string") return v;
+  const out = new Uint8Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = v.charCodeAt(i);
+  return out;
+}
+
 /**
- * LCS of two byte strings with Redis's dynamic programming table and its
- * backward walk (so IDX ranges come out in Redis's order). `maxTable`
- * bounds the table's bytes (proto-max-bulk-len).
+ * LCS of two byte strings (or buffers) with Redis's dynamic programming
+ * table and its backward walk (so IDX ranges come out in Redis's order).
+ * `maxTable` bounds the table's bytes (proto-max-bulk-len).
  */
 export function lcsOf(
-  a: string,
-  b: string,
+  a: string | Uint8Array,
+  b: string | Uint8Array,
   options: {
     idx?: boolean;
     len?: boolean;
@@ -528,10 +552,9 @@ export function lcsOf(
   }
   const w = blen + 1;
   const table = new Uint32Array(cells);
-  const bc = new Uint8Array(blen);
-  for (let j = 0; j < blen; j++) bc[j] = b.charCodeAt(j);
+  const ab = asBytes(a), bc = asBytes(b);
   for (let i = 1; i <= alen; i++) {
-    const ac = a.charCodeAt(i - 1);
+    const ac = ab[i - 1];
     const row = i * w, prev = row - w;
     for (let j = 1; j <= blen; j++) {
       if (ac === bc[j - 1]) table[row + j] = table[prev + j - 1] + 1;
@@ -552,7 +575,7 @@ export function lcsOf(
   let i = alen, j = blen;
   while (i > 0 && j > 0) {
     let emit = false;
-    const ch = a.charCodeAt(i - 1);
+    const ch = ab[i - 1];
     if (ch === bc[j - 1]) {
       out[idx - 1] = ch;
       if (aStart === alen) {
@@ -597,6 +620,10 @@ export function lcsOf(
  */
 export class BitmapOps {
   readonly #store: Store;
+  /** Longest value (in bytes) SETBIT, BITFIELD and BITOP keep as a flat
+   * byte string; longer ones become a mutable {@linkcode Bitmap}.
+   * Defaults to 4096 bytes (`FLAT_MAX`). */
+  flatMax: number = FLAT_MAX;
   /** Operations on `store`. */
   constructor(store: Store) {
     this.#store = store;
@@ -604,14 +631,6 @@ export class BitmapOps {
   /** The store operated on. */
   get store(): Store {
     return this.#store;
-  }
-
-  /** The string at `key` for a read command (a hit or a miss, as Redis
-   * counts one even for the wrong type); throws WRONGTYPE. */
-  #read(key: string): string | undefined {
-    const v = this.#store.readValue(key);
-    if (typeof v === "object") throw new StoreError(STORE_ERRORS.wrongType);
-    return v;
   }
 
   /** SETBIT: sets or clears the bit at `offset` (growing the string with
@@ -622,16 +641,21 @@ export class BitmapOps {
     if (value !== 0 && value !== 1) {
       throw new StoreError(BITMAP_ERRORS.bitValue);
     }
-    const old = store.get(key);
+    const old = store.readBitsQuiet(key);
     const byte = Math.floor(offset / 8);
     const shift = 7 - offset % 8;
-    const len = old?.length ?? 0;
-    const was = byte < len ? old!.charCodeAt(byte) : 0;
+    const len = old === undefined ? 0 : old.length;
+    const was = byte < len ? byteAt(old!, byte) : 0;
     const bit = (was >> shift) & 1;
     if (byte < len && bit === value) return bit; // no change
-    const now = value ? was | (1 << shift) : was & ~(1 << shift);
-    const next = withByte(old ?? "", byte, now);
-    store.set(key, next, old === undefined ? undefined : KEEP_TTL);
+    if (typeof old === "object" || Math.max(len, byte + 1) > this.flatMax) {
+      // A bitmap already, or one from now on: changed in place.
+      store.writableBits(key, true)!.setBit(offset, value);
+    } else {
+      const now = value ? was | (1 << shift) : was & ~(1 << shift);
+      const next = withByte(old ?? "", byte, now);
+      store.set(key, next, old === undefined ? undefined : KEEP_TTL);
+    }
     store.dirty++;
     return bit;
   }
@@ -639,15 +663,15 @@ export class BitmapOps {
   /** GETBIT: the bit at `offset` (0 past the end or for a missing key). */
   getbit(key: string, offset: number): number {
     checkOffset(this.#store, offset);
-    const v = this.#read(key);
+    const v = this.#store.readBits(key);
     const byte = Math.floor(offset / 8);
     if (v === undefined || byte >= v.length) return 0;
-    return (v.charCodeAt(byte) >> (7 - offset % 8)) & 1;
+    return (byteAt(v, byte) >> (7 - offset % 8)) & 1;
   }
 
   /** BITCOUNT: set bits in the whole string or in a range. */
   bitcount(key: string, range?: BitRange): number {
-    const v = this.#read(key);
+    const v = this.#store.readBits(key);
     return v === undefined ? 0 : bitcountOf(v, range);
   }
 
@@ -655,7 +679,7 @@ export class BitmapOps {
    * clear bit past the end). */
   bitpos(key: string, bit: number, range?: BitRange): number {
     if (bit !== 0 && bit !== 1) throw new StoreError(BITMAP_ERRORS.bitposBit);
-    const v = this.#read(key);
+    const v = this.#store.readBits(key);
     if (v === undefined) return bit ? -1 : 0;
     return bitposOf(v, bit, range);
   }
@@ -672,10 +696,10 @@ export class BitmapOps {
       throw new StoreError(BITMAP_ERRORS.bitopNot);
     }
     const store = this.#store;
-    const values: string[] = [];
+    const values: Bytes[] = [];
     let maxlen = 0;
     for (const k of keys) {
-      const v = this.#read(k) ?? "";
+      const v = store.readBits(k) ?? "";
       values.push(v);
       if (v.length > maxlen) maxlen = v.length;
     }
@@ -685,24 +709,23 @@ export class BitmapOps {
     }
     const res = new Uint8Array(maxlen);
     const first = values[0];
-    for (let i = 0; i < first.length; i++) res[i] = first.charCodeAt(i);
+    if (typeof first === "string") {
+      for (let i = 0; i < first.length; i++) res[i] = first.charCodeAt(i);
+    } else {
+      res.set(first);
+    }
     if (op === "NOT") {
       for (let i = 0; i < maxlen; i++) res[i] = ~res[i];
     } else {
-      for (let k = 1; k < values.length; k++) {
-        const v = values[k];
-        const n = v.length;
-        if (op === "AND") {
-          for (let i = 0; i < n; i++) res[i] &= v.charCodeAt(i);
-          res.fill(0, n);
-        } else if (op === "OR") {
-          for (let i = 0; i < n; i++) res[i] |= v.charCodeAt(i);
-        } else {
-          for (let i = 0; i < n; i++) res[i] ^= v.charCodeAt(i);
-        }
-      }
+      for (let k = 1; k < values.length; k++) combine(op, res, values[k]);
     }
-    store.set(dest, bytesToBinary(res));
+    // Sources are read before the destination changes (it may be one).
+    store.set(
+      dest,
+      maxlen > this.flatMax
+        ? Bitmap.wrap(res) as unknown as Container
+        : bytesToBinary(res),
+    );
     store.dirty++;
     return maxlen;
   }
@@ -729,20 +752,30 @@ export class BitmapOps {
     }
     const out: (number | bigint | null)[] = [];
     if (highest < 0) {
-      const v = this.#read(key) ?? "";
+      const v = store.readBits(key) ?? "";
       for (const op of ops) {
         out.push(readField(v, op.offset, op.bits, op.signed));
       }
       return out;
     }
     if (options.readonly) throw new StoreError(BITMAP_ERRORS.bitfieldReadonly);
-    const old = store.get(key);
-    const oldLen = old?.length ?? 0;
+    const old = store.readBitsQuiet(key);
+    const oldLen = old === undefined ? 0 : old.length;
     const need = Math.floor(highest / 8) + 1;
     const grew = old === undefined || need > oldLen;
-    const buf = new Uint8Array(Math.max(need, oldLen));
-    if (old !== undefined) {
-      for (let i = 0; i < oldLen; i++) buf[i] = old.charCodeAt(i);
+    let buf: Uint8Array;
+    let flat = false;
+    if (typeof old === "object" || Math.max(need, oldLen) > this.flatMax) {
+      // Changed in place (see FLAT_MAX).
+      const b = store.writableBits(key, true)!;
+      b.grow(need);
+      buf = b.bytes;
+    } else {
+      flat = true;
+      buf = new Uint8Array(Math.max(need, oldLen));
+      if (old !== undefined) {
+        for (let i = 0; i < oldLen; i++) buf[i] = old.charCodeAt(i);
+      }
     }
     let changes = 0;
     for (const op of ops) {
@@ -757,7 +790,7 @@ export class BitmapOps {
       writeField(buf, op.offset, op.bits, next);
       if (grew || next !== value) changes++;
     }
-    if (grew || changes > 0) {
+    if (flat && (grew || changes > 0)) {
       store.set(
         key,
         bytesToBinary(buf),
@@ -768,15 +801,10 @@ export class BitmapOps {
     return out;
   }
 
-  /** The two strings LCS compares (missing keys are empty). */
-  #lcsInputs(a: string, b: string): [string, string] {
-    const store = this.#store;
-    const va = store.readValue(a);
-    const vb = store.readValue(b);
-    if (typeof va === "object" || typeof vb === "object") {
-      throw new StoreError(BITMAP_ERRORS.lcsType);
-    }
-    return [va ?? "", vb ?? ""];
+  /** The two values LCS compares (missing keys are empty); both keys are
+   * looked up (and counted) before a wrong type is refused. */
+  #lcsInputs(a: string, b: string): [Bytes, Bytes] {
+    return lcsInputs(this.#store, a, b);
   }
 
   /** LCS: the longest common subsequence of the strings at two keys. */
@@ -807,6 +835,40 @@ export class BitmapOps {
     });
     return { matches: r.matches!, len: r.len };
   }
+}
+
+/** ANDs, ORs or XORs `v` into `res` (BITOP; `v` no longer than `res`). */
+function combine(op: "AND" | "OR" | "XOR", res: Uint8Array, v: Bytes): void {
+  const n = v.length;
+  if (typeof v === "string") {
+    if (op === "AND") { for (let i = 0; i < n; i++) res[i] &= v.charCodeAt(i); }
+    else if (op === "OR") {
+      for (let i = 0; i < n; i++) res[i] |= v.charCodeAt(i);
+    } else for (let i = 0; i < n; i++) res[i] ^= v.charCodeAt(i);
+  } else {
+    if (op === "AND") { for (let i = 0; i < n; i++) res[i] &= v[i]; }
+    else if (op === "OR") { for (let i = 0; i < n; i++) res[i] |= v[i]; }
+    else for (let i = 0; i < n; i++) res[i] ^= v[i];
+  }
+  if (op === "AND") res.fill(0, n);
+}
+
+/** The values at two keys for LCS (missing keys are empty): both are
+ * looked up, and counted, before another type is refused, as Redis does. */
+export function lcsInputs(store: Store, a: string, b: string): [Bytes, Bytes] {
+  let wrong = false;
+  const look = (key: string): Bytes => {
+    try {
+      return store.readBits(key) ?? "";
+    } catch (e) {
+      if (!(e instanceof StoreError)) throw e;
+      wrong = true;
+      return "";
+    }
+  };
+  const x = look(a), y = look(b);
+  if (wrong) throw new StoreError(BITMAP_ERRORS.lcsType);
+  return [x, y];
 }
 
 const KEEP_TTL = Object.freeze({ keepTtl: true });

@@ -10,7 +10,12 @@
 // bitmap, over the wire on both servers, and in-process: the store's byte
 // string (copied on each change) against the mutable Bitmap buffer.
 //
-//   deno run --allow-all tools/mem_bitmap.ts [memory|setbit]
+// Threshold (`threshold` argument): where SETBIT should stop rebuilding a
+// flat byte string and keep a mutable Bitmap instead (FLAT_MAX in
+// data/bitmap.ts): SETBIT time on each form by value size, in-process, and
+// memory per key of each form (RSS of a child process holding many keys).
+//
+//   deno run --allow-all tools/mem_bitmap.ts [memory|setbit|threshold]
 
 import { freePort, RedisServer, waitForPort } from "./_processes.ts";
 import { Store } from "../store.ts";
@@ -215,6 +220,87 @@ async function setbit(): Promise<void> {
   );
 }
 
+const SIZES = [256, 1024, 2048, 4096, 8192, 16384, 65536];
+
+/** SETBIT time (us/op) on a value of `size` bytes kept flat or as a
+ * Bitmap. */
+function setbitTime(size: number, flat: boolean): number {
+  const store = new Store();
+  store.bitmaps.flatMax = flat ? Infinity : 0;
+  store.bitmaps.setbit("k", size * 8 - 1, 1);
+  const n = Math.max(2000, Math.min(200_000, 2e8 / size));
+  const bits = size * 8 - 1;
+  // Warm up, then time.
+  for (let i = 0; i < 500; i++) store.bitmaps.setbit("k", offset(i) % bits, 1);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    store.bitmaps.setbit("k", offset(i) % bits, (i >> 1) & 1);
+  }
+  return (performance.now() - t0) * 1000 / n;
+}
+
+/** In a child process: RSS per key of many values of `size` bytes made by
+ * SETBIT, flat or as Bitmaps. */
+function memoryPerKey(size: number, flat: boolean): number {
+  const out = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--v8-flags=--expose-gc,--max-semi-space-size=2",
+      "--allow-read",
+      "--allow-env",
+      new URL(import.meta.url).pathname,
+      "threshold-child",
+      String(size),
+      flat ? "flat" : "bitmap",
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).outputSync();
+  return Number(decoder.decode(out.stdout).trim());
+}
+
+function thresholdChild(size: number, flat: boolean): void {
+  const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+  const keys = Math.min(50_000, Math.floor(256 * 1024 * 1024 / size));
+  const store = new Store();
+  store.bitmaps.flatMax = flat ? Infinity : 0;
+  const names = Array.from({ length: keys }, (_, i) => `b:${i}`);
+  // Every byte written (an untouched zero page would cost no RSS).
+  const fill = "\x55".repeat(size);
+  store.bitmaps.setbit("warm", 7, 1);
+  gc();
+  const before = Deno.memoryUsage().rss;
+  for (const k of names) {
+    store.set(k, fill);
+    store.bitmaps.setbit(k, 0, 1);
+  }
+  gc();
+  const after = Deno.memoryUsage().rss;
+  console.log(((after - before) / keys).toFixed(1));
+}
+
+function threshold(): void {
+  console.log(
+    "size B   SETBIT flat us  Bitmap us   B/key flat  B/key Bitmap  overhead",
+  );
+  for (const size of SIZES) {
+    const tf = setbitTime(size, true), tb = setbitTime(size, false);
+    const mf = memoryPerKey(size, true), mb = memoryPerKey(size, false);
+    console.log(
+      `${String(size).padStart(6)} ${tf.toFixed(2).padStart(15)} ${
+        tb.toFixed(3).padStart(10)
+      } ${mf.toFixed(0).padStart(12)} ${mb.toFixed(0).padStart(13)} ${
+        ((mb / mf - 1) * 100).toFixed(1).padStart(8)
+      }%`,
+    );
+  }
+}
+
 const mode = Deno.args[0];
+if (mode === "threshold-child") {
+  thresholdChild(Number(Deno.args[1]), Deno.args[2] === "flat");
+  Deno.exit(0);
+}
 if (mode === undefined || mode === "memory") await memory();
 if (mode === undefined || mode === "setbit") await setbit();
+if (mode === undefined || mode === "threshold") threshold();
