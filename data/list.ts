@@ -16,6 +16,15 @@ const CHUNK = 128;
 /** Chunks whose elements total more bytes than this stay arrays: big
  * elements gain nothing from packing and would be copied. */
 const PACK_MAX = 32 * 1024;
+/** A list of one chunk that packs into at most this many bytes is kept
+ * packed even at its ends, and changed by rebuilding that string (as a
+ * listpack is): O(bytes) per change, small lists cost little more than
+ * their bytes. */
+const SMALL_BYTES = 1024;
+/** A single-chunk list that grew out of that and shrinks by pops is packed
+ * again at this many elements (and half the bytes): the gap keeps pushes
+ * and pops around one size from packing and unpacking every time. */
+const SMALL_REPACK = 16;
 
 const ERR_INDEX = "ERR index out of range";
 const ERR_RANK =
@@ -214,6 +223,17 @@ function nth(p: string, k: number): string {
   return valueRead(p, readAt(p, pos));
 }
 
+/** A flat string of the three parts (a packed chunk rebuilt). */
+function flat(a: string, b: string, c: string): string {
+  return [a, b, c].join("");
+}
+
+/** The elements [from, to) of a packed chunk, packed (1 <= to - from). */
+function packedSlice(p: string, from: number, to: number): string {
+  layout(p);
+  return flat(fromCharCode(to - from), p.slice(starts[from], ends[to - 1]), "");
+}
+
 // Set by List's #locate: the position within the chunk it found.
 let located = 0;
 
@@ -237,14 +257,15 @@ const newList = () => new List();
  */
 export class List implements Container {
   // A ring of chunks: chunk i is at #ring[(#head + i) & (#ring.length - 1)].
-  #ring: (Chunk | undefined)[];
+  // A list of at most one chunk (most lists) has no ring: #solo holds it.
+  #ring: (Chunk | undefined)[] | null = null;
+  #solo: Chunk | undefined = undefined;
   #head = 0;
   #chunks = 0;
   #size = 0;
 
   /** Creates an empty list, or one holding `elements` in order. */
   constructor(elements?: Iterable<string>) {
-    this.#ring = new Array(1);
     if (elements !== undefined) { for (const e of elements) this.pushRight(e); }
   }
 
@@ -261,12 +282,17 @@ export class List implements Container {
   /** An independent copy (packed chunks are immutable and shared). */
   clone(): List {
     const copy = new List();
-    const ring = new Array<Chunk | undefined>(this.#ring.length);
-    for (let i = 0; i < this.#chunks; i++) {
-      const c = this.#at(i);
-      ring[i] = typeof c === "string" ? c : c.slice();
+    if (this.#ring === null) {
+      const c = this.#solo;
+      copy.#solo = typeof c === "object" ? c.slice() : c;
+    } else {
+      const ring = new Array<Chunk | undefined>(this.#ring.length);
+      for (let i = 0; i < this.#chunks; i++) {
+        const c = this.#at(i);
+        ring[i] = typeof c === "string" ? c : c.slice();
+      }
+      copy.#ring = ring;
     }
-    copy.#ring = ring;
     copy.#chunks = this.#chunks;
     copy.#size = this.#size;
     return copy;
@@ -311,31 +337,49 @@ export class List implements Container {
   // --- The ring of chunks.
 
   #at(i: number): Chunk {
-    return this.#ring[(this.#head + i) & (this.#ring.length - 1)]!;
+    const ring = this.#ring;
+    if (ring === null) return this.#solo!;
+    return ring[(this.#head + i) & (ring.length - 1)]!;
   }
 
   #put(i: number, c: Chunk | undefined): void {
-    this.#ring[(this.#head + i) & (this.#ring.length - 1)] = c;
+    const ring = this.#ring;
+    if (ring === null) this.#solo = c;
+    else ring[(this.#head + i) & (ring.length - 1)] = c;
   }
 
-  /** Copies the chunks into a new ring of `capacity` (a power of two). */
+  /** Copies the chunks into a new ring of `capacity` (a power of two, at
+   * least 2). */
   #resize(capacity: number): void {
     const ring = new Array<Chunk | undefined>(capacity);
     for (let i = 0; i < this.#chunks; i++) ring[i] = this.#at(i);
     this.#ring = ring;
+    this.#solo = undefined;
     this.#head = 0;
   }
 
+  /** Room for one more chunk. */
+  #grow(): void {
+    const n = this.#chunks;
+    if (this.#ring === null ? n === 1 : n === this.#ring.length) {
+      this.#resize(Math.max(2, n * 2));
+    }
+  }
+
   #addLast(c: Chunk): void {
-    if (this.#chunks === this.#ring.length) this.#resize(this.#chunks * 2);
+    this.#grow();
     this.#put(this.#chunks++, c);
     this.#settle(this.#chunks - 3);
   }
 
   #addFirst(c: Chunk): void {
-    if (this.#chunks === this.#ring.length) this.#resize(this.#chunks * 2);
-    this.#head = (this.#head - 1) & (this.#ring.length - 1);
-    this.#ring[this.#head] = c;
+    this.#grow();
+    const ring = this.#ring;
+    if (ring === null) this.#solo = c;
+    else {
+      this.#head = (this.#head - 1) & (ring.length - 1);
+      ring[this.#head] = c;
+    }
     this.#chunks++;
     this.#settle(2);
   }
@@ -347,31 +391,46 @@ export class List implements Container {
   }
 
   #removeFirst(): void {
-    this.#ring[this.#head] = undefined;
-    this.#head = (this.#head + 1) & (this.#ring.length - 1);
+    const ring = this.#ring;
+    if (ring === null) this.#solo = undefined;
+    else {
+      ring[this.#head] = undefined;
+      this.#head = (this.#head + 1) & (ring.length - 1);
+    }
     this.#chunks--;
     this.#shrink();
   }
 
   #shrink(): void {
-    const cap = this.#ring.length;
-    if (cap > 8 && this.#chunks < cap / 4) this.#resize(cap / 2);
+    const ring = this.#ring;
+    if (ring === null) return;
+    const cap = ring.length;
+    if (this.#chunks <= 1) {
+      // Back to no ring.
+      this.#solo = this.#chunks === 1 ? this.#at(0) : undefined;
+      this.#ring = null;
+      this.#head = 0;
+    } else if (cap > 8 && this.#chunks < cap / 4) this.#resize(cap / 2);
   }
 
   /** Replaces every chunk (after LREM, LINSERT, LTRIM). */
   #replace(chunks: Chunk[]): void {
-    let cap = 1;
-    while (cap < chunks.length) cap *= 2;
-    const ring = new Array<Chunk | undefined>(cap);
     let size = 0;
-    for (let i = 0; i < chunks.length; i++) {
-      ring[i] = chunks[i];
-      size += countOf(chunks[i]);
-    }
-    this.#ring = ring;
+    for (let i = 0; i < chunks.length; i++) size += countOf(chunks[i]);
     this.#head = 0;
     this.#chunks = chunks.length;
     this.#size = size;
+    if (chunks.length <= 1) {
+      this.#ring = null;
+      this.#solo = chunks[0];
+      return;
+    }
+    let cap = 2;
+    while (cap < chunks.length) cap *= 2;
+    const ring = new Array<Chunk | undefined>(cap);
+    for (let i = 0; i < chunks.length; i++) ring[i] = chunks[i];
+    this.#ring = ring;
+    this.#solo = undefined;
     for (let i = 2; i < chunks.length - 2; i++) this.#settle(i);
   }
 
@@ -422,13 +481,22 @@ export class List implements Container {
     const last = this.#chunks - 1;
     if (last >= 0) {
       const c = this.#at(last);
-      if (countOf(c) < CHUNK) {
+      const n = countOf(c);
+      if (n < CHUNK) {
+        if (typeof c === "string" && last === 0) {
+          const e = entryOf(v);
+          if (c.length + e.length <= SMALL_BYTES) {
+            this.#put(0, flat(fromCharCode(n + 1), c.slice(1), e));
+            this.#size++;
+            return;
+          }
+        }
         this.#open(last).push(v);
         this.#size++;
         return;
       }
     }
-    this.#addLast([v]);
+    this.#addLast(this.#chunks === 0 ? List.#first(v) : [v]);
     this.#size++;
   }
 
@@ -436,23 +504,65 @@ export class List implements Container {
   pushLeft(v: string): void {
     if (this.#chunks > 0) {
       const c = this.#at(0);
-      if (countOf(c) < CHUNK) {
+      const n = countOf(c);
+      if (n < CHUNK) {
+        if (typeof c === "string" && this.#chunks === 1) {
+          const e = entryOf(v);
+          if (c.length + e.length <= SMALL_BYTES) {
+            this.#put(0, flat(fromCharCode(n + 1), e, c.slice(1)));
+            this.#size++;
+            return;
+          }
+        }
         this.#open(0).unshift(v);
         this.#size++;
         return;
       }
     }
-    this.#addFirst([v]);
+    this.#addFirst(this.#chunks === 0 ? List.#first(v) : [v]);
     this.#size++;
+  }
+
+  /** The chunk of a list's first element: packed when small. */
+  static #first(v: string): Chunk {
+    const e = entryOf(v);
+    return e.length < SMALL_BYTES ? flat(SHORT_HEADERS[1], e, "") : [v];
+  }
+
+  /** Packs the only chunk of the list when it is an array of at most
+   * `count` elements that packs into at most `bytes`. */
+  #packSmall(count: number, bytes: number): void {
+    if (this.#chunks !== 1) return;
+    const c = this.#at(0);
+    if (typeof c === "string" || c.length > count) return;
+    let total = 1;
+    for (let j = 0; j < c.length; j++) {
+      total += c[j].length + 1;
+      if (total > bytes) return;
+    }
+    this.#put(0, pack(c));
   }
 
   /** Removes and returns the tail element. */
   popRight(): string | undefined {
     const last = this.#chunks - 1;
     if (last < 0) return undefined;
-    const a = this.#open(last);
-    const v = a.pop()!;
-    if (a.length === 0) this.#removeLast();
+    const c = this.#at(last);
+    let v: string;
+    if (typeof c === "string" && last === 0) {
+      const n = layout(c);
+      const at = starts[n - 1];
+      v = valueRead(c, readAt(c, at));
+      if (n === 1) this.#removeLast();
+      else this.#put(0, flat(fromCharCode(n - 1), c.slice(1, at), ""));
+    } else {
+      const a = this.#open(last);
+      v = a.pop()!;
+      if (a.length === 0) this.#removeLast();
+      else if (last === 0 && a.length <= SMALL_REPACK) {
+        this.#packSmall(SMALL_REPACK, SMALL_BYTES / 2);
+      }
+    }
     this.#size--;
     return v;
   }
@@ -460,9 +570,22 @@ export class List implements Container {
   /** Removes and returns the head element. */
   popLeft(): string | undefined {
     if (this.#chunks === 0) return undefined;
-    const a = this.#open(0);
-    const v = a.shift()!;
-    if (a.length === 0) this.#removeFirst();
+    const c = this.#at(0);
+    let v: string;
+    if (typeof c === "string" && this.#chunks === 1) {
+      const n = c.charCodeAt(0);
+      const end = readAt(c, 1);
+      v = valueRead(c, end);
+      if (n === 1) this.#removeFirst();
+      else this.#put(0, flat(fromCharCode(n - 1), c.slice(end), ""));
+    } else {
+      const a = this.#open(0);
+      v = a.shift()!;
+      if (a.length === 0) this.#removeFirst();
+      else if (this.#chunks === 1 && a.length <= SMALL_REPACK) {
+        this.#packSmall(SMALL_REPACK, SMALL_BYTES / 2);
+      }
+    }
     this.#size--;
     return v;
   }
@@ -484,6 +607,7 @@ export class List implements Container {
     const i = this.#locate(index);
     this.#open(i)[located] = v;
     this.#settle(i);
+    this.#packSmall(CHUNK, SMALL_BYTES);
     return true;
   }
 
@@ -539,6 +663,7 @@ export class List implements Container {
       this.#size++;
       if (a.length <= CHUNK) {
         this.#settle(i);
+        this.#packSmall(CHUNK, SMALL_BYTES);
         return true;
       }
       // Split the full chunk in two.
@@ -606,6 +731,7 @@ export class List implements Container {
       } else out.push(c);
     }
     this.#replace(out);
+    this.#packSmall(CHUNK, SMALL_BYTES);
     return removed;
   }
 
@@ -613,6 +739,14 @@ export class List implements Container {
    * <= stop < size); returns how many were removed. */
   trim(start: number, stop: number): number {
     const before = this.#size;
+    if (this.#chunks === 1) {
+      const c = this.#at(0);
+      if (typeof c === "string") {
+        this.#put(0, packedSlice(c, start, stop + 1));
+        this.#size = stop - start + 1;
+        return before - this.#size;
+      }
+    }
     let drop = start;
     while (drop > 0) {
       const n = countOf(this.#at(0));
@@ -641,12 +775,14 @@ export class List implements Container {
         drop = 0;
       }
     }
+    this.#packSmall(CHUNK, SMALL_BYTES);
     return before - this.#size;
   }
 
   /** Clears the list. */
   clear(): void {
-    this.#ring = new Array(1);
+    this.#ring = null;
+    this.#solo = undefined;
     this.#head = this.#chunks = this.#size = 0;
   }
 

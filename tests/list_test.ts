@@ -506,12 +506,14 @@ Deno.test({
 
 // --- The structure and the ops at the store level.
 
-Deno.test("lists: the structure matches an array model through random changes", () => {
-  const r = rng(42);
+/** Random changes to a List and to an array, compared all along; `scale`
+ * bounds the pushes and pops of one step (small: the list stays short). */
+function modelRun(seed: number, steps: number, scale: number): void {
+  const r = rng(seed);
   const list = new List();
   let model: string[] = [];
   const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
-  for (let step = 0; step < 40_000; step++) {
+  for (let step = 0; step < steps; step++) {
     // Text, and numbers that pack as integers ("317", "4294967295") or not
     // ("05", "-3", "4294967296").
     const pre = () => ["v", "", "", "-", "0", "42949672"][int(0, 5)];
@@ -520,24 +522,24 @@ Deno.test("lists: the structure matches an array model through random changes", 
     switch (int(0, 11)) {
       case 0:
       case 1:
-        for (let k = int(1, 200); k > 0; k--) {
+        for (let k = int(1, scale); k > 0; k--) {
           list.pushRight(v + k);
           model.push(v + k);
         }
         break;
       case 2:
-        for (let k = int(1, 200); k > 0; k--) {
+        for (let k = int(1, scale); k > 0; k--) {
           list.pushLeft(v + k);
           model.unshift(v + k);
         }
         break;
       case 3:
-        for (let k = int(1, 150); k > 0; k--) {
+        for (let k = int(1, scale * 0.75 + 1); k > 0; k--) {
           assert.equal(list.popLeft(), model.shift());
         }
         break;
       case 4:
-        for (let k = int(1, 150); k > 0; k--) {
+        for (let k = int(1, scale * 0.75 + 1); k > 0; k--) {
           assert.equal(list.popRight(), model.pop());
         }
         break;
@@ -591,7 +593,7 @@ Deno.test("lists: the structure matches an array model through random changes", 
       }
       case 10: {
         if (model.length === 0) break;
-        const start = int(0, Math.min(model.length - 1, 300));
+        const start = int(0, Math.min(model.length - 1, scale + 100));
         const stop = int(start, model.length - 1);
         list.trim(start, stop);
         model = model.slice(start, stop + 1);
@@ -618,6 +620,12 @@ Deno.test("lists: the structure matches an array model through random changes", 
     if (step % 2000 === 0) assert.deepEqual([...list.values()], model);
   }
   assert.deepEqual([...list.values()], model);
+}
+
+Deno.test("lists: the structure matches an array model through random changes", () => {
+  modelRun(42, 40_000, 200); // long lists: packed chunks in the middle
+  modelRun(7, 40_000, 3); // short lists: one packed chunk
+  modelRun(9, 20_000, 12); // around the small-list thresholds
 });
 
 Deno.test("lists: ops at the store level, as the commands", () => {
