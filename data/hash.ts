@@ -44,9 +44,9 @@ export class Hash implements Container {
   #table: StringTable;
   #listpack = true;
 
-  /** An empty hash (with room for about `capacity` fields). */
-  constructor(capacity = 0) {
-    this.#table = new StringTable(capacity, true);
+  /** An empty hash. */
+  constructor() {
+    this.#table = new StringTable(true);
   }
 
   /** The type, as TYPE names it. */

@@ -22,11 +22,15 @@ export function hashString(s: string): number {
   return h | 0;
 }
 
-const MIN_SLOTS = 8;
+const MIN_SLOTS = 16;
+/** Up to this many strings a table has no index: a linear scan is as fast
+ * and saves the typed arrays, which cost far more than their contents. */
+const LINEAR_MAX = 8;
 
 /**
  * Distinct strings in a dense array, with an open-addressing (linear
- * probing) hash table from string to position. Used by sets and hashes.
+ * probing) hash table from string to position once there are more than a
+ * few. Used by sets and hashes.
  *
  * In pair mode (hashes) each entry is a field and its value joined in one
  * flat string, the field's length kept beside it: one string instead of
@@ -36,20 +40,17 @@ export class StringTable {
   /** The strings (or field+value entries), densely packed; do not change
    * it directly. */
   keys: string[] = [];
-  #hashes: Int32Array;
-  #lens: Int32Array | null;
-  #slots: Int32Array; // position + 1, 0 for an empty slot
-  #mask: number;
+  /** Field lengths in pair mode (a plain array while small). */
+  #lens: Int32Array | number[] | null;
+  // The index, null while small: each entry's hash, and the slots
+  // (position + 1, 0 for an empty slot).
+  #hashes: Int32Array | null = null;
+  #slots: Int32Array | null = null;
+  #mask = 0;
 
-  /** An empty table with room for about `capacity` strings; `pairs` for
-   * field+value entries. */
-  constructor(capacity = 0, pairs = false) {
-    let slots = MIN_SLOTS;
-    while (slots * 3 < capacity * 4) slots *= 2;
-    this.#slots = new Int32Array(slots);
-    this.#mask = slots - 1;
-    this.#hashes = new Int32Array(Math.max(4, capacity));
-    this.#lens = pairs ? new Int32Array(this.#hashes.length) : null;
+  /** An empty table; `pairs` for field+value entries. */
+  constructor(pairs = false) {
+    this.#lens = pairs ? [] : null;
   }
 
   /** Number of strings. */
@@ -62,9 +63,14 @@ export class StringTable {
     const t = new StringTable();
     const n = Math.max(4, this.keys.length);
     t.keys = this.keys.slice();
-    t.#hashes = this.#hashes.slice(0, n);
-    t.#lens = this.#lens === null ? null : this.#lens.slice(0, n);
-    t.#slots = this.#slots.slice();
+    const lens = this.#lens;
+    t.#lens = lens === null
+      ? null
+      : Array.isArray(lens)
+      ? lens.slice()
+      : lens.slice(0, n);
+    t.#hashes = this.#hashes?.slice(0, n) ?? null;
+    t.#slots = this.#slots?.slice() ?? null;
     t.#mask = this.#mask;
     return t;
   }
@@ -74,9 +80,26 @@ export class StringTable {
     return this.#lens![pos];
   }
 
+  #linear(key: string): number {
+    const keys = this.keys;
+    const lens = this.#lens;
+    const n = keys.length;
+    if (lens === null) {
+      for (let p = 0; p < n; p++) if (keys[p] === key) return p;
+    } else {
+      const len = key.length;
+      for (let p = 0; p < n; p++) {
+        if (lens[p] === len && keys[p].startsWith(key)) return p;
+      }
+    }
+    return -1;
+  }
+
+  /** Indexed lookup: the position, or `-1 - slot` of the free slot where
+   * the key would go. */
   #probe(key: string, h: number): number {
-    const slots = this.#slots;
-    const hashes = this.#hashes;
+    const slots = this.#slots!;
+    const hashes = this.#hashes!;
     const keys = this.keys;
     const lens = this.#lens;
     const mask = this.#mask;
@@ -97,6 +120,7 @@ export class StringTable {
 
   /** Position of `key` (of the field, in pair mode), or -1. */
   find(key: string): number {
+    if (this.#slots === null) return this.#linear(key);
     const p = this.#probe(key, hashString(key));
     return p < 0 ? -1 : p;
   }
@@ -104,6 +128,15 @@ export class StringTable {
   /** Adds `key` at the end when missing and returns its position; returns
    * `-1 - position` when it was there already. Not in pair mode. */
   add(key: string): number {
+    if (this.#slots === null) {
+      const found = this.#linear(key);
+      if (found >= 0) return -1 - found;
+      // concat() allocates the exact size, where push() would reserve 16
+      // more slots: most sets and hashes are small.
+      this.keys = this.keys.concat(key);
+      if (this.keys.length > LINEAR_MAX) this.#index();
+      return this.keys.length - 1;
+    }
     const h = hashString(key);
     const found = this.#probe(key, h);
     if (found >= 0) return -1 - found;
@@ -113,13 +146,24 @@ export class StringTable {
 
   /** Pair mode: sets `field` to `value`; true when the field is new. */
   put(field: string, value: string): boolean {
-    const h = hashString(field);
-    const found = this.#probe(field, h);
     // One flat string: + makes a flat copy below 13 chars but a cons
     // string (two strings and a node) above; join() always copies.
     const entry = field.length + value.length < 13
       ? field + value
       : [field, value].join("");
+    if (this.#slots === null) {
+      const found = this.#linear(field);
+      if (found >= 0) {
+        this.keys[found] = entry;
+        return false;
+      }
+      this.keys = this.keys.concat(entry);
+      this.#lens = (this.#lens as number[]).concat(field.length);
+      if (this.keys.length > LINEAR_MAX) this.#index();
+      return true;
+    }
+    const h = hashString(field);
+    const found = this.#probe(field, h);
     if (found >= 0) {
       this.keys[found] = entry;
       return false;
@@ -128,33 +172,56 @@ export class StringTable {
     return true;
   }
 
+  /** Builds the index of a table that outgrew the linear scan. */
+  #index(): void {
+    const keys = this.keys;
+    const n = keys.length;
+    const cap = n * 2;
+    const hashes = new Int32Array(cap);
+    const lens = this.#lens;
+    if (lens === null) {
+      for (let p = 0; p < n; p++) hashes[p] = hashString(keys[p]);
+    } else {
+      const typed = new Int32Array(cap);
+      for (let p = 0; p < n; p++) {
+        typed[p] = lens[p];
+        hashes[p] = hashString(keys[p].slice(0, lens[p]));
+      }
+      this.#lens = typed;
+    }
+    this.#hashes = hashes;
+    let size = MIN_SLOTS;
+    while (size * 3 < n * 4) size *= 2;
+    this.#rehash(size);
+  }
+
   #append(entry: string, h: number, slot: number, len: number): void {
     const keys = this.keys;
     const pos = keys.length;
-    if (pos === this.#hashes.length) {
+    if (pos === this.#hashes!.length) {
       const size = pos + (pos >> 1) + 4;
       const hashes = new Int32Array(size);
-      hashes.set(this.#hashes);
+      hashes.set(this.#hashes!);
       this.#hashes = hashes;
       if (this.#lens !== null) {
         const lens = new Int32Array(size);
-        lens.set(this.#lens);
+        lens.set(this.#lens as Int32Array);
         this.#lens = lens;
       }
     }
     keys.push(entry);
-    this.#hashes[pos] = h;
+    this.#hashes![pos] = h;
     if (this.#lens !== null) this.#lens[pos] = len;
-    this.#slots[slot] = pos + 1;
-    if ((pos + 1) * 4 > this.#slots.length * 3) {
-      this.#rehash(this.#slots.length * 2);
+    this.#slots![slot] = pos + 1;
+    if ((pos + 1) * 4 > this.#slots!.length * 3) {
+      this.#rehash(this.#slots!.length * 2);
     }
   }
 
   #rehash(size: number): void {
     const slots = new Int32Array(size);
     const mask = size - 1;
-    const hashes = this.#hashes;
+    const hashes = this.#hashes!;
     const n = this.keys.length;
     for (let p = 0; p < n; p++) {
       let i = hashes[p] & mask;
@@ -166,17 +233,17 @@ export class StringTable {
   }
 
   #slotOf(pos: number): number {
-    const slots = this.#slots;
+    const slots = this.#slots!;
     const mask = this.#mask;
-    let i = this.#hashes[pos] & mask;
+    let i = this.#hashes![pos] & mask;
     while (slots[i] !== pos + 1) i = (i + 1) & mask;
     return i;
   }
 
   /** Empties slot `i`, shifting back the entries of its probe run. */
   #clearSlot(i: number): void {
-    const slots = this.#slots;
-    const hashes = this.#hashes;
+    const slots = this.#slots!;
+    const hashes = this.#hashes!;
     const mask = this.#mask;
     let j = i;
     while (true) {
@@ -197,15 +264,21 @@ export class StringTable {
   /** Removes the entry at `pos`, moving the last one into its place. */
   removeAt(pos: number): void {
     const last = this.keys.length - 1;
-    this.#clearSlot(this.#slotOf(pos));
+    const lens = this.#lens;
+    if (this.#slots !== null) {
+      this.#clearSlot(this.#slotOf(pos));
+      if (pos !== last) {
+        this.#slots[this.#slotOf(last)] = pos + 1;
+        this.#hashes![pos] = this.#hashes![last];
+      }
+    }
     if (pos !== last) {
-      this.#slots[this.#slotOf(last)] = pos + 1;
       this.keys[pos] = this.keys[last];
-      this.#hashes[pos] = this.#hashes[last];
-      if (this.#lens !== null) this.#lens[pos] = this.#lens[last];
+      if (lens !== null) lens[pos] = lens[last];
     }
     this.keys.pop();
-    this.#shrink();
+    if (Array.isArray(lens)) lens.pop();
+    if (this.#slots !== null) this.#shrink();
   }
 
   /** Removes the entry at `pos` keeping the order of the others: O(n),
@@ -213,20 +286,24 @@ export class StringTable {
   removeOrdered(pos: number): void {
     const n = this.keys.length;
     this.keys.splice(pos, 1);
-    this.#hashes.copyWithin(pos, pos + 1, n);
-    this.#lens?.copyWithin(pos, pos + 1, n);
+    const lens = this.#lens;
+    if (Array.isArray(lens)) lens.splice(pos, 1);
+    else lens?.copyWithin(pos, pos + 1, n);
+    if (this.#slots === null) return;
+    this.#hashes!.copyWithin(pos, pos + 1, n);
     if (!this.#shrink()) this.#rehash(this.#slots.length);
   }
 
   /** Gives memory back when the table became sparse; true if it rehashed. */
   #shrink(): boolean {
     const n = this.keys.length;
-    if (this.#slots.length <= MIN_SLOTS || n * 8 >= this.#slots.length) {
-      return false;
-    }
-    if (this.#hashes.length > 64 && n * 4 < this.#hashes.length) {
-      this.#hashes = this.#hashes.slice(0, n * 2);
-      if (this.#lens !== null) this.#lens = this.#lens.slice(0, n * 2);
+    const slots = this.#slots!;
+    if (slots.length <= MIN_SLOTS || n * 8 >= slots.length) return false;
+    if (this.#hashes!.length > 64 && n * 4 < this.#hashes!.length) {
+      this.#hashes = this.#hashes!.slice(0, n * 2);
+      if (this.#lens !== null) {
+        this.#lens = (this.#lens as Int32Array).slice(0, n * 2);
+      }
     }
     let size = MIN_SLOTS;
     while (size * 3 < n * 8) size *= 2;
@@ -342,9 +419,9 @@ export class RedisSet implements Container {
   #table: StringTable;
   #intset = true;
 
-  /** An empty set (with room for about `capacity` members). */
-  constructor(capacity = 0) {
-    this.#table = new StringTable(capacity);
+  /** An empty set. */
+  constructor() {
+    this.#table = new StringTable();
   }
 
   /** The type, as TYPE names it. */
@@ -671,7 +748,7 @@ export class SetOps {
   sinterstore(destination: string, keys: readonly string[]): number {
     const max = this.#store.limits.setMaxIntsetEntries;
     const members = this.#inter(keys, true);
-    const result = new RedisSet(members.length);
+    const result = new RedisSet();
     for (const m of members) result.add(m, max);
     return this.#save(destination, result);
   }

@@ -646,33 +646,44 @@ Deno.test("sets: a snapshot keeps the set as it was (copy-on-write)", () => {
   assert.deepEqual(store.sets.smembers("s").sort(), ["b", "c", "z"]);
 });
 
-Deno.test("sets: the string table agrees with a JavaScript Set under churn", () => {
-  const rand = prng(99);
-  const table = new StringTable();
-  const ref = new Set<string>();
-  for (let i = 0; i < 60_000; i++) {
-    const m = `k${Math.floor(rand() * 3000)}`;
-    const r = rand();
-    if (r < 0.5) {
-      assert.equal(table.add(m) >= 0, !ref.has(m));
-      ref.add(m);
-    } else if (r < 0.9) {
-      const pos = table.find(m);
-      assert.equal(pos >= 0, ref.has(m));
-      if (pos >= 0) {
-        if (rand() < 0.3) table.removeOrdered(pos);
-        else table.removeAt(pos);
-        ref.delete(m);
+for (const pairs of [false, true]) {
+  Deno.test(`sets: the string table agrees with a Map under churn (pairs: ${pairs})`, () => {
+    const rand = prng(pairs ? 98 : 99);
+    const table = new StringTable(pairs);
+    const ref = new Map<string, string>();
+    for (let i = 0; i < 60_000; i++) {
+      // Small key ranges at times, so tables go through every size.
+      const range = i % 20_000 < 2_000 ? 12 : 3000;
+      const m = `k${Math.floor(rand() * range)}`;
+      const r = rand();
+      if (r < 0.5) {
+        const v = `v${i}`;
+        if (pairs) assert.equal(table.put(m, v), !ref.has(m));
+        else assert.equal(table.add(m) >= 0, !ref.has(m));
+        if (pairs || !ref.has(m)) ref.set(m, pairs ? m + v : m);
+      } else if (r < 0.9) {
+        const pos = table.find(m);
+        assert.equal(pos >= 0, ref.has(m));
+        if (pos >= 0) {
+          assert.equal(table.keys[pos], ref.get(m));
+          if (rand() < 0.3) table.removeOrdered(pos);
+          else table.removeAt(pos);
+          ref.delete(m);
+        }
+      } else if (i % 10_000 === 0) {
+        for (const k of [...ref.keys()]) table.removeAt(table.find(k));
+        ref.clear();
       }
-    } else if (i % 10_000 === 0) {
-      for (const k of [...ref]) table.removeAt(table.find(k));
-      ref.clear();
+      assert.equal(table.size, ref.size);
     }
-    assert.equal(table.size, ref.size);
-  }
-  assert.deepEqual([...table.keys].sort(), [...ref].sort());
-  for (const k of ref) assert.equal(table.keys[table.find(k)], k);
-});
+    assert.deepEqual([...table.keys].sort(), [...ref.values()].sort());
+    for (const [k, entry] of ref) {
+      const pos = table.find(k);
+      assert.equal(table.keys[pos], entry);
+      if (pairs) assert.equal(table.fieldLength(pos), k.length);
+    }
+  });
+}
 
 Deno.test("sets: 1M members, O(1) pops and random members", () => {
   const store = new Store();

@@ -1,6 +1,8 @@
 // Memory of a 1M-field hash: RSS per field on our server against
 // redis-server (each started fresh, loaded over the wire with HSET of 1,000
-// fields at a time, RSS read from /proc before and after).
+// fields at a time, RSS read from /proc before and after); then many small
+// hashes (200,000 keys of 2 fields: per key, so the keyspace's own cost per
+// key is in it too).
 //
 //   deno run --allow-all tools/mem_hash.ts [elements]
 
@@ -157,4 +159,10 @@ function* hsets(n: number): Iterable<string[]> {
 if (import.meta.main) {
   const n = Number(Deno.args[0] ?? 1_000_000);
   await compare(`hash of ${n} fields (field:N value:N)`, n, () => hsets(n));
+  const keys = 200_000;
+  await compare(`${keys} hashes of 2 fields`, keys, function* () {
+    for (let i = 0; i < keys; i++) {
+      yield ["HSET", `user:${i}`, "name", `n${i}`, "age", "42"];
+    }
+  });
 }

@@ -1,6 +1,7 @@
 // Memory of a 1M-member set: RSS per member on our server against
 // redis-server (each started fresh, loaded over the wire with SADD of 1,000
-// members at a time, RSS read from /proc before and after).
+// members at a time, RSS read from /proc before and after); then many small
+// sets (200,000 keys of 3 members, per key).
 //
 //   deno run --allow-all tools/mem_set.ts [elements]
 
@@ -18,4 +19,8 @@ if (import.meta.main) {
   const n = Number(Deno.args[0] ?? 1_000_000);
   await compare(`set of ${n} members (member:N)`, n, () => sadds(n, "member:"));
   await compare(`set of ${n} integers`, n, () => sadds(n, ""));
+  const keys = 200_000;
+  await compare(`${keys} sets of 3 members`, keys, function* () {
+    for (let i = 0; i < keys; i++) yield ["SADD", `s:${i}`, "a", "bb", `m${i}`];
+  });
 }
