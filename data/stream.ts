@@ -1482,6 +1482,9 @@ export class StreamOps {
       if (c === undefined) {
         c = new Consumer(consumer, now);
         g.consumers.set(consumer, c);
+        options.propagate?.push(
+          ["XGROUP", "CREATECONSUMER", keys[i], group, consumer],
+        );
       } else c.seenTime = now;
       const entries: [string, string[] | null][] = [];
       if (start !== null) {
@@ -1675,7 +1678,7 @@ export class StreamOps {
       let nk = g.pel.get(id.ms, id.seq);
       const exists = s.has(id.ms, id.seq);
       if (options.force && exists && nk === undefined) {
-        c ??= this.#consumer(g, consumer, now);
+        c ??= this.#consumer(g, consumer, now, key, options.propagate);
         nk = new Nack(id.ms, id.seq, 0, 0, c);
         g.pel.insert(nk);
         c.pel.insert(nk);
@@ -1690,7 +1693,7 @@ export class StreamOps {
         continue;
       }
       if (minIdle > 0 && now - nk.time < minIdle) continue;
-      c ??= this.#consumer(g, consumer, now);
+      c ??= this.#consumer(g, consumer, now, key, options.propagate);
       if (nk.consumer !== c) {
         nk.consumer.pel.remove(id.ms, id.seq);
         nk.consumer = c;
@@ -1707,11 +1710,18 @@ export class StreamOps {
     return out;
   }
 
-  #consumer(g: ConsumerGroup, name: string, now: number): Consumer {
+  #consumer(
+    g: ConsumerGroup,
+    name: string,
+    now: number,
+    key: string,
+    propagate?: string[][],
+  ): Consumer {
     let c = g.consumers.get(name);
     if (c === undefined) {
       c = new Consumer(name, now);
       g.consumers.set(name, c);
+      propagate?.push(["XGROUP", "CREATECONSUMER", key, g.name, name]);
     }
     c.seenTime = now;
     return c;
@@ -1767,7 +1777,7 @@ export class StreamOps {
         r = it.next();
         continue;
       }
-      c ??= this.#consumer(g, consumer, now);
+      c ??= this.#consumer(g, consumer, now, key, options.propagate);
       if (nk.consumer !== c) {
         nk.consumer.pel.remove(id.ms, id.seq);
         nk.consumer = c;

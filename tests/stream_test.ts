@@ -1080,3 +1080,81 @@ Deno.test("stream: a million entries, operations stay fast", () => {
   assert.ok(rangeMs < 1000, `10k XRANGE took ${rangeMs} ms`);
   assert.ok(restMs < 1000, `XDEL/XREADGROUP/XACK/XTRIM took ${restMs} ms`);
 });
+
+/** Everything XINFO tells about a key, with times blanked. */
+async function describe(c: Conn, key: string): Promise<unknown> {
+  const type = await c.call("TYPE", key);
+  if (type !== "stream") return type;
+  return [
+    normalize(
+      "XINFO",
+      await c.call("XINFO", "STREAM", key, "FULL", "COUNT", "0"),
+    ),
+    normalize("XINFO", await c.call("XINFO", "GROUPS", key)),
+  ];
+}
+
+Deno.test({
+  name:
+    "stream: the append-only log replays to the same streams, groups and PELs",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "kv-stream-aof-" });
+    try {
+      let expected: unknown[];
+      {
+        await using server = await startServer({ dir, appendonly: true });
+        const c = await Conn.open(server.port);
+        try {
+          const r = random(42);
+          for (let i = 0; i < 3000; i++) {
+            const cmd = randomCommand(r);
+            // Generated ids too: logged as the ids they made.
+            if (cmd[0] === "XADD" && r() < 0.2) {
+              cmd[
+                cmd.findIndex((a, j) =>
+                  j >= 2 && /^\d+(-[\d*]+)?$/.test(String(a))
+                )
+              ] = "*";
+            }
+            await c.call(...cmd);
+          }
+          await c.call("XADD", "auto", "*", "f", "v");
+          await c.call(
+            "XADD",
+            "auto",
+            "MAXLEN",
+            "~",
+            "0",
+            "LIMIT",
+            "5",
+            "*",
+            "f",
+            "v",
+          );
+          expected = [];
+          for (const key of ["s1", "s2", "str", "auto"]) {
+            expected.push(await describe(c, key));
+          }
+        } finally {
+          c.close();
+        }
+      }
+      await using again = await startServer({ dir, appendonly: true });
+      const c = await Conn.open(again.port);
+      try {
+        const actual: unknown[] = [];
+        for (const key of ["s1", "s2", "str", "auto"]) {
+          actual.push(await describe(c, key));
+        }
+        assert.match(JSON.stringify(expected), /"pel-count",[1-9]/);
+        assert.deepEqual(actual, expected);
+      } finally {
+        c.close();
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
