@@ -880,8 +880,9 @@ Deno.test("stream: embedded operations on a store", () => {
   const propagate: string[][] = [];
   const r = x.xreadgroup("g", "c", ["s"], [">"], { count: 1, propagate });
   assert.deepEqual(r, [["s", [["1000-0", ["f", "w"]]]]]);
-  assert.equal(propagate[0][0], "XCLAIM");
-  assert.deepEqual(propagate[1].slice(0, 5), [
+  assert.deepEqual(propagate[0], ["XGROUP", "CREATECONSUMER", "s", "g", "c"]);
+  assert.equal(propagate[1][0], "XCLAIM");
+  assert.deepEqual(propagate[2].slice(0, 5), [
     "XGROUP",
     "SETID",
     "s",
