@@ -185,6 +185,16 @@ const CASES: Record<string, Cmd[]> = {
     ["HRANDFIELD", "str"],
     ["HRANDFIELD", "set", "1"],
   ],
+  "ttls are kept by in-place changes": [
+    ["HSET", "h", "a", "1"],
+    ["EXPIRE", "h", "1000"],
+    ["HSET", "h", "b", "2"],
+    ["HINCRBY", "h", "a", "1"],
+    ["HINCRBYFLOAT", "h", "a", "1.5"],
+    ["HDEL", "h", "b"],
+    ["HSETNX", "h", "c", "3"],
+    ["TTL", "h"],
+  ],
   "hscan": [
     ["HSCAN", "nokey", "0"],
     ["HSCAN", "nokey", "0", "COUNT", "0"],
