@@ -113,76 +113,115 @@ async function send(conn: Deno.TcpConn, cmds: Uint8Array[]): Promise<void> {
   await reading;
 }
 
-/** RSS growth per element (all, anonymous) after building a list of N
- * elements. */
+/** A way to fill the server: `units` things (elements, lists), built by
+ * the commands `build(from, to, key)` returns for units [from, to). */
+interface Shape {
+  label: string;
+  unit: string;
+  units: number;
+  build(from: number, to: number, key: string): Uint8Array[];
+}
+
+/** One list of N elements made by `element`. */
+function oneList(label: string, element: (i: number) => string): Shape {
+  return {
+    label,
+    unit: "element",
+    units: N,
+    build(from, to, key) {
+      const cmds: Uint8Array[] = [];
+      for (let b = from; b < to; b += BATCH) {
+        const args = ["RPUSH", key];
+        for (let j = b; j < Math.min(to, b + BATCH); j++) args.push(element(j));
+        cmds.push(encodeCommand(args));
+      }
+      return cmds;
+    },
+  };
+}
+
+/** RSS growth per unit (all, anonymous) after building the shape. */
 async function measure(
   target: Target,
-  element: (i: number) => string,
+  shape: Shape,
 ): Promise<{ all: number; anon: number }> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: target.port });
+  const total = shape.units;
+  const step = Math.max(1, Math.floor(total / 20));
   try {
-    // Warm up with a list of a tenth of the size, deleted again: the code
-    // paths (and, for us, the JIT's and the GC's code pages) are then in
-    // memory before the baseline, which leaves the data's own cost.
+    // Warm up with a tenth of the data, deleted again: the code paths
+    // (and, for us, the JIT's and the GC's code pages) are then in memory
+    // before the baseline, which leaves the data's own cost.
     if (WARMUP) {
-      const cmds: Uint8Array[] = [];
-      for (let b = 0; b < N / 10; b += BATCH) {
-        const args = ["RPUSH", "warmup"];
-        for (let j = b; j < Math.min(N / 10, b + BATCH); j++) {
-          args.push(element(j));
-        }
-        cmds.push(encodeCommand(args));
-      }
-      await send(conn, cmds);
-      await send(conn, [encodeCommand(["DEL", "warmup"])]);
+      await send(conn, shape.build(0, Math.floor(total / 10), "warmup"));
+      await send(conn, [encodeCommand(["FLUSHALL"])]);
     }
-    await send(conn, [encodeCommand(["RPUSH", "warmup", "x"])]);
+    await send(conn, [encodeCommand(["RPUSH", "baseline", "x"])]);
     await sleep(500);
     const before = await rss(target.pid);
-    for (let i = 0; i < N; i += BATCH * 50) {
-      const cmds: Uint8Array[] = [];
-      for (let b = i; b < Math.min(N, i + BATCH * 50); b += BATCH) {
-        const args = ["RPUSH", "list"];
-        for (let j = b; j < Math.min(N, b + BATCH); j++) args.push(element(j));
-        cmds.push(encodeCommand(args));
-      }
-      await send(conn, cmds);
+    for (let i = 0; i < total; i += step) {
+      await send(conn, shape.build(i, Math.min(total, i + step), "list"));
     }
     await sleep(Number(Deno.env.get("SETTLE_MS") ?? 2000));
     const after = await rss(target.pid);
-    await send(conn, [encodeCommand(["DEL", "list"])]);
     return {
-      all: (after.all - before.all) / N,
-      anon: (after.anon - before.anon) / N,
+      all: (after.all - before.all) / total,
+      anon: (after.anon - before.anon) / total,
     };
   } finally {
     conn.close();
   }
 }
 
-const SHAPES: [string, (i: number) => string][] = [
-  ["14-byte strings (element:NNNNNN)", (i) => "element:" + (100000 + i)],
-  ["small integers (0..N)", (i) => String(i)],
-  [
+const SHAPES: Shape[] = [
+  oneList("14-byte strings (element:NNNNNN)", (i) => "element:" + (100000 + i)),
+  oneList("small integers (0..N)", (i) => String(i)),
+  oneList(
     "40-byte strings",
     (i) => "a fairly long list element number " + (100000 + i),
-  ],
+  ),
+  {
+    label: `${N / 10} lists of 10 short elements`,
+    unit: "list",
+    units: N / 10,
+    build(from, to, key) {
+      const cmds: Uint8Array[] = [];
+      for (let i = from; i < to; i++) {
+        cmds.push(encodeCommand([
+          "RPUSH",
+          `${key}:${i}`,
+          "a",
+          "bb",
+          "ccc",
+          "element:1",
+          "element:2",
+          "12",
+          "345",
+          "x",
+          "y",
+          "z",
+        ]));
+      }
+      return cmds;
+    },
+  },
 ];
 
-for (const [label, element] of SHAPES) {
+for (const shape of SHAPES) {
   const results: { all: number; anon: number }[] = [];
   for (const start of [startRedis, startOurs]) {
     const target = await start();
     try {
-      results.push(await measure(target, element));
+      results.push(await measure(target, shape));
     } finally {
       await target.stop();
     }
   }
   const [redis, ours] = results;
   const f = (n: number) => n.toFixed(1);
+  const u = shape.unit;
   console.log(
-    `${label}: RSS per element: redis-server ${f(redis.all)} B, ` +
+    `${shape.label}: RSS per ${u}: redis-server ${f(redis.all)} B, ` +
       `@kv/store ${f(ours.all)} B, ratio ${
         (ours.all / redis.all).toFixed(2)
       }x;` +
