@@ -30,6 +30,11 @@ const EMPTY = new Uint8Array(0);
 export const INLINE_MAX_SIZE = 64 * 1024;
 /** Redis's default `proto-max-bulk-len`: 512 MB. */
 export const DEFAULT_MAX_BULK_LENGTH = 512 * 1024 * 1024;
+
+/** The longest string V8 can make (2^29 - 24 characters): an argument of
+ * up to 512 MB that is longer cannot be held, so its command is answered
+ * with an error (the connection goes on). */
+export const MAX_ARGUMENT_LENGTH = 2 ** 29 - 24;
 /** Most arguments one multibulk request may announce. */
 export const MAX_MULTIBULK_LENGTH = 1024 * 1024;
 
@@ -106,6 +111,12 @@ export class RequestDecoder {
   #args: string[] | null = null;
   #maxBulk: number;
   #authRequired: () => boolean;
+  // Bytes of an argument too long to hold, still to be skipped.
+  #skip = 0;
+  /** Set with the request `next()` returned when that request cannot run
+   * (an argument longer than {@linkcode MAX_ARGUMENT_LENGTH}): reply with
+   * this error instead of running it. Cleared by the next `next()`. */
+  rejected: string | null = null;
 
   /** Creates a decoder with Redis's limits, optionally changed. */
   constructor(options: RequestDecoderOptions = {}) {
@@ -191,6 +202,12 @@ export class RequestDecoder {
     if (this.error !== null) return null;
     const src = this.#src;
     const end = this.#end;
+    if (this.#skip > 0) {
+      const n = Math.min(this.#skip, end - this.#pos);
+      this.#skip -= n;
+      this.#pos += n;
+      if (this.#skip > 0) return this.#needMore();
+    } else if (this.#args === null) this.rejected = null;
     while (true) {
       let pos = this.#pos;
       if (this.#args === null) {
@@ -280,6 +297,23 @@ export class RequestDecoder {
           return this.#fail("unauthenticated bulk length");
         }
         const start = cr + 2;
+        if (len > MAX_ARGUMENT_LENGTH) {
+          // Too long for a string: skip its bytes as they come, answer the
+          // command with an error once it is complete.
+          this.rejected =
+            `ERR argument of ${len} bytes is longer than the longest string ` +
+            `this server can hold (${MAX_ARGUMENT_LENGTH} bytes)`;
+          args.push("");
+          this.#remaining--;
+          const skip = len + 2;
+          if (start + skip <= end) {
+            pos = this.#pos = start + skip;
+            continue;
+          }
+          this.#skip = skip - (end - start);
+          this.#pos = end;
+          return this.#needMore();
+        }
         if (start + len + 2 > end) {
           this.#pos = pos;
           return this.#needMore(start - pos + len + 2);

@@ -641,6 +641,10 @@ export class Server {
             halted = true;
             break;
           }
+          if (decoder.rejected !== null) {
+            c.out.error(decoder.rejected); // an argument too long to hold
+            continue;
+          }
           execute(commands, session, argv);
           stats.commandsProcessed++;
           if (c.closeAfterReply) break;

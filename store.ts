@@ -113,6 +113,9 @@ export interface ConditionalSetResult {
  */
 export type ExpireCondition = "NX" | "XX" | "GT" | "LT";
 
+/** The longest string V8 can make. */
+const MAX_STRING_LENGTH = 2 ** 29 - 24;
+
 const KEEP_TTL: SetOptions = Object.freeze({ keepTtl: true });
 
 /** The type of a value, as TYPE names it.
@@ -453,6 +456,11 @@ export class Store {
   /** A bitmap kept for the bit commands turns back into a byte string for
    * every other reader (O(n), as GET's reply). */
   #demote(key: string, v: Bitmap): string {
+    // A bitmap past V8's longest string (SETBIT near 2^32) cannot be read
+    // as a string: an error, not a dropped connection.
+    if (v.bytes.length > MAX_STRING_LENGTH) {
+      throw new StoreError(STORE_ERRORS.tooBig);
+    }
     const s = v.toString();
     this.#data.set(key, s);
     return s;
@@ -520,7 +528,11 @@ export class Store {
   value(key: string): StoredValue | undefined {
     if (this.#expires.size !== 0) this.#expireIfNeeded(key, this.clock());
     const v = this.#data.get(key);
-    return v instanceof Bitmap ? this.#demote(key, v) : v;
+    if (!(v instanceof Bitmap)) return v;
+    // One too long to be a string stays a bitmap (TYPE: string).
+    return v.bytes.length > MAX_STRING_LENGTH
+      ? v as unknown as Container
+      : this.#demote(key, v);
   }
 
   /** Like {@linkcode Store.value}, and counts a keyspace hit or miss. */
@@ -917,7 +929,11 @@ export class Store {
   }
 
   #checkLength(n: number): void {
-    if (n > this.maxStringLength) throw new StoreError(STORE_ERRORS.tooBig);
+    // V8 strings hold at most 2^29 - 24 characters, a little less than the
+    // 512 MB proto-max-bulk-len: past it, the same error as Redis's limit.
+    if (n > this.maxStringLength || n > MAX_STRING_LENGTH) {
+      throw new StoreError(STORE_ERRORS.tooBig);
+    }
   }
 
   /** STRLEN: the length in bytes, 0 when missing. */

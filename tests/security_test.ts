@@ -113,3 +113,52 @@ Deno.test({
     assert.equal(again.stdout.trim(), "PONG");
   },
 });
+
+Deno.test(
+  "security: arguments too long for a string get an error reply, and the connection goes on",
+  opts,
+  async () => {
+    await using server = await startServer();
+    const conn = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: server.port,
+    });
+    try {
+      // 536,870,900 bytes: under Redis's 512 MB limit, over V8's longest
+      // string (2^29 - 24).
+      const len = 536_870_900;
+      const enc = new TextEncoder();
+      await conn.write(enc.encode(`*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$${len}\r\n`));
+      const chunk = new Uint8Array(1 << 20).fill(120);
+      for (let sent = 0; sent < len;) {
+        const n = Math.min(chunk.length, len - sent);
+        let off = 0;
+        while (off < n) off += await conn.write(chunk.subarray(off, n));
+        sent += n;
+      }
+      await conn.write(enc.encode("\r\nPING\r\n"));
+      const buf = new Uint8Array(4096);
+      let text = "";
+      const deadline = Date.now() + 20_000;
+      while (!text.includes("PONG") && Date.now() < deadline) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        text += new TextDecoder().decode(buf.subarray(0, n));
+      }
+      assert.match(text, /^-ERR argument of 536870900 bytes is longer/);
+      assert.match(text, /\+PONG\r\n$/);
+    } finally {
+      conn.close();
+    }
+    // APPEND growing a value past the longest string: Redis's size error.
+    using c = await Conn.open(server.port);
+    server.store.set("big", "x".repeat(2 ** 29 - 30));
+    const reply = await c.call("APPEND", "big", "0123456789");
+    assert.equal(
+      String((reply as Error).message),
+      "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+    );
+    assert.equal(await c.call("STRLEN", "big"), 2 ** 29 - 30);
+    server.store.delete("big");
+  },
+);
