@@ -10,9 +10,13 @@ import type { Container, EncodingLimits, Store } from "../store.ts";
 import { parseInt64 } from "../_number.ts";
 import { globMatch } from "../_glob.ts";
 
-/** A 32-bit hash of a byte string (FNV-1a with a final mix). */
+// A seed per process, so which strings collide cannot be worked out in
+// advance (as Redis seeds its siphash).
+const SEED = crypto.getRandomValues(new Uint32Array(1))[0];
+
+/** A 32-bit hash of a byte string (seeded FNV-1a with a final mix). */
 export function hashString(s: string): number {
-  let h = 0x811c9dc5;
+  let h = 0x811c9dc5 ^ SEED;
   for (let i = 0; i < s.length; i++) {
     h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   }
