@@ -3,10 +3,12 @@
 // A list is a ring of chunks of up to CHUNK elements. The two chunks at
 // each end are plain arrays, so pushes and pops are O(1); the chunks in
 // between are packed into one byte string each (a count, then each
-// element's length and bytes), which costs about one byte per element on
-// top of its data instead of a pointer and a string header. A packed chunk
-// is read in place (LINDEX, LRANGE, LPOS, LREM compare without copying)
-// and turned back into an array only when it is changed.
+// element's entry: its length and bytes, or a small integer in 1-4 bytes),
+// which costs about one byte per element on top of its data instead of a
+// pointer and a string header. A packed chunk is read in place (LINDEX,
+// LRANGE, LPOS, LREM compare without copying) and turned back into an array
+// only when it is changed. A small list (one chunk of up to SMALL_BYTES)
+// stays packed and is changed by rebuilding its string, as a listpack is.
 
 import { type Store, StoreError } from "../store.ts";
 import type { Container, EncodingLimits } from "../store.ts";
