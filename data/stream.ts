@@ -69,6 +69,10 @@ function fmt(ms: U64, seq: U64): string {
 const ZERO: StreamId = Object.freeze({ ms: 0, seq: 0 });
 const MAX_ID: StreamId = Object.freeze({ ms: U64_MAX, seq: U64_MAX });
 
+function maxId(a: StreamId, b: StreamId): StreamId {
+  return cmpId(a, b) >= 0 ? a : b;
+}
+
 function incrId(id: StreamId): StreamId | null {
   if (!isMax(id.seq)) return { ms: id.ms, seq: inc(id.seq) };
   if (!isMax(id.ms)) return { ms: inc(id.ms), seq: 0 };
@@ -962,12 +966,17 @@ export class Stream implements Container {
     yield [
       "XSETID",
       key,
-      formatId(this.lastId),
+      formatId(maxId(this.lastId, this.maxDeletedId)),
       "ENTRIESADDED",
       String(this.entriesAdded),
       "MAXDELETEDID",
       formatId(this.maxDeletedId),
     ];
+    // XSETID can move the last id below the largest deleted one (as Redis
+    // 7.0 allows): set it in a second step.
+    if (cmpId(this.maxDeletedId, this.lastId) > 0) {
+      yield ["XSETID", key, formatId(this.lastId)];
+    }
     if (this.groups === null) return;
     for (const g of this.groups.values()) {
       yield [

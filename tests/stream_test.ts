@@ -1010,6 +1010,9 @@ Deno.test({
       ["XGROUP", "CREATECONSUMER", "s", "g2", "dave"],
       ["XADD", "empty", "MAXLEN", "0", "5-5", "a", "b"],
       ["XSETID", "empty", "7-7", "ENTRIESADDED", "12", "MAXDELETEDID", "6-0"],
+      ["XADD", "odd", "5-5", "a", "b"],
+      ["XDEL", "odd", "5-5"],
+      ["XSETID", "odd", "1-0"],
     );
     const a = await Conn.open(ours.port);
     for (const cmd of setup) await a.call(...cmd);
@@ -1018,7 +1021,7 @@ Deno.test({
         "XINFO",
         await c.call("XINFO", "STREAM", key, "FULL", "COUNT", "0"),
       );
-    for (const key of ["s", "empty"]) {
+    for (const key of ["s", "empty", "odd"]) {
       const value = ours.store.value(key) as Stream;
       const commands = [...value.rewrite(key, 128)];
       const expected = await full(a, key);
