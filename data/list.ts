@@ -453,7 +453,7 @@ export class List implements Container {
   }
 
   /** The chunk holding element `index` (0 <= index < size), walking from
-   * the nearer end; sets #offset. */
+   * the nearer end; sets `located` to its position in the chunk. */
   #locate(index: number): number {
     if (index < this.#size / 2) {
       for (let i = 0;; i++) {
@@ -527,8 +527,8 @@ export class List implements Container {
 
   /** The chunk of a list's first element: packed when small. */
   static #first(v: string): Chunk {
-    const e = entryOf(v);
-    return e.length < SMALL_BYTES ? flat(SHORT_HEADERS[1], e, "") : [v];
+    if (v.length > SMALL_BYTES - 8) return [v];
+    return flat(SHORT_HEADERS[1], entryOf(v), "");
   }
 
   /** Packs the only chunk of the list when it is an array of at most
