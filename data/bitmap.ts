@@ -3,6 +3,7 @@
 import type { Container, EncodingLimits, Store } from "../store.ts";
 import { StoreError } from "../_errors.ts";
 import { bytesToBinary } from "../_bytes.ts";
+import { Buffer } from "node:buffer";
 
 /** The error texts of the bit commands, as Redis words them. */
 export const BITMAP_ERRORS = {
@@ -87,9 +88,13 @@ export class Bitmap {
     return this.#bytes.subarray(0, this.#length);
   }
 
-  /** The value as a byte string. */
+  /** The value as a byte string (a flat copy). */
   toString(): string {
-    return bytesToBinary(this.#bytes, 0, this.#length);
+    const n = this.#length;
+    if (n <= 1024) return bytesToBinary(this.#bytes, 0, n);
+    // Native latin1 decoding: about 10x faster than fromCharCode in chunks.
+    const b = this.#bytes;
+    return Buffer.from(b.buffer, b.byteOffset, n).toString("latin1");
   }
 
   /** A copy that later changes to either side do not affect. */
@@ -485,11 +490,18 @@ function withByte(v: string, at: number, byte: number): string {
   return bytesToBinary(buf);
 }
 
-/** Checks an offset in bits against the longest string allowed. */
-function checkOffset(store: Store, offset: number): void {
+/** The longest string V8 makes (2^29 - 24 bytes, a little under Redis's
+ * 512 MB): a bitmap must stay readable as a string, so writes stop there
+ * (reads past it see zeros, as anywhere past the end). */
+export const MAX_BITMAP_BYTES = 2 ** 29 - 24;
+
+/** Checks an offset in bits against the longest string allowed (and, for
+ * a write, the longest V8 string). */
+function checkOffset(store: Store, offset: number, write = false): void {
   if (
     !Number.isInteger(offset) || offset < 0 ||
-    Math.floor(offset / 8) >= store.maxStringLength
+    Math.floor(offset / 8) >= store.maxStringLength ||
+    (write && Math.floor(offset / 8) >= MAX_BITMAP_BYTES)
   ) throw new StoreError(BITMAP_ERRORS.bitOffset);
 }
 
@@ -637,7 +649,7 @@ export class BitmapOps {
    * zeros); returns the old bit. */
   setbit(key: string, offset: number, value: number): number {
     const store = this.#store;
-    checkOffset(store, offset);
+    checkOffset(store, offset, true);
     if (value !== 0 && value !== 1) {
       throw new StoreError(BITMAP_ERRORS.bitValue);
     }
@@ -748,6 +760,7 @@ export class BitmapOps {
       checkOffset(store, op.offset);
       if (op.op !== "GET") {
         highest = Math.max(highest, op.offset + op.bits - 1);
+        checkOffset(store, highest, true);
       }
     }
     const out: (number | bigint | null)[] = [];

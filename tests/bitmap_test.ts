@@ -3,7 +3,14 @@
 
 import assert from "node:assert/strict";
 import { Store } from "../store.ts";
-import { bitcountOf, Bitmap, bitposOf, lcsOf } from "../data/bitmap.ts";
+import {
+  bitcountOf,
+  Bitmap,
+  bitposOf,
+  FLAT_MAX,
+  lcsOf,
+  MAX_BITMAP_BYTES,
+} from "../data/bitmap.ts";
 import { encodeCommand } from "../protocol.ts";
 import { Conn, RedisServer, startServer } from "./_helpers.ts";
 import { type Cmd, compareWithRedis, hasRedis } from "./_compat.ts";
@@ -841,4 +848,310 @@ Deno.test("bitmap: large values: counts and searches are linear, reads O(1)", ()
   assert.equal(b.bitCount(), 1_000_000);
   const setMs = performance.now() - t;
   assert.ok(setMs < 2000, `1M Bitmap.setBit took ${setMs} ms`);
+});
+
+/** Random commands that also read and change the values as strings. */
+function randomStringCommand(r: () => number): Cmd {
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)];
+  const int = (n: number) => Math.floor(r() * n);
+  const key = () => pick(["a", "b", "c"]);
+  switch (int(10)) {
+    case 0:
+      return ["APPEND", key(), pick(["x", "\xff\x00"])];
+    case 1:
+      return ["GETRANGE", key(), int(20) - 5, int(40) - 5];
+    case 2:
+      return ["STRLEN", key()];
+    case 3:
+      return pick([["EXPIRE", key(), 1000], ["TTL", key()], [
+        "PERSIST",
+        key(),
+      ]]);
+    case 4:
+      return ["SETBIT", key(), int(400), int(2)];
+    case 5:
+      return ["BITFIELD", key(), "INCRBY", pick(["u8", "i16"]), int(300), 7];
+    case 6:
+      return pick([["COPY", key(), key(), "REPLACE"], [
+        "RENAME",
+        key(),
+        key(),
+      ]]);
+    default:
+      return randomCommand(r);
+  }
+}
+
+Deno.test({
+  name:
+    "bitmap: seeded random commands on values kept as Bitmap buffers give the same replies as redis-server",
+  ignore: !hasRedis,
+  fn: async () => {
+    await using redis = await RedisServer.start();
+    await using ours = await startServer();
+    // Every value a bit command writes past 4 bytes becomes a Bitmap.
+    ours.store.bitmaps.flatMax = 4;
+    using a = await Conn.open(redis.port);
+    using b = await Conn.open(ours.port);
+    const r = rng(99173);
+    for (const resp of [2, 3]) {
+      await a.call("FLUSHALL");
+      await b.call("FLUSHALL");
+      await a.call("HELLO", String(resp));
+      await b.call("HELLO", String(resp));
+      for (let i = 0; i < 2500; i++) {
+        const cmd = randomStringCommand(r);
+        const wire = encodeCommand(cmd);
+        const expected = await a.rawReplies(wire);
+        const actual = await b.rawReplies(wire);
+        assert.equal(
+          actual,
+          expected,
+          `#${i} RESP${resp} ${JSON.stringify(cmd)}`,
+        );
+      }
+      for (const k of ["a", "b", "c"]) {
+        const wire = encodeCommand(["GET", k]);
+        assert.equal(await b.rawReplies(wire), await a.rawReplies(wire));
+      }
+    }
+  },
+});
+
+Deno.test("bitmap: 10,000 SETBITs on a 16 MB value are O(1) each, and it stays a string", () => {
+  let now = 1_000_000;
+  const store = new Store({ clock: () => now });
+  const ops = store.bitmaps;
+  const size = 16 * 1024 * 1024;
+  store.set("big", "\0".repeat(size), { expireAt: now + 60_000 });
+  const t = performance.now();
+  for (let i = 0; i < 10_000; i++) {
+    ops.setbit("big", (i * 2_654_435_761) % (size * 8), 1);
+  }
+  const ms = performance.now() - t;
+  assert.ok(ms < 1000, `10,000 SETBITs on 16 MB took ${ms} ms`);
+  assert.equal(ops.bitcount("big"), 10_000);
+  // BITFIELD writes in place too.
+  const t2 = performance.now();
+  for (let i = 0; i < 10_000; i++) {
+    ops.bitfield("big", [{
+      op: "INCRBY",
+      signed: false,
+      bits: 8,
+      offset: size * 8 - 8 - (i % 1000) * 8,
+      value: 1,
+    }]);
+  }
+  const ms2 = performance.now() - t2;
+  assert.ok(ms2 < 1000, `10,000 BITFIELD INCRBYs on 16 MB took ${ms2} ms`);
+  assert.equal(store.type("big"), "string");
+  assert.equal(store.expiryOf("big"), now + 60_000);
+  const v = store.get("big")!;
+  assert.equal(typeof v, "string");
+  assert.equal(v.length, size);
+  assert.equal(v.charCodeAt(size - 1), 10);
+  now += 60_001;
+  assert.equal(ops.getbit("big", 0), 0);
+  assert.equal(store.has("big"), false);
+});
+
+Deno.test("bitmap: values past FLAT_MAX become Bitmaps only through bit writes; smaller ones stay flat", () => {
+  const store = new Store();
+  const ops = store.bitmaps;
+  const seen = () => {
+    // The snapshot shows the string either way: peek at the live form
+    // through readBitsQuiet (a Bitmap's bytes are a Uint8Array).
+    return typeof store.readBitsQuiet("k");
+  };
+  ops.setbit("k", FLAT_MAX * 8 - 1, 1);
+  assert.equal(seen(), "string");
+  ops.setbit("k", FLAT_MAX * 8, 1);
+  assert.equal(seen(), "object");
+  assert.equal(store.get("k")!.length, FLAT_MAX + 1);
+  assert.equal(seen(), "string"); // GET turned it back
+  ops.bitfield("k", [{
+    op: "SET",
+    signed: false,
+    bits: 8,
+    offset: 0,
+    value: 1,
+  }]);
+  assert.equal(seen(), "object");
+  ops.bitfield("j", [{
+    op: "SET",
+    signed: false,
+    bits: 8,
+    offset: 0,
+    value: 1,
+  }]);
+  assert.equal(typeof store.readBitsQuiet("j"), "string");
+  assert.equal(ops.bitop("NOT", "n", ["k"]), FLAT_MAX + 1);
+  assert.equal(typeof store.readBitsQuiet("n"), "object");
+  assert.equal(ops.bitop("NOT", "m", ["j"]), 1);
+  assert.equal(store.get("m"), "\xfe");
+  assert.equal(typeof store.readBitsQuiet("m"), "string");
+  // Reads of a Bitmap count hits and misses as string reads do.
+  const hits = store.stats.hits;
+  ops.getbit("n", 0);
+  ops.bitcount("n");
+  assert.equal(store.stats.hits, hits + 2);
+  store.lists.rpush("l", ["x"]);
+  assert.throws(() => store.readBits("l"), /WRONGTYPE/);
+  assert.throws(() => store.writableBits("l", true), /WRONGTYPE/);
+  assert.throws(() => ops.setbit("l", FLAT_MAX * 16, 1), /WRONGTYPE/);
+  // Writes stop at V8's longest string (reads past it see zeros).
+  const last = MAX_BITMAP_BYTES * 8;
+  assert.throws(() => ops.setbit("z", last, 1), /bit offset/);
+  assert.throws(
+    () =>
+      ops.bitfield("z", [
+        { op: "SET", signed: false, bits: 8, offset: last - 4, value: 1 },
+      ]),
+    /bit offset/,
+  );
+  assert.equal(ops.getbit("z", last + 100), 0);
+  assert.deepEqual(
+    ops.bitfield("n", [{ op: "GET", signed: false, bits: 8, offset: last }]),
+    [0],
+  );
+  assert.equal(store.has("z"), false);
+});
+
+Deno.test("bitmap: a snapshot during bit writes on Bitmap values keeps the old bytes", () => {
+  const store = new Store();
+  const ops = store.bitmaps;
+  const n = FLAT_MAX * 8 + 8; // bits: a Bitmap
+  ops.setbit("b", n, 1); // a Bitmap
+  store.set("s", "\x01".repeat(FLAT_MAX + 10)); // a long flat string
+  ops.setbit("d", n, 1);
+  const before = {
+    b: store.get("b")!,
+    s: store.get("s")!,
+    d: store.get("d")!,
+  };
+  ops.setbit("b", 0, 1); // a Bitmap again (GET turned it into a string)
+  ops.setbit("d", 1, 1);
+  before.b = store.get("b")!;
+  before.d = store.get("d")!;
+  ops.setbit("b", 2, 1);
+  ops.setbit("d", 2, 1);
+  const liveB = store.get("b")!;
+  ops.setbit("b", 3, 1);
+  {
+    using snap = store.snapshot();
+    ops.setbit("b", 4, 1); // copy on write
+    ops.setbit("b", 5, 1);
+    ops.bitfield("s", [{
+      op: "SET",
+      signed: true,
+      bits: 16,
+      offset: 0,
+      value: -1,
+    }]);
+    ops.bitop("NOT", "d", ["b"]); // replaced
+    ops.setbit("new", n, 1);
+    const seen = new Map(snap.next(100).map(([k, v]) => [k, v]));
+    assert.equal(seen.get("b"), bitsOn(liveB, [3]));
+    assert.equal(seen.get("s"), before.s);
+    assert.equal(seen.get("d"), bitsOn(before.d, [2]));
+    assert.equal(seen.has("new"), false);
+    assert.equal(ops.getbit("b", 5), 1);
+  }
+  assert.equal(store.get("b"), bitsOn(liveB, [3, 4, 5]));
+  assert.equal(store.get("s")!.slice(0, 3), "\xff\xff\x01");
+});
+
+/** `s` with the given bits set. */
+function bitsOn(s: string, bits: number[]): string {
+  const b = Bitmap.from(s);
+  for (const bit of bits) b.setBit(bit, 1);
+  return b.toString();
+}
+
+Deno.test({
+  name:
+    "bitmap: SAVE, a restart and the append-only log keep Bitmap values; PFCOUNT's cache update is logged and replayed",
+  ignore: !hasRedis,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "kv-bitmap-aof-" });
+    try {
+      const writes: Cmd[] = [
+        ["SETBIT", "b", 100_000, 1],
+        ["SETBIT", "b", 7, 1],
+        ["BITFIELD", "b", "SET", "i64", "#3", -5, "INCRBY", "u8", 99_992, 9],
+        ["SETBIT", "b", 120_000, 1],
+        ["SET", "t", "x".repeat(5000), "EX", 1000],
+        ["SETBIT", "t", 3, 0],
+        ["BITOP", "XOR", "x", "b", "t"],
+        ["SETBIT", "x", 200_001, 1],
+        ["SETBIT", "small", 3, 1],
+        ["PFADD", "h", "a", "b", "c"],
+        ["PFCOUNT", "h"],
+        ["PFCOUNT", "h"],
+        ["APPEND", "b", "end"],
+        ["SETBIT", "b", 130_000, 1],
+      ];
+      const keys = ["b", "t", "x", "small", "h"];
+      // The values redis-server holds after the same commands.
+      const expected = new Map<string, unknown>();
+      {
+        await using redis = await RedisServer.start();
+        using c = await Conn.open(redis.port);
+        for (const cmd of writes) await c.call(...cmd);
+        for (const k of keys) expected.set(k, await c.call("GET", k));
+      }
+      const check = async (c: Conn, from: string) => {
+        for (const k of keys) {
+          assert.equal(await c.call("GET", k), expected.get(k), `${k} ${from}`);
+        }
+        const ttl = await c.call("TTL", "t") as number;
+        assert.ok(ttl > 900 && ttl <= 1000, `TTL ${ttl} ${from}`);
+      };
+      {
+        await using server = await startServer({ dir, appendonly: true });
+        using c = await Conn.open(server.port);
+        for (const cmd of writes) await c.call(...cmd);
+        await check(c, "live");
+        // Bit writes after the check: b, t and x are Bitmaps again.
+        for (const cmd of [["SETBIT", "b", 9, 1], ["SETBIT", "t", 0, 1]]) {
+          await c.call(...cmd);
+          await c.call(...cmd.slice(0, 3), 0);
+        }
+        assert.equal(await c.call("SAVE"), "OK");
+      }
+      const log = await Deno.readTextFile(`${dir}/appendonly.aof`);
+      assert.equal(
+        log.split("PFCOUNT").length - 1,
+        1,
+        "the first PFCOUNT (it cached the estimate) is logged, not the second",
+      );
+      for (const appendonly of [true, false]) {
+        await using server = await startServer({ dir, appendonly });
+        using c = await Conn.open(server.port);
+        await check(c, appendonly ? "from the log" : "from the snapshot");
+      }
+      {
+        // A rewritten log (from the values, Bitmaps included) loads the same.
+        await using server = await startServer({ dir, appendonly: true });
+        using c = await Conn.open(server.port);
+        await c.call("SETBIT", "b", 130_000, 0);
+        await c.call("SETBIT", "b", 130_000, 1);
+        assert.match(String(await c.call("BGREWRITEAOF")), /rewriting/);
+        for (let i = 0; i < 200; i++) {
+          const info = await c.call("INFO", "persistence") as string;
+          if (info.includes("aof_rewrite_in_progress:0")) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+      const rewritten = await Deno.readTextFile(`${dir}/appendonly.aof`);
+      assert.ok(!rewritten.includes("SETBIT"), "rewritten from the values");
+      {
+        await using server = await startServer({ dir, appendonly: true });
+        using c = await Conn.open(server.port);
+        await check(c, "from the rewritten log");
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
