@@ -542,7 +542,27 @@ function nodeCases(): Record<string, Cmd[]> {
         : ["XADD", "m", `${i}-0`, "f", String(i * 12345)],
     );
   }
+  const small: Cmd[] = [["CONFIG", "SET", "stream-node-max-entries", "7"]];
+  for (let i = 1; i <= 40; i++) small.push(["XADD", "n", `${i}-0`, "f", "v"]);
+  small.push(
+    ["XTRIM", "n", "MAXLEN", "~", "20"],
+    ["XLEN", "n"],
+    ["XADD", "n", "MAXLEN", "~", "3", "41-0", "f", "v"],
+    ["XLEN", "n"],
+    ["CONFIG", "SET", "stream-node-max-entries", "0"],
+    ["CONFIG", "SET", "stream-node-max-bytes", "300"],
+  );
+  for (let i = 42; i <= 80; i++) {
+    small.push(["XADD", "n", `${i}-0`, "field", "v".repeat(i % 9)]);
+  }
+  small.push(
+    ["XTRIM", "n", "MAXLEN", "~", "10"],
+    ["XLEN", "n"],
+    ["CONFIG", "SET", "stream-node-max-bytes", "4096"],
+    ["CONFIG", "SET", "stream-node-max-entries", "100"],
+  );
   return {
+    "node limits from CONFIG SET": small,
     "approximate trims by node": [
       ...many,
       ["XTRIM", "s", "MAXLEN", "~", "340"],
