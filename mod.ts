@@ -127,9 +127,14 @@ export {
   textToBinary,
 } from "./_bytes.ts";
 export { VERSION } from "./version.ts";
-export { HashOps } from "./data/hash.ts";
+export { Hash, HASH_ERRORS, HashOps } from "./data/hash.ts";
 export { ListOps } from "./data/list.ts";
-export { SetOps } from "./data/set.ts";
+export {
+  type FieldScanOptions,
+  type FieldScanStep,
+  RedisSet,
+  SetOps,
+} from "./data/set.ts";
 export {
   type Aggregate,
   type LexRange,

@@ -137,7 +137,8 @@ export type ValueType = "string" | "list" | "set" | "zset" | "hash" | "stream";
  * ```
  */
 export interface EncodingLimits {
-  /** `hash-max-listpack-entries` (128). */
+  /** `hash-max-listpack-entries` (512, redis-server's built-in default;
+   * the sample redis.conf sets 128). */
   hashMaxListpackEntries: number;
   /** `hash-max-listpack-value` (64). */
   hashMaxListpackValue: number;
@@ -162,7 +163,7 @@ export interface EncodingLimits {
 /** Redis 7.0's defaults for {@linkcode EncodingLimits}. */
 export function defaultEncodingLimits(): EncodingLimits {
   return {
-    hashMaxListpackEntries: 128,
+    hashMaxListpackEntries: 512,
     hashMaxListpackValue: 64,
     setMaxIntsetEntries: 512,
     zsetMaxListpackEntries: 128,

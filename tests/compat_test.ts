@@ -580,20 +580,24 @@ Deno.test({
     await using redis = await RedisServer.start();
     await using ours = await startServer();
     using c = await Conn.open(ours.port);
-    const names = (await c.call("COMMAND", "LIST") as string[]).filter((n) =>
-      // ours, and containers whose subcommands we implement only in part
-      !["delete", "flush", "client", "config", "command"].includes(n)
-    );
+    // Containers (CONFIG, OBJECT, XGROUP, ...) list their subcommands in
+    // the order of a hash table whose seed changes at every start of
+    // redis-server: compare each subcommand on its own instead.
+    const names: string[] = [];
+    for (const n of await c.call("COMMAND", "LIST") as string[]) {
+      if (n === "delete" || n === "flush") continue; // ours
+      if (n === "client") names.push("client|list"); // has 7.2's SETINFO
+      const subs = ours.commands.get(n)?.subcommands;
+      if (subs === undefined) names.push(n);
+      else if (n !== "client") {
+        for (const sub of subs.keys()) names.push(`${n}|${sub}`);
+      }
+    }
     assert.ok(names.length > 40);
     for (const resp of [2, 3] as const) {
       const cmds: Cmd[] = [];
       for (const n of names) {
         cmds.push(["COMMAND", "INFO", n], ["COMMAND", "DOCS", n]);
-      }
-      for (
-        const sub of ["config|get", "config|set", "client|list", "command|docs"]
-      ) {
-        cmds.push(["COMMAND", "INFO", sub], ["COMMAND", "DOCS", sub]);
       }
       const expected = await runCase(redis.port, cmds, resp);
       const actual = await runCase(ours.port, cmds, resp);
