@@ -4,6 +4,7 @@ import type { ReplyWriter } from "../protocol.ts";
 import {
   parseStreamBound,
   parseStreamId,
+  type Stream,
   STREAM_ERRORS,
   type StreamEntry,
   type StreamId,
@@ -146,7 +147,8 @@ function parseAddOrTrim(argv: string[], xadd: boolean): ParsedTrim {
 /** What an approximate trim is logged as: an exact one that gives the same
  * result. */
 function trimPropagation(s: Session, key: string): string[] {
-  return ["MAXLEN", "=", String(s.store.streams.xlen(key))];
+  const stream = s.store.lookupAs<Stream>(key, "stream");
+  return ["MAXLEN", "=", String(stream?.length ?? 0)];
 }
 
 const xadd: Handler = (s, argv) => {
