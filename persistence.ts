@@ -5,7 +5,11 @@
  *
  * Snapshots are written to a temporary file in `dir`, fsynced, renamed over
  * `dbfilename`, and the directory fsynced, so a crash at any moment leaves
- * either the old file or the new one, whole. Background work reads the
+ * either the old file or the new one, whole. Both directions stream: files
+ * are written from a buffer of about a megabyte (a long value goes out as
+ * pieces of one JSON or RESP string) and read a few megabytes at a time by
+ * an incremental parser that builds long values from pieces, so neither
+ * the file nor a whole large value is ever one string or buffer on the way. Background work reads the
  * store through {@linkcode Store.snapshot}: a point-in-time view that
  * costs no pause.
  *
@@ -882,7 +886,7 @@ class SnapshotParser {
     const r = this.#r;
     if (r.end - r.pos < 16) r.more();
     let i = r.pos + 1;
-    while (i < r.end && (r.buf[i] === 32 || r.buf[i] === 10)) i++;
+    while (i < r.end && isSpace(r.buf[i])) i++;
     const head = bytesToBinary(r.buf, i, Math.min(r.end, i + 10));
     return head.startsWith('"type"') || head.startsWith('"commands"');
   }
@@ -931,6 +935,10 @@ class SnapshotParser {
       } while (this.#commaOr(93));
     } while (this.#commaOr(125));
   }
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
 }
 
 function hexDigit(c: number): number {
