@@ -323,6 +323,1002 @@ function expireArgs(o: SetCommandOptions | GetExOptions): Arg[] {
   return [];
 }
 
+// --- option and result types of the data-type methods ----------------------
+
+/** A score argument: a number (±Infinity are sent as `+inf`/`-inf`) or the
+ * text Redis accepts.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.zadd("board", [["ada", Infinity], ["bob", "1.5"]]);
+ * ```
+ */
+export type Score = number | string;
+
+/** A score range bound: a {@linkcode Score}, or text such as `(1` (exclusive)
+ * or `-inf`.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.zcount("board", "(10", Infinity); // scores > 10
+ * ```
+ */
+export type ScoreBound = number | string;
+
+/** A member with its score, as sent by ZADD and returned WITHSCORES.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const members: ScoredMember[] = [["ada", 10], ["bob", 20]];
+ * await client.zadd("board", members);
+ * ```
+ */
+export type ScoredMember = [member: Value, score: Score];
+
+/** Options of a SCAN-like command over one key (HSCAN, SSCAN, ZSCAN).
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.hscan("user:1", 0, { match: "addr*", count: 100 });
+ * ```
+ */
+export interface KeyScanOptions {
+  /** Glob pattern the fields or members must match. */
+  match?: string;
+  /** How many elements to look at per call (a hint). */
+  count?: number;
+}
+
+/** One step of an HSCAN iteration.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const { cursor, entries } = await client.hscan("user:1", 0);
+ * ```
+ */
+export interface HScanPage {
+  /** Cursor for the next call; `"0"` when the iteration is done. */
+  cursor: string;
+  /** Field-value pairs found in this step. */
+  entries: [field: string, value: string][];
+}
+
+/** One step of an SSCAN iteration.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const { cursor, members } = await client.sscan("tags", 0);
+ * ```
+ */
+export interface SScanPage {
+  /** Cursor for the next call; `"0"` when the iteration is done. */
+  cursor: string;
+  /** Members found in this step. */
+  members: string[];
+}
+
+/** One step of a ZSCAN iteration.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const { cursor, members } = await client.zscan("board", 0);
+ * ```
+ */
+export interface ZScanPage {
+  /** Cursor for the next call; `"0"` when the iteration is done. */
+  cursor: string;
+  /** Members with their scores found in this step. */
+  members: [member: string, score: number][];
+}
+
+/** Options of {@linkcode Commands.lpos}.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.lpos("queue", "job", { rank: -1, maxlen: 1000 });
+ * ```
+ */
+export interface LPosOptions {
+  /** Which match to return: 1 the first, -1 the last, 2 the second... */
+  rank?: number;
+  /** Compare at most this many elements (0: all). */
+  maxlen?: number;
+}
+
+/** A list end, for LMOVE and LMPOP.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.lmove("todo", "doing", "LEFT", "RIGHT");
+ * ```
+ */
+export type ListSide = "LEFT" | "RIGHT";
+
+/** What LMPOP popped: the key and its elements.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const popped = await client.lmpop(["a", "b"], "LEFT", 10); // { key: "a", elements: [...] } or null
+ * ```
+ */
+export interface ListPopResult {
+  /** The first non-empty key. */
+  key: string;
+  /** The elements popped from it. */
+  elements: string[];
+}
+
+/** Options of {@linkcode Commands.zadd}.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.zadd("board", [["ada", 12]], { gt: true, ch: true });
+ * ```
+ */
+export interface ZAddCommandOptions {
+  /** Only add new members. */
+  nx?: boolean;
+  /** Only update existing members. */
+  xx?: boolean;
+  /** Only update when the new score is greater. */
+  gt?: boolean;
+  /** Only update when the new score is less. */
+  lt?: boolean;
+  /** Count changed members, not only added ones. */
+  ch?: boolean;
+}
+
+/** Options of {@linkcode Commands.zrange} and {@linkcode Commands.zrangeStore}.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.zrange("board", "(10", "+inf", { byScore: true, limit: { offset: 0, count: 5 } });
+ * ```
+ */
+export interface ZRangeCommandOptions {
+  /** `start`/`stop` are scores (BYSCORE). */
+  byScore?: boolean;
+  /** `start`/`stop` are lexicographic bounds like `[a` (BYLEX). */
+  byLex?: boolean;
+  /** Highest first (REV); with BYSCORE/BYLEX, `start` is the high bound. */
+  rev?: boolean;
+  /** Skip `offset` and return at most `count` (with BYSCORE/BYLEX). */
+  limit?: { offset: number; count: number };
+}
+
+/** Options of ZRANGEBYSCORE-like commands.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.zrangeByScore("board", 0, 100, { limit: { offset: 10, count: 10 } });
+ * ```
+ */
+export interface ZRangeByOptions {
+  /** Skip `offset` and return at most `count`. */
+  limit?: { offset: number; count: number };
+}
+
+/** How ZUNION/ZINTER combine scores.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.zunion(["a", "b"], { weights: [1, 2], aggregate: "MAX" });
+ * ```
+ */
+export interface ZCombineCommandOptions {
+  /** A multiplier per input key. */
+  weights?: number[];
+  /** SUM (default), MIN or MAX. */
+  aggregate?: "SUM" | "MIN" | "MAX";
+}
+
+/** What ZMPOP popped: the key and its members with scores.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const popped = await client.zmpop(["a", "b"], "MIN"); // { key, members: [[m, s]] } or null
+ * ```
+ */
+export interface ZPopResult {
+  /** The first non-empty key. */
+  key: string;
+  /** Members popped, with their scores. */
+  members: [member: string, score: number][];
+}
+
+/** A range for BITCOUNT and BITPOS: byte offsets (or bit offsets with
+ * `unit: "BIT"`); negative from the end.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.bitcount("flags", { start: 0, end: 15, unit: "BIT" });
+ * ```
+ */
+export interface BitOffsetRange {
+  /** First byte (or bit). */
+  start: number;
+  /** Last byte (or bit), inclusive; BITPOS allows leaving it out. */
+  end?: number;
+  /** BYTE (default) or BIT. */
+  unit?: "BYTE" | "BIT";
+}
+
+/** One BITFIELD operation. `type` is e.g. `u8` or `i16`; `offset` a bit
+ * offset or `#n` (in units of the type's width).
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.bitfield("counters", [
+ *   { overflow: "SAT" },
+ *   { incrBy: "u8", offset: "#0", increment: 300 },
+ *   { get: "u8", offset: 0 },
+ * ]); // [255, 255]
+ * ```
+ */
+export type BitFieldOperation =
+  | { get: string; offset: number | string }
+  | { set: string; offset: number | string; value: number | bigint }
+  | { incrBy: string; offset: number | string; increment: number | bigint }
+  | { overflow: "WRAP" | "SAT" | "FAIL" };
+
+/** One match of LCS IDX: ranges in each string (inclusive), and its length
+ * when asked for.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const { matches, len } = await client.lcsIdx("a", "b", { withMatchLen: true });
+ * ```
+ */
+export interface LcsMatch {
+  /** Range in the first string. */
+  a: [start: number, end: number];
+  /** Range in the second string. */
+  b: [start: number, end: number];
+  /** The match's length (with `withMatchLen`). */
+  len?: number;
+}
+
+/** The reply of LCS IDX.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const result: LcsIdxReply = await client.lcsIdx("a", "b");
+ * ```
+ */
+export interface LcsIdxReply {
+  /** Matching ranges, from the end of the strings backwards. */
+  matches: LcsMatch[];
+  /** Length of the longest common subsequence. */
+  len: number;
+}
+
+/** A longitude/latitude pair.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const [pos] = await client.geopos("places", "rome"); // { longitude, latitude } or null
+ * ```
+ */
+export interface GeoCoordinates {
+  /** Longitude in degrees. */
+  longitude: number;
+  /** Latitude in degrees. */
+  latitude: number;
+}
+
+/** A point to add with GEOADD.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.geoadd("places", [{ longitude: 12.4964, latitude: 41.9028, member: "rome" }]);
+ * ```
+ */
+export interface GeoMember extends GeoCoordinates {
+  /** The member's name. */
+  member: Value;
+}
+
+/** A distance unit.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.geodist("places", "rome", "paris", "km");
+ * ```
+ */
+export type DistanceUnit = "m" | "km" | "mi" | "ft";
+
+/** Where GEOSEARCH starts: a member or coordinates.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.geosearch("places", { member: "rome" }, { radius: 500, unit: "km" });
+ * ```
+ */
+export type GeoSearchFrom = { member: Value } | GeoCoordinates;
+
+/** The shape of a GEOSEARCH: a circle or a box.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.geosearch("places", { longitude: 12, latitude: 42 }, { width: 400, height: 200, unit: "km" });
+ * ```
+ */
+export type GeoSearchBy =
+  | { radius: number; unit: DistanceUnit }
+  | { width: number; height: number; unit: DistanceUnit };
+
+/** Options of GEOSEARCH and GEORADIUS*.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.geosearch("places", { member: "rome" }, { radius: 9, unit: "km" }, { order: "ASC", count: 3, withDist: true });
+ * ```
+ */
+export interface GeoQueryOptions {
+  /** Nearest first (ASC) or farthest first (DESC). */
+  order?: "ASC" | "DESC";
+  /** At most this many results. */
+  count?: number;
+  /** With `count`: stop at the first `count` found, not the nearest. */
+  any?: boolean;
+  /** Return each match's coordinates. */
+  withCoord?: boolean;
+  /** Return each match's distance (in the search unit). */
+  withDist?: boolean;
+  /** Return each match's raw geohash score. */
+  withHash?: boolean;
+}
+
+/** Options of GEOSEARCHSTORE.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.geosearchstore("near", "places", { member: "rome" }, { radius: 9, unit: "km" }, { storeDist: true });
+ * ```
+ */
+export interface GeoQueryStoreOptions {
+  /** Nearest first (ASC) or farthest first (DESC). */
+  order?: "ASC" | "DESC";
+  /** At most this many results. */
+  count?: number;
+  /** With `count`: stop at the first `count` found, not the nearest. */
+  any?: boolean;
+  /** Store distances as the scores instead of geohashes. */
+  storeDist?: boolean;
+}
+
+/** One GEOSEARCH match, with what the options asked for.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const [first]: GeoSearchMatch[] = await client.geosearch("places", { member: "rome" }, { radius: 9, unit: "km" });
+ * ```
+ */
+export interface GeoSearchMatch {
+  /** The member's name. */
+  member: string;
+  /** Distance from the center (with `withDist`). */
+  distance?: number;
+  /** Raw geohash score (with `withHash`). */
+  hash?: number;
+  /** Coordinates (with `withCoord`). */
+  coordinates?: GeoCoordinates;
+}
+
+/** Stream trimming: MAXLEN or MINID, exact or approximate (`~`).
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.xtrim("events", { maxlen: 1000, approximate: true });
+ * ```
+ */
+export interface XTrimCommandOptions {
+  /** Keep at most this many entries. */
+  maxlen?: number;
+  /** Drop entries with a smaller id. */
+  minid?: string;
+  /** Trim approximately (`~`), which is cheaper. */
+  approximate?: boolean;
+  /** With `approximate`: evict at most this many entries (LIMIT). */
+  limit?: number;
+}
+
+/** Options of {@linkcode Commands.xadd}.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.xadd("events", "*", { type: "login" }, { maxlen: 1000, approximate: true });
+ * ```
+ */
+export interface XAddCommandOptions extends XTrimCommandOptions {
+  /** Do not create a missing stream (XADD then returns null). */
+  nomkstream?: boolean;
+}
+
+/** A stream entry: its id and its fields.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const [entry]: StreamMessage[] = await client.xrange("events", "-", "+", { count: 1 });
+ * console.log(entry.id, entry.fields.type);
+ * ```
+ */
+export interface StreamMessage {
+  /** The entry id, `ms-seq`. */
+  id: string;
+  /** Field-value pairs (a repeated field keeps its last value). */
+  fields: Record<string, string>;
+}
+
+/** A pending entry XREADGROUP returns after it was deleted from the stream.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const [read] = await client.xreadgroup("g", "alice", { events: "0" });
+ * const gone = read.entries.filter((e): e is DeletedStreamMessage => e.fields === null);
+ * ```
+ */
+export interface DeletedStreamMessage {
+  /** The entry id. */
+  id: string;
+  /** Always null: the entry is gone. */
+  fields: null;
+}
+
+/** Entries read from one stream by XREAD or XREADGROUP.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * for (const { key, entries } of await client.xread({ events: "0" })) console.log(key, entries.length);
+ * ```
+ */
+export interface StreamRead<E = StreamMessage> {
+  /** The stream's key. */
+  key: string;
+  /** Entries read from it. */
+  entries: E[];
+}
+
+/** Streams to read and the id to read after, as a record or pairs.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.xread([["events", "0"], ["audit", "$"]], { block: 1000 });
+ * ```
+ */
+export type StreamIds = Record<string, string> | [key: Key, id: string][];
+
+/** Options of XREAD and XREADGROUP.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.xread({ events: "$" }, { block: 5000, count: 10 });
+ * ```
+ */
+export interface XReadOptions {
+  /** At most this many entries per stream. */
+  count?: number;
+  /** Wait up to this many ms for data (0: forever). Holds the connection. */
+  block?: number;
+  /** XREADGROUP only: do not add the entries to the pending list. */
+  noack?: boolean;
+}
+
+/** The summary form of XPENDING.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const { count, consumers } = await client.xpending("events", "g");
+ * ```
+ */
+export interface XPendingSummary {
+  /** How many entries are pending. */
+  count: number;
+  /** The smallest pending id, or null when none. */
+  smallest: string | null;
+  /** The greatest pending id, or null when none. */
+  largest: string | null;
+  /** Pending counts per consumer. */
+  consumers: { name: string; count: number }[];
+}
+
+/** The range of an extended XPENDING.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.xpending("events", "g", { start: "-", end: "+", count: 10, idle: 60_000 });
+ * ```
+ */
+export interface XPendingRange {
+  /** Smallest id (`-` for the start). */
+  start: string;
+  /** Greatest id (`+` for the end). */
+  end: string;
+  /** At most this many entries. */
+  count: number;
+  /** Only entries idle at least this many ms. */
+  idle?: number;
+  /** Only this consumer's entries. */
+  consumer?: string;
+}
+
+/** One entry of an extended XPENDING.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const [first]: XPendingEntry[] = await client.xpending("events", "g", { start: "-", end: "+", count: 1 });
+ * ```
+ */
+export interface XPendingEntry {
+  /** The entry id. */
+  id: string;
+  /** The consumer it was delivered to. */
+  consumer: string;
+  /** Milliseconds since it was last delivered. */
+  idle: number;
+  /** How many times it was delivered. */
+  deliveries: number;
+}
+
+/** Options of {@linkcode Commands.xclaim}.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.xclaim("events", "g", "bob", 60_000, ["1-0"], { retryCount: 3 });
+ * ```
+ */
+export interface XClaimCommandOptions {
+  /** Set the idle time (ms) of the claimed entries. */
+  idle?: number;
+  /** Set their last delivery time (unix ms). */
+  time?: number;
+  /** Set their delivery count. */
+  retryCount?: number;
+  /** Claim ids that are not pending, if they exist in the stream. */
+  force?: boolean;
+  /** Update the group's last id if greater (LASTID). */
+  lastId?: string;
+}
+
+/** The reply of XAUTOCLAIM.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const { next, entries, deleted } = await client.xautoclaim("events", "g", "bob", 60_000, "0");
+ * ```
+ */
+export interface XAutoClaimReply<E = StreamMessage> {
+  /** The cursor id for the next call; `0-0` when the scan is done. */
+  next: string;
+  /** Claimed entries (or ids with `justId`). */
+  entries: E[];
+  /** Pending ids whose entries no longer exist (removed from the list). */
+  deleted: string[];
+}
+
+/** XINFO STREAM (the summary form).
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const { length, lastGeneratedId } = await client.xinfoStream("events");
+ * ```
+ */
+export interface XInfoStreamReply {
+  /** Number of entries. */
+  length: number;
+  /** Keys in the stream's radix tree. */
+  radixTreeKeys: number;
+  /** Nodes in the stream's radix tree. */
+  radixTreeNodes: number;
+  /** Number of consumer groups. */
+  groups: number;
+  /** The last id generated or added. */
+  lastGeneratedId: string;
+  /** The greatest id deleted. */
+  maxDeletedEntryId: string;
+  /** How many entries were ever added. */
+  entriesAdded: number;
+  /** The id of the first entry. */
+  recordedFirstEntryId: string;
+  /** The first entry, or null when empty. */
+  firstEntry: StreamMessage | null;
+  /** The last entry, or null when empty. */
+  lastEntry: StreamMessage | null;
+}
+
+/** One group of XINFO GROUPS.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * for (const g of await client.xinfoGroups("events")) console.log(g.name, g.lag);
+ * ```
+ */
+export interface XInfoGroup {
+  /** The group's name. */
+  name: string;
+  /** Number of consumers. */
+  consumers: number;
+  /** Number of pending entries. */
+  pending: number;
+  /** The last id delivered to the group. */
+  lastDeliveredId: string;
+  /** Logical read counter, or null when unknown. */
+  entriesRead: number | null;
+  /** Entries still to be delivered, or null when unknown. */
+  lag: number | null;
+}
+
+/** One consumer of XINFO CONSUMERS.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * for (const c of await client.xinfoConsumers("events", "g")) console.log(c.name, c.pending);
+ * ```
+ */
+export interface XInfoConsumer {
+  /** The consumer's name. */
+  name: string;
+  /** Its pending entries. */
+  pending: number;
+  /** Milliseconds since it last read or claimed. */
+  idle: number;
+}
+
+/** Options of {@linkcode Commands.sort} and {@linkcode Commands.sortRo}.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.sort("ids", { by: "weight_*", get: ["#", "name_*"], limit: { offset: 0, count: 10 }, order: "DESC" });
+ * ```
+ */
+export interface SortOptions {
+  /** Sort by the values of these keys (`*` replaced by the element), or
+   * `nosort`. */
+  by?: string;
+  /** Skip `offset` and return at most `count`. */
+  limit?: { offset: number; count: number };
+  /** Return these patterns' values instead of the elements (`#`: the
+   * element itself). */
+  get?: string[];
+  /** ASC (default) or DESC. */
+  order?: "ASC" | "DESC";
+  /** Compare as strings instead of numbers. */
+  alpha?: boolean;
+}
+
+// --- transforms of the data-type methods ----------------------------------
+
+/** Parses a score as Redis writes it: `inf`, `-inf`, `nan` included. */
+function toScore(v: RespValue): number {
+  if (typeof v === "number") return v;
+  if (typeof v === "bigint") return Number(v);
+  const s = text(v);
+  if (s === null) return NaN;
+  const lower = s.toLowerCase();
+  if (lower === "inf" || lower === "+inf") return Infinity;
+  if (lower === "-inf") return -Infinity;
+  if (lower === "nan") return NaN;
+  return Number(s);
+}
+function scoreOrNull(v: RespValue): number | null {
+  return v === null ? null : toScore(v);
+}
+function scoreArg(s: Score): Arg {
+  if (typeof s === "number") {
+    if (s === Infinity) return "+inf";
+    if (s === -Infinity) return "-inf";
+  }
+  return s;
+}
+function str(v: RespValue): string {
+  return text(v)!;
+}
+function numOrNull(v: RespValue): number | null {
+  return v === null ? null : num(v);
+}
+/** An array or RESP3 set (or null) as an array. */
+function list(v: RespValue): RespValue[] {
+  if (v === null) return [];
+  if (v instanceof Set) return [...v];
+  return v as RespValue[];
+}
+function strings(v: RespValue): string[] {
+  return list(v).map(str);
+}
+function bools(v: RespValue): boolean[] {
+  return list(v).map(bool);
+}
+function byteList(v: RespValue): Uint8Array[] {
+  return list(v).map((e) => bytes(e)!);
+}
+/** A RESP3 map or a RESP2 flat array of pairs, as entries. */
+function entries(v: RespValue): [RespValue, RespValue][] {
+  if (v instanceof Map) return [...v];
+  return pairUp(list(v));
+}
+function fieldRecord(v: RespValue): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, e] of entries(v)) setKey(out, str(k), str(e));
+  return out;
+}
+/** Sets a property, even one called `__proto__`. */
+function setKey<T>(o: Record<string, T>, k: string, v: T): void {
+  if (k === "__proto__") {
+    Object.defineProperty(o, k, {
+      value: v,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else o[k] = v;
+}
+/** Field-value pairs: flat (RESP2) or nested (RESP3). */
+function stringPairs(v: RespValue): [string, string][] {
+  const a = list(v);
+  if (a.length > 0 && Array.isArray(a[0])) {
+    return a.map((p) => {
+      const [k, e] = p as RespValue[];
+      return [str(k), str(e)];
+    });
+  }
+  return pairUp(a).map(([k, e]) => [str(k), str(e)]);
+}
+/** Member-score pairs: flat (RESP2) or nested (RESP3). */
+function scoredPairs(v: RespValue): [string, number][] {
+  const a = list(v);
+  if (a.length > 0 && Array.isArray(a[0])) {
+    return a.map((p) => {
+      const [m, s] = p as RespValue[];
+      return [str(m), toScore(s)];
+    });
+  }
+  return pairUp(a).map(([m, s]) => [str(m), toScore(s)]);
+}
+/** A RESP3 map or RESP2 pairs as a Map with text keys. */
+function fieldsOf(v: RespValue): Map<string, RespValue> {
+  const out = new Map<string, RespValue>();
+  for (const [k, e] of entries(v)) out.set(str(k), e);
+  return out;
+}
+function streamEntry(v: RespValue): StreamMessage {
+  const [id, fields] = v as RespValue[];
+  return { id: str(id), fields: fieldRecord(fields) };
+}
+function streamEntries(v: RespValue): StreamMessage[] {
+  return list(v).map(streamEntry);
+}
+function maybeEntry(v: RespValue): StreamMessage | DeletedStreamMessage {
+  const [id, fields] = v as RespValue[];
+  return fields === null
+    ? { id: str(id), fields: null }
+    : { id: str(id), fields: fieldRecord(fields) };
+}
+function streamReads<E>(entry: (v: RespValue) => E) {
+  return (v: RespValue): StreamRead<E>[] => {
+    if (v === null) return [];
+    return entries(v instanceof Map ? v : list(v).flat(1)).map((
+      [k, e],
+    ) => ({ key: str(k), entries: list(e).map(entry) }));
+  };
+}
+function streamIdArgs(streams: StreamIds): Arg[] {
+  const pairs: [Key, string][] = Array.isArray(streams)
+    ? streams
+    : Object.entries(streams);
+  return [
+    "STREAMS",
+    ...pairs.map(([k]) => k),
+    ...pairs.map(([, id]) => id),
+  ];
+}
+function trimArgs(o: XTrimCommandOptions): Arg[] {
+  const args: Arg[] = [];
+  const mode = o.approximate ? "~" : "=";
+  if (o.maxlen !== undefined) args.push("MAXLEN", mode, o.maxlen);
+  else if (o.minid !== undefined) args.push("MINID", mode, o.minid);
+  if (o.limit !== undefined) args.push("LIMIT", o.limit);
+  return args;
+}
+function limitArgs(limit?: { offset: number; count: number }): Arg[] {
+  return limit ? ["LIMIT", limit.offset, limit.count] : [];
+}
+function combineArgs(keys: Key[], o: ZCombineCommandOptions): Arg[] {
+  const args: Arg[] = [keys.length, ...keys];
+  if (o.weights) args.push("WEIGHTS", ...o.weights.map(scoreArg));
+  if (o.aggregate) args.push("AGGREGATE", o.aggregate);
+  return args;
+}
+function zrangeArgs(o: ZRangeCommandOptions): Arg[] {
+  const args: Arg[] = [];
+  if (o.byScore) args.push("BYSCORE");
+  if (o.byLex) args.push("BYLEX");
+  if (o.rev) args.push("REV");
+  return [...args, ...limitArgs(o.limit)];
+}
+function bitRangeArgs(r?: BitOffsetRange): Arg[] {
+  if (!r) return [];
+  const args: Arg[] = [r.start];
+  if (r.end !== undefined) {
+    args.push(r.end);
+    if (r.unit) args.push(r.unit);
+  }
+  return args;
+}
+function geoSearchArgs(
+  from: GeoSearchFrom,
+  by: GeoSearchBy,
+  o: GeoQueryOptions & GeoQueryStoreOptions,
+): Arg[] {
+  const args: Arg[] = "member" in from
+    ? ["FROMMEMBER", from.member]
+    : ["FROMLONLAT", from.longitude, from.latitude];
+  if ("radius" in by) args.push("BYRADIUS", by.radius, by.unit);
+  else args.push("BYBOX", by.width, by.height, by.unit);
+  return [...args, ...geoTailArgs(o)];
+}
+function geoTailArgs(o: GeoQueryOptions & GeoQueryStoreOptions): Arg[] {
+  const args: Arg[] = [];
+  if (o.order) args.push(o.order);
+  if (o.count !== undefined) args.push("COUNT", o.count);
+  if (o.any) args.push("ANY");
+  if (o.withCoord) args.push("WITHCOORD");
+  if (o.withDist) args.push("WITHDIST");
+  if (o.withHash) args.push("WITHHASH");
+  if (o.storeDist) args.push("STOREDIST");
+  return args;
+}
+function coordinates(v: RespValue): GeoCoordinates | null {
+  if (v === null) return null;
+  const [lon, lat] = v as RespValue[];
+  return { longitude: toScore(lon), latitude: toScore(lat) };
+}
+/** GEOSEARCH replies: names, or arrays in WITHDIST, WITHHASH, WITHCOORD
+ * order. */
+function geoMatches(o: GeoQueryOptions) {
+  return (v: RespValue): GeoSearchMatch[] =>
+    list(v).map((e) => {
+      if (!Array.isArray(e)) return { member: str(e) };
+      const m: GeoSearchMatch = { member: str(e[0]) };
+      let i = 1;
+      if (o.withDist) m.distance = toScore(e[i++]);
+      if (o.withHash) m.hash = num(e[i++]);
+      if (o.withCoord) m.coordinates = coordinates(e[i++])!;
+      return m;
+    });
+}
+function lcsRange(v: RespValue): [number, number] {
+  const [s, e] = v as RespValue[];
+  return [num(s), num(e)];
+}
+function xinfoEntry(v: RespValue): StreamMessage | null {
+  return v === null ? null : streamEntry(v);
+}
+/** `radix-tree-keys` -> `radixTreeKeys`. */
+function camel(name: string): string {
+  return name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+}
+/** XINFO STREAM FULL, text keys in camelCase. */
+function infoFull(v: RespValue): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, e] of fieldsOf(v)) {
+    const key = camel(k);
+    if (key === "entries") out[key] = streamEntries(e);
+    else if (key === "groups" || key === "consumers") {
+      out[key] = list(e).map(infoFull);
+    } else if (key === "pel") out[key] = replyToText(e);
+    else out[key] = e instanceof Uint8Array ? str(e) : replyToText(e);
+  }
+  return out;
+}
+function sortArgs(o: SortOptions): Arg[] {
+  const args: Arg[] = [];
+  if (o.by !== undefined) args.push("BY", o.by);
+  args.push(...limitArgs(o.limit));
+  for (const g of o.get ?? []) args.push("GET", g);
+  if (o.order) args.push(o.order);
+  if (o.alpha) args.push("ALPHA");
+  return args;
+}
+
+function keyScanArgs(o: KeyScanOptions): Arg[] {
+  const args: Arg[] = [];
+  if (o.match !== undefined) args.push("MATCH", o.match);
+  if (o.count !== undefined) args.push("COUNT", o.count);
+  return args;
+}
+function stringsOrNull(v: RespValue): string[] | null {
+  return v === null ? null : strings(v);
+}
+function intList(v: RespValue): (number | bigint | null)[] {
+  return list(v).map((e) => e === null || typeof e === "bigint" ? e : num(e));
+}
+
 /**
  * Every command as a typed method, shared by {@linkcode Client} (methods
  * return promises) and {@linkcode Pipeline} (methods queue and chain).
@@ -797,6 +1793,2657 @@ export abstract class Commands<M extends Mode> {
   /** LASTSAVE: unix time in seconds of the last successful save. */
   lastsave(): Result<M, number> {
     return this.call(["LASTSAVE"], num);
+  }
+
+  // --- hashes ------------------------------------------------------------
+
+  /** HSET from a record or from field, value, field, value...; how many
+   * fields were new.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hset("user:1", { name: "Ada", born: 1815 }); // 2
+   * ```
+   */
+  hset(
+    key: Key,
+    ...pairs: [Record<string, Value>] | Value[]
+  ): Result<M, number> {
+    return this.call(["HSET", key, ...flattenPairs(pairs)], num);
+  }
+
+  /** HSETNX: true when the field was new and got set.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hsetnx("user:1", "name", "Ada"); // false if it had a name
+   * ```
+   */
+  hsetnx(key: Key, field: Value, value: Value): Result<M, boolean> {
+    return this.call(["HSETNX", key, field, value], bool);
+  }
+
+  /** HMSET (the old HSET): "OK".
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hmset("user:1", "name", "Ada", "born", 1815); // "OK"
+   * ```
+   */
+  hmset(
+    key: Key,
+    ...pairs: [Record<string, Value>] | Value[]
+  ): Result<M, string> {
+    return this.call(["HMSET", key, ...flattenPairs(pairs)], str);
+  }
+
+  /** HGET: the field's value as text, or null.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hget("user:1", "name"); // "Ada"
+   * ```
+   */
+  hget(key: Key, field: Value): Result<M, string | null> {
+    return this.call(["HGET", key, field], text);
+  }
+
+  /** HGET as raw bytes, or null.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hgetBytes("files", "logo.png"); // Uint8Array
+   * ```
+   */
+  hgetBytes(key: Key, field: Value): Result<M, Uint8Array | null> {
+    return this.call(["HGET", key, field], bytes);
+  }
+
+  /** HMGET: values in order, null for missing fields.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hmget("user:1", "name", "email"); // ["Ada", null]
+   * ```
+   */
+  hmget(key: Key, ...fields: Value[]): Result<M, (string | null)[]> {
+    return this.call(["HMGET", key, ...fields], texts);
+  }
+
+  /** HGETALL as a record (empty for a missing key).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hgetall("user:1"); // { name: "Ada", born: "1815" }
+   * ```
+   */
+  hgetall(key: Key): Result<M, Record<string, string>> {
+    return this.call(["HGETALL", key], fieldRecord);
+  }
+
+  /** HDEL: how many fields were removed.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hdel("user:1", "born", "email"); // 1
+   * ```
+   */
+  hdel(key: Key, ...fields: Value[]): Result<M, number> {
+    return this.call(["HDEL", key, ...fields], num);
+  }
+
+  /** HEXISTS: true when the field exists.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hexists("user:1", "name"); // true
+   * ```
+   */
+  hexists(key: Key, field: Value): Result<M, boolean> {
+    return this.call(["HEXISTS", key, field], bool);
+  }
+
+  /** HLEN: the number of fields.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hlen("user:1"); // 2
+   * ```
+   */
+  hlen(key: Key): Result<M, number> {
+    return this.call(["HLEN", key], num);
+  }
+
+  /** HSTRLEN: the value's length in bytes (0 when missing).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hstrlen("user:1", "name"); // 3
+   * ```
+   */
+  hstrlen(key: Key, field: Value): Result<M, number> {
+    return this.call(["HSTRLEN", key, field], num);
+  }
+
+  /** HKEYS: the field names.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hkeys("user:1"); // ["name", "born"]
+   * ```
+   */
+  hkeys(key: Key): Result<M, string[]> {
+    return this.call(["HKEYS", key], strings);
+  }
+
+  /** HVALS: the values.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hvals("user:1"); // ["Ada", "1815"]
+   * ```
+   */
+  hvals(key: Key): Result<M, string[]> {
+    return this.call(["HVALS", key], strings);
+  }
+
+  /** HINCRBY: the field's new value.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hincrBy("stats", "visits", 1); // 1
+   * ```
+   */
+  hincrBy(key: Key, field: Value, by: number): Result<M, number> {
+    return this.call(["HINCRBY", key, field, by], num);
+  }
+
+  /** HINCRBYFLOAT: the field's new value, as Redis formats it.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hincrByFloat("stats", "load", 0.5); // "0.5"
+   * ```
+   */
+  hincrByFloat(
+    key: Key,
+    field: Value,
+    by: number | string,
+  ): Result<M, string> {
+    return this.call(["HINCRBYFLOAT", key, field, by], str);
+  }
+
+  /** HRANDFIELD: one random field (or null); with `count`, that many
+   * (negative: may repeat); with `withValues`, field-value pairs.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hrandField("user:1"); // "name"
+   * await client.hrandField("user:1", 2); // ["born", "name"]
+   * await client.hrandField("user:1", 1, { withValues: true }); // [["name", "Ada"]]
+   * ```
+   */
+  hrandField(key: Key): Result<M, string | null>;
+  /** HRANDFIELD with a count: field names. */
+  hrandField(key: Key, count: number): Result<M, string[]>;
+  /** HRANDFIELD with a count and values: field-value pairs. */
+  hrandField(
+    key: Key,
+    count: number,
+    options: { withValues: true },
+  ): Result<M, [string, string][]>;
+  hrandField(
+    key: Key,
+    count?: number,
+    options: { withValues?: boolean } = {},
+  ): Result<M, unknown> {
+    if (count === undefined) return this.call(["HRANDFIELD", key], text);
+    if (options.withValues) {
+      return this.call(
+        ["HRANDFIELD", key, count, "WITHVALUES"],
+        stringPairs,
+      );
+    }
+    return this.call(["HRANDFIELD", key, count], strings);
+  }
+
+  /** One HSCAN step: field-value pairs.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const { cursor, entries } = await client.hscan("user:1", 0, { match: "n*" });
+   * ```
+   */
+  hscan(
+    key: Key,
+    cursor: string | number,
+    options: KeyScanOptions = {},
+  ): Result<M, HScanPage> {
+    return this.call(["HSCAN", key, cursor, ...keyScanArgs(options)], (v) => {
+      const [next, items] = v as [RespValue, RespValue];
+      return { cursor: str(next), entries: stringPairs(items) };
+    });
+  }
+
+  /** Iterates a hash's field-value pairs with HSCAN, a page at a time
+   * (a field may come twice if the hash changes meanwhile).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * for await (const [field, value] of client.hscanIterator("user:1")) console.log(field, value);
+   * ```
+   */
+  async *hscanIterator(
+    this: Commands<"promise">,
+    key: Key,
+    options: KeyScanOptions = {},
+  ): AsyncIterableIterator<[string, string]> {
+    let cursor = "0";
+    do {
+      const page: HScanPage = await this.hscan(key, cursor, options);
+      cursor = page.cursor;
+      yield* page.entries;
+    } while (cursor !== "0");
+  }
+
+  // --- lists -------------------------------------------------------------
+
+  /** LPUSH: the new length (the last element given ends up first).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lpush("queue", "a", "b"); // 2; the list is b, a
+   * ```
+   */
+  lpush(key: Key, ...elements: Value[]): Result<M, number> {
+    return this.call(["LPUSH", key, ...elements], num);
+  }
+
+  /** RPUSH: the new length.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.rpush("queue", "a", "b"); // 2; the list is a, b
+   * ```
+   */
+  rpush(key: Key, ...elements: Value[]): Result<M, number> {
+    return this.call(["RPUSH", key, ...elements], num);
+  }
+
+  /** LPUSHX: push only onto an existing list; the length (0 if missing).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lpushx("queue", "a"); // 0 when there is no queue
+   * ```
+   */
+  lpushx(key: Key, ...elements: Value[]): Result<M, number> {
+    return this.call(["LPUSHX", key, ...elements], num);
+  }
+
+  /** RPUSHX: push only onto an existing list; the length (0 if missing).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.rpushx("queue", "a");
+   * ```
+   */
+  rpushx(key: Key, ...elements: Value[]): Result<M, number> {
+    return this.call(["RPUSHX", key, ...elements], num);
+  }
+
+  /** LPOP: the first element, or null; with `count`, up to that many
+   * (null when the key is missing).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lpop("queue"); // "a"
+   * await client.lpop("queue", 10); // ["b"]
+   * ```
+   */
+  lpop(key: Key): Result<M, string | null>;
+  /** LPOP with a count: up to that many elements, or null. */
+  lpop(key: Key, count: number): Result<M, string[] | null>;
+  lpop(key: Key, count?: number): Result<M, unknown> {
+    return count === undefined
+      ? this.call(["LPOP", key], text)
+      : this.call(["LPOP", key, count], stringsOrNull);
+  }
+
+  /** RPOP: the last element, or null; with `count`, up to that many
+   * (null when the key is missing).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.rpop("queue"); // "b"
+   * ```
+   */
+  rpop(key: Key): Result<M, string | null>;
+  /** RPOP with a count: up to that many elements, or null. */
+  rpop(key: Key, count: number): Result<M, string[] | null>;
+  rpop(key: Key, count?: number): Result<M, unknown> {
+    return count === undefined
+      ? this.call(["RPOP", key], text)
+      : this.call(["RPOP", key, count], stringsOrNull);
+  }
+
+  /** LLEN: the list's length.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.llen("queue"); // 0 when missing
+   * ```
+   */
+  llen(key: Key): Result<M, number> {
+    return this.call(["LLEN", key], num);
+  }
+
+  /** LINDEX: the element at an index (negative from the end), or null.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lindex("queue", -1); // the last element
+   * ```
+   */
+  lindex(key: Key, index: number): Result<M, string | null> {
+    return this.call(["LINDEX", key, index], text);
+  }
+
+  /** LINDEX as raw bytes, or null.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lindexBytes("frames", 0); // Uint8Array
+   * ```
+   */
+  lindexBytes(key: Key, index: number): Result<M, Uint8Array | null> {
+    return this.call(["LINDEX", key, index], bytes);
+  }
+
+  /** LSET: "OK" (fails on a missing key or an index out of range).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lset("queue", 0, "first");
+   * ```
+   */
+  lset(key: Key, index: number, element: Value): Result<M, string> {
+    return this.call(["LSET", key, index, element], str);
+  }
+
+  /** LINSERT before or after a pivot: the new length, -1 when the pivot is
+   * missing, 0 when the key is.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.linsert("queue", "BEFORE", "b", "a2");
+   * ```
+   */
+  linsert(
+    key: Key,
+    where: "BEFORE" | "AFTER",
+    pivot: Value,
+    element: Value,
+  ): Result<M, number> {
+    return this.call(["LINSERT", key, where, pivot, element], num);
+  }
+
+  /** LRANGE: elements from `start` to `stop` inclusive (negative from the
+   * end).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lrange("queue", 0, -1); // the whole list
+   * ```
+   */
+  lrange(key: Key, start: number, stop: number): Result<M, string[]> {
+    return this.call(["LRANGE", key, start, stop], strings);
+  }
+
+  /** LRANGE as raw bytes.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lrangeBytes("frames", 0, -1); // Uint8Array[]
+   * ```
+   */
+  lrangeBytes(key: Key, start: number, stop: number): Result<M, Uint8Array[]> {
+    return this.call(["LRANGE", key, start, stop], byteList);
+  }
+
+  /** LREM: removes `count` occurrences (from the head; negative: from the
+   * tail; 0: all); how many were removed.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lrem("queue", 0, "done"); // removes every "done"
+   * ```
+   */
+  lrem(key: Key, count: number, element: Value): Result<M, number> {
+    return this.call(["LREM", key, count, element], num);
+  }
+
+  /** LTRIM: keeps only `start`..`stop`; "OK".
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.ltrim("recent", 0, 99); // keep the first 100
+   * ```
+   */
+  ltrim(key: Key, start: number, stop: number): Result<M, string> {
+    return this.call(["LTRIM", key, start, stop], str);
+  }
+
+  /** LPOS: the index of a match (or null); with `count`, the indexes of up
+   * to that many matches (0: all).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lpos("queue", "b"); // 1
+   * await client.lpos("queue", "b", { count: 0 }); // [1, 4]
+   * ```
+   */
+  lpos(
+    key: Key,
+    element: Value,
+    options?: LPosOptions,
+  ): Result<M, number | null>;
+  /** LPOS with COUNT: the indexes of the matches. */
+  lpos(
+    key: Key,
+    element: Value,
+    options: LPosOptions & { count: number },
+  ): Result<M, number[]>;
+  lpos(
+    key: Key,
+    element: Value,
+    options: LPosOptions & { count?: number } = {},
+  ): Result<M, unknown> {
+    const args: Arg[] = ["LPOS", key, element];
+    if (options.rank !== undefined) args.push("RANK", options.rank);
+    if (options.count !== undefined) args.push("COUNT", options.count);
+    if (options.maxlen !== undefined) args.push("MAXLEN", options.maxlen);
+    return options.count === undefined
+      ? this.call(args, numOrNull)
+      : this.call(args, (v) => list(v).map(num));
+  }
+
+  /** LMOVE: pops from one end of `source`, pushes onto one end of
+   * `destination`; the element, or null when `source` is empty.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lmove("todo", "doing", "LEFT", "RIGHT");
+   * ```
+   */
+  lmove(
+    source: Key,
+    destination: Key,
+    from: ListSide,
+    to: ListSide,
+  ): Result<M, string | null> {
+    return this.call(["LMOVE", source, destination, from, to], text);
+  }
+
+  /** RPOPLPUSH: LMOVE RIGHT LEFT.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.rpoplpush("todo", "doing");
+   * ```
+   */
+  rpoplpush(source: Key, destination: Key): Result<M, string | null> {
+    return this.call(["RPOPLPUSH", source, destination], text);
+  }
+
+  /** LMPOP: pops up to `count` (default 1) elements from the first
+   * non-empty list; null when all are empty.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lmpop(["urgent", "normal"], "LEFT", 5); // { key: "normal", elements: [...] }
+   * ```
+   */
+  lmpop(
+    keys: Key[],
+    from: ListSide,
+    count?: number,
+  ): Result<M, ListPopResult | null> {
+    const args: Arg[] = ["LMPOP", keys.length, ...keys, from];
+    if (count !== undefined) args.push("COUNT", count);
+    return this.call(args, (v) => {
+      if (v === null) return null;
+      const [k, elements] = v as RespValue[];
+      return { key: str(k), elements: strings(elements) };
+    });
+  }
+
+  // --- sets --------------------------------------------------------------
+
+  /** SADD: how many members were new.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sadd("tags", "red", "blue"); // 2
+   * ```
+   */
+  sadd(key: Key, ...members: Value[]): Result<M, number> {
+    return this.call(["SADD", key, ...members], num);
+  }
+
+  /** SREM: how many members were removed.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.srem("tags", "red"); // 1
+   * ```
+   */
+  srem(key: Key, ...members: Value[]): Result<M, number> {
+    return this.call(["SREM", key, ...members], num);
+  }
+
+  /** SMEMBERS: every member, in no particular order.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.smembers("tags"); // ["blue", "red"]
+   * ```
+   */
+  smembers(key: Key): Result<M, string[]> {
+    return this.call(["SMEMBERS", key], strings);
+  }
+
+  /** SMEMBERS as raw bytes.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.smembersBytes("hashes"); // Uint8Array[]
+   * ```
+   */
+  smembersBytes(key: Key): Result<M, Uint8Array[]> {
+    return this.call(["SMEMBERS", key], byteList);
+  }
+
+  /** SISMEMBER: true when it is a member.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sismember("tags", "red"); // true
+   * ```
+   */
+  sismember(key: Key, member: Value): Result<M, boolean> {
+    return this.call(["SISMEMBER", key, member], bool);
+  }
+
+  /** SMISMEMBER: membership of each, in order.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.smismember("tags", "red", "green"); // [true, false]
+   * ```
+   */
+  smismember(key: Key, ...members: Value[]): Result<M, boolean[]> {
+    return this.call(["SMISMEMBER", key, ...members], bools);
+  }
+
+  /** SCARD: the number of members.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.scard("tags"); // 2
+   * ```
+   */
+  scard(key: Key): Result<M, number> {
+    return this.call(["SCARD", key], num);
+  }
+
+  /** SPOP: removes a random member and returns it (or null); with
+   * `count`, up to that many.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.spop("tags"); // "red"
+   * await client.spop("tags", 5); // ["blue"]
+   * ```
+   */
+  spop(key: Key): Result<M, string | null>;
+  /** SPOP with a count: up to that many members. */
+  spop(key: Key, count: number): Result<M, string[]>;
+  spop(key: Key, count?: number): Result<M, unknown> {
+    return count === undefined
+      ? this.call(["SPOP", key], text)
+      : this.call(["SPOP", key, count], strings);
+  }
+
+  /** SRANDMEMBER: a random member (or null); with `count`, that many
+   * distinct ones (negative: may repeat).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.srandMember("tags", -3); // e.g. ["red", "red", "blue"]
+   * ```
+   */
+  srandMember(key: Key): Result<M, string | null>;
+  /** SRANDMEMBER with a count. */
+  srandMember(key: Key, count: number): Result<M, string[]>;
+  srandMember(key: Key, count?: number): Result<M, unknown> {
+    return count === undefined
+      ? this.call(["SRANDMEMBER", key], text)
+      : this.call(["SRANDMEMBER", key, count], strings);
+  }
+
+  /** SMOVE: true when the member was moved.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.smove("todo", "done", "task-1"); // true
+   * ```
+   */
+  smove(source: Key, destination: Key, member: Value): Result<M, boolean> {
+    return this.call(["SMOVE", source, destination, member], bool);
+  }
+
+  /** SINTER: members in every set.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sinter("a", "b");
+   * ```
+   */
+  sinter(...keys: Key[]): Result<M, string[]> {
+    return this.call(["SINTER", ...keys], strings);
+  }
+
+  /** SINTERCARD: the size of the intersection, counting up to `limit`
+   * (0: no limit).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sintercard(["a", "b"], { limit: 10 });
+   * ```
+   */
+  sintercard(
+    keys: Key[],
+    options: { limit?: number } = {},
+  ): Result<M, number> {
+    const args: Arg[] = ["SINTERCARD", keys.length, ...keys];
+    if (options.limit !== undefined) args.push("LIMIT", options.limit);
+    return this.call(args, num);
+  }
+
+  /** SINTERSTORE: stores the intersection; its size.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sinterstore("both", "a", "b");
+   * ```
+   */
+  sinterstore(destination: Key, ...keys: Key[]): Result<M, number> {
+    return this.call(["SINTERSTORE", destination, ...keys], num);
+  }
+
+  /** SUNION: members in any set.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sunion("a", "b");
+   * ```
+   */
+  sunion(...keys: Key[]): Result<M, string[]> {
+    return this.call(["SUNION", ...keys], strings);
+  }
+
+  /** SUNIONSTORE: stores the union; its size.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sunionstore("any", "a", "b");
+   * ```
+   */
+  sunionstore(destination: Key, ...keys: Key[]): Result<M, number> {
+    return this.call(["SUNIONSTORE", destination, ...keys], num);
+  }
+
+  /** SDIFF: members of the first set that are in none of the others.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sdiff("a", "b");
+   * ```
+   */
+  sdiff(...keys: Key[]): Result<M, string[]> {
+    return this.call(["SDIFF", ...keys], strings);
+  }
+
+  /** SDIFFSTORE: stores the difference; its size.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sdiffstore("only-a", "a", "b");
+   * ```
+   */
+  sdiffstore(destination: Key, ...keys: Key[]): Result<M, number> {
+    return this.call(["SDIFFSTORE", destination, ...keys], num);
+  }
+
+  /** One SSCAN step.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const { cursor, members } = await client.sscan("tags", 0, { count: 100 });
+   * ```
+   */
+  sscan(
+    key: Key,
+    cursor: string | number,
+    options: KeyScanOptions = {},
+  ): Result<M, SScanPage> {
+    return this.call(["SSCAN", key, cursor, ...keyScanArgs(options)], (v) => {
+      const [next, items] = v as [RespValue, RespValue];
+      return { cursor: str(next), members: strings(items) };
+    });
+  }
+
+  /** Iterates a set's members with SSCAN, a page at a time.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * for await (const tag of client.sscanIterator("tags")) console.log(tag);
+   * ```
+   */
+  async *sscanIterator(
+    this: Commands<"promise">,
+    key: Key,
+    options: KeyScanOptions = {},
+  ): AsyncIterableIterator<string> {
+    let cursor = "0";
+    do {
+      const page: SScanPage = await this.sscan(key, cursor, options);
+      cursor = page.cursor;
+      yield* page.members;
+    } while (cursor !== "0");
+  }
+
+  // --- sorted sets -------------------------------------------------------
+
+  /** ZADD members with scores (pairs or a record of member to score);
+   * how many were added (changed, with `ch`). With `incr`, ZADD INCR: the
+   * new score, or null when a condition prevented it.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zadd("board", { ada: 10, bob: 20 }); // 2
+   * await client.zadd("board", [["ada", 15]], { gt: true, ch: true }); // 1
+   * await client.zadd("board", [["ada", 5]], { incr: true }); // 20
+   * ```
+   */
+  zadd(
+    key: Key,
+    members: ScoredMember[] | Record<string, Score>,
+    options?: ZAddCommandOptions,
+  ): Result<M, number>;
+  /** ZADD INCR: the new score, or null. */
+  zadd(
+    key: Key,
+    members: ScoredMember[] | Record<string, Score>,
+    options: ZAddCommandOptions & { incr: true },
+  ): Result<M, number | null>;
+  zadd(
+    key: Key,
+    members: ScoredMember[] | Record<string, Score>,
+    options: ZAddCommandOptions & { incr?: boolean } = {},
+  ): Result<M, unknown> {
+    const args: Arg[] = ["ZADD", key];
+    if (options.nx) args.push("NX");
+    if (options.xx) args.push("XX");
+    if (options.gt) args.push("GT");
+    if (options.lt) args.push("LT");
+    if (options.ch) args.push("CH");
+    if (options.incr) args.push("INCR");
+    const pairs = Array.isArray(members) ? members : Object.entries(members);
+    for (const [m, s] of pairs) args.push(scoreArg(s), m);
+    return options.incr ? this.call(args, scoreOrNull) : this.call(args, num);
+  }
+
+  /** ZINCRBY: the member's new score.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zincrBy("board", 5, "ada"); // 15
+   * ```
+   */
+  zincrBy(key: Key, increment: Score, member: Value): Result<M, number> {
+    return this.call(["ZINCRBY", key, scoreArg(increment), member], toScore);
+  }
+
+  /** ZSCORE: the member's score (±Infinity for infinite scores), or null.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zscore("board", "ada"); // 15
+   * ```
+   */
+  zscore(key: Key, member: Value): Result<M, number | null> {
+    return this.call(["ZSCORE", key, member], scoreOrNull);
+  }
+
+  /** ZMSCORE: each member's score, null when missing.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zmscore("board", "ada", "zed"); // [15, null]
+   * ```
+   */
+  zmscore(key: Key, ...members: Value[]): Result<M, (number | null)[]> {
+    return this.call(
+      ["ZMSCORE", key, ...members],
+      (v) => list(v).map(scoreOrNull),
+    );
+  }
+
+  /** ZCARD: the number of members.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zcard("board"); // 2
+   * ```
+   */
+  zcard(key: Key): Result<M, number> {
+    return this.call(["ZCARD", key], num);
+  }
+
+  /** ZCOUNT: members with a score between `min` and `max`.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zcount("board", "(10", Infinity);
+   * ```
+   */
+  zcount(key: Key, min: ScoreBound, max: ScoreBound): Result<M, number> {
+    return this.call(["ZCOUNT", key, scoreArg(min), scoreArg(max)], num);
+  }
+
+  /** ZLEXCOUNT: members between two lexicographic bounds (`[a`, `(b`, `-`,
+   * `+`).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zlexcount("names", "[a", "(c");
+   * ```
+   */
+  zlexcount(key: Key, min: string, max: string): Result<M, number> {
+    return this.call(["ZLEXCOUNT", key, min, max], num);
+  }
+
+  /** ZRANK: the member's rank, lowest score first, or null.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrank("board", "ada"); // 0
+   * ```
+   */
+  zrank(key: Key, member: Value): Result<M, number | null> {
+    return this.call(["ZRANK", key, member], numOrNull);
+  }
+
+  /** ZREVRANK: the member's rank, highest score first, or null.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrevrank("board", "ada"); // 1
+   * ```
+   */
+  zrevrank(key: Key, member: Value): Result<M, number | null> {
+    return this.call(["ZREVRANK", key, member], numOrNull);
+  }
+
+  /** ZRANGE by rank, score (`byScore`) or lex (`byLex`), optionally
+   * reversed and limited; with `withScores`, member-score pairs.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrange("board", 0, -1); // ["ada", "bob"]
+   * await client.zrange("board", "+inf", 10, { byScore: true, rev: true, withScores: true }); // [["bob", 20], ["ada", 15]]
+   * ```
+   */
+  zrange(
+    key: Key,
+    start: ScoreBound,
+    stop: ScoreBound,
+    options?: ZRangeCommandOptions & { withScores?: false },
+  ): Result<M, string[]>;
+  /** ZRANGE WITHSCORES: member-score pairs. */
+  zrange(
+    key: Key,
+    start: ScoreBound,
+    stop: ScoreBound,
+    options: ZRangeCommandOptions & { withScores: true },
+  ): Result<M, [string, number][]>;
+  zrange(
+    key: Key,
+    start: ScoreBound,
+    stop: ScoreBound,
+    options: ZRangeCommandOptions & { withScores?: boolean } = {},
+  ): Result<M, unknown> {
+    const args: Arg[] = [
+      "ZRANGE",
+      key,
+      scoreArg(start),
+      scoreArg(stop),
+      ...zrangeArgs(options),
+    ];
+    if (options.withScores) {
+      return this.call([...args, "WITHSCORES"], scoredPairs);
+    }
+    return this.call(args, strings);
+  }
+
+  /** ZRANGESTORE: stores a ZRANGE's result; its size.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrangeStore("top3", "board", 0, 2, { rev: true });
+   * ```
+   */
+  zrangeStore(
+    destination: Key,
+    source: Key,
+    start: ScoreBound,
+    stop: ScoreBound,
+    options: ZRangeCommandOptions = {},
+  ): Result<M, number> {
+    return this.call([
+      "ZRANGESTORE",
+      destination,
+      source,
+      scoreArg(start),
+      scoreArg(stop),
+      ...zrangeArgs(options),
+    ], num);
+  }
+
+  /** ZRANGEBYSCORE: members with scores in `min`..`max`, lowest first.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrangeByScore("board", 10, "(20"); // ["ada"]
+   * await client.zrangeByScore("board", -Infinity, Infinity, { withScores: true });
+   * ```
+   */
+  zrangeByScore(
+    key: Key,
+    min: ScoreBound,
+    max: ScoreBound,
+    options?: ZRangeByOptions & { withScores?: false },
+  ): Result<M, string[]>;
+  /** ZRANGEBYSCORE WITHSCORES: member-score pairs. */
+  zrangeByScore(
+    key: Key,
+    min: ScoreBound,
+    max: ScoreBound,
+    options: ZRangeByOptions & { withScores: true },
+  ): Result<M, [string, number][]>;
+  zrangeByScore(
+    key: Key,
+    min: ScoreBound,
+    max: ScoreBound,
+    options: ZRangeByOptions & { withScores?: boolean } = {},
+  ): Result<M, unknown> {
+    return this.#byScore("ZRANGEBYSCORE", key, min, max, options);
+  }
+
+  /** ZREVRANGEBYSCORE: members with scores in `max`..`min`, highest first.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrevrangeByScore("board", Infinity, 0, { limit: { offset: 0, count: 3 } });
+   * ```
+   */
+  zrevrangeByScore(
+    key: Key,
+    max: ScoreBound,
+    min: ScoreBound,
+    options?: ZRangeByOptions & { withScores?: false },
+  ): Result<M, string[]>;
+  /** ZREVRANGEBYSCORE WITHSCORES: member-score pairs. */
+  zrevrangeByScore(
+    key: Key,
+    max: ScoreBound,
+    min: ScoreBound,
+    options: ZRangeByOptions & { withScores: true },
+  ): Result<M, [string, number][]>;
+  zrevrangeByScore(
+    key: Key,
+    max: ScoreBound,
+    min: ScoreBound,
+    options: ZRangeByOptions & { withScores?: boolean } = {},
+  ): Result<M, unknown> {
+    return this.#byScore("ZREVRANGEBYSCORE", key, max, min, options);
+  }
+
+  #byScore(
+    command: string,
+    key: Key,
+    a: ScoreBound,
+    b: ScoreBound,
+    options: ZRangeByOptions & { withScores?: boolean },
+  ): Result<M, unknown> {
+    const args: Arg[] = [command, key, scoreArg(a), scoreArg(b)];
+    if (options.withScores) args.push("WITHSCORES");
+    args.push(...limitArgs(options.limit));
+    return options.withScores
+      ? this.call(args, scoredPairs)
+      : this.call(args, strings);
+  }
+
+  /** ZRANGEBYLEX: members between two lexicographic bounds.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrangeByLex("names", "[a", "(c", { limit: { offset: 0, count: 10 } });
+   * ```
+   */
+  zrangeByLex(
+    key: Key,
+    min: string,
+    max: string,
+    options: ZRangeByOptions = {},
+  ): Result<M, string[]> {
+    return this.call(
+      ["ZRANGEBYLEX", key, min, max, ...limitArgs(options.limit)],
+      strings,
+    );
+  }
+
+  /** ZREVRANGEBYLEX: members between two lexicographic bounds, reversed.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrevrangeByLex("names", "+", "-");
+   * ```
+   */
+  zrevrangeByLex(
+    key: Key,
+    max: string,
+    min: string,
+    options: ZRangeByOptions = {},
+  ): Result<M, string[]> {
+    return this.call(
+      ["ZREVRANGEBYLEX", key, max, min, ...limitArgs(options.limit)],
+      strings,
+    );
+  }
+
+  /** ZREVRANGE: members by rank, highest score first.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrevrange("board", 0, 2); // the top 3
+   * ```
+   */
+  zrevrange(key: Key, start: number, stop: number): Result<M, string[]>;
+  /** ZREVRANGE WITHSCORES: member-score pairs. */
+  zrevrange(
+    key: Key,
+    start: number,
+    stop: number,
+    options: { withScores: true },
+  ): Result<M, [string, number][]>;
+  zrevrange(
+    key: Key,
+    start: number,
+    stop: number,
+    options: { withScores?: boolean } = {},
+  ): Result<M, unknown> {
+    return options.withScores
+      ? this.call(["ZREVRANGE", key, start, stop, "WITHSCORES"], scoredPairs)
+      : this.call(["ZREVRANGE", key, start, stop], strings);
+  }
+
+  /** ZREM: how many members were removed.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrem("board", "ada"); // 1
+   * ```
+   */
+  zrem(key: Key, ...members: Value[]): Result<M, number> {
+    return this.call(["ZREM", key, ...members], num);
+  }
+
+  /** ZREMRANGEBYRANK: removes members by rank; how many.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zremRangeByRank("board", 0, -11); // keep the top 10
+   * ```
+   */
+  zremRangeByRank(key: Key, start: number, stop: number): Result<M, number> {
+    return this.call(["ZREMRANGEBYRANK", key, start, stop], num);
+  }
+
+  /** ZREMRANGEBYSCORE: removes members by score; how many.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zremRangeByScore("board", -Infinity, "(0");
+   * ```
+   */
+  zremRangeByScore(
+    key: Key,
+    min: ScoreBound,
+    max: ScoreBound,
+  ): Result<M, number> {
+    return this.call(
+      ["ZREMRANGEBYSCORE", key, scoreArg(min), scoreArg(max)],
+      num,
+    );
+  }
+
+  /** ZREMRANGEBYLEX: removes members between lexicographic bounds; how
+   * many.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zremRangeByLex("names", "[a", "[b");
+   * ```
+   */
+  zremRangeByLex(key: Key, min: string, max: string): Result<M, number> {
+    return this.call(["ZREMRANGEBYLEX", key, min, max], num);
+  }
+
+  /** ZPOPMIN: removes and returns up to `count` (default 1) lowest
+   * members with their scores.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zpopMin("board"); // [["ada", 15]]
+   * ```
+   */
+  zpopMin(key: Key, count?: number): Result<M, [string, number][]> {
+    return this.call(
+      count === undefined ? ["ZPOPMIN", key] : ["ZPOPMIN", key, count],
+      scoredPairs,
+    );
+  }
+
+  /** ZPOPMAX: removes and returns up to `count` (default 1) highest
+   * members with their scores.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zpopMax("board", 2); // [["bob", 20], ["ada", 15]]
+   * ```
+   */
+  zpopMax(key: Key, count?: number): Result<M, [string, number][]> {
+    return this.call(
+      count === undefined ? ["ZPOPMAX", key] : ["ZPOPMAX", key, count],
+      scoredPairs,
+    );
+  }
+
+  /** ZMPOP: pops up to `count` (default 1) members from the first
+   * non-empty sorted set; null when all are empty.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zmpop(["a", "b"], "MAX", 2); // { key: "a", members: [["x", 3], ["y", 2]] }
+   * ```
+   */
+  zmpop(
+    keys: Key[],
+    which: "MIN" | "MAX",
+    count?: number,
+  ): Result<M, ZPopResult | null> {
+    const args: Arg[] = ["ZMPOP", keys.length, ...keys, which];
+    if (count !== undefined) args.push("COUNT", count);
+    return this.call(args, (v) => {
+      if (v === null) return null;
+      const [k, members] = v as RespValue[];
+      return { key: str(k), members: scoredPairs(members) };
+    });
+  }
+
+  /** ZRANDMEMBER: a random member (or null); with `count`, that many
+   * (negative: may repeat); with `withScores`, member-score pairs.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrandMember("board", 2, { withScores: true }); // [["bob", 20], ["ada", 15]]
+   * ```
+   */
+  zrandMember(key: Key): Result<M, string | null>;
+  /** ZRANDMEMBER with a count. */
+  zrandMember(key: Key, count: number): Result<M, string[]>;
+  /** ZRANDMEMBER with a count and scores. */
+  zrandMember(
+    key: Key,
+    count: number,
+    options: { withScores: true },
+  ): Result<M, [string, number][]>;
+  zrandMember(
+    key: Key,
+    count?: number,
+    options: { withScores?: boolean } = {},
+  ): Result<M, unknown> {
+    if (count === undefined) return this.call(["ZRANDMEMBER", key], text);
+    return options.withScores
+      ? this.call(["ZRANDMEMBER", key, count, "WITHSCORES"], scoredPairs)
+      : this.call(["ZRANDMEMBER", key, count], strings);
+  }
+
+  /** ZUNION: the union's members (scores combined by `aggregate`).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zunion(["a", "b"], { weights: [1, 10], withScores: true });
+   * ```
+   */
+  zunion(
+    keys: Key[],
+    options?: ZCombineCommandOptions & { withScores?: false },
+  ): Result<M, string[]>;
+  /** ZUNION WITHSCORES: member-score pairs. */
+  zunion(
+    keys: Key[],
+    options: ZCombineCommandOptions & { withScores: true },
+  ): Result<M, [string, number][]>;
+  zunion(
+    keys: Key[],
+    options: ZCombineCommandOptions & { withScores?: boolean } = {},
+  ): Result<M, unknown> {
+    return this.#combine("ZUNION", keys, options);
+  }
+
+  /** ZINTER: members in every sorted set (scores combined by
+   * `aggregate`).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zinter(["a", "b"], { aggregate: "MIN" });
+   * ```
+   */
+  zinter(
+    keys: Key[],
+    options?: ZCombineCommandOptions & { withScores?: false },
+  ): Result<M, string[]>;
+  /** ZINTER WITHSCORES: member-score pairs. */
+  zinter(
+    keys: Key[],
+    options: ZCombineCommandOptions & { withScores: true },
+  ): Result<M, [string, number][]>;
+  zinter(
+    keys: Key[],
+    options: ZCombineCommandOptions & { withScores?: boolean } = {},
+  ): Result<M, unknown> {
+    return this.#combine("ZINTER", keys, options);
+  }
+
+  /** ZDIFF: members of the first sorted set in none of the others.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zdiff(["a", "b"], { withScores: true });
+   * ```
+   */
+  zdiff(keys: Key[], options?: { withScores?: false }): Result<M, string[]>;
+  /** ZDIFF WITHSCORES: member-score pairs. */
+  zdiff(
+    keys: Key[],
+    options: { withScores: true },
+  ): Result<M, [string, number][]>;
+  zdiff(
+    keys: Key[],
+    options: { withScores?: boolean } = {},
+  ): Result<M, unknown> {
+    return this.#combine("ZDIFF", keys, options);
+  }
+
+  #combine(
+    command: string,
+    keys: Key[],
+    options: ZCombineCommandOptions & { withScores?: boolean },
+  ): Result<M, unknown> {
+    const args: Arg[] = [command, ...combineArgs(keys, options)];
+    return options.withScores
+      ? this.call([...args, "WITHSCORES"], scoredPairs)
+      : this.call(args, strings);
+  }
+
+  /** ZUNIONSTORE: stores the union; its size.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zunionStore("total", ["week1", "week2"]);
+   * ```
+   */
+  zunionStore(
+    destination: Key,
+    keys: Key[],
+    options: ZCombineCommandOptions = {},
+  ): Result<M, number> {
+    return this.call(
+      ["ZUNIONSTORE", destination, ...combineArgs(keys, options)],
+      num,
+    );
+  }
+
+  /** ZINTERSTORE: stores the intersection; its size.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zinterStore("both", ["a", "b"], { aggregate: "MAX" });
+   * ```
+   */
+  zinterStore(
+    destination: Key,
+    keys: Key[],
+    options: ZCombineCommandOptions = {},
+  ): Result<M, number> {
+    return this.call(
+      ["ZINTERSTORE", destination, ...combineArgs(keys, options)],
+      num,
+    );
+  }
+
+  /** ZDIFFSTORE: stores the difference; its size.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zdiffStore("only-a", ["a", "b"]);
+   * ```
+   */
+  zdiffStore(destination: Key, keys: Key[]): Result<M, number> {
+    return this.call(["ZDIFFSTORE", destination, keys.length, ...keys], num);
+  }
+
+  /** ZINTERCARD: the size of the intersection, counting up to `limit`
+   * (0: no limit).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zintercard(["a", "b"], { limit: 100 });
+   * ```
+   */
+  zintercard(
+    keys: Key[],
+    options: { limit?: number } = {},
+  ): Result<M, number> {
+    const args: Arg[] = ["ZINTERCARD", keys.length, ...keys];
+    if (options.limit !== undefined) args.push("LIMIT", options.limit);
+    return this.call(args, num);
+  }
+
+  /** One ZSCAN step: member-score pairs.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const { cursor, members } = await client.zscan("board", 0);
+   * ```
+   */
+  zscan(
+    key: Key,
+    cursor: string | number,
+    options: KeyScanOptions = {},
+  ): Result<M, ZScanPage> {
+    return this.call(["ZSCAN", key, cursor, ...keyScanArgs(options)], (v) => {
+      const [next, items] = v as [RespValue, RespValue];
+      return { cursor: str(next), members: scoredPairs(items) };
+    });
+  }
+
+  /** Iterates a sorted set's member-score pairs with ZSCAN.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * for await (const [member, score] of client.zscanIterator("board")) console.log(member, score);
+   * ```
+   */
+  async *zscanIterator(
+    this: Commands<"promise">,
+    key: Key,
+    options: KeyScanOptions = {},
+  ): AsyncIterableIterator<[string, number]> {
+    let cursor = "0";
+    do {
+      const page: ZScanPage = await this.zscan(key, cursor, options);
+      cursor = page.cursor;
+      yield* page.members;
+    } while (cursor !== "0");
+  }
+
+  // --- bitmaps -----------------------------------------------------------
+
+  /** SETBIT: the bit's old value.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.setbit("seen", 7, 1); // 0
+   * ```
+   */
+  setbit(key: Key, offset: number, bit: 0 | 1): Result<M, number> {
+    return this.call(["SETBIT", key, offset, bit], num);
+  }
+
+  /** GETBIT: 0 or 1.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.getbit("seen", 7); // 1
+   * ```
+   */
+  getbit(key: Key, offset: number): Result<M, number> {
+    return this.call(["GETBIT", key, offset], num);
+  }
+
+  /** BITCOUNT: set bits, in the whole value or a range.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.bitcount("seen", { start: 0, end: -1 });
+   * ```
+   */
+  bitcount(key: Key, range?: BitOffsetRange): Result<M, number> {
+    return this.call(["BITCOUNT", key, ...bitRangeArgs(range)], num);
+  }
+
+  /** BITPOS: the position of the first `bit`, or -1.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.bitpos("seen", 0, { start: 2 });
+   * ```
+   */
+  bitpos(key: Key, bit: 0 | 1, range?: BitOffsetRange): Result<M, number> {
+    return this.call(["BITPOS", key, bit, ...bitRangeArgs(range)], num);
+  }
+
+  /** BITOP AND/OR/XOR/NOT into `destination`; the result's length.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.bitop("AND", "both", "seen:mon", "seen:tue");
+   * ```
+   */
+  bitop(
+    operation: "AND" | "OR" | "XOR" | "NOT",
+    destination: Key,
+    ...keys: Key[]
+  ): Result<M, number> {
+    return this.call(["BITOP", operation, destination, ...keys], num);
+  }
+
+  /** BITFIELD: one result per GET/SET/INCRBY (null when OVERFLOW FAIL
+   * stopped an update); 64-bit values beyond 2^53 come back as bigint.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.bitfield("c", [{ set: "u8", offset: 0, value: 200 }, { incrBy: "u8", offset: 0, increment: 100 }]); // [0, 44]
+   * ```
+   */
+  bitfield(
+    key: Key,
+    operations: BitFieldOperation[],
+  ): Result<M, (number | bigint | null)[]> {
+    const args: Arg[] = ["BITFIELD", key];
+    for (const op of operations) {
+      if ("get" in op) args.push("GET", op.get, op.offset);
+      else if ("set" in op) {
+        args.push("SET", op.set, op.offset, String(op.value));
+      } else if ("incrBy" in op) {
+        args.push("INCRBY", op.incrBy, op.offset, String(op.increment));
+      } else args.push("OVERFLOW", op.overflow);
+    }
+    return this.call(args, intList);
+  }
+
+  /** BITFIELD_RO: GET operations only, for replicas and read-only
+   * scripts.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.bitfieldRo("c", [{ get: "u8", offset: 0 }, { get: "i4", offset: "#1" }]);
+   * ```
+   */
+  bitfieldRo(
+    key: Key,
+    gets: { get: string; offset: number | string }[],
+  ): Result<M, (number | bigint)[]> {
+    const args: Arg[] = ["BITFIELD_RO", key];
+    for (const g of gets) args.push("GET", g.get, g.offset);
+    return this.call(args, intList as Transform<(number | bigint)[]>);
+  }
+
+  /** LCS: the longest common subsequence of two string values.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.mset({ a: "ohmytext", b: "mynewtext" });
+   * await client.lcs("a", "b"); // "mytext"
+   * ```
+   */
+  lcs(key1: Key, key2: Key): Result<M, string> {
+    return this.call(["LCS", key1, key2], str);
+  }
+
+  /** LCS LEN: the length of the longest common subsequence.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lcsLen("a", "b"); // 6
+   * ```
+   */
+  lcsLen(key1: Key, key2: Key): Result<M, number> {
+    return this.call(["LCS", key1, key2, "LEN"], num);
+  }
+
+  /** LCS IDX: the matching ranges and the length.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lcsIdx("a", "b", { minMatchLen: 4, withMatchLen: true }); // { matches: [{ a: [4, 7], b: [5, 8], len: 4 }], len: 6 }
+   * ```
+   */
+  lcsIdx(
+    key1: Key,
+    key2: Key,
+    options: { minMatchLen?: number; withMatchLen?: boolean } = {},
+  ): Result<M, LcsIdxReply> {
+    const args: Arg[] = ["LCS", key1, key2, "IDX"];
+    if (options.minMatchLen !== undefined) {
+      args.push("MINMATCHLEN", options.minMatchLen);
+    }
+    if (options.withMatchLen) args.push("WITHMATCHLEN");
+    return this.call(args, (v) => {
+      const f = fieldsOf(v);
+      const matches = list(f.get("matches") ?? null).map((m) => {
+        const [a, b, len] = m as RespValue[];
+        const match: LcsMatch = { a: lcsRange(a), b: lcsRange(b) };
+        if (len !== undefined) match.len = num(len);
+        return match;
+      });
+      return { matches, len: num(f.get("len") ?? 0) };
+    });
+  }
+
+  // --- HyperLogLog -------------------------------------------------------
+
+  /** PFADD: true when the estimate changed (or the key was created).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.pfadd("visitors", "ada", "bob"); // true
+   * ```
+   */
+  pfadd(key: Key, ...elements: Value[]): Result<M, boolean> {
+    return this.call(["PFADD", key, ...elements], bool);
+  }
+
+  /** PFCOUNT: the estimated number of distinct elements (of the union).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.pfcount("visitors"); // 2
+   * ```
+   */
+  pfcount(...keys: Key[]): Result<M, number> {
+    return this.call(["PFCOUNT", ...keys], num);
+  }
+
+  /** PFMERGE: merges the sources into `destination`; "OK".
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.pfmerge("visitors:week", "visitors:mon", "visitors:tue");
+   * ```
+   */
+  pfmerge(destination: Key, ...sources: Key[]): Result<M, string> {
+    return this.call(["PFMERGE", destination, ...sources], str);
+  }
+
+  // --- geo ---------------------------------------------------------------
+
+  /** GEOADD points; how many were added (changed, with `ch`).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.geoadd("places", [{ longitude: 12.4964, latitude: 41.9028, member: "rome" }]); // 1
+   * ```
+   */
+  geoadd(
+    key: Key,
+    members: GeoMember[],
+    options: { nx?: boolean; xx?: boolean; ch?: boolean } = {},
+  ): Result<M, number> {
+    const args: Arg[] = ["GEOADD", key];
+    if (options.nx) args.push("NX");
+    if (options.xx) args.push("XX");
+    if (options.ch) args.push("CH");
+    for (const m of members) args.push(m.longitude, m.latitude, m.member);
+    return this.call(args, num);
+  }
+
+  /** GEOPOS: each member's coordinates, or null.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.geopos("places", "rome", "atlantis"); // [{ longitude: 12.49..., latitude: 41.90... }, null]
+   * ```
+   */
+  geopos(
+    key: Key,
+    ...members: Value[]
+  ): Result<M, (GeoCoordinates | null)[]> {
+    return this.call(
+      ["GEOPOS", key, ...members],
+      (v) => list(v).map(coordinates),
+    );
+  }
+
+  /** GEODIST: the distance between two members (meters unless told), or
+   * null when one is missing.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.geodist("places", "rome", "paris", "km"); // 1105.5914
+   * ```
+   */
+  geodist(
+    key: Key,
+    member1: Value,
+    member2: Value,
+    unit?: DistanceUnit,
+  ): Result<M, number | null> {
+    return this.call(
+      ["GEODIST", key, member1, member2, ...(unit ? [unit] : [])],
+      scoreOrNull,
+    );
+  }
+
+  /** GEOHASH: each member's 11-character geohash, or null.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.geohash("places", "rome"); // ["sr2yk3dutv0"]
+   * ```
+   */
+  geohash(key: Key, ...members: Value[]): Result<M, (string | null)[]> {
+    return this.call(["GEOHASH", key, ...members], texts);
+  }
+
+  /** GEOSEARCH: members within a circle or box around a member or a
+   * point, with what the options ask for.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.geosearch("places", { longitude: 12, latitude: 42 }, { radius: 100, unit: "km" }, { withDist: true, order: "ASC" });
+   * // [{ member: "rome", distance: 41.3383 }]
+   * ```
+   */
+  geosearch(
+    key: Key,
+    from: GeoSearchFrom,
+    by: GeoSearchBy,
+    options: GeoQueryOptions = {},
+  ): Result<M, GeoSearchMatch[]> {
+    return this.call(
+      ["GEOSEARCH", key, ...geoSearchArgs(from, by, options)],
+      geoMatches(options),
+    );
+  }
+
+  /** GEOSEARCHSTORE: stores GEOSEARCH's members (as a sorted set of
+   * geohashes, or distances with `storeDist`); how many.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.geosearchstore("near-rome", "places", { member: "rome" }, { radius: 500, unit: "km" });
+   * ```
+   */
+  geosearchstore(
+    destination: Key,
+    source: Key,
+    from: GeoSearchFrom,
+    by: GeoSearchBy,
+    options: GeoQueryStoreOptions = {},
+  ): Result<M, number> {
+    return this.call(
+      [
+        "GEOSEARCHSTORE",
+        destination,
+        source,
+        ...geoSearchArgs(from, by, options),
+      ],
+      num,
+    );
+  }
+
+  /** GEORADIUS (deprecated; prefer {@linkcode Commands.geosearch}):
+   * members within a radius of a point.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.georadius("places", 12, 42, 100, "km", { withDist: true });
+   * ```
+   */
+  georadius(
+    key: Key,
+    longitude: number,
+    latitude: number,
+    radius: number,
+    unit: DistanceUnit,
+    options: GeoQueryOptions = {},
+  ): Result<M, GeoSearchMatch[]> {
+    return this.call([
+      "GEORADIUS",
+      key,
+      longitude,
+      latitude,
+      radius,
+      unit,
+      ...geoTailArgs(options),
+    ], geoMatches(options));
+  }
+
+  /** GEORADIUS_RO: the read-only GEORADIUS.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.georadiusRo("places", 12, 42, 100, "km");
+   * ```
+   */
+  georadiusRo(
+    key: Key,
+    longitude: number,
+    latitude: number,
+    radius: number,
+    unit: DistanceUnit,
+    options: GeoQueryOptions = {},
+  ): Result<M, GeoSearchMatch[]> {
+    return this.call([
+      "GEORADIUS_RO",
+      key,
+      longitude,
+      latitude,
+      radius,
+      unit,
+      ...geoTailArgs(options),
+    ], geoMatches(options));
+  }
+
+  /** GEORADIUSBYMEMBER (deprecated; prefer
+   * {@linkcode Commands.geosearch}): members within a radius of a member.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.georadiusByMember("places", "rome", 100, "km", { count: 5 });
+   * ```
+   */
+  georadiusByMember(
+    key: Key,
+    member: Value,
+    radius: number,
+    unit: DistanceUnit,
+    options: GeoQueryOptions = {},
+  ): Result<M, GeoSearchMatch[]> {
+    return this.call(
+      ["GEORADIUSBYMEMBER", key, member, radius, unit, ...geoTailArgs(options)],
+      geoMatches(options),
+    );
+  }
+
+  /** GEORADIUSBYMEMBER_RO: the read-only GEORADIUSBYMEMBER.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.georadiusByMemberRo("places", "rome", 100, "km");
+   * ```
+   */
+  georadiusByMemberRo(
+    key: Key,
+    member: Value,
+    radius: number,
+    unit: DistanceUnit,
+    options: GeoQueryOptions = {},
+  ): Result<M, GeoSearchMatch[]> {
+    return this.call([
+      "GEORADIUSBYMEMBER_RO",
+      key,
+      member,
+      radius,
+      unit,
+      ...geoTailArgs(options),
+    ], geoMatches(options));
+  }
+
+  // --- streams -----------------------------------------------------------
+
+  /** XADD an entry (`id` `*` generates one); its id, or null when
+   * `nomkstream` found no stream.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xadd("events", "*", { type: "login", user: "ada" }); // "1700000000000-0"
+   * await client.xadd("events", "*", ["type", "logout"], { maxlen: 1000, approximate: true });
+   * ```
+   */
+  xadd(
+    key: Key,
+    id: string,
+    fields: Record<string, Value> | Value[],
+    options: XAddCommandOptions = {},
+  ): Result<M, string | null> {
+    const args: Arg[] = ["XADD", key];
+    if (options.nomkstream) args.push("NOMKSTREAM");
+    args.push(...trimArgs(options), id);
+    if (Array.isArray(fields)) args.push(...fields);
+    else args.push(...Object.entries(fields).flat());
+    return this.call(args, text);
+  }
+
+  /** XLEN: the number of entries.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xlen("events"); // 2
+   * ```
+   */
+  xlen(key: Key): Result<M, number> {
+    return this.call(["XLEN", key], num);
+  }
+
+  /** XRANGE: entries with ids in `start`..`end` (`-` and `+` for the
+   * ends; `(id` exclusive).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xrange("events", "-", "+", { count: 10 }); // [{ id, fields }, ...]
+   * ```
+   */
+  xrange(
+    key: Key,
+    start = "-",
+    end = "+",
+    options: { count?: number } = {},
+  ): Result<M, StreamMessage[]> {
+    const args: Arg[] = ["XRANGE", key, start, end];
+    if (options.count !== undefined) args.push("COUNT", options.count);
+    return this.call(args, streamEntries);
+  }
+
+  /** XREVRANGE: entries with ids in `end`..`start`, newest first.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xrevrange("events", "+", "-", { count: 1 }); // the newest entry
+   * ```
+   */
+  xrevrange(
+    key: Key,
+    end = "+",
+    start = "-",
+    options: { count?: number } = {},
+  ): Result<M, StreamMessage[]> {
+    const args: Arg[] = ["XREVRANGE", key, end, start];
+    if (options.count !== undefined) args.push("COUNT", options.count);
+    return this.call(args, streamEntries);
+  }
+
+  /** XDEL: how many entries were deleted.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xdel("events", "1-0", "2-0");
+   * ```
+   */
+  xdel(key: Key, ...ids: string[]): Result<M, number> {
+    return this.call(["XDEL", key, ...ids], num);
+  }
+
+  /** XTRIM by MAXLEN or MINID; how many entries were removed.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xtrim("events", { minid: "1700000000000-0" });
+   * ```
+   */
+  xtrim(key: Key, options: XTrimCommandOptions): Result<M, number> {
+    return this.call(["XTRIM", key, ...trimArgs(options)], num);
+  }
+
+  /** XREAD: entries after the given ids, per stream (streams without any
+   * are left out; `[]` when none has any, or BLOCK timed out).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xread({ events: "0-0" }, { count: 100 }); // [{ key: "events", entries: [...] }]
+   * ```
+   */
+  xread(
+    streams: StreamIds,
+    options: XReadOptions = {},
+  ): Result<M, StreamRead[]> {
+    const args: Arg[] = ["XREAD"];
+    if (options.count !== undefined) args.push("COUNT", options.count);
+    if (options.block !== undefined) args.push("BLOCK", options.block);
+    return this.call(
+      [...args, ...streamIdArgs(streams)],
+      streamReads(streamEntry),
+    );
+  }
+
+  /** XGROUP CREATE a consumer group starting after `id` (`$`: new entries
+   * only); "OK".
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xgroupCreate("events", "workers", "$", { mkstream: true });
+   * ```
+   */
+  xgroupCreate(
+    key: Key,
+    group: string,
+    id: string,
+    options: { mkstream?: boolean; entriesRead?: number } = {},
+  ): Result<M, string> {
+    const args: Arg[] = ["XGROUP", "CREATE", key, group, id];
+    if (options.mkstream) args.push("MKSTREAM");
+    if (options.entriesRead !== undefined) {
+      args.push("ENTRIESREAD", options.entriesRead);
+    }
+    return this.call(args, str);
+  }
+
+  /** XGROUP SETID: moves the group's last delivered id; "OK".
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xgroupSetId("events", "workers", "0"); // re-deliver everything
+   * ```
+   */
+  xgroupSetId(
+    key: Key,
+    group: string,
+    id: string,
+    options: { entriesRead?: number } = {},
+  ): Result<M, string> {
+    const args: Arg[] = ["XGROUP", "SETID", key, group, id];
+    if (options.entriesRead !== undefined) {
+      args.push("ENTRIESREAD", options.entriesRead);
+    }
+    return this.call(args, str);
+  }
+
+  /** XGROUP DESTROY: true when the group existed.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xgroupDestroy("events", "workers"); // true
+   * ```
+   */
+  xgroupDestroy(key: Key, group: string): Result<M, boolean> {
+    return this.call(["XGROUP", "DESTROY", key, group], bool);
+  }
+
+  /** XGROUP CREATECONSUMER: true when the consumer was new.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xgroupCreateConsumer("events", "workers", "alice"); // true
+   * ```
+   */
+  xgroupCreateConsumer(
+    key: Key,
+    group: string,
+    consumer: string,
+  ): Result<M, boolean> {
+    return this.call(
+      ["XGROUP", "CREATECONSUMER", key, group, consumer],
+      bool,
+    );
+  }
+
+  /** XGROUP DELCONSUMER: how many pending entries the consumer had.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xgroupDelConsumer("events", "workers", "alice"); // 0
+   * ```
+   */
+  xgroupDelConsumer(
+    key: Key,
+    group: string,
+    consumer: string,
+  ): Result<M, number> {
+    return this.call(["XGROUP", "DELCONSUMER", key, group, consumer], num);
+  }
+
+  /** XREADGROUP: entries for a consumer of a group (`>`: new entries;
+   * another id: its own pending history, where deleted entries have
+   * `fields: null`).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xreadgroup("workers", "alice", { events: ">" }, { count: 10 });
+   * ```
+   */
+  xreadgroup(
+    group: string,
+    consumer: string,
+    streams: StreamIds,
+    options: XReadOptions = {},
+  ): Result<M, StreamRead<StreamMessage | DeletedStreamMessage>[]> {
+    const args: Arg[] = ["XREADGROUP", "GROUP", group, consumer];
+    if (options.count !== undefined) args.push("COUNT", options.count);
+    if (options.block !== undefined) args.push("BLOCK", options.block);
+    if (options.noack) args.push("NOACK");
+    return this.call(
+      [...args, ...streamIdArgs(streams)],
+      streamReads(maybeEntry),
+    );
+  }
+
+  /** XACK: how many entries were acknowledged.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xack("events", "workers", "1-0"); // 1
+   * ```
+   */
+  xack(key: Key, group: string, ...ids: string[]): Result<M, number> {
+    return this.call(["XACK", key, group, ...ids], num);
+  }
+
+  /** XPENDING: the group's summary; with a range, the pending entries.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xpending("events", "workers"); // { count: 1, smallest: "1-0", largest: "1-0", consumers: [{ name: "alice", count: 1 }] }
+   * await client.xpending("events", "workers", { start: "-", end: "+", count: 10 }); // [{ id: "1-0", consumer: "alice", idle: 12, deliveries: 1 }]
+   * ```
+   */
+  xpending(key: Key, group: string): Result<M, XPendingSummary>;
+  /** XPENDING with a range: the pending entries. */
+  xpending(
+    key: Key,
+    group: string,
+    range: XPendingRange,
+  ): Result<M, XPendingEntry[]>;
+  xpending(
+    key: Key,
+    group: string,
+    range?: XPendingRange,
+  ): Result<M, unknown> {
+    if (range === undefined) {
+      return this.call(["XPENDING", key, group], (v): XPendingSummary => {
+        const [count, smallest, largest, consumers] = v as RespValue[];
+        return {
+          count: num(count),
+          smallest: text(smallest),
+          largest: text(largest),
+          consumers: list(consumers).map((c) => {
+            const [name, n] = c as RespValue[];
+            return { name: str(name), count: num(n) };
+          }),
+        };
+      });
+    }
+    const args: Arg[] = ["XPENDING", key, group];
+    if (range.idle !== undefined) args.push("IDLE", range.idle);
+    args.push(range.start, range.end, range.count);
+    if (range.consumer !== undefined) args.push(range.consumer);
+    return this.call(args, (v) =>
+      list(v).map((e): XPendingEntry => {
+        const [id, consumer, idle, deliveries] = e as RespValue[];
+        return {
+          id: str(id),
+          consumer: str(consumer),
+          idle: num(idle),
+          deliveries: num(deliveries),
+        };
+      }));
+  }
+
+  /** XCLAIM: takes over pending entries idle at least `minIdle` ms; the
+   * claimed entries (ids only with `justId`).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xclaim("events", "workers", "bob", 60_000, ["1-0"]); // [{ id: "1-0", fields: {...} }]
+   * ```
+   */
+  xclaim(
+    key: Key,
+    group: string,
+    consumer: string,
+    minIdle: number,
+    ids: string[],
+    options?: XClaimCommandOptions & { justId?: false },
+  ): Result<M, StreamMessage[]>;
+  /** XCLAIM JUSTID: the claimed ids. */
+  xclaim(
+    key: Key,
+    group: string,
+    consumer: string,
+    minIdle: number,
+    ids: string[],
+    options: XClaimCommandOptions & { justId: true },
+  ): Result<M, string[]>;
+  xclaim(
+    key: Key,
+    group: string,
+    consumer: string,
+    minIdle: number,
+    ids: string[],
+    options: XClaimCommandOptions & { justId?: boolean } = {},
+  ): Result<M, unknown> {
+    const args: Arg[] = ["XCLAIM", key, group, consumer, minIdle, ...ids];
+    if (options.idle !== undefined) args.push("IDLE", options.idle);
+    if (options.time !== undefined) args.push("TIME", options.time);
+    if (options.retryCount !== undefined) {
+      args.push("RETRYCOUNT", options.retryCount);
+    }
+    if (options.force) args.push("FORCE");
+    if (options.justId) args.push("JUSTID");
+    if (options.lastId !== undefined) args.push("LASTID", options.lastId);
+    return options.justId
+      ? this.call(args, strings)
+      : this.call(args, streamEntries);
+  }
+
+  /** XAUTOCLAIM: claims pending entries idle at least `minIdle` ms,
+   * scanning from `start`; the next cursor, the entries, and the ids
+   * found deleted.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xautoclaim("events", "workers", "bob", 60_000, "0-0", { count: 25 });
+   * ```
+   */
+  xautoclaim(
+    key: Key,
+    group: string,
+    consumer: string,
+    minIdle: number,
+    start: string,
+    options?: { count?: number; justId?: false },
+  ): Result<M, XAutoClaimReply>;
+  /** XAUTOCLAIM JUSTID: claimed ids instead of entries. */
+  xautoclaim(
+    key: Key,
+    group: string,
+    consumer: string,
+    minIdle: number,
+    start: string,
+    options: { count?: number; justId: true },
+  ): Result<M, XAutoClaimReply<string>>;
+  xautoclaim(
+    key: Key,
+    group: string,
+    consumer: string,
+    minIdle: number,
+    start: string,
+    options: { count?: number; justId?: boolean } = {},
+  ): Result<M, unknown> {
+    const args: Arg[] = ["XAUTOCLAIM", key, group, consumer, minIdle, start];
+    if (options.count !== undefined) args.push("COUNT", options.count);
+    if (options.justId) args.push("JUSTID");
+    return this.call(args, (v) => {
+      const [next, claimed, deleted] = v as RespValue[];
+      return {
+        next: str(next),
+        entries: options.justId ? strings(claimed) : streamEntries(claimed),
+        deleted: strings(deleted),
+      };
+    });
+  }
+
+  /** XINFO STREAM: the stream's summary.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const info = await client.xinfoStream("events"); // { length: 2, lastGeneratedId: "2-0", ... }
+   * ```
+   */
+  xinfoStream(key: Key): Result<M, XInfoStreamReply> {
+    return this.call(["XINFO", "STREAM", key], (v): XInfoStreamReply => {
+      const f = fieldsOf(v);
+      const n = (k: string) => num(f.get(k) ?? null);
+      const s = (k: string) => str(f.get(k) ?? null);
+      return {
+        length: n("length"),
+        radixTreeKeys: n("radix-tree-keys"),
+        radixTreeNodes: n("radix-tree-nodes"),
+        groups: n("groups"),
+        lastGeneratedId: s("last-generated-id"),
+        maxDeletedEntryId: s("max-deleted-entry-id"),
+        entriesAdded: n("entries-added"),
+        recordedFirstEntryId: s("recorded-first-entry-id"),
+        firstEntry: xinfoEntry(f.get("first-entry") ?? null),
+        lastEntry: xinfoEntry(f.get("last-entry") ?? null),
+      };
+    });
+  }
+
+  /** XINFO STREAM FULL: everything, with camelCase keys (`entries` as
+   * {@linkcode StreamMessage}s; `groups` with their `pel` and `consumers`).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const full = await client.xinfoStreamFull("events", { count: 10 });
+   * ```
+   */
+  xinfoStreamFull(
+    key: Key,
+    options: { count?: number } = {},
+  ): Result<M, Record<string, unknown>> {
+    const args: Arg[] = ["XINFO", "STREAM", key, "FULL"];
+    if (options.count !== undefined) args.push("COUNT", options.count);
+    return this.call(args, infoFull);
+  }
+
+  /** XINFO GROUPS: the stream's consumer groups.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xinfoGroups("events"); // [{ name: "workers", consumers: 1, pending: 0, ... }]
+   * ```
+   */
+  xinfoGroups(key: Key): Result<M, XInfoGroup[]> {
+    return this.call(
+      ["XINFO", "GROUPS", key],
+      (v) =>
+        list(v).map((g): XInfoGroup => {
+          const f = fieldsOf(g);
+          return {
+            name: str(f.get("name") ?? null),
+            consumers: num(f.get("consumers") ?? null),
+            pending: num(f.get("pending") ?? null),
+            lastDeliveredId: str(f.get("last-delivered-id") ?? null),
+            entriesRead: numOrNull(f.get("entries-read") ?? null),
+            lag: numOrNull(f.get("lag") ?? null),
+          };
+        }),
+    );
+  }
+
+  /** XINFO CONSUMERS: a group's consumers.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xinfoConsumers("events", "workers"); // [{ name: "alice", pending: 1, idle: 1200 }]
+   * ```
+   */
+  xinfoConsumers(key: Key, group: string): Result<M, XInfoConsumer[]> {
+    return this.call(
+      ["XINFO", "CONSUMERS", key, group],
+      (v) =>
+        list(v).map((c): XInfoConsumer => {
+          const f = fieldsOf(c);
+          return {
+            name: str(f.get("name") ?? null),
+            pending: num(f.get("pending") ?? null),
+            idle: num(f.get("idle") ?? null),
+          };
+        }),
+    );
+  }
+
+  /** XSETID: sets the stream's last id (and, optionally, its entries-added
+   * counter and max deleted id); "OK".
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xsetid("events", "5-0", { entriesAdded: 5, maxDeletedId: "3-0" });
+   * ```
+   */
+  xsetid(
+    key: Key,
+    lastId: string,
+    options: { entriesAdded?: number; maxDeletedId?: string } = {},
+  ): Result<M, string> {
+    const args: Arg[] = ["XSETID", key, lastId];
+    if (options.entriesAdded !== undefined) {
+      args.push("ENTRIESADDED", options.entriesAdded);
+    }
+    if (options.maxDeletedId !== undefined) {
+      args.push("MAXDELETEDID", options.maxDeletedId);
+    }
+    return this.call(args, str);
+  }
+
+  // --- generic -----------------------------------------------------------
+
+  /** SORT a list, set or sorted set: the elements (or GET values, null
+   * for missing ones); with `store`, stores them and returns how many.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sort("ids", { order: "DESC", limit: { offset: 0, count: 10 } });
+   * await client.sort("ids", { by: "nosort", get: ["#", "name_*"] });
+   * await client.sort("ids", { alpha: true, store: "sorted" }); // 3
+   * ```
+   */
+  sort(
+    key: Key,
+    options?: SortOptions & { store?: undefined },
+  ): Result<M, (string | null)[]>;
+  /** SORT ... STORE: how many elements were stored. */
+  sort(
+    key: Key,
+    options: SortOptions & { store: Key },
+  ): Result<M, number>;
+  sort(
+    key: Key,
+    options: SortOptions & { store?: Key } = {},
+  ): Result<M, unknown> {
+    const args: Arg[] = ["SORT", key, ...sortArgs(options)];
+    if (options.store !== undefined) {
+      return this.call([...args, "STORE", options.store], num);
+    }
+    return this.call(args, (v) => list(v).map(text));
+  }
+
+  /** SORT_RO: the read-only SORT (no STORE).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sortRo("ids", { alpha: true });
+   * ```
+   */
+  sortRo(key: Key, options: SortOptions = {}): Result<M, (string | null)[]> {
+    return this.call(
+      ["SORT_RO", key, ...sortArgs(options)],
+      (v) => list(v).map(text),
+    );
+  }
+
+  /** OBJECT ENCODING: the value's internal encoding (`listpack`,
+   * `hashtable`, `intset`, `skiplist`, `quicklist`, `stream`, `int`,
+   * `embstr`, `raw`), or null when the key is missing.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sadd("ids", 1, 2, 3);
+   * await client.objectEncoding("ids"); // "intset"
+   * ```
+   */
+  objectEncoding(key: Key): Result<M, string | null> {
+    return this.call(["OBJECT", "ENCODING", key], text);
   }
 }
 
