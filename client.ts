@@ -325,6 +325,23 @@ function expireArgs(o: SetCommandOptions | GetExOptions): Arg[] {
 
 // --- option and result types of the data-type methods ----------------------
 
+/** Field-value pairs for HSET, HMSET and XADD: a record, a Map (for
+ * binary field names), or `[field, value]` tuples.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.hset("user:1", { name: "Ada" });
+ * await client.hset("user:1", new Map([[new Uint8Array([0xff]), "binary"]]));
+ * await client.hset("user:1", [["born", 1815], ["died", 1852]]);
+ * ```
+ */
+export type FieldValues =
+  | Record<string, Value>
+  | Map<Value, Value>
+  | [field: Value, value: Value][];
+
 /** A score argument: a number (±Infinity are sent as `+inf`/`-inf`) or the
  * text Redis accepts.
  *
@@ -1306,6 +1323,23 @@ function sortArgs(o: SortOptions): Arg[] {
   return args;
 }
 
+/** Flattens FieldValues (or an already flat list) to field, value... */
+function fieldArgs(pairs: [FieldValues | Value[]] | Value[]): Value[] {
+  const [first] = pairs;
+  if (pairs.length !== 1 || first instanceof Uint8Array) {
+    return pairs as Value[];
+  }
+  if (first instanceof Map) return [...first].flat();
+  if (Array.isArray(first)) {
+    return Array.isArray(first[0])
+      ? (first as Value[][]).flat()
+      : first as Value[];
+  }
+  if (typeof first === "object") {
+    return Object.entries(first as Record<string, Value>).flat();
+  }
+  return pairs as Value[];
+}
 function keyScanArgs(o: KeyScanOptions): Arg[] {
   const args: Arg[] = [];
   if (o.match !== undefined) args.push("MATCH", o.match);
@@ -1809,9 +1843,9 @@ export abstract class Commands<M extends Mode> {
    */
   hset(
     key: Key,
-    ...pairs: [Record<string, Value>] | Value[]
+    ...pairs: [FieldValues] | Value[]
   ): Result<M, number> {
-    return this.call(["HSET", key, ...flattenPairs(pairs)], num);
+    return this.call(["HSET", key, ...fieldArgs(pairs)], num);
   }
 
   /** HSETNX: true when the field was new and got set.
@@ -1838,9 +1872,9 @@ export abstract class Commands<M extends Mode> {
    */
   hmset(
     key: Key,
-    ...pairs: [Record<string, Value>] | Value[]
+    ...pairs: [FieldValues] | Value[]
   ): Result<M, string> {
-    return this.call(["HMSET", key, ...flattenPairs(pairs)], str);
+    return this.call(["HMSET", key, ...fieldArgs(pairs)], str);
   }
 
   /** HGET: the field's value as text, or null.
@@ -2693,18 +2727,18 @@ export abstract class Commands<M extends Mode> {
    */
   zadd(
     key: Key,
-    members: ScoredMember[] | Record<string, Score>,
+    members: ScoredMember[] | Record<string, Score> | Map<Value, Score>,
     options?: ZAddCommandOptions,
   ): Result<M, number>;
   /** ZADD INCR: the new score, or null. */
   zadd(
     key: Key,
-    members: ScoredMember[] | Record<string, Score>,
+    members: ScoredMember[] | Record<string, Score> | Map<Value, Score>,
     options: ZAddCommandOptions & { incr: true },
   ): Result<M, number | null>;
   zadd(
     key: Key,
-    members: ScoredMember[] | Record<string, Score>,
+    members: ScoredMember[] | Record<string, Score> | Map<Value, Score>,
     options: ZAddCommandOptions & { incr?: boolean } = {},
   ): Result<M, unknown> {
     const args: Arg[] = ["ZADD", key];
@@ -2714,7 +2748,11 @@ export abstract class Commands<M extends Mode> {
     if (options.lt) args.push("LT");
     if (options.ch) args.push("CH");
     if (options.incr) args.push("INCR");
-    const pairs = Array.isArray(members) ? members : Object.entries(members);
+    const pairs = Array.isArray(members)
+      ? members
+      : members instanceof Map
+      ? members
+      : Object.entries(members);
     for (const [m, s] of pairs) args.push(scoreArg(s), m);
     return options.incr ? this.call(args, scoreOrNull) : this.call(args, num);
   }
@@ -3856,14 +3894,13 @@ export abstract class Commands<M extends Mode> {
   xadd(
     key: Key,
     id: string,
-    fields: Record<string, Value> | Value[],
+    fields: FieldValues | Value[],
     options: XAddCommandOptions = {},
   ): Result<M, string | null> {
     const args: Arg[] = ["XADD", key];
     if (options.nomkstream) args.push("NOMKSTREAM");
     args.push(...trimArgs(options), id);
-    if (Array.isArray(fields)) args.push(...fields);
-    else args.push(...Object.entries(fields).flat());
+    args.push(...fieldArgs([fields]));
     return this.call(args, text);
   }
 

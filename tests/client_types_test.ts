@@ -3,7 +3,7 @@
 // everywhere, and RESP3 gives the same JS values as RESP2.
 
 import assert from "node:assert/strict";
-import { Client, type Pipeline } from "../client.ts";
+import { Client, type Pipeline, type Value } from "../client.ts";
 import { ReplyError } from "../protocol.ts";
 import { has, RedisServer, startServer } from "./_helpers.ts";
 
@@ -135,6 +135,13 @@ SCENARIOS.push(["hashes", async (c) => {
   const bf = new Uint8Array([0xff, 0x00, 0x01]);
   const bv = new Uint8Array([0x80, 0xfe, 0x00]);
   assert.equal(await c.hset("bin", bf, bv), 1);
+  assert.equal(
+    await c.hset("bin", new Map<Value, Value>([[bf, "x"], ["t", bv]])),
+    1,
+  );
+  assert.equal(await c.hset("bin", [[bf, bv], ["u", 1]]), 1);
+  assert.equal(await c.hmset("bin", [["v", 2]]), "OK");
+  assert.equal(await c.hlen("bin"), 4);
   assert.deepEqual(await c.hgetBytes("bin", bf), bv);
   assert.equal(await c.hgetBytes("bin", "nope"), null);
   assert.equal(await c.hstrlen("bin", bf), 3);
@@ -570,8 +577,13 @@ SCENARIOS.push(["sorted sets", async (c) => {
   // Binary members
   const b = new Uint8Array([0xff, 0xfe, 0]);
   assert.equal(await c.zadd("bin", [[b, 1.25]]), 1);
+  assert.equal(
+    await c.zadd("bin", new Map<Value, number>([[b, 2], ["m", -1]])),
+    1,
+  );
+  assert.equal(await c.zadd("bin", new Map([[b, 1.25]])), 0);
   assert.equal(await c.zscore("bin", b), 1.25);
-  assert.equal(await c.zrank("bin", b), 0);
+  assert.equal(await c.zrank("bin", b), 1);
   await wrongType(c.zadd("str", { a: 1 }));
   await wrongType(c.zscore("str", "a"));
   await c.rpush("list", "a");
@@ -1065,6 +1077,12 @@ SCENARIOS.push(["streams", async (c) => {
   // Binary field values
   const b = new Uint8Array([0xff, 0, 0x80]);
   await c.xadd("bin", "1-0", ["f", b]);
+  await c.xadd("bin", "2-0", [["g", 1], [b, "x"]]);
+  await c.xadd("bin", "3-0", new Map([["h", 2]]));
+  assert.deepEqual(
+    (await c.xrange("bin", "2", "+")).map((e) => e.fields),
+    [{ g: "1", [new TextDecoder().decode(b)]: "x" }, { h: "2" }],
+  );
   const raw = await c.executeBytes("XRANGE", "bin", "-", "+") as unknown[][];
   assert.deepEqual((raw[0][1] as Uint8Array[])[1], b);
   await wrongType(c.xadd("str", "*", { a: 1 }));
@@ -1131,6 +1149,12 @@ for (const [name, start] of TARGETS) {
     try {
       await using c2 = await Client.connect({ port: target.port });
       await using c3 = await Client.connect({ port: target.port, resp: 3 });
+      // RESP3 doubles kept as text (as the CLI asks) must not change results.
+      await using c3t = await Client.connect({
+        port: target.port,
+        resp: 3,
+        doubles: "text",
+      });
       for (const [title, scenario] of SCENARIOS) {
         await t.step(title, async () => {
           await c2.flush();
@@ -1138,6 +1162,8 @@ for (const [name, start] of TARGETS) {
           await c3.flush();
           const r3 = await scenario(c3);
           assert.deepEqual(r3, r2, "RESP3 and RESP2 differ");
+          await c3t.flush();
+          assert.deepEqual(await scenario(c3t), r2, "doubles as text differ");
         });
       }
     } finally {
