@@ -191,6 +191,14 @@ Deno.test({
         session,
         /INCR key\s*\n\s*summary: Increment the integer value of a key by one/,
       );
+      // Every data type's commands have hints and help.
+      await tmux("send-keys", "-t", session, "C-u", "ZADD ");
+      await waitForScreen(session, /ZADD key \[NX\|XX\] \[GT\|LT\] \[CH\]/);
+      await tmux("send-keys", "-t", session, "C-u", "help xreadgroup", "Enter");
+      await waitForScreen(
+        session,
+        /XREADGROUP GROUP group consumer[\s\S]*summary: Return new entries from a stream using a consumer group/,
+      );
       await tmux("send-keys", "-t", session, "quit", "Enter");
       // The session ends; history was saved.
       let history = "";
