@@ -19,7 +19,6 @@
 
 import { freePort, RedisServer, waitForPort } from "./_processes.ts";
 import { Store } from "../store.ts";
-import { Bitmap } from "../data/bitmap.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const encoder = new TextEncoder();
