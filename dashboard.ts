@@ -13,10 +13,11 @@
  */
 
 import { sameSecret } from "./_secret.ts";
-import { ReplyDecoder, splitArgs } from "./protocol.ts";
+import { ReplyDecoder, type RespValue, splitArgs } from "./protocol.ts";
 import { binaryToBytes, textToBinary } from "./_bytes.ts";
 import { formatTTY } from "./_reply_format.ts";
 import { globMatch } from "./_glob.ts";
+import type { ValueType } from "./store.ts";
 import { execute, type Session } from "./commands.ts";
 import { isLoopback, type Server } from "./server.ts";
 import { VERSION } from "./version.ts";
@@ -40,6 +41,7 @@ const ENDPOINTS = new Set([
   "/api/events",
   "/api/keys",
   "/api/key",
+  "/api/element",
   "/api/command",
 ]);
 const TYPES: Record<string, string> = {
@@ -48,31 +50,136 @@ const TYPES: Record<string, string> = {
   css: "text/css; charset=utf-8",
 };
 
-/** A key or value as the page sees it: UTF-8 text when it is, and always
- * the bytes in hex and base64 (the id the API takes back). */
+/** A key as the page sees it: its UTF-8 text when it is text (else its
+ * bytes in hex), and the base64 of its bytes (the id the API takes back). */
 export interface Bytes {
   /** base64 of the bytes: how the API names a key. */
   id: string;
   /** The text, or null when the bytes are not UTF-8. */
   text: string | null;
-  /** The bytes in hex. */
-  hex: string;
+  /** The bytes in hex (only when they are not UTF-8 text). */
+  hex?: string;
+}
+
+/** A value or an element (field, member, item) as the page sees it, sent
+ * once: as `text` when its bytes are UTF-8, else as `hex`. A long one is
+ * cut (at a character boundary) and `size` gives its whole length. The
+ * API takes elements back in the same shape (or as a plain string). */
+export interface Shown {
+  /** The text (when the bytes are UTF-8). */
+  text?: string;
+  /** The bytes in hex (when they are not UTF-8). */
+  hex?: string;
+  /** The whole length in bytes, when only a part is sent. */
+  size?: number;
+}
+
+function hexOf(bytes: Uint8Array): string {
+  let hex = "";
+  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
+  return hex;
+}
+
+function decodeText(s: string): string | null {
+  try {
+    return utf8.decode(binaryToBytes(s));
+  } catch {
+    return null;
+  }
 }
 
 function describe(s: string): Bytes {
-  const bytes = binaryToBytes(s);
-  let text: string | null;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    text = null;
-  }
-  let hex = "";
-  for (const b of bytes.subarray(0, 4096)) {
-    hex += b.toString(16).padStart(2, "0");
-  }
-  return { id: btoa(s), text, hex };
+  const text = decodeText(s);
+  if (text !== null) return { id: btoa(s), text };
+  return {
+    id: btoa(s),
+    text,
+    hex: hexOf(binaryToBytes(s.length > 4096 ? s.slice(0, 4096) : s)),
+  };
 }
+
+/** Where to cut `s` at or before `end` without splitting a UTF-8
+ * sequence (continuation bytes are 10xxxxxx). */
+function utf8Cut(s: string, end: number): number {
+  let e = end;
+  for (let i = 0; i < 3 && e > 0 && (s.charCodeAt(e) & 0xc0) === 0x80; i++) {
+    e--;
+  }
+  return e === 0 ? end : e;
+}
+
+/** One element of a page: at most `cap` bytes of it. */
+function show(s: string, cap = ELEMENT_CAP): Shown {
+  const part = s.length > cap ? s.slice(0, utf8Cut(s, cap)) : s;
+  const text = decodeText(part);
+  const r: Shown = text !== null
+    ? { text }
+    : { hex: hexOf(binaryToBytes(part)) };
+  if (part.length < s.length) r.size = s.length;
+  return r;
+}
+
+/** An element sent by the page: a string (text), `{ text }` or `{ hex }`;
+ * undefined when malformed. */
+function element(v: unknown): string | undefined {
+  if (typeof v === "string") return textToBinary(v);
+  if (typeof v !== "object" || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o.text === "string") return textToBinary(o.text);
+  if (typeof o.hex === "string" && /^(?:[0-9a-fA-F]{2})*$/.test(o.hex)) {
+    let out = "";
+    for (let i = 0; i < o.hex.length; i += 2) {
+      out += String.fromCharCode(parseInt(o.hex.slice(i, i + 2), 16));
+    }
+    return out;
+  }
+  return undefined;
+}
+
+/** A request the API refuses, with its HTTP status. */
+class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+function need<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new ApiError(400, what);
+  return v;
+}
+
+/** A whole number in a query string or body, within bounds. */
+function whole(
+  v: unknown,
+  fallback: number,
+  min: number,
+  max: number,
+  what: string,
+): number {
+  if (v === null || v === undefined || v === "") return fallback;
+  const n = typeof v === "number" ? v : Number(v);
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new ApiError(400, `${what} must be a whole number`);
+  }
+  return Math.min(n, max);
+}
+
+const VALUE_TYPES = new Set([
+  "string",
+  "list",
+  "set",
+  "zset",
+  "hash",
+  "stream",
+]);
+/** Bytes of one element sent in a page (longer ones are cut). */
+const ELEMENT_CAP = 16 * 1024;
+/** Bytes of a string value sent at once, by default and at most. */
+const STRING_PAGE = 64 * 1024;
+const STRING_PAGE_MAX = 1024 * 1024;
+/** Elements in a page, by default and at most. */
+const PAGE = 50;
+const PAGE_MAX = 1000;
 
 function json(
   body: unknown,
@@ -251,6 +358,8 @@ export class Dashboard {
           return await this.#putKey(req);
         case "DELETE /api/key":
           return await this.#deleteKey(url);
+        case "POST /api/element":
+          return await this.#element(req);
         case "POST /api/command":
           return await this.#command(req);
       }
@@ -258,6 +367,7 @@ export class Dashboard {
         ? problem(405, `${req.method} is not allowed here`)
         : problem(404, "no such endpoint");
     } catch (e) {
+      if (e instanceof ApiError) return problem(e.status, e.message);
       this.#server.log(
         "warning",
         `Dashboard error on ${req.method} ${path}: ${e}`,
@@ -284,7 +394,8 @@ export class Dashboard {
     const required = this.#server.config.requirepass;
     if (required === "") return json({ ok: true });
     if (
-      typeof body.password !== "string" || !sameSecret(body.password, required)
+      typeof body.password !== "string" ||
+      !sameSecret(textToBinary(body.password), required)
     ) {
       this.#server.log("verbose", "Dashboard: failed login");
       return problem(401, "wrong password");
@@ -381,70 +492,239 @@ export class Dashboard {
 
   #keys(url: URL): Response {
     const pattern = url.searchParams.get("pattern") || "*";
-    const cursor = Number(url.searchParams.get("cursor") ?? "0");
-    const count = Math.min(
-      1000,
-      Math.max(1, Number(url.searchParams.get("count") ?? "100")),
+    const cursor = whole(
+      url.searchParams.get("cursor"),
+      0,
+      0,
+      Number.MAX_SAFE_INTEGER,
+      "cursor",
     );
-    if (
-      !Number.isSafeInteger(cursor) || cursor < 0 || !Number.isFinite(count)
-    ) {
-      return problem(400, "cursor and count must be whole numbers");
+    const count = whole(url.searchParams.get("count"), 100, 1, 1000, "count");
+    const type = url.searchParams.get("type") || null;
+    if (type !== null && !VALUE_TYPES.has(type)) {
+      return problem(400, `unknown type: ${type}`);
     }
     const store = this.#server.store;
     const match = textToBinary(pattern);
+    const glob = match === "*" ? undefined : (k: string) => globMatch(match, k);
+    // As SCAN ... TYPE: keys of other types are skipped.
+    const filter = type === null ? glob : (k: string) => {
+      if (glob !== undefined && !glob(k)) return false;
+      const v = store.value(k);
+      return v !== undefined &&
+        (typeof v === "string" ? "string" : v.type) === type;
+    };
     const keys: Record<string, unknown>[] = [];
     // Scan until the page is full (or the end): a sparse pattern should
     // not show empty pages.
     let next = cursor;
     let rounds = 0;
     do {
-      const r = store.scan(
-        next,
-        count,
-        match === "*" ? undefined : (k) => globMatch(match, k),
-      );
-      for (const k of r.keys) keys.push(this.#keyInfo(k));
+      const r = store.scan(next, count, filter);
+      for (const k of r.keys) {
+        const info = this.#keyInfo(k);
+        if (info !== null) keys.push(info);
+      }
       next = r.cursor;
     } while (next !== 0 && keys.length < count && ++rounds < 50);
     return json({ cursor: next, keys });
   }
 
-  #keyInfo(key: string): Record<string, unknown> {
+  /** Name, type, size (bytes of a string, elements of a container), TTL
+   * and encoding of a key; null when it is missing. Counts no hit. */
+  #keyInfo(key: string): Record<string, unknown> | null {
     const store = this.#server.store;
-    const value = store.get(key);
+    const value = store.value(key);
+    if (value === undefined) return null;
     const at = store.expiryOf(key);
+    const string = typeof value === "string";
     return {
       key: describe(key),
-      type: value === undefined ? "none" : "string",
-      size: value?.length ?? 0,
+      type: string ? "string" : value.type,
+      size: string ? value.length : value.size,
+      ...(string ? {} : { encoding: value.encoding(store.limits) }),
       ttl: at === undefined
         ? -1
         : Math.max(0, Math.ceil((at - store.clock()) / 1000)),
     };
   }
 
+  /** A key with one page of its value: a byte range of a string, or a
+   * page of a container's elements (`cursor` and `count` choose which). */
   #key(url: URL): Response {
     const key = keyFromId(url.searchParams.get("id"));
     if (key === undefined) return problem(400, "id must be a key's base64");
-    const value = this.#server.store.get(key);
-    if (value === undefined) return problem(404, "no such key");
-    return json({ ...this.#keyInfo(key), value: describe(value) });
+    const info = this.#keyInfo(key);
+    if (info === null) return problem(404, "no such key");
+    const cursor = url.searchParams.get("cursor");
+    const count = url.searchParams.get("count");
+    return json({
+      ...info,
+      ...this.#page(key, info.type as ValueType, cursor, count),
+    });
   }
 
-  /** Runs a command as a client would, so writes are logged and counted. */
-  async #run(argv: string[]): Promise<{ value: unknown; error?: string }> {
+  #page(
+    key: string,
+    type: ValueType,
+    cursorParam: string | null,
+    countParam: string | null,
+  ): Record<string, unknown> {
+    const max = Number.MAX_SAFE_INTEGER;
+    if (type === "string") {
+      // A range of the bytes (as GETRANGE), cut at a character boundary.
+      const value = this.#server.store.value(key) as string;
+      const offset = whole(cursorParam, 0, 0, max, "cursor");
+      const length = whole(
+        countParam,
+        STRING_PAGE,
+        1,
+        STRING_PAGE_MAX,
+        "count",
+      );
+      let end = Math.min(value.length, offset + length);
+      if (end < value.length) end = utf8Cut(value, end);
+      const part = value.slice(offset, end);
+      const text = decodeText(part);
+      return {
+        value: text !== null ? { text } : { hex: hexOf(binaryToBytes(part)) },
+        offset,
+        total: value.length,
+        next: end < value.length ? end : null,
+      };
+    }
+    const count = whole(countParam, PAGE, 1, PAGE_MAX, "count");
+    const k = key;
+    switch (type) {
+      case "hash":
+      case "set": {
+        const cursor = cursorParam || "0";
+        if (!/^\d{1,20}$/.test(cursor)) {
+          throw new ApiError(400, "cursor must be a whole number");
+        }
+        const [next, flat] = this.#query([
+          type === "hash" ? "HSCAN" : "SSCAN",
+          k,
+          cursor,
+          "COUNT",
+          String(count),
+        ]) as [string, string[]];
+        const items = [];
+        if (type === "hash") {
+          for (let i = 0; i + 1 < flat.length; i += 2) {
+            items.push({ field: show(flat[i]), value: show(flat[i + 1]) });
+          }
+        } else {
+          for (const m of flat) items.push({ member: show(m) });
+        }
+        return { items, cursor, next: next === "0" ? null : next };
+      }
+      case "list": {
+        const start = whole(cursorParam, 0, 0, max, "cursor");
+        const flat = this.#query([
+          "LRANGE",
+          k,
+          String(start),
+          String(start + count - 1),
+        ]) as string[];
+        const len = this.#query(["LLEN", k]) as number;
+        return {
+          items: flat.map((v, i) => ({ index: start + i, value: show(v) })),
+          cursor: start,
+          next: start + count < len ? start + count : null,
+        };
+      }
+      case "zset": {
+        const start = whole(cursorParam, 0, 0, max, "cursor");
+        const flat = this.#query([
+          "ZRANGE",
+          k,
+          String(start),
+          String(start + count - 1),
+          "WITHSCORES",
+        ]) as string[];
+        const items = [];
+        for (let i = 0; i + 1 < flat.length; i += 2) {
+          items.push({
+            rank: start + i / 2,
+            member: show(flat[i]),
+            score: flat[i + 1],
+          });
+        }
+        const card = this.#query(["ZCARD", k]) as number;
+        return {
+          items,
+          cursor: start,
+          next: start + count < card ? start + count : null,
+        };
+      }
+      case "stream": {
+        // Newest first; the next page starts before the last id shown.
+        const cursor = cursorParam || null;
+        if (cursor !== null && !/^\d{1,20}-\d{1,20}$/.test(cursor)) {
+          throw new ApiError(400, "cursor must be a stream id");
+        }
+        const entries = this.#query([
+          "XREVRANGE",
+          k,
+          cursor === null ? "+" : `(${cursor}`,
+          "-",
+          "COUNT",
+          String(count),
+        ]) as [string, string[]][];
+        const items = entries.map(([id, flat]) => {
+          const fields = [];
+          for (let i = 0; i + 1 < flat.length; i += 2) {
+            fields.push([show(flat[i]), show(flat[i + 1])]);
+          }
+          return { id, fields };
+        });
+        return {
+          items,
+          cursor,
+          next: entries.length === count
+            ? entries[entries.length - 1][0]
+            : null,
+        };
+      }
+    }
+  }
+
+  #decode(bytes: Uint8Array, bulk: "bytes" | "binary"): RespValue {
+    const decoder = new ReplyDecoder({ bulk });
+    decoder.feed(bytes);
+    return decoder.next()?.value ?? null;
+  }
+
+  /** Runs a read command for a page, counting no keyspace hit or miss;
+   * throws an ApiError (409) when it fails. */
+  #query(argv: string[]): RespValue {
+    const s = this.#dashboardSession();
+    const stats = this.#server.store.stats;
+    const { hits, misses } = stats;
+    s.out.reset();
+    execute(this.#server.commands, s, argv);
+    stats.hits = hits;
+    stats.misses = misses;
+    const value = this.#decode(s.out.bytes(), "binary");
+    if (value instanceof Error) throw new ApiError(409, value.message);
+    return value;
+  }
+
+  /** Runs a command as a client would, so writes are logged and counted.
+   * Synchronous: a few in a row see no other client in between. */
+  #exec(argv: string[], bulk: "bytes" | "binary" = "binary"): RespValue {
     const s = this.#dashboardSession();
     s.out.reset();
     execute(this.#server.commands, s, argv);
     this.#server.stats.commandsProcessed++;
+    return this.#decode(s.out.bytes(), bulk);
+  }
+
+  /** Waits until the writes run so far are on disk (appendfsync always). */
+  async #commit(): Promise<void> {
     const pending = this.#server.persistence.commit();
     if (pending !== undefined) await pending;
-    const decoder = new ReplyDecoder({ bulk: "bytes" });
-    decoder.feed(s.out.bytes());
-    const value = decoder.next()?.value ?? null;
-    if (value instanceof Error) return { value, error: value.message };
-    return { value };
   }
 
   #dashboardSession(): Session {
@@ -462,7 +742,8 @@ export class Dashboard {
     if (key === undefined) {
       return problem(400, "give the key as id (base64) or key (text)");
     }
-    if (typeof body.value !== "string") {
+    const value = element(body.value);
+    if (value === undefined) {
       return problem(400, "value must be a string");
     }
     const ttl = body.ttl;
@@ -475,20 +756,162 @@ export class Dashboard {
         "ttl must be a positive whole number of seconds, or null",
       );
     }
-    const argv = ["SET", key, textToBinary(body.value)];
+    const argv = ["SET", key, value];
     if (typeof ttl === "number") argv.push("EX", String(ttl));
     else if (ttl === undefined) argv.push("KEEPTTL");
-    const r = await this.#run(argv);
-    if (r.error) return problem(409, r.error);
+    const r = this.#exec(argv);
+    await this.#commit();
+    if (r instanceof Error) return problem(409, r.message);
     return json(this.#keyInfo(key));
   }
 
   async #deleteKey(url: URL): Promise<Response> {
     const key = keyFromId(url.searchParams.get("id"));
     if (key === undefined) return problem(400, "id must be a key's base64");
-    const r = await this.#run(["DEL", key]);
-    if (r.error) return problem(409, r.error);
-    return json({ deleted: r.value });
+    const r = this.#exec(["DEL", key]);
+    await this.#commit();
+    if (r instanceof Error) return problem(409, r.message);
+    return json({ deleted: r });
+  }
+
+  /**
+   * Changes one element of a container, or creates a container key with
+   * its first element (`key` and `create: true` instead of `id`). The
+   * action names the command: hset/hdel (field, value), lpush/rpush
+   * (value), lset (index, value), lrem (index and the value expected
+   * there), sadd/srem (member), zadd (member, score), zrem (member),
+   * xadd (fields: [[field, value], ...], entry id or "*"), xdel (entry),
+   * and expire (ttl in seconds, or null to persist).
+   */
+  async #element(req: Request): Promise<Response> {
+    const body = await this.#body(req);
+    if (body instanceof Response) return body;
+    const create = body.create === true;
+    const key = body.id !== undefined
+      ? keyFromId(body.id)
+      : typeof body.key === "string" && body.key !== ""
+      ? textToBinary(body.key)
+      : undefined;
+    if (key === undefined) {
+      return problem(400, "give the key as id (base64) or key (text)");
+    }
+    const store = this.#server.store;
+    const field = (name: string) =>
+      need(element(body[name]), `${name} must be a string, {text} or {hex}`);
+    const argvs: string[][] = [];
+    switch (body.action) {
+      case "hset":
+        argvs.push(["HSET", key, field("field"), field("value")]);
+        break;
+      case "hdel":
+        argvs.push(["HDEL", key, field("field")]);
+        break;
+      case "lpush":
+      case "rpush":
+        argvs.push([body.action.toUpperCase(), key, field("value")]);
+        break;
+      case "lset":
+      case "lrem": {
+        const index = whole(
+          body.index,
+          NaN,
+          0,
+          Number.MAX_SAFE_INTEGER,
+          "index",
+        );
+        if (Number.isNaN(index)) return problem(400, "index is required");
+        const value = field("value");
+        if (body.action === "lset") {
+          argvs.push(["LSET", key, String(index), value]);
+          break;
+        }
+        // Lists have no removal by index: the item is swapped for a
+        // unique marker removed at once (in the same turn, so no other
+        // client sees it), when it still holds the value the page saw.
+        const current = this.#query(["LINDEX", key, String(index)]);
+        if (current !== value) {
+          return problem(409, "the list changed: reload the page");
+        }
+        const marker = `\x00kv-dashboard-${crypto.randomUUID()}`;
+        argvs.push(["LSET", key, String(index), marker]);
+        argvs.push(["LREM", key, "1", marker]);
+        break;
+      }
+      case "sadd":
+      case "srem":
+        argvs.push([body.action.toUpperCase(), key, field("member")]);
+        break;
+      case "zadd": {
+        const score = typeof body.score === "number"
+          ? String(body.score)
+          : body.score;
+        if (typeof score !== "string") {
+          return problem(400, "score must be a number");
+        }
+        argvs.push(["ZADD", key, score, field("member")]);
+        break;
+      }
+      case "zrem":
+        argvs.push(["ZREM", key, field("member")]);
+        break;
+      case "xadd": {
+        const pairs = body.fields;
+        if (!Array.isArray(pairs) || pairs.length === 0) {
+          return problem(400, "fields must be a list of [field, value]");
+        }
+        const entry = body.entry === undefined ? "*" : body.entry;
+        if (typeof entry !== "string") {
+          return problem(400, "entry must be a stream id or *");
+        }
+        const argv = ["XADD", key, entry];
+        for (const p of pairs) {
+          if (!Array.isArray(p) || p.length !== 2) {
+            return problem(400, "fields must be a list of [field, value]");
+          }
+          argv.push(
+            need(element(p[0]), "a field must be a string"),
+            need(element(p[1]), "a value must be a string"),
+          );
+        }
+        argvs.push(argv);
+        break;
+      }
+      case "xdel":
+        if (typeof body.entry !== "string") {
+          return problem(400, "entry must be a stream id");
+        }
+        argvs.push(["XDEL", key, body.entry]);
+        break;
+      case "expire": {
+        const ttl = body.ttl;
+        if (ttl === null) argvs.push(["PERSIST", key]);
+        else if (typeof ttl === "number" && Number.isInteger(ttl) && ttl > 0) {
+          argvs.push(["EXPIRE", key, String(ttl)]);
+        } else {
+          return problem(
+            400,
+            "ttl must be a positive whole number of seconds, or null",
+          );
+        }
+        break;
+      }
+      default:
+        return problem(400, "unknown action");
+    }
+    if (create && store.value(key) !== undefined) {
+      return problem(409, "the key exists already");
+    }
+    let result: RespValue = null;
+    for (const argv of argvs) {
+      result = this.#exec(argv);
+      if (result instanceof Error) break;
+    }
+    await this.#commit();
+    if (result instanceof Error) return problem(409, result.message);
+    return json({
+      result: typeof result === "string" ? show(result) : result,
+      key: this.#keyInfo(key),
+    });
   }
 
   async #command(req: Request): Promise<Response> {
@@ -502,10 +925,11 @@ export class Dashboard {
       return json({ output: "Invalid argument(s)\n", error: true });
     }
     if (argv.length === 0) return json({ output: "", error: false });
-    const r = await this.#run(argv);
+    const r = this.#exec(argv, "bytes");
+    await this.#commit();
     return json({
-      output: formatTTY(r.value as Parameters<typeof formatTTY>[0]),
-      error: r.error !== undefined,
+      output: formatTTY(r as Parameters<typeof formatTTY>[0]),
+      error: r instanceof Error,
     });
   }
 }

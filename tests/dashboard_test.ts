@@ -449,3 +449,445 @@ Deno.test(
     assert.ok(done);
   },
 );
+
+async function getJson(url: string) {
+  const r = await fetch(url);
+  const body = await r.json();
+  return { status: r.status, body };
+}
+
+async function element(base: string, body: Record<string, unknown>) {
+  const r = await post(`${base}/api/element`, body);
+  return { status: r.status, body: await r.json() };
+}
+
+const keyUrl = (base: string, key: string, q = "") =>
+  `${base}/api/key?id=${encodeURIComponent(btoa(key))}${q}`;
+
+Deno.test(
+  "dashboard API: every type listed, paged, edited, removed",
+  opts,
+  async () => {
+    const { server, base } = await dashboard();
+    await using _ = server;
+    const store = server.store;
+    store.hashes.hset("h", [["a", "1"], ["b", "2"], ["\xff", "\xfe\x01"]]);
+    store.lists.rpush("l", ["x", "y", "z", "y"]);
+    store.sets.sadd("s", ["m1", "m2"]);
+    store.zsets.zadd("z", [["two", 2], ["one", 1], ["one.5", 1.5]]);
+    store.set("str", "v");
+    const add = (fields: string[]) => store.streams.xadd("x", fields);
+    add(["f", "1"]);
+    add(["f", "2"]);
+    add(["f", "3", "g", "4"]);
+    // Types and sizes in the key list, and the type filter (SCAN TYPE).
+    const all = (await getJson(`${base}/api/keys`)).body.keys;
+    const types = Object.fromEntries(
+      all.map((k: { key: { text: string }; type: string; size: number }) => [
+        k.key.text,
+        `${k.type}/${k.size}`,
+      ]),
+    );
+    assert.deepEqual(types, {
+      h: "hash/3",
+      l: "list/4",
+      s: "set/2",
+      z: "zset/3",
+      x: "stream/3",
+      str: "string/1",
+    });
+    for (const t of ["hash", "list", "set", "zset", "stream", "string"]) {
+      const { body } = await getJson(`${base}/api/keys?type=${t}`);
+      assert.deepEqual(body.keys.map((k: { type: string }) => k.type), [t]);
+    }
+    assert.equal((await getJson(`${base}/api/keys?type=nope`)).status, 400);
+
+    // Hash: fields and values, binary ones as hex; HSET and HDEL.
+    let h = (await getJson(keyUrl(base, "h"))).body;
+    assert.equal(h.encoding, "listpack");
+    assert.deepEqual(h.items, [
+      { field: { text: "a" }, value: { text: "1" } },
+      { field: { text: "b" }, value: { text: "2" } },
+      { field: { hex: "ff" }, value: { hex: "fe01" } },
+    ]);
+    assert.equal(h.next, null);
+    let r = await element(base, {
+      id: btoa("h"),
+      action: "hset",
+      field: "a",
+      value: "één",
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.key.size, 3);
+    assert.equal(store.hashes.hget("h", "a"), "\xc3\xa9\xc3\xa9n");
+    r = await element(base, {
+      id: btoa("h"),
+      action: "hdel",
+      field: { hex: "ff" },
+    });
+    assert.equal(r.body.result, 1);
+    assert.deepEqual(store.hashes.hkeys("h").sort(), ["a", "b"]);
+    h = (await getJson(keyUrl(base, "h"))).body;
+    assert.deepEqual(h.items[0], {
+      field: { text: "a" },
+      value: { text: "één" },
+    });
+
+    // List: items with their index; push, set, remove by index.
+    let l = (await getJson(keyUrl(base, "l", "&count=2"))).body;
+    assert.deepEqual(l.items, [
+      { index: 0, value: { text: "x" } },
+      { index: 1, value: { text: "y" } },
+    ]);
+    assert.equal(l.next, 2);
+    l = (await getJson(keyUrl(base, "l", "&count=2&cursor=2"))).body;
+    assert.deepEqual(l.items.map((i: { index: number }) => i.index), [2, 3]);
+    assert.equal(l.next, null);
+    await element(base, { id: btoa("l"), action: "lpush", value: "head" });
+    await element(base, { id: btoa("l"), action: "rpush", value: "tail" });
+    await element(base, {
+      id: btoa("l"),
+      action: "lset",
+      index: 1,
+      value: "X",
+    });
+    // Removes the second "y" (index 4), not the first.
+    r = await element(base, {
+      id: btoa("l"),
+      action: "lrem",
+      index: 4,
+      value: "y",
+    });
+    assert.equal(r.status, 200);
+    assert.deepEqual(store.lists.lrange("l", 0, -1), [
+      "head",
+      "X",
+      "y",
+      "z",
+      "tail",
+    ]);
+    // The page was stale: nothing removed.
+    r = await element(base, {
+      id: btoa("l"),
+      action: "lrem",
+      index: 0,
+      value: "nope",
+    });
+    assert.equal(r.status, 409);
+    r = await element(base, {
+      id: btoa("l"),
+      action: "lset",
+      index: 99,
+      value: "v",
+    });
+    assert.deepEqual(r, {
+      status: 409,
+      body: { error: "ERR index out of range" },
+    });
+
+    // Set: members by SSCAN; add and remove.
+    const s = (await getJson(keyUrl(base, "s"))).body;
+    assert.deepEqual(
+      s.items.map((i: { member: { text: string } }) => i.member.text).sort(),
+      ["m1", "m2"],
+    );
+    await element(base, { id: btoa("s"), action: "sadd", member: "m3" });
+    await element(base, { id: btoa("s"), action: "srem", member: "m1" });
+    assert.deepEqual(store.sets.smembers("s").sort(), ["m2", "m3"]);
+
+    // Sorted set: in order, with scores; add, change a score, remove.
+    let z = (await getJson(keyUrl(base, "z"))).body;
+    assert.deepEqual(z.items, [
+      { rank: 0, member: { text: "one" }, score: "1" },
+      { rank: 1, member: { text: "one.5" }, score: "1.5" },
+      { rank: 2, member: { text: "two" }, score: "2" },
+    ]);
+    await element(base, {
+      id: btoa("z"),
+      action: "zadd",
+      member: "one",
+      score: "3",
+    });
+    await element(base, { id: btoa("z"), action: "zrem", member: "two" });
+    r = await element(base, {
+      id: btoa("z"),
+      action: "zadd",
+      member: "m",
+      score: "abc",
+    });
+    assert.deepEqual(r.body, { error: "ERR value is not a valid float" });
+    z = (await getJson(keyUrl(base, "z", "&count=1&cursor=1"))).body;
+    assert.deepEqual(z.items, [
+      { rank: 1, member: { text: "one" }, score: "3" },
+    ]);
+    assert.equal(z.next, null);
+
+    // Stream: newest first, paged by id; add and delete entries.
+    let x = (await getJson(keyUrl(base, "x", "&count=2"))).body;
+    assert.equal(x.items.length, 2);
+    assert.deepEqual(x.items[0].fields, [
+      [{ text: "f" }, { text: "3" }],
+      [{ text: "g" }, { text: "4" }],
+    ]);
+    const older =
+      (await getJson(keyUrl(base, "x", `&count=2&cursor=${x.next}`)))
+        .body;
+    assert.deepEqual(
+      older.items.map((e: { fields: unknown[][] }) => e.fields[0][1]),
+      [
+        { text: "1" },
+      ],
+    );
+    assert.equal(older.next, null);
+    r = await element(base, {
+      id: btoa("x"),
+      action: "xadd",
+      entry: "*",
+      fields: [["k", "v"]],
+    });
+    assert.equal(r.status, 200);
+    assert.match(r.body.result.text, /^\d+-\d+$/);
+    await element(base, {
+      id: btoa("x"),
+      action: "xdel",
+      entry: x.items[1].id,
+    });
+    x = (await getJson(keyUrl(base, "x"))).body;
+    assert.equal(x.size, 3);
+    assert.deepEqual(x.items[0].fields, [[{ text: "k" }, { text: "v" }]]);
+
+    // Wrong type: the command's own error.
+    r = await element(base, {
+      id: btoa("str"),
+      action: "hset",
+      field: "f",
+      value: "v",
+    });
+    assert.deepEqual(r, {
+      status: 409,
+      body: {
+        error:
+          "WRONGTYPE Operation against a key holding the wrong kind of value",
+      },
+    });
+    // Creating a key of each type with its first element.
+    for (
+      const [key, body] of [
+        ["nh", { action: "hset", field: "f", value: "v" }],
+        ["nl", { action: "rpush", value: "v" }],
+        ["ns", { action: "sadd", member: "v" }],
+        ["nz", { action: "zadd", member: "v", score: 1 }],
+        ["nx", { action: "xadd", fields: [["f", "v"]] }],
+      ] as const
+    ) {
+      r = await element(base, { key, create: true, ...body });
+      assert.equal(r.status, 200, key);
+      assert.equal(r.body.key.size, 1);
+      r = await element(base, { key, create: true, ...body });
+      assert.deepEqual(r, {
+        status: 409,
+        body: { error: "the key exists already" },
+      });
+    }
+    assert.deepEqual(
+      ["nh", "nl", "ns", "nz", "nx"].map((k) => store.type(k)),
+      ["hash", "list", "set", "zset", "stream"],
+    );
+    // TTL of a container.
+    await element(base, { id: btoa("nh"), action: "expire", ttl: 100 });
+    assert.ok(store.expiryOf("nh")! > Date.now() + 90_000);
+    await element(base, { id: btoa("nh"), action: "expire", ttl: null });
+    assert.equal(store.expiryOf("nh"), undefined);
+    // Removing the last element removes the key.
+    r = await element(base, { id: btoa("ns"), action: "srem", member: "v" });
+    assert.equal(r.body.key, null);
+    assert.equal(store.type("ns"), "none");
+    // Bad requests.
+    for (
+      const body of [
+        { id: btoa("h"), action: "nope" },
+        { id: btoa("h"), action: "hset", field: 1, value: "v" },
+        { id: btoa("l"), action: "lset", value: "v" },
+        { id: btoa("h"), action: "hset", field: { hex: "zz" }, value: "v" },
+        { action: "hset", field: "f", value: "v" },
+        { id: btoa("x"), action: "xadd", fields: [] },
+      ]
+    ) {
+      const bad = await element(base, body);
+      assert.equal(bad.status, 400, JSON.stringify(body));
+    }
+    assert.equal((await getJson(keyUrl(base, "h", "&cursor=abc"))).status, 400);
+    assert.equal((await getJson(keyUrl(base, "x", "&cursor=abc"))).status, 400);
+    // The writes went through commands: counted as changes.
+    assert.ok(store.dirty > 20);
+  },
+);
+
+Deno.test(
+  "dashboard API: a million-element list and hash page quickly",
+  opts,
+  async () => {
+    const { server, base } = await dashboard();
+    await using _ = server;
+    const store = server.store;
+    const n = 1_000_000;
+    const items: string[] = [];
+    for (let i = 0; i < n; i++) items.push(`item:${i}`);
+    store.lists.rpush("big:list", items);
+    const flat: string[] = [];
+    for (let i = 0; i < n; i++) flat.push(`f${i}`, `v${i}`);
+    store.hashes.hsetFlat("big:hash", flat);
+    let t = performance.now();
+    const first = (await getJson(keyUrl(base, "big:list"))).body;
+    assert.equal(first.size, n);
+    assert.equal(first.items.length, 50);
+    assert.equal(first.next, 50);
+    const next = (await getJson(keyUrl(base, "big:list", "&cursor=999990")))
+      .body;
+    assert.deepEqual(
+      next.items.map((i: { index: number }) => i.index).at(-1),
+      n - 1,
+    );
+    assert.equal(next.next, null);
+    assert.ok(
+      performance.now() - t < 500,
+      `list pages took ${performance.now() - t} ms`,
+    );
+    t = performance.now();
+    let page = (await getJson(keyUrl(base, "big:hash"))).body;
+    assert.equal(page.encoding, "hashtable");
+    const seen = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      assert.ok(page.items.length > 0 && page.items.length <= 100);
+      for (const it of page.items) seen.add(it.field.text);
+      assert.notEqual(page.next, null);
+      page = (await getJson(keyUrl(base, "big:hash", `&cursor=${page.next}`)))
+        .body;
+    }
+    assert.ok(seen.size >= 200);
+    assert.ok(
+      performance.now() - t < 500,
+      `hash pages took ${performance.now() - t} ms`,
+    );
+  },
+);
+
+Deno.test({
+  name: "dashboard in Chromium: a hash and a sorted set, viewed and edited",
+  ignore: !hasBrowser || !has("redis-cli"),
+  ...opts,
+  async fn() {
+    await Deno.mkdir(SHOTS, { recursive: true });
+    const { server, base } = await dashboard();
+    await using _ = server;
+    const p = server.port;
+    await cli(
+      p,
+      "HSET",
+      "user:7",
+      "name",
+      "Ada",
+      "lang",
+      "en",
+      "<b>x</b>",
+      "1",
+    );
+    await cli(p, "ZADD", "board", "10", "ann", "20", "bob", "5", "cy");
+    await cli(p, "RPUSH", "queue", "a", "b");
+    await cli(p, "SET", "plain", "text");
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({
+        viewport: { width: 1280, height: 1000 },
+      });
+      await page.goto(base);
+      await page.getByText("live", { exact: true }).waitFor();
+      // The type filter.
+      await page.getByLabel("Filter by type").selectOption("hash");
+      await page.getByRole("button", { name: "Filter" }).click();
+      await page.getByRole("button", { name: /^user:7, hash, 3 fields/ })
+        .waitFor();
+      assert.equal(
+        await page.getByRole("list", { name: "Keys" }).getByRole("button")
+          .count(),
+        1,
+      );
+      // The hash as a field/value table.
+      await page.getByRole("button", { name: /^user:7,/ }).click();
+      await page.getByText("hash · 3 fields · no expiry · listpack")
+        .waitFor();
+      const table = page.getByRole("table");
+      const form = page.locator("#element-form");
+      assert.equal(await table.getByRole("row").count(), 4);
+      await table.getByRole("cell", { name: "Ada" }).waitFor();
+      assert.equal(await page.locator("b").count(), 0, "text stays text");
+      // Edit a value, add a field, remove one.
+      await page.getByRole("button", { name: "Edit name" }).click();
+      assert.equal(
+        await form.getByLabel("Field", { exact: true }).inputValue(),
+        "name",
+      );
+      await form.getByLabel("Value", { exact: true }).fill("Ada Lovelace");
+      await page.getByRole("button", { name: "Set field" }).click();
+      await table.getByRole("cell", { name: "Ada Lovelace" }).waitFor();
+      await form.getByLabel("Field", { exact: true }).fill("born");
+      await form.getByLabel("Value", { exact: true }).fill("1815");
+      await page.getByRole("button", { name: "Set field" }).click();
+      await table.getByRole("cell", { name: "1815" }).waitFor();
+      await page.getByRole("button", { name: "Remove lang" }).click();
+      await page.getByText("hash · 3 fields").waitFor();
+      assert.equal(
+        await cli(p, "HGET", "user:7", "name"),
+        "Ada Lovelace",
+      );
+      assert.equal(await cli(p, "HGET", "user:7", "born"), "1815");
+      assert.equal(await cli(p, "HEXISTS", "user:7", "lang"), "0");
+      // The sorted set, in order with scores.
+      await page.getByLabel("Filter by type").selectOption("");
+      await page.getByRole("button", { name: "Filter" }).click();
+      await page.getByRole("button", { name: /^board, zset, 3 members/ })
+        .click();
+      await page.getByText("zset · 3 members").waitFor();
+      const rows = page.getByRole("table").getByRole("row");
+      assert.deepEqual(
+        (await rows.allTextContents()).slice(1).map((t) => t.slice(0, 6)),
+        ["0cy5Ed", "1ann10", "2bob20"],
+      );
+      // Change a score, add a member, remove one.
+      await page.getByRole("button", { name: "Edit cy" }).click();
+      await form.getByLabel("Score", { exact: true }).fill("30");
+      await page.getByRole("button", { name: "Set score" }).click();
+      await page.getByRole("row", { name: /^2 cy 30/ }).waitFor();
+      await form.getByLabel("Member", { exact: true }).fill("dee");
+      await form.getByLabel("Score", { exact: true }).fill("-1.5");
+      await page.getByRole("button", { name: "Set score" }).click();
+      await page.getByRole("row", { name: /^0 dee -1.5/ }).waitFor();
+      await page.getByRole("button", { name: "Remove bob" }).click();
+      await page.getByText("zset · 3 members").waitFor();
+      assert.equal(
+        await cli(p, "ZRANGE", "board", "0", "-1", "WITHSCORES"),
+        "dee\n-1.5\nann\n10\ncy\n30",
+      );
+      await form.getByLabel("Score", { exact: true }).fill("abc");
+      await form.getByLabel("Member", { exact: true }).fill("x");
+      await page.getByRole("button", { name: "Set score" }).click();
+      await page.getByText("ERR value is not a valid float").waitFor();
+      await page.screenshot({
+        path: `${SHOTS}dashboard-zset.png`,
+        fullPage: true,
+      });
+      // Create a hash from the page.
+      const first = page.locator("#first-element");
+      await page.getByRole("button", { name: "New key" }).click();
+      await page.getByLabel("Key", { exact: true }).fill("made");
+      await page.getByLabel("Type", { exact: true }).selectOption("hash");
+      await first.getByLabel("Field", { exact: true }).fill("f");
+      await first.getByLabel("Value", { exact: true }).fill("v");
+      await page.getByRole("button", { name: "Save" }).click();
+      await page.getByText(/Saved · hash · 1 field/).waitFor();
+      assert.equal(await cli(p, "HGETALL", "made"), "f\nv");
+    } finally {
+      await browser.close();
+    }
+  },
+});

@@ -17,7 +17,23 @@ const server = new Server({
 });
 await server.listen();
 const s = server.store;
-for (let i = 1; i <= 40; i++) {
+const players = ["ada", "grace", "linus", "ken", "barbara", "edsger", "alan"];
+s.zsets.zadd(
+  "leaderboard",
+  players.map((p, i) => [p, 1200 + ((i * 7919) % 900)] as [string, number]),
+);
+s.hashes.hset("profile:ada", [
+  ["name", "Ada Lovelace"],
+  ["lang", "en"],
+  ["visits", "42"],
+]);
+s.lists.rpush("queue:mail", ["welcome:17", "digest:3", "reset:9"]);
+s.sets.sadd("tags", ["redis", "deno", "typescript"]);
+for (let i = 0; i < 5; i++) {
+  s.streams.xadd("events", ["type", i % 2 ? "login" : "click", "user", `${i}`]);
+}
+
+for (let i = 1; i <= 24; i++) {
   s.set(
     `user:${i}`,
     JSON.stringify({ name: `user ${i}`, plan: i % 3 ? "free" : "pro" }),
@@ -32,7 +48,6 @@ s.set("visits", "48213");
 s.set("config:theme", "dark");
 s.set("cache:/home", "<html>…</html>", { expireAt: Date.now() + 90_000 });
 s.set("blob:\xff\x00", "\x89PNG\r\n");
-
 const end = Date.now() + seconds * 1000;
 let phase = 0;
 while (Date.now() < end) {
@@ -64,8 +79,8 @@ const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
 await page.goto(`http://127.0.0.1:${server.httpPort}/`);
 await page.getByText("live", { exact: true }).waitFor();
-await page.getByRole("button", { name: /^user:3,/ }).click();
-await page.getByText(/string · \d+ bytes/).waitFor();
+await page.getByRole("button", { name: /^leaderboard,/ }).click();
+await page.getByText(/zset · 7 members/).waitFor();
 const command = page.getByRole("textbox", { name: "Command" });
 for (const c of ["INCR visits", "TTL session:", "MGET user:1 user:2 nope"]) {
   await command.fill(

@@ -72,9 +72,6 @@ function ttlText(ttl) {
 /** @param {number} n */
 const sizeText = (n) => `${num(n)} ${n === 1 ? "byte" : "bytes"}`;
 
-/** @param {{ text: string | null, hex: string }} b */
-const shown = (b) => b.text ?? `hex ${b.hex.replace(/(..)(?=.)/g, "$1 ")}`;
-
 // --- stats and chart ------------------------------------------------------
 
 /** @type {number[]} */
@@ -162,8 +159,61 @@ async function startStats() {
 
 let cursor = 0;
 let pattern = "*";
+let typeFilter = "";
 /** @type {string | null} */
 let currentId = null;
+/** The open key's type, and the page of it shown. */
+let currentType = "string";
+/** @type {string | number | null} */
+let pageCursor = null;
+/** @type {string | number | null} */
+let pageNext = null;
+let pageNo = 1;
+
+/** What the elements of each type are called: [one, many]. */
+const UNITS = /** @type {Record<string, [string, string]>} */ ({
+  hash: ["field", "fields"],
+  list: ["item", "items"],
+  set: ["member", "members"],
+  zset: ["member", "members"],
+  stream: ["entry", "entries"],
+});
+
+/** @param {string} type @param {number} n */
+function sizeOf(type, n) {
+  const u = UNITS[type];
+  return u ? `${num(n)} ${n === 1 ? u[0] : u[1]}` : sizeText(n);
+}
+
+/**
+ * A value or element as text: its text when it is UTF-8, else its bytes
+ * as escapes (\xNN, printable ASCII as is), with the length when cut.
+ * @param {{ text?: string | null, hex?: string, size?: number }} b
+ */
+function escaped(b) {
+  let s;
+  if (typeof b.text === "string") s = b.text;
+  else {
+    s = "";
+    for (let i = 0; i + 1 < (b.hex ?? "").length; i += 2) {
+      const c = parseInt(/** @type {string} */ (b.hex).slice(i, i + 2), 16);
+      s += c === 0x5c
+        ? "\\\\"
+        : c >= 0x20 && c < 0x7f
+        ? String.fromCharCode(c)
+        : `\\x${b.hex?.slice(i, i + 2)}`;
+    }
+  }
+  return b.size === undefined ? s : `${s}… (${sizeText(b.size)} in all)`;
+}
+
+/** Editable on the page: UTF-8 text sent whole.
+ * @param {{ text?: string | null, size?: number }} b */
+const editable = (b) => typeof b.text === "string" && b.size === undefined;
+
+/** An element as the API takes it back (its text, or its hex).
+ * @param {{ text?: string | null, hex?: string }} b */
+const wire = (b) => typeof b.text === "string" ? b.text : { hex: b.hex };
 
 /** @param {boolean} reset */
 async function loadKeys(reset) {
@@ -176,6 +226,7 @@ async function loadKeys(reset) {
     cursor: String(cursor),
     count: "50",
   });
+  if (typeFilter) q.set("type", typeFilter);
   const page = await api(`/api/keys?${q}`);
   cursor = page.cursor;
   for (const k of page.keys) $("key-list").append(keyItem(k));
@@ -191,29 +242,38 @@ function keyItem(k) {
   b.dataset.id = k.key.id;
   const name = document.createElement("span");
   name.className = "key-name";
-  name.textContent = shown(k.key);
+  name.textContent = escaped(k.key);
   const badge = document.createElement("span");
-  badge.className = "badge";
+  badge.className = `badge t-${k.type}`;
   badge.textContent = k.type;
   const meta = document.createElement("span");
   meta.className = "key-meta";
-  meta.textContent = `${sizeText(k.size)} · ${ttlText(k.ttl)}`;
+  meta.textContent = `${sizeOf(k.type, k.size)} · ${ttlText(k.ttl)}`;
   b.append(name, badge, meta);
   b.setAttribute(
     "aria-label",
-    `${shown(k.key)}, ${k.type}, ${sizeText(k.size)}, ${ttlText(k.ttl)}`,
+    `${escaped(k.key)}, ${k.type}, ${sizeOf(k.type, k.size)}, ${
+      ttlText(k.ttl)
+    }`,
   );
   b.addEventListener("click", () => openKey(k.key.id));
   li.append(b);
   return li;
 }
 
-/** @param {string} id */
-async function openKey(id) {
+/** @param {string} id @param {string | number | null} [at] */
+async function openKey(id, at = null) {
   $("detail-error").textContent = "";
+  $("element-error").textContent = "";
   try {
-    const k = await api(`/api/key?id=${encodeURIComponent(id)}`);
+    const q = new URLSearchParams({ id });
+    if (at !== null) q.set("cursor", String(at));
+    const k = await api(`/api/key?${q}`);
+    if (currentId !== id) pageNo = 1;
     currentId = id;
+    currentType = k.type;
+    pageCursor = at;
+    pageNext = k.next;
     for (const b of $("key-list").querySelectorAll("button")) {
       b.setAttribute(
         "aria-current",
@@ -221,33 +281,395 @@ async function openKey(id) {
       );
     }
     $("detail-empty").hidden = true;
-    $("detail-form").hidden = false;
-    const key = input("detail-key");
-    key.value = shown(k.key);
-    key.readOnly = true;
-    const value = /** @type {HTMLTextAreaElement} */ ($("detail-value"));
-    value.value = shown(k.value);
-    const binary = k.value.text === null;
-    value.readOnly = binary;
-    $("detail-binary").hidden = !binary;
-    $("detail-binary").textContent = binary
-      ? "This value is not UTF-8 text: shown in hex, read-only here."
-      : "";
-    input("detail-ttl").value = k.ttl > 0 ? String(k.ttl) : "";
-    $("delete-key").hidden = false;
     $("detail-title").textContent = "Key";
-    $("detail-meta").textContent = `${k.type} · ${sizeText(k.size)} · ${
+    $("detail-meta").textContent = `${k.type} · ${sizeOf(k.type, k.size)} · ${
       ttlText(k.ttl)
-    }`;
+    }${k.encoding ? ` · ${k.encoding}` : ""}`;
+    if (k.type === "string") showString(k);
+    else showContainer(k);
   } catch (e) {
     $("detail-error").textContent = String(/** @type {Error} */ (e).message);
   }
 }
 
+/** @param {any} k */
+function showString(k) {
+  $("container-view").hidden = true;
+  $("detail-form").hidden = false;
+  $("new-type-row").hidden = true;
+  $("first-element").hidden = true;
+  $("string-fields").hidden = false;
+  const key = input("detail-key");
+  key.value = escaped(k.key);
+  key.readOnly = true;
+  const value = /** @type {HTMLTextAreaElement} */ ($("detail-value"));
+  value.value = escaped(k.value);
+  const binary = typeof k.value.text !== "string";
+  const partial = k.offset > 0 || k.next !== null;
+  value.readOnly = binary || partial;
+  $("detail-binary").hidden = !binary && !partial;
+  $("detail-binary").textContent = binary
+    ? "This value is not UTF-8 text: shown with \\x escapes, read-only here."
+    : partial
+    ? "This value is large: shown in parts, read-only here."
+    : "";
+  $("string-pager").hidden = !partial;
+  $("string-range").textContent = partial
+    ? `bytes ${num(k.offset)}–${num((k.next ?? k.total) - 1)} of ${
+      num(k.total)
+    }`
+    : "";
+  /** @type {HTMLButtonElement} */ ($("string-next")).disabled =
+    k.next === null;
+  input("detail-ttl").value = k.ttl > 0 ? String(k.ttl) : "";
+  $("delete-key").hidden = false;
+  /** @type {HTMLButtonElement} */ ($("save-key")).disabled = value.readOnly;
+}
+
+/**
+ * The inputs for one element of a type, in `box` (ids start with
+ * `prefix`): returns a function that reads them.
+ * @param {HTMLElement} box @param {string} type @param {string} prefix
+ */
+function elementInputs(box, type, prefix) {
+  box.replaceChildren();
+  /** @param {string} name @param {string} label @param {string} [kind] */
+  const add = (name, label, kind = "input") => {
+    const l = document.createElement("label");
+    l.htmlFor = `${prefix}-${name}`;
+    l.textContent = label;
+    const el = /** @type {HTMLInputElement} */ (document.createElement(kind));
+    el.id = `${prefix}-${name}`;
+    el.name = name;
+    el.autocomplete = "off";
+    el.spellcheck = false;
+    if (kind === "textarea") {
+      /** @type {HTMLTextAreaElement} */ (/** @type {unknown} */ (el)).rows = 3;
+    }
+    box.append(l, el);
+    return el;
+  };
+  /** @type {Record<string, HTMLInputElement>} */
+  const f = {};
+  if (type === "hash") {
+    f.field = add("field", "Field");
+    f.value = add("value", "Value", "textarea");
+  } else if (type === "list") {
+    f.index = add("index", "Index (to set an item)");
+    f.index.type = "number";
+    f.index.min = "0";
+    f.value = add("value", "Item", "textarea");
+  } else if (type === "set") {
+    f.member = add("member", "Member");
+  } else if (type === "zset") {
+    f.member = add("member", "Member");
+    f.score = add("score", "Score");
+    f.score.inputMode = "decimal";
+  } else if (type === "stream") {
+    f.entry = add("entry", "Entry ID (* for a new one)");
+    f.entry.value = "*";
+    f.fields = add("fields", "Fields (one field=value a line)", "textarea");
+  }
+  return f;
+}
+
+/** @type {Record<string, HTMLInputElement>} */
+let elementForm = {};
+
+/** The body of an element change from the form's inputs.
+ * @param {Record<string, HTMLInputElement>} f @param {string} action */
+function elementBody(f, action) {
+  /** @type {Record<string, unknown>} */
+  const body = { action };
+  if (f.field) body.field = f.field.value;
+  if (f.value) body.value = f.value.value;
+  if (f.member) body.member = f.member.value;
+  if (f.score) {
+    if (f.score.value.trim() === "") throw new Error("Give a score.");
+    body.score = f.score.value.trim();
+  }
+  if (action === "lset") {
+    const i = Number(f.index.value);
+    if (f.index.value === "" || !Number.isInteger(i) || i < 0) {
+      throw new Error("Give the index of the item to set (0 or more).");
+    }
+    body.index = i;
+  }
+  if (f.fields) {
+    const pairs = [];
+    for (const line of f.fields.value.split("\n")) {
+      if (line.trim() === "") continue;
+      const eq = line.indexOf("=");
+      if (eq < 1) throw new Error(`Write each field as field=value: ${line}`);
+      pairs.push([line.slice(0, eq), line.slice(eq + 1)]);
+    }
+    if (pairs.length === 0) throw new Error("Give at least one field=value.");
+    body.fields = pairs;
+    body.entry = f.entry.value.trim() || "*";
+  }
+  return body;
+}
+
+/** What the element form's buttons do, by type: [label, action]. */
+const ACTIONS = /** @type {Record<string, [string, string][]>} */ ({
+  hash: [["Set field", "hset"]],
+  list: [["Push to tail", "rpush"], ["Push to head", "lpush"], [
+    "Set item",
+    "lset",
+  ]],
+  set: [["Add member", "sadd"]],
+  zset: [["Set score", "zadd"]],
+  stream: [["Add entry", "xadd"]],
+});
+
+/** @param {string} action */
+async function changeElement(action) {
+  $("element-error").textContent = "";
+  try {
+    const body = elementBody(elementForm, action);
+    body.id = currentId;
+    const r = await api("/api/element", { method: "POST", body });
+    await afterChange(r);
+    for (const [name, el] of Object.entries(elementForm)) {
+      if (name !== "entry") el.value = "";
+    }
+  } catch (err) {
+    $("element-error").textContent = String(
+      /** @type {Error} */ (err).message,
+    );
+  }
+}
+
+/** @param {Record<string, unknown>} body */
+async function removeElement(body) {
+  $("element-error").textContent = "";
+  try {
+    const r = await api("/api/element", {
+      method: "POST",
+      body: { ...body, id: currentId },
+    });
+    await afterChange(r);
+  } catch (err) {
+    $("element-error").textContent = String(
+      /** @type {Error} */ (err).message,
+    );
+  }
+}
+
+/** @param {any} r */
+async function afterChange(r) {
+  if (r.key === null) {
+    // The last element went, and the key with it.
+    showGone("The key is gone: its last element was removed.");
+    await loadKeys(true);
+    return;
+  }
+  await openKey(r.key.key.id, pageCursor);
+  $("detail-meta").textContent = `Saved · ${$("detail-meta").textContent}`;
+}
+
+/** @param {string} message */
+function showGone(message) {
+  currentId = null;
+  $("detail-form").hidden = true;
+  $("container-view").hidden = true;
+  $("detail-empty").hidden = false;
+  $("detail-empty").textContent = message;
+  $("detail-meta").textContent = "";
+}
+
+/** @param {string} text @param {string} [cls] */
+function cell(text, cls) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  if (cls) td.className = cls;
+  return td;
+}
+
+/**
+ * @param {string} label @param {string} name @param {() => void} onClick
+ * @param {boolean} [enabled]
+ */
+function rowButton(label, name, onClick, enabled = true) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = label === "Remove" ? "link danger-link" : "link";
+  b.textContent = label;
+  b.setAttribute("aria-label", `${label} ${name}`);
+  b.disabled = !enabled;
+  if (!enabled) b.title = "Not UTF-8 text, or too long: use the console";
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+/** @param {any} k */
+function showContainer(k) {
+  $("detail-form").hidden = true;
+  $("container-view").hidden = false;
+  $("container-key").textContent = escaped(k.key);
+  const type = k.type;
+  const heads = {
+    hash: ["Field", "Value", ""],
+    list: ["Index", "Item", ""],
+    set: ["Member", ""],
+    zset: ["Rank", "Member", "Score", ""],
+    stream: ["ID", "Fields", ""],
+  }[/** @type {"hash"} */ (type)];
+  $("items-head").replaceChildren(...heads.map((h) => {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = h;
+    if (h === "") {
+      const hidden = document.createElement("span");
+      hidden.className = "visually-hidden";
+      hidden.textContent = "Actions";
+      th.append(hidden);
+    }
+    return th;
+  }));
+  $("items-caption").textContent = `${UNITS[type][1]} of ${escaped(k.key)}`;
+  const rows = [];
+  for (const item of k.items) {
+    const tr = document.createElement("tr");
+    const actions = document.createElement("td");
+    actions.className = "row-actions";
+    if (type === "hash") {
+      const f = escaped(item.field);
+      tr.append(cell(f, "mono"), cell(escaped(item.value), "mono"));
+      actions.append(
+        rowButton("Edit", f, () => {
+          elementForm.field.value = item.field.text;
+          elementForm.value.value = item.value.text;
+          elementForm.value.focus();
+        }, editable(item.field) && editable(item.value)),
+        rowButton(
+          "Remove",
+          f,
+          () => removeElement({ action: "hdel", field: wire(item.field) }),
+          item.field.size === undefined,
+        ),
+      );
+    } else if (type === "list") {
+      const name = `item ${item.index}`;
+      tr.append(cell(String(item.index), "num"), cell(escaped(item.value)));
+      tr.lastElementChild?.classList.add("mono");
+      actions.append(
+        rowButton("Edit", name, () => {
+          elementForm.index.value = String(item.index);
+          elementForm.value.value = item.value.text;
+          elementForm.value.focus();
+        }, editable(item.value)),
+        rowButton(
+          "Remove",
+          name,
+          () =>
+            removeElement({
+              action: "lrem",
+              index: item.index,
+              value: wire(item.value),
+            }),
+          item.value.size === undefined,
+        ),
+      );
+    } else if (type === "set") {
+      const m = escaped(item.member);
+      tr.append(cell(m, "mono"));
+      actions.append(
+        rowButton(
+          "Remove",
+          m,
+          () => removeElement({ action: "srem", member: wire(item.member) }),
+          item.member.size === undefined,
+        ),
+      );
+    } else if (type === "zset") {
+      const m = escaped(item.member);
+      tr.append(
+        cell(String(item.rank), "num"),
+        cell(m, "mono"),
+        cell(item.score, "num mono"),
+      );
+      actions.append(
+        rowButton("Edit", m, () => {
+          elementForm.member.value = item.member.text;
+          elementForm.score.value = item.score;
+          elementForm.score.focus();
+        }, editable(item.member)),
+        rowButton(
+          "Remove",
+          m,
+          () => removeElement({ action: "zrem", member: wire(item.member) }),
+          item.member.size === undefined,
+        ),
+      );
+    } else if (type === "stream") {
+      const fields = item.fields.map(
+        (/** @type {any[]} */ [f, v]) => `${escaped(f)}=${escaped(v)}`,
+      ).join("\n");
+      tr.append(cell(item.id, "mono"), cell(fields, "mono pre"));
+      actions.append(
+        rowButton(
+          "Remove",
+          `entry ${item.id}`,
+          () => removeElement({ action: "xdel", entry: item.id }),
+        ),
+      );
+    }
+    tr.append(actions);
+    rows.push(tr);
+  }
+  $("items-body").replaceChildren(...rows);
+  $("items-empty").hidden = rows.length > 0;
+  // Paging.
+  const first = k.items[0];
+  $("page-info").textContent = type === "list" || type === "zset"
+    ? k.items.length === 0
+      ? `none of ${num(k.size)}`
+      : `${num(first.index ?? first.rank)}–${
+        num((first.index ?? first.rank) + k.items.length - 1)
+      } of ${num(k.size)} (from 0)`
+    : `page ${num(pageNo)}${type === "stream" ? ", newest first" : ""}`;
+  /** @type {HTMLButtonElement} */ ($("page-next")).disabled = k.next === null;
+  /** @type {HTMLButtonElement} */ ($("page-first")).disabled =
+    pageCursor === null;
+  // The form to add or change one (rebuilt when the type changes).
+  if ($("element-form").dataset.type !== type) {
+    $("element-form").dataset.type = type;
+    elementForm = elementInputs($("element-inputs"), type, "el");
+    $("element-legend").textContent = `Add or change ${
+      type === "stream" ? "an entry" : `a ${UNITS[type][0]}`
+    }`;
+    $("element-actions").replaceChildren(
+      ...ACTIONS[type].map(([label, action], i) => {
+        const b = document.createElement("button");
+        b.type = i === 0 ? "submit" : "button";
+        b.className = i === 0 ? "primary" : "ghost";
+        b.textContent = label;
+        b.dataset.action = action;
+        if (i > 0) b.addEventListener("click", () => changeElement(action));
+        return b;
+      }),
+    );
+  }
+  input("container-ttl").value = k.ttl > 0 ? String(k.ttl) : "";
+}
+
+/** @param {boolean} next */
+async function turnPage(next) {
+  if (currentId === null) return;
+  if (next && pageNext === null) return;
+  pageNo = next ? pageNo + 1 : 1;
+  await openKey(currentId, next ? pageNext : null);
+}
+
 function newKey() {
   currentId = null;
   $("detail-empty").hidden = true;
+  $("container-view").hidden = true;
   $("detail-form").hidden = false;
+  $("new-type-row").hidden = false;
+  /** @type {HTMLSelectElement} */ ($("new-type")).value = "string";
+  showNewType();
   const key = input("detail-key");
   key.value = "";
   key.readOnly = false;
@@ -255,18 +677,66 @@ function newKey() {
   value.value = "";
   value.readOnly = false;
   $("detail-binary").hidden = true;
+  $("string-pager").hidden = true;
   input("detail-ttl").value = "";
   $("delete-key").hidden = true;
+  /** @type {HTMLButtonElement} */ ($("save-key")).disabled = false;
   $("detail-title").textContent = "New key";
   $("detail-meta").textContent = "";
   $("detail-error").textContent = "";
   key.focus();
 }
 
+/** @type {Record<string, HTMLInputElement>} */
+let firstElement = {};
+
+function showNewType() {
+  const type = /** @type {HTMLSelectElement} */ ($("new-type")).value;
+  $("string-fields").hidden = type !== "string";
+  $("first-element").hidden = type === "string";
+  if (type !== "string") {
+    firstElement = elementInputs($("first-element-inputs"), type, "first");
+    if (firstElement.index) {
+      // A new list starts with a push.
+      firstElement.index.previousElementSibling?.remove();
+      firstElement.index.remove();
+      delete firstElement.index;
+    }
+  }
+}
+
+/** The command that creates each type with its first element. */
+const CREATE = /** @type {Record<string, string>} */ ({
+  hash: "hset",
+  list: "rpush",
+  set: "sadd",
+  zset: "zadd",
+  stream: "xadd",
+});
+
 /** @param {SubmitEvent} e */
 async function saveKey(e) {
   e.preventDefault();
   $("detail-error").textContent = "";
+  const type = currentId === null
+    ? /** @type {HTMLSelectElement} */ ($("new-type")).value
+    : "string";
+  if (type !== "string") {
+    try {
+      const body = elementBody(firstElement, CREATE[type]);
+      body.key = input("detail-key").value;
+      body.create = true;
+      const r = await api("/api/element", { method: "POST", body });
+      await loadKeys(true);
+      await openKey(r.key.key.id);
+      $("detail-meta").textContent = `Saved · ${$("detail-meta").textContent}`;
+    } catch (err) {
+      $("detail-error").textContent = String(
+        /** @type {Error} */ (err).message,
+      );
+    }
+    return;
+  }
   const ttlRaw = input("detail-ttl").value.trim();
   const ttl = ttlRaw === "" ? null : Number(ttlRaw);
   if (ttl !== null && (!Number.isInteger(ttl) || ttl < 1)) {
@@ -289,22 +759,34 @@ async function saveKey(e) {
   }
 }
 
+/** @param {SubmitEvent} e */
+async function saveTtl(e) {
+  e.preventDefault();
+  const raw = input("container-ttl").value.trim();
+  const ttl = raw === "" ? null : Number(raw);
+  if (ttl !== null && (!Number.isInteger(ttl) || ttl < 1)) {
+    $("element-error").textContent =
+      "TTL must be a whole number of seconds, 1 or more.";
+    return;
+  }
+  await removeElement({ action: "expire", ttl });
+}
+
 async function deleteKey() {
   if (currentId === null) return;
-  const name = input("detail-key").value;
+  const name = currentType === "string"
+    ? input("detail-key").value
+    : $("container-key").textContent;
   if (!confirm(`Delete the key "${name}"? This cannot be undone.`)) return;
   try {
     await api(`/api/key?id=${encodeURIComponent(currentId)}`, {
       method: "DELETE",
     });
-    currentId = null;
-    $("detail-form").hidden = true;
-    $("detail-empty").hidden = false;
-    $("detail-empty").textContent = `Deleted "${name}".`;
-    $("detail-meta").textContent = "";
+    showGone(`Deleted "${name}".`);
     await loadKeys(true);
   } catch (err) {
-    $("detail-error").textContent = String(/** @type {Error} */ (err).message);
+    const where = currentType === "string" ? "detail-error" : "element-error";
+    $(where).textContent = String(/** @type {Error} */ (err).message);
   }
 }
 
@@ -419,8 +901,24 @@ async function main() {
   $("filter-form").addEventListener("submit", (e) => {
     e.preventDefault();
     pattern = input("filter").value.trim() || "*";
+    typeFilter = /** @type {HTMLSelectElement} */ ($("type-filter")).value;
     loadKeys(true);
   });
+  $("new-type").addEventListener("change", showNewType);
+  $("page-next").addEventListener("click", () => turnPage(true));
+  $("page-first").addEventListener("click", () => turnPage(false));
+  $("string-next").addEventListener("click", () => turnPage(true));
+  $("string-first").addEventListener("click", () => turnPage(false));
+  $("element-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const first = $("element-actions").querySelector("button");
+    changeElement(/** @type {HTMLElement} */ (first).dataset.action ?? "");
+  });
+  $("ttl-form").addEventListener(
+    "submit",
+    (e) => saveTtl(/** @type {SubmitEvent} */ (e)),
+  );
+  $("delete-container").addEventListener("click", deleteKey);
   $("more-keys").addEventListener("click", () => loadKeys(false));
   $("new-key").addEventListener("click", newKey);
   $("detail-form").addEventListener(
