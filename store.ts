@@ -632,7 +632,8 @@ export class Store {
 
   /** True when `key` exists and has not expired. */
   has(key: string): boolean {
-    return this.value(key) !== undefined;
+    if (this.#expires.size !== 0) this.#expireIfNeeded(key, this.clock());
+    return this.#data.has(key);
   }
 
   /** Sets `key` to `value` (of any type); clears any expiry unless told
@@ -691,8 +692,15 @@ export class Store {
   /** The type of the value at `key`, or `none` when missing (a keyspace
    * read, as TYPE). */
   type(key: string): ValueType | "none" {
-    const v = this.readValue(key);
-    return v === undefined ? "none" : typeof v === "string" ? "string" : v.type;
+    // Read in place: a bitmap stays one (its type is "string").
+    if (this.#expires.size !== 0) this.#expireIfNeeded(key, this.clock());
+    const v = this.#data.get(key);
+    if (v === undefined) {
+      this.stats.misses++;
+      return "none";
+    }
+    this.stats.hits++;
+    return typeof v === "string" ? "string" : v.type;
   }
 
   /**
@@ -939,7 +947,7 @@ export class Store {
 
   /** STRLEN: the length in bytes, 0 when missing. */
   strlen(key: string): number {
-    return this.read(key)?.length ?? 0;
+    return this.readBits(key)?.length ?? 0;
   }
 
   /** GETRANGE: bytes from `start` to `end` inclusive; negative offsets
