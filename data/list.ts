@@ -1,20 +1,24 @@
 // Lists: a deque of chunks, as Redis's quicklist of listpacks.
 //
-// A list is a ring of chunks of up to CHUNK elements. The two chunks at
-// each end are plain arrays, so pushes and pops are O(1); the chunks in
-// between are packed into one byte string each (a count, then each
-// element's entry: its length and bytes, or a small integer in 1-4 bytes),
-// which costs about one byte per element on top of its data instead of a
-// pointer and a string header. A packed chunk is read in place (LINDEX,
-// LRANGE, LPOS, LREM compare without copying) and turned back into an array
-// only when it is changed. A small list (one chunk of up to SMALL_BYTES)
-// stays packed and is changed by rebuilding its string, as a listpack is.
+// A list is a ring of chunks of up to CHUNK elements. The chunk at each
+// end is a plain array, so pushes and pops are O(1): a full end chunk is
+// packed when the next one starts, and a packed one is split in halves
+// when popped from, so packing and unpacking cost O(1) per push or pop
+// amortized. The other chunks are packed into one byte string each (a
+// count, then each element's entry: its length and bytes, or a small
+// integer in 1-4 bytes), which costs about one byte per element on top of
+// its data instead of a pointer and a string header. A packed chunk is
+// read in place (LINDEX, LRANGE, LPOS, LREM compare without copying) and
+// turned back into an array only when it is changed. A small list (one
+// chunk of up to SMALL_BYTES) stays packed and is changed by rebuilding its
+// string, as a listpack is.
 
 import { type Store, StoreError } from "../store.ts";
 import type { Container, EncodingLimits } from "../store.ts";
 
 /** Elements per chunk. */
 const CHUNK = 128;
+const HALF = CHUNK / 2;
 /** Chunks whose elements total more bytes than this stay arrays: big
  * elements gain nothing from packing and would be copied. */
 const PACK_MAX = 32 * 1024;
@@ -371,7 +375,7 @@ export class List implements Container {
   #addLast(c: Chunk): void {
     this.#grow();
     this.#put(this.#chunks++, c);
-    this.#settle(this.#chunks - 3);
+    this.#packAt(this.#chunks - 2);
   }
 
   #addFirst(c: Chunk): void {
@@ -383,7 +387,7 @@ export class List implements Container {
       ring[this.#head] = c;
     }
     this.#chunks++;
-    this.#settle(2);
+    this.#packAt(1);
   }
 
   #removeLast(): void {
@@ -433,14 +437,46 @@ export class List implements Container {
     for (let i = 0; i < chunks.length; i++) ring[i] = chunks[i];
     this.#ring = ring;
     this.#solo = undefined;
-    for (let i = 2; i < chunks.length - 2; i++) this.#settle(i);
+    for (let i = 1; i < chunks.length - 1; i++) this.#settle(i);
   }
 
   /** Packs chunk `i` if it is an array away from both ends. */
   #settle(i: number): void {
-    if (i < 2 || i >= this.#chunks - 2) return;
+    if (i >= 1 && i < this.#chunks - 1) this.#packAt(i);
+  }
+
+  /** Packs chunk `i` if it is an array (and small enough to gain). */
+  #packAt(i: number): void {
     const c = this.#at(i);
     if (typeof c !== "string") this.#put(i, pack(c));
+  }
+
+  /**
+   * End chunk `i` (the first when `left`, else the last) as an array to pop
+   * from. A packed one of more than half a chunk is split: the inner half
+   * is packed again and the outer half becomes the array, so at least half
+   * a chunk of pops and of pushes follow before a chunk is packed or
+   * unpacked again.
+   */
+  #end(i: number, left: boolean): string[] {
+    const c = this.#at(i);
+    if (typeof c !== "string") return c;
+    const a = unpack(c);
+    const n = a.length;
+    if (n <= HALF) {
+      this.#put(i, a);
+      return a;
+    }
+    if (left) {
+      const outer = a.slice(0, HALF);
+      this.#put(0, pack(a.slice(HALF)));
+      this.#addFirst(outer);
+      return outer;
+    }
+    const outer = a.slice(n - HALF);
+    this.#put(i, pack(a.slice(0, n - HALF)));
+    this.#addLast(outer);
+    return outer;
   }
 
   /** Chunk `i` as an array, unpacked in place if it was packed. */
@@ -551,14 +587,14 @@ export class List implements Container {
     if (last < 0) return undefined;
     const c = this.#at(last);
     let v: string;
-    if (typeof c === "string" && last === 0) {
+    if (typeof c === "string" && last === 0 && c.length <= SMALL_BYTES) {
       const n = layout(c);
       const at = starts[n - 1];
       v = valueRead(c, readAt(c, at));
       if (n === 1) this.#removeLast();
       else this.#put(0, flat(fromCharCode(n - 1), c.slice(1, at), ""));
     } else {
-      const a = this.#open(last);
+      const a = this.#end(last, false);
       v = a.pop()!;
       if (a.length === 0) this.#removeLast();
       else if (last === 0 && a.length <= SMALL_REPACK) {
@@ -574,14 +610,16 @@ export class List implements Container {
     if (this.#chunks === 0) return undefined;
     const c = this.#at(0);
     let v: string;
-    if (typeof c === "string" && this.#chunks === 1) {
+    if (
+      typeof c === "string" && this.#chunks === 1 && c.length <= SMALL_BYTES
+    ) {
       const n = c.charCodeAt(0);
       const end = readAt(c, 1);
       v = valueRead(c, end);
       if (n === 1) this.#removeFirst();
       else this.#put(0, flat(fromCharCode(n - 1), c.slice(end), ""));
     } else {
-      const a = this.#open(0);
+      const a = this.#end(0, true);
       v = a.shift()!;
       if (a.length === 0) this.#removeFirst();
       else if (this.#chunks === 1 && a.length <= SMALL_REPACK) {
@@ -757,7 +795,9 @@ export class List implements Container {
         this.#size -= n;
         drop -= n;
       } else {
-        this.#open(0).splice(0, drop);
+        const c = this.#at(0);
+        if (typeof c === "string") this.#put(0, packedSlice(c, drop, n));
+        else c.splice(0, drop);
         this.#size -= drop;
         drop = 0;
       }
@@ -771,8 +811,10 @@ export class List implements Container {
         this.#size -= n;
         drop -= n;
       } else {
-        const a = this.#open(last);
-        a.length = n - drop;
+        const c = this.#at(last);
+        if (typeof c === "string") {
+          this.#put(last, packedSlice(c, 0, n - drop));
+        } else c.length = n - drop;
         this.#size -= drop;
         drop = 0;
       }

@@ -859,6 +859,31 @@ Deno.test("lists: a snapshot and the append-only log bring lists back after a re
   }
 });
 
+Deno.test("lists: pushes and pops around a chunk boundary stay O(1)", () => {
+  for (const size of [128 * 10, 128 * 10 + 1, 128 * 10 - 1, 64 * 21]) {
+    for (const left of [false, true]) {
+      const list = new List();
+      for (let i = 0; i < size; i++) list.pushRight("element:" + i);
+      const push = left ? () => list.pushLeft("x") : () => list.pushRight("x");
+      const pop = left ? () => list.popLeft() : () => list.popRight();
+      const t = performance.now();
+      for (let i = 0; i < 50_000; i++) {
+        push();
+        pop();
+        pop();
+        push();
+        pop();
+        push();
+        push();
+        pop();
+      }
+      const ms = performance.now() - t;
+      assert.equal(list.size, size);
+      assert.ok(ms < 1500, `${size} ${left}: ${ms} ms for 400k operations`);
+    }
+  }
+});
+
 // --- Complexity at 1M elements.
 
 Deno.test("lists: 1M elements: O(1) ends, fast index and ranges", () => {
