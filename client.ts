@@ -1308,8 +1308,7 @@ function infoFull(v: RespValue): Record<string, unknown> {
     if (key === "entries") out[key] = streamEntries(e);
     else if (key === "groups" || key === "consumers") {
       out[key] = list(e).map(infoFull);
-    } else if (key === "pel") out[key] = replyToText(e);
-    else out[key] = e instanceof Uint8Array ? str(e) : replyToText(e);
+    } else out[key] = e instanceof Uint8Array ? str(e) : replyToText(e);
   }
   return out;
 }
@@ -4323,7 +4322,8 @@ export abstract class Commands<M extends Mode> {
   }
 
   /** XINFO STREAM FULL: everything, with camelCase keys (`entries` as
-   * {@linkcode StreamMessage}s; `groups` with their `pel` and `consumers`).
+   * {@linkcode StreamMessage}s; `groups` with their `pending` entries and
+   * `consumers`).
    *
    * @example
    * ```ts ignore
