@@ -5,9 +5,13 @@
  *
  * Security: with `--requirepass` the page asks for the password and keeps
  * a session in an HttpOnly, SameSite=Strict cookie checked on every API
- * call; without a password it serves only when bound to loopback. Requests
- * that change state are POST, PUT or DELETE with JSON bodies and must carry
- * an Origin header naming this very server.
+ * call (failed logins are rate-limited per client address; the session
+ * table is capped); without a password it serves only when bound to
+ * loopback. Every request must name this server in its Host header
+ * (loopback names or the bound address, with the port: no DNS
+ * rebinding). Requests that change state are POST, PUT or DELETE with
+ * `application/json` bodies and must carry an Origin header naming this
+ * very server. Values are sent once (text or hex), large ones in ranges.
  *
  * @module
  */
@@ -24,6 +28,15 @@ import { VERSION } from "./version.ts";
 
 const SESSION_COOKIE = "kv_session";
 const SESSION_IDLE_MS = 24 * 60 * 60 * 1000;
+/** Sessions kept at most (the least recently used go first). */
+const MAX_SESSIONS = 256;
+/** Failed logins allowed from one address before it has to wait. */
+const FREE_FAILURES = 5;
+/** The first wait, doubled with every further failure, up to the max. */
+const LOCKOUT_MS = 1000;
+const LOCKOUT_MAX_MS = 15 * 60 * 1000;
+/** Addresses whose failures are remembered at most. */
+const MAX_TRACKED = 10_000;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
 
@@ -226,6 +239,12 @@ function keyFromId(id: unknown): string | undefined {
 export class Dashboard {
   #server: Server;
   #sessions = new Map<string, number>();
+  /** Failed logins by client address: how many, and until when the
+   * address is refused. */
+  #failures = new Map<
+    string,
+    { count: number; until: number; last: number }
+  >();
   #session: Session | null = null;
   #assets = new Map<string, Uint8Array>();
 
@@ -250,15 +269,79 @@ export class Dashboard {
       this.#sessions.delete(token);
       return false;
     }
+    // Most recently used last: eviction takes the first.
+    this.#sessions.delete(token);
     this.#sessions.set(token, Date.now());
     return true;
   }
 
+  /** The host names this server answers to, with the port: loopback
+   * names, the bound address, and (bound to every interface) the
+   * machine's addresses and name. Anything else is refused: a page on
+   * another domain re-pointed at 127.0.0.1 (DNS rebinding) sends its own
+   * name. */
+  #hostAllowed(host: string | null): boolean {
+    if (host === null) return false;
+    const port = this.#server.httpPort;
+    const m = /^(\[[0-9a-fA-F:.]+\]|[^:\[\]]+)(?::(\d+))?$/.exec(host);
+    if (m === null) return false;
+    if ((m[2] === undefined ? 80 : Number(m[2])) !== port) return false;
+    const name = m[1].toLowerCase().replace(/\.$/, "");
+    return this.#hostNames().has(name);
+  }
+
+  #hosts: Set<string> | null = null;
+  #hostNames(): Set<string> {
+    if (this.#hosts !== null) return this.#hosts;
+    const names = new Set(["localhost", "127.0.0.1", "[::1]"]);
+    const bound = this.#server.config.host.toLowerCase();
+    const wildcard = bound === "0.0.0.0" || bound === "::" || bound === "[::]";
+    if (!wildcard) {
+      names.add(
+        bound.includes(":") ? `[${bound.replace(/^\[|\]$/g, "")}]` : bound,
+      );
+    } else {
+      try {
+        for (const i of Deno.networkInterfaces()) {
+          names.add(i.family === "IPv6" ? `[${i.address}]` : i.address);
+        }
+        names.add(Deno.hostname().toLowerCase());
+      } catch {
+        // No permission to list them: loopback names only.
+      }
+    }
+    return this.#hosts = names;
+  }
+
+  /** Milliseconds `addr` must still wait before trying a password. */
+  #lockedFor(addr: string): number {
+    const f = this.#failures.get(addr);
+    return f === undefined ? 0 : Math.max(0, f.until - Date.now());
+  }
+
+  #failed(addr: string): void {
+    const now = Date.now();
+    const f = this.#failures.get(addr) ?? { count: 0, until: 0, last: 0 };
+    f.count++;
+    f.last = now;
+    if (f.count >= FREE_FAILURES) {
+      f.until = now +
+        Math.min(LOCKOUT_MAX_MS, LOCKOUT_MS * 2 ** (f.count - FREE_FAILURES));
+    }
+    this.#failures.delete(addr);
+    this.#failures.set(addr, f);
+    // Bounded: forget the oldest (and those idle for long).
+    for (const [a, g] of this.#failures) {
+      const stale = now - g.last > LOCKOUT_MAX_MS && g.until < now;
+      if (this.#failures.size <= MAX_TRACKED && !stale) break;
+      this.#failures.delete(a);
+    }
+  }
+
   /** State-changing requests must come from a page of this very server. */
-  #sameOrigin(req: Request): boolean {
+  #sameOrigin(req: Request, host: string): boolean {
     const origin = req.headers.get("origin");
-    const host = req.headers.get("host");
-    if (origin === null || host === null) return false;
+    if (origin === null) return false;
     try {
       const o = new URL(origin);
       return o.host === host &&
@@ -269,7 +352,11 @@ export class Dashboard {
   }
 
   async #body(req: Request): Promise<Record<string, unknown> | Response> {
-    if (!(req.headers.get("content-type") ?? "").includes("application/json")) {
+    // The media type itself (parameters such as charset allowed): a
+    // "text/plain; application/json" form post is not JSON.
+    const type = (req.headers.get("content-type") ?? "").split(";")[0].trim()
+      .toLowerCase();
+    if (type !== "application/json") {
       return problem(415, "send JSON (Content-Type: application/json)");
     }
     try {
@@ -311,10 +398,19 @@ export class Dashboard {
     });
   }
 
-  /** Answers one HTTP request. */
-  async handle(req: Request): Promise<Response> {
+  /** Answers one HTTP request (`info` gives the client's address, for
+   * the login rate limit). */
+  async handle(req: Request, info?: Deno.ServeHandlerInfo): Promise<Response> {
     const url = new URL(req.url);
     const path = url.pathname;
+    // (A browser always sends Host; the URL is built from it anyway.)
+    const host = req.headers.get("host") ?? url.host;
+    if (!this.#hostAllowed(host)) {
+      return problem(
+        421,
+        "unknown host name: open the dashboard as localhost, 127.0.0.1 or the address the server listens on",
+      );
+    }
     if (!this.open) {
       return new Response(
         `The dashboard is off: the server listens on ${this.#server.config.host} with no password. ` +
@@ -330,7 +426,7 @@ export class Dashboard {
     }
     if (!path.startsWith("/api/")) return problem(404, "not found");
     const changes = req.method !== "GET" && req.method !== "HEAD";
-    if (changes && !this.#sameOrigin(req)) {
+    if (changes && !this.#sameOrigin(req, host)) {
       return problem(
         403,
         "cross-origin request refused (Origin must be this server)",
@@ -339,7 +435,7 @@ export class Dashboard {
     try {
       if (path === "/api/session") return this.#sessionInfo(req);
       if (path === "/api/login" && req.method === "POST") {
-        return await this.#login(req);
+        return await this.#login(req, info);
       }
       if (path === "/api/logout" && req.method === "POST") {
         return this.#logout(req);
@@ -388,21 +484,40 @@ export class Dashboard {
     });
   }
 
-  async #login(req: Request): Promise<Response> {
+  async #login(
+    req: Request,
+    info?: Deno.ServeHandlerInfo,
+  ): Promise<Response> {
     const body = await this.#body(req);
     if (body instanceof Response) return body;
     const required = this.#server.config.requirepass;
     if (required === "") return json({ ok: true });
+    const remote = info?.remoteAddr as Deno.NetAddr | undefined;
+    const addr = remote?.hostname ?? "unknown";
+    const wait = this.#lockedFor(addr);
+    if (wait > 0) {
+      return json(
+        { error: "too many failed logins: try again later" },
+        429,
+        { "retry-after": String(Math.ceil(wait / 1000)) },
+      );
+    }
     if (
       typeof body.password !== "string" ||
       !sameSecret(textToBinary(body.password), required)
     ) {
-      this.#server.log("verbose", "Dashboard: failed login");
+      this.#failed(addr);
+      this.#server.log("verbose", `Dashboard: failed login from ${addr}`);
       return problem(401, "wrong password");
     }
+    this.#failures.delete(addr);
     const token = Array.from(crypto.getRandomValues(new Uint8Array(32)))
       .map((b) => b.toString(16).padStart(2, "0")).join("");
     this.#sessions.set(token, Date.now());
+    for (const old of this.#sessions.keys()) {
+      if (this.#sessions.size <= MAX_SESSIONS) break;
+      this.#sessions.delete(old);
+    }
     return json({ ok: true }, 200, {
       "set-cookie":
         `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=86400`,

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { has, run, startServer } from "./_helpers.ts";
 import { freePort } from "../tools/_processes.ts";
 import { CHROMIUM, launchChromium } from "../tools/_browser.ts";
+import { Dashboard } from "../dashboard.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 const SHOTS = new URL("./screenshots/", import.meta.url).pathname;
@@ -891,3 +892,249 @@ Deno.test({
     }
   },
 });
+
+/** One raw HTTP/1.1 request (so the Host header is ours to choose). */
+async function rawHttp(
+  port: number,
+  head: string,
+  body = "",
+): Promise<{ status: number; text: string }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const bytes = new TextEncoder().encode(
+      `${head}\r\nContent-Length: ${
+        new TextEncoder().encode(body).length
+      }\r\nConnection: close\r\n\r\n${body}`,
+    );
+    let off = 0;
+    while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+    const chunks: Uint8Array[] = [];
+    const buf = new Uint8Array(16384);
+    for (let i = 0; i < 1000; i++) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      chunks.push(buf.slice(0, n));
+    }
+    const text = new TextDecoder().decode(
+      new Uint8Array(chunks.flatMap((c) => [...c])),
+    );
+    return { status: Number(text.split(" ")[1]), text };
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test(
+  "dashboard security: only this server's host names (no DNS rebinding)",
+  opts,
+  async () => {
+    const { server } = await dashboard();
+    await using _ = server;
+    const port = server.httpPort;
+    for (
+      const host of [
+        `127.0.0.1:${port}`,
+        `localhost:${port}`,
+        `LOCALHOST:${port}`,
+        `[::1]:${port}`,
+      ]
+    ) {
+      const r = await rawHttp(
+        port,
+        `GET /api/session HTTP/1.1\r\nHost: ${host}`,
+      );
+      assert.equal(r.status, 200, host);
+    }
+    for (
+      const host of [
+        `evil.example:${port}`,
+        "evil.example",
+        `127.0.0.1:${port + 1}`,
+        `127.0.0.1`,
+        `localhost.evil.example:${port}`,
+        "",
+      ]
+    ) {
+      for (const path of ["/", "/api/keys", "/api/session"]) {
+        const r = await rawHttp(port, `GET ${path} HTTP/1.1\r\nHost: ${host}`);
+        assert.ok(
+          r.status === 403 || r.status === 421 || r.status === 400,
+          `${host} ${path}: ${r.status}`,
+        );
+      }
+    }
+    // A rebinding page's write: its Origin matches its (foreign) Host.
+    server.store.set("k", "v");
+    const body = JSON.stringify({ command: "DEL k" });
+    const r = await rawHttp(
+      port,
+      `POST /api/command HTTP/1.1\r\nHost: evil.example:${port}\r\n` +
+        `Origin: http://evil.example:${port}\r\nContent-Type: application/json`,
+      body,
+    );
+    assert.ok(r.status === 403 || r.status === 421, String(r.status));
+    assert.equal(server.store.get("k"), "v");
+  },
+);
+
+Deno.test(
+  "dashboard security: the JSON check wants application/json itself",
+  opts,
+  async () => {
+    const { server, base } = await dashboard();
+    await using _ = server;
+    for (
+      const type of [
+        "text/plain; application/json",
+        "text/plain; charset=application/json",
+        "application/json-patch",
+        "multipart/form-data; boundary=application/json",
+        "",
+      ]
+    ) {
+      const r = await fetch(`${base}/api/command`, {
+        method: "POST",
+        headers: { "content-type": type, origin: base },
+        body: JSON.stringify({ command: "SET x 1" }),
+      });
+      assert.equal(r.status, 415, type);
+      await r.body?.cancel();
+    }
+    assert.equal(server.store.get("x"), undefined);
+    for (
+      const type of [
+        "application/json",
+        "Application/JSON; charset=utf-8",
+        "application/json;charset=UTF-8",
+      ]
+    ) {
+      const r = await fetch(`${base}/api/command`, {
+        method: "POST",
+        headers: { "content-type": type, origin: base },
+        body: JSON.stringify({ command: "INCR x" }),
+      });
+      assert.equal(r.status, 200, type);
+      await r.body?.cancel();
+    }
+    assert.equal(server.store.get("x"), "3");
+  },
+);
+
+Deno.test(
+  "dashboard security: failed logins are rate-limited, sessions capped",
+  opts,
+  async () => {
+    const { server, base } = await dashboard({ requirepass: "s3cret" });
+    await using _ = server;
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const r = await post(`${base}/api/login`, { password: `guess${i}` });
+      statuses.push(r.status);
+      await r.body?.cancel();
+    }
+    // A few tries, then refused without even checking.
+    assert.ok(statuses.filter((s) => s === 401).length <= 5, String(statuses));
+    assert.ok(statuses.slice(10).every((s) => s === 429), String(statuses));
+    const locked = await post(`${base}/api/login`, { password: "s3cret" });
+    assert.equal(locked.status, 429);
+    const wait = Number(locked.headers.get("retry-after"));
+    assert.ok(wait >= 1 && wait <= 2, `retry after ${wait}`);
+    await locked.body?.cancel();
+    await new Promise((r) => setTimeout(r, wait * 1000 + 100));
+    const ok = await post(`${base}/api/login`, { password: "s3cret" });
+    assert.equal(ok.status, 200);
+    await ok.body?.cancel();
+    // A success starts over.
+    const again = await post(`${base}/api/login`, { password: "nope" });
+    assert.equal(again.status, 401);
+    await again.body?.cancel();
+    // The session table keeps the most recent sessions only.
+    const cookies: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const r = await post(`${base}/api/login`, { password: "s3cret" });
+      assert.equal(r.status, 200);
+      cookies.push(r.headers.get("set-cookie")!.split(";")[0]);
+      await r.body?.cancel();
+    }
+    const status = async (cookie: string) => {
+      const r = await fetch(`${base}/api/stats`, { headers: { cookie } });
+      await r.body?.cancel();
+      return r.status;
+    };
+    assert.equal(await status(cookies[0]), 401, "the oldest was evicted");
+    assert.equal(await status(cookies[299]), 200);
+  },
+);
+
+Deno.test(
+  "dashboard security: a large value is sent once, in ranges",
+  opts,
+  async () => {
+    const { server, base } = await dashboard();
+    await using _ = server;
+    const big = "é".repeat(3_000_000); // 6 MB of UTF-8 text
+    server.store.set("big", textToBinaryForTest(big));
+    const r = await fetch(keyUrl(base, "big"));
+    const raw = await r.text();
+    assert.ok(raw.length < 200_000, `response of ${raw.length} bytes`);
+    const first = JSON.parse(raw);
+    assert.equal(first.total, 6_000_000);
+    assert.equal(first.size, 6_000_000);
+    assert.deepEqual(Object.keys(first.value), ["text"], "sent once");
+    assert.equal(first.offset, 0);
+    // Cut at a character boundary.
+    assert.equal(first.next % 2, 0);
+    assert.equal(first.value.text, "é".repeat(first.next / 2));
+    const last = await (await fetch(
+      keyUrl(base, "big", `&cursor=${6_000_000 - 10}`),
+    )).json();
+    assert.equal(last.value.text, "ééééé");
+    assert.equal(last.next, null);
+    const capped = await (await fetch(keyUrl(base, "big", "&count=99999999")))
+      .json();
+    assert.equal(capped.next, 1024 * 1024);
+    // Binary values: hex only.
+    server.store.set("bin", "\xff".repeat(100_000));
+    const bin = await (await fetch(keyUrl(base, "bin"))).json();
+    assert.deepEqual(Object.keys(bin.value), ["hex"]);
+    assert.equal(bin.value.hex.length, 2 * 64 * 1024);
+    assert.equal(bin.next, 64 * 1024);
+  },
+);
+
+function textToBinaryForTest(s: string): string {
+  let out = "";
+  for (const b of new TextEncoder().encode(s)) out += String.fromCharCode(b);
+  return out;
+}
+
+Deno.test(
+  "dashboard security: the login limit counts each client address apart",
+  opts,
+  async () => {
+    const { server, base } = await dashboard({ requirepass: "s3cret" });
+    await using _ = server;
+    const d = new Dashboard(server);
+    const from = (hostname: string) =>
+      ({
+        remoteAddr: { transport: "tcp", hostname, port: 50000 },
+        completed: Promise.resolve(),
+      }) as Deno.ServeHandlerInfo;
+    const login = async (addr: string, password: string) => {
+      const r = await d.handle(
+        new Request(`${base}/api/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json", origin: base },
+          body: JSON.stringify({ password }),
+        }),
+        from(addr),
+      );
+      await r.body?.cancel();
+      return r.status;
+    };
+    for (let i = 0; i < 5; i++) assert.equal(await login("10.0.0.1", "x"), 401);
+    assert.equal(await login("10.0.0.1", "s3cret"), 429);
+    assert.equal(await login("10.0.0.2", "x"), 401, "another address");
+    assert.equal(await login("10.0.0.2", "s3cret"), 200);
+  },
+);

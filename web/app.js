@@ -891,6 +891,8 @@ async function main() {
       $("login-error").textContent =
         err instanceof Error && err.message === "wrong password"
           ? "Wrong password."
+          : err instanceof Error
+          ? `${err.message[0].toUpperCase()}${err.message.slice(1)}.`
           : String(err);
     }
   });
