@@ -181,6 +181,20 @@ const SHAPES: Shape[] = [
     (i) => "a fairly long list element number " + (100000 + i),
   ),
   {
+    label: `${N / 100} lists of 200 elements (element:NNNNNN)`,
+    unit: "list",
+    units: N / 100,
+    build(from, to, key) {
+      const cmds: Uint8Array[] = [];
+      for (let i = from; i < to; i++) {
+        const args = ["RPUSH", `${key}:${i}`];
+        for (let j = 0; j < 200; j++) args.push("element:" + (100000 + j));
+        cmds.push(encodeCommand(args));
+      }
+      return cmds;
+    },
+  },
+  {
     label: `${N / 10} lists of 10 short elements`,
     unit: "list",
     units: N / 10,
