@@ -172,7 +172,7 @@ export {
 } from "./_bytes.ts";
 export { VERSION } from "./version.ts";
 export { Hash, HASH_ERRORS, HashOps } from "./data/hash.ts";
-export { ListOps } from "./data/list.ts";
+export { List, ListOps } from "./data/list.ts";
 export {
   type FieldScanOptions,
   type FieldScanStep,
