@@ -636,9 +636,9 @@ function showContainer(k) {
   if ($("element-form").dataset.type !== type) {
     $("element-form").dataset.type = type;
     elementForm = elementInputs($("element-inputs"), type, "el");
-    $("element-legend").textContent = `Add or change ${
-      type === "stream" ? "an entry" : `a ${UNITS[type][0]}`
-    }`;
+    $("element-legend").textContent = type === "stream"
+      ? "Add an entry"
+      : `Add or change a ${UNITS[type][0]}`;
     $("element-actions").replaceChildren(
       ...ACTIONS[type].map(([label, action], i) => {
         const b = document.createElement("button");
