@@ -447,7 +447,7 @@ export class Server {
         this.log("warning", `Dashboard error: ${e}`);
         return new Response("internal error", { status: 500 });
       },
-    }, (req) => dashboard.handle(req));
+    }, (req, info) => dashboard.handle(req, info));
   }
 
   #track(p: Promise<void>): void {
