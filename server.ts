@@ -1,6 +1,6 @@
 /**
  * The TCP server: accepts connections, runs one read loop per client
- * (BYOB reader over a reused buffer, incremental decoder, one write per
+ * (`conn.read` into a reused buffer, incremental decoder, one write per
  * read), enforces limits, and shuts down gracefully.
  *
  * @example Start a server for a test and stop it
@@ -621,13 +621,19 @@ export class Server {
     const stats = this.stats;
     const decoder = c.decoder;
     let reason = "client closed connection";
-    const reader = conn.readable.getReader({ mode: "byob" });
-    let buffer = new ArrayBuffer(READ_BUFFER_SIZE);
+    // DESIGN: the hot loop reads with `conn.read` into one reused buffer,
+    // not the BYOB `ReadableStream` reader the design card draws: measured
+    // side by side (redis-benchmark -c 50, three servers interleaved, medians
+    // of 3), BYOB ran SET 0.70x / GET 0.67x of redis-server at -P 1 and
+    // 0.70x / 0.91x at -P 32; `conn.read` 0.86x / 0.94x and 0.82x / 1.01x.
+    // The stream machinery costs a promise chain per read. The decoder copies
+    // only an incomplete tail, so the buffer can be reused at once.
+    const readBuf = new Uint8Array(READ_BUFFER_SIZE);
     try {
       while (!c.closed && !this.#closing) {
-        const { value, done } = await reader.read(new Uint8Array(buffer));
-        if (done || value === undefined) break;
-        buffer = value.buffer as ArrayBuffer;
+        const n = await conn.read(readBuf);
+        if (n === null) break;
+        const value = readBuf.subarray(0, n);
         c.busy = true;
         stats.netInputBytes += value.length;
         c.lastInteraction = Date.now();
@@ -692,11 +698,6 @@ export class Server {
     } finally {
       c.busy = false;
       this.#clients.delete(c.id);
-      try {
-        reader.releaseLock();
-      } catch {
-        // a read may still be pending on a closed connection
-      }
       c.kill();
       this.log("debug", `Client closed id=${c.id} addr=${c.addr}: ${reason}`);
     }
