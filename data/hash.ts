@@ -1,10 +1,20 @@
 // Hashes
 //
-// Fields live in a dense array indexed by an open-addressing table
-// (StringTable, shared with sets), values in a parallel array: a random
-// field is one index away (HRANDFIELD is O(1) per field). While the hash is
-// small (listpack in Redis) removal keeps the insertion order, so replies
-// come out in Redis's order; after that a removal swaps in the last field.
+// A small hash (listpack in Redis) is one packed byte string, as a
+// listpack is one byte array: each field and each value in insertion order,
+// preceded by its length (one char below 128, else 7 bits a char, low
+// first), with the count kept beside it. A lookup scans it; a change builds
+// the string again (small, so it costs about a listpack's memmove). Clones
+// share the string. Most hashes in a session store are a few fields, and
+// this costs a tenth of an indexed table for them.
+//
+// Past PACK_MAX_ENTRIES fields or PACK_MAX_CHARS chars (or once Redis would
+// say hashtable) the fields move to a dense array indexed by an
+// open-addressing table (StringTable, shared with sets), values beside
+// them: a random field is one index away (HRANDFIELD is O(1) per field).
+// While the hash is still a listpack for Redis, removal keeps the
+// insertion order, so replies come out in Redis's order; after that a
+// removal swaps in the last field.
 
 import type { Container, EncodingLimits, Store } from "../store.ts";
 import { addFloatStrings, addInt64, parseInt64 } from "../_number.ts";
@@ -26,6 +36,114 @@ export const HASH_ERRORS = {
   nanOrInfinity: "ERR increment would produce NaN or Infinity",
 } as const;
 
+/** Most fields a packed hash holds before it moves to the indexed form. */
+const PACK_MAX_ENTRIES = 64;
+/** Longest packed string: a change copies it. */
+const PACK_MAX_CHARS = 4096;
+
+/** Where the last {@linkcode readLen} or {@linkcode findField} stopped. */
+let after = 0;
+
+/** The length encoded at `i` in a packed string; sets `after` to the
+ * position after it. */
+function readLen(p: string, i: number): number {
+  let c = p.charCodeAt(i++);
+  if (c < 128) {
+    after = i;
+    return c;
+  }
+  let n = c & 127;
+  let scale = 128;
+  do {
+    c = p.charCodeAt(i++);
+    n += (c & 127) * scale;
+    scale *= 128;
+  } while (c >= 128);
+  after = i;
+  return n;
+}
+
+/** The encoding of a length in a packed string. */
+function lenChars(n: number): string {
+  if (n < 128) return String.fromCharCode(n);
+  let s = "";
+  while (n >= 128) {
+    s += String.fromCharCode(128 | (n & 127));
+    n = Math.floor(n / 128);
+  }
+  return s + String.fromCharCode(n);
+}
+
+/** Where the entries of a packed string begin (after the count). */
+function entriesStart(p: string): number {
+  if (p.charCodeAt(0) < 128) return 1;
+  readLen(p, 0);
+  return after;
+}
+
+/** The offset of the entry of `field` in packed string `p`, or -1; sets
+ * `after` to where the length of its value begins. */
+function findField(p: string, field: string): number {
+  const end = p.length;
+  const len = field.length;
+  const first = len === 0 ? -1 : field.charCodeAt(0);
+  let i = entriesStart(p);
+  while (i < end) {
+    let n = p.charCodeAt(i);
+    let at = i + 1;
+    if (n >= 128) {
+      n = readLen(p, i);
+      at = after;
+    }
+    if (
+      n === len &&
+      (len === 0 || (p.charCodeAt(at) === first && p.startsWith(field, at)))
+    ) {
+      after = at + n;
+      return i;
+    }
+    at += n;
+    n = p.charCodeAt(at);
+    if (n < 128) i = at + 1 + n;
+    else i = readLen(p, at) + after;
+  }
+  return -1;
+}
+
+/** The offset of entry `pos` of packed string `p`. */
+function offsetOf(p: string, pos: number): number {
+  let i = entriesStart(p);
+  for (let k = 0; k < pos; k++) {
+    const fl = readLen(p, i);
+    i = readLen(p, after + fl) + after;
+  }
+  return i;
+}
+
+/** Calls `fn` with each field and value of packed string `p`. */
+function forEachPacked(
+  p: string,
+  fn: (field: string, value: string) => void,
+): void {
+  let i = entriesStart(p);
+  while (i < p.length) {
+    const fl = readLen(p, i);
+    const f = p.slice(after, after + fl);
+    const vl = readLen(p, after + fl);
+    i = after + vl;
+    fn(f, p.slice(after, i));
+  }
+}
+
+/** A hash past the packed form: the indexed table, and whether Redis
+ * would still call it a listpack. */
+class Indexed {
+  constructor(readonly table: StringTable, public listpack: boolean) {}
+}
+
+/** The empty packed hash: a count of 0. */
+const EMPTY = "\x00";
+
 /**
  * A hash value: fields and values, byte strings. OBJECT ENCODING says
  * `listpack` (insertion order kept) until it has more than
@@ -41,13 +159,9 @@ export const HASH_ERRORS = {
  * ```
  */
 export class Hash implements Container {
-  #table: StringTable;
-  #listpack = true;
-
-  /** An empty hash. */
-  constructor() {
-    this.#table = new StringTable(true);
-  }
+  // The packed string (the count, then the entries), or the indexed form.
+  // One field only: a small hash is this object and one string.
+  #d: string | Indexed = EMPTY;
 
   /** The type, as TYPE names it. */
   get type(): "hash" {
@@ -56,91 +170,211 @@ export class Hash implements Container {
 
   /** Number of fields. */
   get size(): number {
-    return this.#table.keys.length;
+    const d = this.#d;
+    if (typeof d !== "string") return d.table.keys.length;
+    const n = d.charCodeAt(0);
+    return n < 128 ? n : readLen(d, 0);
   }
 
   /** True while the hash is small enough for Redis's listpack encoding. */
   get isListpack(): boolean {
-    return this.#listpack;
+    const d = this.#d;
+    return typeof d === "string" || d.listpack;
   }
 
   /** A copy that later changes to either side do not affect. */
   clone(): Hash {
     const h = new Hash();
-    h.#table = this.#table.clone();
-    h.#listpack = this.#listpack;
+    const d = this.#d;
+    h.#d = typeof d === "string" ? d : new Indexed(d.table.clone(), d.listpack);
     return h;
   }
 
   /** OBJECT ENCODING: `listpack` or `hashtable`. */
   encoding(_limits: EncodingLimits): string {
-    return this.#listpack ? "listpack" : "hashtable";
+    return this.isListpack ? "listpack" : "hashtable";
+  }
+
+  /** Moves a packed hash to the indexed form. */
+  static #index(h: Hash, p: string, listpack: boolean): Indexed {
+    const table = new StringTable(true);
+    forEachPacked(p, (f, v) => table.put(f, v));
+    return h.#d = new Indexed(table, listpack);
   }
 
   /** The value of `field`, or undefined. */
   get(field: string): string | undefined {
-    const pos = this.#table.find(field);
-    return pos < 0 ? undefined : this.#table.keys[pos].slice(field.length);
+    const d = this.#d;
+    if (typeof d === "string") {
+      if (findField(d, field) < 0) return undefined;
+      const n = d.charCodeAt(after);
+      if (n < 128) return d.slice(after + 1, after + 1 + n);
+      const vl = readLen(d, after);
+      return d.slice(after, after + vl);
+    }
+    const pos = d.table.find(field);
+    return pos < 0 ? undefined : d.table.keys[pos].slice(field.length);
   }
 
   /** Whether `field` exists. */
   has(field: string): boolean {
-    return this.#table.find(field) >= 0;
+    const d = this.#d;
+    return typeof d === "string"
+      ? findField(d, field) >= 0
+      : d.table.find(field) >= 0;
   }
 
   /** Sets `field` to `value`; true when the field is new. `limits` decide
    * when the hash stops being a listpack. */
   set(field: string, value: string, limits: EncodingLimits): boolean {
-    if (
-      this.#listpack &&
-      (field.length > limits.hashMaxListpackValue ||
-        value.length > limits.hashMaxListpackValue)
-    ) this.#listpack = false;
-    if (!this.#table.put(field, value)) return false;
-    if (this.#listpack && this.size > limits.hashMaxListpackEntries) {
-      this.#listpack = false;
+    let d = this.#d;
+    const long = field.length > limits.hashMaxListpackValue ||
+      value.length > limits.hashMaxListpackValue;
+    if (typeof d === "string") {
+      if (long) {
+        d = Hash.#index(this, d, false);
+      } else if (findField(d, field) >= 0) {
+        const at = after;
+        const vl = readLen(d, at);
+        const end = after + vl;
+        if (vl === value.length && d.startsWith(value, after)) return false;
+        if (d.length - vl + value.length <= PACK_MAX_CHARS) {
+          this.#d = [
+            d.slice(0, at),
+            lenChars(value.length),
+            value,
+            d.slice(end),
+          ]
+            .join("");
+          return false;
+        }
+        d = Hash.#index(this, d, true);
+      } else {
+        const count = this.size;
+        if (
+          count < PACK_MAX_ENTRIES && count < limits.hashMaxListpackEntries &&
+          d.length + field.length + value.length + 4 <= PACK_MAX_CHARS
+        ) {
+          const start = count < 127 ? 1 : entriesStart(d);
+          this.#d = [
+            lenChars(count + 1),
+            start === d.length ? "" : d.slice(start),
+            lenChars(field.length),
+            field,
+            lenChars(value.length),
+            value,
+          ].join("");
+          return true;
+        }
+        d = Hash.#index(this, d, true);
+      }
+    } else if (long) {
+      d.listpack = false;
+    }
+    if (!d.table.put(field, value)) return false;
+    if (d.listpack && d.table.keys.length > limits.hashMaxListpackEntries) {
+      d.listpack = false;
     }
     return true;
   }
 
   /** Removes `field`; true when it was there. */
   delete(field: string): boolean {
-    const pos = this.#table.find(field);
+    const d = this.#d;
+    if (typeof d === "string") {
+      const start = findField(d, field);
+      if (start < 0) return false;
+      const vl = readLen(d, after);
+      const end = after + vl;
+      const count = this.size - 1;
+      const first = entriesStart(d);
+      this.#d = count === 0
+        ? EMPTY
+        : [lenChars(count), d.slice(first, start), d.slice(end)].join("");
+      return true;
+    }
+    const table = d.table;
+    const pos = table.find(field);
     if (pos < 0) return false;
-    if (this.#listpack) this.#table.removeOrdered(pos);
-    else this.#table.removeAt(pos);
+    if (d.listpack) table.removeOrdered(pos);
+    else table.removeAt(pos);
     return true;
   }
 
-  /** The field at `pos` (0 <= pos < size), in storage order. */
-  fieldAt(pos: number): string {
-    return this.#table.keys[pos].slice(0, this.#table.fieldLength(pos));
+  /** Calls `fn` with each field and value, in storage order (insertion
+   * order while a listpack). */
+  forEach(fn: (field: string, value: string) => void): void {
+    const d = this.#d;
+    if (typeof d === "string") return forEachPacked(d, fn);
+    const table = d.table;
+    const keys = table.keys;
+    const n = keys.length;
+    for (let pos = 0; pos < n; pos++) {
+      const fl = table.fieldLength(pos);
+      const entry = keys[pos];
+      fn(entry.slice(0, fl), entry.slice(fl));
+    }
   }
 
-  /** The value at `pos` (0 <= pos < size), in storage order. */
+  /** Every field and value in storage order, flat: `[field, value, ...]`. */
+  flat(): string[] {
+    const out = new Array<string>(this.size * 2);
+    let o = 0;
+    this.forEach((f, v) => {
+      out[o++] = f;
+      out[o++] = v;
+    });
+    return out;
+  }
+
+  /** The field at `pos` (0 <= pos < size), in storage order: O(1) past
+   * the packed form, O(size) in it. */
+  fieldAt(pos: number): string {
+    const d = this.#d;
+    if (typeof d === "string") {
+      const fl = readLen(d, offsetOf(d, pos));
+      return d.slice(after, after + fl);
+    }
+    return d.table.keys[pos].slice(0, d.table.fieldLength(pos));
+  }
+
+  /** The value at `pos` (0 <= pos < size), in storage order: O(1) past
+   * the packed form, O(size) in it. */
   valueAt(pos: number): string {
-    return this.#table.keys[pos].slice(this.#table.fieldLength(pos));
+    const d = this.#d;
+    if (typeof d === "string") {
+      const fl = readLen(d, offsetOf(d, pos));
+      const vl = readLen(d, after + fl);
+      return d.slice(after, after + vl);
+    }
+    return d.table.keys[pos].slice(d.table.fieldLength(pos));
   }
 
   /** The fields in storage order (insertion order while a listpack). */
   fields(): string[] {
-    const n = this.size;
-    const out = new Array<string>(n);
-    for (let p = 0; p < n; p++) out[p] = this.fieldAt(p);
+    const out: string[] = [];
+    this.forEach((f) => out.push(f));
     return out;
   }
 
   /** The values, in the order of {@linkcode Hash.fields}. */
   values(): string[] {
-    const n = this.size;
-    const out = new Array<string>(n);
-    for (let p = 0; p < n; p++) out[p] = this.valueAt(p);
+    const out: string[] = [];
+    this.forEach((_, v) => out.push(v));
     return out;
   }
 
   /** The commands that build this hash again at `key`. */
   *rewrite(key: string, batch: number): Iterable<string[]> {
-    const n = this.size;
+    const d = this.#d;
+    if (typeof d === "string") {
+      const all = this.flat();
+      for (let i = 0; i < all.length; i += batch * 2) {
+        yield ["HSET", key, ...all.slice(i, i + batch * 2)];
+      }
+      return;
+    }
+    const n = d.table.keys.length;
     for (let i = 0; i < n; i += batch) {
       const cmd = ["HSET", key];
       const end = Math.min(n, i + batch);
@@ -235,12 +469,8 @@ export class HashOps {
 
   /** HGETALL: every field and value, in the hash's order. */
   hgetall(key: string): [string, string][] {
-    const hash = this.#read(key);
-    if (hash === undefined) return [];
     const out: [string, string][] = [];
-    for (let p = 0; p < hash.size; p++) {
-      out.push([hash.fieldAt(p), hash.valueAt(p)]);
-    }
+    this.#read(key)?.forEach((f, v) => out.push([f, v]));
     return out;
   }
 
@@ -344,21 +574,23 @@ export class HashOps {
     const out: [string, string][] = [];
     if (hash === undefined || count === 0) return out;
     const size = hash.size;
-    if (count < 0) {
-      for (let i = 0; i < -count; i++) {
-        const p = Math.floor(Math.random() * size);
-        out.push([hash.fieldAt(p), hash.valueAt(p)]);
-      }
-      return out;
-    }
     if (count >= size) {
-      for (let p = 0; p < size; p++) {
-        out.push([hash.fieldAt(p), hash.valueAt(p)]);
-      }
+      hash.forEach((f, v) => out.push([f, v]));
       return out;
     }
-    for (const p of distinctPicks(size, count)) {
-      out.push([hash.fieldAt(p), hash.valueAt(p)]);
+    // A listpack is read whole once (a packed one has no positions).
+    const all = hash.isListpack ? hash.flat() : undefined;
+    const pick = (p: number) => {
+      out.push(
+        all === undefined
+          ? [hash.fieldAt(p), hash.valueAt(p)]
+          : [all[2 * p], all[2 * p + 1]],
+      );
+    };
+    if (count < 0) {
+      for (let i = 0; i < -count; i++) pick(Math.floor(Math.random() * size));
+    } else {
+      for (const p of distinctPicks(size, count)) pick(p);
     }
     return out;
   }
@@ -381,7 +613,9 @@ export class HashOps {
       }
     };
     if (hash.isListpack) {
-      for (let p = 0; p < hash.size; p++) visit(p);
+      hash.forEach((f, v) => {
+        if (match === undefined || globMatch(match, f)) items.push([f, v]);
+      });
       return { cursor: 0, items };
     }
     return {
