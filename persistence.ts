@@ -453,7 +453,7 @@ const READ_CHUNK = 4 << 20;
 /** A window on a file read in chunks: `buf[pos, end)` are the bytes not
  * consumed yet; `more()` reads on, keeping them. */
 class ChunkedReader {
-  buf: Uint8Array = new Uint8Array(READ_CHUNK);
+  buf: Uint8Array;
   pos = 0;
   end = 0;
   /** File offset of `buf[0]`. */
@@ -461,8 +461,16 @@ class ChunkedReader {
   #file: Deno.FsFile;
   #eof = false;
 
-  constructor(file: Deno.FsFile) {
+  constructor(file: Deno.FsFile, size = READ_CHUNK) {
     this.#file = file;
+    this.buf = new Uint8Array(size);
+  }
+
+  /** Reads on until `n` bytes are unconsumed, or the file ends. */
+  need(n: number): void {
+    while (this.end - this.pos < n && this.more()) {
+      // reading
+    }
   }
 
   /** Reads more bytes after the unconsumed ones; false at the end of the
@@ -631,7 +639,7 @@ class SnapshotParser {
       }
       if (i < end) {
         // A backslash: the escape needs up to 12 bytes (a surrogate pair).
-        if (end - i < 12) r.more();
+        r.need(12);
         push(this.#escape());
         continue;
       }
@@ -751,7 +759,7 @@ class SnapshotParser {
       const [word, v] of [["true", true], ["false", false], ["null", null]]
     ) {
       const w = word as string;
-      if (r.end - r.pos < w.length) r.more();
+      r.need(w.length);
       if (
         bytesToBinary(r.buf, r.pos, Math.min(r.end, r.pos + w.length)) === w
       ) {
@@ -884,7 +892,7 @@ class SnapshotParser {
    * "type" or "commands"), not `{"base64": ...}`. Consumes nothing. */
   #isContainer(): boolean {
     const r = this.#r;
-    if (r.end - r.pos < 16) r.more();
+    r.need(16);
     let i = r.pos + 1;
     while (i < r.end && isSpace(r.buf[i])) i++;
     const head = bytesToBinary(r.buf, i, Math.min(r.end, i + 10));
@@ -971,11 +979,16 @@ function utf8Bytes(cp: number): string {
 
 /** Reads a snapshot file in chunks, handing its entries to `v`. Throws a
  * {@linkcode PersistenceError} naming the file and the problem. */
-function readSnapshot(path: string, file: Deno.FsFile, v: SnapshotVisitor) {
+function readSnapshot(
+  path: string,
+  file: Deno.FsFile,
+  v: SnapshotVisitor,
+  windowBytes = READ_CHUNK,
+) {
   const fail = (why: string): never => {
     throw new PersistenceError(`Bad snapshot file ${path}: ${why}`);
   };
-  const parser = new SnapshotParser(new ChunkedReader(file), fail);
+  const parser = new SnapshotParser(new ChunkedReader(file, windowBytes), fail);
   try {
     parser.parse(v);
   } catch (e) {
@@ -1847,9 +1860,10 @@ export interface SnapshotFileContainer {
 }
 
 /** For tests: the entries a snapshot file holds, decoded (read in chunks,
- * as the server reads it). */
+ * as the server reads it; `windowBytes` sets the chunk size). */
 export async function readSnapshotFile(
   path: string,
+  windowBytes: number = READ_CHUNK,
 ): Promise<[string, string | SnapshotFileContainer, number?][]> {
   const out: [string, string | SnapshotFileContainer, number?][] = [];
   let current: SnapshotFileContainer = { commands: [] };
@@ -1864,7 +1878,7 @@ export async function readSnapshotFile(
       },
       command: (_i, argv) => current.commands.push(argv),
       containerEnd: (_i, key, at) => push(key, current, at),
-    });
+    }, windowBytes);
   } finally {
     file.close();
   }

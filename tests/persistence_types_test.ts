@@ -724,3 +724,129 @@ Deno.test(
       }
     }),
 );
+
+// --- the codec on random data: pieces and read windows cut anywhere ---------
+
+/** A seeded generator (mulberry32). */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A random byte string of one of the kinds the codec tells apart. */
+function randomString(r: () => number, maxLength: number): string {
+  const n = Math.floor(r() ** 3 * maxLength);
+  const kind = Math.floor(r() * 5);
+  const codes: number[] = [];
+  const text = 'aé✓😀"\\\n\t\x01\x7f/';
+  while (codes.length < n) {
+    switch (kind) {
+      case 0: // printable ASCII
+        codes.push(32 + Math.floor(r() * 95));
+        break;
+      case 1: // text with escapes and multi-byte characters (as UTF-8)
+        for (
+          const b of new TextEncoder().encode(
+            text[Math.floor(r() * text.length)],
+          )
+        ) codes.push(b);
+        break;
+      case 2: // any bytes
+        codes.push(Math.floor(r() * 256));
+        break;
+      case 3: // UTF-8 with one bad byte somewhere
+        codes.push(r() < 0.001 ? 0xff : 97 + Math.floor(r() * 26));
+        break;
+      default: // control characters only
+        codes.push(Math.floor(r() * 32));
+    }
+  }
+  codes.length = n;
+  let s = "";
+  for (let i = 0; i < codes.length; i += 8192) {
+    s += String.fromCharCode(...codes.slice(i, i + 8192));
+  }
+  return s;
+}
+
+Deno.test(
+  "types: random strings of every kind, cut across pieces and read windows, load back as saved (SAVE, BGSAVE, rewrite)",
+  opts,
+  () =>
+    withDir(async (dir) => {
+      const r = rng(42);
+      const want = new Map<string, string>();
+      let bytes = 0;
+      while (bytes < 12 << 20) {
+        const k = randomString(r, 40) + `#${want.size}`;
+        const v = randomString(r, 200_000);
+        want.set(k, v);
+        bytes += k.length + v.length;
+      }
+      const load = async (options: Parameters<typeof startServer>[0]) => {
+        await using server = await startServer({ dir, ...options });
+        assert.equal(server.store.size, want.size);
+        for (const [k, v] of want) {
+          assert.ok(server.store.get(k) === v, `value of ${JSON.stringify(k)}`);
+        }
+      };
+      {
+        await using server = await startServer({ dir });
+        for (const [k, v] of want) server.store.set(k, v);
+        server.persistence.saveSync();
+      }
+      await load({});
+      {
+        await using server = await startServer({ dir });
+        assert.equal(server.persistence.bgsave(), "started");
+        await server.persistence.waitForBgsave();
+      }
+      await load({});
+      {
+        await using server = await startServer({ dir, appendonly: true });
+        assert.equal(server.persistence.bgrewriteaof(), "started");
+        await server.persistence.waitForRewrite();
+      }
+      await Deno.remove(`${dir}/dump.json`);
+      await load({ appendonly: true });
+    }),
+);
+
+Deno.test(
+  "types: the parser reads the same whatever the size of its read window",
+  opts,
+  () =>
+    withDir(async (dir) => {
+      const r = rng(7);
+      const strings: [string, string][] = [];
+      for (let i = 0; i < 300; i++) {
+        strings.push([randomString(r, 30) + `#${i}`, randomString(r, 3000)]);
+      }
+      {
+        await using server = await startServer({ dir });
+        using c = await Conn.open(server.port);
+        for (const [k, v] of strings) server.store.set(k, v);
+        if (has("hash")) {
+          await run(c, [["HSET", "h", bin, bin, "f", "v"], [
+            "PEXPIREAT",
+            "h",
+            FAR,
+          ]]);
+        }
+        server.persistence.saveSync();
+      }
+      const path = `${dir}/dump.json`;
+      const whole = await readSnapshotFile(path);
+      assert.equal(whole.length, strings.length + (has("hash") ? 1 : 0));
+      for (const [k, v] of strings) {
+        assert.ok(whole.some(([k2, v2]) => k2 === k && v2 === v));
+      }
+      for (const size of [1, 2, 3, 5, 16, 17, 64, 1000, 4096]) {
+        assert.deepEqual(await readSnapshotFile(path, size), whole, `${size}`);
+      }
+    }),
+);
