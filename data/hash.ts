@@ -37,7 +37,7 @@ export const HASH_ERRORS = {
 } as const;
 
 /** Most fields a packed hash holds before it moves to the indexed form. */
-const PACK_MAX_ENTRIES = 64;
+const PACK_MAX_ENTRIES = 32;
 /** Longest packed string: a change copies it. */
 const PACK_MAX_CHARS = 4096;
 
@@ -81,12 +81,24 @@ function entriesStart(p: string): number {
   return after;
 }
 
+/** Whether `field` (its last char already compared) is at `at` in `p`.
+ * Compared from the end: fields of one hash tend to share a prefix (a
+ * loop is faster than startsWith for short fields). */
+function sameAt(p: string, at: number, field: string): boolean {
+  const len = field.length;
+  if (len > 64) return p.startsWith(field, at);
+  for (let k = len - 2; k >= 0; k--) {
+    if (p.charCodeAt(at + k) !== field.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
 /** The offset of the entry of `field` in packed string `p`, or -1; sets
  * `after` to where the length of its value begins. */
 function findField(p: string, field: string): number {
   const end = p.length;
   const len = field.length;
-  const first = len === 0 ? -1 : field.charCodeAt(0);
+  const last = len === 0 ? -1 : field.charCodeAt(len - 1);
   let i = entriesStart(p);
   while (i < end) {
     let n = p.charCodeAt(i);
@@ -97,7 +109,8 @@ function findField(p: string, field: string): number {
     }
     if (
       n === len &&
-      (len === 0 || (p.charCodeAt(at) === first && p.startsWith(field, at)))
+      (len === 0 ||
+        (p.charCodeAt(at + len - 1) === last && sameAt(p, at, field)))
     ) {
       after = at + n;
       return i;
