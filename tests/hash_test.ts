@@ -671,3 +671,253 @@ Deno.test("hashes: HINCRBYFLOAT is logged as HSET; the log and a snapshot replay
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+// --- The packed form of small hashes -----------------------------------------
+
+/** Byte strings as bytes on the wire (a string would go out as UTF-8). */
+function bytes(s: string): Uint8Array {
+  return Uint8Array.from(s, (ch) => ch.charCodeAt(0));
+}
+
+Deno.test({
+  name:
+    "hashes: seeded random commands across the packed, indexed-listpack and hashtable forms agree with redis-server",
+  ignore: !hasRedis,
+  fn: async () => {
+    await using redis = await RedisServer.start();
+    await using ours = await startServer();
+    using r = await Conn.open(redis.port);
+    using o = await Conn.open(ours.port);
+    // Up to 48 fields stay a listpack (past the 32 of the packed form);
+    // values up to 300 bytes too (lengths of two chars when packed).
+    for (const c of [r, o]) {
+      await c.call("CONFIG", "SET", "hash-max-listpack-entries", "48");
+      await c.call("CONFIG", "SET", "hash-max-listpack-value", "300");
+    }
+    const rand = prng(90417);
+    const pick = <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)];
+    const keys = ["p0", "p1", "p2"];
+    const fields = [
+      ...Array.from({ length: 56 }, (_, i) => `f${i}`),
+      "",
+      "\x00",
+      "\x80\xff",
+      "\x7f\x80",
+      "same-prefix-1",
+      "same-prefix-2",
+      "x".repeat(130),
+      "y".repeat(301),
+    ];
+    const values = [
+      "1",
+      "",
+      "\x00\x80\xff",
+      "v".repeat(127),
+      "w".repeat(128),
+      "z".repeat(300),
+    ];
+    const someFields = () =>
+      Array.from({ length: 1 + Math.floor(rand() * 6) }, () => pick(fields));
+    const order = ["HGETALL", "HKEYS", "HVALS"];
+    const seen = new Set<string>();
+    for (let i = 0; i < 2500; i++) {
+      const key = pick(keys);
+      const op = Math.floor(rand() * 12);
+      let cmd: string[];
+      if (rand() < 0.02) {
+        cmd = ["DEL", key];
+      } else if (rand() < 0.01) {
+        cmd = ["HSET", key, "f0", "long".repeat(80)];
+      } else if (op < 5) {
+        cmd = ["HSET", key];
+        for (const f of someFields()) cmd.push(f, pick(values));
+      } else if (op < 7) {
+        cmd = ["HDEL", key, ...someFields()];
+      } else if (op === 7) {
+        cmd = ["HGET", key, pick(fields)];
+      } else if (op === 8) {
+        cmd = ["HMGET", key, ...someFields()];
+      } else if (op === 9) {
+        cmd = [pick(["HEXISTS", "HSTRLEN", "HSETNX"]), key, pick(fields)];
+        if (cmd[0] === "HSETNX") cmd.push(pick(values));
+      } else if (op === 10) {
+        cmd = [pick(order), key];
+      } else {
+        cmd = [pick(["HLEN", "HSCAN"]), key];
+        if (cmd[0] === "HSCAN") cmd.push("0", "COUNT", "1000");
+      }
+      const where = `#${i} ${cmd.map((a) => a.slice(0, 20)).join(" ")}`;
+      const enc = norm(await r.call("OBJECT", "ENCODING", key));
+      const len = Number(await r.call("HLEN", key));
+      seen.add(enc === "$listpack" && len > 32 ? "big listpack" : enc);
+      const args = cmd.map(bytes);
+      const want = await r.call(...args);
+      const got = await o.call(...args);
+      if (enc === "$hashtable" && order.includes(cmd[0])) {
+        assert.equal(sorted(got), sorted(want), where);
+      } else if (enc === "$hashtable" && cmd[0] === "HSCAN") {
+        assert.deepEqual(
+          pairsOf((got as RespValue[])[1]),
+          pairsOf((want as RespValue[])[1]),
+          where,
+        );
+      } else {
+        assert.equal(norm(got), norm(want), where);
+      }
+    }
+    assert.deepEqual([...seen].sort(), [
+      "$hashtable",
+      "$listpack",
+      "big listpack",
+      "null",
+    ]);
+  },
+});
+
+/** A listpack's order: insertion order, kept by updates and removals. */
+function checkModel(h: Hash, model: Map<string, string>, what: string) {
+  assert.equal(h.size, model.size, what);
+  if (h.isListpack) {
+    assert.deepEqual(h.fields(), [...model.keys()], what);
+    assert.deepEqual(h.values(), [...model.values()], what);
+    assert.deepEqual(h.flat(), [...model].flat(), what);
+  } else {
+    assert.deepEqual(h.flat().length, model.size * 2, what);
+  }
+  const pos = Math.floor(model.size / 2);
+  if (model.size > 0) {
+    const f = h.fieldAt(pos);
+    assert.equal(h.valueAt(pos), model.get(f), what);
+  }
+  for (const [f, v] of model) {
+    assert.equal(h.get(f), v, what);
+    assert.ok(h.has(f), what);
+  }
+}
+
+Deno.test("hashes: the packed form keeps a listpack's order through updates, removals and the move to the index", () => {
+  for (
+    const limits of [
+      defaultEncodingLimits(),
+      { ...defaultEncodingLimits(), hashMaxListpackValue: 100_000 },
+      { ...defaultEncodingLimits(), hashMaxListpackEntries: 40 },
+      { ...defaultEncodingLimits(), hashMaxListpackEntries: 0 },
+    ]
+  ) {
+    const rand = prng(limits.hashMaxListpackEntries + 3);
+    const fields = [
+      ...Array.from({ length: 45 }, (_, i) => `f${i}`),
+      "",
+      "\x00",
+      "\xff\x80",
+      "ab",
+      "ba",
+      "x".repeat(200),
+    ];
+    const values = [
+      "",
+      "1",
+      "\x80",
+      "v".repeat(127),
+      "w".repeat(128),
+      "u".repeat(20_000),
+    ];
+    const h = new Hash();
+    const model = new Map<string, string>();
+    let wasHashtable = false;
+    for (let i = 0; i < 3000; i++) {
+      const f = fields[Math.floor(rand() * fields.length)];
+      const what =
+        `${limits.hashMaxListpackEntries}/${limits.hashMaxListpackValue} #${i}`;
+      if (rand() < 0.6) {
+        const v = values[Math.floor(rand() * values.length)];
+        assert.equal(h.set(f, v, limits), !model.has(f), what);
+        model.set(f, v);
+      } else {
+        assert.equal(h.delete(f), model.delete(f), what);
+      }
+      assert.equal(h.get("missing"), undefined, what);
+      if (wasHashtable) assert.equal(h.isListpack, false, what);
+      wasHashtable = !h.isListpack;
+      if (i % 10 === 0) checkModel(h, model, what);
+      if (i % 100 === 0) checkModel(h.clone(), model, what);
+      if (model.size === 0 && h.isListpack) {
+        assert.equal(h.encoding(limits), "listpack", what);
+      }
+    }
+    checkModel(h, model, "end");
+  }
+});
+
+Deno.test("hashes: packed hashes rebuild with rewrite(), clone independently and keep old content in a snapshot", () => {
+  const limits = defaultEncodingLimits();
+  const a = new Hash();
+  for (let i = 0; i < 5; i++) a.set(`f${i}`, `v${i}`, limits);
+  assert.deepEqual([...a.rewrite("k", 2)], [
+    ["HSET", "k", "f0", "v0", "f1", "v1"],
+    ["HSET", "k", "f2", "v2", "f3", "v3"],
+    ["HSET", "k", "f4", "v4"],
+  ]);
+  const b = a.clone();
+  a.set("f1", "changed", limits);
+  a.delete("f0");
+  b.set("f9", "new", limits);
+  assert.deepEqual(a.flat(), [
+    "f1",
+    "changed",
+    "f2",
+    "v2",
+    "f3",
+    "v3",
+    "f4",
+    "v4",
+  ]);
+  assert.deepEqual(b.fields(), ["f0", "f1", "f2", "f3", "f4", "f9"]);
+  assert.equal(b.get("f1"), "v1");
+
+  const store = new Store();
+  store.hashes.hset("s", [["a", "1"], ["b", "2"]]);
+  using snap = store.snapshot();
+  store.hashes.hset("s", [["b", "3"], ["c", "4"]]);
+  store.hashes.hdel("s", ["a"]);
+  const [[key, value]] = snap.next(10);
+  assert.equal(key, "s");
+  assert.deepEqual((value as Hash).flat(), ["a", "1", "b", "2"]);
+  assert.deepEqual(store.hashes.hgetall("s"), [["b", "3"], ["c", "4"]]);
+});
+
+Deno.test("hashes: 300k small hashes: HSET and HGET stay O(fields) and fast", () => {
+  const store = new Store();
+  const h = store.hashes;
+  const n = 300_000;
+  const names = ["name", "age", "email", "visits", "last"];
+  let t = performance.now();
+  for (let i = 0; i < n; i++) {
+    h.hsetFlat(`user:${i}`, [
+      names[0],
+      `n${i}`,
+      names[1],
+      "42",
+      names[2 + (i % 3)],
+      "x",
+    ]);
+  }
+  const fill = performance.now() - t;
+  assert.ok(fill < 4000, `HSET of 300k small hashes took ${fill} ms`);
+  // 32 fields: the largest packed hash.
+  const big: string[] = [];
+  for (let f = 0; f < 32; f++) {
+    big.push(`element:${String(f).padStart(12, "0")}`, "v");
+  }
+  h.hsetFlat("wide", big);
+  t = performance.now();
+  for (let i = 0; i < n; i++) {
+    assert.equal(h.hget(`user:${i}`, "age"), "42");
+    assert.equal(h.hget("wide", big[(i % 32) * 2]), "v");
+  }
+  for (let i = 0; i < n; i++) h.hincrby(`user:${i % 1000}`, "hits", 1);
+  const ops = performance.now() - t;
+  assert.ok(ops < 4000, `900k operations took ${ops} ms`);
+  assert.equal(h.hget("user:7", "hits"), "300");
+  assert.equal(store.size, n + 1);
+});
