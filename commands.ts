@@ -21,6 +21,7 @@ import {
   type Session,
 } from "./commands/_shared.ts";
 import { StoreError } from "./store.ts";
+import { OOM_ERROR } from "./data/_memory.ts";
 import { stringCommands } from "./commands/strings.ts";
 import { keyCommands } from "./commands/keys.ts";
 import { connectionCommands } from "./commands/connection.ts";
@@ -35,6 +36,7 @@ import { bitmapCommands } from "./commands/bitmaps.ts";
 import { hyperloglogCommands } from "./commands/hyperloglog.ts";
 import { geoCommands } from "./commands/geo.ts";
 import { sortCommands } from "./commands/sort.ts";
+import { memoryCommands } from "./commands/memory.ts";
 
 export type {
   ClientState,
@@ -134,6 +136,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   ...hyperloglogCommands,
   ...geoCommands,
   ...sortCommands,
+  ...memoryCommands,
 };
 
 /** Options of {@linkcode defineCommand}.
@@ -370,6 +373,16 @@ export function execute(
       reject(s, command, denied);
       return;
     }
+  }
+  // As Redis's processCommand: over maxmemory (or the V8 heap's ceiling),
+  // evict first; when that cannot help, refuse commands that may grow
+  // memory. Reads and DEL go on.
+  if (
+    !s.server.persistence.loading && s.store.memory.check() &&
+    command.flags.has("denyoom")
+  ) {
+    reject(s, command, OOM_ERROR);
+    return;
   }
   const dirty = s.store.dirty;
   s.client.lastCommand = command.name;

@@ -13,6 +13,12 @@
 
 import { globMatch } from "./_glob.ts";
 import { defaultEncodingLimits, type EncodingLimits } from "./store.ts";
+import {
+  defaultMemorySettings,
+  EVICTION_POLICIES,
+  type EvictionPolicy,
+  type MemorySettings,
+} from "./data/_memory.ts";
 
 /** Log levels, least to most severe, as redis.conf names them.
  *
@@ -30,7 +36,7 @@ export type LogLevel = "debug" | "verbose" | "notice" | "warning";
  * const config: ServerConfig = { ...defaultConfig(), port: 7000 };
  * ```
  */
-export interface ServerConfig extends EncodingLimits {
+export interface ServerConfig extends EncodingLimits, MemorySettings {
   /** Address to listen on (`--host`, alias `--bind`). */
   host: string;
   /** TCP port; 0 picks a free one. */
@@ -114,6 +120,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze<
   autoAofRewriteMinSize: 64 * 1024 * 1024,
   httpPort: 0,
   ...defaultEncodingLimits(),
+  ...defaultMemorySettings(),
 });
 
 /** Returns a fresh copy of the defaults.
@@ -452,6 +459,89 @@ PARAMS.push(
       const n = parseMemory(v);
       if (!Number.isFinite(n)) return "argument must be a memory value";
       c.autoAofRewriteMinSize = n;
+    },
+  },
+);
+
+/** An integer setting of the memory limit, with Redis's range. */
+function memoryIntParam(
+  name: string,
+  key:
+    | "maxmemorySamples"
+    | "maxmemoryEvictionTenacity"
+    | "lfuLogFactor"
+    | "lfuDecayTime",
+  min: number,
+  max: number,
+): Param {
+  return {
+    name,
+    mutable: true,
+    get: (c) => String(c[key]),
+    set(c, v) {
+      if (!/^-?\d+$/.test(v)) {
+        return "argument couldn't be parsed into an integer";
+      }
+      const n = Number(v);
+      if (n < min || n > max) {
+        return `argument must be between ${min} and ${max} inclusive`;
+      }
+      c[key] = n;
+    },
+  };
+}
+
+// The memory limit and eviction (data/_memory.ts).
+PARAMS.push(
+  {
+    name: "maxmemory",
+    mutable: true,
+    get: (c) => String(c.maxmemory),
+    set(c, v) {
+      const n = parseMemory(v);
+      if (!Number.isSafeInteger(n)) return "argument must be a memory value";
+      c.maxmemory = n;
+    },
+  },
+  {
+    name: "maxmemory-policy",
+    mutable: true,
+    get: (c) => c.maxmemoryPolicy,
+    set(c, v) {
+      const p = v.toLowerCase() as EvictionPolicy;
+      if (!EVICTION_POLICIES.includes(p)) {
+        return `argument(s) must be one of the following: ${
+          EVICTION_POLICIES.join(", ")
+        }`;
+      }
+      c.maxmemoryPolicy = p;
+    },
+  },
+  memoryIntParam("maxmemory-samples", "maxmemorySamples", 1, INT_MAX),
+  memoryIntParam(
+    "maxmemory-eviction-tenacity",
+    "maxmemoryEvictionTenacity",
+    0,
+    100,
+  ),
+  memoryIntParam("lfu-log-factor", "lfuLogFactor", 0, INT_MAX),
+  memoryIntParam("lfu-decay-time", "lfuDecayTime", 0, INT_MAX),
+  {
+    name: "maxmemory-clients",
+    mutable: true,
+    get: (c) => c.maxmemoryClients,
+    set(c, v) {
+      const pct = /^(\d+)%$/.exec(v);
+      if (pct) {
+        if (Number(pct[1]) > 100) {
+          return "percentage argument must be less or equal to 100";
+        }
+        c.maxmemoryClients = v;
+        return;
+      }
+      const n = parseMemory(v);
+      if (!Number.isSafeInteger(n)) return "argument must be a memory value";
+      c.maxmemoryClients = String(n);
     },
   },
 );

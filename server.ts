@@ -231,6 +231,12 @@ export class Server {
       log: this.log,
       replay: (argv) => this.#replay(argv),
     });
+    // maxmemory and eviction read the live settings; evicted keys are
+    // logged as DEL, as Redis propagates them.
+    const memory = this.store.memory;
+    memory.settings = this.config;
+    memory.sync();
+    memory.onEvict = (key) => this.persistence.feed([["DEL", key]]);
     this.#state = {
       config: this.config,
       store: this.store,
@@ -471,6 +477,10 @@ export class Server {
         c.decoder.maxBulkLength = this.config.protoMaxBulkLen;
       }
     }
+    if (/^(maxmemory|lfu-)/i.test(name)) {
+      this.store.memory.sync();
+      this.store.memory.performEvictions();
+    }
     if (name.toLowerCase() === "hz" && this.#timer !== undefined) {
       clearInterval(this.#timer);
       this.#timer = setInterval(() => this.#cron(), 1000 / this.config.hz);
@@ -509,6 +519,13 @@ export class Server {
     this.persistence.cron();
     this.#countOps();
     this.store.activeExpireCycle(period / 4);
+    // Clients' buffers count as used memory, as in Redis.
+    let buffers = 0;
+    for (const c of this.#clients.values()) {
+      buffers += c.out.length + c.queryBufferBytes() + READ_BUFFER_SIZE;
+    }
+    this.store.memory.overhead = buffers;
+    this.store.memory.cron();
     const now = performance.now();
     const elapsed = now - this.#lastOpsTime;
     if (elapsed >= 100) {

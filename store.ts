@@ -29,6 +29,12 @@ import { Bitmap, BitmapOps } from "./data/bitmap.ts";
 import { HyperLogLogOps } from "./data/hyperloglog.ts";
 import { GeoOps } from "./data/geo.ts";
 import {
+  ENTRY_BYTES,
+  MemoryManager,
+  stringBytes,
+  ValueSizes,
+} from "./data/_memory.ts";
+import {
   addFloatStrings,
   addInt64,
   isInt64Min,
@@ -366,10 +372,22 @@ export class Store {
   #scanSlots: (ScanState | undefined)[] = new Array(SCAN_SLOTS);
   #snapshot: SnapshotState | null = null;
   #nextScanSlot = 1;
+  // Memory accounting (data/_memory.ts): estimated bytes of keys and
+  // values, and per-key access data while an LRU/LFU policy needs it.
+  #bytes = 0;
+  #sizes = new ValueSizes();
+  #access: Map<string, number> | null = null;
+  #accessMode: 0 | 1 | 2 = 0;
+  #sampleCursor: Iterator<string> | null = null;
+  #volatileCursor: Iterator<string> | null = null;
+  #samples: string[] = [];
+  /** Memory use, the memory limit and eviction (maxmemory). */
+  readonly memory: MemoryManager;
 
   /** Creates an empty store. */
   constructor(options: StoreOptions = {}) {
     this.clock = options.clock ?? Date.now;
+    this.memory = new MemoryManager(this);
   }
 
   // The operations of each type, one module each under data/.
@@ -436,10 +454,107 @@ export class Store {
     const at = this.#expires.get(key);
     if (at === undefined || now <= at) return false;
     if (this.#snapshot !== null) this.#preserve(key);
-    this.#data.delete(key);
+    this.#drop(key);
     this.#expires.delete(key);
     this.stats.expired++;
     return true;
+  }
+
+  /** Stores `v` at `key`, keeping the byte count. */
+  #put(key: string, v: StoredValue | Bitmap): void {
+    const old = this.#data.get(key);
+    if (old === undefined) this.#bytes += ENTRY_BYTES + stringBytes(key.length);
+    else this.#bytes -= this.#sizes.remove(old);
+    this.#bytes += this.#sizes.add(v);
+    this.#data.set(key, v);
+  }
+
+  /** Removes `key` from the data, keeping the byte count; true when it
+   * was there. */
+  #drop(key: string): boolean {
+    const old = this.#data.get(key);
+    if (old === undefined) return false;
+    this.#bytes -= ENTRY_BYTES + stringBytes(key.length) +
+      this.#sizes.remove(old);
+    this.#data.delete(key);
+    if (this.#access !== null) this.#access.delete(key);
+    return true;
+  }
+
+  /** Records an access to `key` (LRU clock or LFU counter). */
+  #touch(key: string): void {
+    const a = this.#access!;
+    a.set(key, this.memory.accessed(a.get(key), this.#accessMode));
+  }
+
+  /** Estimated bytes of the keys, values, expiry and access data (see
+   * data/_memory.ts); O(1). */
+  get usedBytes(): number {
+    return this.#bytes +
+      (this.#expires.size + (this.#access?.size ?? 0)) * ENTRY_BYTES;
+  }
+
+  /** Per-key access data kept: 0 none, 1 LRU, 2 LFU. */
+  get accessMode(): 0 | 1 | 2 {
+    return this.#accessMode;
+  }
+
+  /** Starts (or stops, with 0) keeping per-key access data; what was kept
+   * is dropped. Used by {@linkcode MemoryManager}. */
+  trackAccess(mode: 0 | 1 | 2): void {
+    this.#accessMode = mode;
+    this.#access = mode === 0 ? null : new Map();
+  }
+
+  /** The access data of `key` (LRU seconds or packed LFU), if any. */
+  accessOf(key: string): number | undefined {
+    return this.#access?.get(key);
+  }
+
+  /** The value at `key` of any type, as kept (a bitmap stays one),
+   * without counting or touching it (OBJECT, MEMORY USAGE). */
+  peek(key: string): StoredValue | Bitmap | undefined {
+    if (this.#expires.size !== 0) this.#expireIfNeeded(key, this.clock());
+    return this.#data.get(key);
+  }
+
+  /** Up to `count` live keys (of those with an expiry when `volatile`)
+   * from where a rotating iterator is, after a random skip: eviction's
+   * samples. The array is reused by the next call. */
+  sampleKeys(volatile: boolean, count: number): string[] {
+    const out = this.#samples;
+    out.length = 0;
+    const map = volatile ? this.#expires : this.#data;
+    if (map.size === 0) return out;
+    // A random start on each sweep; the pool does the rest.
+    let skip = (volatile ? this.#volatileCursor : this.#sampleCursor) === null
+      ? Math.floor(Math.random() * Math.min(map.size, count))
+      : 0;
+    const now = this.clock();
+    let wraps = 0;
+    while (out.length < count && out.length < map.size) {
+      let it = volatile ? this.#volatileCursor : this.#sampleCursor;
+      if (it === null) {
+        it = map.keys();
+        if (volatile) this.#volatileCursor = it;
+        else this.#sampleCursor = it;
+      }
+      const r = it.next();
+      if (r.done) {
+        if (volatile) this.#volatileCursor = null;
+        else this.#sampleCursor = null;
+        if (++wraps > 2) break;
+        continue;
+      }
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
+      const key = r.value;
+      if (this.#expires.size !== 0 && this.#expireIfNeeded(key, now)) continue;
+      out.push(key);
+    }
+    return out;
   }
 
   /** The string value of `key`, or undefined when missing or expired.
@@ -447,6 +562,7 @@ export class Store {
   get(key: string): string | undefined {
     if (this.#expires.size !== 0) this.#expireIfNeeded(key, this.clock());
     const v = this.#data.get(key);
+    if (this.#access !== null && v !== undefined) this.#touch(key);
     if (typeof v === "object") {
       if (v instanceof Bitmap) return this.#demote(key, v);
       throw new StoreError(STORE_ERRORS.wrongType);
@@ -463,7 +579,7 @@ export class Store {
       throw new StoreError(STORE_ERRORS.tooBig);
     }
     const s = v.toString();
-    this.#data.set(key, s);
+    this.#put(key, s);
     return s;
   }
 
@@ -477,6 +593,7 @@ export class Store {
       return undefined;
     }
     this.stats.hits++;
+    if (this.#access !== null) this.#touch(key);
     if (typeof v === "string") return v;
     if (v instanceof Bitmap) return v.bytes;
     throw new StoreError(STORE_ERRORS.wrongType);
@@ -509,6 +626,8 @@ export class Store {
       return b;
     }
     if (!(v instanceof Bitmap)) throw new StoreError(STORE_ERRORS.wrongType);
+    // What earlier bit commands grew it by is counted now.
+    this.#bytes += this.#sizes.changed(v);
     if (this.#snapshot === null) return v;
     return this.#copyOnWrite(
       key,
@@ -529,6 +648,7 @@ export class Store {
   value(key: string): StoredValue | undefined {
     if (this.#expires.size !== 0) this.#expireIfNeeded(key, this.clock());
     const v = this.#data.get(key);
+    if (this.#access !== null && v !== undefined) this.#touch(key);
     if (!(v instanceof Bitmap)) return v;
     // One too long to be a string stays a bitmap (TYPE: string).
     return v.bytes.length > MAX_STRING_LENGTH
@@ -610,8 +730,11 @@ export class Store {
   /** After a container was changed in place: removes its key when it is
    * empty (a stream stays). */
   written(key: string, container: Container): void {
+    if (this.#data.get(key) !== container) return;
     if (container.size === 0 && container.type !== "stream") {
-      if (this.#data.get(key) === container) this.delete(key);
+      this.delete(key);
+    } else {
+      this.#bytes += this.#sizes.changed(container);
     }
   }
 
@@ -626,7 +749,7 @@ export class Store {
     if (visitedHas(s.visited, key)) s.changedAfterRead.add(key);
     else s.preimages.set(key, [v, this.#expires.get(key)]);
     const copy = v.clone();
-    this.#data.set(key, copy);
+    this.#put(key, copy);
     return copy;
   }
 
@@ -640,7 +763,8 @@ export class Store {
    * otherwise. */
   set(key: string, value: StoredValue, options?: SetOptions): void {
     if (this.#snapshot !== null) this.#preserve(key);
-    this.#data.set(key, value);
+    this.#put(key, value);
+    if (this.#access !== null) this.#touch(key);
     if (options === undefined) {
       if (this.#expires.size !== 0) this.#expires.delete(key);
       return;
@@ -659,7 +783,7 @@ export class Store {
       if (this.#expireIfNeeded(key, this.clock())) return false;
       this.#expires.delete(key);
     }
-    return this.#data.delete(key);
+    return this.#drop(key);
   }
 
   /** The absolute expiry time of `key` in ms, or undefined if it has none.
@@ -674,7 +798,7 @@ export class Store {
     if (!this.has(key)) return false;
     if (this.#snapshot !== null) this.#preserve(key);
     if (at <= this.clock()) {
-      this.#data.delete(key);
+      this.#drop(key);
       this.#expires.delete(key);
     } else {
       this.#expires.set(key, at);
@@ -1090,6 +1214,9 @@ export class Store {
       this.#data.clear();
       this.#expires.clear();
     }
+    this.#sampleCursor = this.#volatileCursor = null;
+    this.#bytes = 0;
+    if (this.#access !== null) this.#access = new Map();
     return n;
   }
 
@@ -1237,7 +1364,7 @@ export class Store {
         const [key, at] = r.value;
         if (now > at) {
           if (this.#snapshot !== null) this.#preserve(key);
-          this.#data.delete(key);
+          this.#drop(key);
           this.#expires.delete(key);
           this.stats.expired++;
           expired++;

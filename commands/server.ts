@@ -5,6 +5,7 @@ import os from "node:os";
 import { globMatch } from "../_glob.ts";
 import { configName, getConfig, setConfig } from "../config.ts";
 import { VERSION } from "../version.ts";
+import { memoryInfo } from "./memory.ts";
 import {
   type Command,
   CommandError,
@@ -15,18 +16,6 @@ import {
   upper,
 } from "./_shared.ts";
 
-function human(bytes: number): string {
-  const units = ["B", "K", "M", "G", "T"];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${bytes}B` : `${v.toFixed(2)}${units[i]}`;
-}
-
-let peakMemory = 0;
 const runId = crypto.randomUUID().replaceAll("-", "") + "00000000";
 
 type Section = (s: Session) => [string, string | number][];
@@ -77,27 +66,7 @@ const SECTIONS: Record<string, Section> = {
       ["clients_in_timeout_table", 0],
     ];
   },
-  memory: () => {
-    const m = Deno.memoryUsage();
-    const used = m.heapUsed + m.external;
-    peakMemory = Math.max(peakMemory, used);
-    return [
-      ["used_memory", used],
-      ["used_memory_human", human(used)],
-      ["used_memory_rss", m.rss],
-      ["used_memory_rss_human", human(m.rss)],
-      ["used_memory_peak", peakMemory],
-      ["used_memory_peak_human", human(peakMemory)],
-      ["total_system_memory", os.totalmem()],
-      ["total_system_memory_human", human(os.totalmem())],
-      ["used_memory_heap_total", m.heapTotal],
-      ["maxmemory", 0],
-      ["maxmemory_human", "0B"],
-      ["maxmemory_policy", "noeviction"],
-      ["mem_fragmentation_ratio", (m.rss / Math.max(used, 1)).toFixed(2)],
-      ["mem_allocator", "v8"],
-    ];
-  },
+  memory: memoryInfo,
   persistence: (s) => s.server.persistence.info(),
   stats: (s) => {
     const st = s.server.stats;
@@ -111,7 +80,7 @@ const SECTIONS: Record<string, Section> = {
       ["total_net_output_bytes", st.netOutputBytes],
       ["rejected_connections", st.rejectedConnections],
       ["expired_keys", s.store.stats.expired],
-      ["evicted_keys", 0],
+      ["evicted_keys", s.store.memory.evictedKeys],
       ["keyspace_hits", s.store.stats.hits],
       ["keyspace_misses", s.store.stats.misses],
       ["total_error_replies", errors],
@@ -282,6 +251,7 @@ const configResetstat: Handler = (s) => {
   st.netInputBytes = st.netOutputBytes = st.outputLimitDisconnections = 0;
   st.errors.clear();
   s.store.stats.hits = s.store.stats.misses = s.store.stats.expired = 0;
+  s.store.memory.evictedKeys = 0;
   for (const c of uniqueCommands(s)) {
     c.calls =
       c.usec =

@@ -1,0 +1,608 @@
+/**
+ * Memory accounting, the memory limit and eviction, after Redis 7.0's
+ * evict.c and object.c (the semantics; the code is our own).
+ *
+ * How memory is measured. Redis counts every allocation (zmalloc); V8 does
+ * not tell us what one value costs, and its heap statistics include
+ * garbage until a collection. So `used_memory` is an estimate kept up to
+ * date incrementally by the {@linkcode Store}:
+ *
+ * - every key costs {@linkcode ENTRY_BYTES} (its slot in the keyspace's
+ *   Map) plus its V8 one-byte string ({@linkcode stringBytes});
+ * - a string value costs its V8 string; a bitmap its bytes;
+ * - a container (hash, list, set, sorted set, stream) is estimated from a
+ *   few sampled elements (through its `rewrite()`, which every container
+ *   has), times its size, remembered per container and brought up to date
+ *   on each {@linkcode Store.written} (re-sampled every
+ *   {@linkcode RESAMPLE_WRITES} changes or when its size doubles or halves);
+ * - each key with an expiry, or with access data, adds one Map entry;
+ * - plus the server's start-up heap (the baseline) and the clients' query
+ *   and output buffers (summed by the server's cron, ten times a second).
+ *
+ * Checking it is O(1), so every command can, as Redis's processCommand
+ * does. Besides, the real V8 heap is looked at (`v8.getHeapStatistics()`,
+ * about a microsecond) each time the estimate grew by
+ * {@linkcode HEAP_CHECK_STEP} bytes and in the cron: when the heap is above
+ * {@linkcode HEAP_CEILING} of V8's heap limit even after a full collection,
+ * the limit in force is lowered in proportion, so denyoom commands are
+ * refused (or keys evicted, with a policy) long before V8 would abort with
+ * "Reached heap limit".
+ *
+ * LRU and LFU are approximated as Redis does: one small number per key (a
+ * clock in seconds, or Redis's 16-bit minutes + 8-bit logarithmic counter
+ * with decay), kept in a side Map only while a policy or OBJECT
+ * FREQ/IDLETIME needs it (about 30 bytes per key; none otherwise), a pool
+ * of the 16 best candidates refilled with `maxmemory-samples` keys per
+ * eviction. Keys are sampled from where a rotating iterator over the
+ * keyspace is, after a random skip (a JS Map has no random access).
+ *
+ * @module
+ */
+
+import v8 from "node:v8";
+import vm from "node:vm";
+import type { Container, Store, StoredValue } from "../store.ts";
+import { Bitmap } from "./bitmap.ts";
+
+/** The eight `maxmemory-policy` values, in the order Redis's error lists
+ * them. */
+export const EVICTION_POLICIES = [
+  "volatile-lru",
+  "volatile-lfu",
+  "volatile-random",
+  "volatile-ttl",
+  "allkeys-lru",
+  "allkeys-lfu",
+  "allkeys-random",
+  "noeviction",
+] as const;
+
+/** A `maxmemory-policy`.
+ *
+ * @example
+ * ```ts ignore
+ * const p: EvictionPolicy = "allkeys-lru";
+ * ```
+ */
+export type EvictionPolicy = typeof EVICTION_POLICIES[number];
+
+/** The redis.conf settings of the memory limit and eviction.
+ *
+ * @example
+ * ```ts ignore
+ * store.memory.settings = { ...defaultMemorySettings(), maxmemory: 100 * 1024 * 1024 };
+ * store.memory.sync();
+ * ```
+ */
+export interface MemorySettings {
+  /** `maxmemory` in bytes; 0: no limit but the V8 heap's. */
+  maxmemory: number;
+  /** `maxmemory-policy`. */
+  maxmemoryPolicy: EvictionPolicy;
+  /** `maxmemory-samples` (5): keys sampled per eviction. */
+  maxmemorySamples: number;
+  /** `maxmemory-eviction-tenacity` (10): how long one command may spend
+   * evicting before the rest is left to the background. */
+  maxmemoryEvictionTenacity: number;
+  /** `maxmemory-clients` (0); accepted and shown, not enforced. */
+  maxmemoryClients: string;
+  /** `lfu-log-factor` (10). */
+  lfuLogFactor: number;
+  /** `lfu-decay-time` (1, in minutes). */
+  lfuDecayTime: number;
+}
+
+/** Redis 7.0's defaults for {@linkcode MemorySettings}. */
+export function defaultMemorySettings(): MemorySettings {
+  return {
+    maxmemory: 0,
+    maxmemoryPolicy: "noeviction",
+    maxmemorySamples: 5,
+    maxmemoryEvictionTenacity: 10,
+    maxmemoryClients: "0",
+    lfuLogFactor: 10,
+    lfuDecayTime: 1,
+  };
+}
+
+/** Bytes of one Map entry holding a key (or an expiry, or access data),
+ * table slack included: measured with 1M keys on Deno 2 (about 29-37). */
+export const ENTRY_BYTES = 32;
+/** Container values are re-sampled after this many changes. */
+export const RESAMPLE_WRITES = 64;
+/** The V8 heap is looked at each time the estimate grew by this much. */
+export const HEAP_CHECK_STEP = 4 * 1024 * 1024;
+/** Share of V8's heap limit the heap may fill (after a full collection)
+ * before the limit in force is lowered. */
+export const HEAP_CEILING = 0.75;
+
+/** Bytes of a V8 one-byte string of `length` chars: a 16-byte header, the
+ * chars, rounded up to 8. */
+export function stringBytes(length: number): number {
+  return (length + 23) & ~7;
+}
+
+/** The OOM error of denyoom commands over the limit. */
+export const OOM_ERROR =
+  "OOM command not allowed when used memory > 'maxmemory'.";
+
+/** Bytes of fixed overhead of a container object per type. */
+const CONTAINER_BYTES = 96;
+/** Extra bytes per element of each type beyond its strings (nodes,
+ * pointers, scores), roughly as each module keeps them. */
+const PER_ELEMENT: Record<string, number> = {
+  hash: 16,
+  list: 8,
+  set: 16,
+  zset: 48,
+  stream: 24,
+};
+
+/** Average bytes of the elements in one rewrite command's arguments. */
+function sampleCommand(
+  cmd: string[],
+  type: Container["type"],
+): [bytes: number, elements: number] {
+  let bytes = 0;
+  for (let i = 2; i < cmd.length; i++) {
+    const a = cmd[i];
+    // Scores are kept as numbers, not strings.
+    bytes += type === "zset" && (i & 1) === 0 ? 8 : stringBytes(a.length);
+  }
+  const args = cmd.length - 2;
+  const elements = type === "hash" || type === "zset"
+    ? args / 2
+    : type === "stream"
+    ? (cmd[0] === "XADD" ? 1 : 0)
+    : args;
+  return [bytes, elements];
+}
+
+/**
+ * Estimated bytes of a container: `samples` elements (0: all) are read
+ * through its `rewrite()` and their average extended to its size, as
+ * MEMORY USAGE does.
+ */
+export function containerBytes(c: Container, samples: number): number {
+  const size = c.size;
+  if (size === 0) return CONTAINER_BYTES;
+  const want = samples <= 0 ? Infinity : samples;
+  let bytes = 0;
+  let elements = 0;
+  for (const cmd of c.rewrite("", samples <= 0 ? 1024 : samples)) {
+    if (c.type === "stream" && cmd[0] !== "XADD") {
+      // Groups, consumers, pending entries: counted by their arguments.
+      for (let i = 2; i < cmd.length; i++) bytes += stringBytes(cmd[i].length);
+      continue;
+    }
+    const [b, e] = sampleCommand(cmd, c.type);
+    bytes += b;
+    elements += e;
+    if (elements >= want) break;
+  }
+  if (elements === 0) return CONTAINER_BYTES + bytes;
+  const per = bytes / elements + PER_ELEMENT[c.type];
+  return Math.round(CONTAINER_BYTES + per * Math.max(size, elements));
+}
+
+/** Estimated bytes of a value (without its key), as MEMORY USAGE's value
+ * part. */
+export function valueBytes(v: StoredValue | Bitmap, samples = 5): number {
+  if (typeof v === "string") return stringBytes(v.length);
+  if (v instanceof Bitmap) return 48 + v.bytes.length;
+  return containerBytes(v, samples);
+}
+
+/** What the accounting remembers of one container. */
+interface Sized {
+  /** What is counted for it now. */
+  bytes: number;
+  /** Its size when last sampled... */
+  size: number;
+  /** ...and the bytes per element then. */
+  per: number;
+  /** Changes since. */
+  writes: number;
+}
+
+/**
+ * The store's byte counts of values: strings computed, containers sampled
+ * and remembered (per container object, in a WeakMap) so that removing one
+ * takes away what was counted for it.
+ */
+export class ValueSizes {
+  #sized = new WeakMap<object, Sized>();
+
+  /** Bytes counted for `v` from now on. */
+  add(v: StoredValue | Bitmap): number {
+    if (typeof v === "string") return stringBytes(v.length);
+    const bytes = valueBytes(v);
+    const size = v instanceof Bitmap ? v.bytes.length : v.size;
+    this.#sized.set(v, {
+      bytes,
+      size,
+      per: size === 0 ? 0 : (bytes - CONTAINER_BYTES) / size,
+      writes: 0,
+    });
+    return bytes;
+  }
+
+  /** Bytes that were counted for `v` (now leaving the keyspace). */
+  remove(v: StoredValue | Bitmap): number {
+    if (typeof v === "string") return stringBytes(v.length);
+    return this.#sized.get(v)?.bytes ?? 0;
+  }
+
+  /** After `v` changed in place: how many bytes more (or fewer) it holds
+   * than counted. */
+  changed(v: Container | Bitmap): number {
+    const m = this.#sized.get(v);
+    if (m === undefined) return 0;
+    let bytes: number;
+    if (v instanceof Bitmap) {
+      bytes = 48 + v.bytes.length;
+    } else {
+      const size = v.size;
+      if (
+        ++m.writes >= RESAMPLE_WRITES || size > m.size * 2 ||
+        size * 2 < m.size || m.size === 0
+      ) {
+        bytes = containerBytes(v, 5);
+        m.size = size;
+        m.per = size === 0 ? 0 : (bytes - CONTAINER_BYTES) / size;
+        m.writes = 0;
+      } else {
+        bytes = Math.round(CONTAINER_BYTES + m.per * size);
+      }
+    }
+    const delta = bytes - m.bytes;
+    m.bytes = bytes;
+    return delta;
+  }
+}
+
+/** Redis's initial LFU counter of a new key. */
+export const LFU_INIT_VAL = 5;
+
+/** What {@linkcode MemoryManager.performEvictions} did: under the limit
+ * (now), time ran out (more is evicted in the background), or over the
+ * limit with nothing (more) to evict. */
+export const Evict = { Ok: 0, Running: 1, Fail: 2 } as const;
+
+/** One of the {@linkcode Evict} values.
+ *
+ * @example
+ * ```ts ignore
+ * const r: EvictResult = store.memory.performEvictions();
+ * ```
+ */
+export type EvictResult = typeof Evict[keyof typeof Evict];
+
+const POOL_SIZE = 16;
+
+let gcFunction: (() => void) | null | undefined;
+
+/** A full garbage collection, when the runtime lets us ask for one (V8's
+ * `--expose-gc` set at run time); false when it does not. */
+export function collectGarbage(): boolean {
+  if (gcFunction === undefined) {
+    try {
+      v8.setFlagsFromString("--expose-gc");
+      gcFunction = vm.runInNewContext("gc") as () => void;
+    } catch {
+      gcFunction = null;
+    }
+  }
+  if (gcFunction === null) return false;
+  gcFunction();
+  return true;
+}
+
+/**
+ * The memory limit of one {@linkcode Store}: what is used (an estimate,
+ * see the module doc), the limit in force, the eviction policies and their
+ * per-key access data, and the counters INFO reports. Reach it as
+ * `store.memory`.
+ *
+ * @example
+ * ```ts
+ * import { Store } from "@kv/store";
+ * const store = new Store();
+ * store.memory.settings.maxmemory = 1024 * 1024;
+ * store.memory.settings.maxmemoryPolicy = "allkeys-lru";
+ * store.memory.sync();
+ * for (let i = 0; i < 10_000; i++) {
+ *   store.memory.check(); // evicts, as before every command on a server
+ *   store.set(`key:${i}`, "x".repeat(100));
+ * }
+ * console.log(store.memory.evictedKeys > 0); // true
+ * ```
+ */
+export class MemoryManager {
+  /** The settings in force (a server passes its config); call
+   * {@linkcode MemoryManager.sync} after changing them. */
+  settings: MemorySettings = defaultMemorySettings();
+  /** Keys evicted so far (INFO's `evicted_keys`). */
+  evictedKeys = 0;
+  /** Bytes the store does not count: clients' buffers (set by the
+   * server). */
+  overhead = 0;
+  /** The heap in use when the store was made (`used_memory_startup`). */
+  readonly baseline: number;
+  /** Highest `used` seen (INFO's `used_memory_peak`). */
+  peak = 0;
+  /** Called with each evicted key (the server logs a DEL). */
+  onEvict: ((key: string) => void) | null = null;
+  /** Total time spent evicting, in microseconds. */
+  evictionMicros = 0;
+  readonly #store: Store;
+  /** The lower limit the V8 heap imposes (Infinity while it has room). */
+  #heapCap = Infinity;
+  #nextHeapCheck = 0;
+  #lastCollect = 0;
+  #pool: { key: string; idle: number }[] = [];
+  #idleAvg = NaN;
+  #epoch: number;
+  /** When per-key access tracking began (ms): keys not seen since count
+   * from then. */
+  #sinceMs: number;
+
+  /** The memory of `store` (the store makes its own). */
+  constructor(store: Store) {
+    this.#store = store;
+    this.#epoch = this.#sinceMs = store.clock();
+    let base = 1024 * 1024;
+    try {
+      base = Math.min(v8.getHeapStatistics().used_heap_size, 64 * 2 ** 20);
+    } catch {
+      // keep the default
+    }
+    this.baseline = base;
+  }
+
+  /** Bytes in use: baseline, data and buffers (INFO's `used_memory`). */
+  get used(): number {
+    return this.baseline + this.overhead + this.#store.usedBytes;
+  }
+
+  /** The limit in force: `maxmemory`, or lower when the V8 heap has no
+   * room; 0 when neither applies. */
+  get limit(): number {
+    const m = this.settings.maxmemory;
+    if (this.#heapCap === Infinity) return m;
+    return m === 0 ? this.#heapCap : Math.min(m, this.#heapCap);
+  }
+
+  /** The V8 heap's own limit in bytes. */
+  get heapLimit(): number {
+    return v8.getHeapStatistics().heap_size_limit;
+  }
+
+  /** Applies changed settings: turns per-key access tracking on or off
+   * (LRU and LFU policies need it). */
+  sync(): void {
+    const p = this.settings.maxmemoryPolicy;
+    const mode = p.endsWith("-lfu") ? 2 : p.endsWith("-lru") ? 1 : 0;
+    // Other policies keep LRU data if OBJECT IDLETIME asked for it.
+    if (mode !== 0) this.track(mode);
+    else if (this.#store.accessMode === 2) this.track(0);
+    this.#pool.length = 0;
+    this.#idleAvg = NaN;
+  }
+
+  /** Starts keeping per-key access data: 1 LRU, 2 LFU (0 stops). */
+  track(mode: 0 | 1 | 2): void {
+    if (this.#store.accessMode === mode) return;
+    this.#sinceMs = this.#store.clock();
+    this.#store.trackAccess(mode);
+  }
+
+  /** Seconds on the LRU clock. */
+  lruClock(): number {
+    return Math.floor((this.#store.clock() - this.#epoch) / 1000);
+  }
+
+  /** Minutes on the LFU clock (16 bits, as Redis). */
+  lfuMinutes(): number {
+    return Math.floor(this.#store.clock() / 60000) & 65535;
+  }
+
+  /** The access data of a key after an access: the LRU clock, or the LFU
+   * counter decayed then incremented (`prev` undefined: a new key). */
+  accessed(prev: number | undefined, mode: number): number {
+    if (mode === 1) return this.lruClock();
+    if (prev === undefined) return (this.lfuMinutes() << 8) | LFU_INIT_VAL;
+    let counter = this.lfuDecay(prev);
+    if (counter < 255) {
+      const base = counter - LFU_INIT_VAL;
+      const p = 1 / ((base < 0 ? 0 : base) * this.settings.lfuLogFactor + 1);
+      if (Math.random() < p) counter++;
+    }
+    return (this.lfuMinutes() << 8) | counter;
+  }
+
+  /** The LFU counter of packed access data after its decay (OBJECT
+   * FREQ). */
+  lfuDecay(data: number): number {
+    const ldt = data >> 8;
+    const counter = data & 255;
+    const now = this.lfuMinutes();
+    const elapsed = now >= ldt ? now - ldt : 65535 - ldt + now;
+    const decay = this.settings.lfuDecayTime;
+    const periods = decay > 0 ? Math.floor(elapsed / decay) : 0;
+    return periods > counter ? 0 : counter - periods;
+  }
+
+  /** Milliseconds since `key` was last accessed (OBJECT IDLETIME * 1000;
+   * the LRU score). Keys not seen since tracking began count from then. */
+  idleMs(key: string): number {
+    const data = this.#store.accessOf(key);
+    const at = this.#store.accessMode === 1 && data !== undefined
+      ? data
+      : Math.floor((this.#sinceMs - this.#epoch) / 1000);
+    return Math.max(0, this.lruClock() - at) * 1000;
+  }
+
+  /** The decayed LFU counter of `key` (OBJECT FREQ). */
+  frequency(key: string): number {
+    const data = this.#store.accessOf(key);
+    if (data === undefined || this.#store.accessMode !== 2) {
+      return this.lfuDecay(
+        ((Math.floor(this.#sinceMs / 60000) & 65535) << 8) | LFU_INIT_VAL,
+      );
+    }
+    return this.lfuDecay(data);
+  }
+
+  /** Looks at the V8 heap; lowers the limit in force when the heap is
+   * nearly full (after one full collection, at most once a second),
+   * raises it again when there is room. */
+  checkHeap(): void {
+    const used = this.#store.usedBytes + this.baseline + this.overhead;
+    this.#nextHeapCheck = used + HEAP_CHECK_STEP;
+    let h = v8.getHeapStatistics();
+    const ceiling = h.heap_size_limit * HEAP_CEILING;
+    if (h.used_heap_size <= ceiling) {
+      if (this.#heapCap !== Infinity && h.used_heap_size < ceiling * 0.9) {
+        this.#heapCap = Infinity;
+      }
+      return;
+    }
+    const now = performance.now();
+    if (now - this.#lastCollect > 1000 && collectGarbage()) {
+      this.#lastCollect = now;
+      h = v8.getHeapStatistics();
+      if (h.used_heap_size <= ceiling) {
+        if (h.used_heap_size < ceiling * 0.9) this.#heapCap = Infinity;
+        return;
+      }
+    }
+    // What the estimate may reach so that the heap stays under the
+    // ceiling, in proportion to what the heap holds per estimated byte.
+    const cap = Math.floor(used * (ceiling * 0.95) / h.used_heap_size);
+    this.#heapCap = Math.min(this.#heapCap, cap);
+  }
+
+  /**
+   * The check Redis's processCommand makes before each command: over the
+   * limit, evicts what the policy allows. True when a command flagged
+   * denyoom must be refused with {@linkcode OOM_ERROR}.
+   */
+  check(): boolean {
+    const used = this.#store.usedBytes + this.baseline + this.overhead;
+    if (used >= this.#nextHeapCheck) this.checkHeap();
+    const limit = this.limit;
+    if (limit === 0 || used <= limit) return false;
+    return this.performEvictions() === Evict.Fail;
+  }
+
+  /** Background work (the server's cron): the peak, the heap, and
+   * evictions a command left unfinished. */
+  cron(): void {
+    const used = this.used;
+    if (used > this.peak) this.peak = used;
+    this.checkHeap();
+    const limit = this.limit;
+    if (limit !== 0 && used > limit) this.performEvictions();
+  }
+
+  /** Microseconds one call may spend evicting, from the tenacity (as
+   * Redis's evictionTimeLimitUs). */
+  #timeLimitUs(): number {
+    const t = this.settings.maxmemoryEvictionTenacity;
+    if (t <= 10) return 50 * t;
+    if (t < 100) return 500 * Math.pow(1.15, t - 10);
+    return Infinity;
+  }
+
+  /** Evicts keys by the policy until under the limit, for a while. */
+  performEvictions(): EvictResult {
+    const limit = this.limit;
+    let used = this.used;
+    if (limit === 0 || used <= limit) return Evict.Ok;
+    const policy = this.settings.maxmemoryPolicy;
+    if (policy === "noeviction") return Evict.Fail;
+    const start = performance.now();
+    const budget = this.#timeLimitUs() / 1000;
+    let n = 0;
+    try {
+      while (used > limit) {
+        const key = this.#pick(policy);
+        if (key === undefined) return Evict.Fail;
+        this.#store.delete(key);
+        this.evictedKeys++;
+        this.onEvict?.(key);
+        used = this.used;
+        if ((++n & 15) === 0 && performance.now() - start > budget) {
+          return used > limit ? Evict.Running : Evict.Ok;
+        }
+      }
+      return Evict.Ok;
+    } finally {
+      this.evictionMicros += (performance.now() - start) * 1000;
+    }
+  }
+
+  /** The next key to evict, or undefined when there is none. */
+  #pick(policy: EvictionPolicy): string | undefined {
+    const store = this.#store;
+    const volatile = policy.startsWith("volatile");
+    if ((volatile ? store.volatileSize : store.size) === 0) return undefined;
+    if (policy.endsWith("random")) {
+      return store.sampleKeys(volatile, 1)[0];
+    }
+    const pool = this.#pool;
+    const mode = policy.endsWith("lru") ? 1 : policy.endsWith("lfu") ? 2 : 3;
+    // Samples come from a sweep in insertion order, not at random as in
+    // Redis, so neighbours are alike: while the best candidate scores below
+    // the running average of what was sampled, look a little further (up to
+    // 16 batches) before taking it.
+    for (let tries = 0; tries < 64; tries++) {
+      const keys = store.sampleKeys(volatile, this.settings.maxmemorySamples);
+      for (const key of keys) {
+        let idle: number;
+        if (mode === 1) idle = this.idleMs(key);
+        else if (mode === 2) idle = 255 - this.frequency(key);
+        else idle = -(store.expiryOf(key) ?? Infinity);
+        this.#poolInsert(key, idle);
+        this.#idleAvg = Number.isNaN(this.#idleAvg)
+          ? idle
+          : this.#idleAvg * 0.995 + idle * 0.005;
+      }
+      while (pool.length > 0) {
+        const best = pool[pool.length - 1];
+        if (
+          store.peek(best.key) === undefined ||
+          (volatile && store.expiryOf(best.key) === undefined)
+        ) {
+          pool.pop();
+          continue;
+        }
+        if (best.idle < this.#idleAvg && tries < 16 && keys.length > 0) break;
+        pool.pop();
+        return best.key;
+      }
+      if (keys.length === 0) return undefined;
+    }
+    return store.sampleKeys(volatile, 1)[0];
+  }
+
+  /** Keeps the POOL_SIZE keys with the highest idle score, ascending. */
+  #poolInsert(key: string, idle: number): void {
+    const pool = this.#pool;
+    for (let j = 0; j < pool.length; j++) {
+      if (pool[j].key === key) {
+        pool.splice(j, 1);
+        break;
+      }
+    }
+    let i = 0;
+    while (i < pool.length && pool[i].idle < idle) i++;
+    if (pool.length >= POOL_SIZE) {
+      if (i === 0) return; // worse than everything kept
+      pool.splice(0, 1);
+      i--;
+    }
+    pool.splice(i, 0, { key, idle });
+  }
+}
