@@ -10,7 +10,7 @@ import { freePort, waitForPort } from "../tools/_processes.ts";
 import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from "../persistence.ts";
 import { writeAll } from "../_io.ts";
 
-const enabled = Deno.env.get("KV_LARGE_TESTS") !== undefined;
+const enabled = (Deno.env.get("KV_LARGE_TESTS") ?? "") !== "";
 const opts = {
   ignore: !enabled,
   sanitizeResources: false,
