@@ -36,6 +36,11 @@ import { bitmapCommands } from "./commands/bitmaps.ts";
 import { hyperloglogCommands } from "./commands/hyperloglog.ts";
 import { geoCommands } from "./commands/geo.ts";
 import { sortCommands } from "./commands/sort.ts";
+import {
+  pubsubCommands,
+  SUBSCRIBED_MODE_COMMANDS,
+  subscribedModeError,
+} from "./commands/pubsub.ts";
 import { memoryCommands } from "./commands/memory.ts";
 
 export type {
@@ -136,6 +141,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   ...hyperloglogCommands,
   ...geoCommands,
   ...sortCommands,
+  ...pubsubCommands,
   ...memoryCommands,
 };
 
@@ -382,6 +388,14 @@ export function execute(
     command.flags.has("denyoom")
   ) {
     reject(s, command, OOM_ERROR);
+    return;
+  }
+  // A subscribed RESP2 connection only (un)subscribes, pings or leaves.
+  if (
+    s.client.pubsub !== null && s.out.resp === 2 &&
+    !SUBSCRIBED_MODE_COMMANDS.has(command.name)
+  ) {
+    reject(s, command, subscribedModeError(command.name));
     return;
   }
   const dirty = s.store.dirty;

@@ -12,6 +12,7 @@
  */
 
 import { globMatch } from "./_glob.ts";
+import { formatNotifyFlags, parseNotifyFlags } from "./_notify.ts";
 import { defaultEncodingLimits, type EncodingLimits } from "./store.ts";
 import {
   defaultMemorySettings,
@@ -59,6 +60,16 @@ export interface ServerConfig extends EncodingLimits, MemorySettings {
   /** Output buffer limit: disconnect a client whose pending replies exceed
    * `hard` bytes, or stay above `soft` bytes for `softSeconds`. */
   clientOutputBufferLimit: { hard: number; soft: number; softSeconds: number };
+  /** The same limit for clients subscribed to pub/sub channels (the
+   * `pubsub` class; default `32mb 8mb 60`, as Redis). */
+  clientOutputBufferLimitPubsub: {
+    hard: number;
+    soft: number;
+    softSeconds: number;
+  };
+  /** Keyspace notification classes (`notify-keyspace-events`, bits of
+   * _notify.ts); 0: off. */
+  notifyKeyspaceEvents: number;
   /** Background task frequency per second (active expiry, timeouts). */
   hz: number;
   /** Snapshot file name in `dir`. */
@@ -109,6 +120,12 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze<
     soft: 256 * 1024 * 1024,
     softSeconds: 60,
   },
+  clientOutputBufferLimitPubsub: {
+    hard: 32 * 1024 * 1024,
+    soft: 8 * 1024 * 1024,
+    softSeconds: 60,
+  },
+  notifyKeyspaceEvents: 0,
   hz: 10,
   dbfilename: "dump.json",
   save: [[3600, 1], [300, 100], [60, 10000]],
@@ -136,6 +153,9 @@ export function defaultConfig(): ServerConfig {
   return {
     ...DEFAULT_CONFIG,
     clientOutputBufferLimit: { ...DEFAULT_CONFIG.clientOutputBufferLimit },
+    clientOutputBufferLimitPubsub: {
+      ...DEFAULT_CONFIG.clientOutputBufferLimitPubsub,
+    },
     save: DEFAULT_CONFIG.save.map(([s, c]) => [s, c]),
   };
 }
@@ -270,24 +290,52 @@ const PARAMS: Param[] = [
     mutable: true,
     get: (c) => {
       const l = c.clientOutputBufferLimit;
-      return `normal ${l.hard} ${l.soft} ${l.softSeconds}`;
+      const p = c.clientOutputBufferLimitPubsub;
+      return `normal ${l.hard} ${l.soft} ${l.softSeconds} ` +
+        `slave 268435456 67108864 60 ` +
+        `pubsub ${p.hard} ${p.soft} ${p.softSeconds}`;
     },
     set(c, v) {
       const parts = v.trim().split(/\s+/);
-      if (parts[0]?.toLowerCase() === "normal") parts.shift();
-      if (parts.length !== 3) {
+      // Our own short form: three numbers set the normal class.
+      if (parts.length === 3 && /^\d/.test(parts[0])) parts.unshift("normal");
+      if (parts.length % 4 !== 0) {
         return "Wrong number of arguments in buffer limit configuration.";
       }
-      const hard = parseMemory(parts[0]);
-      const soft = parseMemory(parts[1]);
-      const seconds = Number(parts[2]);
-      if (
-        !Number.isFinite(hard) || !Number.isFinite(soft) ||
-        !Number.isInteger(seconds) || seconds < 0
-      ) {
-        return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+      const limits: [string, number, number, number][] = [];
+      for (let i = 0; i < parts.length; i += 4) {
+        const cls = parts[i].toLowerCase();
+        if (!/^(normal|slave|replica|pubsub)$/.test(cls)) {
+          return "Invalid client class specified in buffer limit configuration.";
+        }
+        const hard = parseMemory(parts[i + 1]);
+        const soft = parseMemory(parts[i + 2]);
+        const seconds = Number(parts[i + 3]);
+        if (
+          !Number.isFinite(hard) || !Number.isFinite(soft) ||
+          !/^\d+$/.test(parts[i + 3]) || !Number.isSafeInteger(seconds)
+        ) {
+          return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+        }
+        limits.push([cls, hard, soft, seconds]);
       }
-      c.clientOutputBufferLimit = { hard, soft, softSeconds: seconds };
+      for (const [cls, hard, soft, softSeconds] of limits) {
+        const limit = { hard, soft, softSeconds };
+        if (cls === "normal") c.clientOutputBufferLimit = limit;
+        else if (cls === "pubsub") c.clientOutputBufferLimitPubsub = limit;
+      }
+    },
+  },
+  {
+    name: "notify-keyspace-events",
+    mutable: true,
+    get: (c) => formatNotifyFlags(c.notifyKeyspaceEvents),
+    set(c, v) {
+      const flags = parseNotifyFlags(v);
+      if (flags === null) {
+        return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+      }
+      c.notifyKeyspaceEvents = flags;
     },
   },
 ];

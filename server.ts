@@ -40,6 +40,8 @@ import { Persistence } from "./persistence.ts";
 import { textToBinary } from "./_bytes.ts";
 import { Dashboard } from "./dashboard.ts";
 import { VERSION } from "./version.ts";
+import { PubSub, type Subscriptions } from "./commands/pubsub.ts";
+import { NOTIFY_EXPIRED } from "./_notify.ts";
 
 /** Options of a {@linkcode Server}: any setting, plus what to serve.
  *
@@ -121,8 +123,22 @@ class Connection implements ClientState {
   readonly out = new ReplyWriter(4096);
   readonly decoder: RequestDecoder;
   readonly conn: Deno.TcpConn;
+  pubsub: Subscriptions | null = null;
+  /** The write of pending replies in progress, if any. */
+  flushing: Promise<void> | null = null;
+  /** A flush of pushed messages is scheduled. */
+  flushQueued = false;
+  /** Since when the output is above the soft limit (0: it is not). */
+  softSince = 0;
+  readonly wake: () => void;
 
-  constructor(id: number, conn: Deno.TcpConn, server: Server) {
+  constructor(
+    id: number,
+    conn: Deno.TcpConn,
+    server: Server,
+    wake: () => void,
+  ) {
+    this.wake = wake;
     this.id = id;
     this.conn = conn;
     this.addr = formatAddr(conn.remoteAddr);
@@ -204,6 +220,8 @@ export class Server {
   #done = Promise.withResolvers<void>();
   /** Snapshots and the append-only log. */
   readonly persistence: Persistence;
+  /** Pub/sub subscriptions and keyspace notifications. */
+  readonly pubsub: PubSub;
   #dashboard: Dashboard | null = null;
   #http: Deno.HttpServer | null = null;
   #opsHistory: number[] = [];
@@ -223,6 +241,9 @@ export class Server {
     // The encoding thresholds are settings: CONFIG SET reaches the store.
     this.store.limits = this.config;
     this.log = createLogger(() => this.config.loglevel, logSink);
+    this.pubsub = new PubSub(() => this.config.notifyKeyspaceEvents);
+    this.store.onExpire = (key) =>
+      this.pubsub.notify(NOTIFY_EXPIRED, "expired", key);
     // deno-lint-ignore no-this-alias
     const server = this;
     this.persistence = new Persistence({
@@ -250,6 +271,7 @@ export class Server {
       configSet: (name, value) => server.#configSet(name, value),
       opsPerSec: () => server.#opsPerSec(),
       persistence: this.persistence,
+      pubsub: this.pubsub,
       shutdown: (options) => server.shutdown(options),
       log: this.log,
     };
@@ -280,6 +302,8 @@ export class Server {
       out,
       queryBufferBytes: () => 0,
       kill: () => {},
+      pubsub: null,
+      wake: () => {},
     };
     return {
       out,
@@ -580,7 +604,12 @@ export class Server {
         this.#refuse(conn, MAX_CLIENTS);
         continue;
       }
-      const client = new Connection(this.#nextId++, conn, this);
+      const client: Connection = new Connection(
+        this.#nextId++,
+        conn,
+        this,
+        () => this.#wake(client),
+      );
       this.#clients.set(client.id, client);
       this.log("debug", `Accepted ${client.addr} id=${client.id}`);
       this.#track(this.#serve(client));
@@ -715,15 +744,67 @@ export class Server {
     } finally {
       c.busy = false;
       this.#clients.delete(c.id);
+      this.pubsub.dropClient(c);
       c.kill();
       this.log("debug", `Client closed id=${c.id} addr=${c.addr}: ${reason}`);
     }
   }
 
-  /** Writes a client's pending replies, enforcing the output limits. */
+  /** The output buffer limit of a client's class (pubsub or normal). */
+  #limitOf(c: Connection): ServerConfig["clientOutputBufferLimit"] {
+    return c.pubsub !== null
+      ? this.config.clientOutputBufferLimitPubsub
+      : this.config.clientOutputBufferLimit;
+  }
+
+  /** Something was written to `c.out` from outside its own loop (a pub/sub
+   * message): enforce the limits, and send it when `c` is idle. */
+  #wake(c: Connection): void {
+    if (c.closed) {
+      c.out.reset();
+      return;
+    }
+    const limit = this.#limitOf(c);
+    const size = c.out.length;
+    if (limit.hard > 0 && size > limit.hard) {
+      this.#overLimit(c, size, "hard");
+      return;
+    }
+    if (limit.soft > 0 && size > limit.soft) {
+      const now = Date.now();
+      if (c.softSince === 0) c.softSince = now;
+      else if (now - c.softSince > limit.softSeconds * 1000) {
+        this.#overLimit(c, size, "soft");
+        return;
+      }
+    } else c.softSince = 0;
+    if (c.busy || c.flushQueued) return;
+    c.flushQueued = true;
+    queueMicrotask(() => {
+      c.flushQueued = false;
+      if (c.busy || c.closed || c.out.length === 0) return;
+      this.#track(this.#flush(c).catch(() => c.kill()));
+    });
+  }
+
+  /** Writes a client's pending replies, enforcing the output limits. One
+   * write at a time per client: a caller waits for the one in progress;
+   * what is appended while writing (pub/sub messages) is written too. */
   async #flush(c: Connection): Promise<void> {
+    while (c.flushing !== null) await c.flushing;
+    if (c.closed || c.out.length === 0) return;
+    const p = this.#write(c);
+    c.flushing = p;
+    try {
+      await p;
+    } finally {
+      c.flushing = null;
+    }
+  }
+
+  async #write(c: Connection): Promise<void> {
+    const limit = this.#limitOf(c);
     const bytes = c.out.bytes();
-    const limit = this.config.clientOutputBufferLimit;
     if (limit.hard > 0 && bytes.length > limit.hard) {
       this.#overLimit(c, bytes.length, "hard");
       return;
@@ -731,7 +812,7 @@ export class Server {
     let timer: ReturnType<typeof setTimeout> | undefined;
     if (limit.soft > 0 && bytes.length > limit.soft) {
       timer = setTimeout(
-        () => this.#overLimit(c, bytes.length, "soft"),
+        () => this.#overLimit(c, c.out.length, "soft"),
         limit.softSeconds * 1000,
       );
     }
@@ -739,12 +820,23 @@ export class Server {
       // A client that stops reading stalls here; --timeout closes it (the
       // cron looks at `writing`), as Redis counts writes as interaction.
       c.writing = true;
-      let off = await c.conn.write(bytes);
-      while (off < bytes.length) {
-        c.lastInteraction = Date.now();
-        off += await c.conn.write(bytes.subarray(off));
+      let chunk = bytes;
+      while (true) {
+        const n = chunk.length;
+        let off = await c.conn.write(chunk);
+        while (off < n) {
+          c.lastInteraction = Date.now();
+          off += await c.conn.write(chunk.subarray(off));
+        }
+        this.stats.netOutputBytes += n;
+        if (c.out.length === n) break;
+        // Messages were pushed while writing: keep them, write them next.
+        const rest = c.out.bytes().slice(n);
+        c.out.reset();
+        c.out.raw(rest);
+        if (c.closed) break;
+        chunk = c.out.bytes();
       }
-      this.stats.netOutputBytes += bytes.length;
     } finally {
       c.writing = false;
       if (timer !== undefined) clearTimeout(timer);

@@ -356,6 +356,9 @@ export class Store {
   readonly clock: Clock;
   /** Read and expiry counters. */
   readonly stats: StoreStats = { hits: 0, misses: 0, expired: 0 };
+  /** Called with each key removed because its time ran out (lazily or by
+   * the active cycle): the server publishes the `expired` notification. */
+  onExpire: ((key: string) => void) | null = null;
   /** Writes since the counter was last reset (Redis's `dirty`); the
    * command methods count, the primitives (set, delete, ...) do not. */
   dirty = 0;
@@ -457,6 +460,7 @@ export class Store {
     this.#drop(key);
     this.#expires.delete(key);
     this.stats.expired++;
+    if (this.onExpire !== null) this.onExpire(key);
     return true;
   }
 
@@ -1367,6 +1371,7 @@ export class Store {
           this.#drop(key);
           this.#expires.delete(key);
           this.stats.expired++;
+          if (this.onExpire !== null) this.onExpire(key);
           expired++;
         } else {
           ttlSum += at - now;

@@ -5,6 +5,7 @@ import { type Store, STORE_ERRORS } from "../store.ts";
 import type { Persistence } from "../persistence.ts";
 import type { ServerConfig } from "../config.ts";
 import type { CommandInfoData } from "./_table_data.ts";
+import type { PubSub, Subscriptions } from "./pubsub.ts";
 import { parseInt64 } from "../_number.ts";
 
 /** State of one connected client, as CLIENT and INFO show it.
@@ -43,6 +44,11 @@ export interface ClientState {
   queryBufferBytes(): number;
   /** Closes the connection (CLIENT KILL, timeouts, limits). */
   kill(): void;
+  /** Pub/sub subscriptions; null while the client has none. */
+  pubsub: Subscriptions | null;
+  /** Sends what was written to `out` outside the client's own commands
+   * (pub/sub messages), enforcing the output buffer limits. */
+  wake(): void;
 }
 
 /** Counters the server keeps for INFO stats.
@@ -97,6 +103,8 @@ export interface ServerState {
   opsPerSec(): number;
   /** Snapshots and the append-only log. */
   readonly persistence: Persistence;
+  /** Pub/sub channels and keyspace notifications. */
+  readonly pubsub: PubSub;
   /**
    * Shuts down as SHUTDOWN and SIGTERM do: no command runs any more, a
    * background save or rewrite is stopped, a snapshot is saved when `save`

@@ -17,7 +17,12 @@ const ping: Handler = (s, argv) => {
   if (argv.length > 2) {
     throw new CommandError("ERR wrong number of arguments for 'ping' command");
   }
-  if (argv.length === 1) s.out.simple("PONG");
+  // A subscribed RESP2 client gets PING's answer in the message format.
+  if (s.client.pubsub !== null && s.out.resp === 2) {
+    s.out.array(2);
+    s.out.bulk("pong");
+    s.out.bulk(argv.length === 1 ? "" : argv[1]);
+  } else if (argv.length === 1) s.out.simple("PONG");
   else s.out.bulk(argv[1]);
 };
 
@@ -39,6 +44,7 @@ const reset: Handler = (s) => {
   c.name = "";
   c.out.resp = 2;
   c.authenticated = s.server.config.requirepass === "";
+  s.server.pubsub.dropClient(c);
   s.out.simple("RESET");
 };
 
@@ -161,7 +167,9 @@ export function clientLine(c: ClientState): string {
   const qbuf = c.queryBufferBytes();
   const obl = c.out.length;
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=-1 name=${c.name} ` +
-    `age=${age} idle=${idle} flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 ` +
+    `age=${age} idle=${idle} flags=${c.pubsub !== null ? "P" : "N"} db=0 ` +
+    `sub=${c.pubsub?.channels.size ?? 0} psub=${c.pubsub?.patterns.size ?? 0} ` +
+    `ssub=${c.pubsub?.shard.size ?? 0} multi=-1 ` +
     `qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 ` +
     `obl=${obl} oll=0 omem=0 tot-mem=${qbuf + obl} events=r ` +
     `cmd=${c.lastCommand || "NULL"} user=default redir=-1 ` +

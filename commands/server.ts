@@ -83,6 +83,9 @@ const SECTIONS: Record<string, Section> = {
       ["evicted_keys", s.store.memory.evictedKeys],
       ["keyspace_hits", s.store.stats.hits],
       ["keyspace_misses", s.store.stats.misses],
+      ["pubsub_channels", s.server.pubsub.channelCount],
+      ["pubsub_patterns", s.server.pubsub.patternCount],
+      ["pubsubshard_channels", s.server.pubsub.shardChannelCount],
       ["total_error_replies", errors],
       [
         "client_output_buffer_limit_disconnections",

@@ -1,0 +1,314 @@
+// Pub/sub: the subscribe / publish exchanges of two (or three) connections
+// compared byte for byte with redis-server in RESP2 and RESP3, the
+// subscribed-mode rules, PUBSUB introspection, CLIENT LIST / INFO fields,
+// client libraries, and a slow subscriber cut off at the pubsub limit.
+
+import assert from "node:assert/strict";
+import { encodeCommand } from "../protocol.ts";
+import { type Cmd, hasRedis } from "./_compat.ts";
+import { Conn, RedisServer, startServer } from "./_helpers.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+/** One step: connection index, then a command (or null: only read) and how
+ * many replies / messages to read on that connection. */
+type Step = [
+  conn: number,
+  cmd: Cmd | null,
+  count?: number | [resp2: number, resp3: number],
+];
+
+async function runScript(
+  port: number,
+  steps: Step[],
+  resp: 2 | 3,
+  conns = 2,
+): Promise<string[]> {
+  const cs: Conn[] = [];
+  try {
+    for (let i = 0; i < conns; i++) {
+      const c = await Conn.open(port);
+      cs.push(c);
+      if (resp === 3) await c.call("HELLO", "3");
+    }
+    await cs[0].call("FLUSHALL");
+    const out: string[] = [];
+    for (const [i, cmd, count] of steps) {
+      const data = cmd === null ? new Uint8Array(0) : encodeCommand(cmd);
+      const n = Array.isArray(count) ? count[resp - 2] : count ?? 1;
+      out.push(await cs[i].rawReplies(data, n));
+    }
+    return out;
+  } finally {
+    for (const c of cs) c.close();
+  }
+}
+
+async function compareScripts(
+  t: Deno.TestContext,
+  cases: Record<string, Step[]>,
+  conns = 2,
+): Promise<void> {
+  await using redis = await RedisServer.start();
+  await using ours = await startServer();
+  for (const [name, steps] of Object.entries(cases)) {
+    for (const resp of [2, 3] as const) {
+      await t.step(`${name} (RESP${resp})`, async () => {
+        const expected = await runScript(redis.port, steps, resp, conns);
+        const actual = await runScript(ours.port, steps, resp, conns);
+        for (let i = 0; i < steps.length; i++) {
+          assert.equal(
+            actual[i],
+            expected[i],
+            `step ${i} ${JSON.stringify(steps[i])}: got ${
+              JSON.stringify(actual[i])
+            }, redis said ${JSON.stringify(expected[i])}`,
+          );
+        }
+      });
+    }
+  }
+}
+
+const BIN = "\x00\xff\r\n\x80bin";
+
+const CASES: Record<string, Step[]> = {
+  "subscribe, publish, unsubscribe": [
+    [0, ["SUBSCRIBE", "a", "b", "a"], 3],
+    [1, ["PUBLISH", "a", "hello"]],
+    [0, null],
+    [1, ["PUBLISH", "b", ""]],
+    [0, null],
+    [1, ["PUBLISH", "c", "nobody"]],
+    [0, ["UNSUBSCRIBE", "a", "zz"], 2],
+    [1, ["PUBLISH", "a", "gone"]],
+    [0, ["UNSUBSCRIBE"]],
+    [0, ["UNSUBSCRIBE"]],
+    [0, ["PUNSUBSCRIBE"]],
+    [0, ["SUNSUBSCRIBE"]],
+    [0, ["PING"]],
+  ],
+  "binary channels and payloads": [
+    [0, ["SUBSCRIBE", BIN], 1],
+    [1, ["PUBLISH", BIN, BIN]],
+    [0, null],
+    [0, ["PSUBSCRIBE", "\x00*"], 1],
+    [1, ["PUBLISH", BIN, "x"]],
+    [0, null, 2],
+  ],
+  "patterns": [
+    [0, ["PSUBSCRIBE", "news.*", "h?llo", "[ab]c", "x\\*"], 4],
+    [1, ["PUBLISH", "news.sport", "goal"]],
+    [0, null],
+    [1, ["PUBLISH", "hallo", "1"]],
+    [0, null],
+    [1, ["PUBLISH", "bc", "2"]],
+    [0, null],
+    [1, ["PUBLISH", "x*", "3"]],
+    [0, null],
+    [1, ["PUBLISH", "xy", "none"]],
+    [1, ["PUBSUB", "NUMPAT"]],
+    [0, ["PUNSUBSCRIBE", "news.*"]],
+    [1, ["PUBSUB", "NUMPAT"]],
+    [0, ["PUNSUBSCRIBE", "nope"]],
+    [0, ["SUBSCRIBE", "hallo"]],
+    [1, ["PUBLISH", "hallo", "twice"]],
+    [0, null, 2],
+  ],
+  "subscribed mode": [
+    [0, ["SUBSCRIBE", "a"]],
+    [0, ["GET", "a"]],
+    [0, ["CLIENT", "GETNAME"]],
+    [0, ["CONFIG", "GET", "maxclients"]],
+    [0, ["PING"]],
+    [0, ["PING", "hi"]],
+    [0, ["PUBLISH", "a", "self"], [1, 2]],
+    [0, ["SSUBSCRIBE", "s"]],
+    [0, ["UNSUBSCRIBE", "a"]],
+    [0, ["GET", "a"]],
+    [0, ["SUNSUBSCRIBE", "s"]],
+    [0, ["GET", "a"]],
+    [0, ["PING"]],
+  ],
+  "reset drops subscriptions": [
+    [0, ["SUBSCRIBE", "a"]],
+    [0, ["PSUBSCRIBE", "*"]],
+    [0, ["RESET"]],
+    [1, ["PUBLISH", "a", "x"]],
+    [0, ["PING"]],
+  ],
+  "shard channels": [
+    [0, ["SSUBSCRIBE", "s1", "s2", "s1"], 3],
+    [0, ["SUBSCRIBE", "s1"]],
+    [0, ["PSUBSCRIBE", "s*"]],
+    [1, ["SPUBLISH", "s1", "m"]],
+    [0, null],
+    [1, ["PUBLISH", "s1", "n"]],
+    [0, null, 2],
+    [1, ["PUBSUB", "SHARDCHANNELS"]],
+    [1, ["PUBSUB", "SHARDNUMSUB", "s1", "s2", "s3"]],
+    [1, ["PUBSUB", "SHARDNUMSUB"]],
+    [1, ["PUBSUB", "SHARDCHANNELS", "*2"]],
+    [0, ["SUNSUBSCRIBE", "s1", "x"], 2],
+    [0, ["SUNSUBSCRIBE"]],
+    [0, ["SUNSUBSCRIBE"]],
+    [1, ["SPUBLISH", "s2", "m"]],
+  ],
+  "pubsub introspection": [
+    [1, ["PUBSUB", "CHANNELS"]],
+    [0, ["SUBSCRIBE", "ch1"]],
+    [1, ["PUBSUB", "CHANNELS"]],
+    [1, ["PUBSUB", "CHANNELS", "ch*"]],
+    [1, ["PUBSUB", "CHANNELS", "x*"]],
+    [1, ["PUBSUB", "CHANNELS", "a", "b"]],
+    [1, ["PUBSUB", "SHARDCHANNELS", "a", "b"]],
+    [1, ["PUBSUB", "NUMSUB", "ch1", "ch2"]],
+    [1, ["PUBSUB", "NUMSUB"]],
+    [1, ["PUBSUB", "NUMPAT"]],
+    [1, ["PUBSUB", "NUMPAT", "x"]],
+    [1, ["PUBSUB", "HELP"]],
+    [1, ["PUBSUB", "NOPE"]],
+    [1, ["PUBSUB"]],
+    [1, ["PUBLISH", "a"]],
+    [1, ["SPUBLISH", "a"]],
+    [1, ["SUBSCRIBE"]],
+    [1, ["PSUBSCRIBE"]],
+    [1, ["SSUBSCRIBE"]],
+  ],
+};
+
+Deno.test({
+  name: "pubsub: exchanges match redis-server byte for byte",
+  ignore: !hasRedis,
+  ...opts,
+  fn: (t) => compareScripts(t, CASES),
+});
+
+Deno.test({
+  name: "pubsub: three subscribers, publish counts receivers",
+  ignore: !hasRedis,
+  ...opts,
+  fn: (t) =>
+    compareScripts(t, {
+      "fan out": [
+        [0, ["SUBSCRIBE", "a"]],
+        [1, ["SUBSCRIBE", "a"]],
+        [1, ["PSUBSCRIBE", "a*"]],
+        [2, ["PUBLISH", "a", "m"]],
+        [0, null],
+        [1, null, 2],
+        [2, ["PUBSUB", "NUMSUB", "a"]],
+        [1, ["QUIT"]],
+        [2, ["PUBLISH", "a", "m"]],
+        [0, null],
+      ],
+    }, 3),
+});
+
+Deno.test(
+  "pubsub: an idle subscriber gets messages at once",
+  opts,
+  async () => {
+    await using server = await startServer();
+    using sub = await Conn.open(server.port);
+    using pub = await Conn.open(server.port);
+    await sub.call("SUBSCRIBE", "c");
+    for (let i = 0; i < 100; i++) {
+      assert.equal(await pub.call("PUBLISH", "c", `m${i}`), 1);
+      assert.deepEqual(await sub.reply(2000), ["message", "c", `m${i}`]);
+    }
+  },
+);
+
+Deno.test("pubsub: CLIENT LIST, INFO and disconnects", opts, async () => {
+  await using server = await startServer();
+  using sub = await Conn.open(server.port);
+  using other = await Conn.open(server.port);
+  await sub.call("HELLO", "3");
+  await sub.rawReplies(encodeCommand(["SUBSCRIBE", "a", "b"]), 2);
+  await sub.call("PSUBSCRIBE", "p*");
+  await sub.call("SSUBSCRIBE", "s");
+  const list = String(await sub.call("CLIENT", "LIST"));
+  const line = list.split("\n").find((l) => l.includes("cmd=client|list"))!;
+  assert.match(line, / flags=P .*sub=2 psub=1 ssub=1 /);
+  const info = String(await other.call("INFO", "stats"));
+  assert.match(info, /pubsub_channels:2\r\n/);
+  assert.match(info, /pubsub_patterns:1\r\n/);
+  assert.match(info, /pubsubshard_channels:1\r\n/);
+  sub.close();
+  for (let i = 0; i < 100; i++) {
+    if (await other.call("PUBLISH", "a", "x") === 0) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(await other.call("PUBLISH", "a", "x"), 0);
+  assert.equal(await other.call("PUBSUB", "NUMPAT"), 0);
+  assert.deepEqual(await other.call("PUBSUB", "SHARDCHANNELS"), []);
+});
+
+Deno.test("pubsub: the pubsub output limit setting", opts, async () => {
+  await using server = await startServer();
+  using c = await Conn.open(server.port);
+  assert.deepEqual(
+    await c.call("CONFIG", "GET", "client-output-buffer-limit"),
+    [
+      "client-output-buffer-limit",
+      "normal 1073741824 268435456 60 slave 268435456 67108864 60 " +
+      "pubsub 33554432 8388608 60",
+    ],
+  );
+  assert.equal(
+    await c.call(
+      "CONFIG",
+      "SET",
+      "client-output-buffer-limit",
+      "pubsub 1mb 2mb 3",
+    ),
+    "OK",
+  );
+  assert.deepEqual(server.config.clientOutputBufferLimitPubsub, {
+    hard: 1 << 20,
+    soft: 2 << 20,
+    softSeconds: 3,
+  });
+  for (
+    const [bad, msg] of [
+      ["foo 1 2 3", "Invalid client class"],
+      ["pubsub 1 2", "Wrong number of arguments"],
+      ["pubsub 1 x 3", "Error in hard, soft or soft_seconds"],
+    ]
+  ) {
+    const r = await c.call("CONFIG", "SET", "client-output-buffer-limit", bad);
+    assert.ok(r instanceof Error && r.message.includes(msg), String(r));
+  }
+});
+
+Deno.test(
+  "pubsub: a slow subscriber is cut off at the limit",
+  opts,
+  async () => {
+    await using server = await startServer({
+      clientOutputBufferLimitPubsub: {
+        hard: 256 * 1024,
+        soft: 0,
+        softSeconds: 0,
+      },
+    });
+    // A subscriber that never reads: the socket buffers fill, then ours.
+    const sub = await Conn.open(server.port);
+    await sub.call("SUBSCRIBE", "c");
+    using pub = await Conn.open(server.port);
+    const payload = "x".repeat(16 * 1024);
+    let cut = false;
+    for (let i = 0; i < 2000 && !cut; i++) {
+      const n = await pub.call("PUBLISH", "c", payload);
+      if (n === 0) cut = true;
+    }
+    assert.ok(cut, "the subscriber was not disconnected");
+    assert.ok(server.stats.outputLimitDisconnections >= 1);
+    assert.match(
+      String(await pub.call("INFO", "stats")),
+      /client_output_buffer_limit_disconnections:1/,
+    );
+    sub.close();
+  },
+);
