@@ -42,6 +42,11 @@ import {
   subscribedModeError,
 } from "./commands/pubsub.ts";
 import { memoryCommands } from "./commands/memory.ts";
+import {
+  NOT_IN_MULTI,
+  RUN_IN_MULTI,
+  transactionCommands,
+} from "./commands/transactions.ts";
 
 export type {
   ClientState,
@@ -143,6 +148,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   ...sortCommands,
   ...pubsubCommands,
   ...memoryCommands,
+  ...transactionCommands,
 };
 
 /** Options of {@linkcode defineCommand}.
@@ -304,6 +310,9 @@ function recordError(s: Session, message: string): void {
 
 function reject(s: Session, command: Command | undefined, message: string) {
   if (command) command.rejected++;
+  // Refused inside MULTI: EXEC will abort (Redis's flagTransaction).
+  const tx = s.client.tx;
+  if (tx != null && tx.queue !== null) tx.failed = true;
   recordError(s, message);
   s.out.error(message);
 }
@@ -398,6 +407,17 @@ export function execute(
     reject(s, command, subscribedModeError(command.name));
     return;
   }
+  // Inside MULTI: queued for EXEC (commands/transactions.ts).
+  const tx = s.client.tx;
+  if (tx != null && tx.queue !== null && !RUN_IN_MULTI.has(command.name)) {
+    if (command.flags.has("no_multi")) {
+      reject(s, command, NOT_IN_MULTI);
+      return;
+    }
+    tx.queue.push(argv);
+    s.out.simple("QUEUED");
+    return;
+  }
   const dirty = s.store.dirty;
   s.client.lastCommand = command.name;
   // Timing every call would cost more than many commands themselves: time
@@ -420,7 +440,9 @@ export function execute(
   // Log writes that changed something to the append-only file.
   // (or a command that asked to be logged: PFCOUNT's cache update).
   if ((command.write || s.propagate !== null) && s.store.dirty !== dirty) {
-    s.server.persistence.feed(s.propagate ?? [argv]);
+    // Inside EXEC the transaction's writes are gathered, then logged whole.
+    if (tx != null && tx.log !== null) tx.log.push(...(s.propagate ?? [argv]));
+    else s.server.persistence.feed(s.propagate ?? [argv]);
   }
   s.propagate = null;
 }

@@ -40,6 +40,10 @@ import { Persistence } from "./persistence.ts";
 import { textToBinary } from "./_bytes.ts";
 import { Dashboard } from "./dashboard.ts";
 import { VERSION } from "./version.ts";
+import {
+  discardTransaction,
+  type Transaction,
+} from "./commands/transactions.ts";
 import { PubSub, type Subscriptions } from "./commands/pubsub.ts";
 import { NOTIFY_EXPIRED } from "./_notify.ts";
 
@@ -123,6 +127,7 @@ class Connection implements ClientState {
   readonly out = new ReplyWriter(4096);
   readonly decoder: RequestDecoder;
   readonly conn: Deno.TcpConn;
+  tx: Transaction | null = null;
   pubsub: Subscriptions | null = null;
   /** The write of pending replies in progress, if any. */
   flushing: Promise<void> | null = null;
@@ -743,6 +748,7 @@ export class Server {
       }
     } finally {
       c.busy = false;
+      discardTransaction(c);
       this.#clients.delete(c.id);
       this.pubsub.dropClient(c);
       c.kill();

@@ -52,6 +52,21 @@ import {
  */
 export type Clock = () => number;
 
+/** Told when a WATCHed key changes (see {@linkcode Store.watched}).
+ *
+ * @example
+ * ```ts
+ * import { Store } from "./store.ts";
+ * const store = new Store();
+ * store.watched.set("k", { touched: (exists) => console.log(exists) });
+ * store.set("k", "v"); // logs true
+ * ```
+ */
+export interface KeyWatchers {
+  /** The key was written (`exists`) or removed. */
+  touched(exists: boolean): void;
+}
+
 /** Options of a {@linkcode Store}.
  *
  * @example
@@ -387,6 +402,11 @@ export class Store {
   /** Memory use, the memory limit and eviction (maxmemory). */
   readonly memory: MemoryManager;
 
+  /** Keys that clients WATCH (commands/transactions.ts), each told when
+   * its key is written or removed; empty when nobody watches, and then
+   * each write checks only its size. */
+  readonly watched: Map<string, KeyWatchers> = new Map();
+
   /** Creates an empty store. */
   constructor(options: StoreOptions = {}) {
     this.clock = options.clock ?? Date.now;
@@ -482,7 +502,14 @@ export class Store {
       this.#sizes.remove(old);
     this.#data.delete(key);
     if (this.#access !== null) this.#access.delete(key);
+    if (this.watched.size !== 0) this.#signal(key);
     return true;
+  }
+
+  /** Tells whoever WATCHes `key` that it changed (written or removed). */
+  #signal(key: string): void {
+    const w = this.watched.get(key);
+    if (w !== undefined) w.touched(this.#data.has(key));
   }
 
   /** Records an access to `key` (LRU clock or LFU counter). */
@@ -632,6 +659,7 @@ export class Store {
     if (!(v instanceof Bitmap)) throw new StoreError(STORE_ERRORS.wrongType);
     // What earlier bit commands grew it by is counted now.
     this.#bytes += this.#sizes.changed(v);
+    if (this.watched.size !== 0) this.#signal(key);
     if (this.#snapshot === null) return v;
     return this.#copyOnWrite(
       key,
@@ -739,6 +767,7 @@ export class Store {
       this.delete(key);
     } else {
       this.#bytes += this.#sizes.changed(container);
+      if (this.watched.size !== 0) this.#signal(key);
     }
   }
 
@@ -768,6 +797,7 @@ export class Store {
   set(key: string, value: StoredValue, options?: SetOptions): void {
     if (this.#snapshot !== null) this.#preserve(key);
     this.#put(key, value);
+    if (this.watched.size !== 0) this.#signal(key);
     if (this.#access !== null) this.#touch(key);
     if (options === undefined) {
       if (this.#expires.size !== 0) this.#expires.delete(key);
@@ -806,6 +836,7 @@ export class Store {
       this.#expires.delete(key);
     } else {
       this.#expires.set(key, at);
+      if (this.watched.size !== 0) this.#signal(key);
     }
     return true;
   }
@@ -814,7 +845,9 @@ export class Store {
   persist(key: string): boolean {
     if (!this.has(key)) return false;
     if (this.#snapshot !== null) this.#preserve(key);
-    return this.#expires.delete(key);
+    if (!this.#expires.delete(key)) return false;
+    if (this.watched.size !== 0) this.#signal(key);
+    return true;
   }
 
   /** The type of the value at `key`, or `none` when missing (a keyspace
@@ -1207,6 +1240,10 @@ export class Store {
   /** Removes every key; returns how many there were. */
   clear(): number {
     const n = this.#data.size;
+    // Watched keys that exist are touched (FLUSHALL, FLUSHDB).
+    for (const [key, w] of this.watched) {
+      if (this.#data.has(key)) w.touched(false);
+    }
     const snap = this.#snapshot;
     if (snap !== null && snap.data === this.#data) {
       // A snapshot is reading these maps: leave them to it, start afresh.

@@ -7,6 +7,7 @@ import type { ServerConfig } from "../config.ts";
 import type { CommandInfoData } from "./_table_data.ts";
 import type { PubSub, Subscriptions } from "./pubsub.ts";
 import { parseInt64 } from "../_number.ts";
+import type { Transaction } from "./transactions.ts";
 
 /** State of one connected client, as CLIENT and INFO show it.
  *
@@ -44,6 +45,9 @@ export interface ClientState {
   queryBufferBytes(): number;
   /** Closes the connection (CLIENT KILL, timeouts, limits). */
   kill(): void;
+  /** MULTI and WATCH state (commands/transactions.ts); null or absent
+   * when the client uses neither. */
+  tx?: Transaction | null;
   /** Pub/sub subscriptions; null while the client has none. */
   pubsub: Subscriptions | null;
   /** Sends what was written to `out` outside the client's own commands
