@@ -19,7 +19,7 @@
 import { join } from "node:path";
 import type { ServerConfig } from "./config.ts";
 import type { Snapshot, SnapshotEntry, Store } from "./store.ts";
-import { ReplyWriter, RequestDecoder } from "./protocol.ts";
+import { ReplyWriter } from "./protocol.ts";
 import { bytesToBinary } from "./_bytes.ts";
 import { syncPath, syncPathSync, writeAll, writeAllSync } from "./_io.ts";
 
@@ -496,6 +496,111 @@ class ChunkedReader {
     }
     this.end += n;
     return true;
+  }
+}
+
+/** The log's file ended inside a command. */
+class AofTruncated extends Error {}
+
+/** The log holds something that is not a command. */
+class AofBadFormat extends Error {}
+
+/**
+ * Reads the append-only file's commands (RESP arrays of bulk strings) from
+ * a {@linkcode ChunkedReader}; a bulk string longer than the window is
+ * built from pieces, so no buffer holds a whole large value.
+ */
+class AofReader {
+  /** File offset just after the last whole command. */
+  valid = 0;
+  #r: ChunkedReader;
+
+  constructor(r: ChunkedReader) {
+    this.#r = r;
+  }
+
+  /** File offset up to which bytes were read. */
+  get read(): number {
+    return this.#r.offset + this.#r.end;
+  }
+
+  /** The next command, or null at the end of the file. Throws
+   * `AofTruncated` when the file ends inside one, `AofBadFormat` when it
+   * holds something else. */
+  next(): string[] | null {
+    const r = this.#r;
+    if (r.pos >= r.end && !r.more()) return null;
+    const n = this.#count(42, "multibulk");
+    if (n < 1) throw new AofBadFormat("invalid multibulk length");
+    const argv: string[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const len = this.#count(36, "bulk");
+      argv[i] = this.#bulk(len);
+    }
+    this.valid = r.offset + r.pos;
+    return argv;
+  }
+
+  /** A `*N` or `$N` line (with the given prefix): its number. */
+  #count(prefix: number, what: string): number {
+    const r = this.#r;
+    for (;;) {
+      const buf = r.buf;
+      const end = r.end;
+      let i = r.pos;
+      if (i < end) {
+        if (buf[i] !== prefix) {
+          throw new AofBadFormat(
+            `expected '${String.fromCharCode(prefix)}', got '${
+              String.fromCharCode(buf[i])
+            }'`,
+          );
+        }
+        let v = 0;
+        let digits = 0;
+        for (i++; i < end && digits <= 18; i++, digits++) {
+          const c = buf[i];
+          if (c < 48 || c > 57) break;
+          v = v * 10 + (c - 48);
+        }
+        if (i + 1 < end) {
+          if (buf[i] !== 13 || buf[i + 1] !== 10 || digits === 0) {
+            throw new AofBadFormat(`invalid ${what} length`);
+          }
+          r.pos = i + 2;
+          return v;
+        }
+      }
+      if (end - r.pos > 64) throw new AofBadFormat(`invalid ${what} length`);
+      if (!r.more()) throw new AofTruncated();
+    }
+  }
+
+  /** `len` bytes and the CRLF after them, as a byte string. */
+  #bulk(len: number): string {
+    const r = this.#r;
+    if (len + 2 <= READ_CHUNK) {
+      if (r.end - r.pos < len + 2) {
+        r.need(len + 2);
+        if (r.end - r.pos < len + 2) throw new AofTruncated();
+      }
+      const s = bytesToBinary(r.buf, r.pos, r.pos + len);
+      r.pos += len + 2; // as Redis, the CRLF is skipped unchecked
+      return s;
+    }
+    const parts: string[] = [];
+    let left = len;
+    while (left > 0) {
+      if (r.pos >= r.end && !r.more()) throw new AofTruncated();
+      const take = Math.min(left, r.end - r.pos);
+      parts.push(bytesToBinary(r.buf, r.pos, r.pos + take));
+      r.pos += take;
+      left -= take;
+    }
+    r.need(2);
+    if (r.end - r.pos < 2) throw new AofTruncated();
+    r.pos += 2;
+    return parts.join("");
   }
 }
 
@@ -1247,51 +1352,42 @@ export class Persistence {
         `Can't read the append only file ${path}: ${message(e)}`,
       );
     }
-    const decoder = new RequestDecoder({ maxBulkLength: 1024 * 1024 * 1024 });
     const store = this.#host.store;
     store.clear();
+    const reader = new AofReader(new ChunkedReader(file));
     let commands = 0;
-    let valid = 0; // bytes of whole commands
-    let off = 0; // bytes read
-    // The decoder keeps what it has not consumed once next() returns null,
-    // so one buffer serves every read.
-    const buf = new Uint8Array(READ_CHUNK);
     try {
       for (;;) {
-        let n: number | null;
+        let argv: string[] | null;
         try {
-          n = file.readSync(buf);
+          argv = reader.next();
         } catch (e) {
+          if (e instanceof AofTruncated) break;
+          if (e instanceof AofBadFormat) {
+            throw new PersistenceError(
+              `Bad file format reading the append only file ${path} at byte ${reader.valid}: ERR Protocol error: ${e.message}`,
+            );
+          }
           throw new PersistenceError(
             `Can't read the append only file ${path}: ${message(e)}`,
           );
         }
-        if (n === null || n === 0) break;
-        decoder.feed(buf.subarray(0, n));
-        let argv: string[] | null;
-        while ((argv = decoder.next()) !== null) {
-          const consumed = off + n - decoder.pendingBytes;
-          commands++;
-          const error = this.#host.replay(argv);
-          if (error !== undefined) {
-            throw new PersistenceError(
-              `Bad file format reading the append only file ${path}: command ${commands} (${
-                JSON.stringify(argv[0])
-              }) at byte ${valid} failed: ${error}`,
-            );
-          }
-          valid = consumed;
-        }
-        if (decoder.error) {
+        if (argv === null) break;
+        commands++;
+        const error = this.#host.replay(argv);
+        if (error !== undefined) {
           throw new PersistenceError(
-            `Bad file format reading the append only file ${path} at byte ${valid}: ${decoder.error}`,
+            `Bad file format reading the append only file ${path}: command ${commands} (${
+              JSON.stringify(argv[0])
+            }) at byte ${reader.valid} failed: ${error}`,
           );
         }
-        off += n;
       }
     } finally {
       file.close();
     }
+    const valid = reader.valid;
+    const off = reader.read;
     if (valid < off) {
       this.#host.log(
         "warning",

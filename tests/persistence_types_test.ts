@@ -591,7 +591,7 @@ Deno.test(
   opts,
   () =>
     withDir(async (dir) => {
-      const n = 3 * 1024 * 1024 + 7;
+      const n = 5 * 1024 * 1024 + 7; // longer than the 4 MB read window
       const values: Record<string, string> = {
         binary: bytes(n, 1, false), // not UTF-8: base64 in pieces
         text: bytes(n, 2, true) + '\n\t"\\ \xe2\x9c\x93 \x01', // escapes
