@@ -59,11 +59,37 @@ function cmpId(a: StreamId, b: StreamId): number {
  * ```
  */
 export function formatId(id: StreamId): string {
-  return `${id.ms}-${id.seq}`;
+  return fmt(id.ms, id.seq);
+}
+
+// Ids are formatted digit by digit: String(number) would go through V8's
+// number-to-string cache, whose entries outlive young collections, so every
+// distinct millisecond would leave a promoted string behind (about 30 bytes
+// of old-space garbage per id written, which shows in RSS).
+const ID_CHARS: number[] = [];
+
+function pushDigits(n: number): void {
+  const start = ID_CHARS.length;
+  do {
+    const q = Math.floor(n / 10);
+    ID_CHARS.push(48 + (n - q * 10));
+    n = q;
+  } while (n > 0);
+  // Reverse the digits just pushed.
+  for (let i = start, j = ID_CHARS.length - 1; i < j; i++, j--) {
+    const t = ID_CHARS[i];
+    ID_CHARS[i] = ID_CHARS[j];
+    ID_CHARS[j] = t;
+  }
 }
 
 function fmt(ms: U64, seq: U64): string {
-  return `${ms}-${seq}`;
+  if (typeof ms === "bigint" || typeof seq === "bigint") return `${ms}-${seq}`;
+  ID_CHARS.length = 0;
+  pushDigits(ms);
+  ID_CHARS.push(45);
+  pushDigits(seq);
+  return String.fromCharCode.apply(null, ID_CHARS);
 }
 
 const ZERO: StreamId = Object.freeze({ ms: 0, seq: 0 });
@@ -268,18 +294,49 @@ const F_DELETED = 1;
 const F_SAME = 2;
 const F_RAW = 4;
 
-function varint(n: number): string {
-  if (n < 128) return String.fromCharCode(n);
-  let out = "";
+function varintLen(n: number): number {
+  let len = 1;
   while (n >= 128) {
-    out += String.fromCharCode((n % 128) | 128);
     n = Math.floor(n / 128);
+    len++;
   }
-  return out + String.fromCharCode(n);
+  return len;
 }
 
-function lenStr(s: string): string {
-  return varint(s.length) + s;
+function writeVarint(b: Uint8Array, at: number, n: number): number {
+  while (n >= 128) {
+    b[at++] = (n % 128) | 128;
+    n = Math.floor(n / 128);
+  }
+  b[at++] = n;
+  return at;
+}
+
+/** Writes varint(length) and the bytes of a byte string. */
+function writeBytes(b: Uint8Array, at: number, s: string): number {
+  at = writeVarint(b, at, s.length);
+  for (let i = 0; i < s.length; i++) b[at++] = s.charCodeAt(i);
+  return at;
+}
+
+function bytesToString(b: Uint8Array, len: number): string {
+  const CHUNK = 8192;
+  if (len <= CHUNK) {
+    return String.fromCharCode.apply(
+      null,
+      b.subarray(0, len) as unknown as number[],
+    );
+  }
+  const parts: string[] = [];
+  for (let i = 0; i < len; i += CHUNK) {
+    parts.push(
+      String.fromCharCode.apply(
+        null,
+        b.subarray(i, Math.min(len, i + CHUNK)) as unknown as number[],
+      ),
+    );
+  }
+  return parts.join("");
 }
 
 // Reader state (module-level to keep scans free of allocation).
@@ -315,11 +372,12 @@ class StreamNode {
   lastSeq: U64;
   /** Field names of the master entry. */
   fields: string[];
-  /** Packed entries, flat; appended records wait in `pending` until read
-   * (joining makes one flat string: repeated `+=` would keep a rope of
-   * small strings alive). */
+  /** Packed entries as one flat string; records appended to the tail
+   * node wait as bytes in `buf` until read (no object per entry survives
+   * to be promoted by the GC). */
   _data = "";
-  pending: string[] | null = null;
+  buf: Uint8Array | null = null;
+  bufLen = 0;
   live = 0;
   deleted = 0;
   /** Redis's listpack bytes, without the live/deleted counters. */
@@ -336,24 +394,31 @@ class StreamNode {
 
   /** The packed entries. */
   get data(): string {
-    if (this.pending !== null) {
-      const p = this.pending;
-      this.pending = null;
-      p.unshift(this._data);
-      this._data = p.join("");
+    if (this.bufLen > 0) {
+      const s = bytesToString(this.buf!, this.bufLen);
+      this._data = this._data.length === 0 ? s : [this._data, s].join("");
+      this.bufLen = 0;
     }
     return this._data;
   }
 
   set data(v: string) {
-    this.pending = null;
+    this.bufLen = 0;
     this._data = v;
   }
 
-  /** Appends a packed record. */
-  push(rec: string): void {
-    if (this.pending === null) this.pending = [rec];
-    else this.pending.push(rec);
+  /** Room for `n` more bytes in `buf`. */
+  reserve(n: number): Uint8Array {
+    let b = this.buf;
+    const need = this.bufLen + n;
+    if (b === null || b.length < need) {
+      let cap = b === null ? 256 : b.length * 2;
+      while (cap < need) cap *= 2;
+      const next = new Uint8Array(cap);
+      if (b !== null) next.set(b.subarray(0, this.bufLen));
+      this.buf = b = next;
+    }
+    return b;
   }
 
   copy(): StreamNode {
@@ -364,7 +429,8 @@ class StreamNode {
     n.lastSeq = this.lastSeq;
     n.fields = this.fields;
     n._data = this.data;
-    n.pending = null;
+    n.buf = null;
+    n.bufLen = 0;
     n.live = this.live;
     n.deleted = this.deleted;
     n.lpBytes = this.lpBytes;
@@ -643,6 +709,7 @@ export class Stream implements Container {
     limits: EncodingLimits,
   ): void {
     let node: StreamNode | undefined = this.nodes[this.nodes.length - 1];
+    let spare: Uint8Array | null = null;
     const nf = pairs.length / 2;
     let totel = 0;
     for (let i = 0; i < pairs.length; i++) totel += pairs[i].length;
@@ -655,6 +722,8 @@ export class Stream implements Container {
           node.live + node.deleted >= limits.streamNodeMaxEntries)
       ) {
         void node.data; // one flat string from now on
+        spare = node.buf;
+        node.buf = null;
         node = undefined;
       }
     }
@@ -663,6 +732,7 @@ export class Stream implements Container {
       const fields = new Array<string>(nf);
       for (let i = 0; i < nf; i++) fields[i] = pairs[2 * i];
       node = new StreamNode(ms, seq, fields);
+      node.buf = spare;
       this.nodes.push(node);
       same = true;
     } else if (node.fields.length === nf) {
@@ -684,24 +754,39 @@ export class Stream implements Container {
     }
     lp += lpInt(same ? nf + 3 : 2 * nf + 4);
     node.lpBytes += lp;
-    // Our packing.
-    let rec: string;
+    // Our packing, straight into the node's byte buffer.
     const compact = typeof ms === "number" && typeof node.ms === "number" &&
       typeof seq === "number";
+    let msStr = "", seqStr = "";
+    let len = 1;
     if (compact) {
-      rec = String.fromCharCode(same ? F_SAME : 0) +
-        varint((ms as number) - (node.ms as number)) + varint(seq as number);
+      len += varintLen((ms as number) - (node.ms as number)) +
+        varintLen(seq as number);
     } else {
-      rec = String.fromCharCode((same ? F_SAME : 0) | F_RAW) +
-        lenStr(String(ms)) + lenStr(String(seq));
+      msStr = String(ms);
+      seqStr = String(seq);
+      len += varintLen(msStr.length) + msStr.length + varintLen(seqStr.length) +
+        seqStr.length;
     }
-    if (same) {
-      for (let i = 1; i < pairs.length; i += 2) rec += lenStr(pairs[i]);
+    if (!same) len += varintLen(nf);
+    for (let i = same ? 1 : 0; i < pairs.length; i += same ? 2 : 1) {
+      len += varintLen(pairs[i].length) + pairs[i].length;
+    }
+    const buf = node.reserve(len + varintLen(len));
+    let at = writeVarint(buf, node.bufLen, len);
+    buf[at++] = (same ? F_SAME : 0) | (compact ? 0 : F_RAW);
+    if (compact) {
+      at = writeVarint(buf, at, (ms as number) - (node.ms as number));
+      at = writeVarint(buf, at, seq as number);
     } else {
-      rec += varint(nf);
-      for (let i = 0; i < pairs.length; i++) rec += lenStr(pairs[i]);
+      at = writeBytes(buf, at, msStr);
+      at = writeBytes(buf, at, seqStr);
     }
-    node.push(varint(rec.length) + rec);
+    if (!same) at = writeVarint(buf, at, nf);
+    for (let i = same ? 1 : 0; i < pairs.length; i += same ? 2 : 1) {
+      at = writeBytes(buf, at, pairs[i]);
+    }
+    node.bufLen = at;
     node.live++;
     node.lastMs = ms;
     node.lastSeq = seq;
