@@ -45,7 +45,7 @@ import {
   type Transaction,
 } from "./commands/transactions.ts";
 import { PubSub, type Subscriptions } from "./commands/pubsub.ts";
-import { NOTIFY_EXPIRED } from "./_notify.ts";
+import { NOTIFY_EXPIRED, NOTIFY_NEW } from "./_notify.ts";
 
 /** Options of a {@linkcode Server}: any setting, plus what to serve.
  *
@@ -249,6 +249,7 @@ export class Server {
     this.pubsub = new PubSub(() => this.config.notifyKeyspaceEvents);
     this.store.onExpire = (key) =>
       this.pubsub.notify(NOTIFY_EXPIRED, "expired", key);
+    this.store.onNew = (key) => this.pubsub.notify(NOTIFY_NEW, "new", key);
     // deno-lint-ignore no-this-alias
     const server = this;
     this.persistence = new Persistence({

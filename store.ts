@@ -374,6 +374,9 @@ export class Store {
   /** Called with each key removed because its time ran out (lazily or by
    * the active cycle): the server publishes the `expired` notification. */
   onExpire: ((key: string) => void) | null = null;
+  /** Called with each key added to the keyspace (not when a value is
+   * replaced): the server publishes the `new` notification. */
+  onNew: ((key: string) => void) | null = null;
   /** Writes since the counter was last reset (Redis's `dirty`); the
    * command methods count, the primitives (set, delete, ...) do not. */
   dirty = 0;
@@ -487,8 +490,10 @@ export class Store {
   /** Stores `v` at `key`, keeping the byte count. */
   #put(key: string, v: StoredValue | Bitmap): void {
     const old = this.#data.get(key);
-    if (old === undefined) this.#bytes += ENTRY_BYTES + stringBytes(key.length);
-    else this.#bytes -= this.#sizes.remove(old);
+    if (old === undefined) {
+      this.#bytes += ENTRY_BYTES + stringBytes(key.length);
+      if (this.onNew !== null) this.onNew(key);
+    } else this.#bytes -= this.#sizes.remove(old);
     this.#bytes += this.#sizes.add(v);
     this.#data.set(key, v);
   }

@@ -14,6 +14,7 @@ import {
   parseScanOptions,
   signedCount,
 } from "./sets.ts";
+import { notify, notifyIfGone } from "./pubsub.ts";
 
 function checkPairs(argv: string[]): void {
   if (argv.length % 2 === 1) {
@@ -30,17 +31,22 @@ function bulks(s: Session, items: readonly string[]): void {
 
 const hset: Handler = (s, argv) => {
   checkPairs(argv);
-  s.out.int(s.store.hashes.hsetFlat(argv[1], argv, 2));
+  const n = s.store.hashes.hsetFlat(argv[1], argv, 2);
+  notify(s, "hset", argv[1], "h");
+  s.out.int(n);
 };
 
 const hmset: Handler = (s, argv) => {
   checkPairs(argv);
   s.store.hashes.hsetFlat(argv[1], argv, 2);
+  notify(s, "hset", argv[1], "h");
   s.out.ok();
 };
 
 const hsetnx: Handler = (s, argv) => {
-  s.out.int(s.store.hashes.hsetnx(argv[1], argv[2], argv[3]) ? 1 : 0);
+  const set = s.store.hashes.hsetnx(argv[1], argv[2], argv[3]);
+  if (set) notify(s, "hset", argv[1], "h");
+  s.out.int(set ? 1 : 0);
 };
 
 const hget: Handler = (s, argv) => {
@@ -66,7 +72,12 @@ const hkeys: Handler = (s, argv) => bulks(s, s.store.hashes.hkeys(argv[1]));
 const hvals: Handler = (s, argv) => bulks(s, s.store.hashes.hvals(argv[1]));
 
 const hdel: Handler = (s, argv) => {
-  s.out.int(s.store.hashes.hdel(argv[1], argv.slice(2)));
+  const n = s.store.hashes.hdel(argv[1], argv.slice(2));
+  if (n > 0) {
+    notify(s, "hdel", argv[1], "h");
+    notifyIfGone(s, argv[1]);
+  }
+  s.out.int(n);
 };
 
 const hexists: Handler = (s, argv) => {
@@ -81,7 +92,9 @@ const hstrlen: Handler = (s, argv) => {
 
 const hincrby: Handler = (s, argv) => {
   const by = int64Arg(argv[3]);
-  s.out.int(s.store.hashes.hincrby(argv[1], argv[2], by));
+  const n = s.store.hashes.hincrby(argv[1], argv[2], by);
+  notify(s, "hincrby", argv[1], "h");
+  s.out.int(n);
 };
 
 const hincrbyfloat: Handler = (s, argv) => {
@@ -93,6 +106,7 @@ const hincrbyfloat: Handler = (s, argv) => {
   const value = s.store.hashes.hincrbyfloat(argv[1], argv[2], argv[3]);
   // Logged as the value it produced, so a replay gives the same string.
   s.propagate = [["HSET", argv[1], argv[2], value]];
+  notify(s, "hincrbyfloat", argv[1], "h");
   s.out.bulk(value);
 };
 

@@ -12,11 +12,24 @@ import {
   upper,
 } from "./_shared.ts";
 import { parseInt64 } from "../_number.ts";
+import { notify } from "./pubsub.ts";
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 
-const del: Handler = (s, argv) => s.out.int(s.store.del(argv.slice(1)));
+const del: Handler = (s, argv) => {
+  if (s.server.config.notifyKeyspaceEvents === 0) {
+    s.out.int(s.store.del(argv.slice(1)));
+    return;
+  }
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) {
+    if (s.store.del([argv[i]]) === 0) continue;
+    n++;
+    notify(s, "del", argv[i], "g");
+  }
+  s.out.int(n);
+};
 
 const exists: Handler = (s, argv) => {
   s.out.int(s.store.exists(argv.slice(1)));
@@ -63,7 +76,11 @@ function expireCommand(unitSeconds: boolean, relative: boolean): Handler {
     }
     const at = Number(when);
     s.propagate = [["PEXPIREAT", argv[1], when.toString()]];
-    s.out.int(s.store.pexpireAt(argv[1], at, condition) ? 1 : 0);
+    const set = s.store.pexpireAt(argv[1], at, condition);
+    if (set) {
+      notify(s, s.store.has(argv[1]) ? "expire" : "del", argv[1], "g");
+    }
+    s.out.int(set ? 1 : 0);
   };
 }
 
@@ -76,7 +93,9 @@ function ttlCommand(seconds: boolean, absolute: boolean): Handler {
 }
 
 const persist: Handler = (s, argv) => {
-  s.out.int(s.store.persistKey(argv[1]) ? 1 : 0);
+  const removed = s.store.persistKey(argv[1]);
+  if (removed) notify(s, "persist", argv[1], "g");
+  s.out.int(removed ? 1 : 0);
 };
 
 const type: Handler = (s, argv) => s.out.simple(s.store.type(argv[1]));
@@ -84,6 +103,10 @@ const type: Handler = (s, argv) => s.out.simple(s.store.type(argv[1]));
 function renameCommand(nx: boolean): Handler {
   return (s, argv) => {
     const renamed = s.store.rename(argv[1], argv[2], nx);
+    if (renamed && argv[1] !== argv[2]) {
+      notify(s, "rename_from", argv[1], "g");
+      notify(s, "rename_to", argv[2], "g");
+    }
     if (nx) s.out.int(renamed ? 1 : 0);
     else s.out.ok();
   };
@@ -108,7 +131,9 @@ const copy: Handler = (s, argv) => {
   if (src === dst) {
     throw new CommandError("ERR source and destination objects are the same");
   }
-  s.out.int(s.store.copy(src, dst, replace) ? 1 : 0);
+  const copied = s.store.copy(src, dst, replace);
+  if (copied) notify(s, "copy_to", dst, "g");
+  s.out.int(copied ? 1 : 0);
 };
 
 const scan: Handler = (s, argv) => {

@@ -8,8 +8,10 @@ import {
   Errors,
   type Handler,
   intArg,
+  type Session,
   upper,
 } from "./_shared.ts";
+import { notify, notifyIfGone } from "./pubsub.ts";
 
 const ERR_POSITIVE = "ERR value is out of range, must be positive";
 const ERR_RANK =
@@ -50,15 +52,15 @@ function push(left: boolean, create: boolean): Handler {
   return (s, argv) => {
     const elements = argv.slice(2);
     const lists = s.store.lists;
-    s.out.int(
-      left
-        ? create
-          ? lists.lpush(argv[1], elements)
-          : lists.lpushx(argv[1], elements)
-        : create
-        ? lists.rpush(argv[1], elements)
-        : lists.rpushx(argv[1], elements),
-    );
+    const n = left
+      ? create
+        ? lists.lpush(argv[1], elements)
+        : lists.lpushx(argv[1], elements)
+      : create
+      ? lists.rpush(argv[1], elements)
+      : lists.rpushx(argv[1], elements);
+    if (n > 0) notify(s, left ? "lpush" : "rpush", argv[1], "l");
+    s.out.int(n);
   };
 }
 
@@ -70,14 +72,24 @@ function pop(left: boolean): Handler {
       );
     }
     const lists = s.store.lists;
+    const event = left ? "lpop" : "rpop";
     if (argv.length === 2) {
-      s.out.bulkOrNil(left ? lists.lpop(argv[1]) : lists.rpop(argv[1]));
+      const v = left ? lists.lpop(argv[1]) : lists.rpop(argv[1]);
+      if (v !== undefined) {
+        notify(s, event, argv[1], "l");
+        notifyIfGone(s, argv[1]);
+      }
+      s.out.bulkOrNil(v);
       return;
     }
     const count = positiveArg(argv[2], ERR_POSITIVE);
     const values = left
       ? lists.lpop(argv[1], count)
       : lists.rpop(argv[1], count);
+    if (values !== undefined && values.length > 0) {
+      notify(s, event, argv[1], "l");
+      notifyIfGone(s, argv[1]);
+    }
     if (values === undefined) s.out.nilArray();
     else bulks(s.out, values);
   };
@@ -107,6 +119,7 @@ const lset: Handler = (s, argv) => {
     throw new CommandError(Errors.notInteger);
   }
   s.store.lists.lset(argv[1], clamp(index), argv[3]);
+  notify(s, "lset", argv[1], "l");
   s.out.ok();
 };
 
@@ -121,7 +134,9 @@ const linsert: Handler = (s, argv) => {
   if (where !== "BEFORE" && where !== "AFTER") {
     throw new CommandError(Errors.syntax);
   }
-  s.out.int(s.store.lists.linsert(argv[1], where, argv[3], argv[4]));
+  const n = s.store.lists.linsert(argv[1], where, argv[3], argv[4]);
+  if (n > 0) notify(s, "linsert", argv[1], "l");
+  s.out.int(n);
 };
 
 const lrange: Handler = (s, argv) => {
@@ -132,13 +147,24 @@ const lrange: Handler = (s, argv) => {
 
 const lrem: Handler = (s, argv) => {
   const count = intArg(argv[2]);
-  s.out.int(s.store.lists.lrem(argv[1], count, argv[3]));
+  const n = s.store.lists.lrem(argv[1], count, argv[3]);
+  if (n > 0) {
+    notify(s, "lrem", argv[1], "l");
+    notifyIfGone(s, argv[1]);
+  }
+  s.out.int(n);
 };
 
 const ltrim: Handler = (s, argv) => {
   const start = intArg(argv[2]);
   const stop = intArg(argv[3]);
+  const existed = s.server.config.notifyKeyspaceEvents !== 0 &&
+    s.store.lookupAs(argv[1], "list") !== undefined;
   s.store.lists.ltrim(argv[1], start, stop);
+  if (existed) {
+    notify(s, "ltrim", argv[1], "l");
+    notifyIfGone(s, argv[1]);
+  }
   s.out.ok();
 };
 
@@ -178,11 +204,29 @@ const lpos: Handler = (s, argv) => {
 const lmove: Handler = (s, argv) => {
   const from = whereArg(argv[3]);
   const to = whereArg(argv[4]);
-  s.out.bulkOrNil(s.store.lists.lmove(argv[1], argv[2], from, to));
+  const v = s.store.lists.lmove(argv[1], argv[2], from, to);
+  if (v !== undefined) moved(s, argv[1], argv[2], from, to);
+  s.out.bulkOrNil(v);
 };
 
+/** LMOVE's events: the push on the destination, the pop on the source,
+ * then `del` when the source emptied. */
+function moved(
+  s: Session,
+  src: string,
+  dst: string,
+  from: "LEFT" | "RIGHT",
+  to: "LEFT" | "RIGHT",
+): void {
+  notify(s, to === "LEFT" ? "lpush" : "rpush", dst, "l");
+  notify(s, from === "LEFT" ? "lpop" : "rpop", src, "l");
+  notifyIfGone(s, src);
+}
+
 const rpoplpush: Handler = (s, argv) => {
-  s.out.bulkOrNil(s.store.lists.rpoplpush(argv[1], argv[2]));
+  const v = s.store.lists.rpoplpush(argv[1], argv[2]);
+  if (v !== undefined) moved(s, argv[1], argv[2], "RIGHT", "LEFT");
+  s.out.bulkOrNil(v);
 };
 
 const lmpop: Handler = (s, argv) => {
@@ -207,6 +251,8 @@ const lmpop: Handler = (s, argv) => {
     s.out.nilArray();
     return;
   }
+  notify(s, where === "LEFT" ? "lpop" : "rpop", r[0], "l");
+  notifyIfGone(s, r[0]);
   s.out.array(2);
   s.out.bulk(r[0]);
   bulks(s.out, r[1]);

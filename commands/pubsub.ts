@@ -360,3 +360,10 @@ export const pubsubCommands: Record<string, Handler> = {
   "pubsub|numpat": (s) => s.out.int(s.server.pubsub.patternCount),
   "pubsub|help": (s) => helpReply(s, HELP),
 };
+
+/** After a command removed elements: publishes `del` (class `g`) when the
+ * key is gone (its container emptied). */
+export function notifyIfGone(s: Session, key: string): void {
+  if (s.server.config.notifyKeyspaceEvents === 0) return;
+  if (!s.store.has(key)) s.server.pubsub.notify(notifyClass("g"), "del", key);
+}

@@ -10,6 +10,7 @@ import {
   type Session,
   upper,
 } from "./_shared.ts";
+import { notify, notifyIfGone } from "./pubsub.ts";
 
 const COUNT_RANGE =
   "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
@@ -69,12 +70,32 @@ function bulks(s: Session, items: readonly string[], asSet: boolean): void {
   for (const m of items) s.out.bulk(m);
 }
 
+/** The event of a *STORE command: its own when it stored a result,
+ * `del` when an empty result removed the destination. */
+function storeEvent(
+  s: Session,
+  event: string,
+  key: string,
+  n: number,
+  existed: boolean,
+): void {
+  if (n > 0) notify(s, event, key, "s");
+  else if (existed) notify(s, "del", key, "g");
+}
+
 const sadd: Handler = (s, argv) => {
-  s.out.int(s.store.sets.sadd(argv[1], argv.slice(2)));
+  const n = s.store.sets.sadd(argv[1], argv.slice(2));
+  if (n > 0) notify(s, "sadd", argv[1], "s");
+  s.out.int(n);
 };
 
 const srem: Handler = (s, argv) => {
-  s.out.int(s.store.sets.srem(argv[1], argv.slice(2)));
+  const n = s.store.sets.srem(argv[1], argv.slice(2));
+  if (n > 0) {
+    notify(s, "srem", argv[1], "s");
+    notifyIfGone(s, argv[1]);
+  }
+  s.out.int(n);
 };
 
 const smembers: Handler = (s, argv) => {
@@ -97,7 +118,11 @@ const spop: Handler = (s, argv) => {
   const key = argv[1];
   if (argv.length === 2) {
     const m = s.store.sets.spop(key);
-    if (m !== undefined) s.propagate = [["SREM", key, m]];
+    if (m !== undefined) {
+      s.propagate = [["SREM", key, m]];
+      notify(s, "spop", key, "s");
+      notifyIfGone(s, key);
+    }
     s.out.bulkOrNil(m);
     return;
   }
@@ -105,7 +130,11 @@ const spop: Handler = (s, argv) => {
   const v = parseInt64(argv[2]);
   if (v === null || v < 0) throw new CommandError(NOT_POSITIVE);
   const popped = s.store.sets.spopCount(key, clampCount(v));
-  if (popped.length > 0) s.propagate = [["SREM", key, ...popped]];
+  if (popped.length > 0) {
+    s.propagate = [["SREM", key, ...popped]];
+    notify(s, "spop", key, "s");
+    notifyIfGone(s, key);
+  }
   bulks(s, popped, true);
 };
 
@@ -121,7 +150,17 @@ const srandmember: Handler = (s, argv) => {
 };
 
 const smove: Handler = (s, argv) => {
-  s.out.int(s.store.sets.smove(argv[1], argv[2], argv[3]) ? 1 : 0);
+  const [, src, dst, member] = argv;
+  const notifying = s.server.config.notifyKeyspaceEvents !== 0 && src !== dst;
+  const inDst = notifying && s.store.lookupAs(dst, "set") !== undefined &&
+    s.store.sets.sismember(dst, member);
+  const moved = s.store.sets.smove(src, dst, member);
+  if (moved && notifying) {
+    notify(s, "srem", src, "s");
+    notifyIfGone(s, src);
+    if (!inDst) notify(s, "sadd", dst, "s");
+  }
+  s.out.int(moved ? 1 : 0);
 };
 
 const sinter: Handler = (s, argv) => {
@@ -155,7 +194,11 @@ const sintercard: Handler = (s, argv) => {
 };
 
 const sinterstore: Handler = (s, argv) => {
-  s.out.int(s.store.sets.sinterstore(argv[1], argv.slice(2)));
+  const existed = s.server.config.notifyKeyspaceEvents !== 0 &&
+    s.store.has(argv[1]);
+  const n = s.store.sets.sinterstore(argv[1], argv.slice(2));
+  storeEvent(s, "sinterstore", argv[1], n, existed);
+  s.out.int(n);
 };
 
 const sunion: Handler = (s, argv) => {
@@ -163,7 +206,11 @@ const sunion: Handler = (s, argv) => {
 };
 
 const sunionstore: Handler = (s, argv) => {
-  s.out.int(s.store.sets.sunionstore(argv[1], argv.slice(2)));
+  const existed = s.server.config.notifyKeyspaceEvents !== 0 &&
+    s.store.has(argv[1]);
+  const n = s.store.sets.sunionstore(argv[1], argv.slice(2));
+  storeEvent(s, "sunionstore", argv[1], n, existed);
+  s.out.int(n);
 };
 
 const sdiff: Handler = (s, argv) => {
@@ -171,7 +218,11 @@ const sdiff: Handler = (s, argv) => {
 };
 
 const sdiffstore: Handler = (s, argv) => {
-  s.out.int(s.store.sets.sdiffstore(argv[1], argv.slice(2)));
+  const existed = s.server.config.notifyKeyspaceEvents !== 0 &&
+    s.store.has(argv[1]);
+  const n = s.store.sets.sdiffstore(argv[1], argv.slice(2));
+  storeEvent(s, "sdiffstore", argv[1], n, existed);
+  s.out.int(n);
 };
 
 const sscan: Handler = (s, argv) => {

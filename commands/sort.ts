@@ -5,6 +5,7 @@
 import { StoreError } from "../_errors.ts";
 import { STORE_ERRORS } from "../store.ts";
 import type { Store } from "../store.ts";
+import { notify } from "./pubsub.ts";
 import type { List } from "../data/list.ts";
 import type { RedisSet } from "../data/set.ts";
 import type { SortedSet } from "../data/zset.ts";
@@ -214,8 +215,9 @@ function sortCommand(readOnly: boolean): Handler {
     }
     if (out.length > 0) {
       store.set(storeKey, new ListValue(out.map((v) => v ?? "")));
-    } else {
-      store.delete(storeKey);
+      notify(s, "sortstore", storeKey, "l");
+    } else if (store.delete(storeKey)) {
+      notify(s, "del", storeKey, "g");
     }
     store.dirty += out.length;
     s.out.int(out.length);

@@ -6,8 +6,10 @@ import {
   type Handler,
   int64Arg,
   intArg,
+  type Session,
   upper,
 } from "./_shared.ts";
+import { notify } from "./pubsub.ts";
 
 const INT64_MAX = 9223372036854775807n;
 
@@ -129,6 +131,7 @@ const set: Handler = (s, argv) => {
   if (argv.length === 3) { // the common case: SET key value
     store.set(argv[1], argv[2]);
     store.dirty++;
+    notify(s, "set", argv[1], "$");
     s.out.ok();
     return;
   }
@@ -149,13 +152,19 @@ const set: Handler = (s, argv) => {
       ? ["SET", argv[1], argv[2], "KEEPTTL"]
       : ["SET", argv[1], argv[2]],
   ];
+  if (r.written) {
+    notify(s, "set", argv[1], "$");
+    if (expireAt !== undefined) notify(s, "expire", argv[1], "g");
+  }
   if (flags & GET) s.out.bulkOrNil(r.previous);
   else if (r.written) s.out.ok();
   else s.out.nil();
 };
 
 const setnx: Handler = (s, argv) => {
-  s.out.int(s.store.setNx(argv[1], argv[2]) ? 1 : 0);
+  const written = s.store.setNx(argv[1], argv[2]);
+  if (written) notify(s, "set", argv[1], "$");
+  s.out.int(written ? 1 : 0);
 };
 
 function setWithExpire(cmd: string, unitSeconds: boolean): Handler {
@@ -171,25 +180,39 @@ function setWithExpire(cmd: string, unitSeconds: boolean): Handler {
     store.set(argv[1], argv[3], { expireAt });
     store.dirty++;
     s.propagate = [["SET", argv[1], argv[3], "PXAT", msArg(expireAt)]];
+    notify(s, "set", argv[1], "$");
+    notify(s, "expire", argv[1], "g");
     s.out.ok();
   };
 }
 
 const getset: Handler = (s, argv) => {
-  s.out.bulkOrNil(s.store.getSet(argv[1], argv[2]));
+  const old = s.store.getSet(argv[1], argv[2]);
+  notify(s, "set", argv[1], "$");
+  s.out.bulkOrNil(old);
 };
 
 const getdel: Handler = (s, argv) => {
-  s.out.bulkOrNil(s.store.getDel(argv[1]));
+  const v = s.store.getDel(argv[1]);
+  if (v !== undefined) notify(s, "del", argv[1], "g");
+  s.out.bulkOrNil(v);
 };
 
 const getex: Handler = (s, argv) => {
   const store = s.store;
   const { flags, expire } = parseStringOptions(argv, 2, false);
   const expireAt = expireFromFlags("getex", flags, expire, store.clock());
-  s.out.bulkOrNil(
-    store.getEx(argv[1], { expireAt, persist: (flags & PERSIST) !== 0 }),
-  );
+  const hadTtl = store.expiryOf(argv[1]) !== undefined;
+  const v = store.getEx(argv[1], {
+    expireAt,
+    persist: (flags & PERSIST) !== 0,
+  });
+  if (v !== undefined) {
+    if (expireAt !== undefined) {
+      notify(s, store.has(argv[1]) ? "expire" : "del", argv[1], "g");
+    } else if (flags & PERSIST && hadTtl) notify(s, "persist", argv[1], "g");
+  }
+  s.out.bulkOrNil(v);
   s.propagate = expireAt !== undefined
     ? [["PEXPIREAT", argv[1], msArg(expireAt)]]
     : [["PERSIST", argv[1]]];
@@ -216,16 +239,23 @@ function pairs(argv: string[]): [string, string][] {
 }
 
 const mset: Handler = (s, argv) => {
-  s.store.mset(pairs(argv));
+  const kv = pairs(argv);
+  s.store.mset(kv);
+  for (const [k] of kv) notify(s, "set", k, "$");
   s.out.ok();
 };
 
 const msetnx: Handler = (s, argv) => {
-  s.out.int(s.store.msetNx(pairs(argv)) ? 1 : 0);
+  const kv = pairs(argv);
+  const written = s.store.msetNx(kv);
+  if (written) { for (const [k] of kv) notify(s, "set", k, "$"); }
+  s.out.int(written ? 1 : 0);
 };
 
 const append: Handler = (s, argv) => {
-  s.out.int(s.store.append(argv[1], argv[2]));
+  const n = s.store.append(argv[1], argv[2]);
+  notify(s, "append", argv[1], "$");
+  s.out.int(n);
 };
 
 const strlen: Handler = (s, argv) => s.out.int(s.store.strlen(argv[1]));
@@ -237,22 +267,31 @@ const getrange: Handler = (s, argv) => {
 };
 
 const setrange: Handler = (s, argv) => {
-  s.out.int(s.store.setRange(argv[1], intArg(argv[2]), argv[3]));
+  const n = s.store.setRange(argv[1], intArg(argv[2]), argv[3]);
+  if (argv[3].length > 0) notify(s, "setrange", argv[1], "$");
+  s.out.int(n);
 };
 
-const incr: Handler = (s, argv) => s.out.int(s.store.incrBy(argv[1], 1));
-const decr: Handler = (s, argv) => s.out.int(s.store.incrBy(argv[1], -1));
+function incrReply(s: Session, key: string, n: number | bigint): void {
+  notify(s, "incrby", key, "$");
+  s.out.int(n);
+}
+const incr: Handler = (s, argv) =>
+  incrReply(s, argv[1], s.store.incrBy(argv[1], 1));
+const decr: Handler = (s, argv) =>
+  incrReply(s, argv[1], s.store.incrBy(argv[1], -1));
 const incrby: Handler = (s, argv) => {
-  s.out.int(s.store.incrBy(argv[1], int64Arg(argv[2])));
+  incrReply(s, argv[1], s.store.incrBy(argv[1], int64Arg(argv[2])));
 };
 const decrby: Handler = (s, argv) => {
-  s.out.int(s.store.decrBy(argv[1], int64Arg(argv[2])));
+  incrReply(s, argv[1], s.store.decrBy(argv[1], int64Arg(argv[2])));
 };
 
 const incrbyfloat: Handler = (s, argv) => {
   const value = s.store.incrByFloat(argv[1], argv[2]);
   // Logged as the value it produced, so a replay gives the same string.
   s.propagate = [["SET", argv[1], value, "KEEPTTL"]];
+  notify(s, "incrbyfloat", argv[1], "$");
   s.out.bulk(value);
 };
 

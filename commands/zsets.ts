@@ -1,6 +1,7 @@
 // Sorted set commands: ZADD, ZRANGE and the rest of the family.
 
 import type { ReplyWriter } from "../protocol.ts";
+import { notify, notifyIfGone } from "./pubsub.ts";
 import { globMatch } from "../_glob.ts";
 import { STORE_ERRORS, StoreError } from "../_errors.ts";
 import {
@@ -128,18 +129,24 @@ const zadd: Handler = (s, argv) => {
   }
   const options = { nx, xx, gt, lt, ch };
   const zsets = s.store.zsets;
+  const dirty = s.store.dirty;
   if (incr) {
     const r = zsets.zincrby(argv[1], entries[0][0], entries[0][1], options);
+    if (s.store.dirty !== dirty) notify(s, "zincr", argv[1], "z");
     if (r === undefined) s.out.nil();
     else writeScore(s.out, r);
     return;
   }
-  s.out.int(zsets.zadd(argv[1], entries, options));
+  const n = zsets.zadd(argv[1], entries, options);
+  if (s.store.dirty !== dirty) notify(s, "zadd", argv[1], "z");
+  s.out.int(n);
 };
 
 const zincrby: Handler = (s, argv) => {
   const by = scoreArg(argv[2]);
-  writeScore(s.out, s.store.zsets.zincrby(argv[1], argv[3], by)!);
+  const score = s.store.zsets.zincrby(argv[1], argv[3], by)!;
+  notify(s, "zincr", argv[1], "z");
+  writeScore(s.out, score);
 };
 
 const zscore: Handler = (s, argv) => {
@@ -180,8 +187,28 @@ function rankCommand(reverse: boolean): Handler {
 }
 
 const zrem: Handler = (s, argv) => {
-  s.out.int(s.store.zsets.zrem(argv[1], argv.slice(2)));
+  const n = s.store.zsets.zrem(argv[1], argv.slice(2));
+  removed(s, "zrem", argv[1], n);
+  s.out.int(n);
 };
+
+/** The events of a removal: its own, then `del` when the key is gone. */
+function removed(s: Session, event: string, key: string, n: number): void {
+  if (n === 0) return;
+  notify(s, event, key, "z");
+  notifyIfGone(s, key);
+}
+
+/** ZSTORE's events: the command's own when it stored a result, `del`
+ * when an empty result removed the destination. */
+function stored(s: Session, event: string, key: string, result: unknown[]) {
+  const existed = s.server.config.notifyKeyspaceEvents !== 0 &&
+    s.store.has(key);
+  const n = s.store.zsets.zstore(key, result as [string, number][]);
+  if (n > 0) notify(s, event, key, "z");
+  else if (existed) notify(s, "del", key, "g");
+  s.out.int(n);
+}
 
 type RangeType = "auto" | "rank" | "score" | "lex";
 
@@ -252,7 +279,7 @@ function zrangeGeneric(
       reverse,
     });
   }
-  if (store) s.out.int(zsets.zstore(argv[1], result));
+  if (store) stored(s, "zrangestore", argv[1], result);
   else writeEntries(s.out, result, withScores);
 }
 
@@ -274,17 +301,23 @@ const zrevrangebylex: Handler = (s, argv) =>
 const zremrangebyrank: Handler = (s, argv) => {
   const start = intArg(argv[2]);
   const stop = intArg(argv[3]);
-  s.out.int(s.store.zsets.zremRangeByRank(argv[1], start, stop));
+  const n = s.store.zsets.zremRangeByRank(argv[1], start, stop);
+  removed(s, "zremrangebyrank", argv[1], n);
+  s.out.int(n);
 };
 
 const zremrangebyscore: Handler = (s, argv) => {
   const range = scoreRangeArgs(argv[2], argv[3]);
-  s.out.int(s.store.zsets.zremRangeByScore(argv[1], range));
+  const n = s.store.zsets.zremRangeByScore(argv[1], range);
+  removed(s, "zremrangebyscore", argv[1], n);
+  s.out.int(n);
 };
 
 const zremrangebylex: Handler = (s, argv) => {
   const range = lexRangeArgs(argv[2], argv[3]);
-  s.out.int(s.store.zsets.zremRangeByLex(argv[1], range));
+  const n = s.store.zsets.zremRangeByLex(argv[1], range);
+  removed(s, "zremrangebylex", argv[1], n);
+  s.out.int(n);
 };
 
 function popCommand(max: boolean): Handler {
@@ -294,6 +327,7 @@ function popCommand(max: boolean): Handler {
     const zsets = s.store.zsets;
     zsets.lookup(argv[1]); // WRONGTYPE first
     const out = zsets.zpop(argv[1], count === -1 ? 1 : count, max);
+    removed(s, max ? "zpopmax" : "zpopmin", argv[1], out.length);
     writeEntries(s.out, out, true, count !== -1 && s.out.resp === 3);
   };
 }
@@ -326,6 +360,7 @@ const zmpop: Handler = (s, argv) => {
     const z = zsets.lookup(key);
     if (z === undefined) continue;
     const popped = zsets.zpop(key, count, where === "MAX");
+    removed(s, where === "MAX" ? "zpopmax" : "zpopmin", key, popped.length);
     s.out.array(2);
     s.out.bulk(key);
     s.out.array(popped.length);
@@ -461,7 +496,7 @@ function setOperation(
       : op === "inter"
       ? zsets.zinter(keys, { weights, aggregate })
       : zsets.zunion(keys, { weights, aggregate });
-    if (store) s.out.int(zsets.zstore(argv[1], result));
+    if (store) stored(s, `z${op}store`, argv[1], result);
     else writeEntries(s.out, result, withScores);
   };
 }
