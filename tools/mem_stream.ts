@@ -10,9 +10,13 @@ import { parseArgs } from "node:util";
 import { freePort, RedisServer, waitForPort } from "./_processes.ts";
 
 const { values: flags } = parseArgs({
-  options: { entries: { type: "string", default: "1000000" } },
+  options: {
+    entries: { type: "string", default: "1000000" },
+    "no-warmup": { type: "boolean", default: false },
+  },
 });
 const ENTRIES = Number(flags.entries);
+const WARMUP = !flags["no-warmup"];
 const ROOT = new URL("../", import.meta.url).pathname;
 
 function rss(pid: number): number {
@@ -68,6 +72,7 @@ async function load(port: number, entries = ENTRIES, key = "s") {
 /** Warms the process up (buffers, compiled code, the young generation) with
  * a stream that is then deleted, so the measure counts the entries only. */
 async function warmUp(port: number): Promise<void> {
+  if (!WARMUP) return;
   await load(port, 100_000, "warm");
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
