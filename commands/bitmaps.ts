@@ -9,6 +9,7 @@ import {
   upper,
 } from "./_shared.ts";
 import { parseInt64 } from "../_number.ts";
+import { notify } from "./pubsub.ts";
 import {
   bitcountOf,
   type BitfieldOp,
@@ -45,7 +46,10 @@ const setbit: Handler = (s, argv) => {
   const offset = bitOffset(s, argv[2]);
   const on = parseInt64(argv[3]);
   if (on !== 0 && on !== 1) throw new CommandError(BITMAP_ERRORS.bitValue);
-  s.out.int(s.store.bitmaps.setbit(argv[1], offset, on));
+  const dirty = s.store.dirty;
+  const old = s.store.bitmaps.setbit(argv[1], offset, on);
+  if (s.store.dirty !== dirty) notify(s, "setbit", argv[1], "$");
+  s.out.int(old);
 };
 
 const getbit: Handler = (s, argv) => {
@@ -102,7 +106,12 @@ const bitop: Handler = (s, argv) => {
   if (op !== "AND" && op !== "OR" && op !== "XOR" && op !== "NOT") {
     throw new CommandError(Errors.syntax);
   }
-  s.out.int(s.store.bitmaps.bitop(op, argv[2], argv.slice(3)));
+  const existed = s.server.config.notifyKeyspaceEvents !== 0 &&
+    s.store.has(argv[2]);
+  const n = s.store.bitmaps.bitop(op, argv[2], argv.slice(3));
+  if (n > 0) notify(s, "set", argv[2], "$");
+  else if (existed) notify(s, "del", argv[2], "g");
+  s.out.int(n);
 };
 
 /** Parses a field type as getBitfieldTypeFromArgument (`i1`..`i64`,
@@ -150,7 +159,9 @@ function bitfieldGeneric(readonly: boolean): Handler {
       ops.push({ op, signed, bits, offset, value, overflow });
       j += op === "GET" ? 2 : 3;
     }
+    const dirty = s.store.dirty;
     const results = s.store.bitmaps.bitfield(argv[1], ops, { readonly });
+    if (s.store.dirty !== dirty) notify(s, "setbit", argv[1], "$");
     s.out.array(results.length);
     for (const r of results) {
       if (r === null) s.out.nil();

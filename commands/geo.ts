@@ -3,6 +3,7 @@
 import { CommandError, Errors, type Handler, type Session } from "./_shared.ts";
 import { formatHuman, parseFloatStrict, parseInt64 } from "../_number.ts";
 import type { ReplyWriter } from "../protocol.ts";
+import { notify } from "./pubsub.ts";
 import {
   GEO_ERRORS,
   GEO_UNITS,
@@ -90,7 +91,10 @@ const geoadd: Handler = (s, argv) => {
     const [lon, lat] = lonLatArgs(argv, i);
     pairs[k] = [argv[i + 2], encodeScore(lon, lat)];
   }
-  s.out.int(s.store.zsets.zadd(argv[1], pairs, { nx, xx, ch }));
+  const dirty = s.store.dirty;
+  const added = s.store.zsets.zadd(argv[1], pairs, { nx, xx, ch });
+  if (s.store.dirty !== dirty) notify(s, "zadd", argv[1], "z");
+  s.out.int(added);
 };
 
 const geopos: Handler = (s, argv) => {
@@ -254,7 +258,9 @@ function search(srcIndex: number, flags: number): Handler {
     if (any && count === 0) throw new CommandError(GEO_ERRORS.anyNeedsCount);
     if (z === undefined) {
       if (storeKey !== undefined) {
+        const existed = s.store.has(storeKey);
         storeMatches(s.store, storeKey, [], false, 1);
+        if (existed) notify(s, "del", storeKey, "g");
         s.out.int(0);
       } else {
         s.out.array(0);
@@ -269,7 +275,12 @@ function search(srcIndex: number, flags: number): Handler {
       count,
     );
     if (storeKey !== undefined) {
-      s.out.int(storeMatches(s.store, storeKey, found, storedist, toMeters));
+      const existed = s.store.has(storeKey);
+      const n = storeMatches(s.store, storeKey, found, storedist, toMeters);
+      const event = flags & SEARCH ? "geosearchstore" : "georadiusstore";
+      if (n > 0) notify(s, event, storeKey, "z");
+      else if (existed) notify(s, "del", storeKey, "g");
+      s.out.int(n);
       return;
     }
     reply(s.out, found, toMeters, withDist, withHash, withCoord);

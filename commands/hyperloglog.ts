@@ -2,9 +2,12 @@
 
 import type { Handler } from "./_shared.ts";
 import { CommandError } from "./_shared.ts";
+import { notify } from "./pubsub.ts";
 
 const pfadd: Handler = (s, argv) => {
-  s.out.int(s.store.hyperloglogs.pfadd(argv[1], argv.slice(2)) ? 1 : 0);
+  const updated = s.store.hyperloglogs.pfadd(argv[1], argv.slice(2));
+  if (updated) notify(s, "pfadd", argv[1], "$");
+  s.out.int(updated ? 1 : 0);
 };
 
 // PFCOUNT of one key may refresh the cached estimate inside the value: the
@@ -17,6 +20,7 @@ const pfcount: Handler = (s, argv) => {
 
 const pfmerge: Handler = (s, argv) => {
   s.store.hyperloglogs.pfmerge(argv[1], argv.slice(2));
+  notify(s, "pfadd", argv[1], "$");
   s.out.ok();
 };
 

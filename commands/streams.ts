@@ -18,6 +18,7 @@ import {
   type Session,
   upper,
 } from "./_shared.ts";
+import { notify } from "./pubsub.ts";
 
 const NO_KEY_GROUP = STREAM_ERRORS.noKeyGroup;
 
@@ -160,6 +161,9 @@ const xadd: Handler = (s, argv) => {
   }
   const key = argv[1];
   const pairs = argv.slice(fieldPos);
+  const before = s.server.config.notifyKeyspaceEvents === 0
+    ? 0
+    : s.store.lookupAs<Stream>(key, "stream")?.size ?? 0;
   const id = s.store.streams.xadd(key, pairs, {
     id: p.id,
     nomkstream: p.nomkstream,
@@ -168,6 +172,11 @@ const xadd: Handler = (s, argv) => {
   if (id === undefined) {
     s.out.nil();
     return;
+  }
+  if (s.server.config.notifyKeyspaceEvents !== 0) {
+    notify(s, "xadd", key, "t");
+    const after = s.store.lookupAs<Stream>(key, "stream")?.size ?? 0;
+    if (after < before + 1) notify(s, "xtrim", key, "t");
   }
   s.out.bulk(id);
   if (p.trim?.approx) {
@@ -185,6 +194,7 @@ const xadd: Handler = (s, argv) => {
 const xtrim: Handler = (s, argv) => {
   const p = parseAddOrTrim(argv, false);
   const n = s.store.streams.xtrim(argv[1], p.trim!);
+  if (n > 0) notify(s, "xtrim", argv[1], "t");
   s.out.int(n);
   if (p.trim!.approx) {
     s.propagate = [["XTRIM", argv[1], ...trimPropagation(s, argv[1])]];
@@ -229,7 +239,9 @@ function isMaxId(id: StreamId): boolean {
 }
 
 const xdel: Handler = (s, argv) => {
-  s.out.int(s.store.streams.xdel(argv[1], argv.slice(2)));
+  const n = s.store.streams.xdel(argv[1], argv.slice(2));
+  if (n > 0) notify(s, "xdel", argv[1], "t");
+  s.out.int(n);
 };
 
 interface ReadArgs {
@@ -586,6 +598,7 @@ const xgroupCreate: Handler = (s, argv) => {
   if (!ok) {
     throw new CommandError("BUSYGROUP Consumer Group name already exists");
   }
+  notify(s, "xgroup-create", argv[2], "t");
   s.out.ok();
 };
 
@@ -598,21 +611,33 @@ const xgroupSetId: Handler = (s, argv) => {
     entriesRead = entriesReadArg(argv[6]);
   }
   s.store.streams.xgroupSetId(argv[2], argv[3], argv[4], entriesRead);
+  notify(s, "xgroup-setid", argv[2], "t");
   s.out.ok();
 };
 
 const xgroupDestroy: Handler = (s, argv) => {
-  s.out.int(s.store.streams.xgroupDestroy(argv[2], argv[3]) ? 1 : 0);
+  const destroyed = s.store.streams.xgroupDestroy(argv[2], argv[3]);
+  if (destroyed) notify(s, "xgroup-destroy", argv[2], "t");
+  s.out.int(destroyed ? 1 : 0);
 };
 
 const xgroupCreateConsumer: Handler = (s, argv) => {
-  s.out.int(
-    s.store.streams.xgroupCreateConsumer(argv[2], argv[3], argv[4]) ? 1 : 0,
+  const created = s.store.streams.xgroupCreateConsumer(
+    argv[2],
+    argv[3],
+    argv[4],
   );
+  if (created) notify(s, "xgroup-createconsumer", argv[2], "t");
+  s.out.int(created ? 1 : 0);
 };
 
 const xgroupDelConsumer: Handler = (s, argv) => {
-  s.out.int(s.store.streams.xgroupDelConsumer(argv[2], argv[3], argv[4]));
+  const dirty = s.store.dirty;
+  const pending = s.store.streams.xgroupDelConsumer(argv[2], argv[3], argv[4]);
+  if (s.store.dirty !== dirty) {
+    notify(s, "xgroup-delconsumer", argv[2], "t");
+  }
+  s.out.int(pending);
 };
 
 function help(lines: string[]): Handler {
@@ -681,6 +706,7 @@ const xsetid: Handler = (s, argv) => {
     } else throw new CommandError(Errors.syntax);
   }
   s.store.streams.xsetid(argv[1], id, { entriesAdded, maxDeletedId });
+  notify(s, "xsetid", argv[1], "t");
   s.out.ok();
 };
 

@@ -173,6 +173,71 @@ const CASES: Record<string, Cmd[]> = {
     ["ZINTERSTORE", "d", "2", "y", "nope"],
     ["ZDIFFSTORE", "d", "1", "y"],
   ],
+  bitmaps: [
+    ["SETBIT", "b", "7", "1"],
+    ["SETBIT", "b", "7", "1"],
+    ["BITFIELD", "b", "GET", "u8", "0"],
+    ["BITFIELD", "b", "SET", "u8", "0", "3"],
+    ["BITOP", "OR", "d", "b", "b"],
+    ["BITOP", "AND", "d", "nope"],
+    ["BITOP", "AND", "d", "nope"],
+  ],
+  hyperloglog: [
+    ["PFADD", "h", "a", "b"],
+    ["PFADD", "h", "a"],
+    ["PFADD", "g", "c"],
+    ["PFMERGE", "d", "h", "g"],
+    ["PFCOUNT", "d"],
+  ],
+  geo: [
+    ["GEOADD", "g", "13.361389", "38.115556", "Palermo"],
+    ["GEOADD", "g", "13.361389", "38.115556", "Palermo"],
+    ["GEOADD", "g", "CH", "15.087269", "37.502669", "Catania"],
+    [
+      "GEOSEARCHSTORE",
+      "d",
+      "g",
+      "FROMLONLAT",
+      "15",
+      "37",
+      "BYRADIUS",
+      "200",
+      "km",
+    ],
+    ["GEORADIUS", "g", "15", "37", "200", "km", "STORE", "d"],
+    ["GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"],
+    [
+      "GEOSEARCHSTORE",
+      "d",
+      "nope",
+      "FROMLONLAT",
+      "0",
+      "0",
+      "BYRADIUS",
+      "1",
+      "km",
+    ],
+  ],
+  streams: [
+    ["XADD", "x", "1-1", "f", "v"],
+    ["XADD", "x", "MAXLEN", "1", "2-1", "f", "v"],
+    ["XADD", "nope", "NOMKSTREAM", "*", "f", "v"],
+    ["XTRIM", "x", "MAXLEN", "5"],
+    ["XADD", "x", "3-1", "f", "v"],
+    ["XTRIM", "x", "MAXLEN", "1"],
+    ["XDEL", "x", "1-1"],
+    ["XDEL", "x", "3-1"],
+    ["XGROUP", "CREATE", "x", "g", "$"],
+    ["XGROUP", "CREATE", "y", "g", "$", "MKSTREAM"],
+    ["XGROUP", "SETID", "x", "g", "0"],
+    ["XGROUP", "CREATECONSUMER", "x", "g", "c"],
+    ["XGROUP", "CREATECONSUMER", "x", "g", "c"],
+    ["XGROUP", "DELCONSUMER", "x", "g", "c"],
+    ["XGROUP", "DELCONSUMER", "x", "g", "c"],
+    ["XGROUP", "DESTROY", "x", "g"],
+    ["XGROUP", "DESTROY", "x", "g"],
+    ["XSETID", "x", "5-0"],
+  ],
   "new keys (n)": [
     ["SET", "a", "1"],
     ["SET", "a", "2"],
@@ -197,7 +262,7 @@ Deno.test({
         await t.step(`${name} (${flags})`, async () => {
           const expected = await events(redis.port, cmds, flags);
           const actual = await events(ours.port, cmds, flags);
-          assert.ok(expected.length > 0);
+          if (flags === "KEA") assert.ok(expected.length > 0);
           assert.deepEqual(actual, expected);
         });
       }
