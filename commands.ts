@@ -43,6 +43,7 @@ import {
 } from "./commands/pubsub.ts";
 import { memoryCommands } from "./commands/memory.ts";
 import {
+  execAbort,
   NOT_IN_MULTI,
   RUN_IN_MULTI,
   transactionCommands,
@@ -313,6 +314,7 @@ function reject(s: Session, command: Command | undefined, message: string) {
   // Refused inside MULTI: EXEC will abort (Redis's flagTransaction).
   const tx = s.client.tx;
   if (tx != null && tx.queue !== null) tx.failed = true;
+  if (command?.name === "exec") message = execAbort(s, message);
   recordError(s, message);
   s.out.error(message);
 }
@@ -437,6 +439,7 @@ export function execute(
   }
   if (timed) command.usec += (performance.now() - start) * 64000;
   command.calls++;
+  if (s.store.touchesPending) s.store.settleTouches(s.store.dirty !== dirty);
   // Log writes that changed something to the append-only file.
   // (or a command that asked to be logged: PFCOUNT's cache update).
   if ((command.write || s.propagate !== null) && s.store.dirty !== dirty) {

@@ -1356,9 +1356,13 @@ export class Persistence {
     store.clear();
     const reader = new AofReader(new ChunkedReader(file));
     let commands = 0;
+    // Where an open MULTI began: a transaction cut short (a crash while
+    // writing it) is dropped whole, as Redis does.
+    let multiAt = -1;
     try {
       for (;;) {
         let argv: string[] | null;
+        const at = reader.valid;
         try {
           argv = reader.next();
         } catch (e) {
@@ -1374,6 +1378,9 @@ export class Persistence {
         }
         if (argv === null) break;
         commands++;
+        if (argv.length === 1 && /^(multi|exec)$/i.test(argv[0])) {
+          multiAt = argv[0].length === 5 ? at : -1;
+        }
         const error = this.#host.replay(argv);
         if (error !== undefined) {
           throw new PersistenceError(
@@ -1386,8 +1393,16 @@ export class Persistence {
     } finally {
       file.close();
     }
-    const valid = reader.valid;
+    let valid = reader.valid;
     const off = reader.read;
+    if (multiAt !== -1) {
+      this.#host.log(
+        "warning",
+        "Revert incomplete MULTI/EXEC transaction in AOF file",
+      );
+      this.#host.replay(["DISCARD"]);
+      valid = multiAt;
+    }
     if (valid < off) {
       this.#host.log(
         "warning",

@@ -409,6 +409,10 @@ export class Store {
    * its key is written or removed; empty when nobody watches, and then
    * each write checks only its size. */
   readonly watched: Map<string, KeyWatchers> = new Map();
+  /** Watched keys changed in place by the running command, not yet
+   * signalled (see {@linkcode Store.settleTouches}). */
+  touchesPending = false;
+  #pendingTouches: string[] = [];
 
   /** Creates an empty store. */
   constructor(options: StoreOptions = {}) {
@@ -515,6 +519,17 @@ export class Store {
   #signal(key: string): void {
     const w = this.watched.get(key);
     if (w !== undefined) w.touched(this.#data.has(key));
+  }
+
+  /** Signals the watched keys that in-place changes of containers touched
+   * when the command changed something (`dirty` moved), else forgets them;
+   * the dispatcher calls it after a command while `touchesPending`. */
+  settleTouches(changed: boolean): void {
+    const keys = this.#pendingTouches;
+    this.#pendingTouches = [];
+    this.touchesPending = false;
+    if (!changed) return;
+    for (const key of keys) this.#signal(key);
   }
 
   /** Records an access to `key` (LRU clock or LFU counter). */
@@ -772,7 +787,12 @@ export class Store {
       this.delete(key);
     } else {
       this.#bytes += this.#sizes.changed(container);
-      if (this.watched.size !== 0) this.#signal(key);
+      // Signalled once the command is known to have changed something
+      // (settleTouches): ops call written() after no-op changes too.
+      if (this.watched.size !== 0 && this.watched.has(key)) {
+        this.#pendingTouches.push(key);
+        this.touchesPending = true;
+      }
     }
   }
 

@@ -12,6 +12,12 @@ import {
   type Session,
   upper,
 } from "./_shared.ts";
+import {
+  discardTransaction,
+  multiCount,
+  multiMemory,
+  transactionFlags,
+} from "./transactions.ts";
 
 const ping: Handler = (s, argv) => {
   if (argv.length > 2) {
@@ -45,6 +51,7 @@ const reset: Handler = (s) => {
   c.out.resp = 2;
   c.authenticated = s.server.config.requirepass === "";
   s.server.pubsub.dropClient(c);
+  discardTransaction(c);
   s.out.simple("RESET");
 };
 
@@ -166,11 +173,15 @@ export function clientLine(c: ClientState): string {
   const idle = Math.floor((now - c.lastInteraction) / 1000);
   const qbuf = c.queryBufferBytes();
   const obl = c.out.length;
+  const flags = (c.pubsub !== null ? "P" : "") + transactionFlags(c) || "N";
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=-1 name=${c.name} ` +
-    `age=${age} idle=${idle} flags=${c.pubsub !== null ? "P" : "N"} db=0 ` +
-    `sub=${c.pubsub?.channels.size ?? 0} psub=${c.pubsub?.patterns.size ?? 0} ` +
-    `ssub=${c.pubsub?.shard.size ?? 0} multi=-1 ` +
-    `qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 ` +
+    `age=${age} idle=${idle} flags=${flags} db=0 ` +
+    `sub=${c.pubsub?.channels.size ?? 0} psub=${
+      c.pubsub?.patterns.size ?? 0
+    } ` +
+    `ssub=${c.pubsub?.shard.size ?? 0} multi=${multiCount(c)} ` +
+    `qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=${multiMemory(c)} ` +
+    `rbs=0 rbp=0 ` +
     `obl=${obl} oll=0 omem=0 tot-mem=${qbuf + obl} events=r ` +
     `cmd=${c.lastCommand || "NULL"} user=default redir=-1 ` +
     `resp=${c.out.resp} lib-name=${c.libName} lib-ver=${c.libVer}`;

@@ -282,3 +282,12 @@ export const transactionCommands: Record<string, Handler> = {
   watch,
   unwatch,
 };
+
+/** EXEC itself refused (arity, NOAUTH, ...): the transaction is discarded
+ * and the error becomes an EXECABORT, as Redis's execCommandAbort. */
+export function execAbort(s: Session, message: string): string {
+  discardTransaction(s.client);
+  return `EXECABORT Transaction discarded because of: ${
+    message.startsWith("ERR ") ? message.slice(4) : message
+  }`;
+}
