@@ -65,9 +65,15 @@ class KeyWatch extends Set<Watch> implements KeyWatchers {
 /**
  * One client's MULTI and WATCH state (`ClientState.tx`).
  *
- * @example
+ * @example A command of your own that answers differently inside MULTI
  * ```ts ignore
- * const inMulti = s.client.tx?.queue != null;
+ * import { Server } from "@kv/store";
+ * const server = new Server({ port: 0 });
+ * server.addCommand({
+ *   name: "INTX",
+ *   arity: 1,
+ *   handler: (s) => s.out.int(s.client.tx?.executing ? 1 : 0),
+ * });
  * ```
  */
 export class Transaction {
