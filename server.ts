@@ -45,7 +45,12 @@ import {
   type Transaction,
 } from "./commands/transactions.ts";
 import { PubSub, type Subscriptions } from "./commands/pubsub.ts";
-import { NOTIFY_EXPIRED, NOTIFY_NEW } from "./_notify.ts";
+import {
+  NOTIFY_EVICTED,
+  NOTIFY_EXPIRED,
+  NOTIFY_KEY_MISS,
+  NOTIFY_NEW,
+} from "./_notify.ts";
 
 /** Options of a {@linkcode Server}: any setting, plus what to serve.
  *
@@ -250,6 +255,8 @@ export class Server {
     this.store.onExpire = (key) =>
       this.pubsub.notify(NOTIFY_EXPIRED, "expired", key);
     this.store.onNew = (key) => this.pubsub.notify(NOTIFY_NEW, "new", key);
+    this.store.onMiss = (key) =>
+      this.pubsub.notify(NOTIFY_KEY_MISS, "keymiss", key);
     // deno-lint-ignore no-this-alias
     const server = this;
     this.persistence = new Persistence({
@@ -263,7 +270,10 @@ export class Server {
     const memory = this.store.memory;
     memory.settings = this.config;
     memory.sync();
-    memory.onEvict = (key) => this.persistence.feed([["DEL", key]]);
+    memory.onEvict = (key) => {
+      this.persistence.feed([["DEL", key]]);
+      this.pubsub.notify(NOTIFY_EVICTED, "evicted", key);
+    };
     this.#state = {
       config: this.config,
       store: this.store,

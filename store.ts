@@ -377,6 +377,9 @@ export class Store {
   /** Called with each key added to the keyspace (not when a value is
    * replaced): the server publishes the `new` notification. */
   onNew: ((key: string) => void) | null = null;
+  /** Called with each key a read found missing (counted as a keyspace
+   * miss): the server publishes the `keymiss` notification. */
+  onMiss: ((key: string) => void) | null = null;
   /** Writes since the counter was last reset (Redis's `dirty`); the
    * command methods count, the primitives (set, delete, ...) do not. */
   dirty = 0;
@@ -641,6 +644,7 @@ export class Store {
     const v = this.#data.get(key);
     if (v === undefined) {
       this.stats.misses++;
+      if (this.onMiss !== null) this.onMiss(key);
       return undefined;
     }
     this.stats.hits++;
@@ -690,8 +694,10 @@ export class Store {
   /** Like {@linkcode Store.get}, and counts a keyspace hit or miss. */
   read(key: string): string | undefined {
     const v = this.get(key);
-    if (v === undefined) this.stats.misses++;
-    else this.stats.hits++;
+    if (v === undefined) {
+      this.stats.misses++;
+      if (this.onMiss !== null) this.onMiss(key);
+    } else this.stats.hits++;
     return v;
   }
 
@@ -711,8 +717,10 @@ export class Store {
   /** Like {@linkcode Store.value}, and counts a keyspace hit or miss. */
   readValue(key: string): StoredValue | undefined {
     const v = this.value(key);
-    if (v === undefined) this.stats.misses++;
-    else this.stats.hits++;
+    if (v === undefined) {
+      this.stats.misses++;
+      if (this.onMiss !== null) this.onMiss(key);
+    } else this.stats.hits++;
     return v;
   }
 
@@ -883,6 +891,7 @@ export class Store {
     const v = this.#data.get(key);
     if (v === undefined) {
       this.stats.misses++;
+      if (this.onMiss !== null) this.onMiss(key);
       return "none";
     }
     this.stats.hits++;

@@ -238,6 +238,20 @@ const CASES: Record<string, Cmd[]> = {
     ["XGROUP", "DESTROY", "x", "g"],
     ["XSETID", "x", "5-0"],
   ],
+  "key misses (m)": [
+    ["GET", "nope"],
+    ["SET", "a", "1"],
+    ["GET", "a"],
+    ["MGET", "a", "b", "c"],
+    ["HGET", "nope", "f"],
+    ["LRANGE", "nope", "0", "-1"],
+    ["SMEMBERS", "nope"],
+    ["ZSCORE", "nope", "m"],
+    ["XRANGE", "nope", "-", "+"],
+    ["STRLEN", "nope"],
+    ["GETBIT", "nope", "1"],
+    ["PFCOUNT", "nope"],
+  ],
   "new keys (n)": [
     ["SET", "a", "1"],
     ["SET", "a", "2"],
@@ -258,11 +272,16 @@ Deno.test({
     await using redis = await RedisServer.start();
     await using ours = await startServer();
     for (const [name, cmds] of Object.entries(CASES)) {
-      for (const flags of ["KEA", name === "new keys (n)" ? "KEn" : "Kgl"]) {
+      const extra = name === "new keys (n)"
+        ? "KEn"
+        : name === "key misses (m)"
+        ? "KEm"
+        : "Kgl";
+      for (const flags of ["KEA", extra]) {
         await t.step(`${name} (${flags})`, async () => {
           const expected = await events(redis.port, cmds, flags);
           const actual = await events(ours.port, cmds, flags);
-          if (flags === "KEA") assert.ok(expected.length > 0);
+          if (flags !== "Kgl") assert.ok(expected.length > 0);
           assert.deepEqual(actual, expected);
         });
       }
@@ -347,3 +366,18 @@ Deno.test(
     );
   },
 );
+
+Deno.test("notifications: evicted keys", opts, async () => {
+  await using server = await startServer();
+  using sub = await Conn.open(server.port);
+  using c = await Conn.open(server.port);
+  await c.call("CONFIG", "SET", "notify-keyspace-events", "Ee");
+  await sub.call("SUBSCRIBE", "__keyevent@0__:evicted");
+  for (let i = 0; i < 100; i++) await c.call("SET", `k${i}`, "x".repeat(100));
+  await c.call("CONFIG", "SET", "maxmemory-policy", "allkeys-random");
+  await c.call("CONFIG", "SET", "maxmemory", "1");
+  await c.call("SET", "last", "1");
+  const m = await sub.reply() as RespValue[];
+  assert.equal(m[1], "__keyevent@0__:evicted");
+  await c.call("CONFIG", "SET", "maxmemory", "0");
+});
