@@ -208,3 +208,5 @@ export {
   type GeoUnit,
 } from "./data/geo.ts";
 export type { LogSink } from "./_log.ts";
+export type { KeyWatchers } from "./store.ts";
+export { Transaction } from "./commands/transactions.ts";
