@@ -404,6 +404,245 @@ export function scanPositions(
   return stop;
 }
 
+// Small sets are one packed string, as Redis's intset is one byte array:
+//
+// - an intset: a width char (2, 4 or 8), then the members as fixed-width
+//   big-endian integers in offset binary (the sign bit flipped), sorted, so
+//   comparing chars compares values: binary search, O(1) member at a
+//   position;
+// - a small set of other members: a 0 char, the count, then each member
+//   preceded by its length (as hashes pack fields), in insertion order.
+//
+// Past INT_PACK_MAX integers, or PACK_MAX_ENTRIES / PACK_MAX_CHARS for
+// other members, the members move to a StringTable (BigSet).
+
+/** Most integers a packed intset holds (a change copies the string). */
+const INT_PACK_MAX = 2048;
+/** Most members of other packed sets. */
+const PACK_MAX_ENTRIES = 32;
+/** Longest packed string of other members. */
+const PACK_MAX_CHARS = 4096;
+/** The empty set: an intset of width 2. */
+const EMPTY_INTSET = "\x02";
+
+const TWO32 = 4294967296;
+/** Scratch: the value of the last integer {@linkcode intKey} read, and its
+ * offset-binary halves at the width of the last {@linkcode keyAt}. */
+let keyV: number | bigint = 0;
+let keyHi = 0;
+let keyLo = 0; // the whole offset value at widths 2 and 4
+
+/** The width (2, 4 or 8) an integer member needs, or 0 when `m` is not a
+ * canonical int64; keeps its value in keyV. */
+function intKey(m: string): number {
+  const v = parseInt64(m);
+  if (v === null) return 0;
+  keyV = v;
+  if (typeof v === "bigint") return 8;
+  return v >= -32768 && v < 32768
+    ? 2
+    : v >= -2147483648 && v < 2147483648
+    ? 4
+    : 8;
+}
+
+/** Encodes keyV at width `w` (at least the width it needs) in keyHi and
+ * keyLo. */
+function keyAt(w: number): void {
+  const v = keyV;
+  if (typeof v === "bigint") {
+    keyHi = Number(BigInt.asIntN(32, v >> 32n)) + 2147483648;
+    keyLo = Number(BigInt.asUintN(32, v));
+  } else if (w === 2) keyLo = v + 32768;
+  else if (w === 4) keyLo = v + 2147483648;
+  else {
+    const hi = Math.floor(v / TWO32);
+    keyHi = hi + 2147483648;
+    keyLo = v - hi * TWO32;
+  }
+}
+
+/** The chars of the last key encoded by keyAt at width `w`. */
+function keyChars(w: number): string {
+  const f = String.fromCharCode;
+  const lo = keyLo;
+  if (w === 2) return f(lo >>> 8, lo & 255);
+  if (w === 4) {
+    return f(lo >>> 24, (lo >>> 16) & 255, (lo >>> 8) & 255, lo & 255);
+  }
+  const hi = keyHi;
+  return f(
+    hi >>> 24,
+    (hi >>> 16) & 255,
+    (hi >>> 8) & 255,
+    hi & 255,
+    lo >>> 24,
+    (lo >>> 16) & 255,
+    (lo >>> 8) & 255,
+    lo & 255,
+  );
+}
+
+/** The member at `pos` of a packed intset of width `w`. */
+function intAt(d: string, w: number, pos: number): string {
+  let i = 1 + pos * w;
+  if (w === 2) {
+    return String(((d.charCodeAt(i) << 8) | d.charCodeAt(i + 1)) - 32768);
+  }
+  const a = ((d.charCodeAt(i) << 24) | (d.charCodeAt(i + 1) << 16) |
+    (d.charCodeAt(i + 2) << 8) | d.charCodeAt(i + 3)) >>> 0;
+  if (w === 4) return String(a - 2147483648);
+  i += 4;
+  const lo = ((d.charCodeAt(i) << 24) | (d.charCodeAt(i + 1) << 16) |
+    (d.charCodeAt(i + 2) << 8) | d.charCodeAt(i + 3)) >>> 0;
+  const hi = a - 2147483648;
+  if (hi >= -2097152 && hi < 2097152) return String(hi * TWO32 + lo);
+  return String(BigInt(hi) * 4294967296n + BigInt(lo));
+}
+
+/** Binary search of the last key encoded by keyAt in a packed intset of
+ * width `w`: its position, or `-1 - position` where it would go. */
+function intFind(d: string, w: number): number {
+  let lo = 0;
+  let hi = (d.length - 1) / w;
+  if (w === 2) {
+    const k = keyLo;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const i = 1 + mid * 2;
+      const v = (d.charCodeAt(i) << 8) | d.charCodeAt(i + 1);
+      if (v === k) return mid;
+      if (v < k) lo = mid + 1;
+      else hi = mid;
+    }
+    return -1 - lo;
+  }
+  const kh = w === 4 ? keyLo : keyHi;
+  const kl = keyLo;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    let i = 1 + mid * w;
+    const a = ((d.charCodeAt(i) << 24) | (d.charCodeAt(i + 1) << 16) |
+      (d.charCodeAt(i + 2) << 8) | d.charCodeAt(i + 3)) >>> 0;
+    let c = a - kh;
+    if (c === 0 && w === 8) {
+      i += 4;
+      c = (((d.charCodeAt(i) << 24) | (d.charCodeAt(i + 1) << 16) |
+        (d.charCodeAt(i + 2) << 8) | d.charCodeAt(i + 3)) >>> 0) - kl;
+    }
+    if (c === 0) return mid;
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return -1 - lo;
+}
+
+/** Re-encodes a packed intset at a greater width. */
+function widen(d: string, w: number, to: number): string {
+  const n = (d.length - 1) / w;
+  const parts = new Array<string>(n + 1);
+  parts[0] = String.fromCharCode(to);
+  for (let p = 0; p < n; p++) {
+    intKey(intAt(d, w, p));
+    keyAt(to);
+    parts[p + 1] = keyChars(to);
+  }
+  return parts.join("");
+}
+
+/** Where the last {@linkcode readLen} stopped. */
+let after = 0;
+
+/** A length in a packed string of members: one char below 128, else 7
+ * bits a char, low first. Sets `after`. */
+function readLen(p: string, i: number): number {
+  let c = p.charCodeAt(i++);
+  if (c < 128) {
+    after = i;
+    return c;
+  }
+  let n = c & 127;
+  let scale = 128;
+  do {
+    c = p.charCodeAt(i++);
+    n += (c & 127) * scale;
+    scale *= 128;
+  } while (c >= 128);
+  after = i;
+  return n;
+}
+
+/** The encoding of a length in a packed string. */
+function lenChars(n: number): string {
+  if (n < 128) return String.fromCharCode(n);
+  let s = "";
+  while (n >= 128) {
+    s += String.fromCharCode(128 | (n & 127));
+    n = Math.floor(n / 128);
+  }
+  return s + String.fromCharCode(n);
+}
+
+/** The offset of `m` in a packed set of other members, or -1; sets
+ * `after` to the end of its entry. */
+function packedFind(d: string, m: string): number {
+  const end = d.length;
+  const len = m.length;
+  let i = 2;
+  while (i < end) {
+    let n = d.charCodeAt(i);
+    let at = i + 1;
+    if (n >= 128) {
+      n = readLen(d, i);
+      at = after;
+    }
+    if (n === len && d.startsWith(m, at)) {
+      after = at + n;
+      return i;
+    }
+    i = at + n;
+  }
+  return -1;
+}
+
+/** The members of a packed set of other members, in order. */
+function packedMembers(d: string): string[] {
+  const out = new Array<string>(d.charCodeAt(1));
+  let i = 2;
+  let o = 0;
+  while (i < d.length) {
+    const n = readLen(d, i);
+    out[o++] = d.slice(after, after + n);
+    i = after + n;
+  }
+  return out;
+}
+
+/** A packed set of other members holding `members`. */
+function packMembers(members: readonly string[]): string {
+  const parts = new Array<string>(members.length * 2 + 1);
+  parts[0] = String.fromCharCode(0, members.length);
+  let o = 1;
+  for (const m of members) {
+    parts[o++] = lenChars(m.length);
+    parts[o++] = m;
+  }
+  return parts.join("");
+}
+
+/** Chars a packed set of other members holding `members` takes. */
+function packedChars(members: readonly string[]): number {
+  let n = 2;
+  for (const m of members) n += m.length + (m.length < 128 ? 1 : 3);
+  return n;
+}
+
+/** A set past the packed forms: the indexed table, and whether it is
+ * still an intset for Redis. */
+class BigSet {
+  constructor(readonly table: StringTable, public intset: boolean) {}
+}
+
 /**
  * A set value: byte strings without repeats. OBJECT ENCODING says
  * `intset` while every member is an integer in canonical form and there
@@ -420,13 +659,9 @@ export function scanPositions(
  * ```
  */
 export class RedisSet implements Container {
-  #table: StringTable;
-  #intset = true;
-
-  /** An empty set. */
-  constructor() {
-    this.#table = new StringTable();
-  }
+  // A packed string (intset, or other members) or the indexed form. One
+  // field only: a small set is this object and one string.
+  #d: string | BigSet = EMPTY_INTSET;
 
   /** The type, as TYPE names it. */
   get type(): "set" {
@@ -435,82 +670,213 @@ export class RedisSet implements Container {
 
   /** Number of members. */
   get size(): number {
-    return this.#table.keys.length;
+    const d = this.#d;
+    if (typeof d !== "string") return d.table.keys.length;
+    const w = d.charCodeAt(0);
+    return w === 0 ? d.charCodeAt(1) : (d.length - 1) / w;
   }
 
   /** True while the set is encoded as an intset. */
   get isIntset(): boolean {
-    return this.#intset;
+    const d = this.#d;
+    return typeof d === "string" ? d.charCodeAt(0) !== 0 : d.intset;
   }
 
   /** A copy that later changes to either side do not affect. */
   clone(): RedisSet {
     const s = new RedisSet();
-    s.#table = this.#table.clone();
-    s.#intset = this.#intset;
+    const d = this.#d;
+    s.#d = typeof d === "string" ? d : new BigSet(d.table.clone(), d.intset);
     return s;
   }
 
   /** OBJECT ENCODING: `intset` or `hashtable`. */
   encoding(_limits: EncodingLimits): string {
-    return this.#intset ? "intset" : "hashtable";
+    return this.isIntset ? "intset" : "hashtable";
   }
 
   /** Whether `member` is in the set. */
   has(member: string): boolean {
-    return this.#table.find(member) >= 0;
+    const d = this.#d;
+    if (typeof d !== "string") return d.table.find(member) >= 0;
+    const w = d.charCodeAt(0);
+    if (w === 0) return packedFind(d, member) >= 0;
+    const kw = intKey(member);
+    if (kw === 0 || kw > w) return false;
+    keyAt(w);
+    return intFind(d, w) >= 0;
+  }
+
+  /** Moves the members to the indexed form, in reply order. */
+  #index(intset: boolean): BigSet {
+    const table = new StringTable();
+    for (const m of this.members()) table.add(m);
+    const big = new BigSet(table, intset);
+    this.#d = big;
+    return big;
   }
 
   /** Adds `member`; true when it was new. `maxIntset` is
    * set-max-intset-entries, beyond which the set stays a hashtable. */
   add(member: string, maxIntset: number): boolean {
-    if (this.#table.add(member) < 0) return false;
+    const d = this.#d;
+    if (typeof d !== "string") {
+      if (d.table.add(member) < 0) return false;
+      if (
+        d.intset &&
+        (d.table.keys.length > maxIntset || parseInt64(member) === null)
+      ) d.intset = false;
+      return true;
+    }
+    let w = d.charCodeAt(0);
+    if (w === 0) {
+      if (packedFind(d, member) >= 0) return false;
+      const count = d.charCodeAt(1);
+      if (
+        count < PACK_MAX_ENTRIES &&
+        d.length + member.length + 3 <= PACK_MAX_CHARS
+      ) {
+        this.#d = [
+          String.fromCharCode(0, count + 1),
+          d.slice(2),
+          lenChars(member.length),
+          member,
+        ].join("");
+        return true;
+      }
+      this.#index(false).table.add(member);
+      return true;
+    }
+    const kw = intKey(member);
+    const n = (d.length - 1) / w;
+    if (kw !== 0) {
+      if (kw <= w) {
+        keyAt(w);
+        if (intFind(d, w) >= 0) return false;
+      }
+      if (n < maxIntset) {
+        if (n >= INT_PACK_MAX) {
+          this.#index(true).table.add(member);
+          return true;
+        }
+        let p = d;
+        if (kw > w) {
+          p = widen(d, w, kw);
+          w = kw;
+          intKey(member);
+          keyAt(w);
+        }
+        const off = 1 + (-1 - intFind(p, w)) * w;
+        this.#d = [p.slice(0, off), keyChars(w), p.slice(off)].join("");
+        return true;
+      }
+    }
+    // Not an intset any more.
+    const members = this.members();
+    members.push(member);
     if (
-      this.#intset &&
-      (this.#table.keys.length > maxIntset || parseInt64(member) === null)
-    ) this.#intset = false;
+      members.length <= PACK_MAX_ENTRIES &&
+      packedChars(members) <= PACK_MAX_CHARS
+    ) {
+      this.#d = packMembers(members);
+      return true;
+    }
+    const table = new StringTable();
+    for (const m of members) table.add(m);
+    this.#d = new BigSet(table, false);
     return true;
   }
 
   /** Removes `member`; true when it was there. */
   delete(member: string): boolean {
-    const pos = this.#table.find(member);
+    const d = this.#d;
+    if (typeof d !== "string") {
+      const pos = d.table.find(member);
+      if (pos < 0) return false;
+      d.table.removeAt(pos);
+      return true;
+    }
+    const w = d.charCodeAt(0);
+    if (w === 0) {
+      const start = packedFind(d, member);
+      if (start < 0) return false;
+      this.#d = [
+        String.fromCharCode(0, d.charCodeAt(1) - 1),
+        d.slice(2, start),
+        d.slice(after),
+      ].join("");
+      return true;
+    }
+    const kw = intKey(member);
+    if (kw === 0 || kw > w) return false;
+    keyAt(w);
+    const pos = intFind(d, w);
     if (pos < 0) return false;
-    this.#table.removeAt(pos);
+    this.removeAt(pos);
     return true;
   }
 
-  /** The member at `pos` (0 <= pos < size), in storage order. */
+  /** The member at `pos` (0 <= pos < size), in storage order: O(1) but in
+   * a small set of other members. */
   at(pos: number): string {
-    return this.#table.keys[pos];
+    const d = this.#d;
+    if (typeof d !== "string") return d.table.keys[pos];
+    const w = d.charCodeAt(0);
+    if (w !== 0) return intAt(d, w, pos);
+    let i = 2;
+    for (let k = 0; k < pos; k++) i = readLen(d, i) + after;
+    const n = readLen(d, i);
+    return d.slice(after, after + n);
   }
 
-  /** Removes the member at `pos` (the last one takes its place). */
+  /** Removes the member at `pos` (in the indexed form the last one takes
+   * its place; the packed forms keep their order). */
   removeAt(pos: number): void {
-    this.#table.removeAt(pos);
+    const d = this.#d;
+    if (typeof d !== "string") return d.table.removeAt(pos);
+    const w = d.charCodeAt(0);
+    if (w !== 0) {
+      const off = 1 + pos * w;
+      this.#d = d.length === 1 + w
+        ? d.slice(0, 1)
+        : [d.slice(0, off), d.slice(off + w)].join("");
+      return;
+    }
+    this.delete(this.at(pos));
   }
 
   /** A member picked at random, or undefined when empty. */
   random(): string | undefined {
-    const keys = this.#table.keys;
-    return keys[Math.floor(Math.random() * keys.length)];
+    const n = this.size;
+    return n === 0 ? undefined : this.at(Math.floor(Math.random() * n));
   }
 
   /** The members in reply order: sorted for an intset, storage order
    * otherwise. A fresh array. */
   members(): string[] {
-    const out = this.#table.keys.slice();
-    return this.#intset ? sortIntStrings(out) : out;
+    const d = this.#d;
+    if (typeof d !== "string") {
+      const out = d.table.keys.slice();
+      return d.intset ? sortIntStrings(out) : out;
+    }
+    const w = d.charCodeAt(0);
+    if (w === 0) return packedMembers(d);
+    const n = (d.length - 1) / w;
+    const out = new Array<string>(n);
+    for (let p = 0; p < n; p++) out[p] = intAt(d, w, p);
+    return out;
   }
 
-  /** The members in storage order, without copying; do not change it. */
+  /** The members in storage order; do not change it (the indexed form's
+   * own array, a fresh one for the packed forms). */
   view(): readonly string[] {
-    return this.#table.keys;
+    const d = this.#d;
+    return typeof d === "string" ? this.members() : d.table.keys;
   }
 
   /** The commands that build this set again at `key`. */
   *rewrite(key: string, batch: number): Iterable<string[]> {
-    const keys = this.#table.keys;
+    const keys = this.view();
     for (let i = 0; i < keys.length; i += batch) {
       yield ["SADD", key, ...keys.slice(i, i + batch)];
     }

@@ -777,3 +777,215 @@ Deno.test("sets: SPOP is logged as SREM; the log and a snapshot replay to the sa
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+// --- Packed forms -------------------------------------------------------------
+
+/** Integers of every intset width, their bounds and near misses. */
+const WIDE = [
+  "0",
+  "-1",
+  "1",
+  "32767",
+  "-32768",
+  "32768",
+  "-32769",
+  "2147483647",
+  "-2147483648",
+  "2147483648",
+  "-2147483649",
+  "9007199254740991",
+  "9007199254740993",
+  "-9007199254740993",
+  "4294967296",
+  "-4294967296",
+  "4294967295",
+  "9223372036854775807",
+  "-9223372036854775808",
+  "9223372036854775806",
+  "-9223372036854775807",
+];
+
+Deno.test({
+  name:
+    "sets: packed intsets and small sets agree with redis-server across every form",
+  ignore: !hasRedis,
+  fn: async () => {
+    await using redis = await RedisServer.start();
+    await using ours = await startServer();
+    using r = await Conn.open(redis.port);
+    using o = await Conn.open(ours.port);
+    // Past the 2,048 integers of a packed intset, still an intset.
+    for (const c of [r, o]) {
+      await c.call("CONFIG", "SET", "set-max-intset-entries", "2100");
+    }
+    const rand = prng(4242);
+    const pick = <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)];
+    const keys = ["p0", "p1", "p2"];
+    const strs = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    strs.push("", "\x00\xff", "x".repeat(200), "007", "-0");
+    const pool = () => {
+      const x = rand();
+      if (x < 0.45) return pick(WIDE);
+      if (x < 0.75) return String(Math.floor(rand() * 80) - 40);
+      if (x < 0.78) return String(Math.floor(rand() * 3000));
+      return pick(strs);
+    };
+    const members = () =>
+      Array.from({ length: 1 + Math.floor(rand() * 6) }, pool);
+    const enc = async (key: string) => {
+      const want = await r.call("OBJECT", "ENCODING", key);
+      const set = ours.store.value(key) as RedisSet | undefined;
+      assert.equal(
+        set?.encoding(ours.store.limits) ?? null,
+        want === null ? null : norm(want).slice(1),
+        key,
+      );
+      return want === null ? null : norm(want).slice(1);
+    };
+    for (let i = 0; i < 2500; i++) {
+      const key = pick(keys);
+      const x = rand();
+      let cmd: string[];
+      if (i % 400 === 399) {
+        // A run of integers: past the packed intset (and back down).
+        const base = Math.floor(rand() * 1000);
+        cmd = ["SADD", key];
+        for (let j = 0; j < 2060; j++) cmd.push(String(base + j * 3));
+      } else if (i % 400 === 0) cmd = ["DEL", key];
+      else if (x < 0.35) cmd = ["SADD", key, ...members()];
+      else if (x < 0.5) cmd = ["SREM", key, ...members()];
+      else if (x < 0.6) cmd = ["SISMEMBER", key, pool()];
+      else if (x < 0.65) cmd = ["SMISMEMBER", key, ...members()];
+      else if (x < 0.7) cmd = ["SCARD", key];
+      else if (x < 0.78) cmd = ["SMEMBERS", key];
+      else if (x < 0.82) cmd = ["SMOVE", key, pick(keys), pool()];
+      else if (x < 0.86) {
+        cmd = [pick(["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]), key];
+        cmd.push(pick(keys), pick(keys));
+      } else if (x < 0.9) cmd = [pick(["SINTER", "SUNION", "SDIFF"]), ...keys];
+      else if (x < 0.94) cmd = ["SRANDMEMBER", key, "-5"];
+      else cmd = ["SPOP", key, "100000"];
+      const where = `#${i} ${cmd.slice(0, 8).join(" ")}`;
+      const e = await enc(key);
+      const want = await r.call(...cmd);
+      const got = await o.call(...cmd);
+      await enc(key);
+      if (cmd[0] === "SRANDMEMBER") {
+        const all = new Set(items(await r.call("SMEMBERS", key)));
+        for (const m of items(got)) assert.ok(all.has(m), where);
+        assert.equal(items(got).length, items(want).length, where);
+        continue;
+      }
+      const exact = ["SMEMBERS", "SPOP"].includes(cmd[0])
+        ? e === "intset" || e === null
+        : !["SINTER", "SUNION", "SDIFF"].includes(cmd[0]);
+      assert.equal(
+        exact ? norm(got) : sorted(got),
+        exact ? norm(want) : sorted(want),
+        where,
+      );
+    }
+    for (const key of keys) {
+      assert.equal(
+        sorted(await o.call("SMEMBERS", key)),
+        sorted(await r.call("SMEMBERS", key)),
+      );
+    }
+  },
+});
+
+Deno.test("sets: packed forms agree with a model (clone, rewrite, at, removeAt)", () => {
+  const rand = prng(777);
+  for (let round = 0; round < 60; round++) {
+    const set = new RedisSet();
+    const ref = new Set<string>();
+    const max = round % 3 === 0 ? 40 : 512;
+    const ints = round % 2 === 0;
+    const copies: [RedisSet, string[]][] = [];
+    for (let i = 0; i < 300; i++) {
+      const m = ints || rand() < 0.9
+        ? (rand() < 0.5
+          ? WIDE[Math.floor(rand() * WIDE.length)]
+          : String(Math.floor(rand() * 200) - 100))
+        : `m${Math.floor(rand() * 50)}`;
+      if (rand() < 0.6) {
+        assert.equal(set.add(m, max), !ref.has(m));
+        ref.add(m);
+      } else if (rand() < 0.8) {
+        assert.equal(set.delete(m), ref.delete(m));
+      } else if (set.size > 0) {
+        const pos = Math.floor(rand() * set.size);
+        const at = set.at(pos);
+        assert.ok(ref.has(at));
+        set.removeAt(pos);
+        ref.delete(at);
+      }
+      if (rand() < 0.5) {
+        ref.add(m);
+        set.add(m, max);
+      }
+      assert.equal(set.size, ref.size);
+      assert.equal(set.has(m), ref.has(m));
+      if (i % 50 === 0) copies.push([set.clone(), [...ref].sort()]);
+    }
+    const members = set.members();
+    if (set.isIntset) {
+      const sortedInts = [...ref].sort((a, b) => {
+        const d = BigInt(a) - BigInt(b);
+        return d < 0n ? -1 : d > 0n ? 1 : 0;
+      });
+      assert.deepEqual(members, sortedInts);
+    }
+    assert.deepEqual([...members].sort(), [...ref].sort());
+    for (let p = 0; p < set.size; p++) assert.ok(ref.has(set.at(p)));
+    for (const [copy, want] of copies) {
+      assert.deepEqual(copy.members().sort(), want);
+    }
+    const back = new RedisSet();
+    for (const cmd of set.rewrite("k", 7)) {
+      assert.deepEqual(cmd.slice(0, 2), ["SADD", "k"]);
+      for (const m of cmd.slice(2)) back.add(m, max);
+    }
+    assert.deepEqual(back.members().sort(), [...ref].sort());
+    assert.equal(back.isIntset, set.isIntset || ref.size === 0);
+  }
+});
+
+Deno.test("sets: a snapshot keeps packed intsets and small sets as they were", () => {
+  const store = new Store();
+  store.sets.sadd("i", ["1", "70000", "-5"]);
+  store.sets.sadd("s", ["a", "1"]);
+  using snap = store.snapshot();
+  store.sets.sadd("i", ["9223372036854775807"]);
+  store.sets.srem("i", ["1"]);
+  store.sets.sadd("s", ["b"]);
+  store.sets.srem("s", ["a"]);
+  const seen = new Map<string, string[]>();
+  for (let chunk = snap.next(10); chunk.length > 0; chunk = snap.next(10)) {
+    for (const [key, value] of chunk) {
+      seen.set(key, (value as RedisSet).members());
+    }
+  }
+  assert.deepEqual(seen.get("i"), ["-5", "1", "70000"]);
+  assert.deepEqual(seen.get("s"), ["a", "1"]);
+  assert.deepEqual(store.sets.smembers("i"), [
+    "-5",
+    "70000",
+    "9223372036854775807",
+  ]);
+});
+
+Deno.test("sets: 300k small sets stay compact and fast", () => {
+  const store = new Store();
+  const t = performance.now();
+  for (let i = 0; i < 300_000; i++) {
+    store.sets.sadd(`i:${i}`, [String(i & 255), "1000", String(-i)]);
+    store.sets.sadd(`s:${i}`, ["a", `m${i}`]);
+  }
+  for (let i = 0; i < 300_000; i++) {
+    assert.ok(store.sets.sismember(`i:${i}`, "1000"));
+    assert.ok(store.sets.sismember(`s:${i}`, `m${i}`));
+  }
+  const took = performance.now() - t;
+  assert.ok(took < 8000, `300k small sets took ${took} ms`);
+});
