@@ -1,6 +1,7 @@
-// Sorted sets: a B+tree ordered by (score, member) whose leaves hold
-// parallel arrays of members and scores, with subtree sizes in the inner
-// nodes (rank in O(log n)), plus a member -> score map (O(1) ZSCORE).
+// Sorted sets: small ones packed in one string (below); bigger ones a
+// B+tree ordered by (score, member) whose leaves hold parallel arrays of
+// members and scores, with subtree sizes in the inner nodes (rank in
+// O(log n)), plus a member -> score map (O(1) ZSCORE).
 
 import { formatDouble } from "../_number.ts";
 import type { Container, EncodingLimits, Store } from "../store.ts";
@@ -363,11 +364,214 @@ function lexItem(s: string): string | null {
   return null;
 }
 
+// A small sorted set (a listpack in Redis) is one packed string, as a
+// listpack is one byte array: the count, then each entry in (score,
+// member) order as its score (the 8 bytes of the double) and its member
+// (length-prefixed, as hashes pack fields). Lookups scan it; a change
+// builds it again; reads by rank or range decode it. Past
+// PACK_MAX_ENTRIES members or PACK_MAX_CHARS chars (or once Redis would
+// say skiplist) it becomes the B+tree and the member -> score map.
+
+/** Most members a packed sorted set holds. */
+const PACK_MAX_ENTRIES = 32;
+/** Longest packed string (a change copies it). */
+const PACK_MAX_CHARS = 4096;
+/** The empty packed sorted set: a count of 0. */
+const EMPTY = "\x00";
+
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+
+/** The 8 chars of a score. */
+function scoreChars(s: number): string {
+  f64[0] = s;
+  const b = f64Bytes;
+  return String.fromCharCode(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
+}
+
+/** The score whose 8 chars are at `i` in `p`. */
+function scoreAt(p: string, i: number): number {
+  const b = f64Bytes;
+  b[0] = p.charCodeAt(i);
+  b[1] = p.charCodeAt(i + 1);
+  b[2] = p.charCodeAt(i + 2);
+  b[3] = p.charCodeAt(i + 3);
+  b[4] = p.charCodeAt(i + 4);
+  b[5] = p.charCodeAt(i + 5);
+  b[6] = p.charCodeAt(i + 6);
+  b[7] = p.charCodeAt(i + 7);
+  return f64[0];
+}
+
+/** Where the last {@linkcode readLen} or {@linkcode findMember} stopped. */
+let after = 0;
+
+/** The length encoded at `i` (one char below 128, else 7 bits a char,
+ * low first); sets `after`. */
+function readLen(p: string, i: number): number {
+  let c = p.charCodeAt(i++);
+  if (c < 128) {
+    after = i;
+    return c;
+  }
+  let n = c & 127;
+  let scale = 128;
+  do {
+    c = p.charCodeAt(i++);
+    n += (c & 127) * scale;
+    scale *= 128;
+  } while (c >= 128);
+  after = i;
+  return n;
+}
+
+/** The encoding of a length in a packed string. */
+function lenChars(n: number): string {
+  if (n < 128) return String.fromCharCode(n);
+  let s = "";
+  while (n >= 128) {
+    s += String.fromCharCode(128 | (n & 127));
+    n = Math.floor(n / 128);
+  }
+  return s + String.fromCharCode(n);
+}
+
+/** The offset of the entry of `m` in packed string `p` (its score), or
+ * -1; sets `after` to the end of the entry. */
+function findMember(p: string, m: string): number {
+  const end = p.length;
+  const len = m.length;
+  let i = 1;
+  while (i < end) {
+    let n = p.charCodeAt(i + 8);
+    let at = i + 9;
+    if (n >= 128) {
+      n = readLen(p, i + 8);
+      at = after;
+    }
+    if (n === len && p.startsWith(m, at)) {
+      after = at + n;
+      return i;
+    }
+    i = at + n;
+  }
+  return -1;
+}
+
+/** Where entry (s, m) goes in packed string `p` (which lacks it). */
+function insertionPoint(p: string, s: number, m: string): number {
+  const end = p.length;
+  let i = 1;
+  while (i < end) {
+    const es = scoreAt(p, i);
+    const n = readLen(p, i + 8);
+    if (es > s) return i;
+    if (es === s) {
+      // Bytewise comparison of the member with m.
+      const at = after;
+      const k = Math.min(n, m.length);
+      let c = 0;
+      for (let j = 0; j < k && c === 0; j++) {
+        c = p.charCodeAt(at + j) - m.charCodeAt(j);
+      }
+      if (c > 0 || (c === 0 && n > m.length)) return i;
+    }
+    i = after + n;
+  }
+  return end;
+}
+
+/** The entries of packed string `p` as parallel arrays, in order. */
+function unpack(p: string): Leaf {
+  const count = p.charCodeAt(0);
+  const members = new Array<string>(count);
+  const scores = new Array<number>(count);
+  let i = 1;
+  for (let k = 0; k < count; k++) {
+    scores[k] = scoreAt(p, i);
+    const n = readLen(p, i + 8);
+    members[k] = p.slice(after, after + n);
+    i = after + n;
+  }
+  return new Leaf(members, scores);
+}
+
+/** A sorted set past the packed form: the B+tree, the member -> score
+ * map, and whether Redis would still call it a listpack. */
+class BigZ {
+  scores = new Map<string, number>();
+  root: Node = new Leaf([], []);
+  constructor(public listpack: boolean) {}
+}
+
+/** Bulk-loads sorted distinct entries into a new BigZ. */
+function loadBig(
+  list: readonly (readonly [string, number])[],
+  listpack: boolean,
+): BigZ {
+  const big = new BigZ(listpack);
+  const fill = (LEAF_MAX * 3) >>> 2;
+  let level: Node[] = [];
+  let prev: Leaf | null = null;
+  for (let i = 0; i < list.length; i += fill) {
+    const members: string[] = [];
+    const scores: number[] = [];
+    const end = Math.min(list.length, i + fill);
+    for (let j = i; j < end; j++) {
+      let s = list[j][1];
+      if (listpack && s === 0) s = 0;
+      members.push(list[j][0]);
+      scores.push(s);
+      big.scores.set(list[j][0], s);
+    }
+    const leaf = new Leaf(members, scores);
+    leaf.prev = prev;
+    if (prev !== null) prev.next = leaf;
+    prev = leaf;
+    level.push(leaf);
+  }
+  const fanout = (INNER_MAX * 3) >>> 2;
+  while (level.length > 1) {
+    const up: Node[] = [];
+    for (let i = 0; i < level.length; i += fanout) {
+      const kids = level.slice(i, i + fanout);
+      up.push(
+        new Inner(
+          kids,
+          kids.map(sizeOf),
+          kids.map(maxScoreOf),
+          kids.map(maxMemberOf),
+        ),
+      );
+    }
+    level = up;
+  }
+  big.root = level.length === 1 ? level[0] : new Leaf([], []);
+  return big;
+}
+
+/** A packed string of sorted distinct entries, or null when they do not
+ * fit the packed form. */
+function pack(list: readonly (readonly [string, number])[]): string | null {
+  if (list.length > PACK_MAX_ENTRIES) return null;
+  const parts = new Array<string>(list.length * 3 + 1);
+  parts[0] = String.fromCharCode(list.length);
+  let chars = 1;
+  let o = 1;
+  for (const [m, s] of list) {
+    parts[o++] = scoreChars(s === 0 ? 0 : s);
+    parts[o++] = lenChars(m.length);
+    parts[o++] = m;
+    chars += 11 + m.length;
+  }
+  return chars > PACK_MAX_CHARS ? null : parts.join("");
+}
+
 /**
  * A sorted set: members (byte strings) ordered by score, then bytewise.
- * A B+tree keeps the order (leaves hold parallel arrays of members and
- * scores, inner nodes subtree sizes, so ranks take O(log n)), a map the
- * score of each member.
+ * Small, it is one packed string; bigger, a B+tree keeps the order
+ * (leaves hold parallel arrays of members and scores, inner nodes subtree
+ * sizes, so ranks take O(log n)), a map the score of each member.
  *
  * @example
  * ```ts
@@ -379,18 +583,19 @@ function lexItem(s: string): string | null {
  * ```
  */
 export class SortedSet implements Container {
+  // The packed string or the big form. One field only: a small sorted set
+  // is this object and one string.
+  #d: string | BigZ;
+
   /** Always `zset`. */
   get type(): "zset" {
     return "zset";
   }
-  #scores = new Map<string, number>();
-  #root: Node = new Leaf([], []);
-  #listpack: boolean;
 
   /** An empty sorted set; `listpack` false starts it in the big
    * (skiplist) encoding. */
   constructor(listpack = true) {
-    this.#listpack = listpack;
+    this.#d = listpack ? EMPTY : new BigZ(false);
   }
 
   /** Builds a sorted set from entries (any order, members distinct), in
@@ -409,75 +614,59 @@ export class SortedSet implements Container {
       }
     }
     const z = new SortedSet(listpack);
-    z.#load(list);
+    const packed = listpack ? pack(list) : null;
+    z.#d = packed ?? loadBig(list, listpack);
     return z;
-  }
-
-  /** Bulk-loads sorted distinct entries into an empty set. */
-  #load(list: readonly (readonly [string, number])[]): void {
-    const fill = (LEAF_MAX * 3) >>> 2;
-    let level: Node[] = [];
-    let prev: Leaf | null = null;
-    for (let i = 0; i < list.length; i += fill) {
-      const members: string[] = [];
-      const scores: number[] = [];
-      const end = Math.min(list.length, i + fill);
-      for (let j = i; j < end; j++) {
-        let s = list[j][1];
-        if (this.#listpack && s === 0) s = 0;
-        members.push(list[j][0]);
-        scores.push(s);
-        this.#scores.set(list[j][0], s);
-      }
-      const leaf = new Leaf(members, scores);
-      leaf.prev = prev;
-      if (prev !== null) prev.next = leaf;
-      prev = leaf;
-      level.push(leaf);
-    }
-    const fanout = (INNER_MAX * 3) >>> 2;
-    while (level.length > 1) {
-      const up: Node[] = [];
-      for (let i = 0; i < level.length; i += fanout) {
-        const kids = level.slice(i, i + fanout);
-        up.push(
-          new Inner(
-            kids,
-            kids.map(sizeOf),
-            kids.map(maxScoreOf),
-            kids.map(maxMemberOf),
-          ),
-        );
-      }
-      level = up;
-    }
-    this.#root = level.length === 1 ? level[0] : new Leaf([], []);
   }
 
   /** Number of members. */
   get size(): number {
-    return this.#scores.size;
+    const d = this.#d;
+    return typeof d === "string" ? d.charCodeAt(0) : d.scores.size;
   }
 
   /** True while Redis would keep it as a listpack (small), false once it
    * turned into a skiplist. */
   get listpack(): boolean {
-    return this.#listpack;
+    const d = this.#d;
+    return typeof d === "string" || d.listpack;
   }
 
   /** OBJECT ENCODING: `listpack` or `skiplist`. */
   encoding(_limits: EncodingLimits): string {
-    return this.#listpack ? "listpack" : "skiplist";
+    return this.listpack ? "listpack" : "skiplist";
   }
 
   /** The score of `member`, or undefined. */
   score(member: string): number | undefined {
-    return this.#scores.get(member);
+    const d = this.#d;
+    if (typeof d !== "string") return d.scores.get(member);
+    const i = findMember(d, member);
+    return i < 0 ? undefined : scoreAt(d, i);
   }
 
   /** True when `member` is in the set. */
   has(member: string): boolean {
-    return this.#scores.has(member);
+    const d = this.#d;
+    return typeof d === "string"
+      ? findMember(d, member) >= 0
+      : d.scores.has(member);
+  }
+
+  /** The B+tree: the big form's, or a one-leaf tree decoded from the
+   * packed string (a copy). */
+  #tree(): Node {
+    const d = this.#d;
+    return typeof d === "string" ? unpack(d) : d.root;
+  }
+
+  /** Moves a packed set to the big form. */
+  #grow(d: string, listpack: boolean): BigZ {
+    const leaf = unpack(d);
+    const list = leaf.members.map((m, i) => [m, leaf.scores[i]] as const);
+    const big = loadBig(list, listpack);
+    this.#d = big;
+    return big;
   }
 
   /**
@@ -487,24 +676,63 @@ export class SortedSet implements Container {
    * zset-max-listpack-value).
    */
   set(member: string, score: number, limits?: EncodingLimits): boolean {
-    const old = this.#scores.get(member);
-    if (old === undefined && this.#listpack && limits !== undefined) {
+    let d = this.#d;
+    if (typeof d === "string") {
+      const start = findMember(d, member);
+      const count = d.charCodeAt(0);
+      if (start >= 0) {
+        if (score === 0) score = 0; // listpacks keep no -0
+        if (Object.is(scoreAt(d, start), score)) return false;
+        const end = after;
+        const rest = d.slice(0, start) + d.slice(end);
+        const at = insertionPoint(rest, score, member);
+        this.#d = [
+          rest.slice(0, at),
+          scoreChars(score),
+          d.slice(start + 8, end),
+          rest.slice(at),
+        ].join("");
+        return false;
+      }
+      const skiplist = limits !== undefined &&
+        (count + 1 > limits.zsetMaxListpackEntries ||
+          member.length > limits.zsetMaxListpackValue);
       if (
-        this.#scores.size + 1 > limits.zsetMaxListpackEntries ||
-        member.length > limits.zsetMaxListpackValue
-      ) this.#listpack = false;
+        !skiplist && count < PACK_MAX_ENTRIES &&
+        d.length + member.length + 11 <= PACK_MAX_CHARS
+      ) {
+        if (score === 0) score = 0;
+        const at = insertionPoint(d, score, member);
+        this.#d = [
+          String.fromCharCode(count + 1),
+          d.slice(1, at),
+          scoreChars(score),
+          lenChars(member.length),
+          member,
+          d.slice(at),
+        ].join("");
+        return true;
+      }
+      d = this.#grow(d, !skiplist);
+    } else if (d.listpack && limits !== undefined) {
+      if (
+        !d.scores.has(member) &&
+        (d.scores.size + 1 > limits.zsetMaxListpackEntries ||
+          member.length > limits.zsetMaxListpackValue)
+      ) d.listpack = false;
     }
-    if (this.#listpack && score === 0) score = 0; // listpacks keep no -0
+    if (d.listpack && score === 0) score = 0; // listpacks keep no -0
+    const old = d.scores.get(member);
     if (old !== undefined) {
       if (Object.is(old, score)) return false;
-      removeAt(this.#root, old, member);
-      this.#shrinkRoot();
+      removeAt(d.root, old, member);
+      d.root = shrinkRoot(d.root);
     }
-    this.#scores.set(member, score);
-    const right = insertAt(this.#root, score, member);
+    d.scores.set(member, score);
+    const right = insertAt(d.root, score, member);
     if (right !== null) {
-      const left = this.#root;
-      this.#root = new Inner(
+      const left = d.root;
+      d.root = new Inner(
         [left, right],
         [sizeOf(left), sizeOf(right)],
         [maxScoreOf(left), maxScoreOf(right)],
@@ -516,28 +744,38 @@ export class SortedSet implements Container {
 
   /** Removes `member`; true when it was there. */
   delete(member: string): boolean {
-    const old = this.#scores.get(member);
-    if (old === undefined) return false;
-    this.#scores.delete(member);
-    removeAt(this.#root, old, member);
-    this.#shrinkRoot();
-    return true;
-  }
-
-  #shrinkRoot(): void {
-    let root = this.#root;
-    while (root instanceof Inner && root.kids.length === 1) root = root.kids[0];
-    if (root instanceof Inner && root.kids.length === 0) {
-      root = new Leaf([], []);
+    const d = this.#d;
+    if (typeof d === "string") {
+      const start = findMember(d, member);
+      if (start < 0) return false;
+      const count = d.charCodeAt(0) - 1;
+      this.#d = count === 0
+        ? EMPTY
+        : [String.fromCharCode(count), d.slice(1, start), d.slice(after)]
+          .join("");
+      return true;
     }
-    this.#root = root;
+    const old = d.scores.get(member);
+    if (old === undefined) return false;
+    d.scores.delete(member);
+    removeAt(d.root, old, member);
+    d.root = shrinkRoot(d.root);
+    return true;
   }
 
   /** The 0-based rank of `member` in ascending order, or undefined. */
   rank(member: string): number | undefined {
-    const s = this.#scores.get(member);
+    const d = this.#d;
+    if (typeof d === "string") {
+      const start = findMember(d, member);
+      if (start < 0) return undefined;
+      let rank = 0;
+      for (let i = 1; i < start; rank++) i = readLen(d, i + 8) + after;
+      return rank;
+    }
+    const s = d.scores.get(member);
     if (s === undefined) return undefined;
-    let node = this.#root;
+    let node = d.root;
     let rank = 0;
     while (node instanceof Inner) {
       const i = childFor(node, s, member);
@@ -548,8 +786,7 @@ export class SortedSet implements Container {
   }
 
   /** The leaf and index of the entry at `rank` (0 <= rank < size). */
-  #locate(rank: number): [Leaf, number] {
-    let node = this.#root;
+  static #locate(node: Node, rank: number): [Leaf, number] {
     while (node instanceof Inner) {
       let i = 0;
       while (rank >= node.sizes[i]) rank -= node.sizes[i++];
@@ -561,14 +798,23 @@ export class SortedSet implements Container {
   /** The entry at a 0-based ascending `rank`, or undefined. */
   at(rank: number): [member: string, score: number] | undefined {
     if (rank < 0 || rank >= this.size) return undefined;
-    const [leaf, i] = this.#locate(rank);
+    const d = this.#d;
+    if (typeof d === "string") {
+      let i = 1;
+      for (let k = 0; k < rank; k++) i = readLen(d, i + 8) + after;
+      const n = readLen(d, i + 8);
+      return [d.slice(after, after + n), scoreAt(d, i)];
+    }
+    const [leaf, i] = SortedSet.#locate(d.root, rank);
     return [leaf.members[i], leaf.scores[i]];
   }
 
   /** How many entries come before the first one for which `after` is
    * true (`after` must be false then true along the order). */
-  #countBefore(after: (s: number, m: string) => boolean): number {
-    let node = this.#root;
+  static #countBefore(
+    node: Node,
+    after: (s: number, m: string) => boolean,
+  ): number {
     let n = 0;
     while (node instanceof Inner) {
       const last = node.kids.length - 1;
@@ -592,12 +838,14 @@ export class SortedSet implements Container {
   /** The ranks [start, end) of the entries within a score range. */
   scoreRanks(range: ScoreRange): [start: number, end: number] {
     const { min, max } = range;
+    const tree = this.#tree();
+    const count = SortedSet.#countBefore;
     const start = range.minExclusive
-      ? this.#countBefore((s) => s > min)
-      : this.#countBefore((s) => s >= min);
+      ? count(tree, (s) => s > min)
+      : count(tree, (s) => s >= min);
     const end = range.maxExclusive
-      ? this.#countBefore((s) => s >= max)
-      : this.#countBefore((s) => s > max);
+      ? count(tree, (s) => s >= max)
+      : count(tree, (s) => s > max);
     return [start, Math.max(start, end)];
   }
 
@@ -605,17 +853,19 @@ export class SortedSet implements Container {
    * when all scores are equal, as in Redis). */
   lexRanks(range: LexRange): [start: number, end: number] {
     const { min, max } = range;
+    const tree = this.#tree();
+    const count = SortedSet.#countBefore;
     let start = 0;
     let end = this.size;
     if (min !== undefined) {
       start = range.minExclusive
-        ? this.#countBefore((_, m) => m > min)
-        : this.#countBefore((_, m) => m >= min);
+        ? count(tree, (_, m) => m > min)
+        : count(tree, (_, m) => m >= min);
     }
     if (max !== undefined) {
       end = range.maxExclusive
-        ? this.#countBefore((_, m) => m >= max)
-        : this.#countBefore((_, m) => m > max);
+        ? count(tree, (_, m) => m >= max)
+        : count(tree, (_, m) => m > max);
     }
     return [start, Math.max(start, end)];
   }
@@ -632,9 +882,10 @@ export class SortedSet implements Container {
     fn: (member: string, score: number) => void,
   ): void {
     if (start > end) return;
+    const tree = this.#tree();
     let n = end - start + 1;
     if (!reverse) {
-      let [leaf, i] = this.#locate(start);
+      let [leaf, i] = SortedSet.#locate(tree, start);
       while (true) {
         const { members, scores } = leaf;
         for (; i < members.length; i++) {
@@ -645,7 +896,7 @@ export class SortedSet implements Container {
         i = 0;
       }
     }
-    let [leaf, i] = this.#locate(end);
+    let [leaf, i] = SortedSet.#locate(tree, end);
     while (true) {
       const { members, scores } = leaf;
       for (; i >= 0; i--) {
@@ -679,21 +930,26 @@ export class SortedSet implements Container {
     }
   }
 
-  /** Every member with its score, in insertion (hash) order: for scans. */
+  /** Every member with its score, in insertion (hash) order past the
+   * packed form, ascending in it: for scans. */
   members(): IterableIterator<[member: string, score: number]> {
-    return this.#scores.entries();
+    const d = this.#d;
+    return typeof d === "string" ? this.entries() : d.scores.entries();
   }
 
   #firstLeaf(): Leaf {
-    let node = this.#root;
+    let node = this.#tree();
     while (node instanceof Inner) node = node.kids[0];
     return node;
   }
 
   /** A copy that later changes to either side do not affect. */
   clone(): SortedSet {
-    const z = new SortedSet(this.#listpack);
-    z.#load(Array.from(this.entries()));
+    const z = new SortedSet();
+    const d = this.#d;
+    z.#d = typeof d === "string"
+      ? d
+      : loadBig(Array.from(this.entries()), d.listpack);
     return z;
   }
 
@@ -709,6 +965,13 @@ export class SortedSet implements Container {
     }
     if (cmd.length > 2) yield cmd;
   }
+}
+
+/** The root after a removal: a lone child takes its parent's place. */
+function shrinkRoot(root: Node): Node {
+  while (root instanceof Inner && root.kids.length === 1) root = root.kids[0];
+  if (root instanceof Inner && root.kids.length === 0) return new Leaf([], []);
+  return root;
 }
 
 function compareEntries(

@@ -955,3 +955,174 @@ Deno.test("zsets: ZSCAN of a big set returns every member that stays", async () 
     c.close();
   }
 });
+
+// --- Packed form ---------------------------------------------------------------
+
+/** Members past the packed form's 32: plain, long (past 64 chars, so a
+ * skiplist), binary and empty. */
+function bigBatch(r: () => number, key: string): Cmd {
+  const cmd: Cmd = ["ZADD", key];
+  const n = 5 + Math.floor(r() * 30);
+  for (let i = 0; i < n; i++) {
+    const x = r();
+    const member = x < 0.02
+      ? "L".repeat(65 + Math.floor(r() * 3))
+      : x < 0.05
+      ? "\x00\xff" + Math.floor(r() * 4)
+      : x < 0.06
+      ? ""
+      : `m${Math.floor(r() * 70)}`;
+    const score = r() < 0.3 ? "0" : r() < 0.1 ? "-0" : String(
+      Math.floor(r() * 40) / 4 - 3,
+    );
+    cmd.push(score, member);
+  }
+  return cmd;
+}
+
+Deno.test({
+  name:
+    "zsets: packed, big listpack and skiplist forms agree with redis-server",
+  ignore: !hasRedis,
+  async fn() {
+    await using redis = await RedisServer.start();
+    await using ours = await startServer();
+    using a = await Conn.open(redis.port);
+    using b = await Conn.open(ours.port);
+    for (const entries of [128, 40]) {
+      const r = rng(entries * 31);
+      await a.call("CONFIG", "SET", "zset-max-listpack-entries", `${entries}`);
+      ours.store.limits.zsetMaxListpackEntries = entries;
+      for (const c of [a, b]) await c.call("FLUSHALL");
+      for (let i = 0; i < 2500; i++) {
+        const cmd = r() < 0.08
+          ? bigBatch(r, pick3(r))
+          : r() < 0.01
+          ? ["DEL", pick3(r)]
+          : randomCommand(r);
+        const payload = encodeCommand(cmd);
+        const expected = await a.rawReplies(payload);
+        const actual = await b.rawReplies(payload);
+        const where = `#${i} (${entries}) ${cmd.join(" ").slice(0, 200)}`;
+        assert.equal(actual, expected, where);
+        if (i % 5 === 0) {
+          for (const k of ["z1", "z2", "z3"]) {
+            const want = await a.call("OBJECT", "ENCODING", k);
+            const z = ours.store.value(k) as SortedSet | undefined;
+            assert.equal(
+              z?.encoding(ours.store.limits) ?? null,
+              want === null ? null : String(want),
+              `${where}: ${k}`,
+            );
+          }
+        }
+      }
+      for (const k of ["z1", "z2", "z3", "lex"]) {
+        const cmd = encodeCommand(["ZRANGE", k, "0", "-1", "WITHSCORES"]);
+        assert.equal(await b.rawReplies(cmd), await a.rawReplies(cmd));
+      }
+    }
+  },
+});
+
+function pick3(r: () => number): string {
+  return ["z1", "z2", "z3"][Math.floor(r() * 3)];
+}
+
+Deno.test("zsets: packed sets agree with a model (clone, rewrite, ranks)", () => {
+  const r = rng(5150);
+  const limits = new Store().limits;
+  const specials = [
+    0,
+    -0,
+    1,
+    -1,
+    0.1,
+    2.5,
+    Infinity,
+    -Infinity,
+    1e300,
+    -5e-324,
+  ];
+  for (let round = 0; round < 40; round++) {
+    const z = new SortedSet();
+    const ref = new Map<string, number>();
+    const copies: [SortedSet, [string, number][]][] = [];
+    const want = () =>
+      [...ref].sort((x, y) =>
+        x[1] - y[1] || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)
+      );
+    for (let i = 0; i < 200; i++) {
+      const m = r() < 0.05 ? "" : `m${Math.floor(r() * (round % 2 ? 20 : 45))}`;
+      const s = r() < 0.5
+        ? specials[Math.floor(r() * specials.length)]
+        : Math.floor(r() * 10);
+      if (r() < 0.65) {
+        assert.equal(z.set(m, s, limits), !ref.has(m));
+        ref.set(m, s === 0 ? 0 : s);
+      } else {
+        assert.equal(z.delete(m), ref.delete(m));
+      }
+      assert.equal(z.size, ref.size);
+      assert.equal(z.score(m), ref.get(m));
+      if (i % 40 === 0) copies.push([z.clone(), want()]);
+    }
+    const sorted = want();
+    assert.deepEqual([...z.entries()], sorted);
+    for (const [k, [m]] of sorted.entries()) {
+      assert.equal(z.rank(m), k);
+      assert.deepEqual(z.at(k), sorted[k]);
+    }
+    if (sorted.length > 2) {
+      assert.deepEqual(
+        z.slice(1, sorted.length - 2, true),
+        sorted.slice(1, -1).reverse(),
+      );
+      const mid = sorted[1][1];
+      const [lo, hi] = z.scoreRanks({ min: mid, max: Infinity });
+      assert.equal(hi - lo, sorted.filter(([, s]) => s >= mid).length);
+    }
+    for (const [copy, entries] of copies) {
+      assert.deepEqual([...copy.entries()], entries);
+    }
+    const back = new SortedSet();
+    for (const cmd of z.rewrite("k", 5)) {
+      for (let i = 2; i < cmd.length; i += 2) {
+        back.set(cmd[i + 1], parseScore(cmd[i])!, limits);
+      }
+    }
+    assert.deepEqual([...back.entries()], sorted);
+    assert.equal(back.encoding(limits), z.encoding(limits));
+  }
+});
+
+Deno.test("zsets: a snapshot keeps a packed set as it was", () => {
+  const store = new Store();
+  store.zsets.zadd("z", [["a", 1], ["b", 2], ["c", -0]]);
+  using snap = store.snapshot();
+  store.zsets.zadd("z", [["a", 5], ["d", 0.5]]);
+  store.zsets.zrem("z", ["b"]);
+  let seen: [string, number][] = [];
+  for (let chunk = snap.next(10); chunk.length > 0; chunk = snap.next(10)) {
+    for (const [, value] of chunk) seen = [...(value as SortedSet).entries()];
+  }
+  assert.deepEqual(seen, [["c", 0], ["a", 1], ["b", 2]]);
+  assert.deepEqual(store.zsets.zrange("z", 0, -1), [
+    ["c", 0],
+    ["d", 0.5],
+    ["a", 5],
+  ]);
+});
+
+Deno.test("zsets: 300k small sorted sets stay fast", () => {
+  const store = new Store();
+  const t = performance.now();
+  for (let i = 0; i < 300_000; i++) {
+    store.zsets.zadd(`z:${i}`, [["a", 1], [`m${i}`, i & 7], ["c", 3]]);
+  }
+  for (let i = 0; i < 300_000; i++) {
+    assert.equal(store.zsets.zscore(`z:${i}`, `m${i}`), i & 7);
+  }
+  const took = performance.now() - t;
+  assert.ok(took < 8000, `300k small sorted sets took ${took} ms`);
+});
