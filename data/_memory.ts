@@ -116,6 +116,10 @@ export const HEAP_CHECK_STEP = 4 * 1024 * 1024;
  * before the limit in force is lowered. */
 export const HEAP_CEILING = 0.75;
 
+/** Under a maxmemory, a full collection is asked for when the V8 heap
+ * holds more than this times the estimate (plus 16 MB). */
+export const GARBAGE_FACTOR = 1.5;
+
 /** Bytes of a V8 one-byte string of `length` chars: a 16-byte header, the
  * chars, rounded up to 8. */
 export function stringBytes(length: number): number {
@@ -333,6 +337,9 @@ export class MemoryManager {
   peak = 0;
   /** Called with each evicted key (the server logs a DEL). */
   onEvict: ((key: string) => void) | null = null;
+  /** Full collections asked of V8 (heap checks, garbage under a
+   * maxmemory). */
+  collections = 0;
   /** Total time spent evicting, in microseconds. */
   evictionMicros = 0;
   readonly #store: Store;
@@ -471,6 +478,7 @@ export class MemoryManager {
     const now = performance.now();
     if (now - this.#lastCollect > 1000 && collectGarbage()) {
       this.#lastCollect = now;
+      this.collections++;
       h = v8.getHeapStatistics();
       if (h.used_heap_size <= ceiling) {
         if (h.used_heap_size < ceiling * 0.9) this.#heapCap = Infinity;
@@ -502,6 +510,20 @@ export class MemoryManager {
     const used = this.used;
     if (used > this.peak) this.peak = used;
     this.checkHeap();
+    // Under a maxmemory, evicted values are garbage V8 would let pile up
+    // to about twice what is live before collecting: collect sooner (at
+    // most once a second), so RSS stays near the limit.
+    if (this.settings.maxmemory > 0) {
+      const heap = v8.getHeapStatistics().used_heap_size;
+      const now = performance.now();
+      if (
+        heap > used * GARBAGE_FACTOR + 16 * 1024 * 1024 &&
+        now - this.#lastCollect > 1000 && collectGarbage()
+      ) {
+        this.#lastCollect = now;
+        this.collections++;
+      }
+    }
     const limit = this.limit;
     if (limit !== 0 && used > limit) this.performEvictions();
   }
