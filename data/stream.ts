@@ -339,6 +339,9 @@ function bytesToString(b: Uint8Array, len: number): string {
   return parts.join("");
 }
 
+// The node whose pending records are in the shared byte buffer.
+let bufferOwner: StreamNode | null = null;
+
 // Reader state (module-level to keep scans free of allocation).
 let rPos = 0;
 
@@ -407,9 +410,20 @@ class StreamNode {
     this._data = v;
   }
 
-  /** Room for `n` more bytes in `buf`. */
+  /** Room for `n` more bytes in `buf`. One buffer serves every stream:
+   * the node that held it last gives its bytes up as a string first (so a
+   * million small streams do not each keep a buffer). */
   reserve(n: number): Uint8Array {
     let b = this.buf;
+    if (b === null && bufferOwner !== null) {
+      const owner = bufferOwner;
+      void owner.data;
+      b = owner.buf;
+      owner.buf = null;
+      if (b !== null && b.length > 65536) b = null;
+      this.buf = b;
+    }
+    bufferOwner = this;
     const need = this.bufLen + n;
     if (b === null || b.length < need) {
       let cap = b === null ? 256 : b.length * 2;
@@ -709,7 +723,6 @@ export class Stream implements Container {
     limits: EncodingLimits,
   ): void {
     let node: StreamNode | undefined = this.nodes[this.nodes.length - 1];
-    let spare: Uint8Array | null = null;
     const nf = pairs.length / 2;
     let totel = 0;
     for (let i = 0; i < pairs.length; i++) totel += pairs[i].length;
@@ -722,8 +735,6 @@ export class Stream implements Container {
           node.live + node.deleted >= limits.streamNodeMaxEntries)
       ) {
         void node.data; // one flat string from now on
-        spare = node.buf;
-        node.buf = null;
         node = undefined;
       }
     }
@@ -732,7 +743,6 @@ export class Stream implements Container {
       const fields = new Array<string>(nf);
       for (let i = 0; i < nf; i++) fields[i] = pairs[2 * i];
       node = new StreamNode(ms, seq, fields);
-      node.buf = spare;
       this.nodes.push(node);
       same = true;
     } else if (node.fields.length === nf) {
