@@ -15,6 +15,7 @@ import { parseServerArgs } from "./config.ts";
 import { Server } from "./server.ts";
 import { PersistenceError } from "./persistence.ts";
 import { VERSION } from "./version.ts";
+import v8 from "node:v8";
 
 const USAGE = `@kv/store ${VERSION.kv}
 
@@ -26,13 +27,93 @@ Usage:
            [--loglevel debug|verbose|notice|warning] [--dir .]
            [--proto-max-bulk-len 512mb] [--hz 10]
            [--client-output-buffer-limit "HARD SOFT SECONDS"]
+           [--maxmemory 0|100mb|1gb] [--maxmemory-policy noeviction|
+            allkeys-lru|allkeys-lfu|allkeys-random|volatile-lru|
+            volatile-lfu|volatile-random|volatile-ttl]
 `;
+
+const MB = 1024 * 1024;
+
+/**
+ * V8's heap limit is fixed when the process starts. A `--maxmemory` the
+ * heap could not hold (data, plus the garbage of evicted values, under
+ * three quarters of the limit: data/_memory.ts) runs this same command
+ * line again in a child with a larger `--max-old-space-size` (through
+ * DENO_V8_FLAGS), forwarding signals; resolves with its exit code. Null
+ * when the heap is large enough, or when the command line cannot be
+ * re-run (no /proc, or no --allow-run): then a warning says which flag to
+ * add, and the V8 heap ceiling lowers the limit in force instead.
+ */
+async function serveWithLargerHeap(maxmemory: number): Promise<number | null> {
+  if (maxmemory === 0 || Deno.env.get("KV_HEAP_RAISED") === "1") return null;
+  const limit = v8.getHeapStatistics().heap_size_limit;
+  if (limit >= 2 * maxmemory + 32 * MB) return null;
+  const oldSpace = Math.ceil(2.2 * maxmemory / MB) + 64;
+  const advice = `kv: maxmemory ${maxmemory} is more than the V8 heap ` +
+    `(${Math.floor(limit / MB)} MB) can hold with room for garbage; start ` +
+    `with --v8-flags=--max-old-space-size=${oldSpace}`;
+  let argv: string[];
+  try {
+    const run = await Deno.permissions.query({
+      name: "run",
+      command: Deno.execPath(),
+    });
+    if (run.state !== "granted") throw new Error("no --allow-run");
+    argv = Deno.readTextFileSync("/proc/self/cmdline").split("\0");
+    if (argv[argv.length - 1] === "") argv.pop();
+  } catch {
+    console.error(`${advice} (or allow it to re-run itself: --allow-run)`);
+    return null;
+  }
+  const flags = Deno.env.get("DENO_V8_FLAGS");
+  // A smaller --max-old-space-size on the command line would win.
+  const args: string[] = [];
+  for (const a of argv.slice(1)) {
+    if (!a.startsWith("--v8-flags=")) {
+      args.push(a);
+      continue;
+    }
+    const kept = a.slice("--v8-flags=".length).split(",").filter((f) =>
+      f !== "" && !f.includes("max-old-space-size")
+    );
+    if (kept.length > 0) args.push(`--v8-flags=${kept.join(",")}`);
+  }
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    env: {
+      DENO_V8_FLAGS: `${flags ? flags + "," : ""}` +
+        `--max-old-space-size=${oldSpace}`,
+      KV_HEAP_RAISED: "1",
+    },
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  const forward = (signal: Deno.Signal) => () => {
+    try {
+      child.kill(signal);
+    } catch {
+      // exited
+    }
+  };
+  const onInt = forward("SIGINT");
+  const onTerm = forward("SIGTERM");
+  Deno.addSignalListener("SIGINT", onInt);
+  Deno.addSignalListener("SIGTERM", onTerm);
+  const status = await child.status;
+  Deno.removeSignalListener("SIGINT", onInt);
+  Deno.removeSignalListener("SIGTERM", onTerm);
+  return status.code;
+}
 
 /** Runs the server until SIGINT or SIGTERM; resolves with the exit code. */
 export async function serve(args: string[]): Promise<number> {
   let server: Server;
   try {
-    server = new Server(parseServerArgs(args));
+    const config = parseServerArgs(args);
+    const code = await serveWithLargerHeap(config.maxmemory);
+    if (code !== null) return code;
+    server = new Server(config);
   } catch (e) {
     console.error(`kv: ${e instanceof Error ? e.message : e}\n\n${USAGE}`);
     return 2;

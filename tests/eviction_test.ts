@@ -225,3 +225,35 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "eviction: a maxmemory larger than the V8 heap allows re-runs the server with a larger heap",
+  async fn() {
+    await using server = await spawnServer(["--max-old-space-size=64"], [
+      "--maxmemory",
+      "200mb",
+    ]);
+    const c = await Conn.open(server.port);
+    let pid = 0;
+    try {
+      const info = String(await c.call("INFO"));
+      pid = infoField(info, "process_id");
+      assert.notEqual(pid, server.pid); // the re-run child serves
+      assert.equal(infoField(info, "maxmemory"), 200 * MB);
+      assert.ok(infoField(info, "v8_heap_size_limit") >= 400 * MB);
+      await c.send(encodeCommand(["SHUTDOWN", "NOSAVE"]));
+      assert.ok(await c.closedWithin(10000));
+      // The wrapper exits with its child.
+      const status = await server.child.status;
+      assert.equal(status.code, 0);
+    } finally {
+      c.close();
+      try {
+        if (pid !== 0) Deno.kill(pid, "SIGKILL");
+      } catch {
+        // gone, as it should be
+      }
+    }
+  },
+});
