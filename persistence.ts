@@ -1102,6 +1102,28 @@ function readSnapshot(
   }
 }
 
+/** Names {@linkcode tempName} makes: kind and the pid of the writer. */
+const TEMP_FILE = /^temp-kv-[a-z]+-(\d+)-\d+-\d+(\.json|\.aof)?$/;
+
+/** Whether process `pid` may still run: true when it has a /proc entry,
+ * false when it has none, undefined when that cannot be told (no /proc, or
+ * no permission to look). */
+async function processAlive(pid: number): Promise<boolean | undefined> {
+  if (pid === Deno.pid) return true;
+  try {
+    await Deno.stat(`/proc/${pid}`);
+    return true;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) return undefined;
+    try {
+      await Deno.stat("/proc/self");
+      return false; // /proc is there, the process is not
+    } catch {
+      return undefined;
+    }
+  }
+}
+
 function tempName(dir: string, kind: string): string {
   return join(
     dir,
@@ -1228,6 +1250,7 @@ export class Persistence {
     return undefined;
   }
   #aofError = "";
+  #lastWriteRetry = 0;
 
   // --- start-up ----------------------------------------------------------
 
@@ -1237,6 +1260,35 @@ export class Persistence {
    * {@linkcode PersistenceError} naming the file and the problem when
    * either cannot be read; a file is never overwritten because of that.
    */
+  /** Removes temporary files that a save or rewrite killed half-way left
+   * in `dir` (one was 914 MB), unless their writer still runs. */
+  async #removeStaleTempFiles(): Promise<void> {
+    const dir = this.#config.dir;
+    try {
+      for await (const entry of Deno.readDir(dir)) {
+        const m = TEMP_FILE.exec(entry.name);
+        if (!entry.isFile || m === null) continue;
+        const alive = await processAlive(Number(m[1]));
+        if (alive === true) continue;
+        if (alive === undefined) {
+          // Cannot tell: a file a live save is writing keeps changing.
+          const info = await Deno.stat(join(dir, entry.name));
+          if (Date.now() - (info.mtime?.getTime() ?? 0) < 60_000) continue;
+        }
+        await Deno.remove(join(dir, entry.name));
+        this.#host.log(
+          "notice",
+          `Removed ${entry.name}, left by a save or rewrite that did not finish`,
+        );
+      }
+    } catch (e) {
+      this.#host.log(
+        "warning",
+        `Could not clean temporary files in ${dir}: ${message(e)}`,
+      );
+    }
+  }
+
   async load(): Promise<void> {
     const c = this.#config;
     let info: Deno.FileInfo;
@@ -1250,6 +1302,7 @@ export class Persistence {
     if (!info.isDirectory) {
       throw new PersistenceError(`Can't use --dir '${c.dir}': not a directory`);
     }
+    await this.#removeStaleTempFiles();
     this.loading = true;
     const start = performance.now();
     try {
@@ -1623,20 +1676,44 @@ export class Persistence {
   #writeNow(): void {
     const file = this.#aof!;
     const bytes = this.#aofBuf.bytes();
+    let off = 0;
     try {
-      writeAllSync(file, bytes);
+      while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
+      this.#aofBuf.reset();
       this.aofCurrentSize += bytes.length;
       this.#aofDirty = true;
       this.writtenSeq = this.fedSeq;
-      this.aofLastWriteStatus = "ok";
+      this.#writeSucceeded();
     } catch (e) {
-      this.aofLastWriteStatus = "err";
-      this.#aofError = message(e);
-      this.#host.log("warning", `Error writing to the AOF file: ${message(e)}`);
+      this.#writeFailed(e, bytes.subarray(off).slice(), off);
       throw e;
-    } finally {
-      this.#aofBuf.reset();
     }
+  }
+
+  /** A log write failed after `written` bytes: keep the rest to write
+   * again (the cron retries, as Redis does), so memory and the log do not
+   * part ways; writes are refused with -MISCONF meanwhile. */
+  #writeFailed(e: unknown, rest: Uint8Array, written: number): void {
+    const later = this.#aofBuf.bytes().slice();
+    this.#aofBuf.reset();
+    this.#aofBuf.raw(rest);
+    this.#aofBuf.raw(later);
+    this.aofCurrentSize += written;
+    if (this.aofLastWriteStatus !== "err") {
+      this.#host.log("warning", `Error writing to the AOF file: ${message(e)}`);
+    }
+    this.aofLastWriteStatus = "err";
+    this.#aofError = message(e);
+  }
+
+  #writeSucceeded(): void {
+    if (this.aofLastWriteStatus === "err") {
+      this.#host.log(
+        "warning",
+        "AOF write error looks solved, Redis can write again.",
+      );
+    }
+    this.aofLastWriteStatus = "ok";
   }
 
   async #drain(): Promise<void> {
@@ -1645,26 +1722,19 @@ export class Persistence {
     const bytes = this.#aofBuf.bytes().slice();
     this.#aofBuf.reset();
     const seq = this.fedSeq;
+    let off = 0;
     try {
-      await writeAll(file, bytes);
+      while (off < bytes.length) off += await file.write(bytes.subarray(off));
       this.aofCurrentSize += bytes.length;
       if (this.#config.appendfsync === "always") await file.syncData();
       else this.#aofDirty = true;
       this.writtenSeq = seq;
-      if (this.aofLastWriteStatus === "err") {
-        this.#host.log(
-          "notice",
-          "AOF write error looks solved, writes are accepted again.",
-        );
-      }
-      this.aofLastWriteStatus = "ok";
+      this.#writeSucceeded();
     } catch (e) {
       // A rewrite switched files meanwhile: these commands are in the new
       // file already.
       if (file !== this.#aof) return;
-      this.aofLastWriteStatus = "err";
-      this.#aofError = message(e);
-      this.#host.log("warning", `Error writing to the AOF file: ${message(e)}`);
+      this.#writeFailed(e, bytes.subarray(off), off);
       throw e;
     }
   }
@@ -1752,6 +1822,7 @@ export class Persistence {
         this.#aof = Deno.openSync(path, { append: true });
         this.#aofBuf.reset(); // those commands are in the new file already
         this.writtenSeq = this.fedSeq;
+        this.#writeSucceeded(); // a failed write's data is in the new file
         this.#aofDirty = false;
         this.#rewriteBuf = null;
         // Close the old file once writes under way on it have finished.
@@ -1818,6 +1889,25 @@ export class Persistence {
   cron(): void {
     const c = this.#config;
     const now = Date.now();
+    // After a log write error, try again once a second, as Redis does;
+    // the first write that succeeds lifts the -MISCONF.
+    if (
+      this.#aof !== null && this.aofLastWriteStatus === "err" &&
+      this.#drainsInFlight === 0 && now - this.#lastWriteRetry >= 1000
+    ) {
+      this.#lastWriteRetry = now;
+      try {
+        if (this.#aofBuf.length > 0) {
+          this.#writeNow();
+          if (c.appendfsync === "always") this.#aof.syncDataSync();
+        } else {
+          this.#aof.syncDataSync();
+          this.#writeSucceeded();
+        }
+      } catch {
+        // still failing; logged once
+      }
+    }
     if (this.#bgsave === null && this.#rewrite === null) {
       if (this.#bgsaveScheduled) {
         this.#bgsaveScheduled = false;
