@@ -189,7 +189,29 @@ export {
   type ZCombineOptions,
   type ZRangeOptions,
 } from "./data/zset.ts";
-export { StreamOps } from "./data/stream.ts";
+export {
+  formatId,
+  type ParsedId,
+  parseStreamBound,
+  parseStreamId,
+  type PendingEntry,
+  type PendingSummary,
+  Stream,
+  STREAM_ERRORS,
+  type StreamConsumerInfo,
+  type StreamEntry,
+  type StreamFullInfo,
+  type StreamGroupInfo,
+  type StreamId,
+  type StreamInfo,
+  StreamOps,
+  type StreamTrimOptions,
+  type U64,
+  type XAddOptions,
+  type XAutoClaimResult,
+  type XClaimOptions,
+  type XReadGroupOptions,
+} from "./data/stream.ts";
 export {
   type BitfieldOp,
   Bitmap,
