@@ -1254,12 +1254,6 @@ export class Persistence {
 
   // --- start-up ----------------------------------------------------------
 
-  /**
-   * Checks `dir` and loads the data: the append-only file when the log is
-   * on and the file exists, otherwise the snapshot. Throws a
-   * {@linkcode PersistenceError} naming the file and the problem when
-   * either cannot be read; a file is never overwritten because of that.
-   */
   /** Removes temporary files that a save or rewrite killed half-way left
    * in `dir` (one was 914 MB), unless their writer still runs. */
   async #removeStaleTempFiles(): Promise<void> {
@@ -1289,6 +1283,12 @@ export class Persistence {
     }
   }
 
+  /**
+   * Checks `dir` and loads the data: the append-only file when the log is
+   * on and the file exists, otherwise the snapshot. Throws a
+   * {@linkcode PersistenceError} naming the file and the problem when
+   * either cannot be read; a file is never overwritten because of that.
+   */
   async load(): Promise<void> {
     const c = this.#config;
     let info: Deno.FileInfo;
