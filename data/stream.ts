@@ -1783,7 +1783,9 @@ export class StreamOps {
       const exists = s.has(id.ms, id.seq);
       if (options.force && exists && nk === undefined) {
         c ??= this.#consumer(g, consumer, now, key, options.propagate);
-        nk = new Nack(id.ms, id.seq, 0, 0, c);
+        // A new pending entry counts one delivery, as Redis's
+        // streamCreateNACK (then one more unless JUSTID).
+        nk = new Nack(id.ms, id.seq, 0, 1, c);
         g.pel.insert(nk);
         c.pel.insert(nk);
       }

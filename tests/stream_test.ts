@@ -13,6 +13,17 @@ const MAX = "18446744073709551615";
 /** Each case starts from an empty keyspace. Ids are explicit so replies do
  * not depend on the clock. */
 const CASES: Record<string, Cmd[]> = {
+  "XCLAIM FORCE counts a delivery for the entry it makes pending": [
+    ["XADD", "s", "1-1", "f", "v"],
+    ["XADD", "s", "2-1", "f", "v"],
+    ["XGROUP", "CREATE", "s", "g", "0"],
+    ["XCLAIM", "s", "g", "c", "0", "1-1", "FORCE", "JUSTID"],
+    ["XCLAIM", "s", "g", "c", "0", "2-1", "FORCE", "RETRYCOUNT", "5"],
+    ["XPENDING", "s", "g"],
+    ["XCLAIM", "s", "g", "d", "0", "1-1", "JUSTID"],
+    ["XCLAIM", "s", "g", "d", "0", "2-1", "JUSTID"],
+    ["XPENDING", "s", "g"],
+  ],
   "xadd ids and errors": [
     ["XADD", "s", "1-1", "f", "v"],
     ["XADD", "s", "1-1", "f", "v"],
@@ -1327,5 +1338,32 @@ Deno.test({
         b.close();
       }
     }
+  },
+});
+
+Deno.test({
+  name: "streams: XCLAIM FORCE starts the delivery count at 1, as Redis",
+  ignore: !hasRedis,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using redis = await RedisServer.start();
+    await using ours = await startServer();
+    const counts = async (port: number) => {
+      using c = await Conn.open(port);
+      await c.call("XADD", "t", "1-1", "f", "v");
+      await c.call("XADD", "t", "2-1", "f", "v");
+      await c.call("XGROUP", "CREATE", "t", "g", "0");
+      await c.call("XCLAIM", "t", "g", "c", "0", "1-1", "FORCE");
+      await c.call("XCLAIM", "t", "g", "c", "0", "2-1", "FORCE", "JUSTID");
+      const pending = await c.call("XPENDING", "t", "g", "-", "+", "10") as [
+        string,
+        string,
+        number,
+        number,
+      ][];
+      return pending.map(([id, , , count]) => [id, count]);
+    };
+    assert.deepEqual(await counts(ours.port), await counts(redis.port));
   },
 });
