@@ -269,6 +269,7 @@ export class Server {
     // logged as DEL, as Redis propagates them.
     const memory = this.store.memory;
     memory.settings = this.config;
+    memory.measureBaseline();
     memory.sync();
     memory.onEvict = (key) => {
       this.persistence.feed([["DEL", key]]);
@@ -518,8 +519,30 @@ export class Server {
       }
     }
     if (/^(maxmemory|lfu-)/i.test(name)) {
-      this.store.memory.sync();
-      this.store.memory.performEvictions();
+      const memory = this.store.memory;
+      memory.sync();
+      const max = this.config.maxmemory;
+      if (name.toLowerCase() === "maxmemory" && max > 0) {
+        if (max < memory.used) {
+          this.log(
+            "warning",
+            `WARNING: the new maxmemory value set via CONFIG SET (${max}) is ` +
+              `smaller than the current memory usage (${memory.used}). This ` +
+              `will result in key eviction and/or the inability to accept ` +
+              `new write commands depending on the maxmemory-policy.`,
+          );
+        }
+        if (2 * max + 32 * 1024 * 1024 > memory.heapLimit) {
+          this.log(
+            "warning",
+            `maxmemory ${max} is more than the V8 heap ` +
+              `(${memory.heapLimit} bytes) can hold with room for garbage: ` +
+              `writes will be refused (or keys evicted) below it. Restart ` +
+              `with a larger --max-old-space-size, or --maxmemory.`,
+          );
+        }
+      }
+      memory.performEvictions();
     }
     if (name.toLowerCase() === "hz" && this.#timer !== undefined) {
       clearInterval(this.#timer);

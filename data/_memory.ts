@@ -273,14 +273,16 @@ export const LFU_INIT_VAL = 5;
  * limit with nothing (more) to evict. */
 export const Evict = { Ok: 0, Running: 1, Fail: 2 } as const;
 
-/** One of the {@linkcode Evict} values.
+/** What {@linkcode MemoryManager.performEvictions} did: 0 under the limit
+ * (now), 1 time ran out (more is evicted in the background), 2 over the
+ * limit with nothing (more) to evict.
  *
  * @example
  * ```ts ignore
  * const r: EvictResult = store.memory.performEvictions();
  * ```
  */
-export type EvictResult = typeof Evict[keyof typeof Evict];
+export type EvictResult = 0 | 1 | 2;
 
 const POOL_SIZE = 16;
 
@@ -331,8 +333,10 @@ export class MemoryManager {
   /** Bytes the store does not count: clients' buffers (set by the
    * server). */
   overhead = 0;
-  /** The heap in use when the store was made (`used_memory_startup`). */
-  readonly baseline: number;
+  /** Bytes counted before any data (`used_memory_startup`): 0 for a
+   * store of its own; a server sets its start-up heap
+   * ({@linkcode MemoryManager.measureBaseline}). */
+  baseline = 0;
   /** Highest `used` seen (INFO's `used_memory_peak`). */
   peak = 0;
   /** Called with each evicted key (the server logs a DEL). */
@@ -358,13 +362,15 @@ export class MemoryManager {
   constructor(store: Store) {
     this.#store = store;
     this.#epoch = this.#sinceMs = store.clock();
-    let base = 1024 * 1024;
-    try {
-      base = Math.min(v8.getHeapStatistics().used_heap_size, 64 * 2 ** 20);
-    } catch {
-      // keep the default
-    }
-    this.baseline = base;
+  }
+
+  /** Sets {@linkcode MemoryManager.baseline} to the V8 heap in use now (at
+   * most 64 MB), as a server does when it starts. */
+  measureBaseline(): void {
+    this.baseline = Math.min(
+      v8.getHeapStatistics().used_heap_size,
+      64 * 1024 * 1024,
+    );
   }
 
   /** Bytes in use: baseline, data and buffers (INFO's `used_memory`). */
@@ -484,6 +490,10 @@ export class MemoryManager {
         if (h.used_heap_size < ceiling * 0.9) this.#heapCap = Infinity;
         return;
       }
+    } else if (this.#heapCap !== Infinity) {
+      // No collection now: the heap may be garbage of deleted keys, so the
+      // limit found after the last one stands.
+      return;
     }
     // What the estimate may reach so that the heap stays under the
     // ceiling, in proportion to what the heap holds per estimated byte.
