@@ -92,7 +92,14 @@ export interface MemorySettings {
   lfuDecayTime: number;
 }
 
-/** Redis 7.0's defaults for {@linkcode MemorySettings}. */
+/** Redis 7.0's defaults for {@linkcode MemorySettings}.
+ *
+ * @example
+ * ```ts
+ * import { defaultMemorySettings } from "@kv/store";
+ * console.log(defaultMemorySettings().maxmemoryPolicy); // "noeviction"
+ * ```
+ */
 export function defaultMemorySettings(): MemorySettings {
   return {
     maxmemory: 0,
