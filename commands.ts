@@ -36,6 +36,7 @@ import { bitmapCommands } from "./commands/bitmaps.ts";
 import { hyperloglogCommands } from "./commands/hyperloglog.ts";
 import { geoCommands } from "./commands/geo.ts";
 import { sortCommands } from "./commands/sort.ts";
+import { blockingCommands } from "./commands/blocking.ts";
 import {
   pubsubCommands,
   SUBSCRIBED_MODE_COMMANDS,
@@ -150,6 +151,8 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   ...pubsubCommands,
   ...memoryCommands,
   ...transactionCommands,
+  // After streams: XREAD and XREADGROUP with BLOCK wait here.
+  ...blockingCommands,
 };
 
 /** Options of {@linkcode defineCommand}.

@@ -36,6 +36,12 @@ import {
   type Session,
 } from "./commands.ts";
 import { createLogger, type LogSink } from "./_log.ts";
+import {
+  type BlockedClient,
+  Blocking,
+  HeldInput,
+  waitBlocked,
+} from "./commands/blocking.ts";
 import { Persistence } from "./persistence.ts";
 import { textToBinary } from "./_bytes.ts";
 import { Dashboard } from "./dashboard.ts";
@@ -138,6 +144,10 @@ class Connection implements ClientState {
   flushing: Promise<void> | null = null;
   /** A flush of pushed messages is scheduled. */
   flushQueued = false;
+  /** The blocking command it waits in (commands/blocking.ts). */
+  blocked: BlockedClient | null = null;
+  /** Input that came while it was blocked, read next. */
+  held: HeldInput | null = null;
   /** Since when the output is above the soft limit (0: it is not). */
   softSince = 0;
   readonly wake: () => void;
@@ -601,7 +611,11 @@ export class Server {
     if (++this.#cronTicks % this.config.hz === 0 && this.config.timeout > 0) {
       const limit = Date.now() - this.config.timeout * 1000;
       for (const c of this.#clients.values()) {
-        if ((!c.busy || c.writing) && c.lastInteraction < limit) {
+        // As Redis, blocked clients are not idle (their timeout rules).
+        if (
+          (!c.busy || c.writing) && c.blocked === null &&
+          c.lastInteraction < limit
+        ) {
           this.log("verbose", `Closing idle client id=${c.id} addr=${c.addr}`);
           c.kill();
         }
@@ -705,6 +719,7 @@ export class Server {
     const commands = this.commands;
     const stats = this.stats;
     const decoder = c.decoder;
+    const blocking = Blocking.of(this.store);
     let reason = "client closed connection";
     // DESIGN: the hot loop reads with `conn.read` into one reused buffer,
     // not the BYOB `ReadableStream` reader the design card draws: measured
@@ -716,9 +731,17 @@ export class Server {
     const readBuf = new Uint8Array(READ_BUFFER_SIZE);
     try {
       while (!c.closed && !this.#closing) {
-        const n = await conn.read(readBuf);
-        if (n === null) break;
-        const value = readBuf.subarray(0, n);
+        let value: Uint8Array;
+        if (c.held !== null && c.held.pending) {
+          // What the client sent while it was blocked comes first.
+          const chunk = await c.held.next();
+          if (chunk === null) break;
+          value = chunk;
+        } else {
+          const n = await conn.read(readBuf);
+          if (n === null) break;
+          value = readBuf.subarray(0, n);
+        }
         c.busy = true;
         stats.netInputBytes += value.length;
         c.lastInteraction = Date.now();
@@ -738,6 +761,31 @@ export class Server {
           }
           execute(commands, session, argv);
           stats.commandsProcessed++;
+          // Clients blocked on keys this command wrote are served now.
+          if (blocking.pending) blocking.flush();
+          const waiter = c.blocked;
+          if (waiter !== null) {
+            // A blocking command waits: what ran before is logged and
+            // answered, then this loop awaits (no CPU) until it is woken.
+            if (persistence.fedSeq !== fed) {
+              const pending = persistence.commit();
+              if (pending !== undefined) await pending;
+            }
+            if (c.out.length > 0) await this.#flush(c);
+            c.busy = false;
+            c.held ??= new HeldInput();
+            const woken = await waitBlocked(conn, c.held, waiter);
+            c.busy = true;
+            if (!woken || c.closed) {
+              reason = "client closed connection while blocked";
+              c.closeAfterReply = true;
+              break;
+            }
+            // Its pop was logged by whoever woke it: on disk first.
+            const pending = persistence.commit();
+            if (pending !== undefined) await pending;
+            fed = persistence.fedSeq;
+          }
           if (c.closeAfterReply) break;
           if (c.out.length >= FLUSH_THRESHOLD) {
             // Writes reach the log before their replies reach the client.

@@ -415,6 +415,9 @@ export class Store {
   /** Watched keys changed in place by the running command, not yet
    * signalled (see {@linkcode Store.settleTouches}). */
   touchesPending = false;
+  /** Told of each key written while clients block on keys
+   * (commands/blocking.ts); null when none do. */
+  keyReady: ((key: string) => void) | null = null;
   #pendingTouches: string[] = [];
 
   /** Creates an empty store. */
@@ -795,6 +798,7 @@ export class Store {
       this.delete(key);
     } else {
       this.#bytes += this.#sizes.changed(container);
+      if (this.keyReady !== null) this.keyReady(key);
       // Signalled once the command is known to have changed something
       // (settleTouches): ops call written() after no-op changes too.
       if (this.watched.size !== 0 && this.watched.has(key)) {
@@ -831,6 +835,7 @@ export class Store {
     if (this.#snapshot !== null) this.#preserve(key);
     this.#put(key, value);
     if (this.watched.size !== 0) this.#signal(key);
+    if (this.keyReady !== null) this.keyReady(key);
     if (this.#access !== null) this.#touch(key);
     if (options === undefined) {
       if (this.#expires.size !== 0) this.#expires.delete(key);

@@ -8,6 +8,7 @@ import type { CommandInfoData } from "./_table_data.ts";
 import type { PubSub, Subscriptions } from "./pubsub.ts";
 import { parseInt64 } from "../_number.ts";
 import type { Transaction } from "./transactions.ts";
+import type { BlockedClient } from "./blocking.ts";
 
 /** State of one connected client, as CLIENT and INFO show it.
  *
@@ -53,6 +54,9 @@ export interface ClientState {
   /** Sends what was written to `out` outside the client's own commands
    * (pub/sub messages), enforcing the output buffer limits. */
   wake(): void;
+  /** The blocking command the client waits in (commands/blocking.ts);
+   * null or absent when it is not blocked. */
+  blocked?: BlockedClient | null;
 }
 
 /** Counters the server keeps for INFO stats.

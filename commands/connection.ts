@@ -173,7 +173,10 @@ export function clientLine(c: ClientState): string {
   const idle = Math.floor((now - c.lastInteraction) / 1000);
   const qbuf = c.queryBufferBytes();
   const obl = c.out.length;
-  const flags = (c.pubsub !== null ? "P" : "") + transactionFlags(c) || "N";
+  // Redis's order: P, x, b (blocked), d.
+  const tx = transactionFlags(c);
+  const flags = (c.pubsub !== null ? "P" : "") +
+      (c.blocked != null ? tx.replace(/^x?/, "$&b") : tx) || "N";
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=-1 name=${c.name} ` +
     `age=${age} idle=${idle} flags=${flags} db=0 ` +
     `sub=${c.pubsub?.channels.size ?? 0} psub=${

@@ -1,5 +1,6 @@
 // Server commands: INFO, CONFIG, TIME, COMMAND, SHUTDOWN.
 
+import { Blocking } from "./blocking.ts";
 import process from "node:process";
 import os from "node:os";
 import { globMatch } from "../_glob.ts";
@@ -61,9 +62,9 @@ const SECTIONS: Record<string, Section> = {
       ["maxclients", s.server.config.maxclients],
       ["client_recent_max_input_buffer", maxIn],
       ["client_recent_max_output_buffer", maxOut],
-      ["blocked_clients", 0],
+      ["blocked_clients", Blocking.of(s.store).count],
       ["tracking_clients", 0],
-      ["clients_in_timeout_table", 0],
+      ["clients_in_timeout_table", Blocking.of(s.store).withTimeout],
     ];
   },
   memory: memoryInfo,

@@ -1,0 +1,703 @@
+// Blocking commands: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN,
+// BZPOPMAX, BZMPOP, XREAD/XREADGROUP BLOCK, WAIT, CLIENT UNBLOCK. Immediate
+// and timeout replies compared byte for byte with redis-server; scenarios
+// over several connections run on both servers and compared too.
+
+import assert from "node:assert/strict";
+import { Redis } from "ioredis";
+import { createClient } from "redis";
+import { type Cmd, compareWithRedis, hasRedis } from "./_compat.ts";
+import { Conn, RedisServer, startServer } from "./_helpers.ts";
+import { encodeCommand } from "../protocol.ts";
+import { secondsTimeout } from "../commands/blocking.ts";
+
+const opts = { sanitizeResources: false, sanitizeOps: false };
+const compat = { ...opts, ignore: !hasRedis };
+
+/** Each case starts from an empty keyspace; every command answers at once
+ * (data already there, a short timeout, or an error). */
+const CASES: Record<string, Cmd[]> = {
+  "blpop and brpop": [
+    ["RPUSH", "l", "a", "b", "c"],
+    ["BLPOP", "l", "0"],
+    ["BRPOP", "l", "0"],
+    ["BLPOP", "missing", "l", "1"],
+    ["LLEN", "l"],
+    ["EXISTS", "l"],
+    ["BLPOP", "l", "0.01"],
+    ["BRPOP", "l", "l2", "0.02"],
+    ["RPUSH", "l2", "x"],
+    ["BRPOP", "l", "l2", "0.02"],
+    ["BLPOP", "l", "abc"],
+    ["BLPOP", "l", "-1"],
+    ["BLPOP", "l", "nan"],
+    ["BLPOP", "l", "inf"],
+    ["BLPOP", "l", "1e30"],
+    ["BLPOP", "l", "9223372036854776"],
+    ["BLPOP", "l", ""],
+    ["BLPOP", "l", " 1"],
+    ["BLPOP", "l", "1e-9"],
+    ["BLPOP", "l", "0x0.01"],
+    ["BLPOP", "l"],
+    ["BRPOP"],
+    ["SET", "s", "v"],
+    ["BLPOP", "s", "0"],
+    ["BLPOP", "missing", "s", "0"],
+    ["SADD", "set", "m"],
+    ["BRPOP", "set", "0"],
+  ],
+  "blmove and brpoplpush": [
+    ["RPUSH", "src", "a", "b", "c"],
+    ["BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"],
+    ["BLMOVE", "src", "dst", "right", "left", "0"],
+    ["BRPOPLPUSH", "src", "dst", "0"],
+    ["LRANGE", "dst", "0", "-1"],
+    ["EXISTS", "src"],
+    ["BLMOVE", "src", "dst", "LEFT", "LEFT", "0.01"],
+    ["BRPOPLPUSH", "src", "dst", "0.01"],
+    ["BLMOVE", "src", "dst", "UP", "LEFT", "0"],
+    ["BLMOVE", "src", "dst", "LEFT", "DOWN", "abc"],
+    ["BLMOVE", "src", "dst", "LEFT", "LEFT", "abc"],
+    ["BLMOVE", "src", "dst", "LEFT", "LEFT", "-2"],
+    ["BRPOPLPUSH", "src", "dst", "x"],
+    ["SET", "str", "v"],
+    ["BLMOVE", "str", "dst", "LEFT", "LEFT", "0"],
+    ["BLMOVE", "dst", "str", "LEFT", "LEFT", "0"],
+    ["BRPOPLPUSH", "dst", "str", "0"],
+    ["BLMOVE", "dst", "dst", "LEFT", "RIGHT", "0"],
+    ["LRANGE", "dst", "0", "-1"],
+    ["BLMOVE", "src", "dst", "LEFT"],
+  ],
+  "blmpop": [
+    ["RPUSH", "l", "a", "b", "c", "d"],
+    ["BLMPOP", "0", "2", "none", "l", "LEFT"],
+    ["BLMPOP", "0", "1", "l", "RIGHT", "COUNT", "2"],
+    ["BLMPOP", "0", "1", "l", "left", "count", "10"],
+    ["BLMPOP", "0.01", "1", "l", "LEFT"],
+    ["BLMPOP", "abc", "1", "l", "LEFT"],
+    ["BLMPOP", "-1", "1", "l", "LEFT"],
+    ["BLMPOP", "0", "0", "l", "LEFT"],
+    ["BLMPOP", "0", "-1", "l", "LEFT"],
+    ["BLMPOP", "0", "x", "l", "LEFT"],
+    ["BLMPOP", "0", "2", "l", "LEFT"],
+    ["BLMPOP", "0", "1", "l", "UP"],
+    ["BLMPOP", "0", "1", "l", "LEFT", "COUNT", "0"],
+    ["BLMPOP", "0", "1", "l", "LEFT", "COUNT", "-1"],
+    ["BLMPOP", "0", "1", "l", "LEFT", "COUNT"],
+    ["BLMPOP", "0", "1", "l", "LEFT", "COUNT", "1", "COUNT", "2"],
+    ["BLMPOP", "0", "1", "l", "LEFT", "extra"],
+    ["BLMPOP", "0", "1", "l"],
+    ["SET", "s", "v"],
+    ["BLMPOP", "0", "1", "s", "LEFT"],
+  ],
+  "bzpopmin, bzpopmax and bzmpop": [
+    ["ZADD", "z", "1", "a", "2.5", "b", "3", "c", "-inf", "d"],
+    ["BZPOPMIN", "z", "0"],
+    ["BZPOPMAX", "none", "z", "0"],
+    ["BZMPOP", "0", "1", "z", "MIN", "COUNT", "5"],
+    ["EXISTS", "z"],
+    ["BZPOPMIN", "z", "0.01"],
+    ["BZPOPMAX", "z", "z2", "0.01"],
+    ["BZMPOP", "0.01", "2", "z", "z2", "MAX"],
+    ["BZPOPMIN", "z", "abc"],
+    ["BZPOPMIN", "z", "-0.5"],
+    ["BZMPOP", "0", "1", "z", "LEFT"],
+    ["BZMPOP", "0", "0", "z", "MIN"],
+    ["BZMPOP", "0", "1", "z", "MIN", "COUNT", "0"],
+    ["BZMPOP", "x", "1", "z", "MIN"],
+    ["ZADD", "z3", "1", "m", "2", "n"],
+    ["BZMPOP", "0", "2", "z", "z3", "max", "count", "1"],
+    ["SET", "s", "v"],
+    ["BZPOPMIN", "s", "0"],
+    ["BZMPOP", "0", "1", "s", "MIN"],
+  ],
+  "xread and xreadgroup block": [
+    ["XADD", "s", "1-1", "f", "v"],
+    ["XREAD", "BLOCK", "0", "STREAMS", "s", "0"],
+    ["XREAD", "BLOCK", "10", "STREAMS", "s", "$"],
+    ["XREAD", "BLOCK", "10", "COUNT", "1", "STREAMS", "s", "none", "1-1", "0"],
+    ["XREAD", "BLOCK", "abc", "STREAMS", "s", "0"],
+    ["XREAD", "BLOCK", "-1", "STREAMS", "s", "0"],
+    ["XREAD", "BLOCK", "1.5", "STREAMS", "s", "0"],
+    ["XGROUP", "CREATE", "s", "g", "0"],
+    ["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"],
+    ["XREADGROUP", "GROUP", "g", "c", "BLOCK", "10", "STREAMS", "s", ">"],
+    ["XREADGROUP", "GROUP", "g", "c", "BLOCK", "10", "STREAMS", "s", "0"],
+    ["XREADGROUP", "GROUP", "g", "c", "BLOCK", "-5", "STREAMS", "s", ">"],
+    ["XREADGROUP", "GROUP", "nog", "c", "BLOCK", "10", "STREAMS", "s", ">"],
+    ["SET", "str", "v"],
+    ["XREAD", "BLOCK", "10", "STREAMS", "str", "0"],
+  ],
+  "wait": [
+    ["WAIT", "0", "0"],
+    ["WAIT", "-1", "0"],
+    ["WAIT", "1", "20"],
+    ["WAIT", "a", "0"],
+    ["WAIT", "0", "a"],
+    ["WAIT", "0", "-1"],
+    ["WAIT", "0"],
+  ],
+  "client unblock": [
+    ["CLIENT", "UNBLOCK", "999"],
+    ["CLIENT", "UNBLOCK", "999", "TIMEOUT"],
+    ["CLIENT", "UNBLOCK", "999", "error"],
+    ["CLIENT", "UNBLOCK", "999", "foo"],
+    ["CLIENT", "UNBLOCK", "abc"],
+    ["CLIENT", "UNBLOCK"],
+    ["CLIENT", "UNBLOCK", "1", "TIMEOUT", "x"],
+  ],
+  "blocking commands inside multi answer at once": [
+    ["MULTI"],
+    ["BLPOP", "l", "0"],
+    ["BRPOPLPUSH", "l", "d", "0"],
+    ["BLMOVE", "l", "d", "LEFT", "LEFT", "0"],
+    ["BLMPOP", "0", "1", "l", "LEFT"],
+    ["BZPOPMIN", "z", "0"],
+    ["BZMPOP", "0", "1", "z", "MAX"],
+    ["XREAD", "BLOCK", "0", "STREAMS", "s", "$"],
+    ["WAIT", "1", "0"],
+    ["RPUSH", "l", "a"],
+    ["BLPOP", "l", "0"],
+    ["EXEC"],
+  ],
+};
+
+Deno.test("blocking: replies compared with redis-server", compat, async (t) => {
+  await compareWithRedis(t, CASES);
+});
+
+/** One step of a scenario: send a command on a connection without reading
+ * (`send`), read one reply (`read`), both (`call`), or wait until `n`
+ * clients are blocked. */
+type Step =
+  | { send: Cmd; c: number }
+  | { read: number; count?: number }
+  | { call: Cmd; c: number }
+  | { blocked: number }
+  | { sleep: number };
+
+async function blockedCount(port: number): Promise<number> {
+  using c = await Conn.open(port);
+  const info = String(await c.call("INFO", "clients"));
+  return Number(/blocked_clients:(\d+)/.exec(info)![1]);
+}
+
+/** Runs a scenario on a server and returns the raw replies read. */
+async function scenario(
+  port: number,
+  steps: Step[],
+  resp: 2 | 3,
+): Promise<string[]> {
+  const conns: Conn[] = [];
+  const out: string[] = [];
+  try {
+    for (let i = 0; i < 4; i++) {
+      const c = await Conn.open(port);
+      if (resp === 3) await c.call("HELLO", "3");
+      conns.push(c);
+    }
+    await conns[0].call("FLUSHALL");
+    for (const step of steps) {
+      if ("send" in step) {
+        await conns[step.c].send(encodeCommand(step.send));
+      } else if ("read" in step) {
+        out.push(await conns[step.read].rawReplies("", step.count ?? 1));
+      } else if ("call" in step) {
+        out.push(await conns[step.c].rawReplies(encodeCommand(step.call)));
+      } else if ("blocked" in step) {
+        const deadline = Date.now() + 3000;
+        while (await blockedCount(port) !== step.blocked) {
+          if (Date.now() > deadline) throw new Error("not blocked in time");
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      } else await new Promise((r) => setTimeout(r, step.sleep));
+    }
+    return out;
+  } finally {
+    for (const c of conns) c.close();
+  }
+}
+
+const SCENARIOS: Record<string, Step[]> = {
+  "blpop woken by rpush": [
+    { send: ["BLPOP", "a", "b", "0"], c: 0 },
+    { blocked: 1 },
+    { call: ["RPUSH", "b", "x", "y"], c: 1 },
+    { read: 0 },
+    { call: ["LRANGE", "b", "0", "-1"], c: 1 },
+  ],
+  "waiters served first come, first served": [
+    { send: ["BRPOP", "q", "0"], c: 0 },
+    { blocked: 1 },
+    { send: ["BLPOP", "q", "0"], c: 1 },
+    { blocked: 2 },
+    { send: ["BLMPOP", "0", "1", "q", "LEFT", "COUNT", "5"], c: 2 },
+    { blocked: 3 },
+    { call: ["RPUSH", "q", "1", "2", "3", "4", "5"], c: 3 },
+    { read: 0 },
+    { read: 1 },
+    { read: 2 },
+    { call: ["LRANGE", "q", "0", "-1"], c: 3 },
+  ],
+  "a push in a transaction wakes after exec": [
+    { send: ["BLPOP", "q", "0"], c: 0 },
+    { blocked: 1 },
+    { call: ["MULTI"], c: 1 },
+    { call: ["RPUSH", "q", "a"], c: 1 },
+    { call: ["RPUSH", "q", "b"], c: 1 },
+    { call: ["LPOP", "q"], c: 1 },
+    { call: ["EXEC"], c: 1 },
+    { read: 0 },
+    { call: ["LRANGE", "q", "0", "-1"], c: 1 },
+  ],
+  "pipelined push then pop: the waiter goes first": [
+    { send: ["BLPOP", "q", "0"], c: 0 },
+    { blocked: 1 },
+    { send: ["RPUSH", "q", "a"], c: 1 },
+    { send: ["LPOP", "q"], c: 1 },
+    { read: 1, count: 2 },
+    { read: 0 },
+  ],
+  "blmove woken, then a chain through its destination": [
+    { send: ["BLMOVE", "src", "mid", "LEFT", "RIGHT", "0"], c: 0 },
+    { blocked: 1 },
+    { send: ["BRPOP", "mid", "0"], c: 1 },
+    { blocked: 2 },
+    { call: ["LPUSH", "src", "x"], c: 2 },
+    { read: 0 },
+    { read: 1 },
+    { call: ["EXISTS", "src", "mid"], c: 2 },
+  ],
+  "brpoplpush woken": [
+    { send: ["BRPOPLPUSH", "src", "dst", "0"], c: 0 },
+    { blocked: 1 },
+    { call: ["RPUSH", "src", "a", "b"], c: 1 },
+    { read: 0 },
+    { call: ["LRANGE", "dst", "0", "-1"], c: 1 },
+    { call: ["LRANGE", "src", "0", "-1"], c: 1 },
+  ],
+  "bzpopmin, bzpopmax and bzmpop woken by zadd": [
+    { send: ["BZPOPMIN", "z", "0"], c: 0 },
+    { blocked: 1 },
+    { send: ["BZPOPMAX", "z", "0"], c: 1 },
+    { blocked: 2 },
+    { send: ["BZMPOP", "0", "1", "z", "MIN", "COUNT", "10"], c: 2 },
+    { blocked: 3 },
+    { call: ["ZADD", "z", "1", "a", "2", "b", "3.5", "c", "4", "d"], c: 3 },
+    { read: 0 },
+    { read: 1 },
+    { read: 2 },
+    { call: ["EXISTS", "z"], c: 3 },
+  ],
+  "a string set on the key does not wake; a list later does": [
+    { send: ["BLPOP", "k", "0"], c: 0 },
+    { blocked: 1 },
+    { call: ["SET", "k", "v"], c: 1 },
+    { call: ["DEL", "k"], c: 1 },
+    { call: ["RPUSH", "k", "x"], c: 1 },
+    { read: 0 },
+  ],
+  "xread block woken by xadd": [
+    { call: ["XADD", "s", "1-1", "f", "old"], c: 3 },
+    { send: ["XREAD", "BLOCK", "0", "STREAMS", "s", "$"], c: 0 },
+    {
+      send: [
+        "XREAD",
+        "COUNT",
+        "1",
+        "BLOCK",
+        "0",
+        "STREAMS",
+        "t",
+        "s",
+        "$",
+        "1-1",
+      ],
+      c: 1,
+    },
+    { blocked: 2 },
+    { call: ["XADD", "s", "2-1", "f", "new"], c: 3 },
+    { read: 0 },
+    { read: 1 },
+  ],
+  "xreadgroup block woken by xadd": [
+    { call: ["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"], c: 3 },
+    {
+      send: [
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "c1",
+        "BLOCK",
+        "0",
+        "STREAMS",
+        "s",
+        ">",
+      ],
+      c: 0,
+    },
+    { blocked: 1 },
+    {
+      send: [
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "c2",
+        "BLOCK",
+        "0",
+        "STREAMS",
+        "s",
+        ">",
+      ],
+      c: 1,
+    },
+    { blocked: 2 },
+    { call: ["XADD", "s", "5-1", "f", "v"], c: 3 },
+    { read: 0 },
+    { call: ["XADD", "s", "6-1", "f", "w"], c: 3 },
+    { read: 1 },
+    { call: ["XPENDING", "s", "g"], c: 3 },
+  ],
+  "timeouts with fractional seconds": [
+    { send: ["BLPOP", "q", "0.05"], c: 0 },
+    { send: ["BZPOPMIN", "z", "0.02"], c: 1 },
+    { send: ["XREAD", "BLOCK", "30", "STREAMS", "s", "$"], c: 2 },
+    { read: 0 },
+    { read: 1 },
+    { read: 2 },
+    { call: ["INFO", "nothing"], c: 3 },
+  ],
+  "commands pipelined after a blocking one wait for it": [
+    { send: ["BLPOP", "q", "0"], c: 0 },
+    { blocked: 1 },
+    { send: ["PING"], c: 0 },
+    { sleep: 30 },
+    { call: ["RPUSH", "q", "a"], c: 1 },
+    { read: 0, count: 2 },
+  ],
+};
+
+Deno.test(
+  "blocking: scenarios on several connections, compared",
+  compat,
+  async (t) => {
+    await using redis = await RedisServer.start();
+    await using ours = await startServer();
+    for (const [name, steps] of Object.entries(SCENARIOS)) {
+      for (const resp of [2, 3] as const) {
+        await t.step(`${name} (RESP${resp})`, async () => {
+          const expected = await scenario(redis.port, steps, resp);
+          const actual = await scenario(ours.port, steps, resp);
+          assert.deepEqual(actual, expected);
+        });
+      }
+    }
+  },
+);
+
+/** Opens a connection to each server and checks `f` gives the same. */
+async function both(
+  f: (port: number) => Promise<unknown>,
+): Promise<void> {
+  await using redis = await RedisServer.start();
+  await using ours = await startServer();
+  assert.deepEqual(await f(ours.port), await f(redis.port));
+}
+
+Deno.test(
+  "blocking: CLIENT UNBLOCK, CLIENT LIST flag b, INFO",
+  compat,
+  async () => {
+    await both(async (port) => {
+      using a = await Conn.open(port);
+      using b = await Conn.open(port);
+      const id = await a.call("CLIENT", "ID");
+      const replies: unknown[] = [];
+      await a.send(encodeCommand(["BLPOP", "q", "0"]));
+      while (await blockedCount(port) !== 1) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const list = String(await b.call("CLIENT", "LIST", "ID", String(id)));
+      replies.push(/flags=(\S+)/.exec(list)![1], /cmd=(\S+)/.exec(list)![1]);
+      const info = String(await b.call("INFO", "clients"));
+      replies.push(/blocked_clients:\d+/.exec(info)![0]);
+      replies.push(/clients_in_timeout_table:\d+/.exec(info)![0]);
+      replies.push(await b.call("CLIENT", "UNBLOCK", String(id)));
+      replies.push(await a.rawReplies("", 1));
+      await a.send(encodeCommand(["BZPOPMIN", "z", "100"]));
+      while (await blockedCount(port) !== 1) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const info2 = String(await b.call("INFO", "clients"));
+      replies.push(/clients_in_timeout_table:\d+/.exec(info2)![0]);
+      replies.push(await b.call("CLIENT", "UNBLOCK", String(id), "ERROR"));
+      replies.push(await a.rawReplies("", 1));
+      await a.send(encodeCommand(["WAIT", "1", "0"]));
+      while (await blockedCount(port) !== 1) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      replies.push(await b.call("CLIENT", "UNBLOCK", String(id), "TIMEOUT"));
+      replies.push(await a.rawReplies("", 1));
+      replies.push(await b.call("CLIENT", "UNBLOCK", String(id)));
+      replies.push(await blockedCount(port));
+      return replies;
+    });
+  },
+);
+
+Deno.test(
+  "blocking: a blocked client is not closed by --timeout",
+  compat,
+  async () => {
+    await both(async (port) => {
+      using a = await Conn.open(port);
+      using b = await Conn.open(port);
+      await b.call("CONFIG", "SET", "timeout", "1");
+      try {
+        return [
+          await a.call("BLPOP", "q", "2.2"),
+          await b.closedWithin(100),
+        ];
+      } finally {
+        using c = await Conn.open(port);
+        await c.call("CONFIG", "SET", "timeout", "0");
+      }
+    });
+  },
+);
+
+Deno.test("blocking: timeout parsing", () => {
+  assert.equal(secondsTimeout("0"), 0);
+  assert.equal(secondsTimeout("-0"), 0);
+  assert.equal(secondsTimeout("0.0001"), 1);
+  assert.equal(secondsTimeout("1.5"), 1500);
+  assert.equal(secondsTimeout("0x10"), 16000);
+  assert.equal(secondsTimeout("1e1"), 10000);
+  assert.throws(() => secondsTimeout("1 "), /not a float/);
+  assert.throws(() => secondsTimeout("-inf"), /negative/);
+});
+
+Deno.test(
+  "blocking: a client that disconnects while blocked is forgotten",
+  opts,
+  async () => {
+    await using server = await startServer();
+    const a = await Conn.open(server.port);
+    using b = await Conn.open(server.port);
+    using c = await Conn.open(server.port);
+    await a.send(encodeCommand(["BLPOP", "q", "0"]));
+    await c.send(encodeCommand(["BLPOP", "q", "0"]));
+    while (await blockedCount(server.port) !== 2) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    a.close();
+    const deadline = Date.now() + 2000;
+    while (await blockedCount(server.port) !== 1 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(await blockedCount(server.port), 1);
+    assert.equal(await b.call("RPUSH", "q", "x", "y"), 2);
+    assert.deepEqual(await c.reply(), ["q", "x"]);
+    assert.deepEqual(await b.call("LRANGE", "q", "0", "-1"), ["y"]);
+    // CLIENT KILL of a blocked client: gone, given nothing.
+    using d = await Conn.open(server.port);
+    const id = await d.call("CLIENT", "ID");
+    await d.send(encodeCommand(["BLPOP", "q2", "0"]));
+    while (await blockedCount(server.port) !== 1) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(await b.call("CLIENT", "KILL", "ID", String(id)), 1);
+    assert.equal(await b.call("RPUSH", "q2", "z"), 1);
+    assert.deepEqual(await b.call("LRANGE", "q2", "0", "-1"), ["z"]);
+    assert.equal(await blockedCount(server.port), 0);
+  },
+);
+
+Deno.test(
+  "blocking: many waiters, pushes from several clients, nothing lost, in order",
+  opts,
+  async () => {
+    await using server = await startServer();
+    const WAITERS = 40;
+    const waiters: Conn[] = [];
+    for (let i = 0; i < WAITERS; i++) {
+      const c = await Conn.open(server.port);
+      await c.send(encodeCommand(["BLPOP", "q", "0"]));
+      waiters.push(c);
+      // Each is queued before the next: the order of service is known.
+      while (await blockedCount(server.port) !== i + 1) {
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    }
+    const pushers: Conn[] = [];
+    for (let i = 0; i < 4; i++) pushers.push(await Conn.open(server.port));
+    try {
+      // 4 pushers, 15 elements each: 40 go to the waiters, 20 stay.
+      await Promise.all(pushers.map(async (p, i) => {
+        for (let j = 0; j < 15; j++) await p.call("RPUSH", "q", `${i}:${j}`);
+      }));
+      const got: string[] = [];
+      for (const w of waiters) {
+        const [key, v] = await w.reply() as [string, string];
+        assert.equal(key, "q");
+        got.push(v);
+      }
+      const rest = await pushers[0].call("LRANGE", "q", "0", "-1") as string[];
+      const all = [...got, ...rest];
+      assert.equal(new Set(all).size, 60);
+      // Each pusher's elements come out in the order it pushed them, and the
+      // waiters took the first 40 of the list in their order.
+      for (let i = 0; i < 4; i++) {
+        const mine = all.filter((v) => v.startsWith(`${i}:`));
+        assert.deepEqual(
+          mine,
+          mine.slice().sort((a, b) =>
+            Number(a.split(":")[1]) - Number(b.split(":")[1])
+          ),
+        );
+      }
+      assert.equal(await blockedCount(server.port), 0);
+    } finally {
+      for (const c of [...waiters, ...pushers]) c.close();
+    }
+  },
+);
+
+Deno.test(
+  "blocking: served pops are logged as their non-blocking forms and replay",
+  opts,
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "kv-block-" });
+    try {
+      {
+        await using server = await startServer({ dir, appendonly: true });
+        using a = await Conn.open(server.port);
+        using b = await Conn.open(server.port);
+        const wake = async (cmd: Cmd, push: Cmd) => {
+          await a.send(encodeCommand(cmd));
+          while (await blockedCount(server.port) !== 1) {
+            await new Promise((r) => setTimeout(r, 2));
+          }
+          await b.call(...push);
+          return await a.reply();
+        };
+        assert.deepEqual(
+          await wake(["BLPOP", "l", "0"], ["RPUSH", "l", "a", "b", "c"]),
+          ["l", "a"],
+        );
+        assert.deepEqual(await a.call("BRPOP", "l", "0"), ["l", "c"]);
+        assert.equal(
+          await wake(["BLMOVE", "m", "n", "LEFT", "RIGHT", "0"], [
+            "RPUSH",
+            "m",
+            "x",
+            "y",
+          ]),
+          "x",
+        );
+        assert.deepEqual(
+          await wake(["BLMPOP", "0", "1", "p", "RIGHT", "COUNT", "9"], [
+            "RPUSH",
+            "p",
+            "1",
+            "2",
+            "3",
+          ]),
+          ["p", ["3", "2", "1"]],
+        );
+        assert.deepEqual(
+          await wake(["BZPOPMAX", "z", "0"], ["ZADD", "z", "1", "a", "2", "b"]),
+          ["z", "b", "2"],
+        );
+        assert.deepEqual(
+          await wake(["BZMPOP", "0", "1", "y", "MIN", "COUNT", "5"], [
+            "ZADD",
+            "y",
+            "1",
+            "a",
+            "3",
+            "c",
+          ]),
+          ["y", [["a", "1"], ["c", "3"]]],
+        );
+        await b.call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM");
+        await wake([
+          "XREADGROUP",
+          "GROUP",
+          "g",
+          "c",
+          "BLOCK",
+          "0",
+          "STREAMS",
+          "s",
+          ">",
+        ], ["XADD", "s", "1-1", "f", "v"]);
+        await server.persistence.commit();
+        const log = await Deno.readTextFile(`${dir}/appendonly.aof`);
+        for (
+          const cmd of [
+            ["LPOP", "l"],
+            ["RPOP", "l"],
+            ["LMOVE", "m", "n", "LEFT", "RIGHT"],
+            ["RPOP", "p", "3"],
+            ["ZPOPMAX", "z"],
+            ["ZPOPMIN", "y", "2"],
+          ]
+        ) {
+          assert.ok(
+            log.includes(new TextDecoder().decode(encodeCommand(cmd))),
+            cmd.join(" "),
+          );
+        }
+      }
+      await using server = await startServer({ dir, appendonly: true });
+      using c = await Conn.open(server.port);
+      assert.deepEqual(await c.call("LRANGE", "l", "0", "-1"), ["b"]);
+      assert.deepEqual(await c.call("LRANGE", "m", "0", "-1"), ["y"]);
+      assert.deepEqual(await c.call("LRANGE", "n", "0", "-1"), ["x"]);
+      assert.equal(await c.call("EXISTS", "p", "y"), 0);
+      assert.deepEqual(await c.call("ZRANGE", "z", "0", "-1"), ["a"]);
+      const pending = await c.call("XPENDING", "s", "g") as unknown[];
+      assert.equal(pending[0], 1);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+Deno.test("blocking: ioredis blpop and node-redis blPop", opts, async () => {
+  await using server = await startServer();
+  using pusher = await Conn.open(server.port);
+  const redis = new Redis({
+    port: server.port,
+    host: "127.0.0.1",
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+  });
+  try {
+    await redis.connect();
+    const p = redis.blpop("jobs", 0);
+    while (await blockedCount(server.port) !== 1) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await pusher.call("RPUSH", "jobs", "j1");
+    assert.deepEqual(await p, ["jobs", "j1"]);
+    assert.equal(await redis.blpop("jobs", 0.05), null);
+  } finally {
+    redis.disconnect();
+  }
+  const client = createClient({ url: `redis://127.0.0.1:${server.port}` });
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    const p = client.blPop("jobs", 0);
+    while (await blockedCount(server.port) !== 1) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await pusher.call("RPUSH", "jobs", "j2");
+    assert.deepEqual(await p, { key: "jobs", element: "j2" });
+    assert.equal(await client.blPop("jobs", 0.05), null);
+  } finally {
+    await client.disconnect();
+  }
+});
