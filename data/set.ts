@@ -419,7 +419,7 @@ export function scanPositions(
 /** Most integers a packed intset holds (a change copies the string). */
 const INT_PACK_MAX = 2048;
 /** Most members of other packed sets. */
-const PACK_MAX_ENTRIES = 32;
+const PACK_MAX_ENTRIES = 16;
 /** Longest packed string of other members. */
 const PACK_MAX_CHARS = 4096;
 /** The empty set: an intset of width 2. */
@@ -588,6 +588,7 @@ function lenChars(n: number): string {
 function packedFind(d: string, m: string): number {
   const end = d.length;
   const len = m.length;
+  const last = len === 0 ? -1 : m.charCodeAt(len - 1);
   let i = 2;
   while (i < end) {
     let n = d.charCodeAt(i);
@@ -596,13 +597,27 @@ function packedFind(d: string, m: string): number {
       n = readLen(d, i);
       at = after;
     }
-    if (n === len && d.startsWith(m, at)) {
+    if (
+      n === len &&
+      (len === 0 || (d.charCodeAt(at + len - 1) === last && sameAt(d, at, m)))
+    ) {
       after = at + n;
       return i;
     }
     i = at + n;
   }
   return -1;
+}
+
+/** Whether `m` (its last char already compared) is at `at` in `p`,
+ * compared from the end: members of one set tend to share a prefix. */
+function sameAt(p: string, at: number, m: string): boolean {
+  const len = m.length;
+  if (len > 64) return p.startsWith(m, at);
+  for (let k = len - 2; k >= 0; k--) {
+    if (p.charCodeAt(at + k) !== m.charCodeAt(k)) return false;
+  }
+  return true;
 }
 
 /** The members of a packed set of other members, in order. */

@@ -373,7 +373,7 @@ function lexItem(s: string): string | null {
 // say skiplist) it becomes the B+tree and the member -> score map.
 
 /** Most members a packed sorted set holds. */
-const PACK_MAX_ENTRIES = 32;
+const PACK_MAX_ENTRIES = 16;
 /** Longest packed string (a change copies it). */
 const PACK_MAX_CHARS = 4096;
 /** The empty packed sorted set: a count of 0. */
@@ -381,26 +381,73 @@ const EMPTY = "\x00";
 
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
+const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** The 8 chars of a score. */
+/** The 8 chars of a score, ordered as the scores are (big-endian, the
+ * sign bit flipped for positives, every bit for negatives): comparing
+ * chars compares scores (-0 and NaN never get here). */
 function scoreChars(s: number): string {
   f64[0] = s;
   const b = f64Bytes;
-  return String.fromCharCode(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
+  let c0, c1, c2, c3, c4, c5, c6, c7;
+  if (LITTLE) {
+    c0 = b[7], c1 = b[6], c2 = b[5], c3 = b[4];
+    c4 = b[3], c5 = b[2], c6 = b[1], c7 = b[0];
+  } else {
+    c0 = b[0], c1 = b[1], c2 = b[2], c3 = b[3];
+    c4 = b[4], c5 = b[5], c6 = b[6], c7 = b[7];
+  }
+  if (c0 >= 128) {
+    return String.fromCharCode(
+      c0 ^ 255,
+      c1 ^ 255,
+      c2 ^ 255,
+      c3 ^ 255,
+      c4 ^ 255,
+      c5 ^ 255,
+      c6 ^ 255,
+      c7 ^ 255,
+    );
+  }
+  return String.fromCharCode(c0 | 128, c1, c2, c3, c4, c5, c6, c7);
 }
 
 /** The score whose 8 chars are at `i` in `p`. */
 function scoreAt(p: string, i: number): number {
   const b = f64Bytes;
-  b[0] = p.charCodeAt(i);
-  b[1] = p.charCodeAt(i + 1);
-  b[2] = p.charCodeAt(i + 2);
-  b[3] = p.charCodeAt(i + 3);
-  b[4] = p.charCodeAt(i + 4);
-  b[5] = p.charCodeAt(i + 5);
-  b[6] = p.charCodeAt(i + 6);
-  b[7] = p.charCodeAt(i + 7);
+  const c0 = p.charCodeAt(i);
+  const x = c0 >= 128 ? 0 : 255;
+  const first = c0 >= 128 ? c0 ^ 128 : c0 ^ 255;
+  if (LITTLE) {
+    b[7] = first;
+    for (let k = 1; k < 8; k++) b[7 - k] = p.charCodeAt(i + k) ^ x;
+  } else {
+    b[0] = first;
+    for (let k = 1; k < 8; k++) b[k] = p.charCodeAt(i + k) ^ x;
+  }
   return f64[0];
+}
+
+/** Compares the 8 score chars at `i` in `p` with `key` (the chars of a
+ * score): negative, 0 or positive as the score there is lower, equal or
+ * higher. */
+function compareScoreAt(p: string, i: number, key: string): number {
+  for (let k = 0; k < 8; k++) {
+    const c = p.charCodeAt(i + k) - key.charCodeAt(k);
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+/** Whether `m` (its last char already compared) is at `at` in `p`,
+ * compared from the end: members of one set tend to share a prefix. */
+function sameAt(p: string, at: number, m: string): boolean {
+  const len = m.length;
+  if (len > 64) return p.startsWith(m, at);
+  for (let k = len - 2; k >= 0; k--) {
+    if (p.charCodeAt(at + k) !== m.charCodeAt(k)) return false;
+  }
+  return true;
 }
 
 /** Where the last {@linkcode readLen} or {@linkcode findMember} stopped. */
@@ -441,6 +488,7 @@ function lenChars(n: number): string {
 function findMember(p: string, m: string): number {
   const end = p.length;
   const len = m.length;
+  const last = len === 0 ? -1 : m.charCodeAt(len - 1);
   let i = 1;
   while (i < end) {
     let n = p.charCodeAt(i + 8);
@@ -449,7 +497,10 @@ function findMember(p: string, m: string): number {
       n = readLen(p, i + 8);
       at = after;
     }
-    if (n === len && p.startsWith(m, at)) {
+    if (
+      n === len &&
+      (len === 0 || (p.charCodeAt(at + len - 1) === last && sameAt(p, at, m)))
+    ) {
       after = at + n;
       return i;
     }
@@ -458,25 +509,48 @@ function findMember(p: string, m: string): number {
   return -1;
 }
 
-/** Where entry (s, m) goes in packed string `p` (which lacks it). */
-function insertionPoint(p: string, s: number, m: string): number {
+// The last lookup in a packed set (ZADD reads the score, then sets it):
+// the set, the member, where the entry begins and ends. A change to a set
+// forgets it.
+let memoZ: object | null = null;
+let memoM = "";
+let memoAt = -1;
+let memoEnd = 0;
+
+/** Where entry (`key`: the chars of a score, `m`) goes in packed string
+ * `p`, passing over the entry at [skip, skipEnd) (the member's old one). */
+function insertionPoint(
+  p: string,
+  key: string,
+  m: string,
+  skip = -1,
+  skipEnd = -1,
+): number {
   const end = p.length;
   let i = 1;
   while (i < end) {
-    const es = scoreAt(p, i);
-    const n = readLen(p, i + 8);
-    if (es > s) return i;
-    if (es === s) {
-      // Bytewise comparison of the member with m.
-      const at = after;
-      const k = Math.min(n, m.length);
-      let c = 0;
-      for (let j = 0; j < k && c === 0; j++) {
-        c = p.charCodeAt(at + j) - m.charCodeAt(j);
-      }
-      if (c > 0 || (c === 0 && n > m.length)) return i;
+    if (i === skip) {
+      i = skipEnd;
+      continue;
     }
-    i = after + n;
+    const c = compareScoreAt(p, i, key);
+    let n = p.charCodeAt(i + 8);
+    let at = i + 9;
+    if (n >= 128) {
+      n = readLen(p, i + 8);
+      at = after;
+    }
+    if (c > 0) return i;
+    if (c === 0) {
+      // Bytewise comparison of the member with m.
+      const k = Math.min(n, m.length);
+      let d = 0;
+      for (let j = 0; j < k && d === 0; j++) {
+        d = p.charCodeAt(at + j) - m.charCodeAt(j);
+      }
+      if (d > 0 || (d === 0 && n > m.length)) return i;
+    }
+    i = at + n;
   }
   return end;
 }
@@ -641,7 +715,15 @@ export class SortedSet implements Container {
   score(member: string): number | undefined {
     const d = this.#d;
     if (typeof d !== "string") return d.scores.get(member);
-    const i = findMember(d, member);
+    let i: number;
+    if (memoZ === this && memoM === member) i = memoAt;
+    else {
+      i = findMember(d, member);
+      memoZ = this;
+      memoM = member;
+      memoAt = i;
+      memoEnd = after;
+    }
     return i < 0 ? undefined : scoreAt(d, i);
   }
 
@@ -678,20 +760,25 @@ export class SortedSet implements Container {
   set(member: string, score: number, limits?: EncodingLimits): boolean {
     let d = this.#d;
     if (typeof d === "string") {
-      const start = findMember(d, member);
+      let start: number;
+      if (memoZ === this && memoM === member) {
+        start = memoAt;
+        after = memoEnd;
+      } else start = findMember(d, member);
+      memoZ = null;
       const count = d.charCodeAt(0);
       if (start >= 0) {
         if (score === 0) score = 0; // listpacks keep no -0
-        if (Object.is(scoreAt(d, start), score)) return false;
         const end = after;
-        const rest = d.slice(0, start) + d.slice(end);
-        const at = insertionPoint(rest, score, member);
-        this.#d = [
-          rest.slice(0, at),
-          scoreChars(score),
-          d.slice(start + 8, end),
-          rest.slice(at),
-        ].join("");
+        const key = scoreChars(score);
+        if (compareScoreAt(d, start, key) === 0) return false;
+        const at = insertionPoint(d, key, member, start, end);
+        const entry = d.slice(start + 8, end);
+        this.#d = at <= start
+          ? [d.slice(0, at), key, entry, d.slice(at, start), d.slice(end)]
+            .join("")
+          : [d.slice(0, start), d.slice(end, at), key, entry, d.slice(at)]
+            .join("");
         return false;
       }
       const skiplist = limits !== undefined &&
@@ -701,12 +788,12 @@ export class SortedSet implements Container {
         !skiplist && count < PACK_MAX_ENTRIES &&
         d.length + member.length + 11 <= PACK_MAX_CHARS
       ) {
-        if (score === 0) score = 0;
-        const at = insertionPoint(d, score, member);
+        const key = scoreChars(score === 0 ? 0 : score);
+        const at = insertionPoint(d, key, member);
         this.#d = [
           String.fromCharCode(count + 1),
           d.slice(1, at),
-          scoreChars(score),
+          key,
           lenChars(member.length),
           member,
           d.slice(at),
@@ -746,6 +833,7 @@ export class SortedSet implements Container {
   delete(member: string): boolean {
     const d = this.#d;
     if (typeof d === "string") {
+      memoZ = null;
       const start = findMember(d, member);
       if (start < 0) return false;
       const count = d.charCodeAt(0) - 1;
@@ -838,6 +926,19 @@ export class SortedSet implements Container {
   /** The ranks [start, end) of the entries within a score range. */
   scoreRanks(range: ScoreRange): [start: number, end: number] {
     const { min, max } = range;
+    const d = this.#d;
+    if (typeof d === "string") {
+      let start = 0;
+      let end = 0;
+      const minEx = range.minExclusive;
+      const maxEx = range.maxExclusive;
+      for (let i = 1; i < d.length; i = readLen(d, i + 8) + after) {
+        const s = scoreAt(d, i);
+        if (minEx ? s <= min : s < min) start++;
+        if (maxEx ? s < max : s <= max) end++;
+      }
+      return [start, Math.max(start, end)];
+    }
     const tree = this.#tree();
     const count = SortedSet.#countBefore;
     const start = range.minExclusive
@@ -882,7 +983,33 @@ export class SortedSet implements Container {
     fn: (member: string, score: number) => void,
   ): void {
     if (start > end) return;
-    const tree = this.#tree();
+    const d = this.#d;
+    if (typeof d === "string") {
+      let i = 1;
+      for (let k = 0; k < start; k++) i = readLen(d, i + 8) + after;
+      if (!reverse) {
+        for (let k = start; k <= end; k++) {
+          const n = readLen(d, i + 8);
+          const at = after;
+          fn(d.slice(at, at + n), scoreAt(d, i));
+          i = at + n;
+        }
+        return;
+      }
+      const offsets: number[] = [];
+      for (let k = start; k <= end; k++) {
+        offsets.push(i);
+        i = readLen(d, i + 8) + after;
+      }
+      for (let k = offsets.length - 1; k >= 0; k--) {
+        const o = offsets[k];
+        const n = readLen(d, o + 8);
+        const at = after;
+        fn(d.slice(at, at + n), scoreAt(d, o));
+      }
+      return;
+    }
+    const tree = d.root;
     let n = end - start + 1;
     if (!reverse) {
       let [leaf, i] = SortedSet.#locate(tree, start);

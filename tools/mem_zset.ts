@@ -1,12 +1,15 @@
 // Memory per sorted set member: RSS growth of one 1M-member sorted set on
-// our server and on redis-server, and the ratio.
+// our server and on redis-server, and the ratio; then per key for 200,000
+// small sorted sets (1, 3, 10 and 30 members: the packed form), the
+// keyspace's own cost included.
 //
-//   deno run --allow-all tools/mem_zset.ts [members]
+//   deno run --allow-all tools/mem_zset.ts [members] [--no-small]
 
 import { freePort, RedisServer, waitForPort } from "./_processes.ts";
+import { compare } from "./mem_hash.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const COUNT = Number(Deno.args[0] ?? 1_000_000);
+const COUNT = Number(Deno.args.find((a) => /^\d+$/.test(a)) ?? 1_000_000);
 const BATCH = 1000;
 
 function rss(pid: number): number {
@@ -119,4 +122,23 @@ try {
   }
   await ours.status;
   await Deno.remove(dir, { recursive: true }).catch(() => {});
+}
+
+if (!Deno.args.includes("--no-small")) {
+  const keys = 200_000;
+  for (const members of [1, 3, 10, 30]) {
+    await compare(
+      `${keys} sorted sets of ${members} members`,
+      keys,
+      function* () {
+        for (let i = 0; i < keys; i++) {
+          const cmd = ["ZADD", `z:${i}`];
+          for (let m = 0; m < members; m++) {
+            cmd.push(String(m + (i & 7)), `m${m}`);
+          }
+          yield cmd;
+        }
+      },
+    );
+  }
 }
