@@ -220,16 +220,17 @@ export interface ScanPage {
 }
 
 /** How a {@linkcode Commands} class returns results: promises (Client) or
- * itself for chaining (Pipeline).
+ * itself for chaining (Pipeline, Transaction).
  *
  * @example
  * ```ts ignore
  * const p: Pipeline = client.pipeline().get("a"); // Commands<"pipeline">
  * ```
  */
-export type Mode = "promise" | "pipeline";
+export type Mode = "promise" | "pipeline" | "transaction";
 /** What a command method returns: a promise on a {@linkcode Client}, the
- * pipeline itself on a {@linkcode Pipeline}.
+ * pipeline (or transaction) itself on a {@linkcode Pipeline} (or
+ * {@linkcode Transaction}).
  *
  * @example
  * ```ts ignore
@@ -237,6 +238,7 @@ export type Mode = "promise" | "pipeline";
  * ```
  */
 export type Result<M extends Mode, T> = M extends "promise" ? Promise<T>
+  : M extends "transaction" ? Transaction
   : Pipeline;
 /** Turns a raw reply into a method's result.
  *
@@ -274,6 +276,16 @@ function keyList(v: RespValue): string[] {
 }
 function same(v: RespValue): RespValue {
   return v;
+}
+function keyedElement(v: RespValue): KeyedElement | null {
+  if (v === null) return null;
+  const [k, e] = v as RespValue[];
+  return { key: text(k)!, element: text(e)! };
+}
+function keyedMember(v: RespValue): KeyedMember | null {
+  if (v === null) return null;
+  const [k, m, s] = v as RespValue[];
+  return { key: text(k)!, member: text(m)!, score: toScore(s) };
 }
 
 /** Converts every bulk string in a reply to text, recursively.
@@ -571,6 +583,40 @@ export interface ZPopResult {
   key: string;
   /** Members popped, with their scores. */
   members: [member: string, score: number][];
+}
+
+/** What BLPOP / BRPOP popped: the key and the element.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const popped = await client.blpop(["jobs"], 1); // { key: "jobs", element: "j1" } or null
+ * ```
+ */
+export interface KeyedElement {
+  /** The list it came from. */
+  key: string;
+  /** The element. */
+  element: string;
+}
+
+/** What BZPOPMIN / BZPOPMAX popped: the key, the member and its score.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const popped = await client.bzpopmin(["board"], 1); // { key, member, score } or null
+ * ```
+ */
+export interface KeyedMember {
+  /** The sorted set it came from. */
+  key: string;
+  /** The member. */
+  member: string;
+  /** Its score. */
+  score: number;
 }
 
 /** A range for BITCOUNT and BITPOS: byte offsets (or bit offsets with
@@ -4482,6 +4528,177 @@ export abstract class Commands<M extends Mode> {
   objectEncoding(key: Key): Result<M, string | null> {
     return this.call(["OBJECT", "ENCODING", key], text);
   }
+  // --- blocking commands and pub/sub --------------------------------------
+  // On a Client these run on a connection of their own (see
+  // Client.blockingConnections), so they never hold up other calls.
+
+  /** BLPOP: waits up to `timeout` seconds (0: forever) for an element at
+   * the head of the first non-empty list; null on timeout.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.blpop(["jobs", "urgent"], 5); // { key: "jobs", element: "j1" } or null
+   * ```
+   */
+  blpop(keys: Key[], timeout: number): Result<M, KeyedElement | null> {
+    return this.call(["BLPOP", ...keys, timeout], keyedElement);
+  }
+
+  /** BRPOP: as {@linkcode Commands.blpop}, from the tail.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.brpop(["jobs"], 0.5); // { key: "jobs", element: "j9" } or null
+   * ```
+   */
+  brpop(keys: Key[], timeout: number): Result<M, KeyedElement | null> {
+    return this.call(["BRPOP", ...keys, timeout], keyedElement);
+  }
+
+  /** BLMOVE: LMOVE that waits up to `timeout` seconds for an element;
+   * the element moved, or null on timeout.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.blmove("todo", "doing", "LEFT", "RIGHT", 10);
+   * ```
+   */
+  blmove(
+    source: Key,
+    destination: Key,
+    from: ListSide,
+    to: ListSide,
+    timeout: number,
+  ): Result<M, string | null> {
+    return this.call(
+      ["BLMOVE", source, destination, from, to, timeout],
+      text,
+    );
+  }
+
+  /** BRPOPLPUSH: BLMOVE RIGHT LEFT.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.brpoplpush("todo", "doing", 10);
+   * ```
+   */
+  brpoplpush(
+    source: Key,
+    destination: Key,
+    timeout: number,
+  ): Result<M, string | null> {
+    return this.call(["BRPOPLPUSH", source, destination, timeout], text);
+  }
+
+  /** BLMPOP: LMPOP that waits up to `timeout` seconds; null on timeout.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.blmpop(1, ["urgent", "normal"], "LEFT", 5); // { key, elements } or null
+   * ```
+   */
+  blmpop(
+    timeout: number,
+    keys: Key[],
+    from: ListSide,
+    count?: number,
+  ): Result<M, ListPopResult | null> {
+    const args: Arg[] = ["BLMPOP", timeout, keys.length, ...keys, from];
+    if (count !== undefined) args.push("COUNT", count);
+    return this.call(args, (v) => {
+      if (v === null) return null;
+      const [k, elements] = v as RespValue[];
+      return { key: str(k), elements: strings(elements) };
+    });
+  }
+
+  /** BZPOPMIN: waits up to `timeout` seconds for the lowest-scored member
+   * of the first non-empty sorted set; null on timeout.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.bzpopmin(["board"], 1); // { key: "board", member: "ada", score: 1 } or null
+   * ```
+   */
+  bzpopmin(keys: Key[], timeout: number): Result<M, KeyedMember | null> {
+    return this.call(["BZPOPMIN", ...keys, timeout], keyedMember);
+  }
+
+  /** BZPOPMAX: as {@linkcode Commands.bzpopmin}, the highest score.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.bzpopmax(["board"], 1); // { key: "board", member: "bob", score: 20 } or null
+   * ```
+   */
+  bzpopmax(keys: Key[], timeout: number): Result<M, KeyedMember | null> {
+    return this.call(["BZPOPMAX", ...keys, timeout], keyedMember);
+  }
+
+  /** BZMPOP: ZMPOP that waits up to `timeout` seconds; null on timeout.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.bzmpop(1, ["a", "b"], "MIN", 2); // { key, members: [[m, s], ...] } or null
+   * ```
+   */
+  bzmpop(
+    timeout: number,
+    keys: Key[],
+    which: "MIN" | "MAX",
+    count?: number,
+  ): Result<M, ZPopResult | null> {
+    const args: Arg[] = ["BZMPOP", timeout, keys.length, ...keys, which];
+    if (count !== undefined) args.push("COUNT", count);
+    return this.call(args, (v) => {
+      if (v === null) return null;
+      const [k, members] = v as RespValue[];
+      return { key: str(k), members: scoredPairs(members) };
+    });
+  }
+
+  /** PUBLISH: how many subscribers received the message.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.publish("news", "hello"); // 1
+   * ```
+   */
+  publish(channel: Value, message: Value): Result<M, number> {
+    return this.call(["PUBLISH", channel, message], num);
+  }
+
+  /** SPUBLISH: PUBLISH to a shard channel.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.spublish("orders", "created"); // 1
+   * ```
+   */
+  spublish(channel: Value, message: Value): Result<M, number> {
+    return this.call(["SPUBLISH", channel, message], num);
+  }
 }
 
 function flattenPairs(pairs: [Record<string, Value>] | Value[]): Value[] {
@@ -4559,6 +4776,17 @@ export class Client extends Commands<"promise"> {
   #offline: Queued[] = [];
   #state: "connecting" | "ready" | "reconnecting" | "closed" = "connecting";
   #flushFallback = false;
+  /** A connection of its own (isolated, blocking or subscriber): blocking
+   * commands stay on it and WATCH is allowed. */
+  #dedicated = false;
+  /** Connections this client opened for blocking commands, isolated
+   * callbacks and subscriptions; closed with it. */
+  #children = new Set<Client>();
+  #idleBlocking: Client[] = [];
+  #blockers = new Set<Client>();
+  #subscriber: Promise<Client> | null = null;
+  /** Live subscriptions by kind letter (c, p, s) and channel or pattern. */
+  #subscriptions = new Map<string, Set<Subscription>>();
 
   private constructor(options: ClientOptions) {
     super();
@@ -4723,9 +4951,75 @@ export class Client extends Commands<"promise"> {
     );
   }
 
-  /** Sends one command and resolves with its transformed reply. */
+  /** Sends one command and resolves with its transformed reply; blocking
+   * commands go to a connection of their own. */
   protected call<T>(args: Arg[], transform: Transform<T>): Promise<T> {
+    if (!this.#dedicated && isBlocking(args)) {
+      return this.#blocking(args, transform);
+    }
     return this.#send(args, transform, false);
+  }
+
+  #isClosed(): boolean {
+    return this.#state === "closed";
+  }
+
+  /** Opens another connection with this client's options (or overrides). */
+  async #child(overrides: ClientOptions = {}): Promise<Client> {
+    if (this.#state === "closed") {
+      throw new ConnectionError("the client is closed");
+    }
+    const child = new Client({ ...this.options, ...overrides });
+    child.#dedicated = true;
+    this.#children.add(child);
+    try {
+      await child.#open();
+    } catch (e) {
+      this.#children.delete(child);
+      throw e;
+    }
+    if (this.#isClosed()) {
+      child.close();
+      throw new ConnectionError("the client is closed");
+    }
+    return child;
+  }
+
+  /** Runs a blocking command on an idle blocking connection (or a new
+   * one), so it never delays the calls pipelined on the main one. */
+  async #blocking<T>(args: Arg[], transform: Transform<T>): Promise<T> {
+    if (this.#isClosed()) {
+      throw new ConnectionError("the client is closed");
+    }
+    let conn: Client | undefined;
+    while ((conn = this.#idleBlocking.pop()) !== undefined) {
+      if (conn.#state !== "closed") break;
+      this.#children.delete(conn);
+      this.#blockers.delete(conn);
+    }
+    if (conn === undefined) {
+      conn = await this.#child({ timeout: 0 });
+      this.#blockers.add(conn);
+    }
+    try {
+      return await conn.#send(args, transform, false);
+    } finally {
+      if (
+        !this.#isClosed() && !conn.#isClosed() &&
+        this.#idleBlocking.length < MAX_IDLE_BLOCKING
+      ) {
+        this.#idleBlocking.push(conn);
+      } else {
+        this.#children.delete(conn);
+        this.#blockers.delete(conn);
+        conn.close();
+      }
+    }
+  }
+
+  /** Connections currently open for blocking commands (busy or idle). */
+  get blockingConnections(): number {
+    return this.#blockers.size;
   }
 
   #send<T>(
@@ -4870,6 +5164,247 @@ export class Client extends Commands<"promise"> {
     );
   }
 
+  /** Starts a transaction: queue commands, then
+   * {@linkcode Transaction.exec} sends MULTI, them and EXEC in one write,
+   * so no other call on this client can land inside it. */
+  multi(): Transaction {
+    return new Transaction(
+      (commands) => this.#exec(commands),
+      () => this.#dedicated ? this.#send(["UNWATCH"], same, false) : null,
+    );
+  }
+
+  async #exec(
+    commands: [Arg[], Transform<unknown>][],
+  ): Promise<unknown[] | null> {
+    const sent: Promise<unknown>[] = [this.#send(["MULTI"], same, true)];
+    for (const [args] of commands) sent.push(this.#send(args, same, true));
+    sent.push(this.#send(["EXEC"], same, true));
+    const replies = await Promise.all(sent);
+    const queued = replies.slice(1, -1).find((r) => r instanceof ReplyError);
+    const result = replies[replies.length - 1];
+    if (result instanceof ReplyError) {
+      if (queued !== undefined) {
+        throw new ReplyError(
+          `${result.message} (first queued error: ${
+            (queued as ReplyError).message
+          })`,
+        );
+      }
+      throw result;
+    }
+    if (result === null) return null;
+    return (result as RespValue[]).map((r, i) => {
+      if (r instanceof ReplyError) return r;
+      try {
+        return commands[i][1](r);
+      } catch (e) {
+        return e;
+      }
+    });
+  }
+
+  /** WATCH keys for the next transaction on this connection; only on a
+   * dedicated connection ({@linkcode Client.isolated}), since calls
+   * pipelined by other callers on a shared one could run a transaction
+   * (which ends every WATCH) or change the keys in between. */
+  watch(...keys: Key[]): Promise<string> {
+    if (!this.#dedicated) {
+      return Promise.reject(
+        new Error(
+          "WATCH needs a connection of its own: use client.isolated(async (c) => ...)",
+        ),
+      );
+    }
+    return this.#send(["WATCH", ...keys], text, false) as Promise<string>;
+  }
+
+  /** UNWATCH: forgets every watched key (dedicated connections only). */
+  unwatch(): Promise<string> {
+    if (!this.#dedicated) {
+      return Promise.reject(
+        new Error(
+          "UNWATCH needs a connection of its own: use client.isolated(async (c) => ...)",
+        ),
+      );
+    }
+    return this.#send(["UNWATCH"], text, false) as Promise<string>;
+  }
+
+  /** Runs `fn` with a connection of its own (same options), closed when
+   * `fn` settles: for WATCH / MULTI / EXEC (check-and-set) and anything
+   * else that needs connection state no other caller may touch. Blocking
+   * commands on it block it (and only it).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const done = await client.isolated(async (c) => {
+   *   await c.watch("balance");
+   *   const balance = Number(await c.get("balance"));
+   *   return await c.multi().set("balance", balance - 10).exec(); // null if it changed
+   * });
+   * ```
+   */
+  async isolated<T>(fn: (connection: Client) => Promise<T> | T): Promise<T> {
+    const conn = await this.#child();
+    try {
+      return await fn(conn);
+    } finally {
+      this.#children.delete(conn);
+      conn.close();
+    }
+  }
+
+  /** SUBSCRIBE: messages of these channels, as an async iterator or to
+   * `listener`, from a connection the client manages (RESP3, opened on the
+   * first subscription, subscribed again after a reconnect). Resolves once
+   * the server has confirmed. Messages published while reconnecting are
+   * lost, as with any Redis subscriber.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const sub = await client.subscribe("news");
+   * for await (const { channel, message } of sub) console.log(channel, message);
+   * ```
+   */
+  subscribe(
+    channels: string | string[],
+    listener?: (message: PubSubMessage) => void,
+  ): Promise<Subscription> {
+    return this.#subscribe("c", channels, listener);
+  }
+
+  /** PSUBSCRIBE: as {@linkcode Client.subscribe}, for glob-style patterns;
+   * messages carry the `pattern` that matched. */
+  psubscribe(
+    patterns: string | string[],
+    listener?: (message: PubSubMessage) => void,
+  ): Promise<Subscription> {
+    return this.#subscribe("p", patterns, listener);
+  }
+
+  /** SSUBSCRIBE: as {@linkcode Client.subscribe}, for shard channels. */
+  ssubscribe(
+    channels: string | string[],
+    listener?: (message: PubSubMessage) => void,
+  ): Promise<Subscription> {
+    return this.#subscribe("s", channels, listener);
+  }
+
+  async #subscribe(
+    kind: "c" | "p" | "s",
+    names: string | string[],
+    listener?: (message: PubSubMessage) => void,
+  ): Promise<Subscription> {
+    const list = typeof names === "string" ? [names] : [...names];
+    if (list.length === 0) throw new Error("subscribe to at least one name");
+    const conn = await this.#subscriberConnection();
+    const sub = new Subscription(
+      kind,
+      list,
+      listener,
+      (s) => this.#unsubscribe(s),
+    );
+    const fresh: string[] = [];
+    for (const name of list) {
+      const key = kind + name;
+      let set = this.#subscriptions.get(key);
+      if (set === undefined) {
+        this.#subscriptions.set(key, set = new Set());
+        fresh.push(name);
+      }
+      set.add(sub);
+    }
+    if (fresh.length > 0) {
+      conn.#post([SUBSCRIBE[kind], ...fresh]);
+      await conn.#send(["PING"], same, false);
+    }
+    return sub;
+  }
+
+  async #unsubscribe(sub: Subscription): Promise<void> {
+    const gone: string[] = [];
+    for (const name of sub.names) {
+      const key = sub.kind + name;
+      const set = this.#subscriptions.get(key);
+      if (set === undefined || !set.delete(sub)) continue;
+      if (set.size === 0) {
+        this.#subscriptions.delete(key);
+        gone.push(name);
+      }
+    }
+    const pending = this.#subscriber;
+    if (gone.length === 0 || pending === null) return;
+    const conn = await pending;
+    if (conn.#state !== "ready") return;
+    conn.#post([UNSUBSCRIBE[sub.kind], ...gone]);
+    await conn.#send(["PING"], same, false).catch(() => {});
+  }
+
+  #subscriberConnection(): Promise<Client> {
+    if (this.#subscriber === null) {
+      const opening = this.#child({ resp: 3 }).then((conn) => {
+        conn.addEventListener("push", (e) => this.#onMessage(e.detail));
+        conn.addEventListener("connect", () => this.#resubscribe(conn));
+        return conn;
+      });
+      this.#subscriber = opening;
+      opening.catch(() => {
+        if (this.#subscriber === opening) this.#subscriber = null;
+      });
+    }
+    return this.#subscriber;
+  }
+
+  /** After a reconnect: subscribe again to everything still wanted. */
+  #resubscribe(conn: Client): void {
+    const byKind: Record<string, string[]> = { c: [], p: [], s: [] };
+    for (const key of this.#subscriptions.keys()) {
+      byKind[key[0]].push(key.slice(1));
+    }
+    for (const kind of ["c", "p", "s"] as const) {
+      if (byKind[kind].length > 0) {
+        conn.#post([SUBSCRIBE[kind], ...byKind[kind]]);
+      }
+    }
+  }
+
+  #onMessage(data: RespValue[]): void {
+    const kind = data[0];
+    let message: PubSubMessage;
+    let key: string;
+    if (kind === "message" || kind === "smessage") {
+      message = { channel: String(data[1]), message: String(data[2]) };
+      key = (kind === "message" ? "c" : "s") + message.channel;
+    } else if (kind === "pmessage") {
+      message = {
+        pattern: String(data[1]),
+        channel: String(data[2]),
+        message: String(data[3]),
+      };
+      key = "p" + message.pattern;
+    } else return;
+    const set = this.#subscriptions.get(key);
+    if (set === undefined) return;
+    for (const sub of set) sub.deliver(message);
+  }
+
+  /** Writes a command whose replies arrive as push messages (SUBSCRIBE
+   * and friends in RESP3); skipped while disconnected, since the
+   * subscriptions are sent again on connect. */
+  #post(args: Arg[]): void {
+    if (this.#state !== "ready") return;
+    this.#outbox.push(encodeCommand(args));
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
   /** FLUSH: empties the database and resolves to how many keys it removed.
    * On servers without FLUSH (Redis), the same is done atomically with a
    * script. */
@@ -4928,6 +5463,17 @@ export class Client extends Commands<"promise"> {
   close(): void {
     if (this.#state === "closed") return;
     this.#state = "closed";
+    for (const child of this.#children) child.close();
+    this.#children.clear();
+    this.#idleBlocking = [];
+    this.#blockers.clear();
+    this.#subscriber = null;
+    const subs = new Set<Subscription>();
+    for (const set of this.#subscriptions.values()) {
+      for (const sub of set) subs.add(sub);
+    }
+    this.#subscriptions.clear();
+    for (const sub of subs) sub.end();
     const conn = this.#conn;
     if (conn) this.#lost(conn);
     for (const q of this.#offline) {
@@ -4985,6 +5531,226 @@ export class Pipeline extends Commands<"pipeline"> {
     this.#commands = [];
     return this.#run(commands);
   }
+}
+
+/**
+ * Commands queued for one MULTI / EXEC transaction, made by
+ * {@linkcode Client.multi}. Nothing is sent until
+ * {@linkcode Transaction.exec}, which writes MULTI, the commands and EXEC
+ * at once.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * await using client = await Client.connect();
+ * const results = await client.multi().incr("hits").get("hits").exec();
+ * console.log(results); // [1, "1"]; null if a WATCHed key changed
+ * ```
+ */
+export class Transaction extends Commands<"transaction"> {
+  #commands: [Arg[], Transform<unknown>][] = [];
+  #run: (commands: [Arg[], Transform<unknown>][]) => Promise<unknown[] | null>;
+  #discard: () => Promise<unknown> | null;
+
+  /** Created by {@linkcode Client.multi}. */
+  constructor(
+    run: (commands: [Arg[], Transform<unknown>][]) => Promise<unknown[] | null>,
+    discard: () => Promise<unknown> | null,
+  ) {
+    super();
+    this.#run = run;
+    this.#discard = discard;
+  }
+
+  /** Queues one command until {@linkcode Transaction.exec}. */
+  protected call<T>(args: Arg[], transform: Transform<T>): Transaction {
+    this.#commands.push([args, transform]);
+    return this;
+  }
+
+  /** How many commands are queued. */
+  get length(): number {
+    return this.#commands.length;
+  }
+
+  /** Runs the queued commands atomically: their typed results in order
+   * (a command that failed inside the transaction gives its
+   * {@linkcode ReplyError} as a value), or null when a WATCHed key changed.
+   * Rejects with the EXECABORT error when the server refused a command
+   * while queueing (a syntax or arity error): nothing ran. */
+  exec(): Promise<unknown[] | null> {
+    const commands = this.#commands;
+    this.#commands = [];
+    return this.#run(commands);
+  }
+
+  /** Drops the queued commands (nothing was sent); on a dedicated
+   * connection also UNWATCHes, as DISCARD does. */
+  async discard(): Promise<void> {
+    this.#commands = [];
+    await this.#discard();
+  }
+}
+
+/** A message delivered to a {@linkcode Subscription}.
+ *
+ * @example
+ * ```ts ignore
+ * const sub = await client.psubscribe("news.*");
+ * for await (const m of sub) console.log(m.pattern, m.channel, m.message);
+ * ```
+ */
+export interface PubSubMessage {
+  /** The channel it was published to. */
+  channel: string;
+  /** The message. */
+  message: string;
+  /** The pattern that matched (PSUBSCRIBE only). */
+  pattern?: string;
+}
+
+/**
+ * Channels (or patterns, or shard channels) subscribed with
+ * {@linkcode Client.subscribe}, {@linkcode Client.psubscribe} or
+ * {@linkcode Client.ssubscribe}: an async iterator of their messages
+ * (unless a listener was given, which gets them instead). Iteration ends
+ * after {@linkcode Subscription.unsubscribe} or when the client closes.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * await using client = await Client.connect();
+ * await using sub = await client.subscribe("news");
+ * await client.publish("news", "hello");
+ * for await (const { message } of sub) {
+ *   console.log(message); // "hello"
+ *   break;
+ * }
+ * ```
+ */
+export class Subscription implements AsyncIterable<PubSubMessage> {
+  /** `c` (channels), `p` (patterns) or `s` (shard channels). */
+  readonly kind: "c" | "p" | "s";
+  /** The channels or patterns. */
+  readonly names: readonly string[];
+  #listener?: (message: PubSubMessage) => void;
+  #remove: (sub: Subscription) => Promise<void>;
+  #queue: PubSubMessage[] = [];
+  #head = 0;
+  #waiting: ((r: IteratorResult<PubSubMessage>) => void) | null = null;
+  #ended = false;
+
+  /** Created by the client's subscribe methods. */
+  constructor(
+    kind: "c" | "p" | "s",
+    names: readonly string[],
+    listener: ((message: PubSubMessage) => void) | undefined,
+    remove: (sub: Subscription) => Promise<void>,
+  ) {
+    this.kind = kind;
+    this.names = names;
+    this.#listener = listener;
+    this.#remove = remove;
+  }
+
+  /** True until unsubscribed or the client closed. */
+  get active(): boolean {
+    return !this.#ended;
+  }
+
+  /** Hands a message to the listener or the iterator (internal). */
+  deliver(message: PubSubMessage): void {
+    if (this.#ended) return;
+    if (this.#listener !== undefined) {
+      this.#listener(message);
+    } else if (this.#waiting !== null) {
+      const w = this.#waiting;
+      this.#waiting = null;
+      w({ value: message, done: false });
+    } else this.#queue.push(message);
+  }
+
+  /** Ends iteration without telling the server (internal). */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (this.#waiting !== null) {
+      const w = this.#waiting;
+      this.#waiting = null;
+      w({ value: undefined, done: true });
+    }
+  }
+
+  /** Unsubscribes (the server is told once no other subscription of this
+   * client wants the same names) and ends iteration; messages already
+   * received can still be read. */
+  async unsubscribe(): Promise<void> {
+    if (this.#ended) return;
+    this.end();
+    await this.#remove(this);
+  }
+
+  /** Unsubscribes (for `await using`). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.unsubscribe();
+  }
+
+  /** The next message; done once unsubscribed and drained. */
+  next(): Promise<IteratorResult<PubSubMessage>> {
+    if (this.#head < this.#queue.length) {
+      const value = this.#queue[this.#head++];
+      if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#head);
+        this.#head = 0;
+      }
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.#ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => this.#waiting = resolve);
+  }
+
+  /** Iterates the messages; leaving a `for await` loop does not
+   * unsubscribe (call {@linkcode Subscription.unsubscribe}). */
+  [Symbol.asyncIterator](): AsyncIterator<PubSubMessage> {
+    return { next: () => this.next() };
+  }
+}
+
+const SUBSCRIBE = { c: "SUBSCRIBE", p: "PSUBSCRIBE", s: "SSUBSCRIBE" };
+const UNSUBSCRIBE = { c: "UNSUBSCRIBE", p: "PUNSUBSCRIBE", s: "SUNSUBSCRIBE" };
+/** Idle blocking connections kept for the next blocking call. */
+const MAX_IDLE_BLOCKING = 4;
+const BLOCKING = new Set([
+  "BLPOP",
+  "BRPOP",
+  "BLMOVE",
+  "BRPOPLPUSH",
+  "BLMPOP",
+  "BZPOPMIN",
+  "BZPOPMAX",
+  "BZMPOP",
+  "WAIT",
+]);
+
+function argText(a: Arg): string {
+  return typeof a === "string"
+    ? a
+    : typeof a === "number"
+    ? String(a)
+    : utf8.decode(a);
+}
+
+/** A command that may block the connection: it gets one of its own. */
+function isBlocking(args: Arg[]): boolean {
+  const name = argText(args[0]).toUpperCase();
+  if (BLOCKING.has(name)) return true;
+  if (name !== "XREAD" && name !== "XREADGROUP") return false;
+  for (let i = 1; i < args.length; i++) {
+    const a = argText(args[i]).toUpperCase();
+    if (a === "STREAMS") return false;
+    if (a === "BLOCK") return true;
+  }
+  return false;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
