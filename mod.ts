@@ -232,3 +232,11 @@ export {
 export type { LogSink } from "./_log.ts";
 export type { KeyWatchers } from "./store.ts";
 export { Transaction } from "./commands/transactions.ts";
+export {
+  defaultMemorySettings,
+  EVICTION_POLICIES,
+  type EvictionPolicy,
+  type EvictResult,
+  MemoryManager,
+  type MemorySettings,
+} from "./data/_memory.ts";

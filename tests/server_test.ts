@@ -314,6 +314,16 @@ Deno.test("server: CONFIG GET patterns and CONFIG SET", opts, async () => {
   assert.deepEqual(await c.call("CONFIG", "GET", "max*", "timeout"), [
     "maxclients",
     "10000",
+    "maxmemory",
+    "0",
+    "maxmemory-policy",
+    "noeviction",
+    "maxmemory-samples",
+    "5",
+    "maxmemory-eviction-tenacity",
+    "10",
+    "maxmemory-clients",
+    "0",
     "timeout",
     "0",
   ]);
