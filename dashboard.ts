@@ -546,7 +546,7 @@ export class Dashboard {
       clients: s.clientCount,
       keys: store.size,
       expires: store.volatileSize,
-      memory: { rss: m.rss, used: m.heapUsed + m.external },
+      memory: { rss: m.rss, used: store.memory.used }, // as INFO used_memory
       hits,
       misses,
       hitRatio: hits + misses === 0 ? null : hits / (hits + misses),
