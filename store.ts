@@ -418,6 +418,10 @@ export class Store {
   /** Told of each key written while clients block on keys
    * (commands/blocking.ts); null when none do. */
   keyReady: ((key: string) => void) | null = null;
+  /** Told of each key written or removed, and of flushes (`null`), while
+   * clients track keys for client-side caching (commands/tracking.ts);
+   * null when none do. */
+  keyModified: ((key: string | null) => void) | null = null;
   #pendingTouches: string[] = [];
 
   /** Creates an empty store. */
@@ -517,7 +521,11 @@ export class Store {
       this.#sizes.remove(old);
     this.#data.delete(key);
     if (this.#access !== null) this.#access.delete(key);
-    if (this.watched.size !== 0) this.#signal(key);
+    if (this.watched.size !== 0 || this.keyModified !== null) {
+      this.#signal(key);
+    }
+    // A blocked XREADGROUP learns its stream is gone.
+    if (this.keyReady !== null) this.keyReady(key);
     return true;
   }
 
@@ -525,6 +533,7 @@ export class Store {
   #signal(key: string): void {
     const w = this.watched.get(key);
     if (w !== undefined) w.touched(this.#data.has(key));
+    if (this.keyModified !== null) this.keyModified(key);
   }
 
   /** Signals the watched keys that in-place changes of containers touched
@@ -686,7 +695,9 @@ export class Store {
     if (!(v instanceof Bitmap)) throw new StoreError(STORE_ERRORS.wrongType);
     // What earlier bit commands grew it by is counted now.
     this.#bytes += this.#sizes.changed(v);
-    if (this.watched.size !== 0) this.#signal(key);
+    if (this.watched.size !== 0 || this.keyModified !== null) {
+      this.#signal(key);
+    }
     if (this.#snapshot === null) return v;
     return this.#copyOnWrite(
       key,
@@ -801,7 +812,10 @@ export class Store {
       if (this.keyReady !== null) this.keyReady(key);
       // Signalled once the command is known to have changed something
       // (settleTouches): ops call written() after no-op changes too.
-      if (this.watched.size !== 0 && this.watched.has(key)) {
+      if (
+        (this.watched.size !== 0 && this.watched.has(key)) ||
+        this.keyModified !== null
+      ) {
         this.#pendingTouches.push(key);
         this.touchesPending = true;
       }
@@ -834,7 +848,9 @@ export class Store {
   set(key: string, value: StoredValue, options?: SetOptions): void {
     if (this.#snapshot !== null) this.#preserve(key);
     this.#put(key, value);
-    if (this.watched.size !== 0) this.#signal(key);
+    if (this.watched.size !== 0 || this.keyModified !== null) {
+      this.#signal(key);
+    }
     if (this.keyReady !== null) this.keyReady(key);
     if (this.#access !== null) this.#touch(key);
     if (options === undefined) {
@@ -874,7 +890,9 @@ export class Store {
       this.#expires.delete(key);
     } else {
       this.#expires.set(key, at);
-      if (this.watched.size !== 0) this.#signal(key);
+      if (this.watched.size !== 0 || this.keyModified !== null) {
+        this.#signal(key);
+      }
     }
     return true;
   }
@@ -884,7 +902,9 @@ export class Store {
     if (!this.has(key)) return false;
     if (this.#snapshot !== null) this.#preserve(key);
     if (!this.#expires.delete(key)) return false;
-    if (this.watched.size !== 0) this.#signal(key);
+    if (this.watched.size !== 0 || this.keyModified !== null) {
+      this.#signal(key);
+    }
     return true;
   }
 
@@ -1279,6 +1299,7 @@ export class Store {
   /** Removes every key; returns how many there were. */
   clear(): number {
     const n = this.#data.size;
+    if (this.keyModified !== null) this.keyModified(null);
     // Watched keys that exist are touched (FLUSHALL, FLUSHDB).
     for (const [key, w] of this.watched) {
       if (this.#data.has(key)) w.touched(false);

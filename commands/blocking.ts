@@ -85,7 +85,7 @@ export interface BlockedClient {
  * timeouts.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { Blocking, Store } from "@kv/store";
  * const blocking = Blocking.of(new Store());
  * console.log(blocking.count); // 0 clients blocked
@@ -132,7 +132,12 @@ export class Blocking {
     return this.#byClient.get(clientId);
   }
 
-  /** Called by the store for each key written while clients block. */
+  /** Marks `key` ready when clients wait on it (the store calls it for
+   * each key written while clients block). */
+  signal(key: string): void {
+    this.#signal(key);
+  }
+
   #signal = (key: string): void => {
     if (!this.#byKey.has(key) || this.#readySet.has(key)) return;
     this.#readySet.add(key);
@@ -623,7 +628,12 @@ function xreadBlocking(group: boolean): Handler {
     if (!mayBlock(s)) return;
     s.out.length = mark;
     s.propagate = null;
+    const groupName = group
+      ? argv[argv.findIndex((a) => upper(a) === "GROUP") + 1]
+      : "";
     Blocking.of(s.store).block(s, keys, timeout, (s) => {
+      // As Redis 7.0: XREADGROUP ends when its stream or group goes away.
+      if (group && !groupStillThere(s, keys, groupName)) return true;
       const at = s.out.length;
       run(s, retry);
       if (answeredNil(s, at)) {
@@ -633,6 +643,34 @@ function xreadBlocking(group: boolean): Handler {
       return true;
     }, nilArray);
   };
+}
+
+/** For a blocked XREADGROUP: false (with the error written) when a stream
+ * or the group is gone. */
+function groupStillThere(
+  s: Session,
+  keys: readonly string[],
+  group: string,
+): boolean {
+  for (const key of keys) {
+    let st: Stream | undefined;
+    try {
+      st = s.store.lookupAs<Stream>(key, "stream");
+    } catch {
+      st = undefined; // another type now
+    }
+    if (st === undefined) {
+      s.out.error("UNBLOCKED the stream key no longer exists");
+      return false;
+    }
+    if (st.group(group) === undefined) {
+      s.out.error(
+        "NOGROUP the consumer group this client was blocked on no longer exists",
+      );
+      return false;
+    }
+  }
+  return true;
 }
 
 // --- WAIT and CLIENT UNBLOCK -----------------------------------------------
@@ -677,4 +715,9 @@ export const blockingCommands: Record<string, Handler> = {
   xreadgroup: xreadBlocking(true),
   wait,
   "client|unblock": clientUnblock,
+  // The stream ops change groups without Store.written: wake XREADGROUP.
+  "xgroup|destroy": (s, argv) => {
+    streamCommands["xgroup|destroy"](s, argv);
+    Blocking.of(s.store).signal(argv[2]);
+  },
 };
