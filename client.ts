@@ -220,7 +220,7 @@ export interface ScanPage {
 }
 
 /** How a {@linkcode Commands} class returns results: promises (Client) or
- * itself for chaining (Pipeline, Transaction).
+ * itself for chaining (Pipeline, ClientTransaction).
  *
  * @example
  * ```ts ignore
@@ -230,7 +230,7 @@ export interface ScanPage {
 export type Mode = "promise" | "pipeline" | "transaction";
 /** What a command method returns: a promise on a {@linkcode Client}, the
  * pipeline (or transaction) itself on a {@linkcode Pipeline} (or
- * {@linkcode Transaction}).
+ * {@linkcode ClientTransaction}).
  *
  * @example
  * ```ts ignore
@@ -238,7 +238,7 @@ export type Mode = "promise" | "pipeline" | "transaction";
  * ```
  */
 export type Result<M extends Mode, T> = M extends "promise" ? Promise<T>
-  : M extends "transaction" ? Transaction
+  : M extends "transaction" ? ClientTransaction
   : Pipeline;
 /** Turns a raw reply into a method's result.
  *
@@ -5165,10 +5165,10 @@ export class Client extends Commands<"promise"> {
   }
 
   /** Starts a transaction: queue commands, then
-   * {@linkcode Transaction.exec} sends MULTI, them and EXEC in one write,
+   * {@linkcode ClientTransaction.exec} sends MULTI, them and EXEC in one write,
    * so no other call on this client can land inside it. */
-  multi(): Transaction {
-    return new Transaction(
+  multi(): ClientTransaction {
+    return new ClientTransaction(
       (commands) => this.#exec(commands),
       () => this.#dedicated ? this.#send(["UNWATCH"], same, false) : null,
     );
@@ -5536,7 +5536,7 @@ export class Pipeline extends Commands<"pipeline"> {
 /**
  * Commands queued for one MULTI / EXEC transaction, made by
  * {@linkcode Client.multi}. Nothing is sent until
- * {@linkcode Transaction.exec}, which writes MULTI, the commands and EXEC
+ * {@linkcode ClientTransaction.exec}, which writes MULTI, the commands and EXEC
  * at once.
  *
  * @example
@@ -5547,7 +5547,7 @@ export class Pipeline extends Commands<"pipeline"> {
  * console.log(results); // [1, "1"]; null if a WATCHed key changed
  * ```
  */
-export class Transaction extends Commands<"transaction"> {
+export class ClientTransaction extends Commands<"transaction"> {
   #commands: [Arg[], Transform<unknown>][] = [];
   #run: (commands: [Arg[], Transform<unknown>][]) => Promise<unknown[] | null>;
   #discard: () => Promise<unknown> | null;
@@ -5562,8 +5562,8 @@ export class Transaction extends Commands<"transaction"> {
     this.#discard = discard;
   }
 
-  /** Queues one command until {@linkcode Transaction.exec}. */
-  protected call<T>(args: Arg[], transform: Transform<T>): Transaction {
+  /** Queues one command until {@linkcode ClientTransaction.exec}. */
+  protected call<T>(args: Arg[], transform: Transform<T>): ClientTransaction {
     this.#commands.push([args, transform]);
     return this;
   }
