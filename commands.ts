@@ -44,6 +44,12 @@ import {
 } from "./commands/pubsub.ts";
 import { memoryCommands } from "./commands/memory.ts";
 import {
+  introspectionCommands,
+  monitoring,
+  mustTime,
+  observeCommand,
+} from "./commands/introspection.ts";
+import {
   execAbort,
   NOT_IN_MULTI,
   RUN_IN_MULTI,
@@ -151,6 +157,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   ...pubsubCommands,
   ...memoryCommands,
   ...transactionCommands,
+  ...introspectionCommands,
   // After streams: XREAD and XREADGROUP with BLOCK wait here.
   ...blockingCommands,
 };
@@ -192,6 +199,7 @@ function makeCommand(
     arity: info.arity,
     flags,
     write: flags.has("write"),
+    cheap: flags.has("fast") || docs.complexity === "O(1)",
     noAuth: flags.has("no_auth") || flags.has("no-auth"),
     info,
     docs,
@@ -426,8 +434,10 @@ export function execute(
   const dirty = s.store.dirty;
   s.client.lastCommand = command.name;
   // Timing every call would cost more than many commands themselves: time
-  // one call in 64 and scale (INFO commandstats reports the estimate).
-  const timed = (command.calls & 63) === 0;
+  // one call in 64 of cheap (O(1)) commands and scale (INFO commandstats
+  // reports the estimate); others are timed for SLOWLOG and LATENCY.
+  const exact = mustTime(s, command);
+  const timed = exact || (command.calls & 63) === 0;
   const start = timed ? performance.now() : 0;
   const mark = s.out.length;
   try {
@@ -440,8 +450,13 @@ export function execute(
     recordError(s, e.message);
     s.out.error(e.message);
   }
-  if (timed) command.usec += (performance.now() - start) * 64000;
+  let us = -1;
+  if (timed) {
+    us = (performance.now() - start) * 1000;
+    command.usec += exact ? us : us * 64;
+  }
   command.calls++;
+  if (timed || monitoring()) observeCommand(s, command, argv, us);
   if (s.store.touchesPending) s.store.settleTouches(s.store.dirty !== dirty);
   // Log writes that changed something to the append-only file.
   // (or a command that asked to be logged: PFCOUNT's cache update).

@@ -93,6 +93,13 @@ export interface ServerConfig extends EncodingLimits, MemorySettings {
   autoAofRewriteMinSize: number;
   /** Port of the web dashboard on `host`; 0 turns it off. */
   httpPort: number;
+  /** SLOWLOG logs commands that take at least this many microseconds;
+   * -1: none, 0: all. */
+  slowlogLogSlowerThan: number;
+  /** Most SLOWLOG entries kept. */
+  slowlogMaxLen: number;
+  /** LATENCY records events of at least this many ms; 0: off. */
+  latencyMonitorThreshold: number;
 }
 
 /** The defaults: 127.0.0.1:31337, Redis's limits.
@@ -136,6 +143,9 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze<
   autoAofRewritePercentage: 100,
   autoAofRewriteMinSize: 64 * 1024 * 1024,
   httpPort: 0,
+  slowlogLogSlowerThan: 10000,
+  slowlogMaxLen: 128,
+  latencyMonitorThreshold: 0,
   ...defaultEncodingLimits(),
   ...defaultMemorySettings(),
 });
@@ -592,6 +602,35 @@ PARAMS.push(
       c.maxmemoryClients = String(n);
     },
   },
+);
+
+/** A long long setting (SLOWLOG, LATENCY) with Redis's range checks. */
+function longParam(
+  name: string,
+  key: "slowlogLogSlowerThan" | "slowlogMaxLen" | "latencyMonitorThreshold",
+  min: number,
+): Param {
+  return {
+    name,
+    mutable: true,
+    get: (c) => String(c[key]),
+    set(c, v) {
+      if (!/^-?\d+$/.test(v) || BigInt(v) > 9223372036854775807n) {
+        return "argument couldn't be parsed into an integer";
+      }
+      const n = Number(v);
+      if (n < min) {
+        return `argument must be between ${min} and 9223372036854775807 inclusive`;
+      }
+      c[key] = n;
+    },
+  };
+}
+
+PARAMS.push(
+  longParam("slowlog-log-slower-than", "slowlogLogSlowerThan", -1),
+  longParam("slowlog-max-len", "slowlogMaxLen", 0),
+  longParam("latency-monitor-threshold", "latencyMonitorThreshold", 0),
 );
 
 const BY_NAME = new Map<string, Param>();

@@ -43,6 +43,7 @@ import {
   waitBlocked,
 } from "./commands/blocking.ts";
 import { Persistence } from "./persistence.ts";
+import { applyReplyMode, Introspection } from "./commands/introspection.ts";
 import { textToBinary } from "./_bytes.ts";
 import { Dashboard } from "./dashboard.ts";
 import { VERSION } from "./version.ts";
@@ -150,6 +151,10 @@ class Connection implements ClientState {
   held: HeldInput | null = null;
   /** Since when the output is above the soft limit (0: it is not). */
   softSince = 0;
+  /** CLIENT REPLY mode (commands/introspection.ts). */
+  replyMode = 0;
+  /** CLIENT NO-EVICT. */
+  noEvict = false;
   readonly wake: () => void;
 
   constructor(
@@ -720,6 +725,7 @@ export class Server {
     const stats = this.stats;
     const decoder = c.decoder;
     const blocking = Blocking.of(this.store);
+    const intro = Introspection.of(this.#state);
     let reason = "client closed connection";
     // DESIGN: the hot loop reads with `conn.read` into one reused buffer,
     // not the BYOB `ReadableStream` reader the design card draws: measured
@@ -759,7 +765,21 @@ export class Server {
             c.out.error(decoder.rejected); // an argument too long to hold
             continue;
           }
+          // CLIENT PAUSE: the client waits in its own loop; what ran
+          // before is answered first.
+          while (intro.pauseType !== 0 && intro.mustWait(c, argv)) {
+            if (persistence.fedSeq !== fed) {
+              const pending = persistence.commit();
+              if (pending !== undefined) await pending;
+              fed = persistence.fedSeq;
+            }
+            if (c.out.length > 0) await this.#flush(c);
+            await intro.wait();
+            if (c.closed || this.#closing) break;
+          }
+          const mark = c.out.length;
           execute(commands, session, argv);
+          if (c.replyMode !== 0) applyReplyMode(c, mark);
           stats.commandsProcessed++;
           // Clients blocked on keys this command wrote are served now.
           if (blocking.pending) blocking.flush();

@@ -57,6 +57,10 @@ export interface ClientState {
   /** The blocking command the client waits in (commands/blocking.ts);
    * null or absent when it is not blocked. */
   blocked?: BlockedClient | null;
+  /** CLIENT REPLY mode (commands/introspection.ts); 0 or absent: ON. */
+  replyMode?: number;
+  /** CLIENT NO-EVICT ON. */
+  noEvict?: boolean;
 }
 
 /** Counters the server keeps for INFO stats.
@@ -180,6 +184,9 @@ export interface Command {
   readonly flags: ReadonlySet<string>;
   /** Changes the keyspace. */
   readonly write: boolean;
+  /** O(1) and cheap: timed one call in 64 unless a low slowlog or latency
+   * threshold asks for every call (commands/introspection.ts). */
+  readonly cheap: boolean;
   /** May run before AUTH. */
   readonly noAuth: boolean;
   /** Metadata for COMMAND INFO. */

@@ -18,6 +18,7 @@ import {
   multiMemory,
   transactionFlags,
 } from "./transactions.ts";
+import { isMonitor, stopMonitor } from "./introspection.ts";
 
 const ping: Handler = (s, argv) => {
   if (argv.length > 2) {
@@ -52,6 +53,9 @@ const reset: Handler = (s) => {
   c.authenticated = s.server.config.requirepass === "";
   s.server.pubsub.dropClient(c);
   discardTransaction(c);
+  stopMonitor(s);
+  c.replyMode = 0;
+  c.noEvict = false;
   s.out.simple("RESET");
 };
 
@@ -173,10 +177,11 @@ export function clientLine(c: ClientState): string {
   const idle = Math.floor((now - c.lastInteraction) / 1000);
   const qbuf = c.queryBufferBytes();
   const obl = c.out.length;
-  // Redis's order: P, x, b (blocked), d.
+  // Redis's order: O (monitor), P, x, b (blocked), d, e (no-evict).
   const tx = transactionFlags(c);
-  const flags = (c.pubsub !== null ? "P" : "") +
-      (c.blocked != null ? tx.replace(/^x?/, "$&b") : tx) || "N";
+  const flags = (isMonitor(c) ? "O" : "") + (c.pubsub !== null ? "P" : "") +
+      (c.blocked != null ? tx.replace(/^x?/, "$&b") : tx) +
+      (c.noEvict ? "e" : "") || "N";
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=-1 name=${c.name} ` +
     `age=${age} idle=${idle} flags=${flags} db=0 ` +
     `sub=${c.pubsub?.channels.size ?? 0} psub=${
