@@ -73,6 +73,8 @@ export interface BlockedClient {
   readonly attempt: (s: Session) => boolean;
   /** Writes the reply a timeout gives. */
   readonly timeoutReply: (s: Session) => void;
+  /** Served (with an error) when its key goes away (XREADGROUP). */
+  readonly endsWithKey: boolean;
   /** @internal */
   resolve: () => void;
   /** @internal */
@@ -98,6 +100,7 @@ export class Blocking {
   #ready: string[] = [];
   #readySet = new Set<string>();
   #withTimeout = 0;
+  #noKeyWaiters = 0;
   #scheduled = false;
   /** Keys were written that blocked clients wait on: call
    * {@linkcode Blocking.flush}. */
@@ -157,7 +160,9 @@ export class Blocking {
   /**
    * Blocks the client of `s` on `keys` for `timeoutMs` (0: forever):
    * `attempt` is retried when a key is written, `timeoutReply` answers a
-   * timeout. The client's loop then awaits the waiter's promise.
+   * timeout; `endsWithKey` when the key's removal ends the wait (then
+   * `attempt` answers). The client's loop then awaits the waiter's
+   * promise.
    */
   block(
     s: Session,
@@ -165,8 +170,10 @@ export class Blocking {
     timeoutMs: number,
     attempt: (s: Session) => boolean,
     timeoutReply: (s: Session) => void,
+    endsWithKey = false,
   ): BlockedClient {
     const { promise, resolve } = Promise.withResolvers<void>();
+    if (endsWithKey) this.#noKeyWaiters++;
     const w: BlockedClient = {
       client: s.client,
       session: s,
@@ -176,6 +183,7 @@ export class Blocking {
       promise,
       attempt,
       timeoutReply,
+      endsWithKey,
       resolve,
       timer: undefined,
     };
@@ -221,13 +229,19 @@ export class Blocking {
       this.#readySet.delete(key);
       const q = this.#byKey.get(key);
       if (q === undefined) continue;
-      for (const w of q.slice()) {
-        if (w.done) continue;
+      // A waiter served or cancelled leaves the queue: the next one moves
+      // to index j.
+      let j = 0;
+      while (j < q.length) {
+        const w = q[j];
         if ((w.client as { closed?: boolean }).closed === true) {
           this.cancel(w);
-          continue;
+        } else if (!this.#try(w)) {
+          // Nobody behind can be served from a missing key (a list popped
+          // empty), except an XREADGROUP, which then ends: O(1) a push.
+          if (this.#noKeyWaiters === 0 && !this.#store.has(key)) break;
+          j++;
         }
-        this.#try(w);
       }
     }
     ready.length = 0;
@@ -262,6 +276,7 @@ export class Blocking {
   #finish(w: BlockedClient): void {
     if (w.done) return;
     w.done = true;
+    if (w.endsWithKey) this.#noKeyWaiters--;
     if (w.timer !== undefined) clearTimeout(w.timer);
     if (w.deadline > 0) this.#withTimeout--;
     for (const key of new Set(w.keys)) {
@@ -631,17 +646,24 @@ function xreadBlocking(group: boolean): Handler {
     const groupName = group
       ? argv[argv.findIndex((a) => upper(a) === "GROUP") + 1]
       : "";
-    Blocking.of(s.store).block(s, keys, timeout, (s) => {
-      // As Redis 7.0: XREADGROUP ends when its stream or group goes away.
-      if (group && !groupStillThere(s, keys, groupName)) return true;
-      const at = s.out.length;
-      run(s, retry);
-      if (answeredNil(s, at)) {
-        s.out.length = at;
-        return false;
-      }
-      return true;
-    }, nilArray);
+    Blocking.of(s.store).block(
+      s,
+      keys,
+      timeout,
+      (s) => {
+        // As Redis 7.0: XREADGROUP ends when its stream or group goes away.
+        if (group && !groupStillThere(s, keys, groupName)) return true;
+        const at = s.out.length;
+        run(s, retry);
+        if (answeredNil(s, at)) {
+          s.out.length = at;
+          return false;
+        }
+        return true;
+      },
+      nilArray,
+      group,
+    );
   };
 }
 

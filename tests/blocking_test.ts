@@ -9,7 +9,14 @@ import { createClient } from "redis";
 import { type Cmd, compareWithRedis, hasRedis } from "./_compat.ts";
 import { Conn, RedisServer, startServer } from "./_helpers.ts";
 import { encodeCommand } from "../protocol.ts";
-import { secondsTimeout } from "../commands/blocking.ts";
+import {
+  Blocking,
+  blockingCommands,
+  secondsTimeout,
+} from "../commands/blocking.ts";
+import { ReplyWriter } from "../protocol.ts";
+import { Store } from "../store.ts";
+import type { ClientState, ServerState, Session } from "../commands.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 const compat = { ...opts, ignore: !hasRedis };
@@ -761,4 +768,97 @@ Deno.test("blocking: ioredis blpop and node-redis blPop", opts, async () => {
   } finally {
     await client.disconnect();
   }
+});
+
+/** A session of a pretend client (embedded use: no connection), its
+ * replies in `out`, its logged commands in `fed`. */
+function pretendSession(
+  store: Store,
+  id: number,
+  clients: Map<number, ClientState>,
+  fed: string[][],
+): Session {
+  const out = new ReplyWriter(64);
+  const client = { id, out, blocked: null } as unknown as ClientState;
+  clients.set(id, client);
+  const server = {
+    clients,
+    persistence: { feed: (cmds: string[][]) => fed.push(...cmds) },
+    config: { notifyKeyspaceEvents: 0 },
+  } as unknown as ServerState;
+  return { out, store, client, server, propagate: null };
+}
+
+Deno.test("blocking: 20,000 waiters on one list, served one push at a time in linear time", () => {
+  const store = new Store();
+  const clients = new Map<number, ClientState>();
+  const fed: string[][] = [];
+  const N = 20_000;
+  const sessions: Session[] = [];
+  for (let i = 1; i <= N; i++) {
+    const s = pretendSession(store, i, clients, fed);
+    blockingCommands.blpop(s, ["BLPOP", "q", "0"]);
+    sessions.push(s);
+  }
+  const blocking = Blocking.of(store);
+  assert.equal(blocking.count, N);
+  const start = performance.now();
+  for (let i = 0; i < N; i++) {
+    store.lists.rpush("q", [`e${i}`]);
+    blocking.flush();
+  }
+  const ms = performance.now() - start;
+  assert.equal(blocking.count, 0);
+  assert.equal(store.has("q"), false);
+  assert.ok(ms < 2000, `${ms} ms`);
+  const text = new TextDecoder();
+  for (let i = 0; i < N; i += 997) {
+    assert.equal(
+      text.decode(sessions[i].out.bytes()),
+      `*2\r\n$1\r\nq\r\n$${`e${i}`.length}\r\ne${i}\r\n`,
+    );
+  }
+  assert.equal(fed.length, N);
+  assert.deepEqual(fed[5], ["LPOP", "q"]);
+});
+
+Deno.test("blocking: embedded waiters are served by writes outside any connection", async () => {
+  const store = new Store();
+  const clients = new Map<number, ClientState>();
+  const fed: string[][] = [];
+  const a = pretendSession(store, 1, clients, fed);
+  const b = pretendSession(store, 2, clients, fed);
+  blockingCommands.bzpopmin(a, ["BZPOPMIN", "z", "0"]);
+  blockingCommands.blmove(b, ["BLMOVE", "l", "m", "LEFT", "RIGHT", "0"]);
+  const wa = a.client.blocked!;
+  assert.deepEqual(wa.keys, ["z"]);
+  store.zsets.zadd("z", [["x", 2], ["y", 1]]);
+  store.lists.rpush("l", ["v"]);
+  await wa.promise; // served by the microtask, no flush called
+  assert.equal(a.client.blocked, null);
+  const text = new TextDecoder();
+  assert.equal(
+    text.decode(a.out.bytes()),
+    "*3\r\n$1\r\nz\r\n$1\r\ny\r\n$1\r\n1\r\n",
+  );
+  assert.equal(text.decode(b.out.bytes()), "$1\r\nv\r\n");
+  assert.deepEqual(store.lists.lrange("m", 0, -1), ["v"]);
+  assert.deepEqual(fed, [["ZPOPMIN", "z"], [
+    "LMOVE",
+    "l",
+    "m",
+    "LEFT",
+    "RIGHT",
+  ]]);
+  // CLIENT UNBLOCK's path, and a waiter forgotten.
+  blockingCommands.blpop(a, ["BLPOP", "k", "0"]);
+  const blocking = Blocking.of(store);
+  assert.equal(blocking.unblock(1, true), true);
+  assert.equal(blocking.unblock(1, true), false);
+  blockingCommands.blpop(b, ["BLPOP", "k", "0"]);
+  blocking.cancel(b.client.blocked!);
+  assert.equal(blocking.count, 0);
+  store.lists.rpush("k", ["x"]);
+  blocking.flush();
+  assert.deepEqual(store.lists.lrange("k", 0, -1), ["x"]);
 });
