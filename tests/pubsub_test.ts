@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { encodeCommand } from "../protocol.ts";
 import { type Cmd, hasRedis } from "./_compat.ts";
 import { Conn, RedisServer, startServer } from "./_helpers.ts";
+import { Redis } from "ioredis";
+import { createClient } from "redis";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -145,7 +147,7 @@ const CASES: Record<string, Step[]> = {
     [0, null],
     [1, ["PUBLISH", "s1", "n"]],
     [0, null, 2],
-    [1, ["PUBSUB", "SHARDCHANNELS"]],
+    [1, ["PUBSUB", "SHARDCHANNELS", "s1"]],
     [1, ["PUBSUB", "SHARDNUMSUB", "s1", "s2", "s3"]],
     [1, ["PUBSUB", "SHARDNUMSUB"]],
     [1, ["PUBSUB", "SHARDCHANNELS", "*2"]],
@@ -312,3 +314,89 @@ Deno.test(
     sub.close();
   },
 );
+
+/** Waits until `check` holds (bounded). */
+async function until(check: () => boolean, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+Deno.test(
+  "pubsub: ioredis subscribes, psubscribes and receives",
+  opts,
+  async () => {
+    await using server = await startServer();
+    const options = {
+      port: server.port,
+      host: "127.0.0.1",
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+    };
+    const sub = new Redis(options);
+    const pub = new Redis(options);
+    try {
+      await sub.connect();
+      await pub.connect();
+      const got: string[] = [];
+      sub.on("message", (ch: string, m: string) => got.push(`${ch}:${m}`));
+      sub.on(
+        "pmessage",
+        (p: string, ch: string, m: string) => got.push(`${p}|${ch}:${m}`),
+      );
+      assert.equal(await sub.subscribe("news", "sport"), 2);
+      assert.equal(await sub.psubscribe("n*"), 3);
+      assert.equal(await pub.publish("news", "hello"), 2);
+      assert.equal(await pub.publish("sport", "goal"), 1);
+      await until(() => got.length === 3);
+      assert.deepEqual(got, ["news:hello", "n*|news:hello", "sport:goal"]);
+      assert.deepEqual(await pub.pubsub("NUMSUB", "news", "x"), [
+        "news",
+        1,
+        "x",
+        0,
+      ]);
+      await sub.unsubscribe("news");
+      // (ioredis waits forever on a PUNSUBSCRIBE without arguments, with
+      // redis-server as well: name them.)
+      await sub.punsubscribe("n*");
+      assert.equal(await pub.publish("news", "again"), 0);
+      await sub.unsubscribe("sport");
+      assert.equal(await sub.ping(), "PONG"); // out of subscribed mode
+    } finally {
+      sub.disconnect();
+      pub.disconnect();
+    }
+  },
+);
+
+Deno.test("pubsub: node-redis subscribers (RESP2)", opts, async () => {
+  await using server = await startServer();
+  const url = `redis://127.0.0.1:${server.port}`;
+  const pub = createClient({ url });
+  pub.on("error", () => {});
+  await pub.connect();
+  const sub = pub.duplicate();
+  sub.on("error", () => {});
+  await sub.connect();
+  try {
+    const got: string[] = [];
+    await sub.subscribe("a", (m, ch) => got.push(`${ch}:${m}`));
+    await sub.pSubscribe("b*", (m, ch) => got.push(`p ${ch}:${m}`));
+    await sub.sSubscribe("s", (m, ch) => got.push(`s ${ch}:${m}`));
+    assert.equal(await pub.publish("a", "1"), 1);
+    assert.equal(await pub.publish("bb", "2"), 1);
+    assert.equal(await pub.sPublish("s", "3"), 1);
+    await until(() => got.length === 3);
+    assert.deepEqual(got, ["a:1", "p bb:2", "s s:3"]);
+    assert.deepEqual(await pub.pubSubChannels(), ["a"]);
+    assert.equal(await pub.pubSubNumPat(), 1);
+    await sub.unsubscribe("a");
+    assert.equal(await pub.publish("a", "x"), 0);
+  } finally {
+    await sub.disconnect();
+    await pub.quit();
+  }
+});
