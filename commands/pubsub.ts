@@ -13,12 +13,15 @@ import {
   type Session,
 } from "./_shared.ts";
 
-/** What one client is subscribed to.
+/** What one client is subscribed to (`ClientState.pubsub`).
  *
  * @example
- * ```ts ignore
- * const subs = client.pubsub;
- * console.log(subs?.channels.size ?? 0);
+ * ```ts
+ * import { Subscriptions } from "@kv/store";
+ * const subs = new Subscriptions();
+ * subs.channels.add("news");
+ * subs.patterns.add("sport.*");
+ * console.log(subs.count); // 2, as (UN)SUBSCRIBE replies count
  * ```
  */
 export class Subscriptions {
@@ -47,9 +50,12 @@ type Kind = "channels" | "patterns" | "shard";
  * subscribers (in subscription order, as Redis 7.0 keeps them), and the
  * publishing of messages and keyspace notifications to their connections.
  *
- * @example
- * ```ts ignore
- * const receivers = server.state.pubsub.publish("news", "hello");
+ * @example Publish from the process that runs the server
+ * ```ts
+ * import { Server } from "@kv/store";
+ * const server = new Server({ port: 0 });
+ * const receivers = server.pubsub.publish("news", "hello");
+ * console.log(receivers); // 0: nobody subscribed yet
  * ```
  */
 export class PubSub {
