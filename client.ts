@@ -4955,7 +4955,7 @@ export class Client extends Commands<"promise"> {
    * commands go to a connection of their own. */
   protected call<T>(args: Arg[], transform: Transform<T>): Promise<T> {
     if (!this.#dedicated && isBlocking(args)) {
-      return this.#blocking(args, transform);
+      return this.#blocking((conn) => conn.#send(args, transform, false));
     }
     return this.#send(args, transform, false);
   }
@@ -4987,7 +4987,7 @@ export class Client extends Commands<"promise"> {
 
   /** Runs a blocking command on an idle blocking connection (or a new
    * one), so it never delays the calls pipelined on the main one. */
-  async #blocking<T>(args: Arg[], transform: Transform<T>): Promise<T> {
+  async #blocking<T>(run: (conn: Client) => Promise<T>): Promise<T> {
     if (this.#isClosed()) {
       throw new ConnectionError("the client is closed");
     }
@@ -5002,7 +5002,7 @@ export class Client extends Commands<"promise"> {
       this.#blockers.add(conn);
     }
     try {
-      return await conn.#send(args, transform, false);
+      return await run(conn);
     } finally {
       if (
         !this.#isClosed() && !conn.#isClosed() &&
@@ -5159,9 +5159,14 @@ export class Client extends Commands<"promise"> {
 
   /** Starts a pipeline: queue commands, then `exec()` sends them at once. */
   pipeline(): Pipeline {
-    return new Pipeline((commands) =>
-      Promise.all(commands.map(([args, t]) => this.#send(args, t, true)))
-    );
+    return new Pipeline((commands) => {
+      const send = (conn: Client) =>
+        Promise.all(commands.map(([args, t]) => conn.#send(args, t, true)));
+      // A pipeline holding a blocking command runs on a blocking connection.
+      return !this.#dedicated && commands.some(([args]) => isBlocking(args))
+        ? this.#blocking(send)
+        : send(this);
+    });
   }
 
   /** Starts a transaction: queue commands, then
@@ -5302,7 +5307,16 @@ export class Client extends Commands<"promise"> {
   ): Promise<Subscription> {
     const list = typeof names === "string" ? [names] : [...names];
     if (list.length === 0) throw new Error("subscribe to at least one name");
-    const conn = await this.#subscriberConnection();
+    let conn = await this.#subscriberConnection();
+    if (conn.#isClosed()) {
+      // It gave up reconnecting: open another and subscribe it again.
+      this.#children.delete(conn);
+      if (this.#subscriber !== null && (await this.#subscriber) === conn) {
+        this.#subscriber = null;
+      }
+      conn = await this.#subscriberConnection();
+      this.#resubscribe(conn);
+    }
     const sub = new Subscription(
       kind,
       list,
@@ -5350,6 +5364,7 @@ export class Client extends Commands<"promise"> {
       const opening = this.#child({ resp: 3 }).then((conn) => {
         conn.addEventListener("push", (e) => this.#onMessage(e.detail));
         conn.addEventListener("connect", () => this.#resubscribe(conn));
+        conn.addEventListener("error", (e) => this.#emit("error", e.detail));
         return conn;
       });
       this.#subscriber = opening;
@@ -5390,7 +5405,14 @@ export class Client extends Commands<"promise"> {
     } else return;
     const set = this.#subscriptions.get(key);
     if (set === undefined) return;
-    for (const sub of set) sub.deliver(message);
+    for (const sub of set) {
+      try {
+        sub.deliver(message);
+      } catch (e) {
+        // A listener threw: report it, keep delivering.
+        this.#emit("error", e instanceof Error ? e : new Error(String(e)));
+      }
+    }
   }
 
   /** Writes a command whose replies arrive as push messages (SUBSCRIBE

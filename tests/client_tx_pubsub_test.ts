@@ -287,6 +287,16 @@ for (const [name, start] of TARGETS) {
             message: "",
           });
           await assert.rejects(client.subscribe([]), /at least one/);
+          // A listener that throws is reported as an error event.
+          const errors: Error[] = [];
+          client.addEventListener("error", (e) => errors.push(e.detail));
+          await using bad = await client.subscribe("bad", () => {
+            throw new Error("listener failed");
+          });
+          assert.equal(await client.publish("bad", "x"), 1);
+          await until(() => errors.length === 1);
+          assert.equal(errors[0].message, "listener failed");
+          assert.equal(bad.active, true);
         } finally {
           await target.stop();
         }
@@ -431,6 +441,23 @@ for (const [name, start] of TARGETS) {
           assert.equal(client.blockingConnections, before);
           // execute() routes blocking commands too.
           assert.equal(await client.execute("BLPOP", "none", "0.01"), null);
+          // A pipeline holding a blocking command runs beside the main
+          // connection too.
+          const piped = client.pipeline().brpop(["pjobs"], 3).exec();
+          await until(() => client.blockingConnections >= 1);
+          assert.equal(await client.rpush("pjobs", "p1"), 1);
+          assert.deepEqual(await piped, [{ key: "pjobs", element: "p1" }]);
+          // The client's command timeout does not cut blocking calls short.
+          await using quick = await Client.connect({
+            port: target.port,
+            resp,
+            timeout: 100,
+          });
+          assert.equal(await quick.blpop(["none"], 0.3), null);
+          assert.deepEqual(
+            await quick.xread({ none: "$" }, { block: 300 }),
+            [],
+          );
         } finally {
           await target.stop();
         }
