@@ -43,6 +43,7 @@ import {
   subscribedModeError,
 } from "./commands/pubsub.ts";
 import { memoryCommands } from "./commands/memory.ts";
+import { Tracking, trackingCommands } from "./commands/tracking.ts";
 import {
   introspectionCommands,
   monitoring,
@@ -157,6 +158,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   ...pubsubCommands,
   ...memoryCommands,
   ...transactionCommands,
+  ...trackingCommands,
   ...introspectionCommands,
   // After streams: XREAD and XREADGROUP with BLOCK wait here.
   ...blockingCommands,
@@ -458,6 +460,10 @@ export function execute(
   command.calls++;
   if (timed || monitoring()) observeCommand(s, command, argv, us);
   if (s.store.touchesPending) s.store.settleTouches(s.store.dirty !== dirty);
+  // Client-side caching: invalidations, keys read (commands/tracking.ts).
+  if (s.store.keyModified !== null) {
+    Tracking.of(s.store).afterCommand(s, command, argv, tx?.log != null);
+  }
   // Log writes that changed something to the append-only file.
   // (or a command that asked to be logged: PFCOUNT's cache update).
   if ((command.write || s.propagate !== null) && s.store.dirty !== dirty) {

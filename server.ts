@@ -43,6 +43,7 @@ import {
   waitBlocked,
 } from "./commands/blocking.ts";
 import { Persistence } from "./persistence.ts";
+import { type ClientTracking, Tracking } from "./commands/tracking.ts";
 import { applyReplyMode, Introspection } from "./commands/introspection.ts";
 import { textToBinary } from "./_bytes.ts";
 import { Dashboard } from "./dashboard.ts";
@@ -151,6 +152,8 @@ class Connection implements ClientState {
   held: HeldInput | null = null;
   /** Since when the output is above the soft limit (0: it is not). */
   softSince = 0;
+  /** Client-side caching mode (commands/tracking.ts). */
+  tracking: ClientTracking | null = null;
   /** CLIENT REPLY mode (commands/introspection.ts). */
   replyMode = 0;
   /** CLIENT NO-EVICT. */
@@ -853,6 +856,7 @@ export class Server {
       discardTransaction(c);
       this.#clients.delete(c.id);
       this.pubsub.dropClient(c);
+      if (c.tracking != null) Tracking.of(this.store).disable(c);
       c.kill();
       this.log("debug", `Client closed id=${c.id} addr=${c.addr}: ${reason}`);
     }

@@ -9,6 +9,7 @@ import type { PubSub, Subscriptions } from "./pubsub.ts";
 import { parseInt64 } from "../_number.ts";
 import type { Transaction } from "./transactions.ts";
 import type { BlockedClient } from "./blocking.ts";
+import type { ClientTracking } from "./tracking.ts";
 
 /** State of one connected client, as CLIENT and INFO show it.
  *
@@ -57,6 +58,9 @@ export interface ClientState {
   /** The blocking command the client waits in (commands/blocking.ts);
    * null or absent when it is not blocked. */
   blocked?: BlockedClient | null;
+  /** Client-side caching mode (commands/tracking.ts); null or absent
+   * when the client does not track. */
+  tracking?: ClientTracking | null;
   /** CLIENT REPLY mode (commands/introspection.ts); 0 or absent: ON. */
   replyMode?: number;
   /** CLIENT NO-EVICT ON. */

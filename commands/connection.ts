@@ -19,6 +19,7 @@ import {
   transactionFlags,
 } from "./transactions.ts";
 import { isMonitor, stopMonitor } from "./introspection.ts";
+import { Tracking, trackingFlags, trackingRedirect } from "./tracking.ts";
 
 const ping: Handler = (s, argv) => {
   if (argv.length > 2) {
@@ -53,6 +54,7 @@ const reset: Handler = (s) => {
   c.authenticated = s.server.config.requirepass === "";
   s.server.pubsub.dropClient(c);
   discardTransaction(c);
+  if (c.tracking != null) Tracking.of(s.store).disable(c);
   stopMonitor(s);
   c.replyMode = 0;
   c.noEvict = false;
@@ -180,7 +182,10 @@ export function clientLine(c: ClientState): string {
   // Redis's order: O (monitor), P, x, b (blocked), d, e (no-evict).
   const tx = transactionFlags(c);
   const flags = (isMonitor(c) ? "O" : "") + (c.pubsub !== null ? "P" : "") +
-      (c.blocked != null ? tx.replace(/^x?/, "$&b") : tx) +
+      tx.replace(
+        /^x?/,
+        `$&${c.blocked != null ? "b" : ""}${trackingFlags(c)}`,
+      ) +
       (c.noEvict ? "e" : "") || "N";
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=-1 name=${c.name} ` +
     `age=${age} idle=${idle} flags=${flags} db=0 ` +
@@ -191,7 +196,9 @@ export function clientLine(c: ClientState): string {
     `qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=${multiMemory(c)} ` +
     `rbs=0 rbp=0 ` +
     `obl=${obl} oll=0 omem=0 tot-mem=${qbuf + obl} events=r ` +
-    `cmd=${c.lastCommand || "NULL"} user=default redir=-1 ` +
+    `cmd=${c.lastCommand || "NULL"} user=default redir=${
+      trackingRedirect(c)
+    } ` +
     `resp=${c.out.resp} lib-name=${c.libName} lib-ver=${c.libVer}`;
 }
 

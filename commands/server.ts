@@ -1,6 +1,7 @@
 // Server commands: INFO, CONFIG, TIME, COMMAND, SHUTDOWN.
 
 import { Blocking } from "./blocking.ts";
+import { Tracking } from "./tracking.ts";
 import process from "node:process";
 import os from "node:os";
 import { globMatch } from "../_glob.ts";
@@ -63,7 +64,7 @@ const SECTIONS: Record<string, Section> = {
       ["client_recent_max_input_buffer", maxIn],
       ["client_recent_max_output_buffer", maxOut],
       ["blocked_clients", Blocking.of(s.store).count],
-      ["tracking_clients", 0],
+      ["tracking_clients", Tracking.of(s.store).clients],
       ["clients_in_timeout_table", Blocking.of(s.store).withTimeout],
     ];
   },
@@ -87,6 +88,9 @@ const SECTIONS: Record<string, Section> = {
       ["pubsub_channels", s.server.pubsub.channelCount],
       ["pubsub_patterns", s.server.pubsub.patternCount],
       ["pubsubshard_channels", s.server.pubsub.shardChannelCount],
+      ["tracking_total_keys", Tracking.of(s.store).totalKeys],
+      ["tracking_total_items", Tracking.of(s.store).totalItems],
+      ["tracking_total_prefixes", Tracking.of(s.store).totalPrefixes],
       ["total_error_replies", errors],
       [
         "client_output_buffer_limit_disconnections",
