@@ -400,3 +400,130 @@ Deno.test("pubsub: node-redis subscribers (RESP2)", opts, async () => {
     await pub.quit();
   }
 });
+
+Deno.test(
+  "pubsub: a subscriber over the soft limit for too long is cut off",
+  opts,
+  async () => {
+    await using server = await startServer({
+      clientOutputBufferLimitPubsub: {
+        hard: 0,
+        soft: 128 * 1024,
+        softSeconds: 1,
+      },
+    });
+    const sub = await Conn.open(server.port);
+    await sub.call("SUBSCRIBE", "c");
+    using pub = await Conn.open(server.port);
+    const payload = "x".repeat(64 * 1024);
+    const start = Date.now();
+    let cutAfter = -1;
+    for (let i = 0; i < 400 && cutAfter < 0; i++) {
+      if (await pub.call("PUBLISH", "c", payload) === 0) {
+        cutAfter = Date.now() - start;
+      } else if (i > 40) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(cutAfter >= 1000, `cut after ${cutAfter} ms`);
+    sub.close();
+  },
+);
+
+/** A small seeded generator (mulberry32). */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Random subscribe / unsubscribe / publish traffic over three RESP2
+ * connections; a model of the subscriptions says how many messages each
+ * connection gets, and what every connection received is compared (as a
+ * set within one step: the order across patterns is Redis's hash order). */
+async function randomTraffic(port: number, seed: number): Promise<string[]> {
+  const random = rng(seed);
+  const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)];
+  const CHANNELS = ["a", "b", "ab", "ba", "c"];
+  const PATTERNS = ["a*", "*b", "?", "[ab]*"];
+  const conns: Conn[] = [];
+  const subs = [0, 1, 2].map(() => ({
+    ch: new Set<string>(),
+    pat: new Set<string>(),
+  }));
+  const out: string[] = [];
+  try {
+    for (let i = 0; i < 3; i++) conns.push(await Conn.open(port));
+    for (let step = 0; step < 600; step++) {
+      const i = Math.floor(random() * 3);
+      const me = subs[i];
+      const r = random();
+      let cmd: Cmd;
+      if (r < 0.25) {
+        const ch = pick(CHANNELS);
+        cmd = ["SUBSCRIBE", ch];
+        me.ch.add(ch);
+      } else if (r < 0.35) {
+        const ch = pick(CHANNELS);
+        cmd = ["UNSUBSCRIBE", ch];
+        me.ch.delete(ch);
+      } else if (r < 0.5) {
+        const p = pick(PATTERNS);
+        cmd = ["PSUBSCRIBE", p];
+        me.pat.add(p);
+      } else if (r < 0.6) {
+        const p = pick(PATTERNS);
+        cmd = ["PUNSUBSCRIBE", p];
+        me.pat.delete(p);
+      } else if (r < 0.65) {
+        cmd = ["PING"];
+      } else if (r < 0.7) {
+        cmd = ["PUBSUB", "NUMSUB", pick(CHANNELS), pick(CHANNELS)];
+      } else {
+        cmd = ["PUBLISH", pick(CHANNELS), `m${step}`];
+      }
+      // A subscribed RESP2 connection cannot PUBLISH (an error reply).
+      const subscribed = me.ch.size + me.pat.size > 0;
+      const reply = await conns[i].rawReplies(encodeCommand(cmd));
+      out.push(`${i} ${cmd.join(" ")} -> ${reply}`);
+      if (cmd[0] !== "PUBLISH" || subscribed) continue;
+      // Delivered: read each subscriber's messages.
+      const ch = String(cmd[1]);
+      for (let j = 0; j < 3; j++) {
+        let n = subs[j].ch.has(ch) ? 1 : 0;
+        for (const p of subs[j].pat) {
+          if (new RegExp(`^${globToRegExp(p)}$`).test(ch)) n++;
+        }
+        if (n === 0) continue;
+        const got = await conns[j].rawReplies(new Uint8Array(0), n);
+        out.push(`  ${j} got ${got.split(/(?=\*)/).sort().join("")}`);
+      }
+    }
+    return out;
+  } finally {
+    for (const c of conns) c.close();
+  }
+}
+
+function globToRegExp(p: string): string {
+  return p.replace(/\*/g, ".*").replace(/\?/g, ".");
+}
+
+Deno.test({
+  name: "pubsub: seeded random traffic matches redis-server",
+  ignore: !hasRedis,
+  ...opts,
+  async fn() {
+    await using redis = await RedisServer.start();
+    await using ours = await startServer();
+    for (const seed of [1, 2, 3]) {
+      const expected = await randomTraffic(redis.port, seed);
+      const actual = await randomTraffic(ours.port, seed);
+      for (let k = 0; k < expected.length; k++) {
+        assert.equal(actual[k], expected[k], `seed ${seed}, line ${k}`);
+      }
+      assert.equal(actual.length, expected.length);
+    }
+  },
+});
