@@ -73,7 +73,7 @@ const instances = new WeakMap<Store, Tracking>();
  * the BCAST prefixes, and the invalidations still to send.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { Store, Tracking } from "@kv/store";
  * const tracking = Tracking.of(new Store());
  * console.log(tracking.clients, tracking.totalKeys);
@@ -192,8 +192,11 @@ export class Tracking {
     }
     c.tracking = null;
     if (--this.clients === 0) {
+      // Nobody tracks: the hook goes (no cost on writes) and with it the
+      // table, whose entries could not be kept up to date any more.
       this.#store.keyModified = null;
-      // Changes already signalled still go out.
+      this.#table.clear();
+      this.totalItems = 0;
     }
   }
 
