@@ -5262,6 +5262,50 @@ export class Client extends Commands<"promise"> {
     }
   }
 
+  /** A local cache of GET replies kept fresh by the server's
+   * invalidation messages (CLIENT TRACKING, RESP3), on a connection of its
+   * own. Emptied whenever that connection drops, since invalidations may
+   * have been missed.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const cache = await client.localCache({ maxEntries: 1000 });
+   * await cache.get("config"); // from the server
+   * await cache.get("config"); // from memory, until someone changes it
+   * ```
+   */
+  async localCache(options: { maxEntries?: number } = {}): Promise<LocalCache> {
+    const conn = await this.#child({ resp: 3 });
+    try {
+      await conn.#send(["CLIENT", "TRACKING", "ON"], same, false);
+    } catch (e) {
+      this.#children.delete(conn);
+      conn.close();
+      throw e;
+    }
+    const cache = new LocalCache(
+      options.maxEntries ?? 10_000,
+      (key) => conn.#send(["GET", key], text, false),
+      () => {
+        this.#children.delete(conn);
+        conn.close();
+      },
+    );
+    conn.addEventListener("push", (e) => {
+      const [kind, keys] = e.detail;
+      if (kind !== "invalidate") return;
+      cache.invalidate(Array.isArray(keys) ? keys.map(String) : null);
+    });
+    conn.addEventListener("close", () => cache.invalidate(null));
+    conn.addEventListener("connect", () => {
+      cache.invalidate(null);
+      conn.#send(["CLIENT", "TRACKING", "ON"], same, false).catch(() => {});
+    });
+    return cache;
+  }
+
   /** SUBSCRIBE: messages of these channels, as an async iterator or to
    * `listener`, from a connection the client manages (RESP3, opened on the
    * first subscription, subscribed again after a reconnect). Resolves once
@@ -5735,6 +5779,104 @@ export class Subscription implements AsyncIterable<PubSubMessage> {
    * unsubscribe (call {@linkcode Subscription.unsubscribe}). */
   [Symbol.asyncIterator](): AsyncIterator<PubSubMessage> {
     return { next: () => this.next() };
+  }
+}
+
+/**
+ * GET replies kept in memory and dropped when the server says the key
+ * changed (client-side caching with CLIENT TRACKING), made by
+ * {@linkcode Client.localCache}. Least recently used entries go first once
+ * `maxEntries` are held.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * await using client = await Client.connect();
+ * await using cache = await client.localCache();
+ * console.log(await cache.get("feature-flags"), cache.hits, cache.misses);
+ * ```
+ */
+export class LocalCache {
+  #entries = new Map<string, string | null>();
+  #loading = new Map<string, Promise<string | null>>();
+  #max: number;
+  #fetch: (key: string) => Promise<string | null>;
+  #close: () => void;
+  /** Bumped by every invalidation: a reply that raced one is not kept. */
+  #epoch = 0;
+  #closed = false;
+  /** Reads answered without a request of their own (from memory, or
+   * sharing a read of the same key in flight). */
+  hits = 0;
+  /** Reads that went to the server. */
+  misses = 0;
+
+  /** Created by {@linkcode Client.localCache}. */
+  constructor(
+    maxEntries: number,
+    fetch: (key: string) => Promise<string | null>,
+    close: () => void,
+  ) {
+    this.#max = Math.max(1, maxEntries);
+    this.#fetch = fetch;
+    this.#close = close;
+  }
+
+  /** How many keys are held. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** GET through the cache: the value as text, or null. */
+  get(key: string): Promise<string | null> {
+    if (this.#closed) {
+      return Promise.reject(new ConnectionError("the cache is closed"));
+    }
+    if (this.#entries.has(key)) {
+      const v = this.#entries.get(key)!;
+      this.#entries.delete(key); // most recently used goes last
+      this.#entries.set(key, v);
+      this.hits++;
+      return Promise.resolve(v);
+    }
+    const loading = this.#loading.get(key);
+    if (loading !== undefined) {
+      this.hits++;
+      return loading;
+    }
+    this.misses++;
+    const epoch = this.#epoch;
+    const p = this.#fetch(key).then((v) => {
+      if (this.#epoch === epoch && !this.#closed) {
+        this.#entries.set(key, v);
+        if (this.#entries.size > this.#max) {
+          this.#entries.delete(this.#entries.keys().next().value!);
+        }
+      }
+      return v;
+    }).finally(() => this.#loading.delete(key));
+    this.#loading.set(key, p);
+    return p;
+  }
+
+  /** Drops these keys (all with null), as an invalidation does. */
+  invalidate(keys: string[] | null): void {
+    this.#epoch++;
+    if (keys === null) this.#entries.clear();
+    else for (const k of keys) this.#entries.delete(k);
+  }
+
+  /** Empties the cache and closes its connection. */
+  close(): void {
+    this.#closed = true;
+    this.#entries.clear();
+    this.#close();
+  }
+
+  /** Closes the cache (for `await using`). */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
   }
 }
 

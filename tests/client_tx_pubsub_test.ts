@@ -48,6 +48,17 @@ async function nextMessage(
   }
 }
 
+/** Whether a server answers CLIENT TRACKING ON in RESP3. */
+async function tracks(port: number): Promise<boolean> {
+  try {
+    await using c = await Client.connect({ port, resp: 3 });
+    await c.execute("CLIENT", "TRACKING", "ON");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function until(cond: () => boolean | Promise<boolean>, ms = 5000) {
   const end = Date.now() + ms;
   while (!(await cond())) {
@@ -498,6 +509,80 @@ for (const [name, start] of TARGETS) {
         client.close();
         await assert.rejects(pending);
         assert.equal(client.blockingConnections, 0);
+      } finally {
+        await target.stop();
+      }
+    },
+  );
+}
+
+for (const [name, start] of TARGETS) {
+  Deno.test(
+    `client cache (${name}): invalidated reads, LRU, flush, reconnect`,
+    opts,
+    async (t) => {
+      const target = await start();
+      try {
+        if (!await tracks(target.port)) {
+          // The server side of CLIENT TRACKING has not landed.
+          console.log(`${name}: no CLIENT TRACKING, cache test skipped`);
+          await t.step({ name: "CLIENT TRACKING", ignore: true, fn() {} });
+          return;
+        }
+        await using client = await Client.connect({ port: target.port });
+        await client.set("k", "v1");
+        await using cache = await client.localCache({ maxEntries: 2 });
+        assert.equal(await cache.get("k"), "v1");
+        assert.equal(await cache.get("k"), "v1");
+        assert.equal(await cache.get("missing"), null);
+        assert.equal(await cache.get("missing"), null);
+        assert.deepEqual([cache.hits, cache.misses, cache.size], [2, 2, 2]);
+        // A write elsewhere invalidates.
+        await client.set("k", "v2");
+        await until(() => cache.size === 1);
+        assert.equal(await cache.get("k"), "v2");
+        assert.equal(cache.misses, 3);
+        await client.set("missing", "now");
+        await until(() => cache.size === 1);
+        assert.equal(await cache.get("missing"), "now");
+        // Least recently used goes first.
+        await client.set("third", "3");
+        assert.equal(await cache.get("k"), "v2");
+        assert.equal(await cache.get("third"), "3");
+        assert.equal(cache.size, 2);
+        const misses = cache.misses;
+        assert.equal(await cache.get("k"), "v2");
+        assert.equal(cache.misses, misses);
+        // FLUSHALL invalidates everything; expiry invalidates too.
+        await client.flushAll();
+        await until(() => cache.size === 0);
+        assert.equal(await cache.get("k"), null);
+        await client.set("t", "x", { px: 50 });
+        assert.equal(await cache.get("t"), "x");
+        await until(async () => await cache.get("t") === null);
+        // Concurrent reads of one key share a request.
+        await client.set("c", "shared");
+        const before = cache.misses;
+        const reads = await Promise.all([1, 2, 3].map(() => cache.get("c")));
+        assert.deepEqual(reads, ["shared", "shared", "shared"]);
+        assert.equal(cache.misses, before + 1);
+        // A dropped connection empties the cache, tracking comes back.
+        const line = (await client.clientList()).split("\n")
+          .find((l) => / resp=3( |$)/.test(l));
+        const id = Number(/\bid=(\d+)/.exec(line!)![1]);
+        assert.equal(await client.clientKill({ id }), 1);
+        await until(() => cache.size === 0);
+        await until(async () => {
+          try {
+            return await cache.get("c") === "shared";
+          } catch {
+            return false;
+          }
+        });
+        await client.set("c", "changed");
+        await until(async () => await cache.get("c") === "changed");
+        cache.close();
+        await assert.rejects(cache.get("c"), /closed/);
       } finally {
         await target.stop();
       }
