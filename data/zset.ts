@@ -774,7 +774,9 @@ export class SortedSet implements Container {
         if (compareScoreAt(d, start, key) === 0) return false;
         const at = insertionPoint(d, key, member, start, end);
         const entry = d.slice(start + 8, end);
-        this.#d = at <= start
+        this.#d = at === start || at === end // same place: the score only
+          ? [d.slice(0, start), key, d.slice(start + 8)].join("")
+          : at < start
           ? [d.slice(0, at), key, entry, d.slice(at, start), d.slice(end)]
             .join("")
           : [d.slice(0, start), d.slice(end, at), key, entry, d.slice(at)]
