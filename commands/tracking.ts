@@ -231,7 +231,10 @@ export class Tracking {
         for (const k of keys) this.#send(c, c.tracking, k, null);
       }
     }
-    if (this.maxKeys > 0 && this.#table.size > this.maxKeys) this.#limit(c);
+    // `tracking-table-max-keys` when the configuration has it.
+    const max = (s.server.config as { trackingTableMaxKeys?: number })
+      .trackingTableMaxKeys ?? this.maxKeys;
+    if (max > 0 && this.#table.size > max) this.#limit(c, max);
   }
 
   /** Remembers the keys of a read command for client `id`. */
@@ -255,12 +258,12 @@ export class Tracking {
 
   /** Evicts table entries over `maxKeys`, invalidating them (Redis's
    * trackingLimitUsedSlots: more effort each time it stays over). */
-  #limit(current: ClientState | null): void {
+  #limit(current: ClientState | null, max: number): void {
     let effort = 100 * (this.#evictRounds + 1);
     for (const key of this.#table.keys()) {
       if (effort-- <= 0) break;
       this.#invalidate(key, current, false);
-      if (this.#table.size <= this.maxKeys) {
+      if (this.#table.size <= max) {
         this.#evictRounds = 0;
         this.#flushSelf(current);
         return;
@@ -392,7 +395,7 @@ export class Tracking {
     if (o.resp === 3) {
       o.push(2);
       o.bulk("invalidate");
-    } else if (target !== c && target.pubsub !== null) {
+    } else if (t.redirect !== 0 && target.pubsub !== null) {
       o.push(3);
       o.bulk("message");
       o.bulk(CHANNEL);

@@ -333,6 +333,13 @@ const DEFAULT: Record<string, Step[]> = {
     [0, ["GET", "b"]],
     [1, ["CLIENT", "GETREDIR"]],
   ],
+  "redirect to itself, then subscribed": [
+    [0, ["CLIENT", "TRACKING", "ON", "REDIRECT", "{id0}"]],
+    [0, ["GET", "a"]],
+    [0, SUB],
+    [1, ["SET", "a", "1"]],
+    [0, null, 1],
+  ],
   "redirect to a client that left": [
     [0, ["CLIENT", "TRACKING", "ON", "REDIRECT", "{id1}"]],
     [0, ["GET", "a"]],
@@ -477,6 +484,8 @@ Deno.test({
     const tracking = Tracking.of(server.store);
     tracking.maxKeys = 10;
     await using a = await Conn.open(server.port);
+    // Used instead of maxKeys once the configuration knows it.
+    await a.call("CONFIG", "SET", "tracking-table-max-keys", "10");
     await a.call("HELLO", "3");
     await a.call("CLIENT", "TRACKING", "ON");
     for (let i = 0; i < 15; i++) await a.call("GET", `k${i}`);
