@@ -102,8 +102,12 @@ const type: Handler = (s, argv) => s.out.simple(s.store.type(argv[1]));
 
 function renameCommand(nx: boolean): Handler {
   return (s, argv) => {
+    // Redis deletes an existing destination and adds it anew: `new`.
+    const replaced = s.server.config.notifyKeyspaceEvents !== 0 &&
+      argv[1] !== argv[2] && s.store.has(argv[2]);
     const renamed = s.store.rename(argv[1], argv[2], nx);
     if (renamed && argv[1] !== argv[2]) {
+      if (replaced) notify(s, "new", argv[2], "n");
       notify(s, "rename_from", argv[1], "g");
       notify(s, "rename_to", argv[2], "g");
     }
