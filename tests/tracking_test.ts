@@ -537,3 +537,35 @@ Deno.test({
     assert.ok(performance.now() - start < 10_000);
   },
 });
+
+Deno.test({
+  name: "tracking: evicted keys are invalidated",
+  ...opts,
+  fn: async () => {
+    await using server = await startServer();
+    await using a = await Conn.open(server.port);
+    await using b = await Conn.open(server.port);
+    await a.call("HELLO", "3");
+    const value = "v".repeat(1000);
+    for (let i = 0; i < 500; i++) await b.call("SET", `k${i}`, value);
+    const info = String(await b.call("INFO", "memory"));
+    const used = Number(/used_memory:(\d+)/.exec(info)![1]);
+    await a.call("CLIENT", "TRACKING", "ON");
+    for (let i = 0; i < 500; i++) await a.call("GET", `k${i}`);
+    await b.call("CONFIG", "SET", "maxmemory-policy", "allkeys-random");
+    await b.call("CONFIG", "SET", "maxmemory", String(used + 200_000));
+    for (let i = 0; i < 1000; i++) await b.call("SET", `n${i}`, value);
+    await b.call("CONFIG", "SET", "maxmemory", "0");
+    const evicted: string[] = [];
+    await a.send(encodeCommand(["PING"]));
+    while (true) {
+      const r = await a.reply();
+      if (r === "PONG") break;
+      const [kind, keys] = pushed(r) as [string, string[]];
+      assert.equal(kind, "invalidate");
+      evicted.push(...keys);
+    }
+    assert.ok(evicted.length > 0, "some tracked keys were evicted");
+    for (const k of evicted) assert.equal(await b.call("EXISTS", k), 0);
+  },
+});
