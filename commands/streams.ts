@@ -22,6 +22,33 @@ import { notify } from "./pubsub.ts";
 
 const NO_KEY_GROUP = STREAM_ERRORS.noKeyGroup;
 
+/** Whether `consumer` exists in `group` of the stream at `key` (false
+ * when notifications are off: only they need to know). */
+function hasConsumer(
+  s: Session,
+  key: string,
+  group: string,
+  consumer: string,
+): boolean {
+  if (s.server.config.notifyKeyspaceEvents === 0) return false;
+  return s.store.lookupAs<Stream>(key, "stream")?.group(group)?.consumers
+    .has(consumer) ?? false;
+}
+
+/** Publishes `xgroup-createconsumer` when a command created the consumer
+ * (XREADGROUP, XCLAIM, XAUTOCLAIM), as Redis does. */
+function consumerCreated(
+  s: Session,
+  key: string,
+  group: string,
+  consumer: string,
+  existed: boolean,
+): void {
+  if (!existed && hasConsumer(s, key, group, consumer)) {
+    notify(s, "xgroup-createconsumer", key, "t");
+  }
+}
+
 function longArg(s: string): number {
   return Number(int64Arg(s));
 }
@@ -351,6 +378,7 @@ function writeReadReply(
 const xreadgroup: Handler = (s, argv) => {
   const r = parseRead(argv, true);
   const propagate: string[][] = [];
+  const existed = r.keys.map((k) => hasConsumer(s, k, r.group!, r.consumer!));
   const res = s.store.streams.xreadgroup(
     r.group!,
     r.consumer!,
@@ -359,6 +387,9 @@ const xreadgroup: Handler = (s, argv) => {
     { count: r.count, noack: r.noack, propagate },
   );
   s.propagate = propagate;
+  r.keys.forEach((k, i) =>
+    consumerCreated(s, k, r.group!, r.consumer!, existed[i])
+  );
   if (res === null) {
     s.out.nilArray();
     return;
@@ -480,6 +511,7 @@ const xclaim: Handler = (s, argv) => {
     }
   }
   const propagate: string[][] = [];
+  const existed = hasConsumer(s, key, group, consumer);
   const res = s.store.streams.xclaim(key, group, consumer, minIdle, ids, {
     time,
     retryCount: retryCount !== undefined && retryCount >= 0
@@ -495,6 +527,7 @@ const xclaim: Handler = (s, argv) => {
     propagate.push(["XGROUP", "SETID", key, group, ...lastIdOf(s, key, group)]);
   }
   s.propagate = propagate;
+  consumerCreated(s, key, group, consumer, existed);
   s.out.array(res.length);
   for (const e of res) {
     if (typeof e === "string") s.out.bulk(e);
@@ -538,11 +571,13 @@ const xautoclaim: Handler = (s, argv) => {
   }
   requireGroup(s, key, group);
   const propagate: string[][] = [];
+  const existed = hasConsumer(s, key, group, consumer);
   const r = s.store.streams.xautoclaim(key, group, consumer, minIdle, argv[5], {
     count,
     justId,
     propagate,
   });
+  consumerCreated(s, key, group, consumer, existed);
   s.propagate = propagate;
   s.out.array(3);
   s.out.bulk(r.next);
