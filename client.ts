@@ -5377,10 +5377,10 @@ export class Client extends Commands<"promise"> {
       }
       set.add(sub);
     }
-    if (fresh.length > 0) {
-      conn.#post([SUBSCRIBE[kind], ...fresh]);
-      await conn.#send(["PING"], same, false);
-    }
+    if (fresh.length > 0) conn.#post([SUBSCRIBE[kind], ...fresh]);
+    // Replied after the server has handled every SUBSCRIBE sent so far
+    // (this call's or a concurrent one's for the same names).
+    await conn.#send(["PING"], same, false);
     return sub;
   }
 
