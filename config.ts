@@ -38,6 +38,8 @@ export type LogLevel = "debug" | "verbose" | "notice" | "warning";
  * ```
  */
 export interface ServerConfig extends EncodingLimits, MemorySettings {
+  /** Keys remembered for client-side caching (`tracking-table-max-keys`). */
+  trackingTableMaxKeys: number;
   /** Address to listen on (`--host`, alias `--bind`). */
   host: string;
   /** TCP port; 0 picks a free one. */
@@ -147,6 +149,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze<
   slowlogMaxLen: 128,
   latencyMonitorThreshold: 0,
   ...defaultEncodingLimits(),
+  trackingTableMaxKeys: 1_000_000,
   ...defaultMemorySettings(),
 });
 
@@ -427,6 +430,21 @@ export function parseSavePolicy(v: string): [number, number][] | undefined {
 }
 
 PARAMS.push(
+  {
+    name: "tracking-table-max-keys",
+    mutable: true,
+    get: (c) => String(c.trackingTableMaxKeys),
+    set(c, v) {
+      if (!/^-?\d+$/.test(v)) {
+        return "argument couldn't be parsed into an integer";
+      }
+      const n = Number(v);
+      if (n < 0 || !Number.isSafeInteger(n)) {
+        return "argument must be between 0 and 9223372036854775807 inclusive";
+      }
+      c.trackingTableMaxKeys = n;
+    },
+  },
   limitParam(
     "hash-max-listpack-entries",
     "hashMaxListpackEntries",

@@ -240,3 +240,5 @@ export {
   MemoryManager,
   type MemorySettings,
 } from "./data/_memory.ts";
+export { ClientTracking, Tracking } from "./commands/tracking.ts";
+export { PubSub, Subscriptions } from "./commands/pubsub.ts";
