@@ -249,6 +249,12 @@ function checkClientType(lower: string, given: string): void {
   }
 }
 
+/** CLIENT LIST/KILL TYPE of a client: `pubsub` while it is subscribed to
+ * anything, as Redis's getClientType. */
+function clientType(c: ClientState): string {
+  return (c.pubsub?.total ?? 0) > 0 ? "pubsub" : "normal";
+}
+
 const clientList: Handler = (s, argv) => {
   let clients = [...s.server.clients.values()];
   for (let j = 2; j < argv.length; j++) {
@@ -256,7 +262,7 @@ const clientList: Handler = (s, argv) => {
     if (opt === "TYPE" && j + 1 < argv.length) {
       const t = argv[++j].toLowerCase();
       checkClientType(t, argv[j]);
-      if (t !== "normal") clients = [];
+      clients = clients.filter((c) => clientType(c) === t);
     } else if (opt === "ID" && j + 1 < argv.length) {
       const ids = new Set<number>();
       for (j++; j < argv.length; j++) {
@@ -304,7 +310,7 @@ const clientKill: Handler = (s, argv) => {
     } else if (opt === "TYPE") {
       const t = v.toLowerCase();
       checkClientType(t, v);
-      filters.push(() => t === "normal");
+      filters.push((c) => clientType(c) === t);
     } else if (opt === "USER") {
       filters.push(() => v === "default");
     } else if (opt === "SKIPME") {

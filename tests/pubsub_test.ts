@@ -527,3 +527,28 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "pubsub: a subscribed client is of type pubsub for CLIENT LIST and KILL",
+  ignore: !hasRedis,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using redis = await RedisServer.start();
+    await using ours = await startServer();
+    const run = async (port: number) => {
+      const sub = await Conn.open(port);
+      await sub.call("SUBSCRIBE", "ch");
+      using c = await Conn.open(port);
+      const listed = String(await c.call("CLIENT", "LIST", "TYPE", "pubsub"))
+        .split("\n").filter((l) => l !== "").length;
+      const normal = String(await c.call("CLIENT", "LIST", "TYPE", "normal"))
+        .split("\n").filter((l) => l !== "").length;
+      const killed = await c.call("CLIENT", "KILL", "TYPE", "pubsub");
+      sub.close();
+      return [listed, normal, killed];
+    };
+    assert.deepEqual(await run(ours.port), await run(redis.port));
+  },
+});
