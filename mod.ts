@@ -247,4 +247,4 @@ export {
   type MemorySettings,
 } from "./data/_memory.ts";
 export { ClientTracking, Tracking } from "./commands/tracking.ts";
-export { PubSub, Subscriptions } from "./commands/pubsub.ts";
+export { type Kind, PubSub, Subscriptions } from "./commands/pubsub.ts";

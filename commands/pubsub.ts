@@ -43,7 +43,17 @@ export class Subscriptions {
   }
 }
 
-type Kind = "channels" | "patterns" | "shard";
+/** The three kinds of subscription: channels (SUBSCRIBE), patterns
+ * (PSUBSCRIBE) and shard channels (SSUBSCRIBE).
+ *
+ * @example
+ * ```ts
+ * import type { Kind } from "@kv/store";
+ * const kind: Kind = "patterns";
+ * console.log(kind);
+ * ```
+ */
+export type Kind = "channels" | "patterns" | "shard";
 
 /**
  * The server's subscriptions: channel, pattern and shard channel to

@@ -107,7 +107,7 @@ Deno.test(
     }
     // And a file that only looks alike but is not ours.
     await Deno.writeTextFile(`${dir}/temp-other.json`, "keep");
-    await using server = await ServerProcess.start(["--save", ""], dir);
+    await using _server = await ServerProcess.start(["--save", ""], dir);
     for (const f of stale) {
       await assert.rejects(() => Deno.stat(f), Deno.errors.NotFound);
     }
