@@ -24,6 +24,7 @@ import { globMatch } from "./_glob.ts";
 import type { ValueType } from "./store.ts";
 import { execute, type Session } from "./commands.ts";
 import { isLoopback, type Server } from "./server.ts";
+import { Introspection } from "./commands/introspection.ts";
 import { VERSION } from "./version.ts";
 
 const SESSION_COOKIE = "kv_session";
@@ -56,6 +57,7 @@ const ENDPOINTS = new Set([
   "/api/key",
   "/api/element",
   "/api/command",
+  "/api/monitor",
 ]);
 const TYPES: Record<string, string> = {
   html: "text/html; charset=utf-8",
@@ -193,6 +195,17 @@ const STRING_PAGE_MAX = 1024 * 1024;
 /** Elements in a page, by default and at most. */
 const PAGE = 50;
 const PAGE_MAX = 1000;
+/** Channels listed in the pub/sub view at most (the busiest first). */
+const CHANNELS_SHOWN = 100;
+/** MONITOR tails open at once, at most. */
+const MAX_TAILS = 8;
+/** Lines a tail holds for a page that reads slowly; beyond, lines are
+ * dropped (and counted). */
+const TAIL_BUFFER = 1000;
+/** Characters of one MONITOR line sent at most. */
+const TAIL_LINE_MAX = 4096;
+/** How often a tail sends what it gathered (ms). */
+const TAIL_FLUSH_MS = 100;
 
 function json(
   body: unknown,
@@ -446,6 +459,8 @@ export class Dashboard {
           return json(this.stats(true));
         case "GET /api/events":
           return this.#events();
+        case "GET /api/monitor":
+          return this.#monitor(req, host);
         case "GET /api/keys":
           return this.#keys(url);
         case "GET /api/key":
@@ -560,7 +575,112 @@ export class Dashboard {
       aofEnabled: p.aofEnabled,
       aofRewriteInProgress: p.rewriteInProgress,
       aofLastWriteStatus: p.aofLastWriteStatus,
+      pubsub: this.#pubsub(),
     };
+  }
+
+  /** The pub/sub numbers: channels (PUBSUB CHANNELS, shown with their
+   * PUBSUB NUMSUB, the busiest first, at most 100), patterns (PUBSUB
+   * NUMPAT) and shard channels. */
+  #pubsub(): Record<string, unknown> {
+    const ps = this.#server.pubsub;
+    const names = ps.names("channels");
+    const list = names.map((name) => ({
+      name,
+      subscribers: ps.subscribers("channels", name),
+    }));
+    list.sort((a, b) =>
+      b.subscribers - a.subscribers || (a.name < b.name ? -1 : 1)
+    );
+    return {
+      channels: ps.channelCount,
+      patterns: ps.patternCount,
+      shardChannels: ps.shardChannelCount,
+      list: list.slice(0, CHANNELS_SHOWN).map((c) => ({
+        channel: describe(c.name),
+        subscribers: c.subscribers,
+      })),
+    };
+  }
+
+  /** The MONITOR feed as server-sent events: `data: {"lines": [...],
+   * "dropped": n}` every 100 ms while commands run. Lines wait in a
+   * bounded buffer (a slow page loses lines, counted in `dropped`, rather
+   * than growing memory); the tail ends when the page closes the stream
+   * or the dashboard closes. */
+  #monitor(req: Request, host: string): Response {
+    // An EventSource of another origin sends its Origin: refused.
+    if (req.headers.get("origin") !== null && !this.#sameOrigin(req, host)) {
+      return problem(
+        403,
+        "cross-origin request refused (Origin must be this server)",
+      );
+    }
+    if (this.#tails >= MAX_TAILS) {
+      return problem(429, "too many monitor tails open: close one first");
+    }
+    const intro = Introspection.of(this.#server.state);
+    let stop = () => {};
+    const stream = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        let pending: string[] = [];
+        let dropped = 0;
+        const untail = intro.tail((line) => {
+          if (pending.length >= TAIL_BUFFER) {
+            dropped++;
+            return;
+          }
+          pending.push(
+            line.length > TAIL_LINE_MAX
+              ? `${line.slice(0, TAIL_LINE_MAX)}… (${line.length} characters)`
+              : line,
+          );
+        });
+        const flush = () => {
+          if (pending.length === 0 && dropped === 0) return;
+          // The page reads slowly: keep (at most TAIL_BUFFER) lines.
+          if ((controller.desiredSize ?? 1) <= 0) return;
+          const event = { lines: pending, dropped };
+          pending = [];
+          dropped = 0;
+          try {
+            controller.enqueue(
+              encoder.encode(`data: ${JSON.stringify(event)}\n\n`),
+            );
+          } catch {
+            stop();
+          }
+        };
+        const timer = setInterval(flush, TAIL_FLUSH_MS);
+        this.#tails++;
+        stop = () => {
+          clearInterval(timer);
+          untail();
+          pending = [];
+          if (this.#streams.delete(stop)) this.#tails--;
+          try {
+            controller.close();
+          } catch {
+            // closed already
+          }
+        };
+        this.#streams.add(stop);
+        controller.enqueue(encoder.encode(": monitoring\n\n"));
+      },
+      cancel: () => stop(),
+    }, new CountQueuingStrategy({ highWaterMark: 16 }));
+    return new Response(stream, {
+      headers: {
+        "content-type": "text/event-stream",
+        "cache-control": "no-store",
+      },
+    });
+  }
+  #tails = 0;
+
+  /** MONITOR tails open now (pages watching the command feed). */
+  get monitorTails(): number {
+    return this.#tails;
   }
 
   #events(): Response {

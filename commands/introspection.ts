@@ -168,6 +168,20 @@ export class Introspection {
     monitorsActive++;
   }
 
+  /** Listeners fed every line MONITOR clients get (the dashboard's
+   * tail). */
+  readonly tails: Set<(line: string) => void> = new Set();
+
+  /** Feeds `listener` the MONITOR lines until the returned function is
+   * called. */
+  tail(listener: (line: string) => void): () => void {
+    this.tails.add(listener);
+    monitorsActive++;
+    return () => {
+      if (this.tails.delete(listener)) monitorsActive--;
+    };
+  }
+
   /** Removes a MONITOR client (RESET, disconnection). */
   dropMonitor(c: ClientState): void {
     monitorClients.delete(c);
@@ -176,7 +190,7 @@ export class Introspection {
 
   /** Sends a command to the MONITOR clients, as Redis shows it. */
   feed(s: Session, argv: string[]): void {
-    if (this.monitors.size === 0) return;
+    if (this.monitors.size === 0 && this.tails.size === 0) return;
     const t = performance.timeOrigin + performance.now();
     const sec = Math.floor(t / 1000);
     const usec = Math.floor((t - sec * 1000) * 1000);
@@ -192,6 +206,7 @@ export class Introspection {
       m.out.simple(line);
       if (m !== s.client) m.wake();
     }
+    for (const listener of this.tails) listener(line);
   }
 
   /** Adds a SLOWLOG entry. */

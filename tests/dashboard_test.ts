@@ -3,7 +3,8 @@
 // on the other side.
 
 import assert from "node:assert/strict";
-import { has, run, startServer } from "./_helpers.ts";
+import { concat, Conn, encoder, has, run, startServer } from "./_helpers.ts";
+import { Introspection, monitoring } from "../commands/introspection.ts";
 import { freePort } from "../tools/_processes.ts";
 import { CHROMIUM, launchChromium } from "../tools/_browser.ts";
 import { Dashboard } from "../dashboard.ts";
@@ -1136,5 +1137,208 @@ Deno.test(
     assert.equal(await login("10.0.0.1", "s3cret"), 429);
     assert.equal(await login("10.0.0.2", "x"), 401, "another address");
     assert.equal(await login("10.0.0.2", "s3cret"), 200);
+  },
+);
+
+/** Reads server-sent events until `until` holds for the text so far. */
+async function readEvents(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  until: (text: string) => boolean,
+  ms = 5000,
+): Promise<string> {
+  let text = "";
+  const deadline = Date.now() + ms;
+  const dec = new TextDecoder();
+  while (!until(text)) {
+    const left = deadline - Date.now();
+    assert.ok(left > 0, `timed out; got: ${JSON.stringify(text.slice(-500))}`);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const r = await Promise.race([
+      reader.read(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`timed out; got: ${JSON.stringify(text)}`)),
+          left,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
+    if (r.done) break;
+    text += dec.decode(r.value, { stream: true });
+  }
+  return text;
+}
+
+/** Waits (bounded) until `cond` holds. */
+async function eventually(cond: () => boolean, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    assert.ok(Date.now() < deadline, "timed out waiting");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+Deno.test("dashboard API: pub/sub numbers", opts, async () => {
+  const { server, base } = await dashboard();
+  await using _ = server;
+  const stats = async () =>
+    (await (await fetch(`${base}/api/stats`)).json()).pubsub;
+  assert.deepEqual(await stats(), {
+    channels: 0,
+    patterns: 0,
+    shardChannels: 0,
+    list: [],
+  });
+  using a = await Conn.open(server.port);
+  using b = await Conn.open(server.port);
+  using c = await Conn.open(server.port);
+  await a.send("SUBSCRIBE news sport\r\n");
+  await a.reply();
+  await a.reply();
+  await b.send("SUBSCRIBE news\r\n");
+  await b.reply();
+  // A binary name, a pattern and a shard channel.
+  await c.send(
+    concat([
+      encoder.encode("*2\r\n$9\r\nSUBSCRIBE\r\n$2\r\n"),
+      new Uint8Array([0xff, 0]),
+      encoder.encode("\r\nPSUBSCRIBE n* s?\r\nSSUBSCRIBE shard1\r\n"),
+    ]),
+  );
+  for (let i = 0; i < 4; i++) await c.reply();
+  using q = await Conn.open(server.port);
+  const p = await stats();
+  assert.equal(p.channels, 3);
+  assert.equal(p.patterns, 2);
+  assert.equal(p.shardChannels, 1);
+  // As PUBSUB NUMPAT / CHANNELS / NUMSUB say, the busiest first.
+  assert.equal(await q.call("PUBSUB", "NUMPAT"), p.patterns);
+  assert.equal(
+    ((await q.call("PUBSUB", "CHANNELS")) as string[]).length,
+    p.channels,
+  );
+  assert.deepEqual(
+    await q.call(
+      "PUBSUB",
+      "NUMSUB",
+      "news",
+      "sport",
+      new Uint8Array([0xff, 0]),
+    ),
+    ["news", 2, "sport", 1, "\xff\x00", 1],
+  );
+  assert.deepEqual(p.list, [
+    { channel: { id: btoa("news"), text: "news" }, subscribers: 2 },
+    { channel: { id: btoa("sport"), text: "sport" }, subscribers: 1 },
+    {
+      channel: { id: btoa("\xff\x00"), text: null, hex: "ff00" },
+      subscribers: 1,
+    },
+  ]);
+  // The live stream carries them too, and follows (un)subscribes.
+  const res = await fetch(`${base}/api/events`);
+  const reader = res.body!.getReader();
+  const first = await readEvents(reader, (t) => t.includes("\n\n"));
+  assert.match(
+    first,
+    /"pubsub":\{"channels":3,"patterns":2,"shardChannels":1,/,
+  );
+  a.close();
+  await readEvents(reader, (t) => t.includes('"channels":2,"patterns":2'));
+  await reader.cancel();
+  const after = await stats();
+  assert.deepEqual(
+    after.list.map((x: { subscribers: number }) => x.subscribers),
+    [1, 1],
+  );
+});
+
+Deno.test(
+  "dashboard API: the MONITOR tail streams commands and stops when closed",
+  opts,
+  async () => {
+    const { server, base } = await dashboard();
+    await using _ = server;
+    const intro = Introspection.of(server.state);
+    // Another origin's page is refused.
+    const cross = await fetch(`${base}/api/monitor`, {
+      headers: { origin: "http://evil.example" },
+    });
+    assert.equal(cross.status, 403);
+    await cross.body?.cancel();
+    assert.equal(intro.tails.size, 0);
+    const res = await fetch(`${base}/api/monitor`, {
+      headers: { origin: base },
+    });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type")!, /text\/event-stream/);
+    const reader = res.body!.getReader();
+    await readEvents(reader, (t) => t.includes(": monitoring\n\n"));
+    assert.equal(intro.tails.size, 1);
+    assert.ok(monitoring());
+    using conn = await Conn.open(server.port);
+    assert.equal(await conn.call("SET", "greeting", 'say "hi"\n'), "OK");
+    // A MONITOR client of the same server sees the same line.
+    using mon = await Conn.open(server.port);
+    assert.equal(await mon.call("MONITOR"), "OK");
+    assert.equal(await conn.call("GET", "greeting"), 'say "hi"\n');
+    const seen = await mon.reply();
+    const text = await readEvents(reader, (t) => t.includes("GET"));
+    const lines = text.split("\n").filter((l) => l.startsWith("data: "))
+      .flatMap((l) => JSON.parse(l.slice(6)).lines as string[]);
+    assert.match(
+      lines[0],
+      /^\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "SET" "greeting" "say \\"hi\\"\\n"$/,
+    );
+    assert.equal(lines.at(-1), seen);
+    // Closing the stream ends the tail.
+    await reader.cancel();
+    await eventually(() => intro.tails.size === 0);
+    mon.close();
+    await conn.call("PING"); // the server drops the gone MONITOR client
+    await eventually(() => !monitoring());
+    // A password: a session is needed.
+    const { server: locked, base: lockedBase } = await dashboard({
+      requirepass: "pw",
+    });
+    await using _l = locked;
+    const refused = await fetch(`${lockedBase}/api/monitor`);
+    assert.equal(refused.status, 401);
+    await refused.body?.cancel();
+  },
+);
+
+Deno.test(
+  "dashboard API: at most 8 MONITOR tails; long lines are cut",
+  opts,
+  async () => {
+    const { server, base } = await dashboard();
+    await using _ = server;
+    const readers = [];
+    for (let i = 0; i < 8; i++) {
+      const r = await fetch(`${base}/api/monitor`);
+      assert.equal(r.status, 200);
+      readers.push(r.body!.getReader());
+    }
+    const ninth = await fetch(`${base}/api/monitor`);
+    assert.equal(ninth.status, 429);
+    await ninth.body?.cancel();
+    using conn = await Conn.open(server.port);
+    await conn.call("SET", "big", "x".repeat(100_000));
+    const text = await readEvents(readers[0], (t) => t.includes("characters)"));
+    const line =
+      JSON.parse(text.split("\n").find((l) => l.startsWith("data: "))!.slice(6))
+        .lines[0];
+    assert.ok(line.length < 4200, `${line.length}`);
+    assert.match(line, /… \(100\d{3} characters\)$/);
+    for (const r of readers) await r.cancel();
+    const intro = Introspection.of(server.state);
+    await eventually(() => intro.tails.size === 0);
+    // Closing the dashboard ends open tails too.
+    const r = await fetch(`${base}/api/monitor`);
+    const reader = r.body!.getReader();
+    await readEvents(reader, (t) => t.includes(": monitoring"));
+    await server.close();
+    assert.equal(intro.tails.size, 0);
+    await readEvents(reader, () => false);
   },
 );

@@ -97,6 +97,87 @@ function renderStats(s) {
     : s.aofLastWriteStatus === "ok"
     ? "on, ok"
     : "on, write error";
+  if (s.pubsub) renderPubsub(s.pubsub);
+}
+
+// --- pub/sub and monitor ------------------------------------------------------
+
+/** @param {any} p the pub/sub numbers of /api/stats */
+function renderPubsub(p) {
+  $("pubsub-channels").textContent = num(p.channels);
+  $("pubsub-patterns").textContent = num(p.patterns);
+  $("pubsub-shard").textContent = num(p.shardChannels);
+  const body = $("channels-body");
+  const rows = /** @type {any[]} */ (p.list).map((c) => {
+    const tr = document.createElement("tr");
+    const name = document.createElement("td");
+    name.className = "mono pre";
+    name.textContent = escaped(c.channel);
+    const n = document.createElement("td");
+    n.className = "num";
+    n.textContent = num(c.subscribers);
+    tr.append(name, n);
+    return tr;
+  });
+  body.replaceChildren(...rows);
+  $("channels-wrap").hidden = rows.length === 0;
+  $("channels-empty").hidden = rows.length !== 0;
+  $("channels-more").hidden = p.channels <= rows.length;
+  $("channels-more").textContent = `The ${num(rows.length)} busiest of ${
+    num(p.channels)
+  } channels.`;
+}
+
+/** Lines the monitor view keeps (the oldest go first). */
+const MONITOR_LINES = 500;
+/** @type {EventSource | null} */
+let monitor = null;
+
+/** @param {string} text @param {string} [cls] */
+function monitorWrite(text, cls) {
+  const out = $("monitor-output");
+  const atEnd = out.scrollTop + out.clientHeight >= out.scrollHeight - 4;
+  const line = document.createElement("span");
+  if (cls) line.className = cls;
+  line.textContent = `${text}\n`;
+  out.append(line);
+  while (out.childElementCount > MONITOR_LINES) out.firstElementChild?.remove();
+  if (atEnd) out.scrollTop = out.scrollHeight;
+}
+
+/** @param {boolean} on @param {string} state */
+function monitorState(on, state) {
+  $("monitor-state").textContent = state;
+  $("monitor-state").classList.toggle("on", on);
+  $("monitor-toggle").textContent = on ? "Stop monitor" : "Start monitor";
+}
+
+function stopMonitor() {
+  monitor?.close();
+  monitor = null;
+  monitorState(false, "stopped");
+}
+
+function startMonitor() {
+  monitor?.close();
+  monitorState(true, "starting…");
+  const source = new EventSource("/api/monitor");
+  monitor = source;
+  source.onopen = () => monitorState(true, "monitoring");
+  source.onmessage = (e) => {
+    const { lines, dropped } = JSON.parse(e.data);
+    if (dropped > 0) {
+      monitorWrite(`… ${num(dropped)} lines dropped (too many)`, "dropped");
+    }
+    for (const line of lines) monitorWrite(line);
+  };
+  source.onerror = () => {
+    // Refused (too many tails, logged out) or the server went away.
+    if (monitor !== source) return;
+    source.close();
+    monitor = null;
+    monitorState(false, "stopped (connection lost)");
+  };
 }
 
 function renderChart() {
@@ -843,6 +924,7 @@ function browseHistory(e) {
 
 function showLogin() {
   events?.close();
+  stopMonitor();
   $("app-view").hidden = true;
   $("login-view").hidden = false;
   $("logout").hidden = true;
@@ -933,6 +1015,14 @@ async function main() {
     (e) => runCommand(/** @type {SubmitEvent} */ (e)),
   );
   $("console-input").addEventListener("keydown", browseHistory);
+  $("monitor-toggle").addEventListener(
+    "click",
+    () => monitor === null ? startMonitor() : stopMonitor(),
+  );
+  $("monitor-clear").addEventListener(
+    "click",
+    () => $("monitor-output").replaceChildren(),
+  );
 }
 
 main().catch((e) => {
