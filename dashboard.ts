@@ -199,9 +199,11 @@ const PAGE_MAX = 1000;
 const CHANNELS_SHOWN = 100;
 /** MONITOR tails open at once, at most. */
 const MAX_TAILS = 8;
-/** Lines a tail holds for a page that reads slowly; beyond, lines are
- * dropped (and counted). */
-const TAIL_BUFFER = 1000;
+/** Characters of lines a tail holds for a page that reads slowly
+ * (beyond, lines are dropped and counted), and bytes of events queued
+ * for its connection. */
+const TAIL_BUFFER = 1024 * 1024;
+const TAIL_QUEUE = 256 * 1024;
 /** Characters of one MONITOR line sent at most. */
 const TAIL_LINE_MAX = 4096;
 /** How often a tail sends what it gathered (ms). */
@@ -624,17 +626,18 @@ export class Dashboard {
     const stream = new ReadableStream<Uint8Array>({
       start: (controller) => {
         let pending: string[] = [];
+        let held = 0;
         let dropped = 0;
         const untail = intro.tail((line) => {
-          if (pending.length >= TAIL_BUFFER) {
+          const cut = line.length > TAIL_LINE_MAX
+            ? `${line.slice(0, TAIL_LINE_MAX)}… (${line.length} characters)`
+            : line;
+          if (held + cut.length > TAIL_BUFFER) {
             dropped++;
             return;
           }
-          pending.push(
-            line.length > TAIL_LINE_MAX
-              ? `${line.slice(0, TAIL_LINE_MAX)}… (${line.length} characters)`
-              : line,
-          );
+          held += cut.length;
+          pending.push(cut);
         });
         const flush = () => {
           if (pending.length === 0 && dropped === 0) return;
@@ -642,6 +645,7 @@ export class Dashboard {
           if ((controller.desiredSize ?? 1) <= 0) return;
           const event = { lines: pending, dropped };
           pending = [];
+          held = 0;
           dropped = 0;
           try {
             controller.enqueue(
@@ -657,6 +661,7 @@ export class Dashboard {
           clearInterval(timer);
           untail();
           pending = [];
+          held = 0;
           if (this.#streams.delete(stop)) this.#tails--;
           try {
             controller.close();
@@ -668,7 +673,7 @@ export class Dashboard {
         controller.enqueue(encoder.encode(": monitoring\n\n"));
       },
       cancel: () => stop(),
-    }, new CountQueuingStrategy({ highWaterMark: 16 }));
+    }, new ByteLengthQueuingStrategy({ highWaterMark: TAIL_QUEUE }));
     return new Response(stream, {
       headers: {
         "content-type": "text/event-stream",

@@ -1342,3 +1342,117 @@ Deno.test(
     await readEvents(reader, () => false);
   },
 );
+
+Deno.test(
+  "dashboard API: a MONITOR tail read slowly drops lines, bounded",
+  opts,
+  async () => {
+    const { server, base } = await dashboard();
+    await using _ = server;
+    const res = await fetch(`${base}/api/monitor`);
+    const reader = res.body!.getReader();
+    await readEvents(reader, (t) => t.includes(": monitoring"));
+    // ~40 MB of MONITOR lines while the page reads nothing.
+    using conn = await Conn.open(server.port);
+    const value = "v".repeat(1000);
+    const batch = encoder.encode(
+      `*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1000\r\n${value}\r\n`.repeat(1000),
+    );
+    const N = 40_000;
+    for (let i = 0; i < N; i += 1000) {
+      await conn.send(batch);
+      for (let j = 0; j < 1000; j++) await conn.reply();
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    // Now read: every line arrived or was counted as dropped.
+    let lines = 0;
+    let dropped = 0;
+    let text = "";
+    const dec = new TextDecoder();
+    const deadline = Date.now() + 10_000;
+    while (lines + dropped < N) {
+      assert.ok(Date.now() < deadline, `${lines} lines, ${dropped} dropped`);
+      const r = await reader.read();
+      if (r.done) break;
+      text += dec.decode(r.value, { stream: true });
+      let end;
+      while ((end = text.indexOf("\n\n")) >= 0) {
+        const event = text.slice(0, end);
+        text = text.slice(end + 2);
+        if (!event.startsWith("data: ")) continue;
+        const e = JSON.parse(event.slice(6));
+        lines += e.lines.length;
+        dropped += e.dropped;
+      }
+    }
+    assert.equal(lines + dropped, N);
+    assert.ok(dropped > 0, "lines were dropped");
+    assert.ok(lines < N / 2, `${lines} lines held for a slow page`);
+    await reader.cancel();
+  },
+);
+
+Deno.test({
+  name: "dashboard in Chromium: pub/sub view and the MONITOR tail",
+  ignore: !hasBrowser || !has("redis-cli"),
+  ...opts,
+  async fn() {
+    await Deno.mkdir(SHOTS, { recursive: true });
+    const { server, base } = await dashboard();
+    await using _ = server;
+    const intro = Introspection.of(server.state);
+    using sub = await Conn.open(server.port);
+    await sub.send("SUBSCRIBE news alerts\r\nPSUBSCRIBE user:*\r\n");
+    for (let i = 0; i < 3; i++) await sub.reply();
+    using sub2 = await Conn.open(server.port);
+    await sub2.send("SUBSCRIBE news\r\n");
+    await sub2.reply();
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({
+        viewport: { width: 1280, height: 900 },
+      });
+      await page.goto(base);
+      await page.getByText("live", { exact: true }).waitFor();
+      // The channels, busiest first, with their counts.
+      const channels = page.getByRole("table", { name: "Channels" });
+      await channels.getByRole("cell", { name: "news" }).waitFor();
+      assert.deepEqual(
+        await channels.locator("tbody tr").allTextContents(),
+        ["news2", "alerts1"],
+      );
+      assert.equal(await page.locator("#pubsub-channels").textContent(), "2");
+      assert.equal(await page.locator("#pubsub-patterns").textContent(), "1");
+      // Live: a new channel shows within a tick.
+      await sub2.send("SUBSCRIBE <b>x</b>\r\n");
+      await sub2.reply();
+      await channels.getByRole("cell", { name: "<b>x</b>" }).waitFor();
+      assert.equal(await page.locator("b").count(), 0);
+      // The tail: start, see a command typed in redis-cli, stop.
+      await page.getByRole("button", { name: "Start monitor" }).click();
+      await page.getByRole("status").filter({ hasText: "monitoring" })
+        .waitFor();
+      assert.equal(intro.tails.size, 1);
+      await cli(server.port, "SET", "typed-key", "<i>hello</i>");
+      const output = page.getByLabel("Monitor output");
+      await output.getByText('"SET" "typed-key" "<i>hello</i>"').waitFor();
+      assert.equal(await page.locator("i").count(), 0);
+      await page.screenshot({
+        path: `${SHOTS}dashboard-monitor.png`,
+        fullPage: true,
+      });
+      await page.getByRole("button", { name: "Stop monitor" }).click();
+      await eventually(() => intro.tails.size === 0);
+      await cli(server.port, "SET", "after", "stop");
+      await page.waitForTimeout(300);
+      assert.equal(await output.getByText('"after"').count(), 0);
+      // Started again, it ends when the page goes away.
+      await page.getByRole("button", { name: "Start monitor" }).click();
+      await eventually(() => intro.tails.size === 1);
+      await page.close();
+      await eventually(() => intro.tails.size === 0);
+    } finally {
+      await browser.close();
+    }
+  },
+});
