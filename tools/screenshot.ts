@@ -75,6 +75,21 @@ while (Date.now() < end) {
 // A few reads so the hit ratio is not empty.
 for (let i = 0; i < 100; i++) s.read(`user:${i}`);
 
+// Subscribers for the pub/sub view, and a client whose commands the
+// MONITOR tail shows.
+const enc = new TextEncoder();
+const connect = async (inline: string) => {
+  const c = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  await c.write(enc.encode(inline));
+  return c;
+};
+const clients = [
+  await connect("SUBSCRIBE news chat:lobby\r\nPSUBSCRIBE user:*\r\n"),
+  await connect("SUBSCRIBE news\r\n"),
+  await connect("SUBSCRIBE news chat:lobby orders\r\n"),
+];
+const worker = await connect("");
+
 const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
 await page.goto(`http://127.0.0.1:${server.httpPort}/`);
@@ -89,12 +104,27 @@ for (const c of ["INCR visits", "TTL session:", "MGET user:1 user:2 nope"]) {
   await command.press("Enter");
   await page.waitForTimeout(150);
 }
+await page.getByRole("button", { name: "Start monitor" }).click();
+await page.getByRole("status").filter({ hasText: "monitoring" }).waitFor();
+for (
+  const c of [
+    "HSET profile:ada visits 43",
+    "PUBLISH news hello",
+    "ZINCRBY leaderboard 5 grace",
+    "LPOP queue:mail",
+    "GET config:theme",
+  ]
+) {
+  await worker.write(enc.encode(`${c}\r\n`));
+  await new Promise((r) => setTimeout(r, 120));
+}
 await page.waitForTimeout(1200);
 await page.screenshot({
   path: new URL("../docs/dashboard.png", import.meta.url).pathname,
   fullPage: true,
 });
 await browser.close();
+for (const c of [...clients, worker]) c.close();
 await server.close();
 await Deno.remove(dir, { recursive: true });
 console.log("wrote docs/dashboard.png");
