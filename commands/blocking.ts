@@ -70,7 +70,7 @@ export interface BlockedClient {
   readonly promise: Promise<void>;
   /** Tries the command again: writes the reply and returns true when it
    * could be served. */
-  readonly attempt: (s: Session) => boolean;
+  readonly attempt: (s: Session, key?: string) => boolean;
   /** Writes the reply a timeout gives. */
   readonly timeoutReply: (s: Session) => void;
   /** Served (with an error) when its key goes away (XREADGROUP). */
@@ -159,7 +159,8 @@ export class Blocking {
 
   /**
    * Blocks the client of `s` on `keys` for `timeoutMs` (0: forever):
-   * `attempt` is retried when a key is written, `timeoutReply` answers a
+   * `attempt` is retried with each key written (served from that key
+   * only, as Redis serves the ready key), `timeoutReply` answers a
    * timeout; `endsWithKey` when the key's removal ends the wait (then
    * `attempt` answers). The client's loop then awaits the waiter's
    * promise.
@@ -168,7 +169,7 @@ export class Blocking {
     s: Session,
     keys: readonly string[],
     timeoutMs: number,
-    attempt: (s: Session) => boolean,
+    attempt: (s: Session, key?: string) => boolean,
     timeoutReply: (s: Session) => void,
     endsWithKey = false,
   ): BlockedClient {
@@ -236,7 +237,7 @@ export class Blocking {
         const w = q[j];
         if ((w.client as { closed?: boolean }).closed === true) {
           this.cancel(w);
-        } else if (!this.#try(w)) {
+        } else if (!this.#try(w, key)) {
           // Nobody behind can be served from a missing key (a list popped
           // empty), except an XREADGROUP, which then ends: O(1) a push.
           if (this.#noKeyWaiters === 0 && !this.#store.has(key)) break;
@@ -248,14 +249,14 @@ export class Blocking {
     this.pending = false;
   }
 
-  #try(w: BlockedClient): boolean {
+  #try(w: BlockedClient, key: string): boolean {
     const s = w.session;
     const store = s.store;
     const dirty = store.dirty;
     const mark = s.out.length;
     let served = false;
     try {
-      served = w.attempt(s);
+      served = w.attempt(s, key);
     } catch (e) {
       if (!(e instanceof CommandError || e instanceof StoreError)) throw e;
       served = false; // a key of another type now: it goes on waiting
@@ -435,7 +436,7 @@ function runBlocking(
   s: Session,
   keys: readonly string[],
   timeoutMs: number,
-  attempt: (s: Session) => boolean,
+  attempt: (s: Session, key?: string) => boolean,
   timeoutReply: (s: Session) => void,
   deniedReply: (s: Session) => void = timeoutReply,
 ): void {
@@ -462,12 +463,24 @@ function lookup(s: Session, key: string, type: Container["type"]) {
 
 // --- Lists ---------------------------------------------------------------
 
+/** Runs a move; a waiter whose destination now holds another type is
+ * answered with the error (the element stays), as Redis does. */
+function moveOrFail(s: Session, move: () => void): void {
+  if (s.client.blocked == null) return move();
+  try {
+    move();
+  } catch (e) {
+    if (!(e instanceof CommandError || e instanceof StoreError)) throw e;
+    s.out.error(e.message);
+  }
+}
+
 function blpop(left: boolean): Handler {
   return (s, argv) => {
     const timeout = secondsTimeout(argv[argv.length - 1]);
     const keys = argv.slice(1, -1);
-    runBlocking(s, keys, timeout, (s) => {
-      for (const key of keys) {
+    runBlocking(s, keys, timeout, (s, ready) => {
+      for (const key of ready === undefined ? keys : [ready]) {
         if (lookup(s, key, "list") === undefined) continue;
         const lists = s.store.lists;
         const v = left ? lists.lpop(key) : lists.rpop(key);
@@ -496,7 +509,7 @@ const blmove: Handler = (s, argv) => {
     (s) => {
       if (lookup(s, src, "list") === undefined) return false;
       const move = ["LMOVE", src, dst, argv[3], argv[4]];
-      listCommands.lmove(s, move);
+      moveOrFail(s, () => listCommands.lmove(s, move));
       s.propagate = [move];
       return true;
     },
@@ -515,7 +528,7 @@ const brpoplpush: Handler = (s, argv) => {
     (s) => {
       if (lookup(s, src, "list") === undefined) return false;
       const move = ["RPOPLPUSH", src, dst];
-      listCommands.rpoplpush(s, move);
+      moveOrFail(s, () => listCommands.rpoplpush(s, move));
       s.propagate = [move];
       return true;
     },
@@ -552,8 +565,8 @@ function mpop(zset: boolean): Handler {
     const { timeout, keys, where, count } = zset
       ? parseMpop(argv, "MIN", "MAX")
       : parseMpop(argv, "LEFT", "RIGHT");
-    runBlocking(s, keys, timeout, (s) => {
-      for (const key of keys) {
+    runBlocking(s, keys, timeout, (s, ready) => {
+      for (const key of ready === undefined ? keys : [ready]) {
         const c = lookup(s, key, zset ? "zset" : "list");
         if (c === undefined) continue;
         const n = Math.min(count, c.size);
@@ -582,8 +595,8 @@ function bzpop(max: boolean): Handler {
   return (s, argv) => {
     const timeout = secondsTimeout(argv[argv.length - 1]);
     const keys = argv.slice(1, -1);
-    runBlocking(s, keys, timeout, (s) => {
-      for (const key of keys) {
+    runBlocking(s, keys, timeout, (s, ready) => {
+      for (const key of ready === undefined ? keys : [ready]) {
         if (lookup(s, key, "zset") === undefined) continue;
         const [[member, score]] = s.store.zsets.zpop(key, 1, max);
         notify(s, max ? "zpopmax" : "zpopmin", key, "z");
@@ -650,11 +663,21 @@ function xreadBlocking(group: boolean): Handler {
       s,
       keys,
       timeout,
-      (s) => {
+      (s, ready) => {
+        // Served from the ready stream only, as Redis does.
+        const i = ready === undefined ? -1 : keys.indexOf(ready);
+        const only = i === -1 ? keys : [keys[i]];
         // As Redis 7.0: XREADGROUP ends when its stream or group goes away.
-        if (group && !groupStillThere(s, keys, groupName)) return true;
+        if (group && !groupStillThere(s, only, groupName)) return true;
         const at = s.out.length;
-        run(s, retry);
+        run(
+          s,
+          i === -1 ? retry : [
+            ...retry.slice(0, streams - 2),
+            keys[i],
+            retry[streams - 2 + half + i],
+          ],
+        );
         if (answeredNil(s, at)) {
           s.out.length = at;
           return false;

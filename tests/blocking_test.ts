@@ -14,7 +14,8 @@ import {
   blockingCommands,
   secondsTimeout,
 } from "../commands/blocking.ts";
-import { ReplyWriter } from "../protocol.ts";
+import { ReplyDecoder, ReplyWriter } from "../protocol.ts";
+import { writeAll } from "../_io.ts";
 import { Store } from "../store.ts";
 import type { ClientState, ServerState, Session } from "../commands.ts";
 
@@ -862,3 +863,177 @@ Deno.test("blocking: embedded waiters are served by writes outside any connectio
   blocking.flush();
   assert.deepEqual(store.lists.lrange("k", 0, -1), ["x"]);
 });
+
+/** A connection whose replies are read as they come (one read always
+ * pending), so a test can ask whether a reply is there yet. */
+class LiveConn {
+  readonly replies: string[] = [];
+  readonly #decoder = new ReplyDecoder({ bulk: "binary" });
+  readonly #done: Promise<void>;
+  constructor(readonly conn: Deno.TcpConn) {
+    this.#done = this.#pump();
+  }
+  async #pump(): Promise<void> {
+    const buf = new Uint8Array(65536);
+    try {
+      while (true) {
+        const n = await this.conn.read(buf);
+        if (n === null) return;
+        this.#decoder.feed(buf.slice(0, n));
+        let r;
+        while ((r = this.#decoder.next()) !== undefined) {
+          this.replies.push(Deno.inspect(r.value, { depth: 9 }));
+        }
+      }
+    } catch {
+      // closed
+    }
+  }
+  send(cmd: Cmd): Promise<void> {
+    return writeAll(this.conn, encodeCommand(cmd));
+  }
+  async close(): Promise<void> {
+    try {
+      this.conn.close();
+    } catch {
+      // closed already
+    }
+    await this.#done;
+  }
+}
+
+/** A deterministic generator (mulberry32). */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+Deno.test(
+  "blocking: seeded random blocking and writing commands, both servers side by side",
+  compat,
+  async () => {
+    await using redis = await RedisServer.start();
+    await using ours = await startServer();
+    const ports = [redis.port, ours.port];
+    const BLOCKERS = 3;
+    // Per server: 3 connections that may block, then one that writes.
+    const conns: LiveConn[][] = [];
+    const ids: number[][] = [];
+    for (const port of ports) {
+      const list: LiveConn[] = [];
+      const idList: number[] = [];
+      for (let i = 0; i <= BLOCKERS; i++) {
+        const c = new LiveConn(
+          await Deno.connect({ hostname: "127.0.0.1", port }),
+        );
+        await c.send(["CLIENT", "ID"]);
+        while (c.replies.length === 0) {
+          await new Promise((r) => setTimeout(r, 1));
+        }
+        idList.push(Number(c.replies.shift()));
+        list.push(c);
+      }
+      conns.push(list);
+      ids.push(idList);
+    }
+    const next = random(20260603);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(next() * xs.length)];
+    let streamId = 1;
+    const elems = () => {
+      const n = 1 + Math.floor(next() * 3);
+      return Array.from({ length: n }, () => pick(["a", "b", "c", "d", "e"]));
+    };
+    const writers: (() => Cmd)[] = [
+      () => ["RPUSH", pick(["l1", "l2"]), ...elems()],
+      () => ["LPUSH", pick(["l1", "l2"]), ...elems()],
+      () => [
+        "ZADD",
+        "z",
+        String(Math.floor(next() * 5)),
+        pick(["m", "n", "o"]),
+      ],
+      () => ["LPOP", pick(["l1", "l2"])],
+      () => ["LRANGE", pick(["l1", "l2"]), "0", "-1"],
+      () => ["ZRANGE", "z", "0", "-1", "WITHSCORES"],
+      () => ["XADD", "s", `${streamId++}-1`, "f", pick(["x", "y"])],
+      () => ["DEL", pick(["l1", "l2", "z"])],
+      () => ["SET", pick(["l1", "z"]), "str"],
+      () => ["LMPOP", "2", "l1", "l2", "RIGHT", "COUNT", "2"],
+    ];
+    const blockers: (() => Cmd)[] = [
+      () => ["BLPOP", "l1", "l2", "0"],
+      () => ["BRPOP", "l2", "0"],
+      () => ["BLMOVE", "l1", "l2", pick(["LEFT", "RIGHT"]), "RIGHT", "0"],
+      () => ["BRPOPLPUSH", "l2", "l1", "0"],
+      () => ["BLMPOP", "0", "2", "l1", "l2", "LEFT", "COUNT", "2"],
+      () => ["BZPOPMIN", "z", "0"],
+      () => ["BZPOPMAX", "z", "0"],
+      () => ["BZMPOP", "0", "1", "z", "MIN", "COUNT", "2"],
+      () => ["XREAD", "BLOCK", "0", "STREAMS", "s", "$"],
+    ];
+    /** Waits until every server answered or blocked each pending command. */
+    async function settle(pending: number[]): Promise<void> {
+      for (let srv = 0; srv < 2; srv++) {
+        const deadline = Date.now() + 3000;
+        while (true) {
+          const control = conns[srv][BLOCKERS];
+          const before = control.replies.length;
+          await control.send(["CLIENT", "LIST"]);
+          while (control.replies.length === before) {
+            await new Promise((r) => setTimeout(r, 1));
+          }
+          const list = control.replies.pop()!;
+          const settled = pending.every((i) =>
+            conns[srv][i].replies.length > 0 ||
+            new RegExp(`id=${ids[srv][i]} [^\\n]*flags=b`).test(list)
+          );
+          if (settled) break;
+          if (Date.now() > deadline) throw new Error("a server did not settle");
+        }
+      }
+    }
+    const waiting = new Set<number>();
+    const history: string[] = [];
+    try {
+      for (let step = 0; step < 400; step++) {
+        const free = [...Array(BLOCKERS).keys()].filter((i) => !waiting.has(i));
+        let who = BLOCKERS;
+        let cmd: Cmd;
+        if (free.length > 0 && next() < 0.4) {
+          who = pick(free);
+          cmd = pick(blockers)();
+        } else cmd = pick(writers)();
+        history.push(`${who}: ${cmd.join(" ")}`);
+        for (let srv = 0; srv < 2; srv++) await conns[srv][who].send(cmd);
+        if (who === BLOCKERS) {
+          // The writer's reply, then whoever it woke.
+          for (let srv = 0; srv < 2; srv++) {
+            const c = conns[srv][who];
+            const deadline = Date.now() + 3000;
+            while (c.replies.length === 0 && Date.now() < deadline) {
+              await new Promise((r) => setTimeout(r, 1));
+            }
+          }
+        } else waiting.add(who);
+        await settle([...waiting]);
+        for (let i = 0; i <= BLOCKERS; i++) {
+          const [a, b] = [conns[0][i].replies, conns[1][i].replies];
+          assert.deepEqual(
+            b,
+            a,
+            `step ${step} (conn ${i}) after ${history.slice(-12).join(", ")}`,
+          );
+          if (a.length > 0) waiting.delete(i);
+          a.length = 0;
+          b.length = 0;
+        }
+      }
+    } finally {
+      for (const list of conns) for (const c of list) await c.close();
+    }
+  },
+);
