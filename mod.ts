@@ -238,6 +238,7 @@ export {
 export type { LogSink } from "./_log.ts";
 export type { KeyWatchers } from "./store.ts";
 export { Transaction } from "./commands/transactions.ts";
+export { type BlockedClient, Blocking } from "./commands/blocking.ts";
 export {
   defaultMemorySettings,
   EVICTION_POLICIES,

@@ -87,7 +87,7 @@ export interface BlockedClient {
  * timeouts.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Blocking, Store } from "@kv/store";
  * const blocking = Blocking.of(new Store());
  * console.log(blocking.count); // 0 clients blocked
