@@ -329,8 +329,9 @@ export class HeldInput {
   chunks: Uint8Array[] = [];
   /** A read started while blocked, not finished yet. */
   read: Promise<number | null> | null = null;
-  /** Where that read goes. */
-  readonly buf: Uint8Array = new Uint8Array(16 * 1024);
+  /** Where that read goes: small, as a blocked client seldom sends
+   * anything (1 KB per waiter). */
+  readonly buf: Uint8Array = new Uint8Array(1024);
 
   /** True when bytes (or a read) are waiting here. */
   get pending(): boolean {

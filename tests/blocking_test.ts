@@ -960,7 +960,10 @@ Deno.test(
       () => ["LRANGE", pick(["l1", "l2"]), "0", "-1"],
       () => ["ZRANGE", "z", "0", "-1", "WITHSCORES"],
       () => ["XADD", "s", `${streamId++}-1`, "f", pick(["x", "y"])],
-      () => ["DEL", pick(["l1", "l2", "z"])],
+      () => ["DEL", pick(["l1", "l2", "z", "s"])],
+      () => ["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"],
+      () => ["XGROUP", "DESTROY", "s", "g"],
+      () => ["XPENDING", "s", "g"],
       () => ["SET", pick(["l1", "z"]), "str"],
       () => ["LMPOP", "2", "l1", "l2", "RIGHT", "COUNT", "2"],
     ];
@@ -974,6 +977,17 @@ Deno.test(
       () => ["BZPOPMAX", "z", "0"],
       () => ["BZMPOP", "0", "1", "z", "MIN", "COUNT", "2"],
       () => ["XREAD", "BLOCK", "0", "STREAMS", "s", "$"],
+      () => [
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        pick(["c1", "c2"]),
+        "BLOCK",
+        "0",
+        "STREAMS",
+        "s",
+        ">",
+      ],
     ];
     /** Waits until every server answered or blocked each pending command. */
     async function settle(pending: number[]): Promise<void> {
@@ -1035,5 +1049,33 @@ Deno.test(
     } finally {
       for (const list of conns) for (const c of list) await c.close();
     }
+  },
+);
+
+Deno.test(
+  "blocking: what a blocked client sends meanwhile runs after it is served",
+  opts,
+  async () => {
+    await using server = await startServer();
+    using a = await Conn.open(server.port);
+    using b = await Conn.open(server.port);
+    await a.send(encodeCommand(["BLPOP", "q", "0"]));
+    while (await blockedCount(server.port) !== 1) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    // More than the held buffer's size, in several writes.
+    const big = "x".repeat(3000);
+    for (let i = 0; i < 3; i++) {
+      await a.send(encodeCommand(["RPUSH", "later", `${i}${big}`]));
+    }
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(await b.call("EXISTS", "later"), 0);
+    await b.call("RPUSH", "q", "v");
+    assert.deepEqual(await a.reply(), ["q", "v"]);
+    assert.equal(await a.reply(), 1);
+    assert.equal(await a.reply(), 2);
+    assert.equal(await a.reply(), 3);
+    assert.equal(await a.call("LLEN", "later"), 3);
+    assert.equal(await a.call("LINDEX", "later", "2"), `2${big}`);
   },
 );
