@@ -989,3 +989,27 @@ Deno.test("sets: 300k small sets stay compact and fast", () => {
   const took = performance.now() - t;
   assert.ok(took < 8000, `300k small sets took ${took} ms`);
 });
+
+Deno.test("sets: addMany() merges integers as repeated add() would", () => {
+  const rand = prng(31337);
+  for (let round = 0; round < 300; round++) {
+    const max = [8, 20, 512, 3000][round % 4];
+    const a = new RedisSet();
+    const b = new RedisSet();
+    for (let step = 0; step < 4; step++) {
+      const n = Math.floor(rand() * (round % 7 === 0 ? 2200 : 40));
+      const batch = Array.from({ length: n }, () => {
+        const x = rand();
+        if (x < 0.3) return WIDE[Math.floor(rand() * WIDE.length)];
+        if (x < 0.31 && round % 5 === 0) return "x";
+        return String(Math.floor(rand() * 100000) - 50000);
+      });
+      let added = 0;
+      for (const m of batch) if (b.add(m, max)) added++;
+      assert.equal(a.addMany(batch, max), added);
+      assert.deepEqual(a.members(), b.members());
+      assert.equal(a.isIntset, b.isIntset);
+      assert.equal(a.size, b.size);
+    }
+  }
+});
