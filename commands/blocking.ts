@@ -34,6 +34,7 @@ import {
 import { listCommands } from "./lists.ts";
 import { zsetCommands } from "./zsets.ts";
 import { streamCommands } from "./streams.ts";
+import { keyCommands } from "./keys.ts";
 import { notify, notifyIfGone } from "./pubsub.ts";
 
 const ERR_TIMEOUT_FLOAT = "ERR timeout is not a float or out of range";
@@ -139,6 +140,11 @@ export class Blocking {
    * each key written while clients block). */
   signal(key: string): void {
     this.#signal(key);
+  }
+
+  /** Marks every key clients wait on ready (FLUSHALL, FLUSHDB). */
+  signalAll(): void {
+    for (const key of this.#byKey.keys()) this.#signal(key);
   }
 
   #signal = (key: string): void => {
@@ -747,6 +753,13 @@ const clientUnblock: Handler = (s, argv) => {
   s.out.int(Blocking.of(s.store).unblock(id, error) ? 1 : 0);
 };
 
+function flushAndSignal(flush: Handler): Handler {
+  return (s, argv) => {
+    flush(s, argv);
+    Blocking.of(s.store).signalAll();
+  };
+}
+
 /** Handlers of the blocking commands, by command name. */
 export const blockingCommands: Record<string, Handler> = {
   blpop: blpop(true),
@@ -761,6 +774,9 @@ export const blockingCommands: Record<string, Handler> = {
   xreadgroup: xreadBlocking(true),
   wait,
   "client|unblock": clientUnblock,
+  // Emptying the keyspace ends the XREADGROUP waits, as in Redis.
+  flushall: flushAndSignal(keyCommands.flushall),
+  flushdb: flushAndSignal(keyCommands.flushdb),
   // The stream ops change groups without Store.written: wake XREADGROUP.
   "xgroup|destroy": (s, argv) => {
     streamCommands["xgroup|destroy"](s, argv);
