@@ -1128,3 +1128,22 @@ Deno.test(
     assert.equal(await a.call("LINDEX", "later", "2"), `2${big}`);
   },
 );
+
+Deno.test(
+  "blocking: the server closes at once with clients blocked",
+  opts,
+  async () => {
+    const server = await startServer();
+    using a = await Conn.open(server.port);
+    await a.send(encodeCommand(["BLPOP", "q", "0"]));
+    await a.send(encodeCommand(["WAIT", "1", "0"])); // held, runs never
+    while (await blockedCount(server.port) !== 1) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const start = Date.now();
+    await server.close();
+    assert.ok(Date.now() - start < 1000, `${Date.now() - start} ms`);
+    assert.ok(await a.closedWithin(1000));
+    assert.equal(Blocking.of(server.store).count, 0);
+  },
+);
