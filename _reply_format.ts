@@ -11,6 +11,7 @@ import {
 } from "./protocol.ts";
 
 const utf8 = new TextDecoder();
+const encoder = new TextEncoder();
 
 /** Quotes bytes as redis-cli's sdscatrepr: escapes, and \xHH for bytes
  * that are not printable ASCII. */
@@ -57,6 +58,24 @@ export function formatRaw(v: RespValue): string {
   const items = elements(v);
   if (items !== null) return items.map(formatRaw).join("\n");
   return scalarText(v);
+}
+
+/** redis-cli's `--csv` output, without the final newline: strings
+ * quoted, nil as `NULL`, errors as `ERROR,"..."`, aggregates (maps too)
+ * flattened with commas. */
+export function formatCSV(v: RespValue): string {
+  if (v === null) return "NULL";
+  if (v instanceof ReplyError) {
+    return "ERROR," + quoteBytes(encoder.encode(v.message));
+  }
+  if (typeof v === "boolean") return v ? "true" : "false";
+  if (v instanceof DoubleText) return v.text;
+  if (typeof v === "number" || typeof v === "bigint") return String(v);
+  if (typeof v === "string") return quoteBytes(encoder.encode(v));
+  if (v instanceof Uint8Array) return quoteBytes(v);
+  if (v instanceof VerbatimString) return quoteBytes(encoder.encode(v.text));
+  const items = elements(v);
+  return items === null ? "" : items.map(formatCSV).join(",");
 }
 
 /** redis-cli's terminal output, ending in a newline. */

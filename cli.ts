@@ -17,9 +17,15 @@
 
 import { join } from "node:path";
 import { Client, ConnectionError } from "./client.ts";
-import { ReplyError, type RespValue, splitArgs } from "./protocol.ts";
+import {
+  encodeCommand,
+  ReplyDecoder,
+  ReplyError,
+  type RespValue,
+  splitArgs,
+} from "./protocol.ts";
 import { binaryToBytes, textToBinary } from "./_bytes.ts";
-import { formatRaw, formatTTY, synopsis } from "./_reply_format.ts";
+import { formatCSV, formatRaw, formatTTY, synopsis } from "./_reply_format.ts";
 import { LineEditor } from "./_line_editor.ts";
 import { VERSION } from "./version.ts";
 import { writeAllSync } from "./_io.ts";
@@ -39,6 +45,9 @@ export interface CliOptions {
   /** Force raw (true) or terminal (false) output; default: raw unless
    * stdout is a terminal. */
   raw?: boolean;
+  /** redis-cli's CSV output (`--csv`): quoted strings, comma-separated
+   * aggregates. */
+  csv?: boolean;
   /** Skip the warning about passwords on the command line. */
   noAuthWarning: boolean;
 }
@@ -53,11 +62,13 @@ Usage: kv cli [OPTIONS] [COMMAND [ARG ...]]
   -3, --resp3            Start the session in RESP3 protocol mode.
   --raw                  Use raw formatting for replies.
   --no-raw               Force formatted output even when stdout is not a tty.
+  --csv                  Output in CSV format.
   --no-auth-warning      Don't show the warning about passwords.
   --help                 Output this help and exit.
 
 With a command, runs it and prints the reply (exit status 1 on an error
-reply). Without one, reads commands from stdin when it is not a terminal,
+reply; SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE and MONITOR print every message
+until Ctrl-C or the connection closes). Without one, reads commands from stdin when it is not a terminal,
 one per line, or starts an interactive prompt.
 `;
 
@@ -93,6 +104,7 @@ export function parseCliArgs(
     else if (a === "-3" || a === "--resp3") options.resp3 = true;
     else if (a === "--raw") options.raw = true;
     else if (a === "--no-raw") options.raw = false;
+    else if (a === "--csv") options.csv = true;
     else if (a === "--no-auth-warning") options.noAuthWarning = true;
     else if (a === "--help") help = true;
     else if (a === "--") {
@@ -111,8 +123,111 @@ function print(s: string): void {
   writeAllSync(Deno.stdout, encoder.encode(s));
 }
 
-function format(v: RespValue, raw: boolean): string {
-  return raw ? formatRaw(v) + "\n" : formatTTY(v);
+/** How replies print: redis-cli's raw, terminal (`tty`) or `--csv` form. */
+type Output = "raw" | "tty" | "csv";
+
+function format(v: RespValue, output: Output): string {
+  return output === "raw"
+    ? formatRaw(v) + "\n"
+    : output === "csv"
+    ? formatCSV(v) + "\n"
+    : formatTTY(v);
+}
+
+/** Commands after which the connection only streams (messages, monitored
+ * commands): their replies print as they arrive. */
+const STREAMING = new Set(["subscribe", "psubscribe", "ssubscribe", "monitor"]);
+
+function commandName(arg: string | Uint8Array): string {
+  return (typeof arg === "string" ? arg : new TextDecoder().decode(arg))
+    .toLowerCase();
+}
+
+/** How a streaming command ended: an error reply, the server closed the
+ * connection, or `stop()` was called (Ctrl-C at the prompt). */
+type StreamEnd = "error" | "closed" | "stopped";
+
+/** Runs SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE or MONITOR on a connection of its
+ * own and prints every reply as it arrives, as redis-cli does (with
+ * "Reading messages..." first for the subscriptions, unless raw), until an
+ * error reply, the end of the connection, or `stopper.stop()`. */
+async function stream(
+  o: CliOptions,
+  args: (string | Uint8Array)[],
+  output: Output,
+  stopper: { stop?: () => void } = {},
+): Promise<StreamEnd> {
+  const conn = await Deno.connect({ hostname: o.host, port: o.port });
+  let stopped = false;
+  stopper.stop = () => {
+    stopped = true;
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  };
+  const decoder = new ReplyDecoder({ bulk: "bytes", doubles: "text" });
+  const buf = new Uint8Array(64 * 1024);
+  const next = async (): Promise<RespValue | undefined> => {
+    while (true) {
+      const r = decoder.next();
+      if (r !== undefined) return r.value;
+      let n: number | null;
+      try {
+        n = await conn.read(buf);
+      } catch {
+        n = null;
+      }
+      if (n === null) return undefined;
+      decoder.feed(buf.subarray(0, n));
+    }
+  };
+  try {
+    const hello: (string | Uint8Array)[][] = [];
+    if (o.password !== undefined) {
+      hello.push(
+        o.user === undefined
+          ? ["AUTH", o.password]
+          : ["AUTH", o.user, o.password],
+      );
+    }
+    if (o.resp3) hello.push(["HELLO", "3"]);
+    for (const c of [...hello, args]) await writeAll(conn, encodeCommand(c));
+    for (let i = 0; i < hello.length; i++) {
+      const reply = await next();
+      if (reply === undefined) return stopped ? "stopped" : "closed";
+      if (reply instanceof ReplyError) {
+        print(format(reply, output));
+        return "error";
+      }
+    }
+    const pubsub = commandName(args[0]) !== "monitor";
+    if (pubsub && output !== "raw") {
+      print("Reading messages... (press Ctrl-C to quit)\n");
+    }
+    while (true) {
+      const reply = await next();
+      if (reply === undefined) return stopped ? "stopped" : "closed";
+      print(format(reply, output));
+      if (reply instanceof ReplyError) return "error";
+    }
+  } finally {
+    stopper.stop();
+  }
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let off = 0; off < bytes.length;) {
+    off += await conn.write(bytes.subarray(off));
+  }
+}
+
+/** redis-cli's "(1.23s)" after a command that took half a second or more
+ * at the prompt (terminal output only). */
+function printElapsed(start: number, output: Output): void {
+  const ms = Date.now() - start;
+  if (ms >= 500 && output === "tty") print(`(${(ms / 1000).toFixed(2)}s)\n`);
 }
 
 /** Runs one command; error replies come back as values. */
@@ -140,7 +255,7 @@ async function connect(o: CliOptions, interactive: boolean): Promise<Client> {
   });
 }
 
-async function batch(client: Client, raw: boolean): Promise<number> {
+async function batch(client: Client, output: Output): Promise<number> {
   const input = await new Response(Deno.stdin.readable).text();
   const lines = input.split("\n");
   let failed = false;
@@ -168,7 +283,7 @@ async function batch(client: Client, raw: boolean): Promise<number> {
       }
       const reply = replies[r++] as RespValue;
       if (reply instanceof ReplyError) failed = true;
-      out += format(reply, raw);
+      out += format(reply, output);
     }
     print(out);
   }
@@ -197,7 +312,7 @@ function docField(doc: unknown, key: string): unknown {
   return doc instanceof Map ? doc.get(key) : undefined;
 }
 
-async function interactive(o: CliOptions, rawFlag?: boolean): Promise<number> {
+async function interactive(o: CliOptions, output: Output): Promise<number> {
   let client: Client | null = null;
   const address = `${o.host}:${o.port}`;
   try {
@@ -255,9 +370,33 @@ async function interactive(o: CliOptions, rawFlag?: boolean): Promise<number> {
         continue;
       }
     }
+    const start = Date.now();
+    if (STREAMING.has(name)) {
+      // Messages print until Ctrl-C (back to the prompt, as redis-cli) or
+      // the server closes the connection (redis-cli exits).
+      const stopper: { stop?: () => void } = {};
+      const onInterrupt = () => stopper.stop?.();
+      Deno.addSignalListener("SIGINT", onInterrupt);
+      let end: StreamEnd;
+      try {
+        end = await stream(o, args, output, stopper);
+      } catch (e) {
+        print(`Error: ${errorText(e)}\n`);
+        continue;
+      } finally {
+        Deno.removeSignalListener("SIGINT", onInterrupt);
+      }
+      if (end === "closed") {
+        client?.close();
+        return 1;
+      }
+      printElapsed(start, output);
+      continue;
+    }
     try {
       const reply = await run(client, args);
-      print(format(reply, rawFlag === true));
+      print(format(reply, output));
+      printElapsed(start, output);
     } catch (e) {
       print(`Error: ${errorText(e)}\n`);
     }
@@ -310,6 +449,7 @@ export function helpText(docs: Map<string, unknown>, words: string[]): string {
 }
 
 function errorText(e: unknown): string {
+  if (e instanceof Deno.errors.ConnectionRefused) return "Connection refused";
   if (e instanceof ConnectionError && e.cause instanceof Error) {
     return /refused/i.test(e.cause.message)
       ? "Connection refused"
@@ -337,16 +477,43 @@ export async function cli(args: string[]): Promise<number> {
       "Warning: Using a password with '-a' option on the command line interface may not be safe.",
     );
   }
-  const raw = options.raw ?? !Deno.stdout.isTerminal();
+  const output: Output = options.csv
+    ? "csv"
+    : options.raw ?? !Deno.stdout.isTerminal()
+    ? "raw"
+    : "tty";
   if (command.length === 0 && Deno.stdin.isTerminal()) {
-    return await interactive(options, options.raw);
+    // At the prompt replies are formatted unless --raw (or --csv).
+    return await interactive(
+      options,
+      options.csv ? "csv" : options.raw === true ? "raw" : "tty",
+    );
+  }
+  if (command.length > 0 && STREAMING.has(commandName(command[0]))) {
+    // Until an error reply (exit 0, as redis-cli), the end of the
+    // connection (exit 1), or SIGINT (which ends the process).
+    try {
+      const end = await stream(options, command, output);
+      if (end === "closed") {
+        console.error("Error: Server closed the connection");
+        return 1;
+      }
+      return 0;
+    } catch (e) {
+      console.error(
+        `Could not connect to Redis at ${options.host}:${options.port}: ${
+          errorText(e)
+        }`,
+      );
+      return 1;
+    }
   }
   let client: Client;
   try {
     client = await connect(options, false);
   } catch (e) {
     if (e instanceof ReplyError) {
-      print(format(e, raw));
+      print(format(e, output));
       return 1;
     }
     console.error(
@@ -359,10 +526,10 @@ export async function cli(args: string[]): Promise<number> {
   try {
     if (command.length > 0) {
       const reply = await run(client, command);
-      print(format(reply, raw));
+      print(format(reply, output));
       return reply instanceof ReplyError ? 1 : 0;
     }
-    return await batch(client, raw);
+    return await batch(client, output);
   } catch (e) {
     console.error(`kv cli: ${errorText(e)}`);
     return 1;
