@@ -190,6 +190,15 @@ async function blockedCount(port: number): Promise<number> {
   return Number(/blocked_clients:(\d+)/.exec(info)![1]);
 }
 
+/** Waits (at most 10 s) until `n` clients are blocked. */
+async function waitBlocked(port: number, n: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (await blockedCount(port) !== n) {
+    if (Date.now() > deadline) throw new Error(`${n} clients never blocked`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 /** Runs a scenario on a server and returns the raw replies read. */
 async function scenario(
   port: number,
@@ -532,9 +541,7 @@ Deno.test(
       const id = await a.call("CLIENT", "ID");
       const replies: unknown[] = [];
       await a.send(encodeCommand(["BLPOP", "q", "0"]));
-      while (await blockedCount(port) !== 1) {
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      await waitBlocked(port, 1);
       const list = String(await b.call("CLIENT", "LIST", "ID", String(id)));
       replies.push(/flags=(\S+)/.exec(list)![1], /cmd=(\S+)/.exec(list)![1]);
       const info = String(await b.call("INFO", "clients"));
@@ -543,17 +550,13 @@ Deno.test(
       replies.push(await b.call("CLIENT", "UNBLOCK", String(id)));
       replies.push(await a.rawReplies("", 1));
       await a.send(encodeCommand(["BZPOPMIN", "z", "100"]));
-      while (await blockedCount(port) !== 1) {
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      await waitBlocked(port, 1);
       const info2 = String(await b.call("INFO", "clients"));
       replies.push(/clients_in_timeout_table:\d+/.exec(info2)![0]);
       replies.push(await b.call("CLIENT", "UNBLOCK", String(id), "ERROR"));
       replies.push(await a.rawReplies("", 1));
       await a.send(encodeCommand(["WAIT", "1", "0"]));
-      while (await blockedCount(port) !== 1) {
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      await waitBlocked(port, 1);
       replies.push(await b.call("CLIENT", "UNBLOCK", String(id), "TIMEOUT"));
       replies.push(await a.rawReplies("", 1));
       replies.push(await b.call("CLIENT", "UNBLOCK", String(id)));
@@ -605,9 +608,7 @@ Deno.test(
     using c = await Conn.open(server.port);
     await a.send(encodeCommand(["BLPOP", "q", "0"]));
     await c.send(encodeCommand(["BLPOP", "q", "0"]));
-    while (await blockedCount(server.port) !== 2) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await waitBlocked(server.port, 2);
     a.close();
     const deadline = Date.now() + 2000;
     while (await blockedCount(server.port) !== 1 && Date.now() < deadline) {
@@ -621,9 +622,7 @@ Deno.test(
     using d = await Conn.open(server.port);
     const id = await d.call("CLIENT", "ID");
     await d.send(encodeCommand(["BLPOP", "q2", "0"]));
-    while (await blockedCount(server.port) !== 1) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await waitBlocked(server.port, 1);
     assert.equal(await b.call("CLIENT", "KILL", "ID", String(id)), 1);
     assert.equal(await b.call("RPUSH", "q2", "z"), 1);
     assert.deepEqual(await b.call("LRANGE", "q2", "0", "-1"), ["z"]);
@@ -643,9 +642,7 @@ Deno.test(
       await c.send(encodeCommand(["BLPOP", "q", "0"]));
       waiters.push(c);
       // Each is queued before the next: the order of service is known.
-      while (await blockedCount(server.port) !== i + 1) {
-        await new Promise((r) => setTimeout(r, 2));
-      }
+      await waitBlocked(server.port, i + 1);
     }
     const pushers: Conn[] = [];
     for (let i = 0; i < 4; i++) pushers.push(await Conn.open(server.port));
@@ -693,9 +690,7 @@ Deno.test(
         using b = await Conn.open(server.port);
         const wake = async (cmd: Cmd, push: Cmd) => {
           await a.send(encodeCommand(cmd));
-          while (await blockedCount(server.port) !== 1) {
-            await new Promise((r) => setTimeout(r, 2));
-          }
+          await waitBlocked(server.port, 1);
           await b.call(...push);
           return await a.reply();
         };
@@ -795,9 +790,7 @@ Deno.test("blocking: ioredis blpop and node-redis blPop", opts, async () => {
   try {
     await redis.connect();
     const p = redis.blpop("jobs", 0);
-    while (await blockedCount(server.port) !== 1) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await waitBlocked(server.port, 1);
     await pusher.call("RPUSH", "jobs", "j1");
     assert.deepEqual(await p, ["jobs", "j1"]);
     assert.equal(await redis.blpop("jobs", 0.05), null);
@@ -809,9 +802,7 @@ Deno.test("blocking: ioredis blpop and node-redis blPop", opts, async () => {
   await client.connect();
   try {
     const p = client.blPop("jobs", 0);
-    while (await blockedCount(server.port) !== 1) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await waitBlocked(server.port, 1);
     await pusher.call("RPUSH", "jobs", "j2");
     assert.deepEqual(await p, { key: "jobs", element: "j2" });
     assert.equal(await client.blPop("jobs", 0.05), null);
@@ -951,6 +942,15 @@ class LiveConn {
   }
 }
 
+/** Waits (at most 10 s) until `cond` holds. */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
 /** A deterministic generator (mulberry32). */
 function random(seed: number): () => number {
   return () => {
@@ -980,9 +980,7 @@ Deno.test(
           await Deno.connect({ hostname: "127.0.0.1", port }),
         );
         await c.send(["CLIENT", "ID"]);
-        while (c.replies.length === 0) {
-          await new Promise((r) => setTimeout(r, 1));
-        }
+        await until(() => c.replies.length > 0, "a reply to CLIENT ID");
         idList.push(Number(c.replies.shift()));
         list.push(c);
       }
@@ -1046,9 +1044,10 @@ Deno.test(
           const control = conns[srv][BLOCKERS];
           const before = control.replies.length;
           await control.send(["CLIENT", "LIST"]);
-          while (control.replies.length === before) {
-            await new Promise((r) => setTimeout(r, 1));
-          }
+          await until(
+            () => control.replies.length > before,
+            "a reply to CLIENT LIST",
+          );
           const list = control.replies.pop()!;
           const settled = pending.every((i) =>
             conns[srv][i].replies.length > 0 ||
@@ -1109,9 +1108,7 @@ Deno.test(
     using a = await Conn.open(server.port);
     using b = await Conn.open(server.port);
     await a.send(encodeCommand(["BLPOP", "q", "0"]));
-    while (await blockedCount(server.port) !== 1) {
-      await new Promise((r) => setTimeout(r, 2));
-    }
+    await waitBlocked(server.port, 1);
     // More than the held buffer's size, in several writes.
     const big = "x".repeat(3000);
     for (let i = 0; i < 3; i++) {
@@ -1137,9 +1134,7 @@ Deno.test(
     using a = await Conn.open(server.port);
     await a.send(encodeCommand(["BLPOP", "q", "0"]));
     await a.send(encodeCommand(["WAIT", "1", "0"])); // held, runs never
-    while (await blockedCount(server.port) !== 1) {
-      await new Promise((r) => setTimeout(r, 2));
-    }
+    await waitBlocked(server.port, 1);
     const start = Date.now();
     await server.close();
     assert.ok(Date.now() - start < 1000, `${Date.now() - start} ms`);
