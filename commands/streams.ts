@@ -345,8 +345,8 @@ function parseRead(argv: string[], group: boolean): ReadArgs {
 
 const xread: Handler = (s, argv) => {
   const r = parseRead(argv, false);
-  // BLOCK: data available now is served; otherwise the reply is the one a
-  // timeout gives (blocking waits come with the blocking commands).
+  // BLOCK: commands/blocking.ts wraps this handler and waits when it
+  // answers nil.
   const res = s.store.streams.xread(r.keys, r.ids, r.count);
   if (res === null) {
     s.out.nilArray();

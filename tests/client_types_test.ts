@@ -1183,12 +1183,9 @@ for (const [name, start] of TARGETS) {
     }
   });
 
-  // Our server answers XREAD BLOCK at once for now (blocking waits come
-  // with the blocking commands): this runs against redis-server only.
   Deno.test({
     name: `client types (${name}): XREAD BLOCK wakes up`,
     ...opts,
-    ignore: name === "@kv/store",
   }, async () => {
     const target = await start();
     try {
