@@ -28,7 +28,7 @@ import { binaryToBytes, textToBinary } from "./_bytes.ts";
 import { formatCSV, formatRaw, formatTTY, synopsis } from "./_reply_format.ts";
 import { LineEditor } from "./_line_editor.ts";
 import { VERSION } from "./version.ts";
-import { writeAllSync } from "./_io.ts";
+import { writeAll, writeAllSync } from "./_io.ts";
 
 /** Parsed `kv cli` flags. */
 export interface CliOptions {
@@ -214,12 +214,6 @@ async function stream(
     }
   } finally {
     stopper.stop();
-  }
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let off = 0; off < bytes.length;) {
-    off += await conn.write(bytes.subarray(off));
   }
 }
 

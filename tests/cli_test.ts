@@ -4,8 +4,10 @@
 
 import assert from "node:assert/strict";
 import {
+  Conn,
   freePort,
   has,
+  RedisServer,
   run,
   startServer,
   tmux,
@@ -269,4 +271,302 @@ Deno.test("cli arguments: flags stop at the command; quoting as redis-cli", () =
   );
   assert.deepEqual(lineToArgs('"\\xff"')![0], new Uint8Array([255]));
   assert.equal(lineToArgs('"open'), null);
+});
+
+// ---------------------------------------------------------------------------
+// Streaming commands: SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE, MONITOR.
+
+/** A CLI process whose output is collected while it runs. */
+class Streaming {
+  stdout = "";
+  stderr = "";
+  readonly child: Deno.ChildProcess;
+  #readers: Promise<void>[];
+  constructor(cmd: string, args: string[]) {
+    this.child = new Deno.Command(cmd, {
+      args,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const collect = async (
+      stream: ReadableStream<Uint8Array>,
+      into: "stdout" | "stderr",
+    ) => {
+      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+        this[into] += chunk;
+      }
+    };
+    this.#readers = [
+      collect(this.child.stdout, "stdout"),
+      collect(this.child.stderr, "stderr"),
+    ];
+  }
+
+  /** Waits (bounded, 10 s) until the output so far matches. */
+  async waitFor(pattern: RegExp): Promise<void> {
+    for (let i = 0; i < 200 && !pattern.test(this.stdout); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.match(this.stdout, pattern);
+  }
+
+  /** Sends SIGINT (unless already ended) and waits (bounded) for the end. */
+  async end(
+    signal: Deno.Signal | null = "SIGINT",
+  ): Promise<Deno.CommandStatus> {
+    if (signal !== null) {
+      try {
+        this.child.kill(signal);
+      } catch {
+        // exited
+      }
+    }
+    const timer = setTimeout(() => {
+      try {
+        this.child.kill("SIGKILL");
+      } catch {
+        // exited
+      }
+    }, 10000);
+    const status = await this.child.status;
+    clearTimeout(timer);
+    await Promise.all(this.#readers);
+    return status;
+  }
+}
+
+function cliPair(port: number, flags: string[], command: string[]) {
+  const args = ["-p", String(port), ...flags, ...command];
+  return {
+    redis: new Streaming("redis-cli", args),
+    kv: new Streaming(Deno.execPath(), ["run", "-A", MAIN, "cli", ...args]),
+  };
+}
+
+/** Waits (bounded) until `count` clients last ran `cmd` (both CLIs are
+ * subscribed or monitoring). */
+async function clientsIn(conn: Conn, cmd: string, count: number) {
+  let list = "";
+  for (let i = 0; i < 300; i++) {
+    list = String(await conn.call("CLIENT", "LIST"));
+    const n = list.split("\n").filter((l) => l.includes(` cmd=${cmd} `))
+      .length;
+    if (n >= count) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`never ${count} clients in ${cmd}:\n${list}`);
+}
+
+/** MONITOR lines differ in time and client address only. */
+function monitorText(s: string): string {
+  return s.replace(/\d+\.\d{6} \[(\d+) [^\]]+\]/g, "T [$1 addr]");
+}
+
+interface StreamCase {
+  flags: string[];
+  command: string[];
+  /** Sent by another connection once both CLIs listen. */
+  send: string[][];
+  /** The output both must reach before the interrupt. */
+  last: RegExp;
+}
+
+const STREAM_CASES: StreamCase[] = [
+  ...[[], ["--no-raw"], ["-3", "--no-raw"], ["--csv"]].map((flags) => ({
+    flags,
+    command: ["SUBSCRIBE", "ch", "ch2"],
+    send: [
+      ["PUBLISH", "ch", "hello world"],
+      ["PUBLISH", "other", "unseen"],
+      ["PUBLISH", "ch2", "a\nb\xff"],
+      ["PUBLISH", "ch", "end"],
+    ],
+    last: /end"?\n$/,
+  })),
+  {
+    flags: ["--no-raw"],
+    // One pattern per message: the order in which several patterns
+    // match one message is Redis's dictionary order.
+    command: ["PSUBSCRIBE", "c*", "?x"],
+    send: [["PUBLISH", "ch", "one"], ["PUBLISH", "ax", "end"]],
+    last: /"end"\n$/,
+  },
+  {
+    flags: ["-3"],
+    command: ["PSUBSCRIBE", "n*"],
+    send: [["PUBLISH", "news", "end"]],
+    last: /end\n$/,
+  },
+  {
+    flags: ["-3", "--csv"],
+    command: ["SSUBSCRIBE", "sh"],
+    send: [["SPUBLISH", "sh", "x"], ["SPUBLISH", "sh", "end"]],
+    last: /"end"\n$/,
+  },
+  ...[[], ["--no-raw"], ["--csv"]].map((flags) => ({
+    flags,
+    command: ["MONITOR"],
+    send: [["ECHO", "start"], ["SET", "k", 'a b\n"c"'], ["ECHO", "end"]],
+    last: /end.{0,3}\n$/,
+  })),
+];
+
+async function streamOutputs(port: number, c: StreamCase) {
+  await using conn = await Conn.open(port);
+  const cmd = c.command[0].toLowerCase();
+  const { redis, kv } = cliPair(port, c.flags, c.command);
+  try {
+    await clientsIn(conn, cmd, 2);
+    for (const args of c.send) await conn.call(...args);
+    await redis.waitFor(c.last);
+    await kv.waitFor(c.last);
+  } finally {
+    const statuses = await Promise.all([redis.end(), kv.end()]);
+    assert.deepEqual(
+      statuses.map((s) => s.signal),
+      ["SIGINT", "SIGINT"],
+      "both end on SIGINT",
+    );
+  }
+  if (cmd !== "monitor") return { redis: redis.stdout, kv: kv.stdout };
+  // The earlier monitor also saw the other's CLIENT LIST polls.
+  const from = (s: string) => monitorText(s.slice(s.search(/^.*"ECHO"/m)));
+  assert.match(kv.stdout, /^"?OK"?\n/);
+  return { redis: from(redis.stdout), kv: from(kv.stdout) };
+}
+
+Deno.test({
+  name:
+    "kv cli: SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE, MONITOR print as redis-cli until SIGINT",
+  ignore: !has("redis-cli") || !has("redis-server"),
+  ...opts,
+  async fn() {
+    await using ours = await startServer();
+    const redis = await RedisServer.start();
+    try {
+      for (const c of STREAM_CASES) {
+        const [a, b] = await Promise.all([
+          streamOutputs(ours.port, c),
+          streamOutputs(redis.port, c),
+        ]);
+        const what = `${c.flags.join(" ")} ${c.command.join(" ")}`;
+        assert.equal(a.kv, a.redis, `our server: ${what}`);
+        assert.equal(b.kv, b.redis, `redis-server: ${what}`);
+        assert.equal(a.kv, b.kv, `both servers: ${what}`);
+      }
+    } finally {
+      await redis.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "kv cli: streaming commands' errors and a closed connection",
+  ignore: !has("redis-cli"),
+  ...opts,
+  async fn() {
+    await using server = await startServer();
+    const p = String(server.port);
+    for (const flags of [[], ["--no-raw"], ["--csv"]]) {
+      for (const command of [["SUBSCRIBE"], ["MONITOR", "x"]]) {
+        const args = ["-p", p, ...flags, ...command];
+        const expected = await run("redis-cli", args);
+        const actual = await kv(args);
+        assert.deepEqual(
+          [actual.code, actual.stdout],
+          [expected.code, expected.stdout],
+          args.join(" "),
+        );
+      }
+    }
+    // The server closes the subscriber's connection: exit 1 with an error.
+    await using conn = await Conn.open(server.port);
+    for (const flags of [[], ["--no-raw"]]) {
+      const { redis, kv } = cliPair(server.port, flags, ["SUBSCRIBE", "ch"]);
+      await clientsIn(conn, "subscribe", 2);
+      await redis.waitFor(/1\n$/);
+      await kv.waitFor(/1\n$/);
+      assert.equal(await conn.call("CLIENT", "KILL", "TYPE", "pubsub"), 2);
+      const [a, b] = await Promise.all([redis.end(null), kv.end(null)]);
+      assert.deepEqual([b.code, kv.stdout, kv.stderr], [
+        a.code,
+        redis.stdout,
+        redis.stderr,
+      ]);
+      assert.equal(b.code, 1);
+      assert.equal(kv.stderr, "Error: Server closed the connection\n");
+    }
+  },
+});
+
+Deno.test({
+  name: "kv cli: SUBSCRIBE and MONITOR at the prompt, Ctrl-C back (tmux)",
+  ignore: !has("tmux"),
+  ...opts,
+  async fn() {
+    await using server = await startServer();
+    await using conn = await Conn.open(server.port);
+    // A tmux server of its own: other tests may stop the default one.
+    const socket = `kv-cli-sub-${Deno.pid}-${server.port}`;
+    const tx = (...args: string[]) => tmux("-L", socket, ...args);
+    const screen = async (pattern: RegExp) => {
+      let text = "";
+      for (let i = 0; i < 200; i++) {
+        text = (await tx("capture-pane", "-p", "-t", "cli")).stdout;
+        if (pattern.test(text)) return text;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`screen never matched ${pattern}:\n${text}`);
+    };
+    const home = await Deno.makeTempDir({ prefix: "kv-home-" });
+    await tx(
+      "new-session",
+      "-d",
+      "-s",
+      "cli",
+      "-x",
+      "120",
+      "-y",
+      "50",
+      "-e",
+      `HOME=${home}`,
+      `${Deno.execPath()} run -A ${MAIN} cli -p ${server.port}`,
+    );
+    try {
+      const prompt = `127.0.0.1:${server.port}>`;
+      await screen(new RegExp(prompt));
+      await tx("send-keys", "-t", "cli", "SUBSCRIBE ch", "Enter");
+      await screen(
+        /Reading messages\.\.\. \(press Ctrl-C to quit\)\n1\) "subscribe"\n2\) "ch"\n3\) \(integer\) 1\n/,
+      );
+      await clientsIn(conn, "subscribe", 1);
+      assert.equal(await conn.call("PUBLISH", "ch", "hello there"), 1);
+      await screen(/1\) "message"\n2\) "ch"\n3\) "hello there"\n/);
+      await tx("send-keys", "-t", "cli", "C-c");
+      // Back at the prompt; the subscribed connection is gone.
+      await screen(new RegExp(`"hello there"\\n.*\\n?${prompt}`));
+      let subscribers = [] as unknown;
+      for (let i = 0; i < 100; i++) {
+        subscribers = await conn.call("PUBSUB", "NUMSUB", "ch");
+        if ((subscribers as unknown[])[1] === 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.deepEqual(subscribers, ["ch", 0]);
+      await tx("send-keys", "-t", "cli", "PING", "Enter");
+      await screen(/PING\nPONG\n/);
+      await tx("send-keys", "-t", "cli", "MONITOR", "Enter");
+      await screen(/MONITOR\nOK\n/);
+      await clientsIn(conn, "monitor", 1);
+      await conn.call("SET", "watched", "1");
+      await screen(/\d+\.\d+ \[0 127\.0\.0\.1:\d+\] "SET" "watched" "1"\n/);
+      await tx("send-keys", "-t", "cli", "C-c");
+      await tx("send-keys", "-t", "cli", "ECHO back", "Enter");
+      await screen(/ECHO back\n"back"\n/);
+      await tx("send-keys", "-t", "cli", "quit", "Enter");
+    } finally {
+      await tx("kill-server");
+      await Deno.remove(home, { recursive: true });
+    }
+  },
 });
