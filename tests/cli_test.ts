@@ -13,7 +13,12 @@ import {
   tmux,
   waitForScreen,
 } from "./_helpers.ts";
-import { formatRaw, formatTTY, quoteBytes } from "../_reply_format.ts";
+import {
+  formatCSV,
+  formatRaw,
+  formatTTY,
+  quoteBytes,
+} from "../_reply_format.ts";
 import { ReplyError } from "../protocol.ts";
 import { lineToArgs, parseCliArgs } from "../cli.ts";
 
@@ -81,7 +86,16 @@ Deno.test({
   ...opts,
   async fn() {
     await using server = await startServer();
-    for (const flags of [[], ["--no-raw"], ["-3"], ["-3", "--no-raw"]]) {
+    for (
+      const flags of [
+        [],
+        ["--no-raw"],
+        ["-3"],
+        ["-3", "--no-raw"],
+        ["--csv"],
+        ["-3", "--csv"],
+      ]
+    ) {
       await server.store.clear();
       const expected = await run(
         "redis-cli",
@@ -241,6 +255,11 @@ Deno.test("reply formatting: redis-cli's raw and terminal forms", () => {
     '1# "k" => (integer) 1\n',
   );
   assert.equal(formatRaw([enc.encode("a"), null, 2]), "a\n\n2");
+  assert.equal(
+    formatCSV([enc.encode('a"b'), null, 2, true, new ReplyError("ERR x")]),
+    '"a\\"b",NULL,2,true,ERROR,"ERR x"',
+  );
+  assert.equal(formatCSV(new Map([[enc.encode("k"), 1]])), '"k",1');
   assert.equal(formatRaw(new Map([[enc.encode("k"), enc.encode("v")]])), "k v");
   assert.equal(
     quoteBytes(new Uint8Array([0, 255, 34, 92, 10, 65])),
