@@ -309,7 +309,7 @@ class Streaming {
       stderr: "piped",
     }).spawn();
     const collect = async (
-      stream: ReadableStream<Uint8Array>,
+      stream: ReadableStream<Uint8Array<ArrayBuffer>>,
       into: "stdout" | "stderr",
     ) => {
       for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
