@@ -618,15 +618,15 @@ class IdList<T extends StreamId> {
 
 /** A consumer of a group. */
 class Consumer {
-  pel = new IdList<Nack>();
+  pel: IdList<Nack> = new IdList<Nack>();
   constructor(public name: string, public seenTime: number) {}
 }
 
 /** A consumer group: last delivered id, read counter, pending entries and
  * consumers. */
 class ConsumerGroup {
-  pel = new IdList<Nack>();
-  consumers = new Map<string, Consumer>();
+  pel: IdList<Nack> = new IdList<Nack>();
+  consumers: Map<string, Consumer> = new Map<string, Consumer>();
   constructor(
     public name: string,
     public lastId: StreamId,
