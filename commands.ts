@@ -458,6 +458,8 @@ export function execute(
     command.usec += exact ? us : us * 64;
   }
   command.calls++;
+  // As Redis's call(): commands that ran (not the rejected or queued ones).
+  if (s.client.id !== 0) s.server.stats.commandsProcessed++;
   if (timed || monitoring()) observeCommand(s, command, argv, us);
   if (s.store.touchesPending) s.store.settleTouches(s.store.dirty !== dirty);
   // Client-side caching: invalidations, keys read (commands/tracking.ts).

@@ -783,7 +783,6 @@ export class Server {
           const mark = c.out.length;
           execute(commands, session, argv);
           if (c.replyMode !== 0) applyReplyMode(c, mark);
-          stats.commandsProcessed++;
           // Clients blocked on keys this command wrote are served now.
           if (blocking.pending) blocking.flush();
           const waiter = c.blocked;

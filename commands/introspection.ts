@@ -84,6 +84,10 @@ export class Introspection {
   slowlogNextId = 0;
   /** LATENCY events by name. */
   readonly latency = new Map<string, LatencyEvent>();
+  /** LATENCY HISTOGRAM: per-command sample counts in
+   * {@linkcode HISTOGRAM_BUCKETS} buckets (created on a command's first
+   * timed call, cleared by CONFIG RESETSTAT). */
+  readonly histograms: Map<Command, Float64Array> = new Map();
   /** CLIENT PAUSE: 0 none, 1 WRITE, 2 ALL. */
   pauseType = 0;
   /** When the pause ends (ms since the epoch). */
@@ -253,6 +257,59 @@ export class Introspection {
   }
 }
 
+/** Buckets of a latency histogram: bucket n holds durations up to
+ * 1024 * 2^n ns (and the hdr_histogram sub-bucket above it), n = 0..20,
+ * as the log iteration (base 2 from 1024 ns) Redis replies with. */
+const HISTOGRAM_BUCKETS = 21;
+
+/** The bucket of a duration in nanoseconds (clamped to [1 ns, 1 s] as
+ * Redis's LATENCY_HISTOGRAM_MIN/MAX_VALUE). */
+function histogramBucket(ns: number): number {
+  const v = ns < 1 ? 1 : ns > 1e9 ? 1e9 : Math.floor(ns);
+  if (v < 1032) return 0;
+  const k = 31 - Math.clz32(v);
+  // hdr_histogram with 2 significant digits: 2^k's equivalence range is
+  // 2^(k-7) wide, so the level 2^k counts values below 2^k + 2^(k-7).
+  return v >= 2 ** k + 2 ** (k - 7) ? k - 9 : k - 10;
+}
+
+/** The upper bound (ns) of a bucket: hdr's highest equivalent value. */
+function bucketTopNs(n: number): number {
+  const k = n + 10;
+  return 2 ** k + 2 ** (k - 7) - 1;
+}
+
+/** Drops every latency histogram (CONFIG RESETSTAT). */
+export function resetLatencyHistograms(server: ServerState): void {
+  Introspection.of(server).histograms.clear();
+}
+
+/** The value (µs, 3 decimals) at a percentile of a command's histogram,
+ * for INFO latencystats; undefined when the command has none. */
+export function latencyPercentiles(
+  server: ServerState,
+  command: Command,
+  percentiles: readonly number[],
+): string | undefined {
+  const h = Introspection.of(server).histograms.get(command);
+  if (h === undefined) return undefined;
+  let total = 0;
+  for (let i = 0; i < HISTOGRAM_BUCKETS; i++) total += h[i];
+  let text = "";
+  for (const p of percentiles) {
+    const want = Math.max(1, Math.ceil((p / 100) * total));
+    let cum = 0;
+    let n = 0;
+    for (; n < HISTOGRAM_BUCKETS - 1; n++) {
+      cum += h[n];
+      if (cum >= want) break;
+    }
+    if (text !== "") text += ",";
+    text += `p${p}=${(bucketTopNs(n) / 1000).toFixed(3)}`;
+  }
+  return text;
+}
+
 function isMayReplicate(c: Command): boolean {
   return c.write || MAY_REPLICATE.has(c.name);
 }
@@ -322,9 +379,20 @@ export function observeCommand(
   argv: string[],
   us: number,
 ): void {
+  const intro = Introspection.of(s.server);
+  // LATENCY HISTOGRAM: every timed call lands in a fixed bucket array (no
+  // allocation per call). Cheap (O(1)) commands are timed one call in 64
+  // (commands.ts): their samples are scaled to the call count on reply.
+  if (us >= 0 && s.client.blocked == null) {
+    let h = intro.histograms.get(command);
+    if (h === undefined) {
+      h = new Float64Array(HISTOGRAM_BUCKETS);
+      intro.histograms.set(command, h);
+    }
+    h[histogramBucket(us * 1000)]++;
+  }
   if (s.client.id === 0) return; // the log replay, the dashboard
   const config = s.server.config;
-  const intro = Introspection.of(s.server);
   if (
     monitorsActive !== 0 && !command.flags.has("admin") &&
     !command.flags.has("skip_monitor")
@@ -351,7 +419,9 @@ export function observeCommand(
 /** True when a command must be timed exactly: slow ones always, cheap
  * (O(1)) ones only when a low threshold could log them. */
 export function mustTime(s: Session, command: Command): boolean {
-  if (!command.cheap) return true;
+  // CONFIG RESETSTAT drops the histograms and then shows in them itself,
+  // as in Redis: its one call must be timed.
+  if (!command.cheap || command.name === "config|resetstat") return true;
   const config = s.server.config;
   const slower = config.slowlogLogSlowerThan;
   return (slower >= 0 && slower < 10000) || config.latencyMonitorThreshold > 0;
@@ -544,6 +614,64 @@ const latencyDoctor: Handler = (s) => {
   s.out.verbatim("txt", text);
 };
 
+/** Writes one command's histogram as Redis's fillCommandCDF: calls and
+ * the cumulative count at each bucket that adds calls. Sampled counts are
+ * scaled so that the last bucket equals the calls. */
+function writeHistogram(s: Session, command: Command, h: Float64Array): void {
+  let samples = 0;
+  let buckets = 0;
+  for (let i = 0; i < HISTOGRAM_BUCKETS; i++) {
+    samples += h[i];
+    if (h[i] > 0) buckets++;
+  }
+  const calls = Math.max(command.calls, samples);
+  const out = s.out;
+  out.map(2);
+  out.bulk("calls");
+  out.int(calls);
+  out.bulk("histogram_usec");
+  out.map(buckets);
+  let cum = 0;
+  for (let i = 0; i < HISTOGRAM_BUCKETS; i++) {
+    if (h[i] === 0) continue;
+    cum += h[i];
+    out.int(Math.floor(bucketTopNs(i) / 1000));
+    out.int(Math.round((cum * calls) / samples));
+  }
+}
+
+const latencyHistogram: Handler = (s, argv) => {
+  const histograms = Introspection.of(s.server).histograms;
+  const list: Command[] = [];
+  const add = (c: Command) => {
+    if (histograms.has(c)) list.push(c);
+  };
+  if (argv.length === 2) {
+    for (const c of new Set(s.server.commands.values())) {
+      add(c);
+      for (const sub of c.subcommands?.values() ?? []) add(sub);
+    }
+  } else {
+    for (let j = 2; j < argv.length; j++) {
+      const name = argv[j].toLowerCase();
+      const bar = name.indexOf("|");
+      const c = bar === -1
+        ? s.server.commands.get(name)
+        : s.server.commands.get(name.slice(0, bar))?.subcommands?.get(
+          name.slice(bar + 1),
+        );
+      if (c === undefined) continue;
+      add(c);
+      for (const sub of c.subcommands?.values() ?? []) add(sub);
+    }
+  }
+  s.out.map(list.length);
+  for (const c of list) {
+    s.out.bulk(c.name);
+    writeHistogram(s, c, histograms.get(c)!);
+  }
+};
+
 const latencyHelp: Handler = (s) =>
   helpReply(s, [
     "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -621,6 +749,7 @@ export const introspectionCommands: Record<string, Handler> = {
   "latency|graph": latencyGraph,
   "latency|doctor": latencyDoctor,
   "latency|help": latencyHelp,
+  "latency|histogram": latencyHistogram,
   "client|pause": clientPause,
   "client|unpause": clientUnpause,
   "client|reply": clientReply,

@@ -8,6 +8,7 @@ import { globMatch } from "../_glob.ts";
 import { configName, getConfig, setConfig } from "../config.ts";
 import { VERSION } from "../version.ts";
 import { memoryInfo } from "./memory.ts";
+import { latencyPercentiles, resetLatencyHistograms } from "./introspection.ts";
 import {
   type Command,
   CommandError,
@@ -19,6 +20,61 @@ import {
 } from "./_shared.ts";
 
 const runId = crypto.randomUUID().replaceAll("-", "") + "00000000";
+const replId = crypto.randomUUID().replaceAll("-", "") + "00000000";
+
+/** Redis 7.0's persistence fields, in order, with its values for a server
+ * that never forked (ours snapshot in-process). The persistence module's
+ * values win; its extra fields (aof_* when enabled, loading_*) follow. */
+const PERSISTENCE_FIELDS: [string, string | number][] = [
+  ["loading", 0],
+  ["async_loading", 0],
+  ["current_cow_peak", 0],
+  ["current_cow_size", 0],
+  ["current_cow_size_age", 0],
+  ["current_fork_perc", "0.00"],
+  ["current_save_keys_processed", 0],
+  ["current_save_keys_total", 0],
+  ["rdb_changes_since_last_save", 0],
+  ["rdb_bgsave_in_progress", 0],
+  ["rdb_last_save_time", 0],
+  ["rdb_last_bgsave_status", "ok"],
+  ["rdb_last_bgsave_time_sec", -1],
+  ["rdb_current_bgsave_time_sec", -1],
+  ["rdb_saves", 0],
+  ["rdb_last_cow_size", 0],
+  ["rdb_last_load_keys_expired", 0],
+  ["rdb_last_load_keys_loaded", 0],
+  ["aof_enabled", 0],
+  ["aof_rewrite_in_progress", 0],
+  ["aof_rewrite_scheduled", 0],
+  ["aof_last_rewrite_time_sec", -1],
+  ["aof_current_rewrite_time_sec", -1],
+  ["aof_last_bgrewrite_status", "ok"],
+  ["aof_rewrites", 0],
+  ["aof_rewrites_consecutive_failures", 0],
+  ["aof_last_write_status", "ok"],
+  ["aof_last_cow_size", 0],
+  ["module_fork_in_progress", 0],
+  ["module_fork_last_cow_size", 0],
+];
+
+/** Rows in the order of `template` (given values first, then the
+ * template's defaults), followed by the given rows it does not name. */
+function inOrder(
+  template: [string, string | number][],
+  rows: [string, string | number][],
+): [string, string | number][] {
+  const given = new Map(rows);
+  const out: [string, string | number][] = [];
+  for (const [k, v] of template) out.push([k, given.get(k) ?? v]);
+  const named = new Set(template.map(([k]) => k));
+  for (const row of rows) if (!named.has(row[0])) out.push(row);
+  return out;
+}
+
+/** Percentiles INFO latencystats shows (Redis's
+ * latency-tracking-info-percentiles default). */
+const INFO_PERCENTILES = [50, 99, 99.9];
 
 type Section = (s: Session) => [string, string | number][];
 
@@ -33,7 +89,10 @@ const SECTIONS: Record<string, Section> = {
       ["redis_mode", "standalone"],
       ["os", `${os.type()} ${os.release()} ${os.arch()}`],
       ["arch_bits", 64],
+      ["monotonic_clock", "POSIX clock_gettime"],
       ["multiplexing_api", "tokio"],
+      ["atomicvar_api", "c11-builtin"],
+      ["gcc_version", "0.0.0"],
       ["process_id", Deno.pid],
       ["process_supervised", "no"],
       ["run_id", runId.slice(0, 40)],
@@ -43,6 +102,7 @@ const SECTIONS: Record<string, Section> = {
       ["uptime_in_days", Math.floor(uptime / 86400)],
       ["hz", s.server.config.hz],
       ["configured_hz", s.server.config.hz],
+      ["lru_clock", Math.floor(Date.now() / 1000) & 0xffffff],
       ["executable", Deno.execPath()],
       ["config_file", ""],
       ["io_threads_active", 0],
@@ -69,7 +129,7 @@ const SECTIONS: Record<string, Section> = {
     ];
   },
   memory: memoryInfo,
-  persistence: (s) => s.server.persistence.info(),
+  persistence: (s) => inOrder(PERSISTENCE_FIELDS, s.server.persistence.info()),
   stats: (s) => {
     const st = s.server.stats;
     let errors = 0;
@@ -80,18 +140,54 @@ const SECTIONS: Record<string, Section> = {
       ["instantaneous_ops_per_sec", s.server.opsPerSec()],
       ["total_net_input_bytes", st.netInputBytes],
       ["total_net_output_bytes", st.netOutputBytes],
+      // No replication: Redis's values without replicas.
+      ["total_net_repl_input_bytes", 0],
+      ["total_net_repl_output_bytes", 0],
+      ["instantaneous_input_kbps", "0.00"],
+      ["instantaneous_output_kbps", "0.00"],
+      ["instantaneous_input_repl_kbps", "0.00"],
+      ["instantaneous_output_repl_kbps", "0.00"],
       ["rejected_connections", st.rejectedConnections],
+      ["sync_full", 0],
+      ["sync_partial_ok", 0],
+      ["sync_partial_err", 0],
       ["expired_keys", s.store.stats.expired],
+      ["expired_stale_perc", "0.00"],
+      ["expired_time_cap_reached_count", 0],
+      ["expire_cycle_cpu_milliseconds", 0],
       ["evicted_keys", s.store.memory.evictedKeys],
+      ["evicted_clients", 0],
+      ["total_eviction_exceeded_time", 0],
+      ["current_eviction_exceeded_time", 0],
       ["keyspace_hits", s.store.stats.hits],
       ["keyspace_misses", s.store.stats.misses],
       ["pubsub_channels", s.server.pubsub.channelCount],
       ["pubsub_patterns", s.server.pubsub.patternCount],
       ["pubsubshard_channels", s.server.pubsub.shardChannelCount],
+      // Snapshots run in-process: no fork, no defragmentation.
+      ["latest_fork_usec", 0],
+      ["total_forks", 0],
+      ["migrate_cached_sockets", 0],
+      ["slave_expires_tracked_keys", 0],
+      ["active_defrag_hits", 0],
+      ["active_defrag_misses", 0],
+      ["active_defrag_key_hits", 0],
+      ["active_defrag_key_misses", 0],
+      ["total_active_defrag_time", 0],
+      ["current_active_defrag_time", 0],
       ["tracking_total_keys", Tracking.of(s.store).totalKeys],
       ["tracking_total_items", Tracking.of(s.store).totalItems],
       ["tracking_total_prefixes", Tracking.of(s.store).totalPrefixes],
+      ["unexpected_error_replies", 0],
       ["total_error_replies", errors],
+      ["dump_payload_sanitizations", 0],
+      // Not counted yet (needs counters in ServerStats): 0.
+      ["total_reads_processed", 0],
+      ["total_writes_processed", 0],
+      ["io_threaded_reads_processed", 0],
+      ["io_threaded_writes_processed", 0],
+      ["reply_buffer_shrinks", 0],
+      ["reply_buffer_expands", 0],
       [
         "client_output_buffer_limit_disconnections",
         st.outputLimitDisconnections,
@@ -101,26 +197,32 @@ const SECTIONS: Record<string, Section> = {
   replication: () => [
     ["role", "master"],
     ["connected_slaves", 0],
+    ["master_failover_state", "no-failover"],
+    ["master_replid", replId.slice(0, 40)],
+    ["master_replid2", "0".repeat(40)],
     ["master_repl_offset", 0],
+    ["second_repl_offset", -1],
+    ["repl_backlog_active", 0],
+    ["repl_backlog_size", 1048576],
+    ["repl_backlog_first_byte_offset", 0],
+    ["repl_backlog_histlen", 0],
   ],
   cpu: () => {
     const u = process.cpuUsage();
+    const sys = (u.system / 1e6).toFixed(6);
+    const user = (u.user / 1e6).toFixed(6);
+    // No child processes; the main thread's share is not measured apart
+    // from the process's.
     return [
-      ["used_cpu_sys", (u.system / 1e6).toFixed(6)],
-      ["used_cpu_user", (u.user / 1e6).toFixed(6)],
+      ["used_cpu_sys", sys],
+      ["used_cpu_user", user],
+      ["used_cpu_sys_children", "0.000000"],
+      ["used_cpu_user_children", "0.000000"],
+      ["used_cpu_sys_main_thread", sys],
+      ["used_cpu_user_main_thread", user],
     ];
   },
   modules: () => [],
-  errorstats: (s) =>
-    [...s.server.stats.errors].map((
-      [code, n],
-    ) => [`errorstat_${code}`, `count=${n}`]),
-  cluster: () => [["cluster_enabled", 0]],
-  keyspace: (s) =>
-    s.store.size === 0 ? [] : [[
-      "db0",
-      `keys=${s.store.size},expires=${s.store.volatileSize},avg_ttl=${s.store.averageTtl}`,
-    ]],
   commandstats: (s) => {
     const rows: [string, string][] = [];
     const visit = (c: Command) => {
@@ -137,6 +239,26 @@ const SECTIONS: Record<string, Section> = {
     for (const c of uniqueCommands(s)) visit(c);
     return rows;
   },
+  errorstats: (s) =>
+    [...s.server.stats.errors].map((
+      [code, n],
+    ) => [`errorstat_${code}`, `count=${n}`]),
+  latencystats: (s) => {
+    const rows: [string, string][] = [];
+    const visit = (c: Command) => {
+      const p = latencyPercentiles(s.server, c, INFO_PERCENTILES);
+      if (p !== undefined) rows.push([`latency_percentiles_usec_${c.name}`, p]);
+      for (const sub of c.subcommands?.values() ?? []) visit(sub);
+    };
+    for (const c of uniqueCommands(s)) visit(c);
+    return rows;
+  },
+  cluster: () => [["cluster_enabled", 0]],
+  keyspace: (s) =>
+    s.store.size === 0 ? [] : [[
+      "db0",
+      `keys=${s.store.size},expires=${s.store.volatileSize},avg_ttl=${s.store.averageTtl}`,
+    ]],
 };
 
 const TITLES: Record<string, string> = {
@@ -152,6 +274,7 @@ const TITLES: Record<string, string> = {
   cluster: "Cluster",
   keyspace: "Keyspace",
   commandstats: "Commandstats",
+  latencystats: "Latencystats",
 };
 
 const DEFAULT_SECTIONS = [
@@ -260,6 +383,7 @@ const configResetstat: Handler = (s) => {
   st.errors.clear();
   s.store.stats.hits = s.store.stats.misses = s.store.stats.expired = 0;
   s.store.memory.evictedKeys = 0;
+  resetLatencyHistograms(s.server);
   for (const c of uniqueCommands(s)) {
     c.calls =
       c.usec =

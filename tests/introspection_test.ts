@@ -304,3 +304,235 @@ Deno.test("introspection: repr escapes as sdscatrepr", () => {
     '"a\\"b\\\\c\\n\\r\\t\\a\\b\\x00\\xff"',
   );
 });
+
+// ---- LATENCY HISTOGRAM ----
+
+/** The bucket bounds (µs) Redis's LATENCY HISTOGRAM can reply with. */
+const HISTOGRAM_BOUNDS = new Set(
+  Array.from(
+    { length: 21 },
+    (_, n) => Math.floor((2 ** (n + 10) + 2 ** (n + 3) - 1) / 1000),
+  ),
+);
+
+/** Raw replies with each histogram_usec map's content masked (timings are
+ * machine-specific). */
+function maskHistograms(raw: string): string {
+  return raw.replace(
+    /(histogram_usec\r\n)[*%]\d+\r\n(?::\d+\r\n)*/g,
+    "$1<buckets>",
+  );
+}
+
+/** Checks one RESP2 histogram reply: [name, [calls, n, histogram_usec,
+ * [bound, cumulative, ...]], ...]; returns calls by name. */
+function histogramCalls(reply: unknown): Map<string, number> {
+  assert.ok(Array.isArray(reply));
+  const calls = new Map<string, number>();
+  for (let i = 0; i < reply.length; i += 2) {
+    const [k1, n, k2, buckets] = reply[i + 1] as [
+      string,
+      number,
+      string,
+      number[],
+    ];
+    assert.equal(k1, "calls");
+    assert.equal(k2, "histogram_usec");
+    assert.ok(buckets.length >= 2 && buckets.length % 2 === 0);
+    let prevBound = -1;
+    let prevCum = 0;
+    for (let j = 0; j < buckets.length; j += 2) {
+      assert.ok(HISTOGRAM_BOUNDS.has(buckets[j]), `bound ${buckets[j]}`);
+      assert.ok(buckets[j] > prevBound);
+      assert.ok(buckets[j + 1] > prevCum);
+      prevBound = buckets[j];
+      prevCum = buckets[j + 1];
+    }
+    assert.equal(prevCum, n);
+    calls.set(reply[i] as string, n);
+  }
+  return calls;
+}
+
+async function histogramSession(port: number, proto: 2 | 3) {
+  using c = await Conn.open(port);
+  if (proto === 3) await c.call("HELLO", "3");
+  await c.call("CONFIG", "RESETSTAT");
+  for (let i = 0; i < 3; i++) await c.call("SET", "a", String(i));
+  await c.call("GET", "a");
+  await c.call("GET", "nosuch");
+  await c.call("CONFIG", "GET", "maxclients");
+  await c.call("CLIENT", "ID");
+  await c.call("INCR", "a");
+  await c.call("LPUSH", "a", "x"); // WRONGTYPE: a failed call counts
+  const specific = await c.rawReplies(
+    enc(
+      ["LATENCY", "HISTOGRAM", "set", "GET", "nosuch", "client", "incr"],
+      [
+        "LATENCY",
+        "HISTOGRAM",
+        "config|get",
+        "lpush",
+        "ping",
+        "config|resetstat",
+      ],
+      ["LATENCY", "HISTOGRAM", "set", "set"],
+      ["LATENCY", "HISTOGRAM", "nosuch"],
+    ),
+    4,
+  );
+  await c.call("HELLO", "2");
+  const all = histogramCalls(await c.call("LATENCY", "HISTOGRAM"));
+  return { specific: maskHistograms(specific), all };
+}
+
+Deno.test(
+  "introspection: LATENCY HISTOGRAM shape as redis-server, RESP2 and RESP3",
+  compat,
+  async () => {
+    await using redis = await RedisServer.start();
+    await using ours = await startServer();
+    for (const proto of [2, 3] as const) {
+      const expected = await histogramSession(redis.port, proto);
+      const actual = await histogramSession(ours.port, proto);
+      assert.equal(actual.specific, expected.specific);
+      assert.deepEqual(
+        [...actual.all].sort(),
+        [...expected.all].sort(),
+      );
+    }
+  },
+);
+
+Deno.test(
+  "introspection: LATENCY HISTOGRAM counts every call of a sampled command",
+  opts,
+  async () => {
+    await using ours = await startServer();
+    using c = await Conn.open(ours.port);
+    const n = 1000;
+    const pipeline = enc(...Array.from({ length: n }, () => ["PING"]));
+    await c.rawReplies(pipeline, n);
+    for (let i = 0; i < 7; i++) await c.call("GET", "k");
+    const calls = histogramCalls(
+      await c.call("LATENCY", "HISTOGRAM", "ping", "get"),
+    );
+    assert.deepEqual([...calls], [["ping", n], ["get", 7]]);
+    // CONFIG RESETSTAT drops the histograms.
+    await c.call("CONFIG", "RESETSTAT");
+    assert.deepEqual(await c.call("LATENCY", "HISTOGRAM", "ping"), []);
+    const info = String(await c.call("INFO", "latencystats"));
+    assert.ok(!info.includes("latency_percentiles_usec_ping"));
+    await c.call("PING");
+    const after = String(await c.call("INFO", "latencystats"));
+    assert.match(
+      after,
+      /latency_percentiles_usec_ping:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}\r\n/,
+    );
+  },
+);
+
+// ---- INFO ----
+
+/** INFO's sections: title -> field names, in order. */
+function infoFields(text: string): Map<string, string[]> {
+  const sections = new Map<string, string[]>();
+  let current: string[] = [];
+  for (const line of text.split("\r\n")) {
+    if (line.startsWith("# ")) {
+      current = [];
+      sections.set(line.slice(2), current);
+    } else if (line !== "") current.push(line.split(":")[0]);
+  }
+  return sections;
+}
+
+/** Fields only ours shows (kv's own, the V8 heap, 7.2's counter). */
+const OUR_EXTRAS = new Set([
+  "kv_store_version",
+  "deno_version",
+  "used_memory_heap_total",
+  "v8_heap_size_limit",
+  "maxmemory_effective",
+  "client_output_buffer_limit_disconnections",
+]);
+
+async function infoSession(port: number, section: string[]) {
+  using c = await Conn.open(port);
+  await c.call("SET", "k", "v");
+  await c.call("PEXPIRE", "k", "100000");
+  await c.call("GET", "k");
+  await c.call("GET", "missing");
+  await c.call("NOSUCH");
+  await c.call("INCR", "k");
+  return infoFields(String(await c.call("INFO", ...section)));
+}
+
+Deno.test(
+  "introspection: INFO field names and order per section as redis-server",
+  compat,
+  async () => {
+    await using redis = await RedisServer.start();
+    await using ours = await startServer();
+    for (const section of [[], ["everything"], ["all"], ["stats", "cpu"]]) {
+      const expected = await infoSession(redis.port, section);
+      const actual = await infoSession(ours.port, section);
+      assert.deepEqual([...actual.keys()], [...expected.keys()], `${section}`);
+      for (const [title, names] of expected) {
+        const ours = actual.get(title)!.filter((n) => !OUR_EXTRAS.has(n));
+        if (title === "Commandstats" || title === "Latencystats") {
+          // The command table's order differs: compare as sets.
+          assert.deepEqual(ours.sort(), names.sort(), title);
+        } else assert.deepEqual(ours, names, title);
+      }
+    }
+  },
+);
+
+Deno.test("introspection: INFO values change as expected", opts, async () => {
+  await using ours = await startServer();
+  using c = await Conn.open(ours.port);
+  const fields = async (section: string) => {
+    const text = String(await c.call("INFO", section));
+    return new Map(
+      text.split("\r\n").filter((l) => l.includes(":")).map((l) => {
+        const i = l.indexOf(":");
+        return [l.slice(0, i), l.slice(i + 1)];
+      }),
+    );
+  };
+  const before = await fields("stats");
+  await c.call("SET", "k", "v");
+  await c.call("GET", "k");
+  await c.call("GET", "missing");
+  await c.call("NOSUCH");
+  const after = await fields("stats");
+  assert.equal(
+    Number(after.get("total_commands_processed")) -
+      Number(before.get("total_commands_processed")),
+    4, // INFO, SET, GET, GET (the unknown command is not processed)
+  );
+  assert.equal(Number(after.get("keyspace_hits")), 1);
+  assert.equal(Number(after.get("keyspace_misses")), 1);
+  assert.equal(
+    Number(after.get("total_error_replies")) -
+      Number(before.get("total_error_replies")),
+    1,
+  );
+  assert.equal(after.get("expired_stale_perc"), "0.00");
+  const repl = await fields("replication");
+  assert.equal(repl.get("role"), "master");
+  assert.match(repl.get("master_replid")!, /^[0-9a-f]{40}$/);
+  assert.equal(repl.get("second_repl_offset"), "-1");
+  const server = await fields("server");
+  assert.equal(Number(server.get("tcp_port")), ours.port);
+  assert.ok(
+    Math.abs(
+      Number(server.get("lru_clock")) -
+        (Math.floor(Date.now() / 1000) & 0xffffff),
+    ) <= 2,
+  );
+  const persistence = await fields("persistence");
+  assert.equal(persistence.get("rdb_changes_since_last_save"), "1");
+  assert.equal(persistence.get("module_fork_in_progress"), "0");
+});
