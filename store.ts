@@ -536,6 +536,15 @@ export class Store {
     if (this.keyModified !== null) this.keyModified(key);
   }
 
+  /** Tells WATCH and client-side caching that `key` was modified even if
+   * its content did not change, for the commands Redis signals always
+   * (LSET, LTRIM, HINCRBY, HINCRBYFLOAT). */
+  signalModified(key: string): void {
+    if (this.watched.size !== 0 || this.keyModified !== null) {
+      this.#signal(key);
+    }
+  }
+
   /** Signals the watched keys that in-place changes of containers touched
    * when the command changed something (`dirty` moved), else forgets them;
    * the dispatcher calls it after a command while `touchesPending`. */

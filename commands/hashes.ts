@@ -93,6 +93,7 @@ const hstrlen: Handler = (s, argv) => {
 const hincrby: Handler = (s, argv) => {
   const by = int64Arg(argv[3]);
   const n = s.store.hashes.hincrby(argv[1], argv[2], by);
+  s.store.signalModified(argv[1]); // even by 0, as Redis
   notify(s, "hincrby", argv[1], "h");
   s.out.int(n);
 };
@@ -106,6 +107,7 @@ const hincrbyfloat: Handler = (s, argv) => {
   const value = s.store.hashes.hincrbyfloat(argv[1], argv[2], argv[3]);
   // Logged as the value it produced, so a replay gives the same string.
   s.propagate = [["HSET", argv[1], argv[2], value]];
+  s.store.signalModified(argv[1]); // even by 0, as Redis
   notify(s, "hincrbyfloat", argv[1], "h");
   s.out.bulk(value);
 };

@@ -119,6 +119,7 @@ const lset: Handler = (s, argv) => {
     throw new CommandError(Errors.notInteger);
   }
   s.store.lists.lset(argv[1], clamp(index), argv[3]);
+  s.store.signalModified(argv[1]); // even with the same value, as Redis
   notify(s, "lset", argv[1], "l");
   s.out.ok();
 };
@@ -158,10 +159,10 @@ const lrem: Handler = (s, argv) => {
 const ltrim: Handler = (s, argv) => {
   const start = intArg(argv[2]);
   const stop = intArg(argv[3]);
-  const existed = s.server.config.notifyKeyspaceEvents !== 0 &&
-    s.store.lookupAs(argv[1], "list") !== undefined;
+  const existed = s.store.lookupAs(argv[1], "list") !== undefined;
   s.store.lists.ltrim(argv[1], start, stop);
   if (existed) {
+    s.store.signalModified(argv[1]); // even when nothing was cut, as Redis
     notify(s, "ltrim", argv[1], "l");
     notifyIfGone(s, argv[1]);
   }

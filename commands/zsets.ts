@@ -144,8 +144,9 @@ const zadd: Handler = (s, argv) => {
 
 const zincrby: Handler = (s, argv) => {
   const by = scoreArg(argv[2]);
+  const dirty = s.store.dirty;
   const score = s.store.zsets.zincrby(argv[1], argv[3], by)!;
-  notify(s, "zincr", argv[1], "z");
+  if (s.store.dirty !== dirty) notify(s, "zincr", argv[1], "z");
   writeScore(s.out, score);
 };
 

@@ -1298,7 +1298,9 @@ export class SortedSetOps {
         if (next !== old) z.set(member, next, store.limits);
         result = next;
       }
-      store.dirty++;
+      // A change only when the score moved (Redis: added or updated), so an
+      // increment of 0 neither touches WATCH nor goes to the log.
+      if (old === undefined || result !== old) store.dirty++;
       return result;
     } finally {
       store.written(key, z);

@@ -269,6 +269,15 @@ const touches: [Cmd[], Cmd][] = [
   [[["GEOADD", "k", "1", "1", "a"]], ["GEOADD", "k", "1", "1", "a"]],
   [[S], ["RENAME", "k", "k2"]],
   [[S], ["FLUSHALL"]],
+  // Redis signals these even when nothing changes (ZINCRBY by 0 it does not).
+  [[L], ["LTRIM", "k", "0", "-1"]],
+  [[L], ["LSET", "k", "0", "a"]],
+  [[H], ["HINCRBY", "k", "n", "0"]],
+  [[H], ["HINCRBYFLOAT", "k", "n", "0"]],
+  [[Z], ["ZINCRBY", "k", "0", "a"]],
+  [[Z], ["ZADD", "k", "1", "a"]],
+  [[T], ["SADD", "k", "a"]],
+  [[L], ["LREM", "k", "0", "zz"]],
 ];
 for (const [setup, cmd] of touches) {
   CASES[`touch: ${setup.map((c) => c[0]).join(",")} then ${cmd.join(" ")}`] =
