@@ -227,6 +227,8 @@ export class Server {
     netOutputBytes: 0,
     errors: new Map(),
     outputLimitDisconnections: 0,
+    readsProcessed: 0,
+    writesProcessed: 0,
   };
   /** Writes a log line at a level. */
   readonly log: (level: LogLevel, msg: string) => void;
@@ -753,6 +755,7 @@ export class Server {
         }
         c.busy = true;
         stats.netInputBytes += value.length;
+        stats.readsProcessed++;
         c.lastInteraction = Date.now();
         decoder.feed(value);
         let fed = persistence.fedSeq;
@@ -940,6 +943,7 @@ export class Server {
           off += await c.conn.write(chunk.subarray(off));
         }
         this.stats.netOutputBytes += n;
+        this.stats.writesProcessed++;
         if (c.out.length === n) break;
         // Messages were pushed while writing: keep them, write them next.
         const rest = c.out.bytes().slice(n);

@@ -89,6 +89,10 @@ export interface ServerStats {
   errors: Map<string, number>;
   /** Clients disconnected for exceeding the output buffer limit. */
   outputLimitDisconnections: number;
+  /** Reads from client sockets (INFO total_reads_processed). */
+  readsProcessed: number;
+  /** Writes to client sockets (INFO total_writes_processed). */
+  writesProcessed: number;
 }
 
 /** What a command sees of the server around it.

@@ -181,9 +181,8 @@ const SECTIONS: Record<string, Section> = {
       ["unexpected_error_replies", 0],
       ["total_error_replies", errors],
       ["dump_payload_sanitizations", 0],
-      // Not counted yet (needs counters in ServerStats): 0.
-      ["total_reads_processed", 0],
-      ["total_writes_processed", 0],
+      ["total_reads_processed", s.server.stats.readsProcessed],
+      ["total_writes_processed", s.server.stats.writesProcessed],
       ["io_threaded_reads_processed", 0],
       ["io_threaded_writes_processed", 0],
       ["reply_buffer_shrinks", 0],
@@ -380,6 +379,7 @@ const configResetstat: Handler = (s) => {
   const st = s.server.stats;
   st.commandsProcessed = st.connectionsReceived = st.rejectedConnections = 0;
   st.netInputBytes = st.netOutputBytes = st.outputLimitDisconnections = 0;
+  st.readsProcessed = st.writesProcessed = 0;
   st.errors.clear();
   s.store.stats.hits = s.store.stats.misses = s.store.stats.expired = 0;
   s.store.memory.evictedKeys = 0;
