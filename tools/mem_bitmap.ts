@@ -17,109 +17,19 @@
 //
 //   deno run --allow-all tools/mem_bitmap.ts [memory|setbit|threshold]
 
-import { freePort, RedisServer, waitForPort } from "./_processes.ts";
+import {
+  command,
+  measurePipe as measure,
+  pipe,
+  startOurs,
+  startRedis,
+  type Target,
+} from "./_mem.ts";
 import { Store } from "../store.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const BIG_BITS = 2 ** 27;
 const SMALL_KEYS = 200_000;
-
-interface Target {
-  port: number;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-async function startOurs(): Promise<Target> {
-  const port = freePort();
-  const dir = await Deno.makeTempDir({ prefix: "kv-mem-" });
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--v8-flags=--max-semi-space-size=2",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      "main.ts",
-      "serve",
-      "--port",
-      String(port),
-      "--save",
-      "",
-      "--loglevel",
-      "warning",
-      "--dir",
-      dir,
-    ],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-  await waitForPort(port);
-  return {
-    port,
-    pid: child.pid,
-    async stop() {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // gone
-      }
-      await child.status;
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    },
-  };
-}
-
-async function startRedis(): Promise<Target> {
-  const r = await RedisServer.start();
-  return { port: r.port, pid: r.process.pid, stop: () => r.stop() };
-}
-
-function rss(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const m = /VmRSS:\s+(\d+) kB/.exec(status);
-  return m ? Number(m[1]) * 1024 : NaN;
-}
-
-function command(args: string[]): string {
-  let s = `*${args.length}\r\n`;
-  for (const a of args) s += `$${a.length}\r\n${a}\r\n`;
-  return s;
-}
-
-/** Sends commands through redis-cli --pipe, in chunks. */
-async function pipe(port: number, commands: Iterable<string>): Promise<void> {
-  let chunk: string[] = [];
-  let size = 0;
-  const flush = async () => {
-    if (chunk.length === 0) return;
-    const child = new Deno.Command("redis-cli", {
-      args: ["-h", "127.0.0.1", "-p", String(port), "--pipe"],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const w = child.stdin.getWriter();
-    await w.write(encoder.encode(chunk.join("")));
-    await w.close();
-    const out = await child.output();
-    const text = decoder.decode(out.stdout);
-    if (!text.includes("errors: 0")) throw new Error(text);
-    chunk = [];
-    size = 0;
-  };
-  for (const c of commands) {
-    chunk.push(c);
-    size += c.length;
-    if (size > 8 << 20) await flush();
-  }
-  await flush();
-}
 
 function* oneBig(): Iterable<string> {
   yield command(["SETBIT", "big", String(BIG_BITS - 1), "1"]);
@@ -133,22 +43,6 @@ function* oneBig(): Iterable<string> {
 function* manySmall(): Iterable<string> {
   for (let k = 0; k < SMALL_KEYS; k++) {
     yield command(["SETBIT", `b:${k}`, "1023", "1"]);
-  }
-}
-
-async function measure(
-  start: () => Promise<Target>,
-  load: () => Iterable<string>,
-): Promise<number> {
-  const t = await start();
-  try {
-    await new Promise((r) => setTimeout(r, 500));
-    const before = rss(t.pid);
-    await pipe(t.port, load());
-    await new Promise((r) => setTimeout(r, 1500));
-    return rss(t.pid) - before;
-  } finally {
-    await t.stop();
   }
 }
 

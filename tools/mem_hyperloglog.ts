@@ -10,107 +10,14 @@
 //
 //   deno run --allow-all tools/mem_hyperloglog.ts
 
-import { freePort, RedisServer, waitForPort } from "./_processes.ts";
+import {
+  command,
+  measurePipe as measure,
+  startOurs,
+  startRedis,
+} from "./_mem.ts";
 
 const KEYS = 500_000;
-const ROOT = new URL("../", import.meta.url).pathname;
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-interface Target {
-  port: number;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-async function startOurs(): Promise<Target> {
-  const port = freePort();
-  const dir = await Deno.makeTempDir({ prefix: "kv-mem-" });
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--v8-flags=--max-semi-space-size=2",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      "main.ts",
-      "serve",
-      "--port",
-      String(port),
-      "--save",
-      "",
-      "--loglevel",
-      "warning",
-      "--dir",
-      dir,
-    ],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-  await waitForPort(port);
-  return {
-    port,
-    pid: child.pid,
-    async stop() {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // gone
-      }
-      await child.status;
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    },
-  };
-}
-
-async function startRedis(): Promise<Target> {
-  const r = await RedisServer.start();
-  return { port: r.port, pid: r.process.pid, stop: () => r.stop() };
-}
-
-function rss(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const m = /VmRSS:\s+(\d+) kB/.exec(status);
-  return m ? Number(m[1]) * 1024 : NaN;
-}
-
-function command(args: string[]): string {
-  let s = `*${args.length}\r\n`;
-  for (const a of args) s += `$${a.length}\r\n${a}\r\n`;
-  return s;
-}
-
-/** Sends commands through redis-cli --pipe, in chunks. */
-async function pipe(port: number, commands: Iterable<string>): Promise<void> {
-  let chunk: string[] = [];
-  let size = 0;
-  const flush = async () => {
-    if (chunk.length === 0) return;
-    const child = new Deno.Command("redis-cli", {
-      args: ["-h", "127.0.0.1", "-p", String(port), "--pipe"],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const w = child.stdin.getWriter();
-    await w.write(encoder.encode(chunk.join("")));
-    await w.close();
-    const out = await child.output();
-    const text = decoder.decode(out.stdout);
-    if (!text.includes("errors: 0")) throw new Error(text);
-    chunk = [];
-    size = 0;
-  };
-  for (const c of commands) {
-    chunk.push(c);
-    size += c.length;
-    if (size > 8 << 20) await flush();
-  }
-  await flush();
-}
 
 function* oneBig(): Iterable<string> {
   for (let i = 0; i < 1_000_000; i += 1000) {
@@ -145,22 +52,6 @@ function* manySparse(): Iterable<string> {
     const args = ["PFADD", `hll:${k}`];
     for (let j = 0; j < 20; j++) args.push(`e${k}:${j}`);
     yield command(args);
-  }
-}
-
-async function measure(
-  start: () => Promise<Target>,
-  load: () => Iterable<string>,
-): Promise<number> {
-  const t = await start();
-  try {
-    await new Promise((r) => setTimeout(r, 500));
-    const before = rss(t.pid);
-    await pipe(t.port, load());
-    await new Promise((r) => setTimeout(r, 1500));
-    return rss(t.pid) - before;
-  } finally {
-    await t.stop();
   }
 }
 

@@ -9,75 +9,18 @@
 // settled.
 
 import { encodeCommand } from "../protocol.ts";
-import { writeAll } from "../_io.ts";
-import { freePort, RedisServer, waitForPort } from "./_processes.ts";
+import {
+  sendCounting,
+  sleep,
+  startOurs,
+  startRedis,
+  type Target,
+} from "./_mem.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
 const N = Number(Deno.args[0] ?? 1_000_000);
 const BATCH = 1000;
 /** Set WARMUP=0 to measure from a cold start. */
 const WARMUP = Deno.env.get("WARMUP") !== "0";
-
-interface Target {
-  name: string;
-  port: number;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-async function startOurs(): Promise<Target> {
-  const port = freePort();
-  const dir = await Deno.makeTempDir({ prefix: "kv-mem-" });
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--v8-flags=--max-semi-space-size=2",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      "main.ts",
-      "serve",
-      "--port",
-      String(port),
-      "--save",
-      "",
-      "--loglevel",
-      "warning",
-      "--dir",
-      dir,
-    ],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-  await waitForPort(port);
-  return {
-    name: "@kv/store",
-    port,
-    pid: child.pid,
-    stop: async () => {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // gone
-      }
-      await child.status;
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    },
-  };
-}
-
-async function startRedis(): Promise<Target> {
-  const redis = await RedisServer.start();
-  return {
-    name: "redis-server",
-    port: redis.port,
-    pid: redis.process.pid,
-    stop: () => redis.stop(),
-  };
-}
 
 /** Resident memory of a process in bytes: all of it (VmRSS), and its
  * anonymous part (RssAnon: the data, without the pages of the executable
@@ -92,25 +35,10 @@ async function rss(pid: number): Promise<{ all: number; anon: number }> {
   return { all: kb("VmRSS"), anon: kb("RssAnon") };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Sends the commands, pipelined, and waits for one line of reply each
  * (every command here answers an integer or +OK). */
-async function send(conn: Deno.TcpConn, cmds: Uint8Array[]): Promise<void> {
-  const buf = new Uint8Array(64 * 1024);
-  let lines = 0;
-  const reading = (async () => {
-    while (lines < cmds.length) {
-      const n = await conn.read(buf);
-      if (n === null) throw new Error("connection closed");
-      for (let i = 0; i < n; i++) {
-        if (buf[i] === 10) lines++;
-        else if (buf[i] === 45) throw new Error("error reply"); // '-'
-      }
-    }
-  })();
-  for (const c of cmds) await writeAll(conn, c);
-  await reading;
+function send(conn: Deno.TcpConn, cmds: Uint8Array[]): Promise<void> {
+  return sendCounting(conn, cmds, cmds.length);
 }
 
 /** A way to fill the server: `units` things (elements, lists), built by

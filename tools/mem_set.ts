@@ -7,7 +7,7 @@
 //
 //   deno run --allow-all tools/mem_set.ts [elements] [big|small]
 
-import { compare } from "./mem_hash.ts";
+import { compare } from "./_mem.ts";
 
 function* sadds(n: number, prefix: string): Iterable<string[]> {
   for (let i = 0; i < n; i += 1000) {

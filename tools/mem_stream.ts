@@ -7,7 +7,7 @@
 // Everything runs on loopback; every process started here is stopped.
 
 import { parseArgs } from "node:util";
-import { freePort, RedisServer, waitForPort } from "./_processes.ts";
+import { rss, startOurs, startRedis, type Target } from "./_mem.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -17,13 +17,6 @@ const { values: flags } = parseArgs({
 });
 const ENTRIES = Number(flags.entries);
 const WARMUP = !flags["no-warmup"];
-const ROOT = new URL("../", import.meta.url).pathname;
-
-function rss(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const m = /VmRSS:\s+(\d+) kB/.exec(status);
-  return m ? Number(m[1]) * 1024 : NaN;
-}
 
 /** XADD <key> <id> f <n> for n in [from, to), as one RESP byte stream; ids
  * as `*` would make them over about a second: consecutive milliseconds with
@@ -96,62 +89,18 @@ async function settle(pid: number): Promise<number> {
   return best;
 }
 
-async function measureOurs(): Promise<number> {
-  const port = freePort();
-  const dir = await Deno.makeTempDir({ prefix: "kv-mem-" });
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--v8-flags=--max-semi-space-size=2",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      "main.ts",
-      "serve",
-      "--port",
-      String(port),
-      "--save",
-      "",
-      "--loglevel",
-      "warning",
-      "--dir",
-      dir,
-    ],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-  try {
-    await waitForPort(port);
-    await warmUp(port);
-    const before = await settle(child.pid);
-    await load(port);
-    const after = await settle(child.pid);
-    return (after - before) / ENTRIES;
-  } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // gone
-    }
-    await child.status;
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
-}
-
-async function measureRedis(): Promise<number> {
-  await using redis = await RedisServer.start();
-  await warmUp(redis.port);
-  const before = await settle(redis.process.pid);
-  await load(redis.port);
-  const after = await settle(redis.process.pid);
+/** Entry cost on a fresh server from `start`. */
+async function measureOn(start: () => Promise<Target>): Promise<number> {
+  await using server = await start();
+  await warmUp(server.port);
+  const before = await settle(server.pid);
+  await load(server.port);
+  const after = await settle(server.pid);
   return (after - before) / ENTRIES;
 }
 
-const redisPer = await measureRedis();
-const oursPer = await measureOurs();
+const redisPer = await measureOn(startRedis);
+const oursPer = await measureOn(startOurs);
 console.log(`entries: ${ENTRIES} (XADD s <ms-seq> f <n>)`);
 console.log(`redis-server: ${redisPer.toFixed(1)} bytes/entry`);
 console.log(`@kv/store:    ${oursPer.toFixed(1)} bytes/entry`);

@@ -5,18 +5,17 @@
 //
 //   deno run --allow-all tools/mem_zset.ts [members] [--no-small]
 
-import { freePort, RedisServer, waitForPort } from "./_processes.ts";
-import { compare } from "./mem_hash.ts";
+import {
+  compare,
+  redisCliPipe,
+  rss,
+  sleep,
+  startOurs,
+  startRedis,
+} from "./_mem.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
 const COUNT = Number(Deno.args.find((a) => /^\d+$/.test(a)) ?? 1_000_000);
 const BATCH = 1000;
-
-function rss(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const m = /VmRSS:\s+(\d+) kB/.exec(status);
-  return m ? Number(m[1]) * 1024 : NaN;
-}
 
 /** ZADD commands adding `member:<i>` with score i (a few non-integer
  * scores too), BATCH members each. */
@@ -38,32 +37,18 @@ function loadData(): { data: Uint8Array; commands: number } {
   return { data: new TextEncoder().encode(parts.join("")), commands };
 }
 
-async function pipe(port: number, data: Uint8Array): Promise<string> {
-  const child = new Deno.Command("redis-cli", {
-    args: ["-h", "127.0.0.1", "-p", String(port), "--pipe"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(data);
-  await writer.close();
-  const out = await child.output();
-  return new TextDecoder().decode(out.stdout) +
-    new TextDecoder().decode(out.stderr);
-}
-
 async function measure(
   name: string,
   port: number,
   pid: number,
   load: { data: Uint8Array; commands: number },
 ): Promise<number> {
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
   const before = rss(pid);
-  const out = await pipe(port, load.data);
+  const { stdout, stderr } = await redisCliPipe(port, load.data);
+  const out = stdout + stderr;
   if (!out.includes(`replies: ${load.commands}`)) throw new Error(out);
-  await new Promise((r) => setTimeout(r, 2000));
+  await sleep(2000);
   const after = rss(pid);
   const per = (after - before) / COUNT;
   console.log(
@@ -76,52 +61,20 @@ async function measure(
 
 const load = loadData();
 
-const redis = await RedisServer.start();
+const redis = await startRedis();
 let theirs: number;
 try {
-  theirs = await measure("redis-server", redis.port, redis.process.pid, load);
+  theirs = await measure("redis-server", redis.port, redis.pid, load);
 } finally {
   await redis.stop();
 }
 
-const port = freePort();
-const dir = await Deno.makeTempDir({ prefix: "kv-mem-" });
-const ours = new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "--v8-flags=--max-semi-space-size=2",
-    "--allow-net",
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    "--allow-sys",
-    "main.ts",
-    "serve",
-    "--port",
-    String(port),
-    "--save",
-    "",
-    "--dir",
-    dir,
-    "--loglevel",
-    "warning",
-  ],
-  cwd: ROOT,
-  stdout: "null",
-  stderr: "inherit",
-}).spawn();
+const ours = await startOurs({ waitMs: 30_000 });
 try {
-  await waitForPort(port, 30_000);
-  const mine = await measure("@kv/store", port, ours.pid, load);
+  const mine = await measure("@kv/store", ours.port, ours.pid, load);
   console.log(`ratio: ${(mine / theirs).toFixed(2)}x redis-server`);
 } finally {
-  try {
-    ours.kill("SIGKILL");
-  } catch {
-    // gone
-  }
-  await ours.status;
-  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await ours.stop();
 }
 
 if (!Deno.args.includes("--no-small")) {
