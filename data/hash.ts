@@ -16,6 +16,7 @@
 // insertion order, so replies come out in Redis's order; after that a
 // removal swaps in the last field.
 
+import { lenChars, lenEnd, readLen } from "./_packed.ts";
 import type { Container, EncodingLimits, Store } from "../store.ts";
 import { addFloatStrings, addInt64, parseInt64 } from "../_number.ts";
 import { StoreError } from "../_errors.ts";
@@ -41,44 +42,11 @@ const PACK_MAX_ENTRIES = 32;
 /** Longest packed string: a change copies it. */
 const PACK_MAX_CHARS = 4096;
 
-/** Where the last {@linkcode readLen} or {@linkcode findField} stopped. */
-let after = 0;
-
-/** The length encoded at `i` in a packed string; sets `after` to the
- * position after it. */
-function readLen(p: string, i: number): number {
-  let c = p.charCodeAt(i++);
-  if (c < 128) {
-    after = i;
-    return c;
-  }
-  let n = c & 127;
-  let scale = 128;
-  do {
-    c = p.charCodeAt(i++);
-    n += (c & 127) * scale;
-    scale *= 128;
-  } while (c >= 128);
-  after = i;
-  return n;
-}
-
-/** The encoding of a length in a packed string. */
-function lenChars(n: number): string {
-  if (n < 128) return String.fromCharCode(n);
-  let s = "";
-  while (n >= 128) {
-    s += String.fromCharCode(128 | (n & 127));
-    n = Math.floor(n / 128);
-  }
-  return s + String.fromCharCode(n);
-}
-
 /** Where the entries of a packed string begin (after the count). */
 function entriesStart(p: string): number {
   if (p.charCodeAt(0) < 128) return 1;
   readLen(p, 0);
-  return after;
+  return lenEnd.after;
 }
 
 /** Whether `field` (its last char already compared) is at `at` in `p`.
@@ -105,20 +73,20 @@ function findField(p: string, field: string): number {
     let at = i + 1;
     if (n >= 128) {
       n = readLen(p, i);
-      at = after;
+      at = lenEnd.after;
     }
     if (
       n === len &&
       (len === 0 ||
         (p.charCodeAt(at + len - 1) === last && sameAt(p, at, field)))
     ) {
-      after = at + n;
+      lenEnd.after = at + n;
       return i;
     }
     at += n;
     n = p.charCodeAt(at);
     if (n < 128) i = at + 1 + n;
-    else i = readLen(p, at) + after;
+    else i = readLen(p, at) + lenEnd.after;
   }
   return -1;
 }
@@ -128,7 +96,7 @@ function offsetOf(p: string, pos: number): number {
   let i = entriesStart(p);
   for (let k = 0; k < pos; k++) {
     const fl = readLen(p, i);
-    i = readLen(p, after + fl) + after;
+    i = readLen(p, lenEnd.after + fl) + lenEnd.after;
   }
   return i;
 }
@@ -141,10 +109,10 @@ function forEachPacked(
   let i = entriesStart(p);
   while (i < p.length) {
     const fl = readLen(p, i);
-    const f = p.slice(after, after + fl);
-    const vl = readLen(p, after + fl);
-    i = after + vl;
-    fn(f, p.slice(after, i));
+    const f = p.slice(lenEnd.after, lenEnd.after + fl);
+    const vl = readLen(p, lenEnd.after + fl);
+    i = lenEnd.after + vl;
+    fn(f, p.slice(lenEnd.after, i));
   }
 }
 
@@ -220,10 +188,10 @@ export class Hash implements Container {
     const d = this.#d;
     if (typeof d === "string") {
       if (findField(d, field) < 0) return undefined;
-      const n = d.charCodeAt(after);
-      if (n < 128) return d.slice(after + 1, after + 1 + n);
-      const vl = readLen(d, after);
-      return d.slice(after, after + vl);
+      const n = d.charCodeAt(lenEnd.after);
+      if (n < 128) return d.slice(lenEnd.after + 1, lenEnd.after + 1 + n);
+      const vl = readLen(d, lenEnd.after);
+      return d.slice(lenEnd.after, lenEnd.after + vl);
     }
     const pos = d.table.find(field);
     return pos < 0 ? undefined : d.table.keys[pos].slice(field.length);
@@ -247,10 +215,12 @@ export class Hash implements Container {
       if (long) {
         d = Hash.#index(this, d, false);
       } else if (findField(d, field) >= 0) {
-        const at = after;
+        const at = lenEnd.after;
         const vl = readLen(d, at);
-        const end = after + vl;
-        if (vl === value.length && d.startsWith(value, after)) return false;
+        const end = lenEnd.after + vl;
+        if (vl === value.length && d.startsWith(value, lenEnd.after)) {
+          return false;
+        }
         if (d.length - vl + value.length <= PACK_MAX_CHARS) {
           this.#d = [
             d.slice(0, at),
@@ -297,8 +267,8 @@ export class Hash implements Container {
     if (typeof d === "string") {
       const start = findField(d, field);
       if (start < 0) return false;
-      const vl = readLen(d, after);
-      const end = after + vl;
+      const vl = readLen(d, lenEnd.after);
+      const end = lenEnd.after + vl;
       const count = this.size - 1;
       const first = entriesStart(d);
       this.#d = count === 0
@@ -346,7 +316,7 @@ export class Hash implements Container {
     const d = this.#d;
     if (typeof d === "string") {
       const fl = readLen(d, offsetOf(d, pos));
-      return d.slice(after, after + fl);
+      return d.slice(lenEnd.after, lenEnd.after + fl);
     }
     return d.table.keys[pos].slice(0, d.table.fieldLength(pos));
   }
@@ -357,8 +327,8 @@ export class Hash implements Container {
     const d = this.#d;
     if (typeof d === "string") {
       const fl = readLen(d, offsetOf(d, pos));
-      const vl = readLen(d, after + fl);
-      return d.slice(after, after + vl);
+      const vl = readLen(d, lenEnd.after + fl);
+      return d.slice(lenEnd.after, lenEnd.after + vl);
     }
     return d.table.keys[pos].slice(d.table.fieldLength(pos));
   }

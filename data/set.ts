@@ -6,6 +6,7 @@
 // JavaScript Map next to the array, and removal is a swap with the last
 // member. The same table (StringTable) indexes the fields of hashes.
 
+import { lenChars, lenEnd, readLen } from "./_packed.ts";
 import type { Container, EncodingLimits, Store } from "../store.ts";
 import { parseInt64 } from "../_number.ts";
 import { globMatch } from "../_glob.ts";
@@ -550,39 +551,6 @@ function widen(d: string, w: number, to: number): string {
   return parts.join("");
 }
 
-/** Where the last {@linkcode readLen} stopped. */
-let after = 0;
-
-/** A length in a packed string of members: one char below 128, else 7
- * bits a char, low first. Sets `after`. */
-function readLen(p: string, i: number): number {
-  let c = p.charCodeAt(i++);
-  if (c < 128) {
-    after = i;
-    return c;
-  }
-  let n = c & 127;
-  let scale = 128;
-  do {
-    c = p.charCodeAt(i++);
-    n += (c & 127) * scale;
-    scale *= 128;
-  } while (c >= 128);
-  after = i;
-  return n;
-}
-
-/** The encoding of a length in a packed string. */
-function lenChars(n: number): string {
-  if (n < 128) return String.fromCharCode(n);
-  let s = "";
-  while (n >= 128) {
-    s += String.fromCharCode(128 | (n & 127));
-    n = Math.floor(n / 128);
-  }
-  return s + String.fromCharCode(n);
-}
-
 /** The offset of `m` in a packed set of other members, or -1; sets
  * `after` to the end of its entry. */
 function packedFind(d: string, m: string): number {
@@ -595,13 +563,13 @@ function packedFind(d: string, m: string): number {
     let at = i + 1;
     if (n >= 128) {
       n = readLen(d, i);
-      at = after;
+      at = lenEnd.after;
     }
     if (
       n === len &&
       (len === 0 || (d.charCodeAt(at + len - 1) === last && sameAt(d, at, m)))
     ) {
-      after = at + n;
+      lenEnd.after = at + n;
       return i;
     }
     i = at + n;
@@ -627,8 +595,8 @@ function packedMembers(d: string): string[] {
   let o = 0;
   while (i < d.length) {
     const n = readLen(d, i);
-    out[o++] = d.slice(after, after + n);
-    i = after + n;
+    out[o++] = d.slice(lenEnd.after, lenEnd.after + n);
+    i = lenEnd.after + n;
   }
   return out;
 }
@@ -880,7 +848,7 @@ export class RedisSet implements Container {
       this.#d = [
         String.fromCharCode(0, d.charCodeAt(1) - 1),
         d.slice(2, start),
-        d.slice(after),
+        d.slice(lenEnd.after),
       ].join("");
       return true;
     }
@@ -901,9 +869,9 @@ export class RedisSet implements Container {
     const w = d.charCodeAt(0);
     if (w !== 0) return intAt(d, w, pos);
     let i = 2;
-    for (let k = 0; k < pos; k++) i = readLen(d, i) + after;
+    for (let k = 0; k < pos; k++) i = readLen(d, i) + lenEnd.after;
     const n = readLen(d, i);
-    return d.slice(after, after + n);
+    return d.slice(lenEnd.after, lenEnd.after + n);
   }
 
   /** Removes the member at `pos` (in the indexed form the last one takes

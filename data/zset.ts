@@ -3,6 +3,7 @@
 // members and scores, with subtree sizes in the inner nodes (rank in
 // O(log n)), plus a member -> score map (O(1) ZSCORE).
 
+import { lenChars, lenEnd, readLen } from "./_packed.ts";
 import { formatDouble } from "../_number.ts";
 import type { Container, EncodingLimits, Store } from "../store.ts";
 import { StoreError } from "../_errors.ts";
@@ -450,39 +451,6 @@ function sameAt(p: string, at: number, m: string): boolean {
   return true;
 }
 
-/** Where the last {@linkcode readLen} or {@linkcode findMember} stopped. */
-let after = 0;
-
-/** The length encoded at `i` (one char below 128, else 7 bits a char,
- * low first); sets `after`. */
-function readLen(p: string, i: number): number {
-  let c = p.charCodeAt(i++);
-  if (c < 128) {
-    after = i;
-    return c;
-  }
-  let n = c & 127;
-  let scale = 128;
-  do {
-    c = p.charCodeAt(i++);
-    n += (c & 127) * scale;
-    scale *= 128;
-  } while (c >= 128);
-  after = i;
-  return n;
-}
-
-/** The encoding of a length in a packed string. */
-function lenChars(n: number): string {
-  if (n < 128) return String.fromCharCode(n);
-  let s = "";
-  while (n >= 128) {
-    s += String.fromCharCode(128 | (n & 127));
-    n = Math.floor(n / 128);
-  }
-  return s + String.fromCharCode(n);
-}
-
 /** The offset of the entry of `m` in packed string `p` (its score), or
  * -1; sets `after` to the end of the entry. */
 function findMember(p: string, m: string): number {
@@ -495,13 +463,13 @@ function findMember(p: string, m: string): number {
     let at = i + 9;
     if (n >= 128) {
       n = readLen(p, i + 8);
-      at = after;
+      at = lenEnd.after;
     }
     if (
       n === len &&
       (len === 0 || (p.charCodeAt(at + len - 1) === last && sameAt(p, at, m)))
     ) {
-      after = at + n;
+      lenEnd.after = at + n;
       return i;
     }
     i = at + n;
@@ -538,7 +506,7 @@ function insertionPoint(
     let at = i + 9;
     if (n >= 128) {
       n = readLen(p, i + 8);
-      at = after;
+      at = lenEnd.after;
     }
     if (c > 0) return i;
     if (c === 0) {
@@ -564,8 +532,8 @@ function unpack(p: string): Leaf {
   for (let k = 0; k < count; k++) {
     scores[k] = scoreAt(p, i);
     const n = readLen(p, i + 8);
-    members[k] = p.slice(after, after + n);
-    i = after + n;
+    members[k] = p.slice(lenEnd.after, lenEnd.after + n);
+    i = lenEnd.after + n;
   }
   return new Leaf(members, scores);
 }
@@ -722,7 +690,7 @@ export class SortedSet implements Container {
       memoZ = this;
       memoM = member;
       memoAt = i;
-      memoEnd = after;
+      memoEnd = lenEnd.after;
     }
     return i < 0 ? undefined : scoreAt(d, i);
   }
@@ -763,13 +731,13 @@ export class SortedSet implements Container {
       let start: number;
       if (memoZ === this && memoM === member) {
         start = memoAt;
-        after = memoEnd;
+        lenEnd.after = memoEnd;
       } else start = findMember(d, member);
       memoZ = null;
       const count = d.charCodeAt(0);
       if (start >= 0) {
         if (score === 0) score = 0; // listpacks keep no -0
-        const end = after;
+        const end = lenEnd.after;
         const key = scoreChars(score);
         if (compareScoreAt(d, start, key) === 0) return false;
         const at = insertionPoint(d, key, member, start, end);
@@ -841,7 +809,7 @@ export class SortedSet implements Container {
       const count = d.charCodeAt(0) - 1;
       this.#d = count === 0
         ? EMPTY
-        : [String.fromCharCode(count), d.slice(1, start), d.slice(after)]
+        : [String.fromCharCode(count), d.slice(1, start), d.slice(lenEnd.after)]
           .join("");
       return true;
     }
@@ -860,7 +828,7 @@ export class SortedSet implements Container {
       const start = findMember(d, member);
       if (start < 0) return undefined;
       let rank = 0;
-      for (let i = 1; i < start; rank++) i = readLen(d, i + 8) + after;
+      for (let i = 1; i < start; rank++) i = readLen(d, i + 8) + lenEnd.after;
       return rank;
     }
     const s = d.scores.get(member);
@@ -891,9 +859,9 @@ export class SortedSet implements Container {
     const d = this.#d;
     if (typeof d === "string") {
       let i = 1;
-      for (let k = 0; k < rank; k++) i = readLen(d, i + 8) + after;
+      for (let k = 0; k < rank; k++) i = readLen(d, i + 8) + lenEnd.after;
       const n = readLen(d, i + 8);
-      return [d.slice(after, after + n), scoreAt(d, i)];
+      return [d.slice(lenEnd.after, lenEnd.after + n), scoreAt(d, i)];
     }
     const [leaf, i] = SortedSet.#locate(d.root, rank);
     return [leaf.members[i], leaf.scores[i]];
@@ -934,7 +902,7 @@ export class SortedSet implements Container {
       let end = 0;
       const minEx = range.minExclusive;
       const maxEx = range.maxExclusive;
-      for (let i = 1; i < d.length; i = readLen(d, i + 8) + after) {
+      for (let i = 1; i < d.length; i = readLen(d, i + 8) + lenEnd.after) {
         const s = scoreAt(d, i);
         if (minEx ? s <= min : s < min) start++;
         if (maxEx ? s < max : s <= max) end++;
@@ -988,11 +956,11 @@ export class SortedSet implements Container {
     const d = this.#d;
     if (typeof d === "string") {
       let i = 1;
-      for (let k = 0; k < start; k++) i = readLen(d, i + 8) + after;
+      for (let k = 0; k < start; k++) i = readLen(d, i + 8) + lenEnd.after;
       if (!reverse) {
         for (let k = start; k <= end; k++) {
           const n = readLen(d, i + 8);
-          const at = after;
+          const at = lenEnd.after;
           fn(d.slice(at, at + n), scoreAt(d, i));
           i = at + n;
         }
@@ -1001,12 +969,12 @@ export class SortedSet implements Container {
       const offsets: number[] = [];
       for (let k = start; k <= end; k++) {
         offsets.push(i);
-        i = readLen(d, i + 8) + after;
+        i = readLen(d, i + 8) + lenEnd.after;
       }
       for (let k = offsets.length - 1; k >= 0; k--) {
         const o = offsets[k];
         const n = readLen(d, o + 8);
-        const at = after;
+        const at = lenEnd.after;
         fn(d.slice(at, at + n), scoreAt(d, o));
       }
       return;
