@@ -1,0 +1,336 @@
+/**
+ * The Lua engine: Lua 5.1.5 with Redis's libraries (cjson, cmsgpack,
+ * struct, bit), compiled to WebAssembly (lua/kvlua.wasm, built by
+ * lua/build.sh from lua/kvlua.c and the vendored sources). This module
+ * loads it and drives it; commands/scripting.ts and commands/functions.ts
+ * build EVAL and FUNCTION on it.
+ *
+ * A script runs in a Lua coroutine. Every 100,000 instructions a count hook
+ * asks {@linkcode ScriptHost.tick} whether to go on, to yield (the server
+ * then answers other clients with -BUSY and resumes the script a moment
+ * later: JavaScript cannot run two things at once, so the VM runs in steps)
+ * or to stop (SCRIPT KILL). `redis.call` is synchronous: the host runs the
+ * command and hands its reply back in RESP.
+ *
+ * The module is loaded when the first script runs, so a server that never
+ * runs one pays nothing for it.
+ *
+ * @module
+ */
+
+/** What a running script asks of the server. Must not throw. */
+export interface ScriptHost {
+  /** Runs a command (`kind` 0: redis.call, 1: redis.pcall, 2:
+   * redis.acl_check_cmd) and returns its reply in RESP `resp`. */
+  call(argv: string[], resp: 2 | 3, kind: number): Uint8Array;
+  /** Asked every 100,000 instructions: 0 go on, 1 yield, 2 kill. */
+  tick(): number;
+  /** redis.log. */
+  log(level: number, message: string): void;
+  /** redis.set_repl. */
+  setRepl(flags: number): void;
+}
+
+/** How {@linkcode LuaVM.run} and {@linkcode LuaVM.resume} ended. */
+export const enum RunStatus {
+  /** Finished: {@linkcode LuaVM.reply} holds the reply. */
+  Done = 0,
+  /** Yielded by the hook: call resume() later. */
+  Yield = 1,
+  /** Failed: {@linkcode LuaVM.reply} holds the error reply. */
+  Error = 2,
+}
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  __stack_pointer: WebAssembly.Global;
+  __indirect_function_table: WebAssembly.Table;
+  _initialize(): void;
+  kv_in(size: number): number;
+  kv_reply_buffer(size: number): number;
+  kv_out(): number;
+  kv_out_len(): number;
+  kv_init(mode: number): number;
+  kv_memory(): number;
+  kv_compile(nameLen: number, bodyLen: number): number;
+  kv_forget(nameLen: number): void;
+  kv_reset(): void;
+  kv_run(
+    nameLen: number,
+    nkeys: number,
+    nargs: number,
+    resp: number,
+    hook: number,
+  ): number;
+  kv_resume(): number;
+}
+
+let compiled: WebAssembly.Module | null = null;
+
+function wasmModule(): WebAssembly.Module {
+  if (compiled !== null) return compiled;
+  const url = new URL("./kvlua.wasm", import.meta.url);
+  if (url.protocol !== "file:") {
+    throw new Error(
+      "the Lua engine loads from a local file; call preloadLua() first",
+    );
+  }
+  compiled = new WebAssembly.Module(Deno.readFileSync(url));
+  return compiled;
+}
+
+/** Compiles the engine from a remote URL (a JSR import) ahead of use. */
+export async function preloadLua(): Promise<void> {
+  if (compiled !== null) return;
+  const url = new URL("./kvlua.wasm", import.meta.url);
+  if (url.protocol === "file:") {
+    compiled = new WebAssembly.Module(await Deno.readFile(url));
+  } else {
+    compiled = await WebAssembly.compileStreaming(fetch(url));
+  }
+}
+
+/** Thrown through the VM's frames for a Lua error (LUAI_THROW). */
+const LUA_THROW = { lua: "error" };
+
+const NO_HOST: ScriptHost = {
+  call: () => new TextEncoder().encode("-ERR no script is running\r\n"),
+  tick: () => 0,
+  log: () => {},
+  setRepl: () => {},
+};
+
+/**
+ * One Lua state in its own WebAssembly instance.
+ *
+ * @example
+ * ```ts ignore
+ * const vm = LuaVM.create(false);
+ * vm.compile("abc", "return 1 + 1");
+ * vm.run("abc", [], [], 2, false); // RunStatus.Done; vm.reply() is ":2\r\n"
+ * ```
+ */
+export class LuaVM {
+  /** Who answers the running script's redis.call and hook. */
+  host: ScriptHost = NO_HOST;
+  #x: Exports;
+  #mem: Uint8Array;
+
+  private constructor(x: Exports) {
+    this.#x = x;
+    this.#mem = new Uint8Array(x.memory.buffer);
+  }
+
+  /** A new state: for EVAL scripts, or (`functions`) FUNCTION libraries. */
+  static create(functions: boolean): LuaVM {
+    let vm: LuaVM | null = null;
+    let x: Exports | null = null;
+    const memory = () => vm!.#memory();
+    const text = (ptr: number, len: number): string => {
+      const m = memory();
+      let s = "";
+      for (let i = 0; i < len; i += 4096) {
+        s += String.fromCharCode.apply(
+          null,
+          m.subarray(ptr + i, ptr + Math.min(len, i + 4096)) as unknown as
+            number[],
+        );
+      }
+      return s;
+    };
+    const env = {
+      kv_throw: () => {
+        throw LUA_THROW;
+      },
+      kv_try: (fn: number, l: number, ud: number): number => {
+        const sp = x!.__stack_pointer.value;
+        try {
+          (x!.__indirect_function_table.get(fn) as (
+            a: number,
+            b: number,
+          ) => void)(l, ud);
+          return 0;
+        } catch (e) {
+          if (e !== LUA_THROW) throw e;
+          x!.__stack_pointer.value = sp;
+          return 1;
+        }
+      },
+      host_call: (ptr: number, len: number, resp: number, kind: number) => {
+        const m = memory();
+        const view = new DataView(m.buffer, m.byteOffset);
+        let at = ptr;
+        const argc = view.getUint32(at, true);
+        at += 4;
+        const argv: string[] = new Array(argc);
+        for (let i = 0; i < argc; i++) {
+          const n = view.getUint32(at, true);
+          at += 4;
+          argv[i] = text(at, n);
+          at += n;
+        }
+        void len;
+        let reply: Uint8Array;
+        try {
+          reply = vm!.host.call(argv, resp === 3 ? 3 : 2, kind);
+        } catch (e) {
+          reply = new TextEncoder().encode(
+            `-ERR ${String(e).replace(/[\r\n]/g, " ")}\r\n`,
+          );
+        }
+        const dst = x!.kv_reply_buffer(reply.length);
+        memory().set(reply, dst);
+        return reply.length;
+      },
+      host_tick: () => {
+        try {
+          return vm!.host.tick();
+        } catch {
+          return 0;
+        }
+      },
+      host_log: (level: number, ptr: number, len: number) => {
+        try {
+          vm!.host.log(level, text(ptr, len));
+        } catch {
+          // logging must not fail a script
+        }
+      },
+      host_sha1hex: (ptr: number, len: number, outPtr: number) => {
+        const hex = sha1hex(memory().slice(ptr, ptr + len));
+        const m = memory();
+        for (let i = 0; i < 40; i++) m[outPtr + i] = hex.charCodeAt(i);
+      },
+      host_set_repl: (flags: number) => vm!.host.setRepl(flags),
+    };
+    const wasi = {
+      fd_write: (
+        _fd: number,
+        iovs: number,
+        iovsLen: number,
+        written: number,
+      ) => {
+        const m = memory();
+        const view = new DataView(m.buffer, m.byteOffset);
+        let n = 0;
+        for (let i = 0; i < iovsLen; i++) {
+          n += view.getUint32(iovs + i * 8 + 4, true);
+        }
+        view.setUint32(written, n, true);
+        return 0;
+      },
+      proc_exit: (code: number) => {
+        throw new Error(`Lua engine exited (${code})`);
+      },
+      fd_close: () => 8,
+      fd_fdstat_get: () => 8,
+      fd_fdstat_set_flags: () => 8,
+      fd_prestat_get: () => 8,
+      fd_prestat_dir_name: () => 8,
+      fd_read: () => 8,
+      fd_renumber: () => 8,
+      fd_seek: () => 8,
+      path_open: () => 44,
+    };
+    const instance = new WebAssembly.Instance(wasmModule(), {
+      env,
+      wasi_snapshot_preview1: wasi,
+    });
+    x = instance.exports as unknown as Exports;
+    vm = new LuaVM(x);
+    x._initialize();
+    x.kv_init(functions ? 1 : 0);
+    return vm;
+  }
+
+  #memory(): Uint8Array {
+    const buf = this.#x.memory.buffer;
+    if (this.#mem.buffer !== buf) this.#mem = new Uint8Array(buf);
+    return this.#mem;
+  }
+
+  /** Copies byte strings into the input buffer: the first as is, the
+   * others as [u32 length][bytes]. Returns the first one's length. */
+  #input(first: string, rest: readonly string[] = []): number {
+    let size = first.length;
+    for (const s of rest) size += 4 + s.length;
+    let at = this.#x.kv_in(size);
+    const m = this.#memory();
+    for (let i = 0; i < first.length; i++) m[at++] = first.charCodeAt(i);
+    for (const s of rest) {
+      const n = s.length;
+      m[at++] = n & 255;
+      m[at++] = (n >>> 8) & 255;
+      m[at++] = (n >>> 16) & 255;
+      m[at++] = (n >>> 24) & 255;
+      for (let i = 0; i < n; i++) m[at++] = s.charCodeAt(i);
+    }
+    return first.length;
+  }
+
+  /** What the last compile, run or resume wrote (a reply, or an error
+   * message). A copy. */
+  reply(): Uint8Array {
+    const p = this.#x.kv_out();
+    return this.#memory().slice(p, p + this.#x.kv_out_len());
+  }
+
+  /** Compiles a script body under `name`; returns the compiler's error
+   * message, or null. */
+  compile(name: string, body: string): string | null {
+    const n = this.#input(name + body);
+    void n;
+    const failed = this.#x.kv_compile(name.length, body.length);
+    if (!failed) return null;
+    return new TextDecoder().decode(this.reply());
+  }
+
+  /** Forgets a compiled script. */
+  forget(name: string): void {
+    this.#input(name);
+    this.#x.kv_forget(name.length);
+  }
+
+  /** Starts the script compiled under `name`. */
+  run(
+    name: string,
+    keys: readonly string[],
+    args: readonly string[],
+    resp: 2 | 3,
+    hook: boolean,
+  ): RunStatus {
+    this.#input(name, [...keys, ...args]);
+    return this.#x.kv_run(
+      name.length,
+      keys.length,
+      args.length,
+      resp,
+      hook ? 1 : 0,
+    );
+  }
+
+  /** Goes on with a yielded script. */
+  resume(): RunStatus {
+    return this.#x.kv_resume();
+  }
+
+  /** Bytes the Lua state uses (INFO used_memory_lua). */
+  memory(): number {
+    return this.#x.kv_memory();
+  }
+
+  /** Drops every compiled script and global state. */
+  reset(): void {
+    this.#x.kv_reset();
+  }
+}
+
+import { createHash } from "node:crypto";
+
+/** SHA-1 of bytes or a byte string, in lowercase hex. */
+export function sha1hex(data: Uint8Array | string): string {
+  const h = createHash("sha1");
+  if (typeof data === "string") h.update(data, "latin1");
+  else h.update(data);
+  return h.digest("hex");
+}
