@@ -1,0 +1,354 @@
+// BullMQ (npm) runs unchanged on our server: its queues are Lua scripts
+// (EVALSHA with cmsgpack/cjson), its workers block on BZPOPMIN and its
+// events are a stream read with XREAD BLOCK. Each scenario runs against our
+// server and against redis-server with the same expectations.
+
+import assert from "node:assert/strict";
+import { type Job, Queue, QueueEvents, Worker } from "bullmq";
+import { has, RedisServer, startServer } from "./_helpers.ts";
+
+const opts = { sanitizeResources: false, sanitizeOps: false };
+
+/** Every wait in this file is bounded by this. */
+const WAIT_MS = 30_000;
+
+interface Target {
+  port: number;
+  stop(): Promise<void>;
+}
+
+const TARGETS: [string, () => Promise<Target>][] = [
+  ["@kv/store", async () => {
+    const s = await startServer();
+    return { port: s.port, stop: () => s.close() };
+  }],
+];
+if (has("redis-server")) {
+  TARGETS.push(["redis-server", async () => {
+    const r = await RedisServer.start();
+    return { port: r.port, stop: () => r.stop() };
+  }]);
+}
+
+function connection(port: number) {
+  return { host: "127.0.0.1", port, maxRetriesPerRequest: null };
+}
+
+/** Resolves with `p`, or rejects after `ms` naming what it waited for. */
+async function within<T>(p: Promise<T>, what: string, ms = WAIT_MS) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`timed out after ${ms} ms: ${what}`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A promise and its resolve, for "this many things happened". */
+function counter(target: number) {
+  let n = 0;
+  let resolve!: () => void;
+  const done = new Promise<void>((r) => (resolve = r));
+  if (target <= 0) resolve();
+  return {
+    done,
+    get count() {
+      return n;
+    },
+    tick() {
+      if (++n >= target) resolve();
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Closes everything, whatever fails, and reports the first failure. */
+async function closeAll(
+  things: ({ close(): Promise<unknown> } | undefined)[],
+  target: Target,
+) {
+  const results = await Promise.allSettled(
+    things.map((t) => t ? within(t.close(), "close") : Promise.resolve()),
+  );
+  await target.stop();
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
+for (const [name, start] of TARGETS) {
+  Deno.test(
+    `bullmq (${name}): priorities, a delayed job, retries, events, counts`,
+    opts,
+    async () => {
+      const target = await start();
+      const conn = connection(target.port);
+      let queue: Queue | undefined;
+      let events: QueueEvents | undefined;
+      let worker: Worker | undefined;
+      try {
+        queue = new Queue("main", { connection: conn });
+        events = new QueueEvents("main", { connection: conn });
+        await within(queue.waitUntilReady(), "queue ready");
+        await within(events.waitUntilReady(), "queue events ready");
+
+        // 40 jobs, priorities 1 (first) .. 5, added in an order that is not
+        // the processing order; within one priority, first in first out.
+        const PRIO_JOBS = 40;
+        const expected: string[] = [];
+        const added: { name: string; priority: number }[] = [];
+        for (let i = 0; i < PRIO_JOBS; i++) {
+          const priority = ((i * 7) % 5) + 1;
+          added.push({ name: `p${priority}-${i}`, priority });
+        }
+        for (let p = 1; p <= 5; p++) {
+          for (const a of added) if (a.priority === p) expected.push(a.name);
+        }
+        await within(
+          queue.addBulk(
+            added.map((a) => ({
+              name: a.name,
+              data: { kind: "prio" },
+              opts: { priority: a.priority },
+            })),
+          ),
+          "addBulk",
+        );
+
+        const DELAY = 600;
+        const delayed = await queue.add("delayed", { kind: "delayed" }, {
+          delay: DELAY,
+        });
+        const retried = await queue.add("flaky", { kind: "flaky" }, {
+          attempts: 3,
+          backoff: { type: "fixed", delay: 50 },
+        });
+        const TOTAL = PRIO_JOBS + 2;
+        assert.deepEqual(
+          await queue.getJobCounts("prioritized", "delayed", "wait"),
+          { prioritized: PRIO_JOBS, delayed: 1, wait: 1 },
+        );
+
+        const completedEvents = counter(TOTAL);
+        const completedIds = new Set<string>();
+        events.on("completed", ({ jobId }) => {
+          completedIds.add(jobId);
+          completedEvents.tick();
+        });
+        const failedEvents: string[] = [];
+        events.on("failed", ({ jobId, failedReason }) => {
+          failedEvents.push(`${jobId}: ${failedReason}`);
+        });
+
+        const order: string[] = [];
+        const finished = counter(TOTAL);
+        const workerFailures: string[] = [];
+        worker = new Worker(
+          "main",
+          (job: Job) => {
+            if (job.data.kind === "prio") order.push(job.name);
+            if (job.data.kind === "flaky" && job.attemptsMade < 2) {
+              return Promise.reject(
+                new Error(`attempt ${job.attemptsMade + 1} fails`),
+              );
+            }
+            return Promise.resolve({
+              name: job.name,
+              attempt: job.attemptsMade + 1,
+            });
+          },
+          { connection: conn, concurrency: 1, autorun: false },
+        );
+        worker.on("completed", () => finished.tick());
+        worker.on("failed", (job, err) => {
+          workerFailures.push(`${job?.name}: ${err.message}`);
+        });
+        worker.on("error", (err) => workerFailures.push(`error: ${err}`));
+        worker.run().catch((e) => workerFailures.push(`run: ${e}`));
+
+        await within(finished.done, `${TOTAL} jobs completed`);
+        await within(completedEvents.done, `${TOTAL} completed events`);
+
+        // The 40 in priority order, first in first out within a priority.
+        assert.deepEqual(order, expected);
+
+        // The delayed job ran after its delay, not before.
+        const d = await queue.getJob(delayed.id!);
+        assert.ok(d, "delayed job kept");
+        assert.equal(await d.getState(), "completed");
+        assert.ok(
+          d.processedOn! >= d.timestamp + DELAY,
+          `delayed job started ${d.processedOn! - d.timestamp} ms after add`,
+        );
+
+        // The flaky job failed twice, then succeeded on its third attempt.
+        const r = await queue.getJob(retried.id!);
+        assert.ok(r, "retried job kept");
+        assert.equal(await r.getState(), "completed");
+        assert.deepEqual(r.returnvalue, { name: "flaky", attempt: 3 });
+        assert.equal(r.attemptsMade, 3);
+        assert.deepEqual(workerFailures, [
+          "flaky: attempt 1 fails",
+          "flaky: attempt 2 fails",
+        ]);
+        assert.deepEqual(failedEvents, []); // retried, never failed for good
+
+        // One `completed` event per job.
+        assert.equal(completedEvents.count, TOTAL);
+        assert.equal(completedIds.size, TOTAL);
+
+        assert.deepEqual(
+          await queue.getJobCounts(
+            "active",
+            "completed",
+            "delayed",
+            "failed",
+            "paused",
+            "prioritized",
+            "waiting",
+            "waiting-children",
+          ),
+          {
+            active: 0,
+            completed: TOTAL,
+            delayed: 0,
+            failed: 0,
+            paused: 0,
+            prioritized: 0,
+            waiting: 0,
+            "waiting-children": 0,
+          },
+        );
+        const done = await queue.getCompleted(0, -1);
+        assert.equal(done.length, TOTAL);
+      } finally {
+        await closeAll([worker, events, queue], target);
+      }
+    },
+  );
+
+  Deno.test(
+    `bullmq (${name}): a repeatable job runs every 200 ms until removed`,
+    opts,
+    async () => {
+      const target = await start();
+      const conn = connection(target.port);
+      let queue: Queue | undefined;
+      let worker: Worker | undefined;
+      try {
+        queue = new Queue("repeat", { connection: conn });
+        const RUNS = 4;
+        const runs = counter(RUNS);
+        const seen: number[] = [];
+        const errors: string[] = [];
+        worker = new Worker(
+          "repeat",
+          (job: Job) => {
+            seen.push(job.data.n);
+            runs.tick();
+            return Promise.resolve(job.name);
+          },
+          { connection: conn, concurrency: 1 },
+        );
+        worker.on("error", (err) => errors.push(`error: ${err}`));
+        worker.on("failed", (job, err) => errors.push(`${job?.id}: ${err}`));
+
+        const first = await queue.upsertJobScheduler("tick", { every: 200 }, {
+          name: "tick",
+          data: { n: 1 },
+        });
+        assert.equal(first?.name, "tick");
+        const schedulers = await queue.getJobSchedulers();
+        assert.equal(schedulers.length, 1);
+        assert.equal(schedulers[0].key, "tick");
+        assert.equal(schedulers[0].every, 200);
+
+        await within(runs.done, `${RUNS} runs of the repeatable job`);
+        assert.deepEqual(errors, []);
+
+        assert.equal(await queue.removeJobScheduler("tick"), true);
+        assert.deepEqual(await queue.getJobSchedulers(), []);
+        assert.equal(await queue.getJobSchedulersCount(), 0);
+        // Whatever was running finishes; then nothing more is scheduled.
+        await sleep(100);
+        const after = runs.count;
+        await sleep(600);
+        assert.equal(runs.count, after, "runs after the scheduler was removed");
+        assert.equal(await queue.getDelayedCount(), 0);
+        assert.ok(seen.every((n) => n === 1));
+        const counts = await queue.getJobCounts("completed", "failed");
+        assert.equal(counts.failed, 0);
+        assert.equal(counts.completed, runs.count);
+      } finally {
+        await closeAll([worker, queue], target);
+      }
+    },
+  );
+
+  Deno.test(
+    `bullmq (${name}): a rate-limited worker keeps to its rate`,
+    opts,
+    async () => {
+      const target = await start();
+      const conn = connection(target.port);
+      let queue: Queue | undefined;
+      let worker: Worker | undefined;
+      try {
+        queue = new Queue("limited", { connection: conn });
+        const JOBS = 15;
+        const MAX = 5;
+        const DURATION = 400;
+        await queue.addBulk(
+          Array.from({ length: JOBS }, (_, i) => ({
+            name: `job${i}`,
+            data: { i },
+          })),
+        );
+        const finished = counter(JOBS);
+        const errors: string[] = [];
+        worker = new Worker(
+          "limited",
+          (job: Job) => Promise.resolve(job.data.i),
+          {
+            connection: conn,
+            concurrency: 3,
+            limiter: { max: MAX, duration: DURATION },
+          },
+        );
+        worker.on("completed", () => finished.tick());
+        worker.on("error", (err) => errors.push(`error: ${err}`));
+        worker.on("failed", (job, err) => errors.push(`${job?.id}: ${err}`));
+        await within(finished.done, `${JOBS} rate-limited jobs`);
+        assert.deepEqual(errors, []);
+
+        const jobs = await queue.getCompleted(0, -1);
+        assert.equal(jobs.length, JOBS);
+        const starts = jobs.map((j) => j.processedOn!).sort((a, b) => a - b);
+        // The limiter counts starts in windows of DURATION ms opened by the
+        // first start of each: the j-th start is in window j / MAX or later.
+        // (1 ms of slack: the window's expiry and processedOn are read from
+        // different clocks' milliseconds.)
+        for (let j = 0; j < JOBS; j++) {
+          const earliest = starts[0] + Math.floor(j / MAX) * DURATION - 1;
+          assert.ok(
+            starts[j] >= earliest,
+            `start ${j} at +${starts[j] - starts[0]} ms: more than ${MAX} ` +
+              `per ${DURATION} ms (${starts.map((s) => s - starts[0])})`,
+          );
+        }
+        assert.deepEqual(
+          await queue.getJobCounts("completed", "failed", "wait", "active"),
+          { completed: JOBS, failed: 0, wait: 0, active: 0 },
+        );
+      } finally {
+        await closeAll([worker, queue], target);
+      }
+    },
+  );
+}
