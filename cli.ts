@@ -50,6 +50,9 @@ export interface CliOptions {
   csv?: boolean;
   /** Skip the warning about passwords on the command line. */
   noAuthWarning: boolean;
+  /** `--eval <file>`: send EVAL with the Lua script in this file; the
+   * command words are its keys, then `,`, then its arguments. */
+  eval?: string;
 }
 
 const USAGE = `kv cli ${VERSION.kv}
@@ -63,6 +66,7 @@ Usage: kv cli [OPTIONS] [COMMAND [ARG ...]]
   --raw                  Use raw formatting for replies.
   --no-raw               Force formatted output even when stdout is not a tty.
   --csv                  Output in CSV format.
+  --eval <file>          Send an EVAL command using the Lua script at <file>.
   --no-auth-warning      Don't show the warning about passwords.
   --help                 Output this help and exit.
 
@@ -70,6 +74,11 @@ With a command, runs it and prints the reply (exit status 1 on an error
 reply; SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE and MONITOR print every message
 until Ctrl-C or the connection closes). Without one, reads commands from stdin when it is not a terminal,
 one per line, or starts an interactive prompt.
+
+Examples:
+  kv cli --eval myscript.lua key1 key2 , arg1 arg2 arg3
+
+  (Note: when using --eval the comma separates KEYS[] from ARGV[] items)
 `;
 
 /** Parses flags up to the first word that is not one; the rest is the
@@ -105,6 +114,7 @@ export function parseCliArgs(
     else if (a === "--raw") options.raw = true;
     else if (a === "--no-raw") options.raw = false;
     else if (a === "--csv") options.csv = true;
+    else if (a === "--eval") options.eval = value(a);
     else if (a === "--no-auth-warning") options.noAuthWarning = true;
     else if (a === "--help") help = true;
     else if (a === "--") {
@@ -452,6 +462,27 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** The EVAL command `--eval file k1 k2 , a1 a2` sends, as redis-cli builds
+ * it: the file's bytes, then the words before the first lone `,` as keys
+ * and the rest as arguments. */
+export function evalCommand(
+  script: Uint8Array,
+  words: readonly string[],
+): (string | Uint8Array)[] {
+  const comma = words.indexOf(",");
+  const keys = comma === -1 ? words : words.slice(0, comma);
+  const args = comma === -1 ? [] : words.slice(comma + 1);
+  return ["EVAL", script, String(keys.length), ...keys, ...args];
+}
+
+/** strerror()'s text for a file that could not be read. */
+function fileError(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "No such file or directory";
+  if (e instanceof Deno.errors.PermissionDenied) return "Permission denied";
+  if (e instanceof Deno.errors.IsADirectory) return "Is a directory";
+  return e instanceof Error ? e.message : String(e);
+}
+
 /** Runs `kv cli` with its arguments; resolves with the exit status. */
 export async function cli(args: string[]): Promise<number> {
   let parsed;
@@ -461,7 +492,7 @@ export async function cli(args: string[]): Promise<number> {
     console.error(`kv cli: ${(e as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  const { options, command, help } = parsed;
+  const { options, help } = parsed;
   if (help) {
     print(USAGE);
     return 0;
@@ -476,6 +507,17 @@ export async function cli(args: string[]): Promise<number> {
     : options.raw ?? !Deno.stdout.isTerminal()
     ? "raw"
     : "tty";
+  let command: (string | Uint8Array)[] = parsed.command;
+  if (options.eval !== undefined) {
+    let script: Uint8Array;
+    try {
+      script = await Deno.readFile(options.eval);
+    } catch (e) {
+      console.error(`Can't open file '${options.eval}': ${fileError(e)}`);
+      return 1;
+    }
+    command = evalCommand(script, parsed.command);
+  }
   if (command.length === 0 && Deno.stdin.isTerminal()) {
     // At the prompt replies are formatted unless --raw (or --csv).
     return await interactive(

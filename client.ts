@@ -1135,6 +1135,166 @@ export interface SortOptions {
   alpha?: boolean;
 }
 
+/** What a script or function returns, as the client hands it back: Lua
+ * numbers as integers, strings (bulk or status) as text, `nil` as null,
+ * tables as arrays (cut at the first nil), and an error inside a table as a
+ * {@linkcode ReplyError} value. RESP3 connections give the same values as
+ * RESP2 (a Lua `true` is 1, `false` is null, maps come as flat arrays).
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const reply: ScriptReply = await client.eval("return {1, 'two'}"); // [1, "two"]
+ * ```
+ */
+export type ScriptReply =
+  | string
+  | number
+  | bigint
+  | null
+  | ReplyError
+  | ScriptReply[];
+
+/** Options of {@linkcode Commands.functionLoad}.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.functionLoad("#!lua name=lib\nredis.register_function('f', function() return 1 end)", { replace: true });
+ * ```
+ */
+export interface FunctionLoadOptions {
+  /** Replace a library of the same name (REPLACE). */
+  replace?: boolean;
+}
+
+/** Options of {@linkcode Commands.functionList}.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * await client.functionList({ libraryName: "my*", withCode: true });
+ * ```
+ */
+export interface FunctionListOptions {
+  /** Only libraries whose name matches this glob (LIBRARYNAME). */
+  libraryName?: string;
+  /** Include each library's source (WITHCODE). */
+  withCode?: boolean;
+}
+
+/** One function of a library, in {@linkcode FunctionLibrary.functions}.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const [lib] = await client.functionList();
+ * const f: FunctionInfo = lib.functions[0]; // { name: "f", description: null, flags: [] }
+ * ```
+ */
+export interface FunctionInfo {
+  /** The function's name (what FCALL takes). */
+  name: string;
+  /** Its description, or null when it was registered without one. */
+  description: string | null;
+  /** Its flags, e.g. `no-writes`, `allow-oom`. */
+  flags: string[];
+}
+
+/** A library in the reply of {@linkcode Commands.functionList}.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const libs: FunctionLibrary[] = await client.functionList({ withCode: true });
+ * console.log(libs[0].libraryName, libs[0].libraryCode);
+ * ```
+ */
+export interface FunctionLibrary {
+  /** The library's name (from its `#!lua name=...` line). */
+  libraryName: string;
+  /** The engine, `LUA`. */
+  engine: string;
+  /** The functions it registered. */
+  functions: FunctionInfo[];
+  /** Its source code (with `withCode` only). */
+  libraryCode?: string;
+}
+
+/** The reply of {@linkcode Commands.functionStats}.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const stats: FunctionStats = await client.functionStats();
+ * console.log(stats.engines.LUA.functionsCount, stats.runningScript?.name);
+ * ```
+ */
+export interface FunctionStats {
+  /** The function running now, or null. */
+  runningScript: {
+    /** The function's name. */
+    name: string;
+    /** The FCALL (or FCALL_RO) command that runs it, with its arguments. */
+    command: string[];
+    /** How long it has been running, in milliseconds. */
+    durationMs: number;
+  } | null;
+  /** Libraries and functions loaded, per engine (`LUA`). */
+  engines: Record<string, {
+    /** Libraries loaded with this engine. */
+    librariesCount: number;
+    /** Functions they registered. */
+    functionsCount: number;
+  }>;
+}
+
+/** Options of {@linkcode Client.defineScript}.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const getset = client.defineScript("return redis.call('GETSET', KEYS[1], ARGV[1])", { numberOfKeys: 1 });
+ * ```
+ */
+export interface DefineScriptOptions {
+  /** How many keys every call must pass; a call with another number
+   * throws a `RangeError` before anything is sent. Default: any. */
+  numberOfKeys?: number;
+  /** Run it with EVALSHA_RO / EVAL_RO (a read-only script, allowed on
+   * replicas). */
+  readOnly?: boolean;
+}
+
+/** A script defined with {@linkcode Client.defineScript}: call it with keys
+ * and arguments; it runs with EVALSHA and falls back to EVAL when the
+ * server does not have it (NOSCRIPT).
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect();
+ * const incrTo = client.defineScript<number>("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+ * await incrTo(["counter"], [5]); // 5
+ * console.log(incrTo.lua, await incrTo.sha());
+ * ```
+ */
+export interface DefinedScript<T = ScriptReply> {
+  /** Runs the script on `keys` with `args`. */
+  (keys?: Key[], args?: Value[]): Promise<T>;
+  /** The script's source. */
+  readonly lua: string;
+  /** The script's SHA1 (what EVALSHA takes), as lowercase hex. */
+  sha(): Promise<string>;
+}
+
 // --- transforms of the data-type methods ----------------------------------
 
 /** Parses a score as Redis writes it: `inf`, `-inf`, `nan` included. */
@@ -1396,6 +1556,73 @@ function stringsOrNull(v: RespValue): string[] | null {
 }
 function intList(v: RespValue): (number | bigint | null)[] {
   return list(v).map((e) => e === null || typeof e === "bigint" ? e : num(e));
+}
+
+/** A script's reply as text, RESP3-only types turned into their RESP2
+ * forms (so both protocols give the same values). */
+function scriptReply(v: RespValue): ScriptReply {
+  if (
+    v === null || typeof v === "number" || typeof v === "bigint" ||
+    typeof v === "string" || v instanceof ReplyError
+  ) return v;
+  if (v === true) return 1;
+  if (v === false) return null;
+  if (Array.isArray(v)) return v.map(scriptReply);
+  if (v instanceof Set) return [...v].map(scriptReply);
+  if (v instanceof Map) {
+    return [...v].flatMap(([k, e]) => [scriptReply(k), scriptReply(e)]);
+  }
+  if (v instanceof PushMessage) return v.data.map(scriptReply);
+  return text(v); // bulk strings, verbatim strings, doubles as sent
+}
+/** EVAL, EVALSHA, FCALL and their _RO forms: name, body, keys, args. */
+function scriptArgs(
+  command: string,
+  body: Arg,
+  keys: Key[],
+  args: Value[],
+): Arg[] {
+  return [command, body, keys.length, ...keys, ...args];
+}
+function functionLibrary(v: RespValue): FunctionLibrary {
+  const f = fieldsOf(v);
+  const lib: FunctionLibrary = {
+    libraryName: str(f.get("library_name") ?? null),
+    engine: str(f.get("engine") ?? null),
+    functions: list(f.get("functions") ?? null).map((e) => {
+      const fn = fieldsOf(e);
+      return {
+        name: str(fn.get("name") ?? null),
+        description: text(fn.get("description") ?? null),
+        flags: strings(fn.get("flags") ?? null),
+      };
+    }),
+  };
+  const code = f.get("library_code");
+  if (code !== undefined) lib.libraryCode = str(code);
+  return lib;
+}
+function functionStats(v: RespValue): FunctionStats {
+  const f = fieldsOf(v);
+  const running = f.get("running_script") ?? null;
+  const engines: FunctionStats["engines"] = {};
+  for (const [name, e] of fieldsOf(f.get("engines") ?? null)) {
+    const counts = fieldsOf(e);
+    setKey(engines, name, {
+      librariesCount: num(counts.get("libraries_count") ?? null),
+      functionsCount: num(counts.get("functions_count") ?? null),
+    });
+  }
+  let runningScript: FunctionStats["runningScript"] = null;
+  if (running !== null) {
+    const r = fieldsOf(running);
+    runningScript = {
+      name: str(r.get("name") ?? null),
+      command: strings(r.get("command") ?? null),
+      durationMs: num(r.get("duration_ms") ?? null),
+    };
+  }
+  return { runningScript, engines };
 }
 
 /**
@@ -4699,6 +4926,345 @@ export abstract class Commands<M extends Mode> {
   spublish(channel: Value, message: Value): Result<M, number> {
     return this.call(["SPUBLISH", channel, message], num);
   }
+
+  // --- scripting and functions --------------------------------------------
+
+  /** EVAL: runs a Lua script on `keys` (KEYS) with `args` (ARGV) and
+   * resolves to its reply (see {@linkcode ScriptReply}); an error reply of
+   * the script rejects with a `ReplyError`. The server caches the script,
+   * so {@linkcode Commands.evalsha} can run it again by its SHA1.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.eval("return redis.call('SET', KEYS[1], ARGV[1])", ["k"], ["v"]); // "OK"
+   * await client.eval<number>("return #KEYS + #ARGV", ["a", "b"], [1]); // 3
+   * ```
+   */
+  eval<T = ScriptReply>(
+    script: Value,
+    keys: Key[] = [],
+    args: Value[] = [],
+  ): Result<M, T> {
+    return this.call(
+      scriptArgs("EVAL", script, keys, args),
+      scriptReply as Transform<T>,
+    );
+  }
+
+  /** EVAL_RO: EVAL of a script that must not write (a write is an error).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.evalRo("return redis.call('GET', KEYS[1])", ["k"]); // "v" or null
+   * ```
+   */
+  evalRo<T = ScriptReply>(
+    script: Value,
+    keys: Key[] = [],
+    args: Value[] = [],
+  ): Result<M, T> {
+    return this.call(
+      scriptArgs("EVAL_RO", script, keys, args),
+      scriptReply as Transform<T>,
+    );
+  }
+
+  /** EVALSHA: runs a script the server has cached (by EVAL or
+   * {@linkcode Commands.scriptLoad}) by its SHA1. When the server does not
+   * have it, this rejects with a `ReplyError` whose `code` is `NOSCRIPT`:
+   * it never falls back to EVAL by itself (it has no source to send); use
+   * {@linkcode Client.defineScript} for a script that does.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const sha = await client.scriptLoad("return ARGV[1]");
+   * await client.evalsha(sha, [], ["hi"]); // "hi"
+   * ```
+   */
+  evalsha<T = ScriptReply>(
+    sha: string,
+    keys: Key[] = [],
+    args: Value[] = [],
+  ): Result<M, T> {
+    return this.call(
+      scriptArgs("EVALSHA", sha, keys, args),
+      scriptReply as Transform<T>,
+    );
+  }
+
+  /** EVALSHA_RO: {@linkcode Commands.evalsha} of a read-only script (no
+   * fallback either: NOSCRIPT rejects).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const sha = await client.scriptLoad("return redis.call('GET', KEYS[1])");
+   * await client.evalshaRo(sha, ["k"]);
+   * ```
+   */
+  evalshaRo<T = ScriptReply>(
+    sha: string,
+    keys: Key[] = [],
+    args: Value[] = [],
+  ): Result<M, T> {
+    return this.call(
+      scriptArgs("EVALSHA_RO", sha, keys, args),
+      scriptReply as Transform<T>,
+    );
+  }
+
+  /** SCRIPT LOAD: caches a script without running it; resolves to its
+   * SHA1 (lowercase hex), for {@linkcode Commands.evalsha}.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.scriptLoad("return 1"); // "e0e1f9fabfc9d4800c877a703b823ac0578ff8db"
+   * ```
+   */
+  scriptLoad(script: Value): Result<M, string> {
+    return this.call(["SCRIPT", "LOAD", script], str);
+  }
+
+  /** SCRIPT EXISTS: whether the server has each script, in order.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const sha = await client.scriptLoad("return 1");
+   * await client.scriptExists(sha, "0000000000000000000000000000000000000000"); // [true, false]
+   * ```
+   */
+  scriptExists(...shas: string[]): Result<M, boolean[]> {
+    return this.call(["SCRIPT", "EXISTS", ...shas], bools);
+  }
+
+  /** SCRIPT FLUSH: drops every cached script ("OK").
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.scriptFlush(); // or scriptFlush("ASYNC")
+   * ```
+   */
+  scriptFlush(mode?: "ASYNC" | "SYNC"): Result<M, string> {
+    return this.call(
+      mode ? ["SCRIPT", "FLUSH", mode] : ["SCRIPT", "FLUSH"],
+      str,
+    );
+  }
+
+  /** SCRIPT KILL: stops the script running now if it has not written
+   * ("OK"); rejects with `NOTBUSY` when none runs, `UNKILLABLE` when it
+   * wrote. On a {@linkcode Client} it goes on a connection of its own, so
+   * it is not queued behind the script's own EVAL.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.scriptKill().catch((e) => e.code); // "NOTBUSY" when idle
+   * ```
+   */
+  scriptKill(): Result<M, string> {
+    return this.call(["SCRIPT", "KILL"], str);
+  }
+
+  /** FCALL: calls a function of a loaded library (see
+   * {@linkcode Commands.functionLoad}) on `keys` with `args`; the reply as
+   * for {@linkcode Commands.eval}.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.fcall("myfunc", ["k"], ["v"]);
+   * ```
+   */
+  fcall<T = ScriptReply>(
+    fn: string,
+    keys: Key[] = [],
+    args: Value[] = [],
+  ): Result<M, T> {
+    return this.call(
+      scriptArgs("FCALL", fn, keys, args),
+      scriptReply as Transform<T>,
+    );
+  }
+
+  /** FCALL_RO: FCALL of a function registered with the `no-writes` flag.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.fcallRo("myreader", ["k"]);
+   * ```
+   */
+  fcallRo<T = ScriptReply>(
+    fn: string,
+    keys: Key[] = [],
+    args: Value[] = [],
+  ): Result<M, T> {
+    return this.call(
+      scriptArgs("FCALL_RO", fn, keys, args),
+      scriptReply as Transform<T>,
+    );
+  }
+
+  /** FUNCTION LOAD: loads a library (source starting `#!lua name=...`);
+   * resolves to the library's name. Loading a name again rejects unless
+   * `replace`.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.functionLoad(
+   *   "#!lua name=mylib\nredis.register_function('hello', function() return 'hi' end)",
+   *   { replace: true },
+   * ); // "mylib"
+   * await client.fcall("hello"); // "hi"
+   * ```
+   */
+  functionLoad(
+    code: Value,
+    options: FunctionLoadOptions = {},
+  ): Result<M, string> {
+    const args: Arg[] = ["FUNCTION", "LOAD"];
+    if (options.replace) args.push("REPLACE");
+    return this.call([...args, code], str);
+  }
+
+  /** FUNCTION LIST: the loaded libraries with their functions (and
+   * source, with `withCode`), in the server's order.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * for (const lib of await client.functionList({ libraryName: "my*" })) {
+   *   console.log(lib.libraryName, lib.functions.map((f) => f.name));
+   * }
+   * ```
+   */
+  functionList(
+    options: FunctionListOptions = {},
+  ): Result<M, FunctionLibrary[]> {
+    const args: Arg[] = ["FUNCTION", "LIST"];
+    if (options.libraryName !== undefined) {
+      args.push("LIBRARYNAME", options.libraryName);
+    }
+    if (options.withCode) args.push("WITHCODE");
+    return this.call(args, (v) => list(v).map(functionLibrary));
+  }
+
+  /** FUNCTION DELETE: removes a library and its functions ("OK").
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.functionDelete("mylib");
+   * ```
+   */
+  functionDelete(libraryName: string): Result<M, string> {
+    return this.call(["FUNCTION", "DELETE", libraryName], str);
+  }
+
+  /** FUNCTION FLUSH: removes every library ("OK").
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.functionFlush(); // or functionFlush("SYNC")
+   * ```
+   */
+  functionFlush(mode?: "ASYNC" | "SYNC"): Result<M, string> {
+    return this.call(
+      mode ? ["FUNCTION", "FLUSH", mode] : ["FUNCTION", "FLUSH"],
+      str,
+    );
+  }
+
+  /** FUNCTION DUMP: every library as an opaque payload (bytes) for
+   * {@linkcode Commands.functionRestore}.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const payload = await client.functionDump();
+   * await client.functionRestore(payload, "REPLACE");
+   * ```
+   */
+  functionDump(): Result<M, Uint8Array> {
+    return this.call(["FUNCTION", "DUMP"], (v) => bytes(v)!);
+  }
+
+  /** FUNCTION RESTORE: loads the libraries of a
+   * {@linkcode Commands.functionDump} payload ("OK"). `policy`: APPEND
+   * (default; a library that exists is an error), REPLACE, or FLUSH (drop
+   * every library first).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const payload = await client.functionDump();
+   * await client.functionRestore(payload, "FLUSH");
+   * ```
+   */
+  functionRestore(
+    payload: Uint8Array,
+    policy?: "FLUSH" | "APPEND" | "REPLACE",
+  ): Result<M, string> {
+    const args: Arg[] = ["FUNCTION", "RESTORE", payload];
+    if (policy) args.push(policy);
+    return this.call(args, str);
+  }
+
+  /** FUNCTION STATS: the function running now (if any) and how many
+   * libraries and functions each engine has.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const { runningScript, engines } = await client.functionStats();
+   * console.log(runningScript, engines.LUA.librariesCount);
+   * ```
+   */
+  functionStats(): Result<M, FunctionStats> {
+    return this.call(["FUNCTION", "STATS"], functionStats);
+  }
+
+  /** FUNCTION KILL: stops the function running now if it has not written
+   * ("OK"); rejects with `NOTBUSY` when none runs. On a
+   * {@linkcode Client} it goes on a connection of its own, so it is not
+   * queued behind the function's own FCALL.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.functionKill().catch((e) => e.code); // "NOTBUSY" when idle
+   * ```
+   */
+  functionKill(): Result<M, string> {
+    return this.call(["FUNCTION", "KILL"], str);
+  }
 }
 
 function flattenPairs(pairs: [Record<string, Value>] | Value[]): Value[] {
@@ -5492,6 +6058,51 @@ export class Client extends Commands<"promise"> {
     ], num);
   }
 
+  /** Defines a Lua script to call like a function: each call runs EVALSHA
+   * and, when the server does not have the script (a NOSCRIPT error: after
+   * SCRIPT FLUSH, a restart, or on another server), runs it with EVAL,
+   * which also caches it again. This fallback lives here only:
+   * {@linkcode Commands.evalsha} alone rejects with NOSCRIPT.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const swap = client.defineScript<string | null>(
+   *   "return redis.call('SET', KEYS[1], ARGV[1], 'GET')",
+   *   { numberOfKeys: 1 },
+   * );
+   * await swap(["k"], ["new"]); // the old value, or null
+   * ```
+   */
+  defineScript<T = ScriptReply>(
+    lua: string,
+    options: DefineScriptOptions = {},
+  ): DefinedScript<T> {
+    const { numberOfKeys, readOnly = false } = options;
+    let sha: Promise<string> | undefined;
+    const digest = () => sha ??= sha1Hex(lua);
+    const run = async (keys: Key[] = [], args: Value[] = []): Promise<T> => {
+      if (numberOfKeys !== undefined && keys.length !== numberOfKeys) {
+        throw new RangeError(
+          `the script takes ${numberOfKeys} keys, got ${keys.length}`,
+        );
+      }
+      const hash = await digest();
+      try {
+        return await (readOnly
+          ? this.evalshaRo<T>(hash, keys, args)
+          : this.evalsha<T>(hash, keys, args));
+      } catch (e) {
+        if (!(e instanceof ReplyError && e.code === "NOSCRIPT")) throw e;
+      }
+      return await (readOnly
+        ? this.evalRo<T>(lua, keys, args)
+        : this.eval<T>(lua, keys, args));
+    };
+    return Object.assign(run, { lua, sha: digest });
+  }
+
   /** Iterates keys with SCAN, a page at a time; never loads the whole
    * keyspace. Redis (not @kv/store) may yield a key more than once. */
   async *scanIterator(
@@ -5904,10 +6515,14 @@ function argText(a: Arg): string {
     : utf8.decode(a);
 }
 
-/** A command that may block the connection: it gets one of its own. */
+/** A command that may block the connection, or that must not wait behind
+ * one (SCRIPT KILL, FUNCTION KILL): it gets a connection of its own. */
 function isBlocking(args: Arg[]): boolean {
   const name = argText(args[0]).toUpperCase();
   if (BLOCKING.has(name)) return true;
+  if (name === "SCRIPT" || name === "FUNCTION") {
+    return args.length === 2 && argText(args[1]).toUpperCase() === "KILL";
+  }
   if (name !== "XREAD" && name !== "XREADGROUP") return false;
   for (let i = 1; i < args.length; i++) {
     const a = argText(args[i]).toUpperCase();
@@ -5948,4 +6563,16 @@ async function withTimeout<T>(
   } finally {
     clearTimeout(timer);
   }
+}
+
+async function sha1Hex(s: string): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-1",
+    new TextEncoder().encode(s),
+  );
+  return Array.from(
+    new Uint8Array(digest),
+    (b) => b.toString(16).padStart(2, "0"),
+  )
+    .join("");
 }
