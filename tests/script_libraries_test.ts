@@ -1,0 +1,407 @@
+// Scripts as libraries ship them, run unchanged through ioredis
+// (defineCommand) and node-redis (defineScript): the Redlock release script,
+// the clients' EVALSHA-then-EVAL fallback after SCRIPT FLUSH, and rate
+// limiter scripts of the kind rate-limiter-flexible uses. Each runs against
+// our server and against redis-server with the same expectations.
+
+import assert from "node:assert/strict";
+import { Redis } from "ioredis";
+import { createClient, defineScript } from "redis";
+import { has, RedisServer, startServer } from "./_helpers.ts";
+
+const opts = { sanitizeResources: false, sanitizeOps: false };
+
+interface Target {
+  port: number;
+  stop(): Promise<void>;
+}
+
+const TARGETS: [string, () => Promise<Target>][] = [
+  ["@kv/store", async () => {
+    const s = await startServer();
+    return { port: s.port, stop: () => s.close() };
+  }],
+];
+if (has("redis-server")) {
+  TARGETS.push(["redis-server", async () => {
+    const r = await RedisServer.start();
+    return { port: r.port, stop: () => r.stop() };
+  }]);
+}
+
+/** Redlock's release: delete the lock only if it still holds our token. */
+const RELEASE =
+  'if redis.call("get",KEYS[1]) == ARGV[1] then return redis.call("del",KEYS[1]) else return 0 end';
+
+/** A fixed-window counter: INCR, PEXPIRE on the first hit, {count, pttl}. */
+const FIXED_WINDOW = `local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {count, redis.call('PTTL', KEYS[1])}`;
+
+/** rate-limiter-flexible's RedisStore script (consume ARGV[1] points in a
+ * window of ARGV[2] seconds). */
+const RLFLX_INCR =
+  `local ok = redis.call('set', KEYS[1], 0, 'EX', ARGV[2], 'NX')
+local consumed = redis.call('incrby', KEYS[1], ARGV[1])
+local ttl = redis.call('pttl', KEYS[1])
+if ttl == -1 then
+  redis.call('expire', KEYS[1], ARGV[2])
+  ttl = 1000 * ARGV[2]
+end
+return {consumed, ttl}`;
+
+async function sha1(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-1",
+    new TextEncoder().encode(text),
+  );
+  return Array.from(new Uint8Array(digest))
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface ScriptCommands {
+  releaseLock(key: string, token: string): Promise<number>;
+  fixedWindow(key: string, windowMs: number): Promise<[number, number]>;
+  rlflxIncr(
+    key: string,
+    points: number,
+    seconds: number,
+  ): Promise<[number, number]>;
+}
+
+/** ioredis's pipeline() and multi() with the commands defined here. */
+interface ScriptBatch {
+  releaseLock(key: string, token: string): ScriptBatch;
+  exists(key: string): ScriptBatch;
+  get(key: string): ScriptBatch;
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
+
+function ioredis(port: number): Redis & ScriptCommands {
+  const redis = new Redis({
+    port,
+    host: "127.0.0.1",
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 5000,
+    commandTimeout: 5000,
+  });
+  redis.on("error", () => {});
+  redis.defineCommand("releaseLock", { numberOfKeys: 1, lua: RELEASE });
+  redis.defineCommand("fixedWindow", { numberOfKeys: 1, lua: FIXED_WINDOW });
+  redis.defineCommand("rlflxIncr", { numberOfKeys: 1, lua: RLFLX_INCR });
+  return redis as Redis & ScriptCommands;
+}
+
+/** `calls` and `failed_calls` of each command in INFO commandstats. */
+function commandStats(info: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of info.split("\r\n")) {
+    const m = /^cmdstat_([^:]+):calls=(\d+),.*failed_calls=(\d+)/.exec(line);
+    if (m) out[m[1]] = `calls=${m[2]},failed=${m[3]}`;
+  }
+  return out;
+}
+
+function nodeRedis(port: number) {
+  const client = createClient({
+    url: `redis://127.0.0.1:${port}`,
+    socket: { connectTimeout: 5000, reconnectStrategy: false },
+    scripts: {
+      releaseLock: defineScript({
+        NUMBER_OF_KEYS: 1,
+        SCRIPT: RELEASE,
+        transformArguments(key: string, token: string): string[] {
+          return [key, token];
+        },
+        transformReply(reply: number): number {
+          return reply;
+        },
+      }),
+      fixedWindow: defineScript({
+        NUMBER_OF_KEYS: 1,
+        SCRIPT: FIXED_WINDOW,
+        transformArguments(key: string, windowMs: number): string[] {
+          return [key, String(windowMs)];
+        },
+        transformReply(reply: [number, number]): [number, number] {
+          return reply;
+        },
+      }),
+    },
+  });
+  client.on("error", () => {});
+  return client;
+}
+
+for (const [name, start] of TARGETS) {
+  Deno.test(
+    `scripts (${name}): ioredis defineCommand, Redlock release`,
+    opts,
+    async () => {
+      const target = await start();
+      const redis = ioredis(target.port);
+      try {
+        await redis.connect();
+        const token = crypto.randomUUID();
+        assert.equal(await redis.set("lock", token, "PX", 10_000, "NX"), "OK");
+        assert.equal(
+          await redis.set("lock", "other", "PX", 10_000, "NX"),
+          null,
+        );
+        const pttl = await redis.pttl("lock");
+        assert.ok(pttl > 0 && pttl <= 10_000, `pttl ${pttl}`);
+
+        // A wrong token leaves the lock alone.
+        assert.equal(await redis.releaseLock("lock", "not-the-token"), 0);
+        assert.equal(await redis.get("lock"), token);
+        // The right one releases it, once.
+        assert.equal(await redis.releaseLock("lock", token), 1);
+        assert.equal(await redis.exists("lock"), 0);
+        assert.equal(await redis.releaseLock("lock", token), 0);
+        // Free again: someone else can take it.
+        assert.equal(await redis.set("lock", "next", "PX", 10_000, "NX"), "OK");
+        assert.equal(await redis.releaseLock("lock", token), 0);
+        assert.equal(await redis.releaseLock("lock", "next"), 1);
+
+        // The script is in the cache under its SHA1, as the client computed.
+        const sha = await sha1(RELEASE);
+        assert.deepEqual(await redis.script("EXISTS", sha), [1]);
+        assert.equal(await redis.script("LOAD", RELEASE), sha);
+        assert.equal(
+          await redis.evalsha(sha, 1, "lock", "x"),
+          0,
+        );
+        assert.equal(
+          await redis.eval(RELEASE, 1, "lock", "x"),
+          0,
+        );
+        // A lock on a key of another type: GET fails inside the script.
+        await redis.rpush("list", "a");
+        await assert.rejects(
+          redis.releaseLock("list", token),
+          (e: Error) => {
+            assert.equal(
+              e.message,
+              "WRONGTYPE Operation against a key holding the wrong kind of " +
+                `value script: ${sha}, on @user_script:1.`,
+            );
+            return true;
+          },
+        );
+      } finally {
+        redis.disconnect();
+        await target.stop();
+      }
+    },
+  );
+
+  Deno.test(
+    `scripts (${name}): ioredis falls back from EVALSHA to EVAL after SCRIPT FLUSH`,
+    opts,
+    async () => {
+      const target = await start();
+      const redis = ioredis(target.port);
+      try {
+        await redis.connect();
+        const sha = await sha1(RELEASE);
+        await redis.set("lock", "t1");
+        assert.equal(await redis.releaseLock("lock", "t1"), 1);
+        assert.deepEqual(await redis.script("EXISTS", sha), [1]);
+
+        assert.equal(await redis.script("FLUSH"), "OK");
+        assert.deepEqual(await redis.script("EXISTS", sha), [0]);
+        await assert.rejects(
+          redis.evalsha(sha, 1, "lock", "t1"),
+          (e: Error) => {
+            assert.equal(
+              e.message,
+              "NOSCRIPT No matching script. Please use EVAL.",
+            );
+            return true;
+          },
+        );
+
+        // ioredis sends EVALSHA (known on this socket), gets NOSCRIPT, and
+        // sends EVAL: the call still works.
+        assert.equal(await redis.config("RESETSTAT"), "OK");
+        await redis.set("lock", "t2");
+        assert.equal(await redis.releaseLock("lock", "t2"), 1);
+        const stats = commandStats(await redis.info("commandstats"));
+        assert.equal(stats.evalsha, "calls=1,failed=1");
+        assert.equal(stats.eval, "calls=1,failed=0");
+        assert.deepEqual(await redis.script("EXISTS", sha), [1]);
+        // and the next call is an EVALSHA that works.
+        assert.equal(await redis.releaseLock("lock", "t2"), 0);
+        const after = commandStats(await redis.info("commandstats"));
+        assert.equal(after.evalsha, "calls=2,failed=1");
+        assert.equal(after.eval, "calls=1,failed=0");
+
+        // The same in a pipeline and in MULTI after another flush.
+        assert.equal(await redis.script("FLUSH", "SYNC"), "OK");
+        await redis.set("lock", "t3");
+        // (ioredis sends the EVALs that replace NOSCRIPT EVALSHAs outside
+        // the pipeline, after the EXISTS: it still sees the lock.)
+        const piped = await (redis.pipeline() as unknown as ScriptBatch)
+          .releaseLock("lock", "wrong")
+          .releaseLock("lock", "t3")
+          .exists("lock")
+          .exec();
+        assert.deepEqual(piped, [[null, 0], [null, 1], [null, 1]]);
+        assert.equal(await redis.exists("lock"), 0);
+        assert.equal(await redis.script("FLUSH", "ASYNC"), "OK");
+        await redis.set("lock", "t4");
+        const tx = await (redis.multi() as unknown as ScriptBatch)
+          .releaseLock("lock", "t4")
+          .get("lock")
+          .exec();
+        // In MULTI ioredis cannot fall back (EVALSHA is queued, NOSCRIPT
+        // comes back in EXEC's reply): the error is in its place and the
+        // rest of the transaction runs, as with Redis.
+        assert.equal(tx?.length, 2);
+        assert.equal(
+          (tx![0][0] as Error).message,
+          "NOSCRIPT No matching script. Please use EVAL.",
+        );
+        assert.deepEqual(tx![1], [null, "t4"]);
+        // Outside MULTI the next call falls back again.
+        assert.equal(await redis.releaseLock("lock", "t4"), 1);
+      } finally {
+        redis.disconnect();
+        await target.stop();
+      }
+    },
+  );
+
+  Deno.test(
+    `scripts (${name}): node-redis defineScript, Redlock release and EVAL fallback`,
+    opts,
+    async () => {
+      const target = await start();
+      const client = nodeRedis(target.port);
+      try {
+        await client.connect();
+        const sha = await sha1(RELEASE);
+        const token = crypto.randomUUID();
+        assert.equal(
+          await client.set("lock", token, { PX: 10_000, NX: true }),
+          "OK",
+        );
+        assert.equal(
+          await client.set("lock", "other", { PX: 10_000, NX: true }),
+          null,
+        );
+        // First call: EVALSHA fails with NOSCRIPT, node-redis sends EVAL.
+        assert.equal(await client.configResetStat(), "OK");
+        assert.equal(await client.releaseLock("lock", "wrong"), 0);
+        assert.equal(await client.get("lock"), token);
+        let stats = commandStats(await client.info("commandstats"));
+        assert.equal(stats.evalsha, "calls=1,failed=1");
+        assert.equal(stats.eval, "calls=1,failed=0");
+        assert.deepEqual(await client.scriptExists(sha), [true]);
+
+        assert.equal(await client.releaseLock("lock", token), 1);
+        assert.equal(await client.exists("lock"), 0);
+        assert.equal(await client.releaseLock("lock", token), 0);
+        stats = commandStats(await client.info("commandstats"));
+        assert.equal(stats.evalsha, "calls=3,failed=1");
+        assert.equal(stats.eval, "calls=1,failed=0");
+
+        // After SCRIPT FLUSH the next call still works.
+        assert.equal(await client.scriptFlush(), "OK");
+        assert.deepEqual(await client.scriptExists(sha), [false]);
+        await client.set("lock", "t2", { PX: 10_000, NX: true });
+        assert.equal(await client.releaseLock("lock", "t2"), 1);
+        stats = commandStats(await client.info("commandstats"));
+        assert.equal(stats.evalsha, "calls=4,failed=2");
+        assert.equal(stats.eval, "calls=2,failed=0");
+        assert.deepEqual(await client.scriptExists(sha), [true]);
+
+        // In MULTI node-redis sends EVAL for a script's first use in the
+        // transaction, EVALSHA after: the EVAL queued first loads it for the
+        // EVALSHA behind it, after a flush too.
+        assert.equal(await client.scriptFlush(), "OK");
+        await client.set("lock", "t3");
+        assert.equal(await client.configResetStat(), "OK");
+        assert.deepEqual(
+          await client.multi()
+            .releaseLock("lock", "wrong")
+            .releaseLock("lock", "t3")
+            .get("lock")
+            .exec(),
+          [0, 1, null],
+        );
+        stats = commandStats(await client.info("commandstats"));
+        assert.equal(stats.evalsha, "calls=1,failed=0");
+        assert.equal(stats.eval, "calls=1,failed=0");
+        assert.equal(stats.exec, "calls=1,failed=0");
+      } finally {
+        await client.disconnect().catch(() => {});
+        await target.stop();
+      }
+    },
+  );
+
+  Deno.test(
+    `scripts (${name}): rate limiter scripts (INCR + PEXPIRE, rate-limiter-flexible)`,
+    opts,
+    async () => {
+      const target = await start();
+      const redis = ioredis(target.port);
+      const client = nodeRedis(target.port);
+      try {
+        await redis.connect();
+        await client.connect();
+        const WINDOW = 300;
+        for (let i = 1; i <= 5; i++) {
+          const [count, pttl] = i % 2
+            ? await redis.fixedWindow("rl:a", WINDOW)
+            : await client.fixedWindow("rl:a", WINDOW);
+          assert.equal(count, i);
+          assert.ok(pttl > 0 && pttl <= WINDOW, `pttl ${pttl}`);
+        }
+        assert.equal(await redis.get("rl:a"), "5");
+        // The window ends with the key; the count starts again at 1.
+        for (let i = 0; i < 100 && await redis.exists("rl:a"); i++) {
+          await sleep(20);
+        }
+        assert.equal(await redis.exists("rl:a"), 0);
+        const [count, pttl] = await client.fixedWindow("rl:a", WINDOW);
+        assert.equal(count, 1);
+        assert.ok(pttl > 0 && pttl <= WINDOW, `pttl ${pttl}`);
+
+        // rate-limiter-flexible: SET NX EX, INCRBY, PTTL; EXPIRE if the key
+        // had none (1000 * ARGV[2] is a Lua number, returned as an integer).
+        const r1 = await redis.rlflxIncr("rl:b", 2, 60);
+        assert.equal(r1[0], 2);
+        assert.ok(r1[1] > 59_000 && r1[1] <= 60_000, `pttl ${r1[1]}`);
+        const r2 = await redis.rlflxIncr("rl:b", 3, 60);
+        assert.equal(r2[0], 5);
+        assert.ok(r2[1] > 59_000 && r2[1] <= 60_000, `pttl ${r2[1]}`);
+        await redis.set("rl:c", "7"); // a counter that lost its TTL
+        assert.deepEqual(await redis.rlflxIncr("rl:c", 1, 30), [8, 30_000]);
+        const ttl = await redis.pttl("rl:c");
+        assert.ok(ttl > 29_000 && ttl <= 30_000, `pttl ${ttl}`);
+        // Fractional points: INCRBY refuses them inside the script.
+        await assert.rejects(
+          redis.rlflxIncr("rl:d", 1.5, 60),
+          (e: Error) => {
+            assert.match(
+              e.message,
+              /^ERR value is not an integer or out of range script: [0-9a-f]{40}, on @user_script:2\.$/,
+            );
+            return true;
+          },
+        );
+        // The SET NX ran before the failing INCRBY: no rollback in Lua.
+        assert.equal(await redis.get("rl:d"), "0");
+      } finally {
+        redis.disconnect();
+        await client.disconnect().catch(() => {});
+        await target.stop();
+      }
+    },
+  );
+}
