@@ -508,24 +508,17 @@ export async function cli(args: string[]): Promise<number> {
     ? "raw"
     : "tty";
   let command: (string | Uint8Array)[] = parsed.command;
-  if (options.eval !== undefined) {
-    let script: Uint8Array;
-    try {
-      script = await Deno.readFile(options.eval);
-    } catch (e) {
-      console.error(`Can't open file '${options.eval}': ${fileError(e)}`);
-      return 1;
-    }
-    command = evalCommand(script, parsed.command);
-  }
-  if (command.length === 0 && Deno.stdin.isTerminal()) {
+  const evalMode = options.eval !== undefined;
+  if (!evalMode && command.length === 0 && Deno.stdin.isTerminal()) {
     // At the prompt replies are formatted unless --raw (or --csv).
     return await interactive(
       options,
       options.csv ? "csv" : options.raw === true ? "raw" : "tty",
     );
   }
-  if (command.length > 0 && STREAMING.has(commandName(command[0]))) {
+  if (
+    !evalMode && command.length > 0 && STREAMING.has(commandName(command[0]))
+  ) {
     // Until an error reply (exit 0, as redis-cli), the end of the
     // connection (exit 1), or SIGINT (which ends the process).
     try {
@@ -560,6 +553,17 @@ export async function cli(args: string[]): Promise<number> {
     return 1;
   }
   try {
+    if (options.eval !== undefined) {
+      // As redis-cli: connected first, then the file is read.
+      let script: Uint8Array;
+      try {
+        script = await Deno.readFile(options.eval);
+      } catch (e) {
+        console.error(`Can't open file '${options.eval}': ${fileError(e)}`);
+        return 1;
+      }
+      command = evalCommand(script, parsed.command);
+    }
     if (command.length > 0) {
       const reply = await run(client, command);
       print(format(reply, output));
