@@ -343,4 +343,19 @@ add("return J(type(cmsgpack.pack), #cmsgpack.pack(cmsgpack))")
 add("return J(cmsgpack.unpack(cmsgpack.pack(struct.pack('>i', bit.bnot(0)))))")
 add("return J(bit.tohex(struct.unpack('>I4', cmsgpack.unpack(cmsgpack.pack(unhx('deadbeef'))))))")
 
+------------------------------------------------------------------ large data and stack limits
+add("local s = struct.pack('c0', string.rep('x', 10000)) return J(#s, string.sub(s, 9990))")
+add("local s = struct.pack('s', string.rep('y', 20000)) return J(#s, string.byte(s, -1))")
+add("local s = struct.pack(string.rep('i', 3000), unpack((function() local t = {} for i = 1, 3000 do t[i] = i end return t end)())) return J(#s, struct.unpack('i', s, 4 * 2999 + 1))")
+add("local s = struct.pack(string.rep('b', 2999) .. 'i', unpack((function() local t = {} for i = 1, 2999 do t[i] = 1 end return t end)())) return J(#s)")
+add("return J(select('#', struct.unpack(string.rep('b', 7000), string.rep('a', 7000))))")
+add("return J(select('#', struct.unpack(string.rep('b', 9000), string.rep('a', 9000))))")
+add("local t = {} for i = 1, 300 do t[i] = string.rep('z', i) end local u = cmsgpack.unpack(cmsgpack.pack(t)) local n = 0 for i = 1, #u do n = n + #u[i] end return J(#u, n)")
+add("local t = {} for i = 1, 1000 do t[i] = {i, tostring(i), i + 0.5} end return J(#cmsgpack.pack(t), string.sub(hx(cmsgpack.pack(t)), 1, 40))")
+add("local s = cmsgpack.pack(string.rep('q', 100000)) return J(#s, hx(string.sub(s, 1, 6)), #cmsgpack.unpack(s))")
+add("local t = 1 for i = 1, 200 do t = {t} end local s = cmsgpack.pack(t) return hx(s)")
+add("local s = string.rep(string.char(0x91), 150) .. string.char(1) local t = cmsgpack.unpack(s) local d = 0 while type(t) == 'table' do t = t[1] d = d + 1 end return J(d, t)")
+add("return J(bit.band(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 7))")
+add("return J(bit.tobit(1, 'ignored'), bit.bnot(0, {}), bit.bswap(1, nil))")
+
 return C
