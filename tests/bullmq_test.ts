@@ -4,7 +4,7 @@
 // server and against redis-server with the same expectations.
 
 import assert from "node:assert/strict";
-import { type Job, Queue, QueueEvents, Worker } from "bullmq";
+import { FlowProducer, type Job, Queue, QueueEvents, Worker } from "bullmq";
 import { has, RedisServer, startServer } from "./_helpers.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
@@ -345,6 +345,190 @@ for (const [name, start] of TARGETS) {
         assert.deepEqual(
           await queue.getJobCounts("completed", "failed", "wait", "active"),
           { completed: JOBS, failed: 0, wait: 0, active: 0 },
+        );
+      } finally {
+        await closeAll([worker, queue], target);
+      }
+    },
+  );
+  Deno.test(
+    `bullmq (${name}): a flow, progress, pause and resume, a job that fails for good`,
+    opts,
+    async () => {
+      const target = await start();
+      const conn = connection(target.port);
+      let queue: Queue | undefined;
+      let events: QueueEvents | undefined;
+      let flows: FlowProducer | undefined;
+      let worker: Worker | undefined;
+      try {
+        queue = new Queue("flow", { connection: conn });
+        events = new QueueEvents("flow", { connection: conn });
+        flows = new FlowProducer({ connection: conn });
+        await within(events.waitUntilReady(), "queue events ready");
+
+        // A parent waits for its three children.
+        const tree = await within(
+          flows.add({
+            name: "parent",
+            queueName: "flow",
+            data: { kind: "parent" },
+            children: [1, 2, 3].map((n) => ({
+              name: `child${n}`,
+              queueName: "flow",
+              data: { kind: "child", n },
+            })),
+          }),
+          "flow add",
+        );
+        assert.equal(tree.children?.length, 3);
+        assert.equal(await tree.job.getState(), "waiting-children");
+        const doomed = await queue.add("doomed", { kind: "doomed" }, {
+          attempts: 2,
+          backoff: { type: "fixed", delay: 20 },
+        });
+        assert.deepEqual(
+          await queue.getJobCounts("waiting-children", "wait", "failed"),
+          { "waiting-children": 1, wait: 4, failed: 0 },
+        );
+
+        const progress: unknown[] = [];
+        events.on("progress", ({ data }) => progress.push(data));
+        const failed = counter(1);
+        const failedReasons: string[] = [];
+        events.on("failed", ({ failedReason }) => {
+          failedReasons.push(failedReason);
+          failed.tick();
+        });
+        const completed = counter(4);
+        events.on("completed", () => completed.tick());
+
+        const order: string[] = [];
+        const errors: string[] = [];
+        worker = new Worker(
+          "flow",
+          async (job: Job) => {
+            order.push(job.name);
+            if (job.data.kind === "child") return job.data.n * 10;
+            if (job.data.kind === "doomed") {
+              throw new Error(`doomed attempt ${job.attemptsMade + 1}`);
+            }
+            await job.updateProgress(50);
+            const values = await job.getChildrenValues();
+            await job.updateProgress({ done: true });
+            return Object.values(values).reduce((a, b) => a + b, 0);
+          },
+          { connection: conn, concurrency: 1 },
+        );
+        worker.on("error", (err) => errors.push(`error: ${err}`));
+
+        await within(completed.done, "4 flow jobs completed");
+        await within(failed.done, "the doomed job failed");
+        assert.deepEqual(errors, []);
+        assert.deepEqual([...order].sort(), [
+          "child1",
+          "child2",
+          "child3",
+          "doomed",
+          "doomed",
+          "parent",
+        ]);
+        assert.ok(
+          order.indexOf("parent") > order.indexOf("child1") &&
+            order.indexOf("parent") > order.indexOf("child2") &&
+            order.indexOf("parent") > order.indexOf("child3"),
+          `parent ran before a child: ${order}`,
+        );
+        const parent = await queue.getJob(tree.job.id!);
+        assert.equal(parent?.returnvalue, 60);
+        assert.equal(await parent?.getState(), "completed");
+        assert.deepEqual(progress, [50, { done: true }]);
+
+        const d = await queue.getJob(doomed.id!);
+        assert.equal(await d?.getState(), "failed");
+        assert.equal(d?.attemptsMade, 2);
+        assert.equal(d?.failedReason, "doomed attempt 2");
+        assert.equal(d?.stacktrace?.length, 2);
+        assert.deepEqual(failedReasons, ["doomed attempt 2"]);
+
+        // Paused, the queue keeps its jobs; resumed, the worker runs them.
+        await queue.pause();
+        assert.equal(await queue.isPaused(), true);
+        const later = await queue.add("later", { kind: "child", n: 7 });
+        await sleep(300);
+        assert.equal(await later.getState(), "waiting");
+        assert.deepEqual(await queue.getJobCounts("paused", "active"), {
+          paused: 1,
+          active: 0,
+        });
+        const resumed = counter(1);
+        events.on("completed", ({ jobId }) => {
+          if (jobId === later.id) resumed.tick();
+        });
+        await queue.resume();
+        assert.equal(await queue.isPaused(), false);
+        await within(resumed.done, "the job added while paused");
+        assert.equal((await queue.getJob(later.id!))?.returnvalue, 70);
+
+        assert.deepEqual(
+          await queue.getJobCounts(
+            "active",
+            "completed",
+            "delayed",
+            "failed",
+            "paused",
+            "waiting",
+            "waiting-children",
+          ),
+          {
+            active: 0,
+            completed: 5,
+            delayed: 0,
+            failed: 1,
+            paused: 0,
+            waiting: 0,
+            "waiting-children": 0,
+          },
+        );
+      } finally {
+        await closeAll([worker, flows, events, queue], target);
+      }
+    },
+  );
+
+  Deno.test(
+    `bullmq (${name}): the repeat option with a limit, removeOnComplete`,
+    opts,
+    async () => {
+      const target = await start();
+      const conn = connection(target.port);
+      let queue: Queue | undefined;
+      let worker: Worker | undefined;
+      try {
+        queue = new Queue("legacy", { connection: conn });
+        const runs = counter(3);
+        const errors: string[] = [];
+        worker = new Worker(
+          "legacy",
+          (job: Job) => {
+            runs.tick();
+            return Promise.resolve(job.data.x);
+          },
+          { connection: conn, concurrency: 1 },
+        );
+        worker.on("error", (err) => errors.push(`error: ${err}`));
+        worker.on("failed", (job, err) => errors.push(`${job?.id}: ${err}`));
+        await queue.add("every", { x: 1 }, {
+          repeat: { every: 150, limit: 3 },
+          removeOnComplete: true,
+        });
+        await within(runs.done, "3 runs of the repeated job");
+        await sleep(500);
+        assert.equal(runs.count, 3, "runs past the limit");
+        assert.deepEqual(errors, []);
+        assert.deepEqual(
+          await queue.getJobCounts("completed", "delayed", "wait", "failed"),
+          { completed: 0, delayed: 0, wait: 0, failed: 0 },
         );
       } finally {
         await closeAll([worker, queue], target);
