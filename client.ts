@@ -1139,7 +1139,10 @@ export interface SortOptions {
  * numbers as integers, strings (bulk or status) as text, `nil` as null,
  * tables as arrays (cut at the first nil), and an error inside a table as a
  * {@linkcode ReplyError} value. RESP3 connections give the same values as
- * RESP2 (a Lua `true` is 1, `false` is null, maps come as flat arrays).
+ * RESP2: a Lua `true` is 1 and `false` null (after `redis.setresp(3)`,
+ * RESP3 booleans are 1 and 0, maps flat arrays, sets arrays), except
+ * doubles (`redis.setresp(3)`), which are numbers over RESP3 and strings
+ * over RESP2.
  *
  * @example
  * ```ts ignore
@@ -1565,8 +1568,7 @@ function scriptReply(v: RespValue): ScriptReply {
     v === null || typeof v === "number" || typeof v === "bigint" ||
     typeof v === "string" || v instanceof ReplyError
   ) return v;
-  if (v === true) return 1;
-  if (v === false) return null;
+  if (typeof v === "boolean") return v ? 1 : 0; // as RESP2 has them
   if (Array.isArray(v)) return v.map(scriptReply);
   if (v instanceof Set) return [...v].map(scriptReply);
   if (v instanceof Map) {

@@ -51,12 +51,15 @@ const SHA_RETURN_1 = "e0e1f9fabfc9d4800c877a703b823ac0578ff8db";
 const NO_SHA = "0".repeat(40);
 
 /** Asserts that a promise rejects with this exact error reply. */
-async function rejectsWith(p: Promise<unknown>, message: string) {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof ReplyError, `not a ReplyError: ${e}`);
-    assert.equal(e.message, message);
-    return true;
-  });
+async function rejectsWith(
+  p: Promise<unknown>,
+  message: string | Promise<string>,
+) {
+  const resolved = Symbol("resolved");
+  const e = await p.then(() => resolved, (e: unknown) => e);
+  assert.ok(e !== resolved, `resolved; expected the error ${await message}`);
+  assert.ok(e instanceof ReplyError, `not a ReplyError: ${String(e)}`);
+  assert.equal(e.message, await message);
 }
 
 /** A script's error text as Redis 7.0 writes it: the message, then which
@@ -162,21 +165,21 @@ SCENARIOS.push(["EVAL: error replies reject", async (c) => {
   );
   await rejectsWith(
     c.eval("return redis.call('nosuch')"),
-    await scriptError(
+    scriptError(
       "return redis.call('nosuch')",
       "ERR Unknown Redis command called from script",
     ),
   );
   await rejectsWith(
     c.eval("return nil + 1"),
-    await scriptError(
+    scriptError(
       "return nil + 1",
       "ERR user_script:1: attempt to perform arithmetic on a nil value",
     ),
   );
   await rejectsWith(
     c.eval("error('raw')"),
-    await scriptError("error('raw')", "ERR user_script:1: raw"),
+    scriptError("error('raw')", "ERR user_script:1: raw"),
   );
   await c.set("str", "abc");
   await rejectsWith(
@@ -185,7 +188,7 @@ SCENARIOS.push(["EVAL: error replies reject", async (c) => {
   );
   await rejectsWith(
     c.eval("return redis.call('INCR', KEYS[1])", ["str"]),
-    await scriptError(
+    scriptError(
       "return redis.call('INCR', KEYS[1])",
       "ERR value is not an integer or out of range",
     ),
@@ -203,7 +206,7 @@ SCENARIOS.push(["EVAL: error replies reject", async (c) => {
   assert.equal(await c.evalRo("return redis.call('GET', KEYS[1])", ["k"]), "v");
   await rejectsWith(
     c.evalRo("return redis.call('SET', KEYS[1], 'x')", ["k"]),
-    await scriptError(
+    scriptError(
       "return redis.call('SET', KEYS[1], 'x')",
       "ERR Write commands are not allowed from read-only scripts.",
     ),
@@ -246,6 +249,12 @@ SCENARIOS.push(["EVALSHA, SCRIPT LOAD/EXISTS/FLUSH", async (c) => {
   assert.equal(await c.scriptFlush("SYNC"), "OK");
   assert.deepEqual(await c.scriptExists(SHA_RETURN_1), [false]);
   await assert.rejects(c.scriptLoad("return +"), ReplyError);
+  await rejectsWith(
+    c.scriptExists(),
+    "ERR wrong number of arguments for 'script|exists' command",
+  );
+  // A script given as bytes.
+  assert.equal(await c.eval(enc.encode("return 'bytes'")), "bytes");
   await rejectsWith(
     c.scriptKill(),
     "NOTBUSY No scripts in execution right now.",
@@ -300,6 +309,11 @@ SCENARIOS.push(["defineScript: EVALSHA, EVAL after SCRIPT FLUSH", async (c) => {
         "ERR Write commands are not allowed from read-only scripts.",
       ),
   );
+  // The SHA1 is of the script's UTF-8 bytes, as the server's.
+  const utf8 = c.defineScript<string>("return 'ключ ✓'");
+  assert.equal(await utf8(), "ключ ✓");
+  assert.deepEqual(await c.scriptExists(await utf8.sha()), [true]);
+  assert.equal(await c.evalsha(await utf8.sha()), "ключ ✓");
   // Default: any number of keys, and none.
   const count = c.defineScript("return #KEYS + #ARGV");
   assert.equal(await count(), 0);
@@ -376,6 +390,7 @@ SCENARIOS.push(["FUNCTION LOAD/LIST/STATS, FCALL, FCALL_RO", async (c) => {
 }]);
 
 SCENARIOS.push(["FUNCTION DUMP/RESTORE/DELETE/FLUSH", async (c) => {
+  assert.equal(await c.functionFlush(), "OK");
   assert.equal(await c.functionLoad(LIB), "mylib");
   const payload = await c.functionDump();
   assert.ok(payload instanceof Uint8Array);
@@ -430,6 +445,25 @@ SCENARIOS.push(["RESP3-only script replies as in RESP2", async (c) => {
   assert.deepEqual(await c.eval("return {map={a=1}}"), ["a", 1]);
   assert.deepEqual(await c.eval("return {set={a=true}}"), ["a"]);
   assert.equal(await c.eval("redis.setresp(3) return true"), 1);
+  assert.equal(await c.eval("redis.setresp(3) return false"), 0);
+  // A double is a string in RESP2 and a number in RESP3 (the client cannot
+  // tell a RESP3 double 3 from an integer 3).
+  assert.equal(
+    await c.eval("return {double=3.5}"),
+    c.options.resp === 3 ? 3.5 : "3.5",
+  );
+  assert.equal(
+    await c.eval("redis.setresp(3) return redis.call('ZSCORE', KEYS[1], 'm')", [
+      "z",
+    ]),
+    null,
+  );
+  await c.zadd("z", [["m", 1.5]]);
+  const score = await c.eval(
+    "redis.setresp(3) return redis.call('ZSCORE', KEYS[1], 'm')",
+    ["z"],
+  );
+  assert.equal(score, c.options.resp === 3 ? 1.5 : "1.5");
   return [map];
 }]);
 
@@ -447,7 +481,6 @@ for (const [name, start] of TARGETS) {
           });
           await c.flushAll();
           await c.scriptFlush();
-          await c.functionFlush();
           results.push(await scenario(c));
         }
         assert.deepEqual(results[1], results[0], "RESP3 differs from RESP2");
