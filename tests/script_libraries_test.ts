@@ -5,6 +5,7 @@
 // our server and against redis-server with the same expectations.
 
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { Redis } from "ioredis";
 import { createClient, defineScript } from "redis";
 import { has, RedisServer, startServer } from "./_helpers.ts";
@@ -50,6 +51,74 @@ if ttl == -1 then
 end
 return {consumed, ttl}`;
 
+// node-redlock 5's scripts: locks on several keys at once (any number of
+// KEYS), ARGV[1] the lock's value, ARGV[2] its duration in ms.
+const REDLOCK_ACQUIRE = `-- Return 0 if an entry already exists.
+for i, key in ipairs(KEYS) do
+  if redis.call("exists", key) == 1 then
+    return 0
+  end
+end
+
+-- Create an entry for each provided key.
+for i, key in ipairs(KEYS) do
+  redis.call("set", key, ARGV[1], "PX", ARGV[2])
+end
+
+-- Return the number of entries added.
+return #KEYS`;
+
+const REDLOCK_EXTEND =
+  `-- Return 0 if an entry exists with a *different* lock value.
+for i, key in ipairs(KEYS) do
+  if redis.call("get", key) ~= ARGV[1] then
+    return 0
+  end
+end
+
+-- Update the entry for each provided key.
+for i, key in ipairs(KEYS) do
+  redis.call("set", key, ARGV[1], "PX", ARGV[2])
+end
+
+-- Return the number of entries updated.
+return #KEYS`;
+
+const REDLOCK_RELEASE = `local count = 0
+for i, key in ipairs(KEYS) do
+  -- Only remove entries for *this* lock value.
+  if redis.call("get", key) == ARGV[1] then
+    redis.pcall("del", key)
+    count = count + 1
+  end
+end
+
+-- Return the number of entries removed.
+return count`;
+
+/** A function library: the lock as functions, one of them read-only. */
+const LOCK_LIBRARY = `#!lua name=locks
+local function acquire(keys, args)
+  return redis.call('SET', keys[1], args[1], 'PX', args[2], 'NX') and 1 or 0
+end
+local function release(keys, args)
+  if redis.call('GET', keys[1]) == args[1] then
+    return redis.call('DEL', keys[1])
+  end
+  return 0
+end
+local function owner(keys, args)
+  return redis.call('GET', keys[1])
+end
+redis.register_function('lock_acquire', acquire)
+redis.register_function('lock_release', release)
+redis.register_function{
+  function_name = 'lock_owner',
+  callback = owner,
+  flags = {'no-writes'},
+  description = 'who holds the lock',
+}`;
+
 async function sha1(text: string): Promise<string> {
   const digest = await crypto.subtle.digest(
     "SHA-1",
@@ -69,6 +138,10 @@ interface ScriptCommands {
     points: number,
     seconds: number,
   ): Promise<[number, number]>;
+  /** node-redlock's scripts: number of keys, the keys, value, ms. */
+  redlockAcquire(...args: (string | number)[]): Promise<number>;
+  redlockExtend(...args: (string | number)[]): Promise<number>;
+  redlockRelease(...args: (string | number)[]): Promise<number>;
 }
 
 /** ioredis's pipeline() and multi() with the commands defined here. */
@@ -92,6 +165,9 @@ function ioredis(port: number): Redis & ScriptCommands {
   redis.defineCommand("releaseLock", { numberOfKeys: 1, lua: RELEASE });
   redis.defineCommand("fixedWindow", { numberOfKeys: 1, lua: FIXED_WINDOW });
   redis.defineCommand("rlflxIncr", { numberOfKeys: 1, lua: RLFLX_INCR });
+  redis.defineCommand("redlockAcquire", { lua: REDLOCK_ACQUIRE });
+  redis.defineCommand("redlockExtend", { lua: REDLOCK_EXTEND });
+  redis.defineCommand("redlockRelease", { lua: REDLOCK_RELEASE });
   return redis as Redis & ScriptCommands;
 }
 
@@ -130,6 +206,38 @@ function nodeRedis(port: number) {
           return reply;
         },
       }),
+    },
+    functions: {
+      locks: {
+        lock_acquire: {
+          NUMBER_OF_KEYS: 1,
+          transformArguments(key: string, token: string, ms: number) {
+            return [key, token, String(ms)];
+          },
+          transformReply(reply: number): number {
+            return reply;
+          },
+        },
+        lock_release: {
+          NUMBER_OF_KEYS: 1,
+          transformArguments(key: string, token: string) {
+            return [key, token];
+          },
+          transformReply(reply: number): number {
+            return reply;
+          },
+        },
+        lock_owner: {
+          NUMBER_OF_KEYS: 1,
+          IS_READ_ONLY: true,
+          transformArguments(key: string) {
+            return [key];
+          },
+          transformReply(reply: string | null): string | null {
+            return reply;
+          },
+        },
+      },
     },
   });
   client.on("error", () => {});
@@ -397,6 +505,143 @@ for (const [name, start] of TARGETS) {
         );
         // The SET NX ran before the failing INCRBY: no rollback in Lua.
         assert.equal(await redis.get("rl:d"), "0");
+      } finally {
+        redis.disconnect();
+        await client.disconnect().catch(() => {});
+        await target.stop();
+      }
+    },
+  );
+  Deno.test(
+    `scripts (${name}): node-redlock's multi-key acquire, extend and release`,
+    opts,
+    async () => {
+      const target = await start();
+      const redis = ioredis(target.port);
+      try {
+        await redis.connect();
+        const keys = ["{r}a", "{r}b", "{r}c"];
+        const acquireSha = await sha1(REDLOCK_ACQUIRE);
+        assert.equal(await redis.redlockAcquire(3, ...keys, "v1", 10_000), 3);
+        assert.deepEqual(await redis.mget(...keys), ["v1", "v1", "v1"]);
+        // Any key held: no entry created.
+        assert.equal(
+          await redis.redlockAcquire(2, "{r}c", "{r}d", "v2", 10_000),
+          0,
+        );
+        assert.equal(await redis.exists("{r}d"), 0);
+        // Extend with the right value only.
+        assert.equal(await redis.redlockExtend(3, ...keys, "v2", 60_000), 0);
+        assert.equal(await redis.redlockExtend(3, ...keys, "v1", 60_000), 3);
+        for (const k of keys) {
+          const pttl = await redis.pttl(k);
+          assert.ok(pttl > 50_000 && pttl <= 60_000, `pttl ${pttl}`);
+        }
+        // Release counts only the entries holding our value.
+        await redis.set("{r}b", "someone else");
+        assert.equal(await redis.redlockRelease(3, ...keys, "v1"), 2);
+        assert.deepEqual(await redis.mget(...keys), [
+          null,
+          "someone else",
+          null,
+        ]);
+        assert.equal(await redis.redlockRelease(3, ...keys, "v1"), 0);
+        // No keys at all: #KEYS is 0.
+        assert.equal(await redis.redlockAcquire(0, "v", 1000), 0);
+        // A duration SET refuses, inside the script.
+        await assert.rejects(
+          redis.redlockAcquire(1, "{r}x", "v", "soon"),
+          (e: Error) => {
+            assert.equal(
+              e.message,
+              "ERR value is not an integer or out of range script: " +
+                `${acquireSha}, on @user_script:10.`,
+            );
+            return true;
+          },
+        );
+        assert.equal(await redis.exists("{r}x"), 0);
+      } finally {
+        redis.disconnect();
+        await target.stop();
+      }
+    },
+  );
+
+  Deno.test(
+    `scripts (${name}): a function library through node-redis and ioredis (FUNCTION LOAD, FCALL, FCALL_RO)`,
+    opts,
+    async () => {
+      const target = await start();
+      const redis = ioredis(target.port);
+      const client = nodeRedis(target.port);
+      try {
+        await redis.connect();
+        await client.connect();
+        assert.equal(await client.functionLoad(LOCK_LIBRARY), "locks");
+        await assert.rejects(client.functionLoad(LOCK_LIBRARY), (e: Error) => {
+          assert.equal(e.message, "ERR Library 'locks' already exists");
+          return true;
+        });
+        assert.equal(
+          await client.functionLoad(LOCK_LIBRARY, { REPLACE: true }),
+          "locks",
+        );
+        // (Redis lists a library's functions in its hash table's order.)
+        const [library, ...others] = await client.functionList();
+        assert.deepEqual(others, []);
+        library.functions.sort((x, y) => x.name.localeCompare(y.name));
+        assert.deepEqual(library, {
+          libraryName: "locks",
+          engine: "LUA",
+          functions: [
+            { name: "lock_acquire", description: null, flags: [] },
+            {
+              name: "lock_owner",
+              description: "who holds the lock",
+              flags: ["no-writes"],
+            },
+            { name: "lock_release", description: null, flags: [] },
+          ],
+        });
+
+        // node-redis: FCALL for the writers, FCALL_RO for the read-only one.
+        assert.equal(await client.locks.lock_acquire("L", "me", 10_000), 1);
+        assert.equal(await client.locks.lock_acquire("L", "you", 10_000), 0);
+        assert.equal(await client.locks.lock_owner("L"), "me");
+        assert.equal(await client.locks.lock_release("L", "you"), 0);
+        assert.equal(await client.locks.lock_release("L", "me"), 1);
+        assert.equal(await client.locks.lock_owner("L"), null);
+
+        // ioredis: the same through FCALL / FCALL_RO.
+        assert.equal(await redis.fcall("lock_acquire", 1, "L", "io", 5000), 1);
+        assert.equal(await redis.fcall_ro("lock_owner", 1, "L"), "io");
+        await assert.rejects(
+          redis.fcall_ro("lock_release", 1, "L", "io"),
+          (e: Error) => {
+            assert.equal(
+              e.message,
+              "ERR Can not execute a script with write flag using *_ro command.",
+            );
+            return true;
+          },
+        );
+        assert.equal(await redis.get("L"), "io");
+
+        // DUMP, FLUSH, RESTORE: the library comes back whole.
+        const dump = await redis.callBuffer("FUNCTION", "DUMP") as Buffer;
+        assert.equal(await redis.call("FUNCTION", "FLUSH"), "OK");
+        await assert.rejects(
+          redis.fcall("lock_release", 1, "L", "io"),
+          (e: Error) => {
+            assert.equal(e.message, "ERR Function not found");
+            return true;
+          },
+        );
+        assert.equal(await redis.call("FUNCTION", "RESTORE", dump), "OK");
+        assert.equal(await redis.fcall("lock_release", 1, "L", "io"), 1);
+        assert.equal(await client.functionDelete("locks"), "OK");
+        assert.deepEqual(await client.functionList(), []);
       } finally {
         redis.disconnect();
         await client.disconnect().catch(() => {});
