@@ -506,6 +506,20 @@ for (const [name, start] of TARGETS) {
         () => assert.fail("the script returned"),
         (e: unknown) => e,
       );
+      // Other clients get BUSY while it runs.
+      await using other = await Client.connect({
+        port: target.port,
+        timeout: 10_000,
+      });
+      const busy = await untilBusy(
+        () => other.get("x").then(() => null, (e: unknown) => e),
+        (e) => e !== null,
+      );
+      assert.ok(busy instanceof ReplyError);
+      assert.equal(
+        busy.message,
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+      );
       const killed = await untilBusy(() => c.scriptKill());
       assert.equal(killed, "OK");
       const e = await spinning;
@@ -526,6 +540,43 @@ for (const [name, start] of TARGETS) {
       await target.stop();
     }
   });
+
+  Deno.test(
+    `client scripting (${name}): SCRIPT KILL of a script that wrote: UNKILLABLE`,
+    opts,
+    async () => {
+      const target = await start(true);
+      try {
+        await using c = await Client.connect({
+          port: target.port,
+          timeout: 10_000,
+        });
+        assert.equal(await c.configSet({ "busy-reply-threshold": 50 }), "OK");
+        const spinning = c.eval(
+          "redis.call('SET', KEYS[1], '1') while true do end",
+          ["x"],
+        ).then(() => "returned", (e: unknown) => e);
+        await using other = await Client.connect({
+          port: target.port,
+          timeout: 10_000,
+        });
+        const e = await untilBusy(
+          () => other.scriptKill().then(() => null, (e: unknown) => e),
+          (e) => !(e instanceof ReplyError && e.code === "NOTBUSY"),
+        );
+        assert.ok(e instanceof ReplyError);
+        assert.equal(
+          e.message,
+          "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",
+        );
+        // SHUTDOWN NOSAVE is the way out; the script's connection closes.
+        await other.shutdown("NOSAVE");
+        assert.ok((await spinning) instanceof Error);
+      } finally {
+        await target.stop();
+      }
+    },
+  );
 
   Deno.test(
     `client scripting (${name}): FUNCTION KILL, FUNCTION STATS while running`,
