@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { FlowProducer, type Job, Queue, QueueEvents, Worker } from "bullmq";
-import { has, RedisServer, startServer } from "./_helpers.ts";
+import { Conn, has, RedisServer, startServer } from "./_helpers.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
@@ -530,6 +530,128 @@ for (const [name, start] of TARGETS) {
           await queue.getJobCounts("completed", "delayed", "wait", "failed"),
           { completed: 0, delayed: 0, wait: 0, failed: 0 },
         );
+      } finally {
+        await closeAll([worker, queue], target);
+      }
+    },
+  );
+  Deno.test(
+    `bullmq (${name}): job management (priority, delay, promote, remove, logs, retry, clean, drain, obliterate, deduplication)`,
+    opts,
+    async () => {
+      const target = await start();
+      const conn = connection(target.port);
+      let queue: Queue | undefined;
+      let worker: Worker | undefined;
+      try {
+        queue = new Queue("manage", { connection: conn });
+        const waiting = await queue.addBulk(
+          Array.from({ length: 6 }, (_, i) => ({
+            name: `w${i}`,
+            data: { i },
+          })),
+        );
+        const low = await queue.add("low", {}, { priority: 9 });
+        const later = await queue.add("later", {}, { delay: 60_000 });
+        const muchLater = await queue.add("muchLater", {}, { delay: 90_000 });
+        assert.deepEqual(
+          await queue.getJobCounts("wait", "prioritized", "delayed"),
+          { wait: 6, prioritized: 1, delayed: 2 },
+        );
+        assert.deepEqual(await queue.getCountsPerPriority([0, 9]), {
+          "0": 6,
+          "9": 1,
+        });
+        assert.deepEqual(
+          (await queue.getJobs(["wait"], 0, -1, true)).map((j) => j.name),
+          ["w0", "w1", "w2", "w3", "w4", "w5"],
+        );
+
+        await low.changePriority({ priority: 2 });
+        assert.deepEqual(await queue.getCountsPerPriority([2, 9]), {
+          "2": 1,
+          "9": 0,
+        });
+        await later.changeDelay(120_000);
+        assert.equal(await later.getState(), "delayed");
+        await muchLater.promote();
+        assert.equal(await muchLater.getState(), "waiting");
+
+        await waiting[2].updateData({ i: 2, updated: true });
+        assert.equal(await waiting[2].log("first line"), 1);
+        assert.equal(await waiting[2].log("second line"), 2);
+        assert.deepEqual(await queue.getJobLogs(waiting[2].id!), {
+          logs: ["first line", "second line"],
+          count: 2,
+        });
+        assert.deepEqual(
+          (await queue.getJob(waiting[2].id!))?.data,
+          { i: 2, updated: true },
+        );
+        assert.equal(await queue.remove(waiting[3].id!), 1);
+        assert.equal(await queue.getJobState(waiting[3].id!), "unknown");
+
+        // Deduplication: a second add with the same id is ignored.
+        const d1 = await queue.add("dedup", { n: 1 }, {
+          deduplication: { id: "same" },
+        });
+        const d2 = await queue.add("dedup", { n: 2 }, {
+          deduplication: { id: "same" },
+        });
+        assert.equal(d2.id, d1.id);
+        assert.equal(await queue.getDeduplicationJobId("same"), d1.id);
+
+        // Drain: waiting and prioritized go, delayed stay without `true`.
+        await queue.drain();
+        assert.deepEqual(
+          await queue.getJobCounts("wait", "prioritized", "delayed"),
+          { wait: 0, prioritized: 0, delayed: 1 },
+        );
+        await queue.drain(true);
+        assert.equal(await queue.getDelayedCount(), 0);
+
+        // A failure, then a retry that succeeds.
+        let failing = true;
+        const finished = counter(3);
+        const errors: string[] = [];
+        worker = new Worker(
+          "manage",
+          (job: Job) =>
+            failing && job.name === "fragile"
+              ? Promise.reject(new Error("not yet"))
+              : Promise.resolve(job.name),
+          { connection: conn, concurrency: 1 },
+        );
+        worker.on("completed", () => finished.tick());
+        worker.on("failed", () => finished.tick());
+        worker.on("error", (err) => errors.push(`error: ${err}`));
+        const fragile = await queue.add("fragile", {});
+        const fine = await queue.add("fine", {});
+        const fine2 = await queue.add("fine2", {});
+        await within(finished.done, "3 jobs finished");
+        assert.equal(await fragile.getState(), "failed");
+        failing = false;
+        const retried = counter(1);
+        worker.on("completed", (job) => {
+          if (job.id === fragile.id) retried.tick();
+        });
+        await fragile.retry("failed");
+        await within(retried.done, "the retried job");
+        assert.equal(await fragile.getState(), "completed");
+        assert.equal(await fine.getState(), "completed");
+
+        // Clean removes finished jobs by age; obliterate removes the queue.
+        const cleaned = await queue.clean(0, 100, "completed");
+        assert.deepEqual(
+          [...cleaned].sort(),
+          [fragile.id!, fine.id!, fine2.id!].sort(),
+        );
+        assert.equal(await queue.getCompletedCount(), 0);
+        await worker.close();
+        await queue.obliterate({ force: true });
+        using raw = await Conn.open(target.port);
+        assert.deepEqual(await raw.call("KEYS", "bull:manage:*"), []);
+        assert.deepEqual(errors, []);
       } finally {
         await closeAll([worker, queue], target);
       }
