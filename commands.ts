@@ -51,6 +51,12 @@ import {
   observeCommand,
 } from "./commands/introspection.ts";
 import {
+  busyError,
+  SCRIPT_CLIENT_ID,
+  scriptingCommands,
+} from "./commands/scripting.ts";
+import { functionCommands } from "./commands/functions.ts";
+import {
   execAbort,
   NOT_IN_MULTI,
   RUN_IN_MULTI,
@@ -160,6 +166,8 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   ...transactionCommands,
   ...trackingCommands,
   ...introspectionCommands,
+  ...scriptingCommands,
+  ...functionCommands,
   // After streams: XREAD and XREADGROUP with BLOCK wait here.
   ...blockingCommands,
 };
@@ -396,8 +404,10 @@ export function execute(
     reject(s, command, "NOAUTH Authentication required.");
     return;
   }
+  // Scripts' commands had these checks in commands/scripting.ts.
+  const scripted = s.client.id === SCRIPT_CLIENT_ID;
   // Like Redis, refuse writes (and PING) while saving or logging fails.
-  if (command.write || command.name === "ping") {
+  if ((command.write || command.name === "ping") && !scripted) {
     const denied = s.server.persistence.writeError();
     if (denied !== undefined) {
       reject(s, command, denied);
@@ -408,7 +418,7 @@ export function execute(
   // evict first; when that cannot help, refuse commands that may grow
   // memory. Reads and DEL go on.
   if (
-    !s.server.persistence.loading && s.store.memory.check() &&
+    !scripted && !s.server.persistence.loading && s.store.memory.check() &&
     command.flags.has("denyoom")
   ) {
     reject(s, command, OOM_ERROR);
@@ -421,6 +431,14 @@ export function execute(
   ) {
     reject(s, command, subscribedModeError(command.name));
     return;
+  }
+  // A script runs past busy-reply-threshold: only allow-busy commands.
+  if (!scripted) {
+    const busy = busyError(s.server, command);
+    if (busy !== undefined) {
+      reject(s, command, busy);
+      return;
+    }
   }
   // Inside MULTI: queued for EXEC (commands/transactions.ts).
   const tx = s.client.tx;

@@ -74,6 +74,10 @@ export interface ServerConfig extends EncodingLimits, MemorySettings {
   notifyKeyspaceEvents: number;
   /** Background task frequency per second (active expiry, timeouts). */
   hz: number;
+  /** Milliseconds a script runs before other clients are answered -BUSY
+   * and SCRIPT KILL may stop it (`busy-reply-threshold`, alias
+   * `lua-time-limit`); 0: never. */
+  busyReplyThreshold: number;
   /** Snapshot file name in `dir`. */
   dbfilename: string;
   /** Snapshot policy: save after `seconds` if at least `changes` writes
@@ -136,6 +140,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze<
   },
   notifyKeyspaceEvents: 0,
   hz: 10,
+  busyReplyThreshold: 5000,
   dbfilename: "dump.json",
   save: [[3600, 1], [300, 100], [60, 10000]],
   stopWritesOnBgsaveError: true,
@@ -203,7 +208,13 @@ export function parseMemory(v: string): number {
 
 function intParam(
   name: string,
-  key: "port" | "maxclients" | "timeout" | "hz" | "httpPort",
+  key:
+    | "port"
+    | "maxclients"
+    | "timeout"
+    | "hz"
+    | "httpPort"
+    | "busyReplyThreshold",
   min: number,
   max: number,
   mutable = true,
@@ -264,6 +275,10 @@ const PARAMS: Param[] = [
   intParam("maxclients", "maxclients", 1, 1_000_000),
   intParam("timeout", "timeout", 0, 2_147_483_647),
   intParam("hz", "hz", 1, 500),
+  {
+    ...intParam("busy-reply-threshold", "busyReplyThreshold", 0, 2 ** 53),
+    aliases: ["lua-time-limit"],
+  },
   intParam("http-port", "httpPort", 0, 65535, false),
   {
     name: "loglevel",

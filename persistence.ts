@@ -81,6 +81,9 @@ export interface PersistenceHost {
   /** Runs one command from the log during replay; returns an error reply's
    * text, or undefined. */
   replay(argv: string[]): string | undefined;
+  /** The code of every FUNCTION library, saved with the data and loaded
+   * back with `FUNCTION LOAD REPLACE` (commands/functions.ts). */
+  functions?(): string[];
 }
 
 const ENTRIES_PER_CHUNK = 1000;
@@ -351,10 +354,14 @@ class ChunkedOut {
   }
 }
 
-function header(time: number): string {
+function header(time: number, functions: readonly string[]): string {
+  // FUNCTION libraries, as Redis keeps them in its RDB file: their code.
+  const libs = functions.length > 0
+    ? `"functions":${JSON.stringify(functions)},`
+    : "";
   return `{"format":${
     JSON.stringify(SNAPSHOT_FORMAT)
-  },"version":${SNAPSHOT_VERSION},"time":${time},"entries":[`;
+  },"version":${SNAPSHOT_VERSION},"time":${time},${libs}"entries":[`;
 }
 
 function trailer(count: number): string {
@@ -380,8 +387,9 @@ function lastContainer(chunk: SnapshotEntry[]): number {
 function* snapshotBytes(
   snap: Snapshot,
   out: ChunkedOut,
+  functions: readonly string[],
 ): Generator<void, number> {
-  out.ascii(header(snap.time));
+  out.ascii(header(snap.time, functions));
   let count = 0;
   let chunk;
   while ((chunk = snap.next(ENTRIES_PER_CHUNK)).length > 0) {
@@ -420,7 +428,14 @@ function* snapshotBytes(
 
 /** Encodes a snapshot as the commands that rebuild it (a log rewrite),
  * pausing as {@linkcode snapshotBytes} does. */
-function* rewriteBytes(snap: Snapshot, out: ChunkedOut): Generator<void> {
+function* rewriteBytes(
+  snap: Snapshot,
+  out: ChunkedOut,
+  functions: readonly string[],
+): Generator<void> {
+  for (const code of functions) {
+    out.command(["FUNCTION", "LOAD", "REPLACE", code]);
+  }
   let chunk;
   while ((chunk = snap.next(ENTRIES_PER_CHUNK)).length > 0) {
     const safe = lastContainer(chunk);
@@ -608,6 +623,8 @@ class AofReader {
 interface SnapshotVisitor {
   /** Called once the header is read (format and version checked). */
   begin?(version: number): void;
+  /** The FUNCTION libraries' code (before the entries). */
+  functions?(codes: string[]): void;
   /** A string value. */
   string(index: number, key: string, value: string, expireAt?: number): void;
   /** A container begins: its commands follow. */
@@ -930,6 +947,9 @@ class SnapshotParser {
           if (name === "format") format = value;
           else if (name === "version") version = value;
           else if (name === "count") count = value;
+          else if (name === "functions" && Array.isArray(value)) {
+            v.functions?.(value.filter((c) => typeof c === "string"));
+          }
         }
       } while (this.#commaOr(125));
     }
@@ -1372,6 +1392,21 @@ export class Persistence {
             value,
             at === undefined ? undefined : { expireAt: at },
           ),
+        functions: (codes) => {
+          for (const code of codes) {
+            const error = this.#host.replay([
+              "FUNCTION",
+              "LOAD",
+              "REPLACE",
+              code,
+            ]);
+            if (error !== undefined) {
+              throw new PersistenceError(
+                `Bad snapshot file ${path}: a function library: ${error}`,
+              );
+            }
+          }
+        },
         container: (_i, key) => store.delete(key),
         command: (i, argv) => {
           const error = this.#host.replay(argv);
@@ -1491,7 +1526,7 @@ export class Persistence {
         truncate: true,
       });
       const out = new ChunkedOut((bytes) => writeAllSync(f, bytes));
-      const gen = snapshotBytes(snap, out);
+      const gen = snapshotBytes(snap, out, this.#host.functions?.() ?? []);
       let r;
       while (!(r = gen.next()).done) out.flush();
       const count = r.value;
@@ -1567,7 +1602,7 @@ export class Persistence {
       // Within a chunk of entries a full buffer is written at once (see
       // snapshotBytes); at each pause, in the background.
       const out = new ChunkedOut((bytes) => writeAllSync(f, bytes));
-      const gen = snapshotBytes(snap, out);
+      const gen = snapshotBytes(snap, out, this.#host.functions?.() ?? []);
       let r;
       while (!(r = gen.next()).done) {
         if (this.#cancelBgsave) throw new Error("cancelled");
@@ -1787,7 +1822,7 @@ export class Persistence {
       });
       const f = file;
       const out = new ChunkedOut((bytes) => writeAllSync(f, bytes));
-      const gen = rewriteBytes(snap, out);
+      const gen = rewriteBytes(snap, out, this.#host.functions?.() ?? []);
       while (!gen.next().done) {
         if (live && this.#cancelRewrite) throw new Error("cancelled");
         await writeAll(f, out.bytes());

@@ -53,6 +53,8 @@ import {
   type Transaction,
 } from "./commands/transactions.ts";
 import { PubSub, type Subscriptions } from "./commands/pubsub.ts";
+import { Scripting } from "./commands/scripting.ts";
+import { libraryCodes } from "./commands/functions.ts";
 import {
   NOTIFY_EVICTED,
   NOTIFY_EXPIRED,
@@ -148,6 +150,8 @@ class Connection implements ClientState {
   flushQueued = false;
   /** The blocking command it waits in (commands/blocking.ts). */
   blocked: BlockedClient | null = null;
+  /** A yielded script's end (commands/scripting.ts). */
+  scriptWait: Promise<void> | null = null;
   /** Input that came while it was blocked, read next. */
   held: HeldInput | null = null;
   /** Since when the output is above the soft limit (0: it is not). */
@@ -284,6 +288,7 @@ export class Server {
       config: this.config,
       log: this.log,
       replay: (argv) => this.#replay(argv),
+      functions: () => libraryCodes(this.#state),
     });
     // maxmemory and eviction read the live settings; evicted keys are
     // logged as DEL, as Redis propagates them.
@@ -598,6 +603,9 @@ export class Server {
   /** Background work, `hz` times a second: active expiry, ops/sec,
    * idle timeouts. */
   #cron(): void {
+    // While a script yields (past busy-reply-threshold) nothing may change
+    // the data under it: no expiry, eviction or automatic save.
+    if (Scripting.busy(this.#state) !== null) return;
     const period = 1000 / this.config.hz;
     this.persistence.cron();
     this.#countOps();
@@ -785,6 +793,14 @@ export class Server {
           }
           const mark = c.out.length;
           execute(commands, session, argv);
+          if (c.scriptWait != null) {
+            // A long script yields: what ran before is answered, then its
+            // reply comes when it ends (commands/scripting.ts).
+            const wait = c.scriptWait;
+            if (c.out.length > mark) await this.#flush(c);
+            await wait;
+            c.scriptWait = null;
+          }
           if (c.replyMode !== 0) applyReplyMode(c, mark);
           // Clients blocked on keys this command wrote are served now.
           if (blocking.pending) blocking.flush();

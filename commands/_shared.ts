@@ -65,6 +65,9 @@ export interface ClientState {
   replyMode?: number;
   /** CLIENT NO-EVICT ON. */
   noEvict?: boolean;
+  /** A script of this client's runs past the busy threshold and yields
+   * (commands/scripting.ts): its reply comes when this settles. */
+  scriptWait?: Promise<void> | null;
 }
 
 /** Counters the server keeps for INFO stats.

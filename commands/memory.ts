@@ -2,6 +2,7 @@
 // OBJECT FREQ/IDLETIME and INFO's memory section. How memory is measured
 // is explained in data/_memory.ts.
 
+import { Scripting } from "./scripting.ts";
 import os from "node:os";
 import {
   collectGarbage,
@@ -68,6 +69,9 @@ export function memoryInfo(s: Session): [string, string | number][] {
   const total = os.totalmem();
   const ratio = (a: number, b: number) => (a / Math.max(b, 1)).toFixed(2);
   const allocated = m.heapUsed + m.external;
+  const sc = Scripting.of(s.server);
+  const lua = sc.luaMemory();
+  const fns = sc.functionsInfo();
   const active = m.heapTotal + m.external;
   return [
     ["used_memory", m.used],
@@ -89,19 +93,19 @@ export function memoryInfo(s: Session): [string, string | number][] {
     ["allocator_resident", m.rss],
     ["total_system_memory", total],
     ["total_system_memory_human", bytesToHuman(total)],
-    ["used_memory_lua", 0],
-    ["used_memory_vm_eval", 0],
-    ["used_memory_lua_human", "0B"],
-    ["used_memory_scripts_eval", 0],
-    ["number_of_cached_scripts", 0],
-    ["number_of_functions", 0],
-    ["number_of_libraries", 0],
-    ["used_memory_vm_functions", 0],
-    ["used_memory_vm_total", 0],
-    ["used_memory_vm_total_human", "0B"],
-    ["used_memory_functions", 0],
-    ["used_memory_scripts", 0],
-    ["used_memory_scripts_human", "0B"],
+    ["used_memory_lua", lua.eval],
+    ["used_memory_vm_eval", lua.eval],
+    ["used_memory_lua_human", bytesToHuman(lua.eval)],
+    ["used_memory_scripts_eval", sc.scriptsBytes],
+    ["number_of_cached_scripts", sc.scripts.size],
+    ["number_of_functions", fns.functions],
+    ["number_of_libraries", fns.libraries],
+    ["used_memory_vm_functions", lua.functions],
+    ["used_memory_vm_total", lua.eval + lua.functions],
+    ["used_memory_vm_total_human", bytesToHuman(lua.eval + lua.functions)],
+    ["used_memory_functions", fns.bytes],
+    ["used_memory_scripts", sc.scriptsBytes + fns.bytes],
+    ["used_memory_scripts_human", bytesToHuman(sc.scriptsBytes + fns.bytes)],
     ["maxmemory", settings.maxmemory],
     ["maxmemory_human", bytesToHuman(settings.maxmemory)],
     ["maxmemory_policy", settings.maxmemoryPolicy],

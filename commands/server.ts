@@ -2,6 +2,7 @@
 
 import { Blocking } from "./blocking.ts";
 import { Tracking } from "./tracking.ts";
+import { Scripting } from "./scripting.ts";
 import process from "node:process";
 import os from "node:os";
 import { globMatch } from "../_glob.ts";
@@ -569,6 +570,19 @@ const shutdown: Handler = (s, argv) => {
     else if (opt === "ABORT") {
       throw new CommandError("ERR No shutdown in progress.");
     } else if (opt !== "NOW") throw new CommandError(Errors.syntax);
+  }
+  const busy = Scripting.busy(s.server);
+  if (busy !== null) {
+    // As Redis: past the busy threshold only SHUTDOWN NOSAVE goes through,
+    // and it stops the script.
+    if (save !== false) {
+      throw new CommandError(
+        busy.isEval
+          ? "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+          : "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.",
+      );
+    }
+    busy.killed = true;
   }
   s.server.log("warning", "User requested shutdown...");
   // The reply waits for the outcome: none when the server exits (the

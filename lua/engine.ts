@@ -63,6 +63,17 @@ interface Exports {
     hook: number,
   ): number;
   kv_resume(): number;
+  kv_lib_load(codeLen: number): number;
+  kv_lib_commit(): void;
+}
+
+/** A function a library registered (redis.register_function). */
+export interface RegisteredFunction {
+  name: string;
+  description: string | null;
+  /** Bits: 1 no-writes, 2 allow-oom, 4 allow-stale, 8 no-cluster, 16
+   * allow-cross-slot-keys. */
+  flags: number;
 }
 
 let compiled: WebAssembly.Module | null = null;
@@ -132,8 +143,10 @@ export class LuaVM {
       for (let i = 0; i < len; i += 4096) {
         s += String.fromCharCode.apply(
           null,
-          m.subarray(ptr + i, ptr + Math.min(len, i + 4096)) as unknown as
-            number[],
+          m.subarray(
+            ptr + i,
+            ptr + Math.min(len, i + 4096),
+          ) as unknown as number[],
         );
       }
       return s;
@@ -283,6 +296,46 @@ export class LuaVM {
     const failed = this.#x.kv_compile(name.length, body.length);
     if (!failed) return null;
     return new TextDecoder().decode(this.reply());
+  }
+
+  /** Runs a FUNCTION library's code so it registers its functions (kept
+   * only after {@linkcode LuaVM.commitLibrary}); returns them, or the error
+   * message. */
+  loadLibrary(code: string): RegisteredFunction[] | string {
+    this.#input(code);
+    if (this.#x.kv_lib_load(code.length)) {
+      return new TextDecoder().decode(this.reply());
+    }
+    const b = this.reply();
+    const view = new DataView(b.buffer, b.byteOffset, b.length);
+    let at = 0;
+    const str = (n: number) => {
+      let s = "";
+      for (let i = 0; i < n; i++) s += String.fromCharCode(b[at + i]);
+      at += n;
+      return s;
+    };
+    const count = view.getUint32(at, true);
+    at += 4;
+    const fns: RegisteredFunction[] = [];
+    for (let i = 0; i < count; i++) {
+      const n = view.getUint32(at, true);
+      at += 4;
+      const name = str(n);
+      const d = view.getUint32(at, true);
+      at += 4;
+      const description = d === 0xFFFFFFFF ? null : str(d);
+      const flags = view.getUint32(at, true);
+      at += 4;
+      fns.push({ name, description, flags });
+    }
+    return fns;
+  }
+
+  /** Keeps the functions the last {@linkcode LuaVM.loadLibrary}
+   * registered, under their names. */
+  commitLibrary(): void {
+    this.#x.kv_lib_commit();
   }
 
   /** Forgets a compiled script. */

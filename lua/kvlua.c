@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lua.h"
 #include "lauxlib.h"
@@ -583,6 +584,13 @@ static int global_read_error(lua_State *l) {
   return luaL_error(l, "Script attempted to access nonexistent global variable '%s'", lua_tostring(l, -1));
 }
 
+static void set_error_metatable(lua_State *l) {
+  lua_newtable(l);
+  lua_pushcfunction(l, global_read_error);
+  lua_setfield(l, -2, "__index");
+  lua_setmetatable(l, -2);
+}
+
 static void protect_recursively(lua_State *l) {
   if (lua_isreadonlytable(l, -1)) return;
   lua_enablereadonlytable(l, -1, 1);
@@ -603,7 +611,8 @@ static const char *const allowed_globals[] = {
     "xpcall", "tostring", "setmetatable", "next", "assert", "tonumber",
     "rawequal", "collectgarbage", "getmetatable", "rawset", "pcall",
     "coroutine", "type", "_G", "select", "unpack", "gcinfo", "pairs", "rawget",
-    "loadstring", "ipairs", "_VERSION", "load", "error", NULL};
+    "loadstring", "ipairs", "_VERSION", "load", "error",
+    "__redis__err__handler", NULL};
 
 static int is_allowed(const char *name) {
   for (int i = 0; allowed_globals[i]; i++) {
@@ -668,6 +677,18 @@ static void build_state(void) {
   lua_pushcfunction(L, lua_pcall_compat);
   lua_setglobal(L, "pcall");
 
+  /* Redis keeps its error handler as a global; ours works on the dead
+   * coroutine's stack (finish), so this one only turns an error into
+   * Redis's error table. */
+  luaL_loadbuffer(L,
+                  "local e = ...\n"
+                  "if type(e) ~= 'table' then e = {err = 'ERR ' .. tostring(e)} end\n"
+                  "return e\n",
+                  strlen("local e = ...\n"
+                         "if type(e) ~= 'table' then e = {err = 'ERR ' .. tostring(e)} end\n"
+                         "return e\n"), "@err_handler");
+  lua_setglobal(L, "__redis__err__handler");
+
   lua_newtable(L);
   set_field_fn(L, "call", redis_call);
   set_field_fn(L, "pcall", redis_pcall);
@@ -690,11 +711,12 @@ static void build_state(void) {
   set_field_num(L, "REPL_SLAVE", 2);
   set_field_num(L, "REPL_REPLICA", 2);
   set_field_num(L, "REPL_ALL", 3);
-  set_field_fn(L, "replicate_commands", redis_replicate_commands);
-  set_field_fn(L, "breakpoint", redis_breakpoint);
-  set_field_fn(L, "debug", redis_debug);
+  if (!functions_mode) {
+    set_field_fn(L, "replicate_commands", redis_replicate_commands);
+    set_field_fn(L, "breakpoint", redis_breakpoint);
+    set_field_fn(L, "debug", redis_debug);
+  }
   set_field_fn(L, "acl_check_cmd", redis_acl_check_cmd);
-  if (functions_mode) set_field_fn(L, "register_function", register_function);
   lua_setglobal(L, "redis");
 
   lua_getglobal(L, "math");
@@ -716,13 +738,52 @@ static void build_state(void) {
   }
   lua_pop(L, 1);
 
+  if (functions_mode) {
+    /* FUNCTION: the real globals stay empty and read-only; a metatable
+     * sends reads to an API table: the library API (redis with
+     * register_function and log only) while a library loads, the runtime
+     * API (what EVAL sees, less KEYS, ARGV and the error handler) while
+     * its functions run. */
+    lua_pushnil(L);
+    lua_setglobal(L, "__redis__err__handler");
+    lua_newtable(L); /* load API */
+    lua_newtable(L); /* its redis */
+    set_field_fn(L, "register_function", register_function);
+    set_field_fn(L, "log", redis_log);
+    set_field_num(L, "LOG_DEBUG", 0);
+    set_field_num(L, "LOG_VERBOSE", 1);
+    set_field_num(L, "LOG_NOTICE", 2);
+    set_field_num(L, "LOG_WARNING", 3);
+    set_field_num(L, "REDIS_VERSION_NUM", 0x0007000f);
+    lua_pushstring(L, "REDIS_VERSION");
+    lua_pushstring(L, "7.0.15");
+    lua_settable(L, -3);
+    set_error_metatable(L);
+    lua_setfield(L, -2, "redis");
+    set_error_metatable(L);
+    protect_recursively(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "kv_load_api");
+
+    lua_pushvalue(L, LUA_GLOBALSINDEX); /* the runtime API: today's globals */
+    set_error_metatable(L);
+    protect_recursively(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "kv_run_api");
+
+    lua_newtable(L); /* new, empty globals */
+    lua_newtable(L); /* their metatable */
+    lua_getfield(L, LUA_REGISTRYINDEX, "kv_run_api");
+    lua_setfield(L, -2, "__index");
+    lua_enablereadonlytable(L, -1, 1);
+    lua_setmetatable(L, -2);
+    lua_enablereadonlytable(L, -1, 1);
+    lua_replace(L, LUA_GLOBALSINDEX);
+    return;
+  }
+
   /* Reading a missing global is an error; every reachable table is
    * read-only. */
   lua_pushvalue(L, LUA_GLOBALSINDEX);
-  lua_newtable(L);
-  lua_pushcfunction(L, global_read_error);
-  lua_setfield(L, -2, "__index");
-  lua_setmetatable(L, -2);
+  set_error_metatable(L);
   protect_recursively(L);
   lua_pop(L, 1);
 }
@@ -1155,7 +1216,246 @@ static int finish(int status) {
 
 /* ---- functions (FUNCTION LOAD) ---- */
 
+static int loading = 0;
+
+#define FLAG_NO_WRITES 1
+#define FLAG_ALLOW_OOM 2
+#define FLAG_ALLOW_STALE 4
+#define FLAG_NO_CLUSTER 8
+#define FLAG_ALLOW_CROSS_SLOT 16
+
+static const char *const flag_names[] = {"no-writes", "allow-oom", "allow-stale", "no-cluster",
+                                         "allow-cross-slot-keys", NULL};
+
+/* Reads the flags table at the top of the stack; -1 on an unknown flag. */
+static int read_flags(lua_State *l) {
+  int flags = 0;
+  for (int j = 1;; j++) {
+    lua_pushnumber(l, j);
+    lua_gettable(l, -2);
+    if (lua_type(l, -1) == LUA_TNIL) {
+      lua_pop(l, 1);
+      return flags;
+    }
+    if (!lua_isstring(l, -1)) {
+      lua_pop(l, 1);
+      return -1;
+    }
+    const char *name = lua_tostring(l, -1);
+    int found = 0;
+    for (int i = 0; flag_names[i]; i++) {
+      if (strcasecmp(flag_names[i], name) == 0) {
+        flags |= 1 << i;
+        found = 1;
+        break;
+      }
+    }
+    lua_pop(l, 1);
+    if (!found) return -1;
+  }
+}
+
+static int valid_name(const char *s, size_t n) {
+  if (n == 0) return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* redis.register_function(name, callback) or
+ * redis.register_function{function_name=, callback=, flags=, description=}:
+ * adds {name, callback, flags, description} to registry.kv_pending. */
 static int register_function(lua_State *l) {
-  (void)l;
-  return luaL_error(l, "redis.register_function is not available yet");
+  if (!loading) {
+    return raise_error(l, "redis.register_function can only be called on FUNCTION LOAD command");
+  }
+  int argc = lua_gettop(l);
+  int fn_index = 0, flags = 0;
+  const char *err = NULL;
+  lua_newtable(l); /* the entry being built, at argc + 1 */
+  int entry = argc + 1;
+  if (argc < 1 || argc > 2) {
+    err = "wrong number of arguments to redis.register_function";
+  } else if (argc == 2) {
+    if (!lua_isstring(l, 1)) {
+      err = "first argument to redis.register_function must be a string";
+    } else if (!lua_isfunction(l, 2)) {
+      err = "second argument to redis.register_function must be a function";
+    } else {
+      lua_pushvalue(l, 1);
+      lua_setfield(l, entry, "name");
+      lua_pushvalue(l, 2);
+      lua_setfield(l, entry, "callback");
+      fn_index = 1;
+    }
+  } else if (!lua_istable(l, 1)) {
+    err = "calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).";
+  } else {
+    int has_name = 0;
+    lua_pushnil(l);
+    while (err == NULL && lua_next(l, 1)) {
+      if (!lua_isstring(l, -2)) {
+        err = "named argument key given to redis.register_function is not a string";
+      } else {
+        const char *key = lua_tostring(l, -2);
+        if (strcasecmp(key, "function_name") == 0) {
+          if (!lua_isstring(l, -1)) err = "function_name argument given to redis.register_function must be a string";
+          else {
+            lua_pushvalue(l, -1);
+            lua_setfield(l, entry, "name");
+            has_name = 1;
+          }
+        } else if (strcasecmp(key, "description") == 0) {
+          if (!lua_isstring(l, -1)) err = "description argument given to redis.register_function must be a string";
+          else {
+            lua_pushvalue(l, -1);
+            lua_setfield(l, entry, "description");
+          }
+        } else if (strcasecmp(key, "callback") == 0) {
+          if (!lua_isfunction(l, -1)) err = "callback argument given to redis.register_function must be a function";
+          else {
+            lua_pushvalue(l, -1);
+            lua_setfield(l, entry, "callback");
+            fn_index = 1;
+          }
+        } else if (strcasecmp(key, "flags") == 0) {
+          if (!lua_istable(l, -1)) {
+            err = "flags argument to redis.register_function must be a table representing function flags";
+          } else if ((flags = read_flags(l)) < 0) {
+            err = "unknown flag given";
+          }
+        } else {
+          err = "unknown argument given to redis.register_function";
+        }
+      }
+      lua_pop(l, 1);
+    }
+    if (err == NULL && !has_name) err = "redis.register_function must get a function name argument";
+    if (err == NULL && !fn_index) err = "redis.register_function must get a callback argument";
+  }
+  if (err != NULL) return raise_error(l, err);
+  lua_getfield(l, entry, "name");
+  size_t nlen;
+  const char *name = lua_tolstring(l, -1, &nlen);
+  int name_idx = lua_gettop(l);
+  if (!valid_name(name, nlen)) {
+    return raise_error(l, "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long");
+  }
+  lua_getfield(l, LUA_REGISTRYINDEX, "kv_pending");
+  int n = (int)lua_objlen(l, -1);
+  for (int j = 1; j <= n; j++) {
+    lua_rawgeti(l, -1, j);
+    lua_getfield(l, -1, "name");
+    int same = lua_rawequal(l, -1, name_idx);
+    lua_pop(l, 2);
+    if (same) return raise_error(l, "Function already exists in the library");
+  }
+  lua_pushnumber(l, flags);
+  lua_setfield(l, entry, "flags");
+  lua_pushvalue(l, entry);
+  lua_rawseti(l, -2, n + 1);
+  return 0;
+}
+
+static void set_globals_api(const char *api) {
+  lua_getmetatable(L, LUA_GLOBALSINDEX);
+  lua_enablereadonlytable(L, -1, 0);
+  lua_getfield(L, LUA_REGISTRYINDEX, api);
+  lua_setfield(L, -2, "__index");
+  lua_enablereadonlytable(L, -1, 1);
+  lua_pop(L, 1);
+}
+
+static void load_hook(lua_State *l, lua_Debug *ar) {
+  (void)ar;
+  if (host_tick() == 2) {
+    lua_sethook(l, load_hook, LUA_MASKLINE, 0);
+    luaL_error(l, "FUNCTION LOAD timeout");
+  }
+}
+
+/* Runs a library's code (in `in`, code_len bytes, its shebang line already
+ * blanked) so it registers its functions. 0: done, `out` lists them as
+ * [u32 name len][name][u32 desc len or 0xFFFFFFFF][desc][u32 flags] after
+ * a u32 count; 1: an error (message in out). Nothing is kept until
+ * kv_lib_commit. */
+EXPORT(kv_lib_load) int kv_lib_load(int code_len) {
+  out.len = 0;
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "kv_pending");
+  if (luaL_loadbuffer(L, in.data, (size_t)code_len, "@user_function")) {
+    out_str("Error compiling function: ");
+    out_str(lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return 1;
+  }
+  set_globals_api("kv_load_api");
+  loading = 1;
+  lua_sethook(L, load_hook, LUA_MASKCOUNT, HOOK_EVERY);
+  int status = lua_pcall(L, 0, 0, 0);
+  lua_sethook(L, NULL, 0, 0);
+  loading = 0;
+  set_globals_api("kv_run_api");
+  if (status) {
+    out_str("Error registering functions: ");
+    if (lua_istable(L, -1)) {
+      lua_getfield(L, -1, "err");
+      if (lua_isstring(L, -1)) out_str(lua_tostring(L, -1));
+      lua_pop(L, 1);
+    } else {
+      out_str("ERR ");
+      const char *s = lua_tostring(L, -1);
+      out_str(s ? s : "unknown error");
+    }
+    lua_pop(L, 1);
+    return 1;
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, "kv_pending");
+  int n = (int)lua_objlen(L, -1);
+  buf_u32(&out, (uint32_t)n);
+  for (int j = 1; j <= n; j++) {
+    size_t len;
+    lua_rawgeti(L, -1, j);
+    lua_getfield(L, -1, "name");
+    const char *s = lua_tolstring(L, -1, &len);
+    buf_u32(&out, (uint32_t)len);
+    buf_add(&out, s, len);
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "description");
+    if (lua_isstring(L, -1)) {
+      s = lua_tolstring(L, -1, &len);
+      buf_u32(&out, (uint32_t)len);
+      buf_add(&out, s, len);
+    } else {
+      buf_u32(&out, 0xFFFFFFFFu);
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "flags");
+    buf_u32(&out, (uint32_t)lua_tonumber(L, -1));
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+  return 0;
+}
+
+/* Keeps what the last kv_lib_load registered: registry["f_" .. name]. */
+EXPORT(kv_lib_commit) void kv_lib_commit(void) {
+  lua_getfield(L, LUA_REGISTRYINDEX, "kv_pending");
+  int n = (int)lua_objlen(L, -1);
+  for (int j = 1; j <= n; j++) {
+    lua_rawgeti(L, -1, j);
+    lua_pushstring(L, "f_");
+    lua_getfield(L, -2, "name");
+    lua_concat(L, 2);
+    lua_getfield(L, -2, "callback");
+    lua_settable(L, LUA_REGISTRYINDEX);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "kv_pending");
 }
