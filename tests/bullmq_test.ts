@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { FlowProducer, type Job, Queue, QueueEvents, Worker } from "bullmq";
+import { encodeCommand } from "../protocol.ts";
 import { Conn, has, RedisServer, startServer } from "./_helpers.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
@@ -655,6 +656,223 @@ for (const [name, start] of TARGETS) {
       } finally {
         await closeAll([worker, queue], target);
       }
+    },
+  );
+}
+
+/** Parses one MONITOR line (`<time> [<db> <client>] "arg" ...`, arguments
+ * escaped as sdscatrepr does) into the client and its arguments' bytes. */
+function parseMonitorLine(
+  line: string,
+): { client: string; args: Uint8Array[] } | null {
+  const m = /^\+?\d+\.\d+ \[\d+ ([^\]]+)\] (.*)$/.exec(line);
+  if (!m) return null;
+  const s = m[2];
+  const args: Uint8Array[] = [];
+  const escapes: Record<string, number> = {
+    n: 10,
+    r: 13,
+    t: 9,
+    a: 7,
+    b: 8,
+    '"': 34,
+    "\\": 92,
+  };
+  let i = 0;
+  while (i < s.length) {
+    if (s[i] === " ") {
+      i++;
+      continue;
+    }
+    if (s[i] !== '"') throw new Error(`unexpected MONITOR line: ${line}`);
+    i++;
+    const bytes: number[] = [];
+    while (i < s.length && s[i] !== '"') {
+      if (s[i] === "\\" && s[i + 1] === "x") {
+        bytes.push(parseInt(s.slice(i + 2, i + 4), 16));
+        i += 4;
+      } else if (s[i] === "\\") {
+        bytes.push(escapes[s[i + 1]]);
+        i += 2;
+      } else {
+        bytes.push(s.charCodeAt(i)); // printable ASCII: the rest is escaped
+        i++;
+      }
+    }
+    i++;
+    args.push(new Uint8Array(bytes));
+  }
+  return { client: m[1], args };
+}
+
+/** Records every command redis-server runs (MONITOR) until stopped. */
+async function monitor(port: number) {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode("MONITOR\r\n"));
+  let text = "";
+  const reading = (async () => {
+    const buf = new Uint8Array(64 * 1024);
+    const dec = new TextDecoder();
+    while (true) {
+      const n = await conn.read(buf).catch(() => null);
+      if (n === null) break;
+      text += dec.decode(buf.subarray(0, n), { stream: true });
+    }
+  })();
+  // MONITOR answers +OK once it is on.
+  for (let i = 0; i < 100 && !text.startsWith("+OK\r\n"); i++) await sleep(10);
+  assert.ok(text.startsWith("+OK\r\n"), `MONITOR replied ${text}`);
+  return {
+    async stop(): Promise<string[]> {
+      await sleep(100); // the last commands' lines
+      conn.close();
+      await reading;
+      return text.split("\r\n").slice(1).filter((l) => l !== "");
+    },
+  };
+}
+
+/** Blocking reads are replayed as their non-blocking forms; commands whose
+ * replies depend on the connection or the moment are left out. */
+function replayable(args: Uint8Array[]): (string | Uint8Array)[] | null {
+  const name = new TextDecoder().decode(args[0]).toUpperCase();
+  if (name === "BZPOPMIN") return ["ZPOPMIN", args[1]];
+  const skip = ["XREAD", "CLIENT", "INFO", "HELLO", "PING", "MONITOR", "QUIT"];
+  return skip.includes(name) ? null : args;
+}
+
+if (has("redis-server")) {
+  Deno.test(
+    "bullmq: its command stream, captured on redis-server, replays byte for byte on ours",
+    opts,
+    async () => {
+      const source = await RedisServer.start();
+      let lines: string[] = [];
+      const conn = connection(source.port);
+      let queue: Queue | undefined;
+      let events: QueueEvents | undefined;
+      let flows: FlowProducer | undefined;
+      let worker: Worker | undefined;
+      const target: Target = { port: source.port, stop: () => source.stop() };
+      try {
+        const recorder = await monitor(source.port);
+        queue = new Queue("replay", { connection: conn });
+        events = new QueueEvents("replay", { connection: conn });
+        flows = new FlowProducer({ connection: conn });
+        await within(events.waitUntilReady(), "queue events ready");
+        await queue.addBulk(
+          Array.from({ length: 12 }, (_, i) => ({
+            name: `j${i}`,
+            data: { i, text: "ключ ✓ \x00\xff" },
+            opts: { priority: i % 3 ? (i % 4) + 1 : undefined },
+          })),
+        );
+        await queue.add("delayed", {}, { delay: 150 });
+        await queue.add("flaky", {}, {
+          attempts: 3,
+          backoff: { type: "exponential", delay: 20 },
+        });
+        await queue.add("doomed", {}, { attempts: 2, backoff: 10 });
+        await queue.add("kept", {}, { removeOnComplete: 1 });
+        await flows.add({
+          name: "parent",
+          queueName: "replay",
+          children: [
+            { name: "c1", queueName: "replay", data: { n: 1 } },
+            { name: "c2", queueName: "replay", data: { n: 2 } },
+          ],
+        });
+        await queue.upsertJobScheduler("tick", { every: 100 }, {
+          name: "tick",
+        });
+        const TOTAL = 12 + 1 + 1 + 1 + 1 + 3 + 3; // + 3 ticks at least
+        const finished = counter(TOTAL);
+        worker = new Worker(
+          "replay",
+          async (job: Job) => {
+            await job.updateProgress(50);
+            await job.log(`${job.name} attempt ${job.attemptsMade + 1}`);
+            if (job.name === "flaky" && job.attemptsMade < 2) {
+              throw new Error("flaky");
+            }
+            if (job.name === "doomed") throw new Error("doomed");
+            if (job.name === "parent") return await job.getChildrenValues();
+            return job.name;
+          },
+          { connection: conn, concurrency: 2 },
+        );
+        worker.on("completed", () => finished.tick());
+        worker.on("failed", (job) => {
+          if (job?.name === "doomed" && job.attemptsMade === 2) {
+            finished.tick();
+          }
+        });
+        await within(finished.done, `${TOTAL} jobs finished`);
+        await queue.removeJobScheduler("tick");
+        await worker.close();
+        await queue.getJobCounts();
+        await queue.getJobs(["completed", "failed", "delayed"], 0, -1, true);
+        await queue.getMetrics("completed");
+        await queue.clean(0, 5, "completed");
+        await queue.retryJobs({ state: "failed" });
+        await queue.obliterate({ force: true });
+        lines = await recorder.stop();
+      } finally {
+        await closeAll([worker, flows, events, queue], target);
+      }
+
+      const commands: (string | Uint8Array)[][] = [];
+      for (const line of lines) {
+        const parsed = parseMonitorLine(line);
+        assert.ok(parsed, `MONITOR line: ${line}`);
+        if (parsed.client === "lua") continue; // run by the scripts
+        const cmd = replayable(parsed.args);
+        if (cmd) commands.push(cmd);
+      }
+      const names = new Set(
+        commands.map((c) =>
+          (typeof c[0] === "string" ? c[0] : new TextDecoder().decode(c[0]))
+            .toUpperCase()
+        ),
+      );
+      assert.ok(commands.length > 100, `${commands.length} commands`);
+      assert.ok(names.has("EVALSHA") || names.has("EVAL"), [...names].join());
+
+      await using ours = await startServer();
+      await using ref = await RedisServer.start();
+      using a = await Conn.open(ours.port);
+      using b = await Conn.open(ref.port);
+      // Hashes stay listpacks on redis-server (insertion order): the order
+      // of HGETALL is then Redis's, not its hash table's random one.
+      for (const c of [a, b]) {
+        assert.equal(
+          await c.call("CONFIG", "SET", "hash-max-listpack-value", "100000"),
+          "OK",
+        );
+      }
+      const diffs: string[] = [];
+      const show = (x: string) => JSON.stringify(x.slice(0, 300));
+      for (const cmd of commands) {
+        const request = encodeCommand(cmd);
+        const [mine, theirs] = [
+          await a.rawReplies(request),
+          await b.rawReplies(request),
+        ];
+        if (mine !== theirs) {
+          const text = cmd.map((x) =>
+            typeof x === "string" ? x : new TextDecoder().decode(x)
+          ).join(" ");
+          diffs.push(
+            `${show(text)}\n  ours:  ${show(mine)}\n  redis: ${show(theirs)}`,
+          );
+        }
+      }
+      assert.deepEqual(
+        diffs,
+        [],
+        `${diffs.length} of ${commands.length} replies differ:\n` +
+          diffs.slice(0, 10).join("\n"),
+      );
     },
   );
 }
