@@ -660,25 +660,72 @@ async function untilBusy<T>(
   throw new Error(`the script never got busy: ${last}`);
 }
 
+/** Loads a library on redis-server and on ours, returns both dumps. */
+async function dumps(code: string): Promise<
+  & { redis: Uint8Array; ours: Uint8Array; r: Client; k: Client }
+  & AsyncDisposable
+> {
+  const redis = await RedisServer.start();
+  const ours = await startServer();
+  const r = await Client.connect({ port: redis.port });
+  const k = await Client.connect({ port: ours.port });
+  assert.equal(await r.functionLoad(code), await k.functionLoad(code));
+  return {
+    redis: await r.functionDump(),
+    ours: await k.functionDump(),
+    r,
+    k,
+    async [Symbol.asyncDispose]() {
+      r.close();
+      k.close();
+      await ours.close();
+      await redis.stop();
+    },
+  };
+}
+
+function hex(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+const SMALL_LIB = "#!lua name=small\n" +
+  "redis.register_function('two', function() return 2 end)\n";
+
 Deno.test({
-  name: "client scripting: FUNCTION DUMP is Redis's payload, both ways",
+  name: "client scripting: FUNCTION DUMP payloads restore across servers",
   ignore: !has("redis-server"),
   ...opts,
   async fn() {
-    await using redis = await RedisServer.start();
-    await using ours = await startServer();
-    await using r = await Client.connect({ port: redis.port });
-    await using k = await Client.connect({ port: ours.port });
-    assert.equal(await r.functionLoad(LIB), "mylib");
-    assert.equal(await k.functionLoad(LIB), "mylib");
-    const fromRedis = await r.functionDump();
-    assert.deepEqual(await k.functionDump(), fromRedis);
-    await k.functionFlush();
-    assert.equal(await k.functionRestore(fromRedis), "OK");
-    assert.equal(await k.fcall("two"), 2);
-    await r.functionFlush();
-    assert.equal(await r.functionRestore(await k.functionDump()), "OK");
-    assert.equal(await r.fcall("two"), 2);
+    for (const code of [SMALL_LIB, LIB]) {
+      await using d = await dumps(code);
+      await d.k.functionFlush();
+      assert.equal(await d.k.functionRestore(d.redis), "OK");
+      assert.equal(await d.k.fcall("two"), 2);
+      await d.r.functionFlush();
+      assert.equal(await d.r.functionRestore(d.ours), "OK");
+      assert.equal(await d.r.fcall("two"), 2);
+    }
+  },
+});
+
+Deno.test({
+  name: "client scripting: FUNCTION DUMP is Redis's payload byte for byte",
+  ignore: !has("redis-server"),
+  ...opts,
+  async fn() {
+    {
+      await using d = await dumps(SMALL_LIB); // too short to compress
+      assert.equal(hex(d.ours), hex(d.redis));
+    }
+    {
+      // Redis compresses the library's code with LZF (rdbcompression).
+      await using d = await dumps(LIB);
+      assert.equal(
+        hex(d.ours),
+        hex(d.redis),
+        `ours: ${d.ours.length} bytes, Redis's: ${d.redis.length} bytes`,
+      );
+    }
   },
 });
 
