@@ -57,6 +57,10 @@ const FLAG_NAMES = [
   "allow-cross-slot-keys",
 ];
 
+/** How long a library's code may run when it loads, in ms (Redis's
+ * LOAD_TIMEOUT_MS). */
+const LOAD_TIMEOUT = 500;
+
 const NAME_RULE =
   "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
 
@@ -109,6 +113,12 @@ class Functions {
       throw new CommandError(`ERR Library '${name}' already exists`);
     }
     const vm = this.vm(server);
+    // A library's code runs at most LOAD_TIMEOUT ms (Redis's limit).
+    const started = performance.now();
+    vm.host = {
+      ...Scripting.of(server).host,
+      tick: () => performance.now() - started > LOAD_TIMEOUT ? 2 : 0,
+    };
     // The shebang line becomes a comment: line numbers stay as written.
     const result = vm.loadLibrary("--" + code.slice(2));
     if (typeof result === "string") throw new CommandError(`ERR ${result}`);

@@ -18,7 +18,7 @@
  * @module
  */
 
-import { LuaVM, RunStatus, sha1hex } from "../lua/engine.ts";
+import { LuaVM, RunStatus, type ScriptHost, sha1hex } from "../lua/engine.ts";
 import { ReplyWriter } from "../protocol.ts";
 import {
   type ClientState,
@@ -137,6 +137,9 @@ export class Scripting {
   running: ScriptRun | null = null;
   /** The client scripts' commands run as. */
   readonly session: Session;
+  /** What the engine calls back while a script runs (one object for
+   * every run: the running script is {@linkcode Scripting.running}). */
+  readonly host: ScriptHost;
   readonly #server: ServerState;
   static readonly #all = new WeakMap<object, Scripting>();
 
@@ -170,6 +173,39 @@ export class Scripting {
       server,
       propagate: null,
     };
+    this.host = {
+      call: (a, resp, kind) => this.call(this.running!, a, resp, kind),
+      tick: () => this.#tick(),
+      log: (level, message) => {
+        const levels = ["debug", "verbose", "notice", "warning"] as const;
+        server.log(levels[level] ?? "notice", message);
+      },
+      setRepl: (flags) => {
+        if (this.running !== null) this.running.repl = flags;
+      },
+    };
+  }
+
+  /** Every 100,000 instructions: go on (0), yield (1) or stop (2). */
+  #tick(): number {
+    const run = this.running;
+    if (run === null) return 0;
+    if (run.killed) return 2;
+    const limit = this.#server.config.busyReplyThreshold;
+    if (!run.yieldable || limit <= 0) return 0;
+    if (performance.now() - run.startedAt < limit) return 0;
+    if (!run.busy) {
+      run.busy = true;
+      this.#server.log(
+        "warning",
+        `Slow script detected: still in execution after ${
+          Math.round(performance.now() - run.startedAt)
+        } milliseconds. You can try killing the script using the ${
+          run.isEval ? "SCRIPT KILL" : "FUNCTION KILL"
+        } command. Script name is: ${run.name}.`,
+      );
+    }
+    return 1;
   }
 
   /** The scripting state of a server. */
@@ -412,35 +448,7 @@ export function runScript(
     log: [],
   };
   sc.running = run;
-  const config = s.server.config;
-  vm.host = {
-    call: (a, resp, kind) => sc.call(run, a, resp, kind),
-    tick: () => {
-      if (run.killed) return 2;
-      const limit = config.busyReplyThreshold;
-      if (!run.yieldable || limit <= 0) return 0;
-      if (performance.now() - run.startedAt < limit) return 0;
-      if (!run.busy) {
-        run.busy = true;
-        s.server.log(
-          "warning",
-          `Slow script detected: still in execution after ${
-            Math.round(performance.now() - run.startedAt)
-          } milliseconds. You can try killing the script using the ${
-            run.isEval ? "SCRIPT KILL" : "FUNCTION KILL"
-          } command. Script name is: ${run.name}.`,
-        );
-      }
-      return 1;
-    },
-    log: (level, message) => {
-      const levels = ["debug", "verbose", "notice", "warning"] as const;
-      s.server.log(levels[level] ?? "notice", message);
-    },
-    setRepl: (flags) => {
-      run.repl = flags;
-    },
-  };
+  vm.host = sc.host;
   let status: RunStatus;
   try {
     status = vm.run(options.name, keys, args, s.out.resp, true);
@@ -485,7 +493,7 @@ function finish(
       } milliseconds.`,
     );
   }
-  const reply = vm.reply();
+  const reply = vm.replyView();
   if (status === RunStatus.Error) {
     let text = "";
     for (let i = 0; i < reply.length; i++) {

@@ -169,20 +169,18 @@ export class LuaVM {
           return 1;
         }
       },
-      host_call: (ptr: number, len: number, resp: number, kind: number) => {
+      host_call: (ptr: number, _len: number, resp: number, kind: number) => {
         const m = memory();
-        const view = new DataView(m.buffer, m.byteOffset);
         let at = ptr;
-        const argc = view.getUint32(at, true);
+        const argc = u32(m, at);
         at += 4;
         const argv: string[] = new Array(argc);
         for (let i = 0; i < argc; i++) {
-          const n = view.getUint32(at, true);
+          const n = u32(m, at);
           at += 4;
-          argv[i] = text(at, n);
+          argv[i] = bytesToBinary(m, at, at + n);
           at += n;
         }
-        void len;
         let reply: Uint8Array;
         try {
           reply = vm!.host.call(argv, resp === 3 ? 3 : 2, kind);
@@ -288,6 +286,13 @@ export class LuaVM {
     return this.#memory().slice(p, p + this.#x.kv_out_len());
   }
 
+  /** What the last run or resume wrote, as a view into the engine's
+   * memory: valid until the engine runs again. */
+  replyView(): Uint8Array {
+    const p = this.#x.kv_out();
+    return this.#memory().subarray(p, p + this.#x.kv_out_len());
+  }
+
   /** Compiles a script body under `name`; returns the compiler's error
    * message, or null. */
   compile(name: string, body: string): string | null {
@@ -379,6 +384,12 @@ export class LuaVM {
 }
 
 import { createHash } from "node:crypto";
+import { bytesToBinary } from "../_bytes.ts";
+
+function u32(m: Uint8Array, at: number): number {
+  return (m[at] | (m[at + 1] << 8) | (m[at + 2] << 16) | (m[at + 3] << 24)) >>>
+    0;
+}
 
 /** SHA-1 of bytes or a byte string, in lowercase hex. */
 export function sha1hex(data: Uint8Array | string): string {

@@ -51,6 +51,7 @@ IMPORT(host_set_repl) void host_set_repl(int flags);
 static lua_State *L = NULL;
 static int functions_mode = 0;
 static lua_State *co = NULL;   /* the running script's coroutine */
+static lua_State *idle = NULL; /* a finished one, ready for reuse */
 static int co_ref = LUA_NOREF; /* keeps it from the collector */
 static int script_resp = 2;    /* redis.setresp */
 static int client_resp = 2;    /* the calling client's protocol */
@@ -832,6 +833,7 @@ EXPORT(kv_reset) void kv_reset(void) {
   if (L) lua_close(L);
   L = NULL;
   co = NULL;
+  idle = NULL;
   co_ref = LUA_NOREF;
   build_state();
 }
@@ -1114,8 +1116,15 @@ EXPORT(kv_run) int kv_run(int name_len, int nkeys, int nargs, int resp, int hook
   client_resp = resp;
   script_resp = 2;
   hook_yielded = 0;
-  co = lua_newthread(L);
-  co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  if (idle != NULL) {
+    /* the coroutine of the last script, which ended normally: reused */
+    co = idle;
+    idle = NULL;
+    lua_settop(co, 0);
+  } else {
+    co = lua_newthread(L);
+    co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
   lua_pushfstring(co, "f_");
   lua_pushlstring(co, in.data, (size_t)name_len);
   lua_concat(co, 2);
@@ -1142,10 +1151,15 @@ EXPORT(kv_resume) int kv_resume(void) {
   return finish(lua_resume(co, 0));
 }
 
-static void release(void) {
+static void release(int ok) {
   in_script = 0;
-  luaL_unref(L, LUA_REGISTRYINDEX, co_ref);
-  co_ref = LUA_NOREF;
+  lua_sethook(co, NULL, 0, 0);
+  if (ok) {
+    idle = co; /* still referenced by co_ref */
+  } else {
+    luaL_unref(L, LUA_REGISTRYINDEX, co_ref);
+    co_ref = LUA_NOREF;
+  }
   co = NULL;
   static int gc_count = 0;
   if (++gc_count == 50) {
@@ -1169,7 +1183,7 @@ static int finish(int status) {
     if (lua_gettop(co) == 0) lua_pushnil(co);
     else lua_settop(co, 1);
     lua_to_resp(co, 0);
-    release();
+    release(1);
     return RUN_DONE;
   }
   /* Error: as Redis's error handler plus luaCallFunction's reply. */
@@ -1210,7 +1224,7 @@ static int finish(int status) {
     out_str(source);
     buf_add(&out, tmp, (size_t)k);
   }
-  release();
+  release(0);
   return RUN_ERROR;
 }
 
@@ -1374,7 +1388,7 @@ static void load_hook(lua_State *l, lua_Debug *ar) {
   (void)ar;
   if (host_tick() == 2) {
     lua_sethook(l, load_hook, LUA_MASKLINE, 0);
-    luaL_error(l, "FUNCTION LOAD timeout");
+    raise_error(l, "FUNCTION LOAD timeout");
   }
 }
 

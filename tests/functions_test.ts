@@ -54,6 +54,15 @@ const FCASES: Record<string, Cmd[]> = {
       '#!lua name=t12\nredis.register_function("k", function() error("bad") end)',
     ],
   ],
+  "a library whose code runs too long": [
+    ["FUNCTION", "FLUSH"],
+    [
+      "FUNCTION",
+      "LOAD",
+      "#!lua name=slow\nlocal i = 0 while true do i = i + 1 end",
+    ],
+    ["FUNCTION", "LIST"],
+  ],
   "fcall and flags": [
     ["FUNCTION", "FLUSH"],
     ["fcall", "k", "0"],
