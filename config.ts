@@ -78,6 +78,9 @@ export interface ServerConfig extends EncodingLimits, MemorySettings {
    * and SCRIPT KILL may stop it (`busy-reply-threshold`, alias
    * `lua-time-limit`); 0: never. */
   busyReplyThreshold: number;
+  /** `rdbcompression`: accepted and shown; our DUMP payloads are never
+   * LZF-compressed (Redis's are when it saves space). */
+  rdbcompression: boolean;
   /** Snapshot file name in `dir`. */
   dbfilename: string;
   /** Snapshot policy: save after `seconds` if at least `changes` writes
@@ -141,6 +144,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze<
   notifyKeyspaceEvents: 0,
   hz: 10,
   busyReplyThreshold: 5000,
+  rdbcompression: true,
   dbfilename: "dump.json",
   save: [[3600, 1], [300, 100], [60, 10000]],
   stopWritesOnBgsaveError: true,
@@ -293,6 +297,17 @@ const PARAMS: Param[] = [
     },
   },
   boolParam("protected-mode", "protectedMode"),
+  {
+    // Accepted for Redis's tools; DUMP payloads are never LZF-compressed.
+    name: "rdbcompression",
+    mutable: true,
+    get: (c) => c.rdbcompression ? "yes" : "no",
+    set(c, v) {
+      const s = v.toLowerCase();
+      if (s !== "yes" && s !== "no") return "argument must be 'yes' or 'no'";
+      c.rdbcompression = s === "yes";
+    },
+  },
   {
     name: "dir",
     mutable: false,

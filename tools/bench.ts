@@ -263,6 +263,99 @@ try {
   await stop(redis);
 }
 
+// --- Lua scripting: EVALSHA of a script with four redis.call ---------------
+
+const SCRIPT = "local a = redis.call('get', KEYS[1]) " +
+  "redis.call('set', KEYS[2], ARGV[1]) redis.call('incr', KEYS[3]) " +
+  "return redis.call('get', KEYS[1])";
+const SCRIPT_TARGET = 0.5; // issue 11: at least 0.5x redis-server
+
+/** redis-benchmark of one EVALSHA command line; requests per second. */
+async function evalsha(
+  port: number,
+  sha: string,
+  pipeline: number,
+  n: number,
+): Promise<number> {
+  const out = await run("redis-benchmark", [
+    "-h",
+    "127.0.0.1",
+    "-p",
+    String(port),
+    "-c",
+    "50",
+    "-n",
+    String(n),
+    "-P",
+    String(pipeline),
+    "--csv",
+    "evalsha",
+    sha,
+    "3",
+    "k1",
+    "k2",
+    "k3",
+    "v",
+  ]);
+  const line = out.split("\n").find((l) => l.startsWith('"evalsha'));
+  if (!line) throw new Error(`no result from redis-benchmark:\n${out}`);
+  return Number(line.split(",")[1].replaceAll('"', ""));
+}
+
+const scriptResults = new Map<number, { ours: number[]; redis: number[] }>();
+{
+  const ours = await startOurs();
+  const redis = await startRedis();
+  try {
+    let sha = "";
+    for (const target of [ours, redis]) {
+      sha = (await run("redis-cli", [
+        "-p",
+        String(target.port),
+        "SCRIPT",
+        "LOAD",
+        SCRIPT,
+      ])).trim();
+      await evalsha(target.port, sha, 32, 100_000); // warm-up
+    }
+    for (const p of PIPELINES) scriptResults.set(p, { ours: [], redis: [] });
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const p of PIPELINES) {
+        const r = scriptResults.get(p)!;
+        const order = round % 2 === 0 ? [ours, redis] : [redis, ours];
+        for (const target of order) {
+          const n = QUICK ? 20_000 : (p === 1 ? 200_000 : 1_000_000);
+          const rps = await evalsha(target.port, sha, p, n);
+          (target === ours ? r.ours : r.redis).push(rps);
+        }
+        console.log(
+          `round ${round + 1} EVALSHA -P ${p}: ours ${
+            r.ours.at(-1)!.toFixed(0)
+          }, redis ${r.redis.at(-1)!.toFixed(0)}`,
+        );
+      }
+    }
+  } finally {
+    await stop(ours);
+    await stop(redis);
+  }
+}
+
+function scriptRows(): string {
+  return [...scriptResults].map(([p, r]) => {
+    const mo = median(r.ours);
+    const mr = median(r.redis);
+    const ratio = mo / mr;
+    const target = p === 1 ? SCRIPT_TARGET : undefined;
+    if (target !== undefined && ratio < target) allMet = false;
+    return `| EVALSHA (4 redis.call) | ${p} | ${fmt(mo)} | ${fmt(mr)} | ${
+      ratio.toFixed(2)
+    }x | ${target === undefined ? "" : `>= ${target}x`} | ${
+      target === undefined ? "" : ratio >= target ? "yes" : "**no**"
+    } |`;
+  }).join("\n");
+}
+
 // --- redis-benchmark's default test set -------------------------------------
 
 const DEFAULT_TARGET = 0.8; // issue: at least 0.8x redis at -P 1
@@ -650,6 +743,15 @@ single runs vary by up to ±30% on this shared machine, so read the ratios.
 ${rows.join("\n")}
 
 MSET is redis-benchmark's \`MSET (10 keys)\`.
+
+## Lua scripting: redis-benchmark -c 50 EVALSHA
+
+The script (loaded with SCRIPT LOAD on both servers) makes four calls:
+\`${SCRIPT}\`, run as \`EVALSHA <sha> 3 k1 k2 k3 v\`.
+
+| command | pipeline (-P) | @kv/store req/s | redis-server req/s | ratio | target | met |
+| --- | --- | --- | --- | --- | --- | --- |
+${scriptRows()}
 
 ## redis-benchmark's default test set: redis-benchmark -c 50 -n ${
   fmt(QUICK ? 10_000 : 100_000)
