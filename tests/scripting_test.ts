@@ -4,7 +4,13 @@
 
 import assert from "node:assert/strict";
 import { type Cmd, compareWithRedis, hasRedis } from "./_compat.ts";
-import { Conn, RedisServer, ServerProcess, startServer } from "./_helpers.ts";
+import {
+  Conn,
+  freePort,
+  RedisServer,
+  ServerProcess,
+  startServer,
+} from "./_helpers.ts";
 import { encodeCommand } from "../protocol.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -324,33 +330,34 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a script is atomic: no other client's command runs in between",
+  name: "a script is atomic, also while it yields past the busy threshold",
   ...opts,
   async fn() {
     await using server = await startServer();
     using a = await Conn.open(server.port);
     using b = await Conn.open(server.port);
-    // B pipelines INCRs while A's script reads the counter twice around a
-    // long loop: both reads must be equal.
-    const body = "local x = redis.call('get','n') " +
-      "local j = 0 for i = 1, 3000000 do j = j + i end " +
-      "return {x or 'nil', redis.call('get','n') or 'nil'}";
-    const incrs = new Array(200).fill(encodeCommand(["INCR", "n"]));
+    // The script yields (threshold 5 ms) so B's commands are read and
+    // answered meanwhile: with -BUSY, never run in between. The script
+    // reads the counter before and after its loop.
+    await b.call("CONFIG", "SET", "busy-reply-threshold", "5");
     await b.call("SET", "n", "0");
-    const pa = a.call("EVAL", body, "0");
-    const pb = b.rawReplies(
-      incrs.reduce((acc, x) => {
-        const all = new Uint8Array(acc.length + x.length);
-        all.set(acc);
-        all.set(x, acc.length);
-        return all;
-      }, new Uint8Array(0)),
-      200,
-    );
-    const [r] = await Promise.all([pa, pb]);
-    const [x, y] = r as string[];
-    assert.equal(x, y);
-    assert.equal(await b.call("GET", "n"), "200");
+    const body = "local x = redis.call('get','n') " +
+      "local j = 0 for i = 1, 20000000 do j = j + i end " +
+      "return {x, redis.call('get','n')}";
+    await a.send(encodeCommand(["EVAL", body, "0"]));
+    let busy = 0;
+    // Bounded: the script runs about a second; each try takes well under
+    // a millisecond.
+    for (let i = 0; i < 100_000; i++) {
+      const raw = await b.rawReplies(encodeCommand(["INCR", "n"]));
+      if (raw.startsWith("-BUSY")) busy++;
+      else break;
+    }
+    const [x, y] = await a.reply(30_000) as string[];
+    assert.equal(x, "0");
+    assert.equal(y, "0", "no INCR ran while the script ran");
+    assert.ok(busy > 0, "other clients were answered while it ran");
+    assert.equal(await b.call("GET", "n"), "1");
   },
 });
 
@@ -463,5 +470,51 @@ Deno.test({
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
+  },
+});
+
+Deno.test({
+  name: "the dashboard console runs EVAL like any command",
+  ...opts,
+  async fn() {
+    await using server = await startServer({ httpPort: freePort() });
+    const base = `http://127.0.0.1:${server.httpPort}`;
+    const res = await fetch(`${base}/api/command`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: base },
+      body: JSON.stringify({
+        command:
+          `EVAL "return {redis.call('incrby', KEYS[1], 5), ARGV[1]}" 1 n x`,
+      }),
+    });
+    const body = await res.json();
+    assert.equal(body.output, '1) (integer) 5\n2) "x"\n');
+  },
+});
+
+Deno.test({
+  name:
+    "redis.log writes to the server's log; script writes fire keyspace events",
+  ...opts,
+  async fn() {
+    const lines: string[] = [];
+    await using server = await startServer({
+      loglevel: "notice",
+      logSink: (line: string) => lines.push(line),
+    });
+    using c = await Conn.open(server.port);
+    using sub = await Conn.open(server.port);
+    await c.call("CONFIG", "SET", "notify-keyspace-events", "KA");
+    await sub.call("SUBSCRIBE", "__keyspace@0__:k");
+    await c.call(
+      "EVAL",
+      "redis.log(redis.LOG_WARNING, 'from', 'the script') " +
+        "redis.log(redis.LOG_DEBUG, 'too quiet') " +
+        "return redis.call('set', 'k', 'v')",
+      "0",
+    );
+    assert.deepEqual(await sub.reply(), ["message", "__keyspace@0__:k", "set"]);
+    assert.ok(lines.some((l) => l.includes("from the script")), lines.join());
+    assert.ok(!lines.some((l) => l.includes("too quiet")));
   },
 });
