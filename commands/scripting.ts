@@ -391,27 +391,18 @@ export function checkFlags(
   flags: ScriptFlags,
   ro: boolean,
 ): void {
-  if (
-    !flags.allowOom && !flags.noWrites && s.store.memory.check()
-  ) {
-    throw new CommandError(
-      "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'",
-    );
+  if (flags.noWrites) return;
+  // As Redis's processCommand treats a script that may write: a write
+  // command that may grow memory (unless allow-oom).
+  if (!flags.allowOom && s.store.memory.check()) {
+    throw new CommandError(OOM_ERROR);
   }
-  if (!flags.noWrites) {
-    const denied = s.server.persistence.writeError();
-    if (denied !== undefined) {
-      throw new CommandError(
-        denied.startsWith("MISCONF Redis is configured to save")
-          ? "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts."
-          : denied,
-      );
-    }
-    if (ro) {
-      throw new CommandError(
-        "ERR Can not execute a script with write flag using *_ro command.",
-      );
-    }
+  const denied = s.server.persistence.writeError();
+  if (denied !== undefined) throw new CommandError(denied);
+  if (ro) {
+    throw new CommandError(
+      "ERR Can not execute a script with write flag using *_ro command.",
+    );
   }
 }
 

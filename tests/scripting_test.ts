@@ -88,6 +88,17 @@ const CASES: Record<string, Cmd[]> = {
     ["EVAL_RO", "#!lua\nreturn 1", "0"],
     ["EVAL_RO", "#!lua flags=no-writes\nreturn redis.call('get','x')", "0"],
   ],
+  "over maxmemory": [
+    ["SET", "big", "x".repeat(64)],
+    ["CONFIG", "SET", "maxmemory", "1"],
+    e("#!lua\nreturn 1"),
+    e("#!lua flags=no-writes\nreturn 1"),
+    e("#!lua flags=allow-oom\nreturn redis.call('set','a','b')"),
+    e("return redis.call('set','a','b')"),
+    e("return redis.call('get','a')"),
+    e("redis.call('del','zz') return redis.call('set','a','c')"),
+    ["CONFIG", "SET", "maxmemory", "0"],
+  ],
   "redis.call and pcall": [
     e("return redis.call('nosuch')"),
     e("return redis.call()"),
