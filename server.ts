@@ -797,7 +797,12 @@ export class Server {
             // A long script yields: what ran before is answered, then its
             // reply comes when it ends (commands/scripting.ts).
             const wait = c.scriptWait;
-            if (c.out.length > mark) await this.#flush(c);
+            if (persistence.fedSeq !== fed) {
+              const pending = persistence.commit();
+              if (pending !== undefined) await pending;
+              fed = persistence.fedSeq;
+            }
+            if (c.out.length > 0) await this.#flush(c);
             await wait;
             c.scriptWait = null;
           }

@@ -77,6 +77,7 @@ class Functions {
       f = new Functions();
       Functions.#all.set(server.store, f);
       const sc = Scripting.of(server);
+      sc.functionsFailed = () => f!.reload(server);
       sc.functionsInfo = () => ({
         libraries: f!.libraries.size,
         functions: f!.functions.size,
@@ -92,6 +93,21 @@ class Functions {
       Scripting.of(server).functionsVM = this.#vm;
     }
     return this.#vm;
+  }
+
+  /** A fresh Lua state with every library loaded again. */
+  reload(server: ServerState): void {
+    const codes = [...this.libraries.values()].map((l) => l.code);
+    this.#vm = null;
+    this.libraries.clear();
+    this.functions.clear();
+    for (const code of codes) {
+      try {
+        this.load(server, code, true);
+      } catch (e) {
+        server.log("warning", `A library failed to load again: ${e}`);
+      }
+    }
   }
 
   codeBytes(): number {

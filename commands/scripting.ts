@@ -262,6 +262,10 @@ export class Scripting {
     bytes: number;
   } = () => ({ libraries: 0, functions: 0, bytes: 0 });
 
+  /** Called when FUNCTION's Lua state failed and was dropped: the
+   * libraries load again (set by commands/functions.ts). */
+  functionsFailed: () => void = () => {};
+
   /** Bytes the Lua states use. */
   luaMemory(): { eval: number; functions: number } {
     return {
@@ -444,8 +448,8 @@ export function runScript(
   try {
     status = vm.run(options.name, keys, args, s.out.resp, true);
   } catch (e) {
-    sc.running = null;
-    throw e;
+    engineFailure(s, sc, vm, run, e, false);
+    return;
   }
   if (status !== RunStatus.Yield) {
     finish(s, sc, vm, run, status, false);
@@ -458,13 +462,45 @@ export function runScript(
         status = vm.resume();
       }
     } catch (e) {
-      s.server.log("warning", `Script engine failure: ${e}`);
-      s.out.error("ERR script engine failure");
-      sc.running = null;
+      engineFailure(s, sc, vm, run, e, true);
       return;
     }
     finish(s, sc, vm, run, status, true);
   })();
+}
+
+/** The engine itself failed (a WebAssembly trap, not a Lua error): the
+ * client gets an error, what the script wrote is logged, and the Lua state
+ * is thrown away for a fresh one (EVAL's cache is emptied; FUNCTION's
+ * libraries are loaded again). The server goes on. */
+function engineFailure(
+  s: Session,
+  sc: Scripting,
+  vm: LuaVM,
+  run: ScriptRun,
+  e: unknown,
+  late: boolean,
+): void {
+  sc.running = null;
+  s.server.log("warning", `Lua engine failure, its state is reset: ${e}`);
+  if (vm === sc.evalVM) {
+    sc.evalVM = null;
+    sc.scripts.clear();
+    sc.scriptsBytes = 0;
+  } else if (vm === sc.functionsVM) {
+    sc.functionsVM = null;
+    sc.functionsFailed();
+  }
+  s.out.error("ERR the Lua engine failed; its state was reset");
+  propagate(s, run, late);
+}
+
+function propagate(s: Session, run: ScriptRun, late: boolean): void {
+  const log = run.log;
+  if (log.length === 0) return;
+  const entries = log.length === 1 ? log : [["MULTI"], ...log, ["EXEC"]];
+  if (late) s.server.persistence.feed(entries);
+  else s.propagate = entries;
 }
 
 function finish(
@@ -502,11 +538,7 @@ function finish(
   } else {
     s.out.raw(reply);
   }
-  const log = run.log;
-  if (log.length === 0) return;
-  const entries = log.length === 1 ? log : [["MULTI"], ...log, ["EXEC"]];
-  if (late) s.server.persistence.feed(entries);
-  else s.propagate = entries;
+  propagate(s, run, late);
 }
 
 /** The -BUSY error for a command arriving while a script is busy, or

@@ -12,6 +12,7 @@ import {
   startServer,
 } from "./_helpers.ts";
 import { encodeCommand } from "../protocol.ts";
+import { Scripting } from "../commands/scripting.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -527,5 +528,50 @@ Deno.test({
     assert.deepEqual(await sub.reply(), ["message", "__keyspace@0__:k", "set"]);
     assert.ok(lines.some((l) => l.includes("from the script")), lines.join());
     assert.ok(!lines.some((l) => l.includes("too quiet")));
+  },
+});
+
+Deno.test({
+  name:
+    "a failure of the engine itself is an error reply; a fresh state follows",
+  ...opts,
+  async fn() {
+    await using server = await startServer();
+    using c = await Conn.open(server.port);
+    await c.call(
+      "FUNCTION",
+      "LOAD",
+      "#!lua name=lib\nredis.register_function('f', function() redis.set_repl(redis.REPL_ALL) return 7 end)",
+    );
+    const sc = Scripting.of(server.state);
+    const host = sc.host as { setRepl(flags: number): void };
+    const setRepl = host.setRepl;
+    // A host callback that throws: the exception leaves the engine's
+    // frames (as a WebAssembly trap would).
+    host.setRepl = () => {
+      throw new Error("simulated engine failure");
+    };
+    try {
+      assert.equal(
+        await c.rawReplies(
+          encodeCommand([
+            "EVAL",
+            "redis.call('set','w','1') redis.set_repl(3) return 1",
+            "0",
+          ]),
+        ),
+        "-ERR the Lua engine failed; its state was reset\r\n",
+      );
+      assert.equal(
+        await c.rawReplies(encodeCommand(["FCALL", "f", "0"])),
+        "-ERR the Lua engine failed; its state was reset\r\n",
+      );
+    } finally {
+      host.setRepl = setRepl;
+    }
+    // The write before the failure stays; scripts and functions run again.
+    assert.equal(await c.call("GET", "w"), "1");
+    assert.equal(await c.call("EVAL", "return 1 + 1", "0"), 2);
+    assert.equal(await c.call("FCALL", "f", "0"), 7);
   },
 });

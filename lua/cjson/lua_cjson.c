@@ -471,6 +471,10 @@ static void json_append_string(lua_State *l, strbuf_t *json, int lindex)
      * This buffer is reused constantly for small strings
      * If there are any excess pages, they won't be hit anyway.
      * This gains ~5% speedup. */
+    /* kv: strbuf sizes are ints: a string whose worst case does not fit
+     * is an error, not an overflow (cf. Redis's fix for CVE-2022-24834) */
+    if (len > (size_t)(INT_MAX - 2) / 6)
+        luaL_error(l, "Cannot encode string: too long");
     strbuf_ensure_empty_length(json, len * 6 + 2);
 
     strbuf_append_char_unsafe(json, '\"');
