@@ -361,20 +361,26 @@ function securityWarning(s: Session): void {
   s.client.closeAfterReply = true;
 }
 
-/** Looks up, checks and runs one command, writing its reply to `s.out`. */
+/** Looks up, checks and runs one command, writing its reply to `s.out`.
+ * `resolved`: the command (or subcommand) already looked up by the caller
+ * (scripts' redis.call). */
 export function execute(
   table: CommandTable,
   s: Session,
   argv: string[],
+  resolved?: Command,
 ): void {
   const name = argv[0];
-  let command = table.get(name) ?? table.get(name.toLowerCase());
+  let command = resolved ?? table.get(name) ?? table.get(name.toLowerCase());
   if (command === undefined) {
     if (/^(post|host:)$/i.test(name)) return securityWarning(s);
     reject(s, undefined, unknownCommand(argv));
     return;
   }
-  if (command.subcommands !== undefined && argv.length > 1) {
+  if (
+    resolved === undefined && command.subcommands !== undefined &&
+    argv.length > 1
+  ) {
     const sub = command.subcommands.get(argv[1].toLowerCase());
     if (sub === undefined) {
       reject(

@@ -604,6 +604,27 @@ export class ReplyWriter {
     this.length += bytes.length;
   }
 
+  /** Appends `src[start, end)` (no view is made for short ranges). */
+  rawRange(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.#ensure(n);
+    const buf = this.#buf;
+    if (n <= 64) {
+      let at = this.length;
+      for (let i = start; i < end; i++) buf[at++] = src[i];
+    } else buf.set(src.subarray(start, end), this.length);
+    this.length += n;
+  }
+
+  /** Copies what was written into `dst` at `at` (no view is made for
+   * short replies). */
+  copyInto(dst: Uint8Array, at: number): void {
+    const n = this.length;
+    const buf = this.#buf;
+    if (n <= 64) { for (let i = 0; i < n; i++) dst[at + i] = buf[i]; }
+    else dst.set(buf.subarray(0, n), at);
+  }
+
   #str(s: string): void {
     const buf = this.#buf;
     let at = this.length;

@@ -36,6 +36,8 @@ import { openPayload, RdbReader, rdbString, sealPayload } from "../_rdb.ts";
 /** A registered function. */
 interface FunctionEntry {
   name: string;
+  /** Its handle in FUNCTION's Lua state. */
+  ref: number;
   description: string | null;
   flags: ScriptFlags;
   flagNames: string[];
@@ -149,8 +151,8 @@ class Functions {
     }
     if (old !== undefined) this.#drop(vm, old);
     const lib: Library = { name, code, functions: [] };
-    for (const fn of result) lib.functions.push(entry(fn, lib));
-    vm.commitLibrary();
+    const refs = vm.commitLibrary();
+    result.forEach((fn, i) => lib.functions.push(entry(fn, refs[i], lib)));
     this.libraries.set(name, lib);
     for (const fn of lib.functions) this.functions.set(fn.name, fn);
     return name;
@@ -158,7 +160,7 @@ class Functions {
 
   #drop(vm: LuaVM, lib: Library): void {
     for (const fn of lib.functions) {
-      vm.forget(fn.name);
+      vm.forget(fn.ref);
       this.functions.delete(fn.name);
     }
     this.libraries.delete(lib.name);
@@ -178,7 +180,11 @@ class Functions {
   }
 }
 
-function entry(fn: RegisteredFunction, library: Library): FunctionEntry {
+function entry(
+  fn: RegisteredFunction,
+  ref: number,
+  library: Library,
+): FunctionEntry {
   const flags = noFlags();
   const flagNames: string[] = [];
   FLAG_NAMES.forEach((n, i) => {
@@ -191,6 +197,7 @@ function entry(fn: RegisteredFunction, library: Library): FunctionEntry {
   flags.allowCrossSlotKeys = (fn.flags & 16) !== 0;
   return {
     name: fn.name,
+    ref,
     description: fn.description,
     flags,
     flagNames,
@@ -337,7 +344,7 @@ const functionStats: Handler = (s) => {
     out.array(run.argv.length);
     for (const a of run.argv) out.bulk(a);
     out.bulk("duration_ms");
-    out.int(Math.floor(performance.now() - run.startedAt));
+    out.int(Date.now() - run.startedAt);
   }
   out.bulk("engines");
   out.map(1);
@@ -484,6 +491,7 @@ function fcall(s: Session, argv: string[], ro: boolean): void {
   runScript(
     s,
     f.vm(s.server),
+    fn.ref,
     argv.slice(3, 3 + n),
     argv.slice(3 + n),
     argv,

@@ -34,6 +34,7 @@ import {
 import { execute } from "../commands.ts";
 import { Transaction } from "./transactions.ts";
 import { OOM_ERROR } from "../data/_memory.ts";
+import { parseInt64 } from "../_number.ts";
 
 /** The id of the client scripts' commands run as. */
 export const SCRIPT_CLIENT_ID = -1;
@@ -91,7 +92,10 @@ export function noFlags(): ScriptFlags {
 
 /** A cached EVAL script. */
 interface CachedScript {
+  sha: string;
   body: string;
+  /** Its handle in EVAL's Lua state. */
+  ref: number;
   /** null: no shebang (Redis's compatibility mode). */
   flags: ScriptFlags | null;
 }
@@ -131,6 +135,9 @@ export class Scripting {
   functionsVM: LuaVM | null = null;
   /** The script cache, by sha. */
   readonly scripts = new Map<string, CachedScript>();
+  /** The same scripts by body: EVAL finds its script without hashing the
+   * body with SHA-1 every time. */
+  readonly #bodies = new Map<string, CachedScript>();
   /** Bytes of the cached scripts' bodies. */
   scriptsBytes = 0;
   /** The running script, if any. */
@@ -193,13 +200,13 @@ export class Scripting {
     if (run.killed) return 2;
     const limit = this.#server.config.busyReplyThreshold;
     if (!run.yieldable || limit <= 0) return 0;
-    if (performance.now() - run.startedAt < limit) return 0;
+    if (Date.now() - run.startedAt < limit) return 0;
     if (!run.busy) {
       run.busy = true;
       this.#server.log(
         "warning",
         `Slow script detected: still in execution after ${
-          Math.round(performance.now() - run.startedAt)
+          Math.round(Date.now() - run.startedAt)
         } milliseconds. You can try killing the script using the ${
           run.isEval ? "SCRIPT KILL" : "FUNCTION KILL"
         } command. Script name is: ${run.name}.`,
@@ -230,28 +237,39 @@ export class Scripting {
     return this.evalVM ??= LuaVM.create(false);
   }
 
-  /** Caches (compiling) a script; returns its sha. */
-  load(body: string): string {
+  /** Caches (compiling) a script; returns it. */
+  load(body: string): CachedScript {
+    const known = this.#bodies.get(body);
+    if (known !== undefined) return known;
     const sha = sha1hex(body);
-    if (this.scripts.has(sha)) return sha;
+    const cached = this.scripts.get(sha);
+    if (cached !== undefined) return cached;
     const flags = parseShebang(body);
     const source = flags === null ? body : "--" + body.slice(2);
-    const error = this.vm().compile(sha, source);
-    if (error !== null) {
+    const ref = this.vm().compile(source);
+    if (typeof ref === "string") {
       throw new CommandError(
-        `ERR Error compiling script (new function): ${error}`,
+        `ERR Error compiling script (new function): ${ref}`,
       );
     }
-    this.scripts.set(sha, { body, flags });
+    const script = { sha, body, ref, flags };
+    this.scripts.set(sha, script);
+    this.#bodies.set(body, script);
     this.scriptsBytes += body.length;
-    return sha;
+    return script;
   }
 
   /** SCRIPT FLUSH: forgets every script, with a fresh Lua state. */
   flush(): void {
-    this.scripts.clear();
-    this.scriptsBytes = 0;
+    this.forgetAll();
     if (this.evalVM !== null) this.evalVM.reset();
+  }
+
+  /** Empties the script cache. */
+  forgetAll(): void {
+    this.scripts.clear();
+    this.#bodies.clear();
+    this.scriptsBytes = 0;
   }
 
   /** FUNCTION's libraries: how many, their functions, their code's bytes
@@ -275,7 +293,12 @@ export class Scripting {
   }
 
   /** Runs one redis.call for the running script. */
-  call(run: ScriptRun, argv: string[], resp: 2 | 3, kind: number): Uint8Array {
+  call(
+    run: ScriptRun,
+    argv: string[],
+    resp: 2 | 3,
+    kind: number,
+  ): Uint8Array | ReplyWriter {
     const server = this.#server;
     const s = this.session;
     const out = s.out;
@@ -325,12 +348,12 @@ export class Scripting {
     const logged = run.log.length;
     tx.log = run.log;
     try {
-      execute(server.commands, s, argv);
+      execute(server.commands, s, argv, command);
     } finally {
       tx.log = null;
     }
     if ((run.repl & 1) === 0) run.log.length = logged;
-    return out.bytes();
+    return out;
   }
 }
 
@@ -418,6 +441,7 @@ export function checkFlags(
 export function runScript(
   s: Session,
   vm: LuaVM,
+  ref: number,
   keys: readonly string[],
   args: readonly string[],
   argv: readonly string[],
@@ -429,7 +453,7 @@ export function runScript(
     isEval: options.isEval,
     name: options.name,
     argv,
-    startedAt: performance.now(),
+    startedAt: Date.now(),
     readOnly: options.readOnly,
     allowOom: options.allowOom,
     oomAtStart: s.store.memory.settings.maxmemory > 0 &&
@@ -446,7 +470,7 @@ export function runScript(
   vm.host = sc.host;
   let status: RunStatus;
   try {
-    status = vm.run(options.name, keys, args, s.out.resp, true);
+    status = vm.run(ref, keys, args, s.out.resp, true);
   } catch (e) {
     engineFailure(s, sc, vm, run, e, false);
     return;
@@ -485,8 +509,7 @@ function engineFailure(
   s.server.log("warning", `Lua engine failure, its state is reset: ${e}`);
   if (vm === sc.evalVM) {
     sc.evalVM = null;
-    sc.scripts.clear();
-    sc.scriptsBytes = 0;
+    sc.forgetAll();
   } else if (vm === sc.functionsVM) {
     sc.functionsVM = null;
     sc.functionsFailed();
@@ -495,10 +518,18 @@ function engineFailure(
   propagate(s, run, late);
 }
 
+const MULTI = ["MULTI"];
+const EXEC = ["EXEC"];
+
 function propagate(s: Session, run: ScriptRun, late: boolean): void {
   const log = run.log;
   if (log.length === 0) return;
-  const entries = log.length === 1 ? log : [["MULTI"], ...log, ["EXEC"]];
+  let entries = log;
+  if (log.length > 1) {
+    log.unshift(MULTI);
+    log.push(EXEC);
+    entries = log;
+  }
   if (late) s.server.persistence.feed(entries);
   else s.propagate = entries;
 }
@@ -516,12 +547,12 @@ function finish(
     s.server.log(
       "warning",
       `Slow script finished after ${
-        Math.round(performance.now() - run.startedAt)
+        Math.round(Date.now() - run.startedAt)
       } milliseconds.`,
     );
   }
-  const reply = vm.replyView();
   if (status === RunStatus.Error) {
+    const reply = vm.replyView();
     let text = "";
     for (let i = 0; i < reply.length; i++) {
       const c = reply[i];
@@ -536,7 +567,7 @@ function finish(
     errors.set(code, (errors.get(code) ?? 0) + 1);
     s.out.error(text.slice(1));
   } else {
-    s.out.raw(reply);
+    vm.replyTo(s.out);
   }
   propagate(s, run, late);
 }
@@ -552,14 +583,15 @@ export function busyError(
   return run.isEval ? BUSY_EVAL : BUSY_FUNCTION;
 }
 
-/** Parses numkeys and splits KEYS and ARGV (EVAL, FCALL). */
-export function keysAndArgs(
-  argv: string[],
-): { keys: string[]; args: string[] } {
-  const n = Number(argv[2]);
-  let numkeys: number;
-  if (/^-?\d+$/.test(argv[2]) && Number.isSafeInteger(n)) numkeys = n;
-  else throw new CommandError(Errors.notInteger);
+/** Parses EVAL's numkeys. */
+function numKeys(argv: string[]): number {
+  const parsed = parseInt64(argv[2]);
+  if (parsed === null) throw new CommandError(Errors.notInteger);
+  const numkeys = typeof parsed === "number"
+    ? parsed
+    : parsed > 0n
+    ? Infinity
+    : -Infinity;
   if (numkeys > argv.length - 3) {
     throw new CommandError(
       "ERR Number of keys can't be greater than number of args",
@@ -568,28 +600,29 @@ export function keysAndArgs(
   if (numkeys < 0) {
     throw new CommandError("ERR Number of keys can't be negative");
   }
-  return {
-    keys: argv.slice(3, 3 + numkeys),
-    args: argv.slice(3 + numkeys),
-  };
+  return numkeys;
 }
 
 function evalGeneric(s: Session, argv: string[], bySha: boolean, ro: boolean) {
   const sc = Scripting.of(s.server);
-  const { keys, args } = keysAndArgs(argv);
-  let sha: string;
+  const numkeys = numKeys(argv);
+  const keys = argv.slice(3, 3 + numkeys);
+  const args = argv.slice(3 + numkeys);
+  let script: CachedScript | undefined;
   if (bySha) {
-    sha = argv[1].length === 40 ? argv[1].toLowerCase() : "";
-    if (!sc.scripts.has(sha)) throw new CommandError(NOSCRIPT);
+    script = sc.scripts.get(argv[1]);
+    if (script === undefined && argv[1].length === 40) {
+      script = sc.scripts.get(argv[1].toLowerCase());
+    }
+    if (script === undefined) throw new CommandError(NOSCRIPT);
   } else {
-    sha = sc.load(argv[1]);
+    script = sc.load(argv[1]);
   }
-  const script = sc.scripts.get(sha)!;
   const flags = script.flags;
   if (flags !== null) checkFlags(s, flags, ro);
-  runScript(s, sc.vm(), keys, args, argv, {
+  runScript(s, sc.vm(), script.ref, keys, args, argv, {
     isEval: true,
-    name: sha,
+    name: script.sha,
     readOnly: ro || (flags !== null && flags.noWrites),
     allowOom: flags !== null && flags.allowOom,
   });
@@ -633,7 +666,7 @@ export const scriptingCommands: Record<string, Handler> = {
   eval_ro: (s, argv) => evalGeneric(s, argv, false, true),
   evalsha_ro: (s, argv) => evalGeneric(s, argv, true, true),
   "script|load": (s, argv) => {
-    s.out.bulk(Scripting.of(s.server).load(argv[2]));
+    s.out.bulk(Scripting.of(s.server).load(argv[2]).sha);
   },
   "script|exists": (s, argv) => {
     const scripts = Scripting.of(s.server).scripts;

@@ -21,8 +21,13 @@
 /** What a running script asks of the server. Must not throw. */
 export interface ScriptHost {
   /** Runs a command (`kind` 0: redis.call, 1: redis.pcall, 2:
-   * redis.acl_check_cmd) and returns its reply in RESP `resp`. */
-  call(argv: string[], resp: 2 | 3, kind: number): Uint8Array;
+   * redis.acl_check_cmd) and returns its reply in RESP `resp`: bytes, or
+   * the writer that holds them. */
+  call(
+    argv: string[],
+    resp: 2 | 3,
+    kind: number,
+  ): Uint8Array | ReplyWriter;
   /** Asked every 100,000 instructions: 0 go on, 1 yield, 2 kill. */
   tick(): number;
   /** redis.log. */
@@ -52,11 +57,11 @@ interface Exports {
   kv_out_len(): number;
   kv_init(mode: number): number;
   kv_memory(): number;
-  kv_compile(nameLen: number, bodyLen: number): number;
-  kv_forget(nameLen: number): void;
+  kv_compile(bodyLen: number): number;
+  kv_forget(ref: number): void;
   kv_reset(): void;
   kv_run(
-    nameLen: number,
+    ref: number,
     nkeys: number,
     nargs: number,
     resp: number,
@@ -117,8 +122,8 @@ const NO_HOST: ScriptHost = {
  * @example
  * ```ts ignore
  * const vm = LuaVM.create(false);
- * vm.compile("abc", "return 1 + 1");
- * vm.run("abc", [], [], 2, false); // RunStatus.Done; vm.reply() is ":2\r\n"
+ * const script = vm.compile("return 1 + 1") as number;
+ * vm.run(script, [], [], 2, false); // RunStatus.Done; vm.reply() is ":2\r\n"
  * ```
  */
 export class LuaVM {
@@ -178,10 +183,12 @@ export class LuaVM {
         for (let i = 0; i < argc; i++) {
           const n = u32(m, at);
           at += 4;
-          argv[i] = bytesToBinary(m, at, at + n);
+          argv[i] = i === 0
+            ? commandName(m, at, n)
+            : bytesToBinary(m, at, at + n);
           at += n;
         }
-        let reply: Uint8Array;
+        let reply: Uint8Array | ReplyWriter;
         try {
           reply = vm!.host.call(argv, resp === 3 ? 3 : 2, kind);
         } catch (e) {
@@ -190,7 +197,8 @@ export class LuaVM {
           );
         }
         const dst = x!.kv_reply_buffer(reply.length);
-        memory().set(reply, dst);
+        if (reply instanceof Uint8Array) memory().set(reply, dst);
+        else reply.copyInto(memory(), dst);
         return reply.length;
       },
       host_tick: () => {
@@ -255,20 +263,30 @@ export class LuaVM {
   }
 
   #memory(): Uint8Array {
-    const buf = this.#x.memory.buffer;
-    if (this.#mem.buffer !== buf) this.#mem = new Uint8Array(buf);
+    // Growing the memory detaches the old buffer (its views read as
+    // empty): only then is a new view needed.
+    if (this.#mem.length === 0) {
+      this.#mem = new Uint8Array(this.#x.memory.buffer);
+    }
     return this.#mem;
   }
 
   /** Copies byte strings into the input buffer: the first as is, the
-   * others as [u32 length][bytes]. Returns the first one's length. */
-  #input(first: string, rest: readonly string[] = []): number {
+   * others (`a`, then `b`) as [u32 length][bytes]. Returns the first one's
+   * length. */
+  #input(
+    first: string,
+    a: readonly string[] = [],
+    b: readonly string[] = [],
+  ): number {
     let size = first.length;
-    for (const s of rest) size += 4 + s.length;
+    for (const s of a) size += 4 + s.length;
+    for (const s of b) size += 4 + s.length;
     let at = this.#x.kv_in(size);
     const m = this.#memory();
     for (let i = 0; i < first.length; i++) m[at++] = first.charCodeAt(i);
-    for (const s of rest) {
+    for (let k = 0; k < a.length + b.length; k++) {
+      const s = k < a.length ? a[k] : b[k - a.length];
       const n = s.length;
       m[at++] = n & 255;
       m[at++] = (n >>> 8) & 255;
@@ -286,6 +304,12 @@ export class LuaVM {
     return this.#memory().slice(p, p + this.#x.kv_out_len());
   }
 
+  /** Appends what the last run or resume wrote to `out`. */
+  replyTo(out: ReplyWriter): void {
+    const p = this.#x.kv_out();
+    out.rawRange(this.#memory(), p, p + this.#x.kv_out_len());
+  }
+
   /** What the last run or resume wrote, as a view into the engine's
    * memory: valid until the engine runs again. */
   replyView(): Uint8Array {
@@ -293,13 +317,12 @@ export class LuaVM {
     return this.#memory().subarray(p, p + this.#x.kv_out_len());
   }
 
-  /** Compiles a script body under `name`; returns the compiler's error
-   * message, or null. */
-  compile(name: string, body: string): string | null {
-    const n = this.#input(name + body);
-    void n;
-    const failed = this.#x.kv_compile(name.length, body.length);
-    if (!failed) return null;
+  /** Compiles a script body; returns its handle (for run), or the
+   * compiler's error message. */
+  compile(body: string): number | string {
+    this.#input(body);
+    const ref = this.#x.kv_compile(body.length);
+    if (ref >= 0) return ref;
     return new TextDecoder().decode(this.reply());
   }
 
@@ -338,28 +361,31 @@ export class LuaVM {
   }
 
   /** Keeps the functions the last {@linkcode LuaVM.loadLibrary}
-   * registered, under their names. */
-  commitLibrary(): void {
+   * registered; returns their handles, in the same order. */
+  commitLibrary(): number[] {
     this.#x.kv_lib_commit();
+    const b = this.replyView();
+    const refs: number[] = [];
+    for (let i = 0; i < b.length; i += 4) refs.push(u32(b, i));
+    return refs;
   }
 
-  /** Forgets a compiled script. */
-  forget(name: string): void {
-    this.#input(name);
-    this.#x.kv_forget(name.length);
+  /** Forgets a compiled script or function. */
+  forget(ref: number): void {
+    this.#x.kv_forget(ref);
   }
 
-  /** Starts the script compiled under `name`. */
+  /** Starts a compiled script or function (its handle). */
   run(
-    name: string,
+    ref: number,
     keys: readonly string[],
     args: readonly string[],
     resp: 2 | 3,
     hook: boolean,
   ): RunStatus {
-    this.#input(name, [...keys, ...args]);
+    this.#input("", keys, args);
     return this.#x.kv_run(
-      name.length,
+      ref,
       keys.length,
       args.length,
       resp,
@@ -385,6 +411,28 @@ export class LuaVM {
 
 import { createHash } from "node:crypto";
 import { bytesToBinary } from "../_bytes.ts";
+import type { ReplyWriter } from "../protocol.ts";
+
+/** Recently seen command names: the same string object comes back for the
+ * same bytes, so the command table's lookups hit V8's cached string hash
+ * instead of hashing a new string on every redis.call. */
+const names: { bytes: Uint8Array; name: string }[] = [];
+
+function commandName(m: Uint8Array, at: number, n: number): string {
+  outer: for (let k = 0; k < names.length; k++) {
+    const e = names[k];
+    const b = e.bytes;
+    if (b.length !== n) continue;
+    for (let i = 0; i < n; i++) if (b[i] !== m[at + i]) continue outer;
+    return e.name;
+  }
+  const name = bytesToBinary(m, at, at + n);
+  if (n <= 32) {
+    if (names.length >= 32) names.shift();
+    names.push({ bytes: m.slice(at, at + n), name });
+  }
+  return name;
+}
 
 function u32(m: Uint8Array, at: number): number {
   return (m[at] | (m[at + 1] << 8) | (m[at + 2] << 16) | (m[at + 3] << 24)) >>>

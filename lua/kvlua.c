@@ -801,33 +801,23 @@ EXPORT(kv_memory) int kv_memory(void) {
 
 /* ---- compiling ---- */
 
-/* Compiles the body in `in` (name_len bytes of name, then the body) into
- * registry["f_" .. name]. 0: done; 1: a compile error (message in out). */
-EXPORT(kv_compile) int kv_compile(int name_len, int body_len) {
+/* Compiles the body in `in`; returns its handle (a registry reference), or
+ * -1 on a compile error (message in out). */
+EXPORT(kv_compile) int kv_compile(int body_len) {
   out.len = 0;
-  lua_pushfstring(L, "f_");
-  lua_pushlstring(L, in.data, (size_t)name_len);
-  lua_concat(L, 2);
-  if (luaL_loadbuffer(L, in.data + name_len, (size_t)body_len, "@user_script")) {
+  if (luaL_loadbuffer(L, in.data, (size_t)body_len, "@user_script")) {
     size_t n;
     const char *e = lua_tolstring(L, -1, &n);
     if (e == NULL) e = "", n = 0;
     buf_add(&out, e, n);
-    lua_pop(L, 2);
-    return 1;
+    lua_pop(L, 1);
+    return -1;
   }
-  lua_settable(L, LUA_REGISTRYINDEX);
-  return 0;
+  return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
-/* Forgets every compiled script (SCRIPT FLUSH), keeping the state. */
-EXPORT(kv_forget) void kv_forget(int name_len) {
-  lua_pushfstring(L, "f_");
-  lua_pushlstring(L, in.data, (size_t)name_len);
-  lua_concat(L, 2);
-  lua_pushnil(L);
-  lua_settable(L, LUA_REGISTRYINDEX);
-}
+/* Forgets a compiled script or function (its handle). */
+EXPORT(kv_forget) void kv_forget(int ref) { luaL_unref(L, LUA_REGISTRYINDEX, ref); }
 
 EXPORT(kv_reset) void kv_reset(void) {
   if (L) lua_close(L);
@@ -1106,12 +1096,12 @@ static void push_array(lua_State *l, const char **p, int n) {
 
 static int finish(int status);
 
-/* Starts registry["f_" .. name] with KEYS and ARGV (in `in` after the
- * name, each [u32 len][bytes]). resp: the client's protocol. hook: 1 to
+/* Starts the script or function `ref` with KEYS and ARGV (in `in`, each
+ * [u32 len][bytes]). resp: the client's protocol. hook: 1 to
  * install the count hook. Returns RUN_DONE (reply in out), RUN_YIELD or
  * RUN_ERROR (error reply in out). */
-EXPORT(kv_run) int kv_run(int name_len, int nkeys, int nargs, int resp, int hook) {
-  const char *p = in.data + name_len;
+EXPORT(kv_run) int kv_run(int ref, int nkeys, int nargs, int resp, int hook) {
+  const char *p = in.data;
   out.len = 0;
   client_resp = resp;
   script_resp = 2;
@@ -1125,10 +1115,7 @@ EXPORT(kv_run) int kv_run(int name_len, int nkeys, int nargs, int resp, int hook
     co = lua_newthread(L);
     co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   }
-  lua_pushfstring(co, "f_");
-  lua_pushlstring(co, in.data, (size_t)name_len);
-  lua_concat(co, 2);
-  lua_gettable(co, LUA_REGISTRYINDEX);
+  lua_rawgeti(co, LUA_REGISTRYINDEX, ref);
   if (!functions_mode) {
     lua_enablereadonlytable(co, LUA_GLOBALSINDEX, 0);
     push_array(co, &p, nkeys);
@@ -1456,17 +1443,16 @@ EXPORT(kv_lib_load) int kv_lib_load(int code_len) {
   return 0;
 }
 
-/* Keeps what the last kv_lib_load registered: registry["f_" .. name]. */
+/* Keeps what the last kv_lib_load registered: `out` gets a u32 handle
+ * per function, in the order they were listed. */
 EXPORT(kv_lib_commit) void kv_lib_commit(void) {
+  out.len = 0;
   lua_getfield(L, LUA_REGISTRYINDEX, "kv_pending");
   int n = (int)lua_objlen(L, -1);
   for (int j = 1; j <= n; j++) {
     lua_rawgeti(L, -1, j);
-    lua_pushstring(L, "f_");
-    lua_getfield(L, -2, "name");
-    lua_concat(L, 2);
-    lua_getfield(L, -2, "callback");
-    lua_settable(L, LUA_REGISTRYINDEX);
+    lua_getfield(L, -1, "callback");
+    buf_u32(&out, (uint32_t)luaL_ref(L, LUA_REGISTRYINDEX));
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
