@@ -96,6 +96,26 @@ function parseLength(buf: Uint8Array, start: number, end: number): number {
  * decoder.next(); // null: need more bytes
  * ```
  */
+/** Command names seen lately, as the strings first made for them: a
+ * request's name comes back as the same string object, whose hash V8 has
+ * cached, so the command table's lookup does not hash a new string (and no
+ * string is made) for every request. */
+const recentNames: { bytes: Uint8Array; name: string }[] = [];
+
+function commandName(src: Uint8Array, start: number, len: number): string {
+  outer: for (let k = 0; k < recentNames.length; k++) {
+    const e = recentNames[k];
+    const b = e.bytes;
+    if (b.length !== len) continue;
+    for (let i = 0; i < len; i++) if (b[i] !== src[start + i]) continue outer;
+    return e.name;
+  }
+  const name = bytesToBinary(src, start, start + len);
+  if (recentNames.length >= 8) recentNames.pop();
+  recentNames.unshift({ bytes: src.slice(start, start + len), name });
+  return name;
+}
+
 export class RequestDecoder {
   /** Set on a protocol error (`ERR Protocol error: ...`); the connection
    * should get it as an error reply and then be closed. */
@@ -268,7 +288,11 @@ export class RequestDecoder {
               src[p] === CR && start + len + 2 <= end &&
               len <= this.#maxBulk && (len <= 16384 || !this.#authRequired())
             ) {
-              args.push(bytesToBinary(src, start, start + len));
+              args.push(
+                args.length === 0 && len <= 16
+                  ? commandName(src, start, len)
+                  : bytesToBinary(src, start, start + len),
+              );
               pos = this.#pos = start + len + 2;
               this.#remaining--;
               continue;
