@@ -501,9 +501,13 @@ export class Store {
     return true;
   }
 
-  /** Stores `v` at `key`, keeping the byte count. */
-  #put(key: string, v: StoredValue | Bitmap): void {
-    const old = this.#data.get(key);
+  /** Stores `v` at `key`, keeping the byte count. `old`: the value there,
+   * when the caller has just read it (saves a look-up). */
+  #put(
+    key: string,
+    v: StoredValue | Bitmap,
+    old: StoredValue | Bitmap | undefined = this.#data.get(key),
+  ): void {
     if (old === undefined) {
       this.#bytes += ENTRY_BYTES + stringBytes(key.length);
       if (this.onNew !== null) this.onNew(key);
@@ -873,6 +877,18 @@ export class Store {
     }
   }
 
+  /** SET ... KEEPTTL of an existing string key whose value the caller has
+   * just read (INCR and the like): one look-up less. */
+  #replace(key: string, old: string, value: string): void {
+    if (this.#snapshot !== null) this.#preserve(key);
+    this.#put(key, value, old);
+    if (this.watched.size !== 0 || this.keyModified !== null) {
+      this.#signal(key);
+    }
+    if (this.keyReady !== null) this.keyReady(key);
+    if (this.#access !== null) this.#touch(key);
+  }
+
   /** Removes `key`; true when it existed (and had not expired). */
   delete(key: string): boolean {
     if (this.#snapshot !== null) this.#preserve(key);
@@ -1130,7 +1146,8 @@ export class Store {
     }
     const next = addInt64(current, by);
     if (next === null) throw new StoreError(STORE_ERRORS.overflow);
-    this.set(key, String(next), old === undefined ? undefined : KEEP_TTL);
+    if (old === undefined) this.set(key, String(next));
+    else this.#replace(key, old, String(next));
     this.dirty++;
     return next;
   }
