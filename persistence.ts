@@ -1386,12 +1386,8 @@ export class Persistence {
     store.clear();
     try {
       readSnapshot(path, file, {
-        string: (_i, key, value, at) =>
-          store.set(
-            key,
-            value,
-            at === undefined ? undefined : { expireAt: at },
-          ),
+        // The store is empty and a snapshot's keys are distinct.
+        string: (_i, key, value, at) => store.load(key, value, at),
         functions: (codes) => {
           for (const code of codes) {
             const error = this.#host.replay([

@@ -79,23 +79,6 @@ function parseLength(buf: Uint8Array, start: number, end: number): number {
   return negative ? -n : n;
 }
 
-/**
- * Incremental decoder of client requests. Feed it whatever a read returned,
- * then call {@linkcode RequestDecoder.next} until it returns `null`; a
- * `null` with {@linkcode RequestDecoder.error} unset means "need more bytes".
- * It copies only the bytes of an incomplete request, so the chunk may be
- * reused once `next()` returned `null`.
- *
- * @example
- * ```ts ignore
- * import { RequestDecoder } from "./protocol.ts";
- * const decoder = new RequestDecoder();
- * decoder.feed(new TextEncoder().encode("SET k v\r\nGET k\r\n"));
- * decoder.next(); // ["SET", "k", "v"]
- * decoder.next(); // ["GET", "k"]
- * decoder.next(); // null: need more bytes
- * ```
- */
 /** Command names seen lately, as the strings first made for them: a
  * request's name comes back as the same string object, whose hash V8 has
  * cached, so the command table's lookup does not hash a new string (and no
@@ -116,6 +99,23 @@ function commandName(src: Uint8Array, start: number, len: number): string {
   return name;
 }
 
+/**
+ * Incremental decoder of client requests. Feed it whatever a read returned,
+ * then call {@linkcode RequestDecoder.next} until it returns `null`; a
+ * `null` with {@linkcode RequestDecoder.error} unset means "need more bytes".
+ * It copies only the bytes of an incomplete request, so the chunk may be
+ * reused once `next()` returned `null`.
+ *
+ * @example
+ * ```ts ignore
+ * import { RequestDecoder } from "./protocol.ts";
+ * const decoder = new RequestDecoder();
+ * decoder.feed(new TextEncoder().encode("SET k v\r\nGET k\r\n"));
+ * decoder.next(); // ["SET", "k", "v"]
+ * decoder.next(); // ["GET", "k"]
+ * decoder.next(); // null: need more bytes
+ * ```
+ */
 export class RequestDecoder {
   /** Set on a protocol error (`ERR Protocol error: ...`); the connection
    * should get it as an error reply and then be closed. */
