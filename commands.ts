@@ -21,6 +21,7 @@ import {
   type Session,
 } from "./commands/_shared.ts";
 import { StoreError } from "./store.ts";
+import { ReplyValueError } from "./protocol.ts";
 import { OOM_ERROR } from "./data/_memory.ts";
 import { stringCommands } from "./commands/strings.ts";
 import { keyCommands } from "./commands/keys.ts";
@@ -330,6 +331,26 @@ function recordError(s: Session, message: string): void {
   errors.set(code, (errors.get(code) ?? 0) + 1);
 }
 
+/** A handler's mistake (a value its reply writer refused, or any other
+ * exception): logged, and answered as an error reply naming the command,
+ * so the client's connection goes on. */
+function handlerFailure(s: Session, command: Command, e: unknown): string {
+  const what = e instanceof ReplyValueError
+    ? e.message
+    : e instanceof Error
+    ? `${e.name}: ${e.message}`
+    : String(e);
+  const detail = what.length > 300 ? `${what.slice(0, 300)}...` : what;
+  const where = e instanceof Error && e.stack !== undefined
+    ? ` (${e.stack.split("\n").slice(1, 4).map((l) => l.trim()).join(" ")})`
+    : "";
+  s.server.log(
+    "warning",
+    `The '${command.name}' command failed, answered an error: ${detail}${where}`,
+  );
+  return `ERR the '${command.name}' command failed: ${detail}`;
+}
+
 function reject(s: Session, command: Command | undefined, message: string) {
   if (command) command.rejected++;
   // Refused inside MULTI: EXEC will abort (Redis's flagTransaction).
@@ -469,12 +490,14 @@ export function execute(
   try {
     command.run(s, argv);
   } catch (e) {
-    if (!(e instanceof CommandError || e instanceof StoreError)) throw e;
     // Whatever part of a reply was written before the error is dropped.
     s.out.length = mark;
     command.failed++;
-    recordError(s, e.message);
-    s.out.error(e.message);
+    const message = e instanceof CommandError || e instanceof StoreError
+      ? e.message
+      : handlerFailure(s, command, e);
+    recordError(s, message);
+    s.out.error(message);
   }
   let us = -1;
   if (timed) {

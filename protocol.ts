@@ -568,6 +568,32 @@ export type RespValue =
 const HEX = "0123456789abcdef";
 
 /**
+ * A {@linkcode ReplyWriter} was given a value it cannot encode (`int(NaN)`,
+ * `bulk()` of something that is not a byte string, a negative or
+ * fractional length): a mistake of the command's handler. The dispatcher
+ * answers the client with an error reply instead of the partial reply.
+ */
+export class ReplyValueError extends TypeError {
+  /** Creates the error; `message` names the method and the value. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ReplyValueError";
+  }
+}
+
+/** How a refused value is named in a {@linkcode ReplyValueError}. */
+function shown(v: unknown): string {
+  if (typeof v === "string") {
+    return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
+  }
+  if (typeof v === "number" && Object.is(v, -0)) return "-0";
+  return typeof v === "bigint" ? `${v}n` : String(v);
+}
+
+/** The integers an integer reply can carry: Redis's 64-bit range. */
+const INT_LIMIT = 2 ** 63;
+
+/**
  * Encodes replies into one growing buffer, as RESP2 or RESP3. Strings are
  * byte strings (one char per byte). Typed helpers fall back to RESP2 forms
  * on a RESP2 connection: nulls become `$-1`/`*-1`, maps flat arrays,
@@ -697,9 +723,10 @@ export class ReplyWriter {
     this.#line(45, message);
   }
 
-  /** An integer (`:`). */
+  /** An integer (`:`): a whole number within 64 bits, or a bigint.
+   * Anything else throws a {@linkcode ReplyValueError}. */
   int(n: number | bigint): void {
-    if (typeof n === "number" && n >= 0 && n < 10) {
+    if (typeof n === "number" && n >= 0 && n < 10 && (n | 0) === n) {
       this.#ensure(4);
       const buf = this.#buf;
       buf[this.length++] = 58;
@@ -708,33 +735,67 @@ export class ReplyWriter {
       buf[this.length++] = LF;
       return;
     }
+    if (
+      typeof n !== "bigint" &&
+      !(Number.isInteger(n) && n > -INT_LIMIT && n < INT_LIMIT)
+    ) {
+      throw new ReplyValueError(
+        `int() takes an integer, not ${shown(n)}`,
+      );
+    }
     this.#line(58, String(n));
   }
 
-  /** A bulk string (`$`) of a byte string. */
+  /** A bulk string (`$`) of a byte string (one char per byte, as
+   * `textToBinary` makes of text). Anything else throws a
+   * {@linkcode ReplyValueError}. */
   bulk(s: string): void {
+    if (typeof s !== "string") {
+      throw new ReplyValueError(`bulk() takes a string, not ${shown(s)}`);
+    }
     const n = s.length;
     this.#ensure(n + 16);
+    const start = this.length;
     this.#header(36, n);
-    if (n > 256) {
-      this.#bulkLarge(s);
-    } else {
-      this.#str(s);
+    if (
+      n > 256 ? this.#bulkLarge(s) > 255 : this.#bytes(s) > 255
+    ) {
+      this.length = start;
+      throw new ReplyValueError(
+        `bulk() takes a byte string (one char per byte: encode text with textToBinary), not ${
+          shown(s)
+        }`,
+      );
     }
     const buf = this.#buf;
     buf[this.length++] = CR;
     buf[this.length++] = LF;
   }
 
-  #bulkLarge(s: string): void {
+  /** Writes a byte string; returns its chars OR-ed together (above 255:
+   * it was not one). */
+  #bytes(s: string): number {
+    const buf = this.#buf;
+    let at = this.length;
+    let all = 0;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      all |= c;
+      buf[at++] = c;
+    }
+    this.length = at;
+    return all;
+  }
+
+  #bulkLarge(s: string): number {
     // encodeInto is native and fast; it is exact when every char is ASCII.
     const view = this.#buf.subarray(this.length, this.length + s.length);
     const { read, written } = encoder.encodeInto(s, view);
     if (read === s.length && written === s.length) {
       this.length += s.length;
-    } else {
-      this.#str(s);
+      return 0;
     }
+    return this.#bytes(s);
   }
 
   /** A bulk string of raw bytes. */
@@ -764,30 +825,38 @@ export class ReplyWriter {
     else this.#line(42, "-1");
   }
 
+  /** The length of an aggregate: a whole number from 0. */
+  #count(n: number, what: string): number {
+    if ((n >>> 0) === n) return n;
+    throw new ReplyValueError(
+      `${what}() takes a count of elements (0 or more), not ${shown(n)}`,
+    );
+  }
+
   /** An array header (`*n`); the caller writes the n elements. */
   array(n: number): void {
-    this.#header(42, n);
+    this.#header(42, this.#count(n, "array"));
   }
 
   /** A map header of n pairs (`%n`, or `*2n` in RESP2). */
   map(n: number): void {
-    if (this.resp === 3) this.#header(37, n);
-    else this.#header(42, n * 2);
+    if (this.resp === 3) this.#header(37, this.#count(n, "map"));
+    else this.#header(42, this.#count(n, "map") * 2);
   }
 
   /** A set header (`~n`, or `*n` in RESP2). */
   set(n: number): void {
-    this.#header(this.resp === 3 ? 126 : 42, n);
+    this.#header(this.resp === 3 ? 126 : 42, this.#count(n, "set"));
   }
 
   /** A push header (`>n`, or `*n` in RESP2). */
   push(n: number): void {
-    this.#header(this.resp === 3 ? 62 : 42, n);
+    this.#header(this.resp === 3 ? 62 : 42, this.#count(n, "push"));
   }
 
   /** An attribute header (`|n`); nothing in RESP2 (the caller skips it). */
   attribute(n: number): void {
-    this.#header(124, n);
+    this.#header(124, this.#count(n, "attribute"));
   }
 
   /** A double (`,`), or a bulk string in RESP2. */
