@@ -219,27 +219,93 @@ export interface ScanPage {
   keys: string[];
 }
 
-/** How a {@linkcode Commands} class returns results: promises (Client) or
- * itself for chaining (Pipeline, ClientTransaction).
+/** What the command methods can be called on: a {@linkcode Client} (they
+ * return promises), a {@linkcode Pipeline} or a
+ * {@linkcode ClientTransaction} (they queue the command and return the
+ * pipeline or transaction, its type extended by the command's result).
  *
  * @example
- * ```ts ignore
- * const p: Pipeline = client.pipeline().get("a"); // Commands<"pipeline">
+ * ```ts
+ * import type { Client, Queue } from "@kv/store";
+ * const target: Queue = {} as Client;
+ * ```
+ */
+export type Queue =
+  | Client
+  | Pipeline<unknown[]>
+  | ClientTransaction<unknown[]>;
+
+/** What a command method returns when called on `S`: `Promise<T>` on a
+ * {@linkcode Client}; on a `Pipeline<[...A]>` (or a transaction), the same
+ * pipeline typed `Pipeline<[...A, T]>`, so `exec()` resolves to a tuple of
+ * every queued call's result.
+ *
+ * @example
+ * ```ts
+ * import type { Client, Pipeline, Reply } from "@kv/store";
+ * type A = Reply<Client, number>; // Promise<number>
+ * type B = Reply<Pipeline<[string]>, number>; // Pipeline<[string, number]>
+ * ```
+ */
+export type Reply<S, T> = S extends Pipeline<infer A> ? Pipeline<[...A, T]>
+  : S extends ClientTransaction<infer A> ? ClientTransaction<[...A, T]>
+  : Promise<T>;
+
+/** The replies of a pipeline or transaction that queued calls whose
+ * results are `A`: each one, or the {@linkcode ReplyError} the server
+ * answered instead.
+ *
+ * @example
+ * ```ts
+ * import type { ReplyError, Replies } from "@kv/store";
+ * const r: Replies<[number]> = [1];
+ * const e: Replies<[number]> = [{} as ReplyError];
+ * ```
+ */
+export type Replies<A extends unknown[]> = {
+  [K in keyof A]: A[K] | ReplyError;
+};
+
+/** @deprecated Use {@linkcode Queue}: the command methods now live on
+ * {@linkcode Client} and take their result type from what they are called
+ * on ({@linkcode Reply}).
+ *
+ * @example
+ * ```ts
+ * import type { Mode } from "@kv/store";
+ * const m: Mode = "promise";
  * ```
  */
 export type Mode = "promise" | "pipeline" | "transaction";
-/** What a command method returns: a promise on a {@linkcode Client}, the
- * pipeline (or transaction) itself on a {@linkcode Pipeline} (or
- * {@linkcode ClientTransaction}).
+/** @deprecated Use {@linkcode Reply}.
  *
  * @example
- * ```ts ignore
- * const value: string | null = await client.get("k"); // Result<"promise", string | null>
+ * ```ts
+ * import type { Result } from "@kv/store";
+ * const r: Result<"promise", number> = Promise.resolve(1);
  * ```
  */
 export type Result<M extends Mode, T> = M extends "promise" ? Promise<T>
-  : M extends "transaction" ? ClientTransaction
-  : Pipeline;
+  : M extends "transaction" ? ClientTransaction<unknown[]>
+  : Pipeline<unknown[]>;
+
+/** The key of the one method each {@linkcode Queue} implements: send (or
+ * queue) a command with a transform of its reply. */
+const CALL: unique symbol = Symbol("call");
+
+interface Caller {
+  [CALL]<T>(args: Arg[], transform: Transform<T>): unknown;
+}
+
+/** Sends (Client) or queues (Pipeline, transaction) one command. */
+function call<S, T>(
+  self: S,
+  args: Arg[],
+  transform: Transform<T>,
+): Reply<S, T> {
+  return (self as unknown as Caller)[CALL](args, transform) as Reply<S, T>;
+}
+
 /** Turns a raw reply into a method's result.
  *
  * @example
@@ -1627,3646 +1693,32 @@ function functionStats(v: RespValue): FunctionStats {
   return { runningScript, engines };
 }
 
-/**
- * Every command as a typed method, shared by {@linkcode Client} (methods
- * return promises) and {@linkcode Pipeline} (methods queue and chain).
- *
- * @example
- * ```ts ignore
- * async function warm(c: Commands<"promise">) {
- *   await c.set("warm", "1");
- * }
- * ```
- */
-export abstract class Commands<M extends Mode> {
-  /** Sends (or queues) one command; implemented by Client and Pipeline. */
-  protected abstract call<T>(
-    args: Arg[],
-    transform: Transform<T>,
-  ): Result<M, T>;
-
-  /** Runs any command; bulk strings in the reply come back as text. */
-  execute(...args: Arg[]): Result<M, RespValue> {
-    return this.call(args, replyToText);
-  }
-
-  /** Runs any command; bulk strings in the reply stay bytes. */
-  executeBytes(...args: Arg[]): Result<M, RespValue> {
-    return this.call(args, same);
-  }
-
-  // --- strings -----------------------------------------------------------
-
-  /** GET: the value as text, or null. */
-  get(key: Key): Result<M, string | null> {
-    return this.call(["GET", key], text);
-  }
-
-  /** GET as raw bytes, or null. */
-  getBytes(key: Key): Result<M, Uint8Array | null> {
-    return this.call(["GET", key], bytes);
-  }
-
-  /** SET with EX/PX/EXAT/PXAT, NX/XX, KEEPTTL and GET. Resolves to "OK",
-   * or null when NX/XX prevented it; with `get`, to the old value. */
-  set(
-    key: Key,
-    value: Value,
-    options: SetCommandOptions = {},
-  ): Result<M, string | null> {
-    const args: Arg[] = ["SET", key, value, ...expireArgs(options)];
-    if (options.nx) args.push("NX");
-    if (options.xx) args.push("XX");
-    if (options.keepTtl) args.push("KEEPTTL");
-    if (options.get) args.push("GET");
-    return this.call(args, text);
-  }
-
-  /** SETNX: true when the key was set. */
-  setnx(key: Key, value: Value): Result<M, boolean> {
-    return this.call(["SETNX", key, value], bool);
-  }
-
-  /** SETEX: set with a TTL in seconds. */
-  setex(key: Key, seconds: number, value: Value): Result<M, string> {
-    return this.call(["SETEX", key, seconds, value], (v) => text(v)!);
-  }
-
-  /** PSETEX: set with a TTL in milliseconds. */
-  psetex(key: Key, ms: number, value: Value): Result<M, string> {
-    return this.call(["PSETEX", key, ms, value], (v) => text(v)!);
-  }
-
-  /** GETSET: set, returning the old value. */
-  getset(key: Key, value: Value): Result<M, string | null> {
-    return this.call(["GETSET", key, value], text);
-  }
-
-  /** GETDEL: get and delete. */
-  getdel(key: Key): Result<M, string | null> {
-    return this.call(["GETDEL", key], text);
-  }
-
-  /** GETEX: get, and change or remove the TTL. */
-  getex(key: Key, options: GetExOptions = {}): Result<M, string | null> {
-    const args: Arg[] = ["GETEX", key, ...expireArgs(options)];
-    if (options.persist) args.push("PERSIST");
-    return this.call(args, text);
-  }
-
-  /** MGET: values in order, null for missing keys. */
-  mget(...keys: Key[]): Result<M, (string | null)[]> {
-    return this.call(["MGET", ...keys], texts);
-  }
-
-  /** MSET from a record or from key, value, key, value... */
-  mset(...pairs: [Record<string, Value>] | Value[]): Result<M, string> {
-    return this.call(["MSET", ...flattenPairs(pairs)], (v) => text(v)!);
-  }
-
-  /** MSETNX: set all or none; true when set. */
-  msetnx(...pairs: [Record<string, Value>] | Value[]): Result<M, boolean> {
-    return this.call(["MSETNX", ...flattenPairs(pairs)], bool);
-  }
-
-  /** APPEND: the new length. */
-  append(key: Key, value: Value): Result<M, number> {
-    return this.call(["APPEND", key, value], num);
-  }
-
-  /** STRLEN: the value's length in bytes. */
-  strlen(key: Key): Result<M, number> {
-    return this.call(["STRLEN", key], num);
-  }
-
-  /** GETRANGE: a substring by byte offsets (inclusive; negative from the
-   * end). */
-  getrange(key: Key, start: number, end: number): Result<M, string> {
-    return this.call(["GETRANGE", key, start, end], (v) => text(v)!);
-  }
-
-  /** SETRANGE: overwrite from an offset; the new length. */
-  setrange(key: Key, offset: number, value: Value): Result<M, number> {
-    return this.call(["SETRANGE", key, offset, value], num);
-  }
-
-  /** INCR: the new value. */
-  incr(key: Key): Result<M, number> {
-    return this.call(["INCR", key], num);
-  }
-
-  /** INCRBY: the new value. */
-  incrBy(key: Key, by: number): Result<M, number> {
-    return this.call(["INCRBY", key, by], num);
-  }
-
-  /** DECR: the new value. */
-  decr(key: Key): Result<M, number> {
-    return this.call(["DECR", key], num);
-  }
-
-  /** DECRBY: the new value. */
-  decrBy(key: Key, by: number): Result<M, number> {
-    return this.call(["DECRBY", key, by], num);
-  }
-
-  /** INCRBYFLOAT: the new value, as Redis formats it. */
-  incrByFloat(key: Key, by: number | string): Result<M, string> {
-    return this.call(["INCRBYFLOAT", key, by], (v) => text(v)!);
-  }
-
-  // --- keys --------------------------------------------------------------
-
-  /** Deletes keys; how many existed. (DEL, which @kv/store also calls
-   * DELETE.) */
-  delete(...keys: Key[]): Result<M, number> {
-    return this.call(["DEL", ...keys], num);
-  }
-
-  /** DEL: how many keys existed. */
-  del(...keys: Key[]): Result<M, number> {
-    return this.call(["DEL", ...keys], num);
-  }
-
-  /** UNLINK: how many keys existed. */
-  unlink(...keys: Key[]): Result<M, number> {
-    return this.call(["UNLINK", ...keys], num);
-  }
-
-  /** EXISTS: how many of the keys exist (repeats count). */
-  exists(...keys: Key[]): Result<M, number> {
-    return this.call(["EXISTS", ...keys], num);
-  }
-
-  /** EXPIRE in seconds; true when the TTL was set. */
-  expire(
-    key: Key,
-    seconds: number,
-    condition?: ExpireCondition,
-  ): Result<M, boolean> {
-    return this.call([
-      "EXPIRE",
-      key,
-      seconds,
-      ...(condition ? [condition] : []),
-    ], bool);
-  }
-
-  /** PEXPIRE in milliseconds; true when the TTL was set. */
-  pexpire(
-    key: Key,
-    ms: number,
-    condition?: ExpireCondition,
-  ): Result<M, boolean> {
-    return this.call(
-      ["PEXPIRE", key, ms, ...(condition ? [condition] : [])],
-      bool,
-    );
-  }
-
-  /** EXPIREAT a unix time in seconds (or a Date). */
-  expireAt(
-    key: Key,
-    at: number | Date,
-    condition?: ExpireCondition,
-  ): Result<M, boolean> {
-    const t = at instanceof Date ? Math.floor(at.getTime() / 1000) : at;
-    return this.call(
-      ["EXPIREAT", key, t, ...(condition ? [condition] : [])],
-      bool,
-    );
-  }
-
-  /** PEXPIREAT a unix time in milliseconds (or a Date). */
-  pexpireAt(
-    key: Key,
-    at: number | Date,
-    condition?: ExpireCondition,
-  ): Result<M, boolean> {
-    const t = at instanceof Date ? at.getTime() : at;
-    return this.call(
-      ["PEXPIREAT", key, t, ...(condition ? [condition] : [])],
-      bool,
-    );
-  }
-
-  /** TTL in seconds; -1 without a TTL, -2 when the key is missing. */
-  ttl(key: Key): Result<M, number> {
-    return this.call(["TTL", key], num);
-  }
-
-  /** PTTL in milliseconds; -1 without a TTL, -2 when missing. */
-  pttl(key: Key): Result<M, number> {
-    return this.call(["PTTL", key], num);
-  }
-
-  /** EXPIRETIME: unix seconds; -1 without a TTL, -2 when missing. */
-  expireTime(key: Key): Result<M, number> {
-    return this.call(["EXPIRETIME", key], num);
-  }
-
-  /** PEXPIRETIME: unix milliseconds; -1 without a TTL, -2 when missing. */
-  pexpireTime(key: Key): Result<M, number> {
-    return this.call(["PEXPIRETIME", key], num);
-  }
-
-  /** PERSIST: true when a TTL was removed. */
-  persist(key: Key): Result<M, boolean> {
-    return this.call(["PERSIST", key], bool);
-  }
-
-  /** TYPE: `string`, ..., or `none`. */
-  type(key: Key): Result<M, string> {
-    return this.call(["TYPE", key], (v) => text(v)!);
-  }
-
-  /** RENAME (fails when the key is missing). */
-  rename(key: Key, to: Key): Result<M, string> {
-    return this.call(["RENAME", key, to], (v) => text(v)!);
-  }
-
-  /** RENAMENX: true when renamed. */
-  renameNx(key: Key, to: Key): Result<M, boolean> {
-    return this.call(["RENAMENX", key, to], bool);
-  }
-
-  /** RANDOMKEY, or null when empty. */
-  randomKey(): Result<M, string | null> {
-    return this.call(["RANDOMKEY"], text);
-  }
-
-  /** TOUCH: how many keys exist. */
-  touch(...keys: Key[]): Result<M, number> {
-    return this.call(["TOUCH", ...keys], num);
-  }
-
-  /** COPY: true when copied. */
-  copy(
-    from: Key,
-    to: Key,
-    options: { replace?: boolean } = {},
-  ): Result<M, boolean> {
-    return this.call([
-      "COPY",
-      from,
-      to,
-      ...(options.replace ? ["REPLACE"] : []),
-    ], bool);
-  }
-
-  /** KEYS matching a glob pattern (prefer {@linkcode Client.scanIterator}
-   * on big keyspaces). */
-  keys(pattern = "*"): Result<M, string[]> {
-    return this.call(["KEYS", pattern], keyList);
-  }
-
-  /** One SCAN step. */
-  scan(
-    cursor: string | number,
-    options: ScanOptions = {},
-  ): Result<M, ScanPage> {
-    const args: Arg[] = ["SCAN", cursor];
-    if (options.match !== undefined) args.push("MATCH", options.match);
-    if (options.count !== undefined) args.push("COUNT", options.count);
-    if (options.type !== undefined) args.push("TYPE", options.type);
-    return this.call(args, (v) => {
-      const [next, keys] = v as [RespValue, RespValue];
-      return { cursor: text(next)!, keys: keyList(keys) };
-    });
-  }
-
-  /** DBSIZE: the number of keys. */
-  dbsize(): Result<M, number> {
-    return this.call(["DBSIZE"], num);
-  }
-
-  /** FLUSHDB. */
-  flushDb(mode?: "ASYNC" | "SYNC"): Result<M, string> {
-    return this.call(["FLUSHDB", ...(mode ? [mode] : [])], (v) => text(v)!);
-  }
-
-  /** FLUSHALL. */
-  flushAll(mode?: "ASYNC" | "SYNC"): Result<M, string> {
-    return this.call(["FLUSHALL", ...(mode ? [mode] : [])], (v) => text(v)!);
-  }
-
-  // --- server and connection ---------------------------------------------
-
-  /** PING: "PONG", or the message echoed. */
-  ping(message?: string): Result<M, string> {
-    return this.call(
-      message === undefined ? ["PING"] : ["PING", message],
-      (v) => text(v)!,
-    );
-  }
-
-  /** ECHO. */
-  echo(message: Value): Result<M, string> {
-    return this.call(["ECHO", message], (v) => text(v)!);
-  }
-
-  /** INFO, optionally of some sections, as text. */
-  info(...sections: string[]): Result<M, string> {
-    return this.call(["INFO", ...sections], (v) => text(v)!);
-  }
-
-  /** TIME as milliseconds since the epoch. */
-  time(): Result<M, number> {
-    return this.call(["TIME"], (v) => {
-      const [s, us] = (v as RespValue[]).map(num);
-      return s * 1000 + us / 1000;
-    });
-  }
-
-  /** CONFIG GET: matching settings as a record. */
-  configGet(...patterns: string[]): Result<M, Record<string, string>> {
-    return this.call(["CONFIG", "GET", ...patterns], pairsToRecord);
-  }
-
-  /** CONFIG SET one or more settings. */
-  configSet(settings: Record<string, string | number>): Result<M, string> {
-    const args: Arg[] = ["CONFIG", "SET"];
-    for (const [k, v] of Object.entries(settings)) args.push(k, v);
-    return this.call(args, (v) => text(v)!);
-  }
-
-  /** CLIENT ID of this connection. */
-  clientId(): Result<M, number> {
-    return this.call(["CLIENT", "ID"], num);
-  }
-
-  /** CLIENT GETNAME, or null. */
-  clientGetName(): Result<M, string | null> {
-    return this.call(["CLIENT", "GETNAME"], text);
-  }
-
-  /** CLIENT SETNAME (kept across reconnects only if given at connect). */
-  clientSetName(name: string): Result<M, string> {
-    return this.call(["CLIENT", "SETNAME", name], (v) => text(v)!);
-  }
-
-  /** CLIENT LIST as text, one client per line. */
-  clientList(): Result<M, string> {
-    return this.call(["CLIENT", "LIST"], (v) => text(v)!);
-  }
-
-  /** CLIENT INFO: this connection's line of CLIENT LIST. */
-  clientInfo(): Result<M, string> {
-    return this.call(["CLIENT", "INFO"], (v) => text(v)!);
-  }
-
-  /** CLIENT KILL with filters, e.g. `{ ID: 12 }` or `{ ADDR: "127.0.0.1:5000" }`;
-   * how many clients were closed. */
-  clientKill(filters: Record<string, string | number>): Result<M, number> {
-    const args: Arg[] = ["CLIENT", "KILL"];
-    for (const [k, v] of Object.entries(filters)) args.push(k, v);
-    return this.call(args, num);
-  }
-
-  /** CLIENT SETINFO LIB-NAME or LIB-VER. */
-  clientSetInfo(
-    attribute: "LIB-NAME" | "LIB-VER",
-    value: string,
-  ): Result<M, string> {
-    return this.call(["CLIENT", "SETINFO", attribute, value], (v) => text(v)!);
-  }
-
-  /** SELECT a database (@kv/store has only 0). */
-  select(db: number): Result<M, string> {
-    return this.call(["SELECT", db], (v) => text(v)!);
-  }
-
-  /** AUTH on this connection (prefer the `password` option, which is
-   * repeated after reconnects). */
-  auth(password: string, username?: string): Result<M, string> {
-    return this.call(
-      username === undefined
-        ? ["AUTH", password]
-        : ["AUTH", username, password],
-      (v) => text(v)!,
-    );
-  }
-
-  /** HELLO: the server's handshake map (switching protocol here is not
-   * tracked by the client; prefer the `resp` option). */
-  hello(): Result<M, Record<string, unknown>> {
-    return this.call(["HELLO"], (v) => {
-      const out: Record<string, unknown> = {};
-      const entries = v instanceof Map ? [...v] : pairUp(v as RespValue[]);
-      for (const [k, e] of entries) out[text(k)!] = replyToText(e);
-      return out;
-    });
-  }
-
-  /** COMMAND COUNT. */
-  commandCount(): Result<M, number> {
-    return this.call(["COMMAND", "COUNT"], num);
-  }
-
-  /** COMMAND LIST: every command name. */
-  commandList(): Result<M, string[]> {
-    return this.call(["COMMAND", "LIST"], keyList);
-  }
-
-  /** COMMAND INFO for some commands (raw entries, text). */
-  commandInfo(...names: string[]): Result<M, RespValue> {
-    return this.call(["COMMAND", "INFO", ...names], replyToText);
-  }
-
-  /** COMMAND DOCS for some commands (raw map, text). */
-  commandDocs(...names: string[]): Result<M, RespValue> {
-    return this.call(["COMMAND", "DOCS", ...names], replyToText);
-  }
-
-  /** CONFIG RESETSTAT. */
-  configResetStat(): Result<M, string> {
-    return this.call(["CONFIG", "RESETSTAT"], (v) => text(v)!);
-  }
-
-  /** SUBSTR: the old name of GETRANGE. */
-  substr(key: Key, start: number, end: number): Result<M, string> {
-    return this.call(["SUBSTR", key, start, end], (v) => text(v)!);
-  }
-
-  /** SAVE: a blocking snapshot. */
-  save(): Result<M, string> {
-    return this.call(["SAVE"], (v) => text(v)!);
-  }
-
-  /** BGSAVE: a background snapshot. */
-  bgsave(): Result<M, string> {
-    return this.call(["BGSAVE"], (v) => text(v)!);
-  }
-
-  /** LASTSAVE: unix time in seconds of the last successful save. */
-  lastsave(): Result<M, number> {
-    return this.call(["LASTSAVE"], num);
-  }
-
-  // --- hashes ------------------------------------------------------------
-
-  /** HSET from a record or from field, value, field, value...; how many
-   * fields were new.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.hset("user:1", { name: "Ada", born: 1815 }); // 2
-   * ```
-   */
-  hset(
-    key: Key,
-    ...pairs: [FieldValues] | Value[]
-  ): Result<M, number> {
-    return this.call(["HSET", key, ...fieldArgs(pairs)], num);
-  }
-
-  /** HSETNX: true when the field was new and got set.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.hsetnx("user:1", "name", "Ada"); // false if it had a name
-   * ```
-   */
-  hsetnx(key: Key, field: Value, value: Value): Result<M, boolean> {
-    return this.call(["HSETNX", key, field, value], bool);
-  }
-
-  /** HMSET (the old HSET): "OK".
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.hmset("user:1", "name", "Ada", "born", 1815); // "OK"
-   * ```
-   */
-  hmset(
-    key: Key,
-    ...pairs: [FieldValues] | Value[]
-  ): Result<M, string> {
-    return this.call(["HMSET", key, ...fieldArgs(pairs)], str);
-  }
-
-  /** HGET: the field's value as text, or null.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.hget("user:1", "name"); // "Ada"
-   * ```
-   */
-  hget(key: Key, field: Value): Result<M, string | null> {
-    return this.call(["HGET", key, field], text);
-  }
-
-  /** HGET as raw bytes, or null.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.hgetBytes("files", "logo.png"); // Uint8Array
-   * ```
-   */
-  hgetBytes(key: Key, field: Value): Result<M, Uint8Array | null> {
-    return this.call(["HGET", key, field], bytes);
-  }
-
-  /** HMGET: values in order, null for missing fields.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.hmget("user:1", "name", "email"); // ["Ada", null]
-   * ```
-   */
-  hmget(key: Key, ...fields: Value[]): Result<M, (string | null)[]> {
-    return this.call(["HMGET", key, ...fields], texts);
-  }
-
-  /** HGETALL as a record (empty for a missing key).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.hgetall("user:1"); // { name: "Ada", born: "1815" }
-   * ```
-   */
-  hgetall(key: Key): Result<M, Record<string, string>> {
-    return this.call(["HGETALL", key], fieldRecord);
-  }
-
-  /** HDEL: how many fields were removed.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.hdel("user:1", "born", "email"); // 1
-   * ```
-   */
-  hdel(key: Key, ...fields: Value[]): Result<M, number> {
-    return this.call(["HDEL", key, ...fields], num);
-  }
-
-  /** HEXISTS: true when the field exists.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.hexists("user:1", "name"); // true
-   * ```
-   */
-  hexists(key: Key, field: Value): Result<M, boolean> {
-    return this.call(["HEXISTS", key, field], bool);
-  }
-
-  /** HLEN: the number of fields.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.hlen("user:1"); // 2
-   * ```
-   */
-  hlen(key: Key): Result<M, number> {
-    return this.call(["HLEN", key], num);
-  }
-
-  /** HSTRLEN: the value's length in bytes (0 when missing).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.hstrlen("user:1", "name"); // 3
-   * ```
-   */
-  hstrlen(key: Key, field: Value): Result<M, number> {
-    return this.call(["HSTRLEN", key, field], num);
-  }
-
-  /** HKEYS: the field names.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.hkeys("user:1"); // ["name", "born"]
-   * ```
-   */
-  hkeys(key: Key): Result<M, string[]> {
-    return this.call(["HKEYS", key], strings);
-  }
-
-  /** HVALS: the values.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.hvals("user:1"); // ["Ada", "1815"]
-   * ```
-   */
-  hvals(key: Key): Result<M, string[]> {
-    return this.call(["HVALS", key], strings);
-  }
-
-  /** HINCRBY: the field's new value.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.hincrBy("stats", "visits", 1); // 1
-   * ```
-   */
-  hincrBy(key: Key, field: Value, by: number): Result<M, number> {
-    return this.call(["HINCRBY", key, field, by], num);
-  }
-
-  /** HINCRBYFLOAT: the field's new value, as Redis formats it.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.hincrByFloat("stats", "load", 0.5); // "0.5"
-   * ```
-   */
-  hincrByFloat(
-    key: Key,
-    field: Value,
-    by: number | string,
-  ): Result<M, string> {
-    return this.call(["HINCRBYFLOAT", key, field, by], str);
-  }
-
-  /** HRANDFIELD: one random field (or null); with `count`, that many
-   * (negative: may repeat); with `withValues`, field-value pairs.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.hrandField("user:1"); // "name"
-   * await client.hrandField("user:1", 2); // ["born", "name"]
-   * await client.hrandField("user:1", 1, { withValues: true }); // [["name", "Ada"]]
-   * ```
-   */
-  hrandField(key: Key): Result<M, string | null>;
-  /** HRANDFIELD with a count: field names. */
-  hrandField(key: Key, count: number): Result<M, string[]>;
-  /** HRANDFIELD with a count and values: field-value pairs. */
-  hrandField(
-    key: Key,
-    count: number,
-    options: { withValues: true },
-  ): Result<M, [string, string][]>;
-  hrandField(
-    key: Key,
-    count?: number,
-    options: { withValues?: boolean } = {},
-  ): Result<M, unknown> {
-    if (count === undefined) return this.call(["HRANDFIELD", key], text);
-    if (options.withValues) {
-      return this.call(
-        ["HRANDFIELD", key, count, "WITHVALUES"],
-        stringPairs,
-      );
-    }
-    return this.call(["HRANDFIELD", key, count], strings);
-  }
-
-  /** One HSCAN step: field-value pairs.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * const { cursor, entries } = await client.hscan("user:1", 0, { match: "n*" });
-   * ```
-   */
-  hscan(
-    key: Key,
-    cursor: string | number,
-    options: KeyScanOptions = {},
-  ): Result<M, HScanPage> {
-    return this.call(["HSCAN", key, cursor, ...keyScanArgs(options)], (v) => {
-      const [next, items] = v as [RespValue, RespValue];
-      return { cursor: str(next), entries: stringPairs(items) };
-    });
-  }
-
-  /** Iterates a hash's field-value pairs with HSCAN, a page at a time
-   * (a field may come twice if the hash changes meanwhile).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * for await (const [field, value] of client.hscanIterator("user:1")) console.log(field, value);
-   * ```
-   */
-  async *hscanIterator(
-    this: Commands<"promise">,
-    key: Key,
-    options: KeyScanOptions = {},
-  ): AsyncIterableIterator<[string, string]> {
-    let cursor = "0";
-    do {
-      const page: HScanPage = await this.hscan(key, cursor, options);
-      cursor = page.cursor;
-      yield* page.entries;
-    } while (cursor !== "0");
-  }
-
-  // --- lists -------------------------------------------------------------
-
-  /** LPUSH: the new length (the last element given ends up first).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.lpush("queue", "a", "b"); // 2; the list is b, a
-   * ```
-   */
-  lpush(key: Key, ...elements: Value[]): Result<M, number> {
-    return this.call(["LPUSH", key, ...elements], num);
-  }
-
-  /** RPUSH: the new length.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.rpush("queue", "a", "b"); // 2; the list is a, b
-   * ```
-   */
-  rpush(key: Key, ...elements: Value[]): Result<M, number> {
-    return this.call(["RPUSH", key, ...elements], num);
-  }
-
-  /** LPUSHX: push only onto an existing list; the length (0 if missing).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.lpushx("queue", "a"); // 0 when there is no queue
-   * ```
-   */
-  lpushx(key: Key, ...elements: Value[]): Result<M, number> {
-    return this.call(["LPUSHX", key, ...elements], num);
-  }
-
-  /** RPUSHX: push only onto an existing list; the length (0 if missing).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.rpushx("queue", "a");
-   * ```
-   */
-  rpushx(key: Key, ...elements: Value[]): Result<M, number> {
-    return this.call(["RPUSHX", key, ...elements], num);
-  }
-
-  /** LPOP: the first element, or null; with `count`, up to that many
-   * (null when the key is missing).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.lpop("queue"); // "a"
-   * await client.lpop("queue", 10); // ["b"]
-   * ```
-   */
-  lpop(key: Key): Result<M, string | null>;
-  /** LPOP with a count: up to that many elements, or null. */
-  lpop(key: Key, count: number): Result<M, string[] | null>;
-  lpop(key: Key, count?: number): Result<M, unknown> {
-    return count === undefined
-      ? this.call(["LPOP", key], text)
-      : this.call(["LPOP", key, count], stringsOrNull);
-  }
-
-  /** RPOP: the last element, or null; with `count`, up to that many
-   * (null when the key is missing).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.rpop("queue"); // "b"
-   * ```
-   */
-  rpop(key: Key): Result<M, string | null>;
-  /** RPOP with a count: up to that many elements, or null. */
-  rpop(key: Key, count: number): Result<M, string[] | null>;
-  rpop(key: Key, count?: number): Result<M, unknown> {
-    return count === undefined
-      ? this.call(["RPOP", key], text)
-      : this.call(["RPOP", key, count], stringsOrNull);
-  }
-
-  /** LLEN: the list's length.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.llen("queue"); // 0 when missing
-   * ```
-   */
-  llen(key: Key): Result<M, number> {
-    return this.call(["LLEN", key], num);
-  }
-
-  /** LINDEX: the element at an index (negative from the end), or null.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.lindex("queue", -1); // the last element
-   * ```
-   */
-  lindex(key: Key, index: number): Result<M, string | null> {
-    return this.call(["LINDEX", key, index], text);
-  }
-
-  /** LINDEX as raw bytes, or null.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.lindexBytes("frames", 0); // Uint8Array
-   * ```
-   */
-  lindexBytes(key: Key, index: number): Result<M, Uint8Array | null> {
-    return this.call(["LINDEX", key, index], bytes);
-  }
-
-  /** LSET: "OK" (fails on a missing key or an index out of range).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.lset("queue", 0, "first");
-   * ```
-   */
-  lset(key: Key, index: number, element: Value): Result<M, string> {
-    return this.call(["LSET", key, index, element], str);
-  }
-
-  /** LINSERT before or after a pivot: the new length, -1 when the pivot is
-   * missing, 0 when the key is.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.linsert("queue", "BEFORE", "b", "a2");
-   * ```
-   */
-  linsert(
-    key: Key,
-    where: "BEFORE" | "AFTER",
-    pivot: Value,
-    element: Value,
-  ): Result<M, number> {
-    return this.call(["LINSERT", key, where, pivot, element], num);
-  }
-
-  /** LRANGE: elements from `start` to `stop` inclusive (negative from the
-   * end).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.lrange("queue", 0, -1); // the whole list
-   * ```
-   */
-  lrange(key: Key, start: number, stop: number): Result<M, string[]> {
-    return this.call(["LRANGE", key, start, stop], strings);
-  }
-
-  /** LRANGE as raw bytes.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.lrangeBytes("frames", 0, -1); // Uint8Array[]
-   * ```
-   */
-  lrangeBytes(key: Key, start: number, stop: number): Result<M, Uint8Array[]> {
-    return this.call(["LRANGE", key, start, stop], byteList);
-  }
-
-  /** LREM: removes `count` occurrences (from the head; negative: from the
-   * tail; 0: all); how many were removed.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.lrem("queue", 0, "done"); // removes every "done"
-   * ```
-   */
-  lrem(key: Key, count: number, element: Value): Result<M, number> {
-    return this.call(["LREM", key, count, element], num);
-  }
-
-  /** LTRIM: keeps only `start`..`stop`; "OK".
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.ltrim("recent", 0, 99); // keep the first 100
-   * ```
-   */
-  ltrim(key: Key, start: number, stop: number): Result<M, string> {
-    return this.call(["LTRIM", key, start, stop], str);
-  }
-
-  /** LPOS: the index of a match (or null); with `count`, the indexes of up
-   * to that many matches (0: all).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.lpos("queue", "b"); // 1
-   * await client.lpos("queue", "b", { count: 0 }); // [1, 4]
-   * ```
-   */
-  lpos(
-    key: Key,
-    element: Value,
-    options?: LPosOptions,
-  ): Result<M, number | null>;
-  /** LPOS with COUNT: the indexes of the matches. */
-  lpos(
-    key: Key,
-    element: Value,
-    options: LPosOptions & { count: number },
-  ): Result<M, number[]>;
-  lpos(
-    key: Key,
-    element: Value,
-    options: LPosOptions & { count?: number } = {},
-  ): Result<M, unknown> {
-    const args: Arg[] = ["LPOS", key, element];
-    if (options.rank !== undefined) args.push("RANK", options.rank);
-    if (options.count !== undefined) args.push("COUNT", options.count);
-    if (options.maxlen !== undefined) args.push("MAXLEN", options.maxlen);
-    return options.count === undefined
-      ? this.call(args, numOrNull)
-      : this.call(args, (v) => list(v).map(num));
-  }
-
-  /** LMOVE: pops from one end of `source`, pushes onto one end of
-   * `destination`; the element, or null when `source` is empty.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.lmove("todo", "doing", "LEFT", "RIGHT");
-   * ```
-   */
-  lmove(
-    source: Key,
-    destination: Key,
-    from: ListSide,
-    to: ListSide,
-  ): Result<M, string | null> {
-    return this.call(["LMOVE", source, destination, from, to], text);
-  }
-
-  /** RPOPLPUSH: LMOVE RIGHT LEFT.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.rpoplpush("todo", "doing");
-   * ```
-   */
-  rpoplpush(source: Key, destination: Key): Result<M, string | null> {
-    return this.call(["RPOPLPUSH", source, destination], text);
-  }
-
-  /** LMPOP: pops up to `count` (default 1) elements from the first
-   * non-empty list; null when all are empty.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.lmpop(["urgent", "normal"], "LEFT", 5); // { key: "normal", elements: [...] }
-   * ```
-   */
-  lmpop(
-    keys: Key[],
-    from: ListSide,
-    count?: number,
-  ): Result<M, ListPopResult | null> {
-    const args: Arg[] = ["LMPOP", keys.length, ...keys, from];
-    if (count !== undefined) args.push("COUNT", count);
-    return this.call(args, (v) => {
-      if (v === null) return null;
-      const [k, elements] = v as RespValue[];
-      return { key: str(k), elements: strings(elements) };
-    });
-  }
-
-  // --- sets --------------------------------------------------------------
-
-  /** SADD: how many members were new.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.sadd("tags", "red", "blue"); // 2
-   * ```
-   */
-  sadd(key: Key, ...members: Value[]): Result<M, number> {
-    return this.call(["SADD", key, ...members], num);
-  }
-
-  /** SREM: how many members were removed.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.srem("tags", "red"); // 1
-   * ```
-   */
-  srem(key: Key, ...members: Value[]): Result<M, number> {
-    return this.call(["SREM", key, ...members], num);
-  }
-
-  /** SMEMBERS: every member, in no particular order.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.smembers("tags"); // ["blue", "red"]
-   * ```
-   */
-  smembers(key: Key): Result<M, string[]> {
-    return this.call(["SMEMBERS", key], strings);
-  }
-
-  /** SMEMBERS as raw bytes.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.smembersBytes("hashes"); // Uint8Array[]
-   * ```
-   */
-  smembersBytes(key: Key): Result<M, Uint8Array[]> {
-    return this.call(["SMEMBERS", key], byteList);
-  }
-
-  /** SISMEMBER: true when it is a member.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.sismember("tags", "red"); // true
-   * ```
-   */
-  sismember(key: Key, member: Value): Result<M, boolean> {
-    return this.call(["SISMEMBER", key, member], bool);
-  }
-
-  /** SMISMEMBER: membership of each, in order.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.smismember("tags", "red", "green"); // [true, false]
-   * ```
-   */
-  smismember(key: Key, ...members: Value[]): Result<M, boolean[]> {
-    return this.call(["SMISMEMBER", key, ...members], bools);
-  }
-
-  /** SCARD: the number of members.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.scard("tags"); // 2
-   * ```
-   */
-  scard(key: Key): Result<M, number> {
-    return this.call(["SCARD", key], num);
-  }
-
-  /** SPOP: removes a random member and returns it (or null); with
-   * `count`, up to that many.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.spop("tags"); // "red"
-   * await client.spop("tags", 5); // ["blue"]
-   * ```
-   */
-  spop(key: Key): Result<M, string | null>;
-  /** SPOP with a count: up to that many members. */
-  spop(key: Key, count: number): Result<M, string[]>;
-  spop(key: Key, count?: number): Result<M, unknown> {
-    return count === undefined
-      ? this.call(["SPOP", key], text)
-      : this.call(["SPOP", key, count], strings);
-  }
-
-  /** SRANDMEMBER: a random member (or null); with `count`, that many
-   * distinct ones (negative: may repeat).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.srandMember("tags", -3); // e.g. ["red", "red", "blue"]
-   * ```
-   */
-  srandMember(key: Key): Result<M, string | null>;
-  /** SRANDMEMBER with a count. */
-  srandMember(key: Key, count: number): Result<M, string[]>;
-  srandMember(key: Key, count?: number): Result<M, unknown> {
-    return count === undefined
-      ? this.call(["SRANDMEMBER", key], text)
-      : this.call(["SRANDMEMBER", key, count], strings);
-  }
-
-  /** SMOVE: true when the member was moved.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.smove("todo", "done", "task-1"); // true
-   * ```
-   */
-  smove(source: Key, destination: Key, member: Value): Result<M, boolean> {
-    return this.call(["SMOVE", source, destination, member], bool);
-  }
-
-  /** SINTER: members in every set.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.sinter("a", "b");
-   * ```
-   */
-  sinter(...keys: Key[]): Result<M, string[]> {
-    return this.call(["SINTER", ...keys], strings);
-  }
-
-  /** SINTERCARD: the size of the intersection, counting up to `limit`
-   * (0: no limit).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.sintercard(["a", "b"], { limit: 10 });
-   * ```
-   */
-  sintercard(
-    keys: Key[],
-    options: { limit?: number } = {},
-  ): Result<M, number> {
-    const args: Arg[] = ["SINTERCARD", keys.length, ...keys];
-    if (options.limit !== undefined) args.push("LIMIT", options.limit);
-    return this.call(args, num);
-  }
-
-  /** SINTERSTORE: stores the intersection; its size.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.sinterstore("both", "a", "b");
-   * ```
-   */
-  sinterstore(destination: Key, ...keys: Key[]): Result<M, number> {
-    return this.call(["SINTERSTORE", destination, ...keys], num);
-  }
-
-  /** SUNION: members in any set.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.sunion("a", "b");
-   * ```
-   */
-  sunion(...keys: Key[]): Result<M, string[]> {
-    return this.call(["SUNION", ...keys], strings);
-  }
-
-  /** SUNIONSTORE: stores the union; its size.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.sunionstore("any", "a", "b");
-   * ```
-   */
-  sunionstore(destination: Key, ...keys: Key[]): Result<M, number> {
-    return this.call(["SUNIONSTORE", destination, ...keys], num);
-  }
-
-  /** SDIFF: members of the first set that are in none of the others.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.sdiff("a", "b");
-   * ```
-   */
-  sdiff(...keys: Key[]): Result<M, string[]> {
-    return this.call(["SDIFF", ...keys], strings);
-  }
-
-  /** SDIFFSTORE: stores the difference; its size.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.sdiffstore("only-a", "a", "b");
-   * ```
-   */
-  sdiffstore(destination: Key, ...keys: Key[]): Result<M, number> {
-    return this.call(["SDIFFSTORE", destination, ...keys], num);
-  }
-
-  /** One SSCAN step.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * const { cursor, members } = await client.sscan("tags", 0, { count: 100 });
-   * ```
-   */
-  sscan(
-    key: Key,
-    cursor: string | number,
-    options: KeyScanOptions = {},
-  ): Result<M, SScanPage> {
-    return this.call(["SSCAN", key, cursor, ...keyScanArgs(options)], (v) => {
-      const [next, items] = v as [RespValue, RespValue];
-      return { cursor: str(next), members: strings(items) };
-    });
-  }
-
-  /** Iterates a set's members with SSCAN, a page at a time.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * for await (const tag of client.sscanIterator("tags")) console.log(tag);
-   * ```
-   */
-  async *sscanIterator(
-    this: Commands<"promise">,
-    key: Key,
-    options: KeyScanOptions = {},
-  ): AsyncIterableIterator<string> {
-    let cursor = "0";
-    do {
-      const page: SScanPage = await this.sscan(key, cursor, options);
-      cursor = page.cursor;
-      yield* page.members;
-    } while (cursor !== "0");
-  }
-
-  // --- sorted sets -------------------------------------------------------
-
-  /** ZADD members with scores (pairs or a record of member to score);
-   * how many were added (changed, with `ch`). With `incr`, ZADD INCR: the
-   * new score, or null when a condition prevented it.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zadd("board", { ada: 10, bob: 20 }); // 2
-   * await client.zadd("board", [["ada", 15]], { gt: true, ch: true }); // 1
-   * await client.zadd("board", [["ada", 5]], { incr: true }); // 20
-   * ```
-   */
-  zadd(
-    key: Key,
-    members: ScoredMember[] | Record<string, Score> | Map<Value, Score>,
-    options?: ZAddCommandOptions,
-  ): Result<M, number>;
-  /** ZADD INCR: the new score, or null. */
-  zadd(
-    key: Key,
-    members: ScoredMember[] | Record<string, Score> | Map<Value, Score>,
-    options: ZAddCommandOptions & { incr: true },
-  ): Result<M, number | null>;
-  zadd(
-    key: Key,
-    members: ScoredMember[] | Record<string, Score> | Map<Value, Score>,
-    options: ZAddCommandOptions & { incr?: boolean } = {},
-  ): Result<M, unknown> {
-    const args: Arg[] = ["ZADD", key];
-    if (options.nx) args.push("NX");
-    if (options.xx) args.push("XX");
-    if (options.gt) args.push("GT");
-    if (options.lt) args.push("LT");
-    if (options.ch) args.push("CH");
-    if (options.incr) args.push("INCR");
-    const pairs = Array.isArray(members)
-      ? members
-      : members instanceof Map
-      ? members
-      : Object.entries(members);
-    for (const [m, s] of pairs) args.push(scoreArg(s), m);
-    return options.incr ? this.call(args, scoreOrNull) : this.call(args, num);
-  }
-
-  /** ZINCRBY: the member's new score.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zincrBy("board", 5, "ada"); // 15
-   * ```
-   */
-  zincrBy(key: Key, increment: Score, member: Value): Result<M, number> {
-    return this.call(["ZINCRBY", key, scoreArg(increment), member], toScore);
-  }
-
-  /** ZSCORE: the member's score (±Infinity for infinite scores), or null.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zscore("board", "ada"); // 15
-   * ```
-   */
-  zscore(key: Key, member: Value): Result<M, number | null> {
-    return this.call(["ZSCORE", key, member], scoreOrNull);
-  }
-
-  /** ZMSCORE: each member's score, null when missing.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zmscore("board", "ada", "zed"); // [15, null]
-   * ```
-   */
-  zmscore(key: Key, ...members: Value[]): Result<M, (number | null)[]> {
-    return this.call(
-      ["ZMSCORE", key, ...members],
-      (v) => list(v).map(scoreOrNull),
-    );
-  }
-
-  /** ZCARD: the number of members.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zcard("board"); // 2
-   * ```
-   */
-  zcard(key: Key): Result<M, number> {
-    return this.call(["ZCARD", key], num);
-  }
-
-  /** ZCOUNT: members with a score between `min` and `max`.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zcount("board", "(10", Infinity);
-   * ```
-   */
-  zcount(key: Key, min: ScoreBound, max: ScoreBound): Result<M, number> {
-    return this.call(["ZCOUNT", key, scoreArg(min), scoreArg(max)], num);
-  }
-
-  /** ZLEXCOUNT: members between two lexicographic bounds (`[a`, `(b`, `-`,
-   * `+`).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zlexcount("names", "[a", "(c");
-   * ```
-   */
-  zlexcount(key: Key, min: string, max: string): Result<M, number> {
-    return this.call(["ZLEXCOUNT", key, min, max], num);
-  }
-
-  /** ZRANK: the member's rank, lowest score first, or null.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zrank("board", "ada"); // 0
-   * ```
-   */
-  zrank(key: Key, member: Value): Result<M, number | null> {
-    return this.call(["ZRANK", key, member], numOrNull);
-  }
-
-  /** ZREVRANK: the member's rank, highest score first, or null.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zrevrank("board", "ada"); // 1
-   * ```
-   */
-  zrevrank(key: Key, member: Value): Result<M, number | null> {
-    return this.call(["ZREVRANK", key, member], numOrNull);
-  }
-
-  /** ZRANGE by rank, score (`byScore`) or lex (`byLex`), optionally
-   * reversed and limited; with `withScores`, member-score pairs.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zrange("board", 0, -1); // ["ada", "bob"]
-   * await client.zrange("board", "+inf", 10, { byScore: true, rev: true, withScores: true }); // [["bob", 20], ["ada", 15]]
-   * ```
-   */
-  zrange(
-    key: Key,
-    start: ScoreBound,
-    stop: ScoreBound,
-    options?: ZRangeCommandOptions & { withScores?: false },
-  ): Result<M, string[]>;
-  /** ZRANGE WITHSCORES: member-score pairs. */
-  zrange(
-    key: Key,
-    start: ScoreBound,
-    stop: ScoreBound,
-    options: ZRangeCommandOptions & { withScores: true },
-  ): Result<M, [string, number][]>;
-  zrange(
-    key: Key,
-    start: ScoreBound,
-    stop: ScoreBound,
-    options: ZRangeCommandOptions & { withScores?: boolean } = {},
-  ): Result<M, unknown> {
-    const args: Arg[] = [
-      "ZRANGE",
-      key,
-      scoreArg(start),
-      scoreArg(stop),
-      ...zrangeArgs(options),
-    ];
-    if (options.withScores) {
-      return this.call([...args, "WITHSCORES"], scoredPairs);
-    }
-    return this.call(args, strings);
-  }
-
-  /** ZRANGESTORE: stores a ZRANGE's result; its size.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zrangeStore("top3", "board", 0, 2, { rev: true });
-   * ```
-   */
-  zrangeStore(
-    destination: Key,
-    source: Key,
-    start: ScoreBound,
-    stop: ScoreBound,
-    options: ZRangeCommandOptions = {},
-  ): Result<M, number> {
-    return this.call([
-      "ZRANGESTORE",
-      destination,
-      source,
-      scoreArg(start),
-      scoreArg(stop),
-      ...zrangeArgs(options),
-    ], num);
-  }
-
-  /** ZRANGEBYSCORE: members with scores in `min`..`max`, lowest first.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zrangeByScore("board", 10, "(20"); // ["ada"]
-   * await client.zrangeByScore("board", -Infinity, Infinity, { withScores: true });
-   * ```
-   */
-  zrangeByScore(
-    key: Key,
-    min: ScoreBound,
-    max: ScoreBound,
-    options?: ZRangeByOptions & { withScores?: false },
-  ): Result<M, string[]>;
-  /** ZRANGEBYSCORE WITHSCORES: member-score pairs. */
-  zrangeByScore(
-    key: Key,
-    min: ScoreBound,
-    max: ScoreBound,
-    options: ZRangeByOptions & { withScores: true },
-  ): Result<M, [string, number][]>;
-  zrangeByScore(
-    key: Key,
-    min: ScoreBound,
-    max: ScoreBound,
-    options: ZRangeByOptions & { withScores?: boolean } = {},
-  ): Result<M, unknown> {
-    return this.#byScore("ZRANGEBYSCORE", key, min, max, options);
-  }
-
-  /** ZREVRANGEBYSCORE: members with scores in `max`..`min`, highest first.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zrevrangeByScore("board", Infinity, 0, { limit: { offset: 0, count: 3 } });
-   * ```
-   */
-  zrevrangeByScore(
-    key: Key,
-    max: ScoreBound,
-    min: ScoreBound,
-    options?: ZRangeByOptions & { withScores?: false },
-  ): Result<M, string[]>;
-  /** ZREVRANGEBYSCORE WITHSCORES: member-score pairs. */
-  zrevrangeByScore(
-    key: Key,
-    max: ScoreBound,
-    min: ScoreBound,
-    options: ZRangeByOptions & { withScores: true },
-  ): Result<M, [string, number][]>;
-  zrevrangeByScore(
-    key: Key,
-    max: ScoreBound,
-    min: ScoreBound,
-    options: ZRangeByOptions & { withScores?: boolean } = {},
-  ): Result<M, unknown> {
-    return this.#byScore("ZREVRANGEBYSCORE", key, max, min, options);
-  }
-
-  #byScore(
-    command: string,
-    key: Key,
-    a: ScoreBound,
-    b: ScoreBound,
-    options: ZRangeByOptions & { withScores?: boolean },
-  ): Result<M, unknown> {
-    const args: Arg[] = [command, key, scoreArg(a), scoreArg(b)];
-    if (options.withScores) args.push("WITHSCORES");
-    args.push(...limitArgs(options.limit));
-    return options.withScores
-      ? this.call(args, scoredPairs)
-      : this.call(args, strings);
-  }
-
-  /** ZRANGEBYLEX: members between two lexicographic bounds.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zrangeByLex("names", "[a", "(c", { limit: { offset: 0, count: 10 } });
-   * ```
-   */
-  zrangeByLex(
-    key: Key,
-    min: string,
-    max: string,
-    options: ZRangeByOptions = {},
-  ): Result<M, string[]> {
-    return this.call(
-      ["ZRANGEBYLEX", key, min, max, ...limitArgs(options.limit)],
-      strings,
-    );
-  }
-
-  /** ZREVRANGEBYLEX: members between two lexicographic bounds, reversed.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zrevrangeByLex("names", "+", "-");
-   * ```
-   */
-  zrevrangeByLex(
-    key: Key,
-    max: string,
-    min: string,
-    options: ZRangeByOptions = {},
-  ): Result<M, string[]> {
-    return this.call(
-      ["ZREVRANGEBYLEX", key, max, min, ...limitArgs(options.limit)],
-      strings,
-    );
-  }
-
-  /** ZREVRANGE: members by rank, highest score first.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zrevrange("board", 0, 2); // the top 3
-   * ```
-   */
-  zrevrange(key: Key, start: number, stop: number): Result<M, string[]>;
-  /** ZREVRANGE WITHSCORES: member-score pairs. */
-  zrevrange(
-    key: Key,
-    start: number,
-    stop: number,
-    options: { withScores: true },
-  ): Result<M, [string, number][]>;
-  zrevrange(
-    key: Key,
-    start: number,
-    stop: number,
-    options: { withScores?: boolean } = {},
-  ): Result<M, unknown> {
-    return options.withScores
-      ? this.call(["ZREVRANGE", key, start, stop, "WITHSCORES"], scoredPairs)
-      : this.call(["ZREVRANGE", key, start, stop], strings);
-  }
-
-  /** ZREM: how many members were removed.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zrem("board", "ada"); // 1
-   * ```
-   */
-  zrem(key: Key, ...members: Value[]): Result<M, number> {
-    return this.call(["ZREM", key, ...members], num);
-  }
-
-  /** ZREMRANGEBYRANK: removes members by rank; how many.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zremRangeByRank("board", 0, -11); // keep the top 10
-   * ```
-   */
-  zremRangeByRank(key: Key, start: number, stop: number): Result<M, number> {
-    return this.call(["ZREMRANGEBYRANK", key, start, stop], num);
-  }
-
-  /** ZREMRANGEBYSCORE: removes members by score; how many.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zremRangeByScore("board", -Infinity, "(0");
-   * ```
-   */
-  zremRangeByScore(
-    key: Key,
-    min: ScoreBound,
-    max: ScoreBound,
-  ): Result<M, number> {
-    return this.call(
-      ["ZREMRANGEBYSCORE", key, scoreArg(min), scoreArg(max)],
-      num,
-    );
-  }
-
-  /** ZREMRANGEBYLEX: removes members between lexicographic bounds; how
-   * many.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zremRangeByLex("names", "[a", "[b");
-   * ```
-   */
-  zremRangeByLex(key: Key, min: string, max: string): Result<M, number> {
-    return this.call(["ZREMRANGEBYLEX", key, min, max], num);
-  }
-
-  /** ZPOPMIN: removes and returns up to `count` (default 1) lowest
-   * members with their scores.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zpopMin("board"); // [["ada", 15]]
-   * ```
-   */
-  zpopMin(key: Key, count?: number): Result<M, [string, number][]> {
-    return this.call(
-      count === undefined ? ["ZPOPMIN", key] : ["ZPOPMIN", key, count],
-      scoredPairs,
-    );
-  }
-
-  /** ZPOPMAX: removes and returns up to `count` (default 1) highest
-   * members with their scores.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zpopMax("board", 2); // [["bob", 20], ["ada", 15]]
-   * ```
-   */
-  zpopMax(key: Key, count?: number): Result<M, [string, number][]> {
-    return this.call(
-      count === undefined ? ["ZPOPMAX", key] : ["ZPOPMAX", key, count],
-      scoredPairs,
-    );
-  }
-
-  /** ZMPOP: pops up to `count` (default 1) members from the first
-   * non-empty sorted set; null when all are empty.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zmpop(["a", "b"], "MAX", 2); // { key: "a", members: [["x", 3], ["y", 2]] }
-   * ```
-   */
-  zmpop(
-    keys: Key[],
-    which: "MIN" | "MAX",
-    count?: number,
-  ): Result<M, ZPopResult | null> {
-    const args: Arg[] = ["ZMPOP", keys.length, ...keys, which];
-    if (count !== undefined) args.push("COUNT", count);
-    return this.call(args, (v) => {
-      if (v === null) return null;
-      const [k, members] = v as RespValue[];
-      return { key: str(k), members: scoredPairs(members) };
-    });
-  }
-
-  /** ZRANDMEMBER: a random member (or null); with `count`, that many
-   * (negative: may repeat); with `withScores`, member-score pairs.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zrandMember("board", 2, { withScores: true }); // [["bob", 20], ["ada", 15]]
-   * ```
-   */
-  zrandMember(key: Key): Result<M, string | null>;
-  /** ZRANDMEMBER with a count. */
-  zrandMember(key: Key, count: number): Result<M, string[]>;
-  /** ZRANDMEMBER with a count and scores. */
-  zrandMember(
-    key: Key,
-    count: number,
-    options: { withScores: true },
-  ): Result<M, [string, number][]>;
-  zrandMember(
-    key: Key,
-    count?: number,
-    options: { withScores?: boolean } = {},
-  ): Result<M, unknown> {
-    if (count === undefined) return this.call(["ZRANDMEMBER", key], text);
-    return options.withScores
-      ? this.call(["ZRANDMEMBER", key, count, "WITHSCORES"], scoredPairs)
-      : this.call(["ZRANDMEMBER", key, count], strings);
-  }
-
-  /** ZUNION: the union's members (scores combined by `aggregate`).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zunion(["a", "b"], { weights: [1, 10], withScores: true });
-   * ```
-   */
-  zunion(
-    keys: Key[],
-    options?: ZCombineCommandOptions & { withScores?: false },
-  ): Result<M, string[]>;
-  /** ZUNION WITHSCORES: member-score pairs. */
-  zunion(
-    keys: Key[],
-    options: ZCombineCommandOptions & { withScores: true },
-  ): Result<M, [string, number][]>;
-  zunion(
-    keys: Key[],
-    options: ZCombineCommandOptions & { withScores?: boolean } = {},
-  ): Result<M, unknown> {
-    return this.#combine("ZUNION", keys, options);
-  }
-
-  /** ZINTER: members in every sorted set (scores combined by
-   * `aggregate`).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zinter(["a", "b"], { aggregate: "MIN" });
-   * ```
-   */
-  zinter(
-    keys: Key[],
-    options?: ZCombineCommandOptions & { withScores?: false },
-  ): Result<M, string[]>;
-  /** ZINTER WITHSCORES: member-score pairs. */
-  zinter(
-    keys: Key[],
-    options: ZCombineCommandOptions & { withScores: true },
-  ): Result<M, [string, number][]>;
-  zinter(
-    keys: Key[],
-    options: ZCombineCommandOptions & { withScores?: boolean } = {},
-  ): Result<M, unknown> {
-    return this.#combine("ZINTER", keys, options);
-  }
-
-  /** ZDIFF: members of the first sorted set in none of the others.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zdiff(["a", "b"], { withScores: true });
-   * ```
-   */
-  zdiff(keys: Key[], options?: { withScores?: false }): Result<M, string[]>;
-  /** ZDIFF WITHSCORES: member-score pairs. */
-  zdiff(
-    keys: Key[],
-    options: { withScores: true },
-  ): Result<M, [string, number][]>;
-  zdiff(
-    keys: Key[],
-    options: { withScores?: boolean } = {},
-  ): Result<M, unknown> {
-    return this.#combine("ZDIFF", keys, options);
-  }
-
-  #combine(
-    command: string,
-    keys: Key[],
-    options: ZCombineCommandOptions & { withScores?: boolean },
-  ): Result<M, unknown> {
-    const args: Arg[] = [command, ...combineArgs(keys, options)];
-    return options.withScores
-      ? this.call([...args, "WITHSCORES"], scoredPairs)
-      : this.call(args, strings);
-  }
-
-  /** ZUNIONSTORE: stores the union; its size.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zunionStore("total", ["week1", "week2"]);
-   * ```
-   */
-  zunionStore(
-    destination: Key,
-    keys: Key[],
-    options: ZCombineCommandOptions = {},
-  ): Result<M, number> {
-    return this.call(
-      ["ZUNIONSTORE", destination, ...combineArgs(keys, options)],
-      num,
-    );
-  }
-
-  /** ZINTERSTORE: stores the intersection; its size.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zinterStore("both", ["a", "b"], { aggregate: "MAX" });
-   * ```
-   */
-  zinterStore(
-    destination: Key,
-    keys: Key[],
-    options: ZCombineCommandOptions = {},
-  ): Result<M, number> {
-    return this.call(
-      ["ZINTERSTORE", destination, ...combineArgs(keys, options)],
-      num,
-    );
-  }
-
-  /** ZDIFFSTORE: stores the difference; its size.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zdiffStore("only-a", ["a", "b"]);
-   * ```
-   */
-  zdiffStore(destination: Key, keys: Key[]): Result<M, number> {
-    return this.call(["ZDIFFSTORE", destination, keys.length, ...keys], num);
-  }
-
-  /** ZINTERCARD: the size of the intersection, counting up to `limit`
-   * (0: no limit).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.zintercard(["a", "b"], { limit: 100 });
-   * ```
-   */
-  zintercard(
-    keys: Key[],
-    options: { limit?: number } = {},
-  ): Result<M, number> {
-    const args: Arg[] = ["ZINTERCARD", keys.length, ...keys];
-    if (options.limit !== undefined) args.push("LIMIT", options.limit);
-    return this.call(args, num);
-  }
-
-  /** One ZSCAN step: member-score pairs.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * const { cursor, members } = await client.zscan("board", 0);
-   * ```
-   */
-  zscan(
-    key: Key,
-    cursor: string | number,
-    options: KeyScanOptions = {},
-  ): Result<M, ZScanPage> {
-    return this.call(["ZSCAN", key, cursor, ...keyScanArgs(options)], (v) => {
-      const [next, items] = v as [RespValue, RespValue];
-      return { cursor: str(next), members: scoredPairs(items) };
-    });
-  }
-
-  /** Iterates a sorted set's member-score pairs with ZSCAN.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * for await (const [member, score] of client.zscanIterator("board")) console.log(member, score);
-   * ```
-   */
-  async *zscanIterator(
-    this: Commands<"promise">,
-    key: Key,
-    options: KeyScanOptions = {},
-  ): AsyncIterableIterator<[string, number]> {
-    let cursor = "0";
-    do {
-      const page: ZScanPage = await this.zscan(key, cursor, options);
-      cursor = page.cursor;
-      yield* page.members;
-    } while (cursor !== "0");
-  }
-
-  // --- bitmaps -----------------------------------------------------------
-
-  /** SETBIT: the bit's old value.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.setbit("seen", 7, 1); // 0
-   * ```
-   */
-  setbit(key: Key, offset: number, bit: 0 | 1): Result<M, number> {
-    return this.call(["SETBIT", key, offset, bit], num);
-  }
-
-  /** GETBIT: 0 or 1.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.getbit("seen", 7); // 1
-   * ```
-   */
-  getbit(key: Key, offset: number): Result<M, number> {
-    return this.call(["GETBIT", key, offset], num);
-  }
-
-  /** BITCOUNT: set bits, in the whole value or a range.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.bitcount("seen", { start: 0, end: -1 });
-   * ```
-   */
-  bitcount(key: Key, range?: BitOffsetRange): Result<M, number> {
-    return this.call(["BITCOUNT", key, ...bitRangeArgs(range)], num);
-  }
-
-  /** BITPOS: the position of the first `bit`, or -1.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.bitpos("seen", 0, { start: 2 });
-   * ```
-   */
-  bitpos(key: Key, bit: 0 | 1, range?: BitOffsetRange): Result<M, number> {
-    return this.call(["BITPOS", key, bit, ...bitRangeArgs(range)], num);
-  }
-
-  /** BITOP AND/OR/XOR/NOT into `destination`; the result's length.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.bitop("AND", "both", "seen:mon", "seen:tue");
-   * ```
-   */
-  bitop(
-    operation: "AND" | "OR" | "XOR" | "NOT",
-    destination: Key,
-    ...keys: Key[]
-  ): Result<M, number> {
-    return this.call(["BITOP", operation, destination, ...keys], num);
-  }
-
-  /** BITFIELD: one result per GET/SET/INCRBY (null when OVERFLOW FAIL
-   * stopped an update); 64-bit values beyond 2^53 come back as bigint.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.bitfield("c", [{ set: "u8", offset: 0, value: 200 }, { incrBy: "u8", offset: 0, increment: 100 }]); // [0, 44]
-   * ```
-   */
-  bitfield(
-    key: Key,
-    operations: BitFieldOperation[],
-  ): Result<M, (number | bigint | null)[]> {
-    const args: Arg[] = ["BITFIELD", key];
-    for (const op of operations) {
-      if ("get" in op) args.push("GET", op.get, op.offset);
-      else if ("set" in op) {
-        args.push("SET", op.set, op.offset, String(op.value));
-      } else if ("incrBy" in op) {
-        args.push("INCRBY", op.incrBy, op.offset, String(op.increment));
-      } else args.push("OVERFLOW", op.overflow);
-    }
-    return this.call(args, intList);
-  }
-
-  /** BITFIELD_RO: GET operations only, for replicas and read-only
-   * scripts.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.bitfieldRo("c", [{ get: "u8", offset: 0 }, { get: "i4", offset: "#1" }]);
-   * ```
-   */
-  bitfieldRo(
-    key: Key,
-    gets: { get: string; offset: number | string }[],
-  ): Result<M, (number | bigint)[]> {
-    const args: Arg[] = ["BITFIELD_RO", key];
-    for (const g of gets) args.push("GET", g.get, g.offset);
-    return this.call(args, intList as Transform<(number | bigint)[]>);
-  }
-
-  /** LCS: the longest common subsequence of two string values.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.mset({ a: "ohmytext", b: "mynewtext" });
-   * await client.lcs("a", "b"); // "mytext"
-   * ```
-   */
-  lcs(key1: Key, key2: Key): Result<M, string> {
-    return this.call(["LCS", key1, key2], str);
-  }
-
-  /** LCS LEN: the length of the longest common subsequence.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.lcsLen("a", "b"); // 6
-   * ```
-   */
-  lcsLen(key1: Key, key2: Key): Result<M, number> {
-    return this.call(["LCS", key1, key2, "LEN"], num);
-  }
-
-  /** LCS IDX: the matching ranges and the length.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.lcsIdx("a", "b", { minMatchLen: 4, withMatchLen: true }); // { matches: [{ a: [4, 7], b: [5, 8], len: 4 }], len: 6 }
-   * ```
-   */
-  lcsIdx(
-    key1: Key,
-    key2: Key,
-    options: { minMatchLen?: number; withMatchLen?: boolean } = {},
-  ): Result<M, LcsIdxReply> {
-    const args: Arg[] = ["LCS", key1, key2, "IDX"];
-    if (options.minMatchLen !== undefined) {
-      args.push("MINMATCHLEN", options.minMatchLen);
-    }
-    if (options.withMatchLen) args.push("WITHMATCHLEN");
-    return this.call(args, (v) => {
-      const f = fieldsOf(v);
-      const matches = list(f.get("matches") ?? null).map((m) => {
-        const [a, b, len] = m as RespValue[];
-        const match: LcsMatch = { a: lcsRange(a), b: lcsRange(b) };
-        if (len !== undefined) match.len = num(len);
-        return match;
-      });
-      return { matches, len: num(f.get("len") ?? 0) };
-    });
-  }
-
-  // --- HyperLogLog -------------------------------------------------------
-
-  /** PFADD: true when the estimate changed (or the key was created).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.pfadd("visitors", "ada", "bob"); // true
-   * ```
-   */
-  pfadd(key: Key, ...elements: Value[]): Result<M, boolean> {
-    return this.call(["PFADD", key, ...elements], bool);
-  }
-
-  /** PFCOUNT: the estimated number of distinct elements (of the union).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.pfcount("visitors"); // 2
-   * ```
-   */
-  pfcount(...keys: Key[]): Result<M, number> {
-    return this.call(["PFCOUNT", ...keys], num);
-  }
-
-  /** PFMERGE: merges the sources into `destination`; "OK".
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.pfmerge("visitors:week", "visitors:mon", "visitors:tue");
-   * ```
-   */
-  pfmerge(destination: Key, ...sources: Key[]): Result<M, string> {
-    return this.call(["PFMERGE", destination, ...sources], str);
-  }
-
-  // --- geo ---------------------------------------------------------------
-
-  /** GEOADD points; how many were added (changed, with `ch`).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.geoadd("places", [{ longitude: 12.4964, latitude: 41.9028, member: "rome" }]); // 1
-   * ```
-   */
-  geoadd(
-    key: Key,
-    members: GeoMember[],
-    options: { nx?: boolean; xx?: boolean; ch?: boolean } = {},
-  ): Result<M, number> {
-    const args: Arg[] = ["GEOADD", key];
-    if (options.nx) args.push("NX");
-    if (options.xx) args.push("XX");
-    if (options.ch) args.push("CH");
-    for (const m of members) args.push(m.longitude, m.latitude, m.member);
-    return this.call(args, num);
-  }
-
-  /** GEOPOS: each member's coordinates, or null.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.geopos("places", "rome", "atlantis"); // [{ longitude: 12.49..., latitude: 41.90... }, null]
-   * ```
-   */
-  geopos(
-    key: Key,
-    ...members: Value[]
-  ): Result<M, (GeoCoordinates | null)[]> {
-    return this.call(
-      ["GEOPOS", key, ...members],
-      (v) => list(v).map(coordinates),
-    );
-  }
-
-  /** GEODIST: the distance between two members (meters unless told), or
-   * null when one is missing.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.geodist("places", "rome", "paris", "km"); // 1105.5914
-   * ```
-   */
-  geodist(
-    key: Key,
-    member1: Value,
-    member2: Value,
-    unit?: DistanceUnit,
-  ): Result<M, number | null> {
-    return this.call(
-      ["GEODIST", key, member1, member2, ...(unit ? [unit] : [])],
-      scoreOrNull,
-    );
-  }
-
-  /** GEOHASH: each member's 11-character geohash, or null.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.geohash("places", "rome"); // ["sr2yk3dutv0"]
-   * ```
-   */
-  geohash(key: Key, ...members: Value[]): Result<M, (string | null)[]> {
-    return this.call(["GEOHASH", key, ...members], texts);
-  }
-
-  /** GEOSEARCH: members within a circle or box around a member or a
-   * point, with what the options ask for.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.geosearch("places", { longitude: 12, latitude: 42 }, { radius: 100, unit: "km" }, { withDist: true, order: "ASC" });
-   * // [{ member: "rome", distance: 41.3383 }]
-   * ```
-   */
-  geosearch(
-    key: Key,
-    from: GeoSearchFrom,
-    by: GeoSearchBy,
-    options: GeoQueryOptions = {},
-  ): Result<M, GeoSearchMatch[]> {
-    return this.call(
-      ["GEOSEARCH", key, ...geoSearchArgs(from, by, options)],
-      geoMatches(options),
-    );
-  }
-
-  /** GEOSEARCHSTORE: stores GEOSEARCH's members (as a sorted set of
-   * geohashes, or distances with `storeDist`); how many.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.geosearchstore("near-rome", "places", { member: "rome" }, { radius: 500, unit: "km" });
-   * ```
-   */
-  geosearchstore(
-    destination: Key,
-    source: Key,
-    from: GeoSearchFrom,
-    by: GeoSearchBy,
-    options: GeoQueryStoreOptions = {},
-  ): Result<M, number> {
-    return this.call(
-      [
-        "GEOSEARCHSTORE",
-        destination,
-        source,
-        ...geoSearchArgs(from, by, options),
-      ],
-      num,
-    );
-  }
-
-  /** GEORADIUS (deprecated; prefer {@linkcode Commands.geosearch}):
-   * members within a radius of a point.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.georadius("places", 12, 42, 100, "km", { withDist: true });
-   * ```
-   */
-  georadius(
-    key: Key,
-    longitude: number,
-    latitude: number,
-    radius: number,
-    unit: DistanceUnit,
-    options: GeoQueryOptions = {},
-  ): Result<M, GeoSearchMatch[]> {
-    return this.call([
-      "GEORADIUS",
-      key,
-      longitude,
-      latitude,
-      radius,
-      unit,
-      ...geoTailArgs(options),
-    ], geoMatches(options));
-  }
-
-  /** GEORADIUS_RO: the read-only GEORADIUS.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.georadiusRo("places", 12, 42, 100, "km");
-   * ```
-   */
-  georadiusRo(
-    key: Key,
-    longitude: number,
-    latitude: number,
-    radius: number,
-    unit: DistanceUnit,
-    options: GeoQueryOptions = {},
-  ): Result<M, GeoSearchMatch[]> {
-    return this.call([
-      "GEORADIUS_RO",
-      key,
-      longitude,
-      latitude,
-      radius,
-      unit,
-      ...geoTailArgs(options),
-    ], geoMatches(options));
-  }
-
-  /** GEORADIUSBYMEMBER (deprecated; prefer
-   * {@linkcode Commands.geosearch}): members within a radius of a member.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.georadiusByMember("places", "rome", 100, "km", { count: 5 });
-   * ```
-   */
-  georadiusByMember(
-    key: Key,
-    member: Value,
-    radius: number,
-    unit: DistanceUnit,
-    options: GeoQueryOptions = {},
-  ): Result<M, GeoSearchMatch[]> {
-    return this.call(
-      ["GEORADIUSBYMEMBER", key, member, radius, unit, ...geoTailArgs(options)],
-      geoMatches(options),
-    );
-  }
-
-  /** GEORADIUSBYMEMBER_RO: the read-only GEORADIUSBYMEMBER.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.georadiusByMemberRo("places", "rome", 100, "km");
-   * ```
-   */
-  georadiusByMemberRo(
-    key: Key,
-    member: Value,
-    radius: number,
-    unit: DistanceUnit,
-    options: GeoQueryOptions = {},
-  ): Result<M, GeoSearchMatch[]> {
-    return this.call([
-      "GEORADIUSBYMEMBER_RO",
-      key,
-      member,
-      radius,
-      unit,
-      ...geoTailArgs(options),
-    ], geoMatches(options));
-  }
-
-  // --- streams -----------------------------------------------------------
-
-  /** XADD an entry (`id` `*` generates one); its id, or null when
-   * `nomkstream` found no stream.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.xadd("events", "*", { type: "login", user: "ada" }); // "1700000000000-0"
-   * await client.xadd("events", "*", ["type", "logout"], { maxlen: 1000, approximate: true });
-   * ```
-   */
-  xadd(
-    key: Key,
-    id: string,
-    fields: FieldValues | Value[],
-    options: XAddCommandOptions = {},
-  ): Result<M, string | null> {
-    const args: Arg[] = ["XADD", key];
-    if (options.nomkstream) args.push("NOMKSTREAM");
-    args.push(...trimArgs(options), id);
-    args.push(...fieldArgs([fields]));
-    return this.call(args, text);
-  }
-
-  /** XLEN: the number of entries.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.xlen("events"); // 2
-   * ```
-   */
-  xlen(key: Key): Result<M, number> {
-    return this.call(["XLEN", key], num);
-  }
-
-  /** XRANGE: entries with ids in `start`..`end` (`-` and `+` for the
-   * ends; `(id` exclusive).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.xrange("events", "-", "+", { count: 10 }); // [{ id, fields }, ...]
-   * ```
-   */
-  xrange(
-    key: Key,
-    start = "-",
-    end = "+",
-    options: { count?: number } = {},
-  ): Result<M, StreamMessage[]> {
-    const args: Arg[] = ["XRANGE", key, start, end];
-    if (options.count !== undefined) args.push("COUNT", options.count);
-    return this.call(args, streamEntries);
-  }
-
-  /** XREVRANGE: entries with ids in `end`..`start`, newest first.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.xrevrange("events", "+", "-", { count: 1 }); // the newest entry
-   * ```
-   */
-  xrevrange(
-    key: Key,
-    end = "+",
-    start = "-",
-    options: { count?: number } = {},
-  ): Result<M, StreamMessage[]> {
-    const args: Arg[] = ["XREVRANGE", key, end, start];
-    if (options.count !== undefined) args.push("COUNT", options.count);
-    return this.call(args, streamEntries);
-  }
-
-  /** XDEL: how many entries were deleted.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.xdel("events", "1-0", "2-0");
-   * ```
-   */
-  xdel(key: Key, ...ids: string[]): Result<M, number> {
-    return this.call(["XDEL", key, ...ids], num);
-  }
-
-  /** XTRIM by MAXLEN or MINID; how many entries were removed.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.xtrim("events", { minid: "1700000000000-0" });
-   * ```
-   */
-  xtrim(key: Key, options: XTrimCommandOptions): Result<M, number> {
-    return this.call(["XTRIM", key, ...trimArgs(options)], num);
-  }
-
-  /** XREAD: entries after the given ids, per stream (streams without any
-   * are left out; `[]` when none has any, or BLOCK timed out).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.xread({ events: "0-0" }, { count: 100 }); // [{ key: "events", entries: [...] }]
-   * ```
-   */
-  xread(
-    streams: StreamIds,
-    options: XReadOptions = {},
-  ): Result<M, StreamRead[]> {
-    const args: Arg[] = ["XREAD"];
-    if (options.count !== undefined) args.push("COUNT", options.count);
-    if (options.block !== undefined) args.push("BLOCK", options.block);
-    return this.call(
-      [...args, ...streamIdArgs(streams)],
-      streamReads(streamEntry),
-    );
-  }
-
-  /** XGROUP CREATE a consumer group starting after `id` (`$`: new entries
-   * only); "OK".
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.xgroupCreate("events", "workers", "$", { mkstream: true });
-   * ```
-   */
-  xgroupCreate(
-    key: Key,
-    group: string,
-    id: string,
-    options: { mkstream?: boolean; entriesRead?: number } = {},
-  ): Result<M, string> {
-    const args: Arg[] = ["XGROUP", "CREATE", key, group, id];
-    if (options.mkstream) args.push("MKSTREAM");
-    if (options.entriesRead !== undefined) {
-      args.push("ENTRIESREAD", options.entriesRead);
-    }
-    return this.call(args, str);
-  }
-
-  /** XGROUP SETID: moves the group's last delivered id; "OK".
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.xgroupSetId("events", "workers", "0"); // re-deliver everything
-   * ```
-   */
-  xgroupSetId(
-    key: Key,
-    group: string,
-    id: string,
-    options: { entriesRead?: number } = {},
-  ): Result<M, string> {
-    const args: Arg[] = ["XGROUP", "SETID", key, group, id];
-    if (options.entriesRead !== undefined) {
-      args.push("ENTRIESREAD", options.entriesRead);
-    }
-    return this.call(args, str);
-  }
-
-  /** XGROUP DESTROY: true when the group existed.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.xgroupDestroy("events", "workers"); // true
-   * ```
-   */
-  xgroupDestroy(key: Key, group: string): Result<M, boolean> {
-    return this.call(["XGROUP", "DESTROY", key, group], bool);
-  }
-
-  /** XGROUP CREATECONSUMER: true when the consumer was new.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.xgroupCreateConsumer("events", "workers", "alice"); // true
-   * ```
-   */
-  xgroupCreateConsumer(
-    key: Key,
-    group: string,
-    consumer: string,
-  ): Result<M, boolean> {
-    return this.call(
-      ["XGROUP", "CREATECONSUMER", key, group, consumer],
-      bool,
-    );
-  }
-
-  /** XGROUP DELCONSUMER: how many pending entries the consumer had.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.xgroupDelConsumer("events", "workers", "alice"); // 0
-   * ```
-   */
-  xgroupDelConsumer(
-    key: Key,
-    group: string,
-    consumer: string,
-  ): Result<M, number> {
-    return this.call(["XGROUP", "DELCONSUMER", key, group, consumer], num);
-  }
-
-  /** XREADGROUP: entries for a consumer of a group (`>`: new entries;
-   * another id: its own pending history, where deleted entries have
-   * `fields: null`).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.xreadgroup("workers", "alice", { events: ">" }, { count: 10 });
-   * ```
-   */
-  xreadgroup(
-    group: string,
-    consumer: string,
-    streams: StreamIds,
-    options: XReadOptions = {},
-  ): Result<M, StreamRead<StreamMessage | DeletedStreamMessage>[]> {
-    const args: Arg[] = ["XREADGROUP", "GROUP", group, consumer];
-    if (options.count !== undefined) args.push("COUNT", options.count);
-    if (options.block !== undefined) args.push("BLOCK", options.block);
-    if (options.noack) args.push("NOACK");
-    return this.call(
-      [...args, ...streamIdArgs(streams)],
-      streamReads(maybeEntry),
-    );
-  }
-
-  /** XACK: how many entries were acknowledged.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.xack("events", "workers", "1-0"); // 1
-   * ```
-   */
-  xack(key: Key, group: string, ...ids: string[]): Result<M, number> {
-    return this.call(["XACK", key, group, ...ids], num);
-  }
-
-  /** XPENDING: the group's summary; with a range, the pending entries.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.xpending("events", "workers"); // { count: 1, smallest: "1-0", largest: "1-0", consumers: [{ name: "alice", count: 1 }] }
-   * await client.xpending("events", "workers", { start: "-", end: "+", count: 10 }); // [{ id: "1-0", consumer: "alice", idle: 12, deliveries: 1 }]
-   * ```
-   */
-  xpending(key: Key, group: string): Result<M, XPendingSummary>;
-  /** XPENDING with a range: the pending entries. */
-  xpending(
-    key: Key,
-    group: string,
-    range: XPendingRange,
-  ): Result<M, XPendingEntry[]>;
-  xpending(
-    key: Key,
-    group: string,
-    range?: XPendingRange,
-  ): Result<M, unknown> {
-    if (range === undefined) {
-      return this.call(["XPENDING", key, group], (v): XPendingSummary => {
-        const [count, smallest, largest, consumers] = v as RespValue[];
-        return {
-          count: num(count),
-          smallest: text(smallest),
-          largest: text(largest),
-          consumers: list(consumers).map((c) => {
-            const [name, n] = c as RespValue[];
-            return { name: str(name), count: num(n) };
-          }),
-        };
-      });
-    }
-    const args: Arg[] = ["XPENDING", key, group];
-    if (range.idle !== undefined) args.push("IDLE", range.idle);
-    args.push(range.start, range.end, range.count);
-    if (range.consumer !== undefined) args.push(range.consumer);
-    return this.call(args, (v) =>
-      list(v).map((e): XPendingEntry => {
-        const [id, consumer, idle, deliveries] = e as RespValue[];
-        return {
-          id: str(id),
-          consumer: str(consumer),
-          idle: num(idle),
-          deliveries: num(deliveries),
-        };
-      }));
-  }
-
-  /** XCLAIM: takes over pending entries idle at least `minIdle` ms; the
-   * claimed entries (ids only with `justId`).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.xclaim("events", "workers", "bob", 60_000, ["1-0"]); // [{ id: "1-0", fields: {...} }]
-   * ```
-   */
-  xclaim(
-    key: Key,
-    group: string,
-    consumer: string,
-    minIdle: number,
-    ids: string[],
-    options?: XClaimCommandOptions & { justId?: false },
-  ): Result<M, StreamMessage[]>;
-  /** XCLAIM JUSTID: the claimed ids. */
-  xclaim(
-    key: Key,
-    group: string,
-    consumer: string,
-    minIdle: number,
-    ids: string[],
-    options: XClaimCommandOptions & { justId: true },
-  ): Result<M, string[]>;
-  xclaim(
-    key: Key,
-    group: string,
-    consumer: string,
-    minIdle: number,
-    ids: string[],
-    options: XClaimCommandOptions & { justId?: boolean } = {},
-  ): Result<M, unknown> {
-    const args: Arg[] = ["XCLAIM", key, group, consumer, minIdle, ...ids];
-    if (options.idle !== undefined) args.push("IDLE", options.idle);
-    if (options.time !== undefined) args.push("TIME", options.time);
-    if (options.retryCount !== undefined) {
-      args.push("RETRYCOUNT", options.retryCount);
-    }
-    if (options.force) args.push("FORCE");
-    if (options.justId) args.push("JUSTID");
-    if (options.lastId !== undefined) args.push("LASTID", options.lastId);
-    return options.justId
-      ? this.call(args, strings)
-      : this.call(args, streamEntries);
-  }
-
-  /** XAUTOCLAIM: claims pending entries idle at least `minIdle` ms,
-   * scanning from `start`; the next cursor, the entries, and the ids
-   * found deleted.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.xautoclaim("events", "workers", "bob", 60_000, "0-0", { count: 25 });
-   * ```
-   */
-  xautoclaim(
-    key: Key,
-    group: string,
-    consumer: string,
-    minIdle: number,
-    start: string,
-    options?: { count?: number; justId?: false },
-  ): Result<M, XAutoClaimReply>;
-  /** XAUTOCLAIM JUSTID: claimed ids instead of entries. */
-  xautoclaim(
-    key: Key,
-    group: string,
-    consumer: string,
-    minIdle: number,
-    start: string,
-    options: { count?: number; justId: true },
-  ): Result<M, XAutoClaimReply<string>>;
-  xautoclaim(
-    key: Key,
-    group: string,
-    consumer: string,
-    minIdle: number,
-    start: string,
-    options: { count?: number; justId?: boolean } = {},
-  ): Result<M, unknown> {
-    const args: Arg[] = ["XAUTOCLAIM", key, group, consumer, minIdle, start];
-    if (options.count !== undefined) args.push("COUNT", options.count);
-    if (options.justId) args.push("JUSTID");
-    return this.call(args, (v) => {
-      const [next, claimed, deleted] = v as RespValue[];
-      return {
-        next: str(next),
-        entries: options.justId ? strings(claimed) : streamEntries(claimed),
-        deleted: strings(deleted),
-      };
-    });
-  }
-
-  /** XINFO STREAM: the stream's summary.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * const info = await client.xinfoStream("events"); // { length: 2, lastGeneratedId: "2-0", ... }
-   * ```
-   */
-  xinfoStream(key: Key): Result<M, XInfoStreamReply> {
-    return this.call(["XINFO", "STREAM", key], (v): XInfoStreamReply => {
-      const f = fieldsOf(v);
-      const n = (k: string) => num(f.get(k) ?? null);
-      const s = (k: string) => str(f.get(k) ?? null);
-      return {
-        length: n("length"),
-        radixTreeKeys: n("radix-tree-keys"),
-        radixTreeNodes: n("radix-tree-nodes"),
-        groups: n("groups"),
-        lastGeneratedId: s("last-generated-id"),
-        maxDeletedEntryId: s("max-deleted-entry-id"),
-        entriesAdded: n("entries-added"),
-        recordedFirstEntryId: s("recorded-first-entry-id"),
-        firstEntry: xinfoEntry(f.get("first-entry") ?? null),
-        lastEntry: xinfoEntry(f.get("last-entry") ?? null),
-      };
-    });
-  }
-
-  /** XINFO STREAM FULL: everything, with camelCase keys (`entries` as
-   * {@linkcode StreamMessage}s; `groups` with their `pending` entries and
-   * `consumers`).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * const full = await client.xinfoStreamFull("events", { count: 10 });
-   * ```
-   */
-  xinfoStreamFull(
-    key: Key,
-    options: { count?: number } = {},
-  ): Result<M, Record<string, unknown>> {
-    const args: Arg[] = ["XINFO", "STREAM", key, "FULL"];
-    if (options.count !== undefined) args.push("COUNT", options.count);
-    return this.call(args, infoFull);
-  }
-
-  /** XINFO GROUPS: the stream's consumer groups.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.xinfoGroups("events"); // [{ name: "workers", consumers: 1, pending: 0, ... }]
-   * ```
-   */
-  xinfoGroups(key: Key): Result<M, XInfoGroup[]> {
-    return this.call(
-      ["XINFO", "GROUPS", key],
-      (v) =>
-        list(v).map((g): XInfoGroup => {
-          const f = fieldsOf(g);
-          return {
-            name: str(f.get("name") ?? null),
-            consumers: num(f.get("consumers") ?? null),
-            pending: num(f.get("pending") ?? null),
-            lastDeliveredId: str(f.get("last-delivered-id") ?? null),
-            entriesRead: numOrNull(f.get("entries-read") ?? null),
-            lag: numOrNull(f.get("lag") ?? null),
-          };
-        }),
-    );
-  }
-
-  /** XINFO CONSUMERS: a group's consumers.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.xinfoConsumers("events", "workers"); // [{ name: "alice", pending: 1, idle: 1200 }]
-   * ```
-   */
-  xinfoConsumers(key: Key, group: string): Result<M, XInfoConsumer[]> {
-    return this.call(
-      ["XINFO", "CONSUMERS", key, group],
-      (v) =>
-        list(v).map((c): XInfoConsumer => {
-          const f = fieldsOf(c);
-          return {
-            name: str(f.get("name") ?? null),
-            pending: num(f.get("pending") ?? null),
-            idle: num(f.get("idle") ?? null),
-          };
-        }),
-    );
-  }
-
-  /** XSETID: sets the stream's last id (and, optionally, its entries-added
-   * counter and max deleted id); "OK".
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.xsetid("events", "5-0", { entriesAdded: 5, maxDeletedId: "3-0" });
-   * ```
-   */
-  xsetid(
-    key: Key,
-    lastId: string,
-    options: { entriesAdded?: number; maxDeletedId?: string } = {},
-  ): Result<M, string> {
-    const args: Arg[] = ["XSETID", key, lastId];
-    if (options.entriesAdded !== undefined) {
-      args.push("ENTRIESADDED", options.entriesAdded);
-    }
-    if (options.maxDeletedId !== undefined) {
-      args.push("MAXDELETEDID", options.maxDeletedId);
-    }
-    return this.call(args, str);
-  }
-
-  // --- generic -----------------------------------------------------------
-
-  /** SORT a list, set or sorted set: the elements (or GET values, null
-   * for missing ones); with `store`, stores them and returns how many.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.sort("ids", { order: "DESC", limit: { offset: 0, count: 10 } });
-   * await client.sort("ids", { by: "nosort", get: ["#", "name_*"] });
-   * await client.sort("ids", { alpha: true, store: "sorted" }); // 3
-   * ```
-   */
-  sort(
-    key: Key,
-    options?: SortOptions & { store?: undefined },
-  ): Result<M, (string | null)[]>;
-  /** SORT ... STORE: how many elements were stored. */
-  sort(
-    key: Key,
-    options: SortOptions & { store: Key },
-  ): Result<M, number>;
-  sort(
-    key: Key,
-    options: SortOptions & { store?: Key } = {},
-  ): Result<M, unknown> {
-    const args: Arg[] = ["SORT", key, ...sortArgs(options)];
-    if (options.store !== undefined) {
-      return this.call([...args, "STORE", options.store], num);
-    }
-    return this.call(args, (v) => list(v).map(text));
-  }
-
-  /** SORT_RO: the read-only SORT (no STORE).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.sortRo("ids", { alpha: true });
-   * ```
-   */
-  sortRo(key: Key, options: SortOptions = {}): Result<M, (string | null)[]> {
-    return this.call(
-      ["SORT_RO", key, ...sortArgs(options)],
-      (v) => list(v).map(text),
-    );
-  }
-
-  /** OBJECT ENCODING: the value's internal encoding (`listpack`,
-   * `hashtable`, `intset`, `skiplist`, `quicklist`, `stream`, `int`,
-   * `embstr`, `raw`), or null when the key is missing.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.sadd("ids", 1, 2, 3);
-   * await client.objectEncoding("ids"); // "intset"
-   * ```
-   */
-  objectEncoding(key: Key): Result<M, string | null> {
-    return this.call(["OBJECT", "ENCODING", key], text);
-  }
-  // --- blocking commands and pub/sub --------------------------------------
-  // On a Client these run on a connection of their own (see
-  // Client.blockingConnections), so they never hold up other calls.
-
-  /** BLPOP: waits up to `timeout` seconds (0: forever) for an element at
-   * the head of the first non-empty list; null on timeout.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.blpop(["jobs", "urgent"], 5); // { key: "jobs", element: "j1" } or null
-   * ```
-   */
-  blpop(keys: Key[], timeout: number): Result<M, KeyedElement | null> {
-    return this.call(["BLPOP", ...keys, timeout], keyedElement);
-  }
-
-  /** BRPOP: as {@linkcode Commands.blpop}, from the tail.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.brpop(["jobs"], 0.5); // { key: "jobs", element: "j9" } or null
-   * ```
-   */
-  brpop(keys: Key[], timeout: number): Result<M, KeyedElement | null> {
-    return this.call(["BRPOP", ...keys, timeout], keyedElement);
-  }
-
-  /** BLMOVE: LMOVE that waits up to `timeout` seconds for an element;
-   * the element moved, or null on timeout.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.blmove("todo", "doing", "LEFT", "RIGHT", 10);
-   * ```
-   */
-  blmove(
-    source: Key,
-    destination: Key,
-    from: ListSide,
-    to: ListSide,
-    timeout: number,
-  ): Result<M, string | null> {
-    return this.call(
-      ["BLMOVE", source, destination, from, to, timeout],
-      text,
-    );
-  }
-
-  /** BRPOPLPUSH: BLMOVE RIGHT LEFT.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.brpoplpush("todo", "doing", 10);
-   * ```
-   */
-  brpoplpush(
-    source: Key,
-    destination: Key,
-    timeout: number,
-  ): Result<M, string | null> {
-    return this.call(["BRPOPLPUSH", source, destination, timeout], text);
-  }
-
-  /** BLMPOP: LMPOP that waits up to `timeout` seconds; null on timeout.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.blmpop(1, ["urgent", "normal"], "LEFT", 5); // { key, elements } or null
-   * ```
-   */
-  blmpop(
-    timeout: number,
-    keys: Key[],
-    from: ListSide,
-    count?: number,
-  ): Result<M, ListPopResult | null> {
-    const args: Arg[] = ["BLMPOP", timeout, keys.length, ...keys, from];
-    if (count !== undefined) args.push("COUNT", count);
-    return this.call(args, (v) => {
-      if (v === null) return null;
-      const [k, elements] = v as RespValue[];
-      return { key: str(k), elements: strings(elements) };
-    });
-  }
-
-  /** BZPOPMIN: waits up to `timeout` seconds for the lowest-scored member
-   * of the first non-empty sorted set; null on timeout.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.bzpopmin(["board"], 1); // { key: "board", member: "ada", score: 1 } or null
-   * ```
-   */
-  bzpopmin(keys: Key[], timeout: number): Result<M, KeyedMember | null> {
-    return this.call(["BZPOPMIN", ...keys, timeout], keyedMember);
-  }
-
-  /** BZPOPMAX: as {@linkcode Commands.bzpopmin}, the highest score.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.bzpopmax(["board"], 1); // { key: "board", member: "bob", score: 20 } or null
-   * ```
-   */
-  bzpopmax(keys: Key[], timeout: number): Result<M, KeyedMember | null> {
-    return this.call(["BZPOPMAX", ...keys, timeout], keyedMember);
-  }
-
-  /** BZMPOP: ZMPOP that waits up to `timeout` seconds; null on timeout.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.bzmpop(1, ["a", "b"], "MIN", 2); // { key, members: [[m, s], ...] } or null
-   * ```
-   */
-  bzmpop(
-    timeout: number,
-    keys: Key[],
-    which: "MIN" | "MAX",
-    count?: number,
-  ): Result<M, ZPopResult | null> {
-    const args: Arg[] = ["BZMPOP", timeout, keys.length, ...keys, which];
-    if (count !== undefined) args.push("COUNT", count);
-    return this.call(args, (v) => {
-      if (v === null) return null;
-      const [k, members] = v as RespValue[];
-      return { key: str(k), members: scoredPairs(members) };
-    });
-  }
-
-  /** PUBLISH: how many subscribers received the message.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.publish("news", "hello"); // 1
-   * ```
-   */
-  publish(channel: Value, message: Value): Result<M, number> {
-    return this.call(["PUBLISH", channel, message], num);
-  }
-
-  /** SPUBLISH: PUBLISH to a shard channel.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.spublish("orders", "created"); // 1
-   * ```
-   */
-  spublish(channel: Value, message: Value): Result<M, number> {
-    return this.call(["SPUBLISH", channel, message], num);
-  }
-
-  // --- scripting and functions --------------------------------------------
-
-  /** EVAL: runs a Lua script on `keys` (KEYS) with `args` (ARGV) and
-   * resolves to its reply (see {@linkcode ScriptReply}); an error reply of
-   * the script rejects with a `ReplyError`. The server caches the script,
-   * so {@linkcode Commands.evalsha} can run it again by its SHA1.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.eval("return redis.call('SET', KEYS[1], ARGV[1])", ["k"], ["v"]); // "OK"
-   * await client.eval<number>("return #KEYS + #ARGV", ["a", "b"], [1]); // 3
-   * ```
-   */
-  eval<T = ScriptReply>(
-    script: Value,
-    keys: Key[] = [],
-    args: Value[] = [],
-  ): Result<M, T> {
-    return this.call(
-      scriptArgs("EVAL", script, keys, args),
-      scriptReply as Transform<T>,
-    );
-  }
-
-  /** EVAL_RO: EVAL of a script that must not write (a write is an error).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.evalRo("return redis.call('GET', KEYS[1])", ["k"]); // "v" or null
-   * ```
-   */
-  evalRo<T = ScriptReply>(
-    script: Value,
-    keys: Key[] = [],
-    args: Value[] = [],
-  ): Result<M, T> {
-    return this.call(
-      scriptArgs("EVAL_RO", script, keys, args),
-      scriptReply as Transform<T>,
-    );
-  }
-
-  /** EVALSHA: runs a script the server has cached (by EVAL or
-   * {@linkcode Commands.scriptLoad}) by its SHA1. When the server does not
-   * have it, this rejects with a `ReplyError` whose `code` is `NOSCRIPT`:
-   * it never falls back to EVAL by itself (it has no source to send); use
-   * {@linkcode Client.defineScript} for a script that does.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * const sha = await client.scriptLoad("return ARGV[1]");
-   * await client.evalsha(sha, [], ["hi"]); // "hi"
-   * ```
-   */
-  evalsha<T = ScriptReply>(
-    sha: string,
-    keys: Key[] = [],
-    args: Value[] = [],
-  ): Result<M, T> {
-    return this.call(
-      scriptArgs("EVALSHA", sha, keys, args),
-      scriptReply as Transform<T>,
-    );
-  }
-
-  /** EVALSHA_RO: {@linkcode Commands.evalsha} of a read-only script (no
-   * fallback either: NOSCRIPT rejects).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * const sha = await client.scriptLoad("return redis.call('GET', KEYS[1])");
-   * await client.evalshaRo(sha, ["k"]);
-   * ```
-   */
-  evalshaRo<T = ScriptReply>(
-    sha: string,
-    keys: Key[] = [],
-    args: Value[] = [],
-  ): Result<M, T> {
-    return this.call(
-      scriptArgs("EVALSHA_RO", sha, keys, args),
-      scriptReply as Transform<T>,
-    );
-  }
-
-  /** SCRIPT LOAD: caches a script without running it; resolves to its
-   * SHA1 (lowercase hex), for {@linkcode Commands.evalsha}.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.scriptLoad("return 1"); // "e0e1f9fabfc9d4800c877a703b823ac0578ff8db"
-   * ```
-   */
-  scriptLoad(script: Value): Result<M, string> {
-    return this.call(["SCRIPT", "LOAD", script], str);
-  }
-
-  /** SCRIPT EXISTS: whether the server has each script, in order.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * const sha = await client.scriptLoad("return 1");
-   * await client.scriptExists(sha, "0000000000000000000000000000000000000000"); // [true, false]
-   * ```
-   */
-  scriptExists(...shas: string[]): Result<M, boolean[]> {
-    return this.call(["SCRIPT", "EXISTS", ...shas], bools);
-  }
-
-  /** SCRIPT FLUSH: drops every cached script ("OK").
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.scriptFlush(); // or scriptFlush("ASYNC")
-   * ```
-   */
-  scriptFlush(mode?: "ASYNC" | "SYNC"): Result<M, string> {
-    return this.call(
-      mode ? ["SCRIPT", "FLUSH", mode] : ["SCRIPT", "FLUSH"],
-      str,
-    );
-  }
-
-  /** SCRIPT KILL: stops the script running now if it has not written
-   * ("OK"); rejects with `NOTBUSY` when none runs, `UNKILLABLE` when it
-   * wrote. On a {@linkcode Client} it goes on a connection of its own, so
-   * it is not queued behind the script's own EVAL.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.scriptKill().catch((e) => e.code); // "NOTBUSY" when idle
-   * ```
-   */
-  scriptKill(): Result<M, string> {
-    return this.call(["SCRIPT", "KILL"], str);
-  }
-
-  /** FCALL: calls a function of a loaded library (see
-   * {@linkcode Commands.functionLoad}) on `keys` with `args`; the reply as
-   * for {@linkcode Commands.eval}.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.fcall("myfunc", ["k"], ["v"]);
-   * ```
-   */
-  fcall<T = ScriptReply>(
-    fn: string,
-    keys: Key[] = [],
-    args: Value[] = [],
-  ): Result<M, T> {
-    return this.call(
-      scriptArgs("FCALL", fn, keys, args),
-      scriptReply as Transform<T>,
-    );
-  }
-
-  /** FCALL_RO: FCALL of a function registered with the `no-writes` flag.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.fcallRo("myreader", ["k"]);
-   * ```
-   */
-  fcallRo<T = ScriptReply>(
-    fn: string,
-    keys: Key[] = [],
-    args: Value[] = [],
-  ): Result<M, T> {
-    return this.call(
-      scriptArgs("FCALL_RO", fn, keys, args),
-      scriptReply as Transform<T>,
-    );
-  }
-
-  /** FUNCTION LOAD: loads a library (source starting `#!lua name=...`);
-   * resolves to the library's name. Loading a name again rejects unless
-   * `replace`.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.functionLoad(
-   *   "#!lua name=mylib\nredis.register_function('hello', function() return 'hi' end)",
-   *   { replace: true },
-   * ); // "mylib"
-   * await client.fcall("hello"); // "hi"
-   * ```
-   */
-  functionLoad(
-    code: Value,
-    options: FunctionLoadOptions = {},
-  ): Result<M, string> {
-    const args: Arg[] = ["FUNCTION", "LOAD"];
-    if (options.replace) args.push("REPLACE");
-    return this.call([...args, code], str);
-  }
-
-  /** FUNCTION LIST: the loaded libraries with their functions (and
-   * source, with `withCode`), in the server's order.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * for (const lib of await client.functionList({ libraryName: "my*" })) {
-   *   console.log(lib.libraryName, lib.functions.map((f) => f.name));
-   * }
-   * ```
-   */
-  functionList(
-    options: FunctionListOptions = {},
-  ): Result<M, FunctionLibrary[]> {
-    const args: Arg[] = ["FUNCTION", "LIST"];
-    if (options.libraryName !== undefined) {
-      args.push("LIBRARYNAME", options.libraryName);
-    }
-    if (options.withCode) args.push("WITHCODE");
-    return this.call(args, (v) => list(v).map(functionLibrary));
-  }
-
-  /** FUNCTION DELETE: removes a library and its functions ("OK").
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.functionDelete("mylib");
-   * ```
-   */
-  functionDelete(libraryName: string): Result<M, string> {
-    return this.call(["FUNCTION", "DELETE", libraryName], str);
-  }
-
-  /** FUNCTION FLUSH: removes every library ("OK").
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.functionFlush(); // or functionFlush("SYNC")
-   * ```
-   */
-  functionFlush(mode?: "ASYNC" | "SYNC"): Result<M, string> {
-    return this.call(
-      mode ? ["FUNCTION", "FLUSH", mode] : ["FUNCTION", "FLUSH"],
-      str,
-    );
-  }
-
-  /** FUNCTION DUMP: every library as an opaque payload (bytes) for
-   * {@linkcode Commands.functionRestore}.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * const payload = await client.functionDump();
-   * await client.functionRestore(payload, "REPLACE");
-   * ```
-   */
-  functionDump(): Result<M, Uint8Array> {
-    return this.call(["FUNCTION", "DUMP"], (v) => bytes(v)!);
-  }
-
-  /** FUNCTION RESTORE: loads the libraries of a
-   * {@linkcode Commands.functionDump} payload ("OK"). `policy`: APPEND
-   * (default; a library that exists is an error), REPLACE, or FLUSH (drop
-   * every library first).
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * const payload = await client.functionDump();
-   * await client.functionRestore(payload, "FLUSH");
-   * ```
-   */
-  functionRestore(
-    payload: Uint8Array,
-    policy?: "FLUSH" | "APPEND" | "REPLACE",
-  ): Result<M, string> {
-    const args: Arg[] = ["FUNCTION", "RESTORE", payload];
-    if (policy) args.push(policy);
-    return this.call(args, str);
-  }
-
-  /** FUNCTION STATS: the function running now (if any) and how many
-   * libraries and functions each engine has.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * const { runningScript, engines } = await client.functionStats();
-   * console.log(runningScript, engines.LUA.librariesCount);
-   * ```
-   */
-  functionStats(): Result<M, FunctionStats> {
-    return this.call(["FUNCTION", "STATS"], functionStats);
-  }
-
-  /** FUNCTION KILL: stops the function running now if it has not written
-   * ("OK"); rejects with `NOTBUSY` when none runs. On a
-   * {@linkcode Client} it goes on a connection of its own, so it is not
-   * queued behind the function's own FCALL.
-   *
-   * @example
-   * ```ts ignore
-   * import { Client } from "@kv/store";
-   * const client = await Client.connect();
-   * await client.functionKill().catch((e) => e.code); // "NOTBUSY" when idle
-   * ```
-   */
-  functionKill(): Result<M, string> {
-    return this.call(["FUNCTION", "KILL"], str);
-  }
+function byScore<S>(
+  self: S,
+  command: string,
+  key: Key,
+  a: ScoreBound,
+  b: ScoreBound,
+  options: ZRangeByOptions & { withScores?: boolean },
+): Reply<S, unknown> {
+  const args: Arg[] = [command, key, scoreArg(a), scoreArg(b)];
+  if (options.withScores) args.push("WITHSCORES");
+  args.push(...limitArgs(options.limit));
+  return options.withScores
+    ? call(self, args, scoredPairs)
+    : call(self, args, strings);
+}
+
+function combined<S>(
+  self: S,
+  command: string,
+  keys: Key[],
+  options: ZCombineCommandOptions & { withScores?: boolean },
+): Reply<S, unknown> {
+  const args: Arg[] = [command, ...combineArgs(keys, options)];
+  return options.withScores
+    ? call(self, [...args, "WITHSCORES"], scoredPairs)
+    : call(self, args, strings);
 }
 
 function flattenPairs(pairs: [Record<string, Value>] | Value[]): Value[] {
@@ -5328,7 +1780,7 @@ export interface ClientEventMap {
  * client.close();
  * ```
  */
-export class Client extends Commands<"promise"> {
+export class Client {
   /** The options this client was created with. */
   readonly options: Readonly<ClientOptions>;
   /** Per-command timeout in ms (0: none); may be changed at any time. */
@@ -5357,7 +1809,6 @@ export class Client extends Commands<"promise"> {
   #subscriptions = new Map<string, Set<Subscription>>();
 
   private constructor(options: ClientOptions) {
-    super();
     this.options = options;
     this.timeout = options.timeout ?? 0;
     this.#decoder = this.#newDecoder();
@@ -5521,7 +1972,8 @@ export class Client extends Commands<"promise"> {
 
   /** Sends one command and resolves with its transformed reply; blocking
    * commands go to a connection of their own. */
-  protected call<T>(args: Arg[], transform: Transform<T>): Promise<T> {
+  /** @ignore */
+  [CALL]<T>(args: Arg[], transform: Transform<T>): unknown {
     if (!this.#dedicated && isBlocking(args)) {
       return this.#blocking((conn) => conn.#send(args, transform, false));
     }
@@ -6045,7 +2497,7 @@ export class Client extends Commands<"promise"> {
   async flush(): Promise<number> {
     if (!this.#flushFallback) {
       try {
-        return await this.call(["FLUSH"], num);
+        return await call(this, ["FLUSH"], num);
       } catch (e) {
         if (!(e instanceof ReplyError && /unknown command/.test(e.message))) {
           throw e;
@@ -6053,7 +2505,7 @@ export class Client extends Commands<"promise"> {
         this.#flushFallback = true;
       }
     }
-    return await this.call([
+    return await call(this, [
       "EVAL",
       "local n = redis.call('DBSIZE') redis.call('FLUSHDB') return n",
       0,
@@ -6134,7 +2586,7 @@ export class Client extends Commands<"promise"> {
 
   /** QUIT: asks the server to close the connection, then closes. */
   async quit(): Promise<void> {
-    await this.call(["QUIT"], same).catch(() => {});
+    await call(this, ["QUIT"], same).catch(() => {});
     this.close();
   }
 
@@ -6169,6 +2621,4207 @@ export class Client extends Commands<"promise"> {
     this.close();
     return Promise.resolve();
   }
+
+  /** Sends (or queues) one command; implemented by Client and Pipeline. */
+
+  /** Runs any command; bulk strings in the reply come back as text. */
+  execute<S extends Queue = Client>(
+    this: S,
+    ...args: Arg[]
+  ): Reply<S, RespValue> {
+    return call(this, args, replyToText);
+  }
+
+  /** Runs any command; bulk strings in the reply stay bytes. */
+  executeBytes<S extends Queue = Client>(
+    this: S,
+    ...args: Arg[]
+  ): Reply<S, RespValue> {
+    return call(this, args, same);
+  }
+
+  // --- strings -----------------------------------------------------------
+
+  /** GET: the value as text, or null. */
+  get<S extends Queue = Client>(this: S, key: Key): Reply<S, string | null> {
+    return call(this, ["GET", key], text);
+  }
+
+  /** GET as raw bytes, or null. */
+  getBytes<S extends Queue = Client>(
+    this: S,
+    key: Key,
+  ): Reply<S, Uint8Array | null> {
+    return call(this, ["GET", key], bytes);
+  }
+
+  /** SET with EX/PX/EXAT/PXAT, NX/XX, KEEPTTL and GET. Resolves to "OK",
+   * or null when NX/XX prevented it; with `get`, to the old value. */
+  set<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    value: Value,
+    options: SetCommandOptions = {},
+  ): Reply<S, string | null> {
+    const args: Arg[] = ["SET", key, value, ...expireArgs(options)];
+    if (options.nx) args.push("NX");
+    if (options.xx) args.push("XX");
+    if (options.keepTtl) args.push("KEEPTTL");
+    if (options.get) args.push("GET");
+    return call(this, args, text);
+  }
+
+  /** SETNX: true when the key was set. */
+  setnx<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    value: Value,
+  ): Reply<S, boolean> {
+    return call(this, ["SETNX", key, value], bool);
+  }
+
+  /** SETEX: set with a TTL in seconds. */
+  setex<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    seconds: number,
+    value: Value,
+  ): Reply<S, string> {
+    return call(this, ["SETEX", key, seconds, value], (v) => text(v)!);
+  }
+
+  /** PSETEX: set with a TTL in milliseconds. */
+  psetex<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    ms: number,
+    value: Value,
+  ): Reply<S, string> {
+    return call(this, ["PSETEX", key, ms, value], (v) => text(v)!);
+  }
+
+  /** GETSET: set, returning the old value. */
+  getset<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    value: Value,
+  ): Reply<S, string | null> {
+    return call(this, ["GETSET", key, value], text);
+  }
+
+  /** GETDEL: get and delete. */
+  getdel<S extends Queue = Client>(this: S, key: Key): Reply<S, string | null> {
+    return call(this, ["GETDEL", key], text);
+  }
+
+  /** GETEX: get, and change or remove the TTL. */
+  getex<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    options: GetExOptions = {},
+  ): Reply<S, string | null> {
+    const args: Arg[] = ["GETEX", key, ...expireArgs(options)];
+    if (options.persist) args.push("PERSIST");
+    return call(this, args, text);
+  }
+
+  /** MGET: values in order, null for missing keys. */
+  mget<S extends Queue = Client>(
+    this: S,
+    ...keys: Key[]
+  ): Reply<S, (string | null)[]> {
+    return call(this, ["MGET", ...keys], texts);
+  }
+
+  /** MSET from a record or from key, value, key, value... */
+  mset<S extends Queue = Client>(
+    this: S,
+    ...pairs: [Record<string, Value>] | Value[]
+  ): Reply<S, string> {
+    return call(this, ["MSET", ...flattenPairs(pairs)], (v) => text(v)!);
+  }
+
+  /** MSETNX: set all or none; true when set. */
+  msetnx<S extends Queue = Client>(
+    this: S,
+    ...pairs: [Record<string, Value>] | Value[]
+  ): Reply<S, boolean> {
+    return call(this, ["MSETNX", ...flattenPairs(pairs)], bool);
+  }
+
+  /** APPEND: the new length. */
+  append<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    value: Value,
+  ): Reply<S, number> {
+    return call(this, ["APPEND", key, value], num);
+  }
+
+  /** STRLEN: the value's length in bytes. */
+  strlen<S extends Queue = Client>(this: S, key: Key): Reply<S, number> {
+    return call(this, ["STRLEN", key], num);
+  }
+
+  /** GETRANGE: a substring by byte offsets (inclusive; negative from the
+   * end). */
+  getrange<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    start: number,
+    end: number,
+  ): Reply<S, string> {
+    return call(this, ["GETRANGE", key, start, end], (v) => text(v)!);
+  }
+
+  /** SETRANGE: overwrite from an offset; the new length. */
+  setrange<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    offset: number,
+    value: Value,
+  ): Reply<S, number> {
+    return call(this, ["SETRANGE", key, offset, value], num);
+  }
+
+  /** INCR: the new value. */
+  incr<S extends Queue = Client>(this: S, key: Key): Reply<S, number> {
+    return call(this, ["INCR", key], num);
+  }
+
+  /** INCRBY: the new value. */
+  incrBy<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    by: number,
+  ): Reply<S, number> {
+    return call(this, ["INCRBY", key, by], num);
+  }
+
+  /** DECR: the new value. */
+  decr<S extends Queue = Client>(this: S, key: Key): Reply<S, number> {
+    return call(this, ["DECR", key], num);
+  }
+
+  /** DECRBY: the new value. */
+  decrBy<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    by: number,
+  ): Reply<S, number> {
+    return call(this, ["DECRBY", key, by], num);
+  }
+
+  /** INCRBYFLOAT: the new value, as Redis formats it. */
+  incrByFloat<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    by: number | string,
+  ): Reply<S, string> {
+    return call(this, ["INCRBYFLOAT", key, by], (v) => text(v)!);
+  }
+
+  // --- keys --------------------------------------------------------------
+
+  /** Deletes keys; how many existed. (DEL, which @kv/store also calls
+   * DELETE.) */
+  delete<S extends Queue = Client>(this: S, ...keys: Key[]): Reply<S, number> {
+    return call(this, ["DEL", ...keys], num);
+  }
+
+  /** DEL: how many keys existed. */
+  del<S extends Queue = Client>(this: S, ...keys: Key[]): Reply<S, number> {
+    return call(this, ["DEL", ...keys], num);
+  }
+
+  /** UNLINK: how many keys existed. */
+  unlink<S extends Queue = Client>(this: S, ...keys: Key[]): Reply<S, number> {
+    return call(this, ["UNLINK", ...keys], num);
+  }
+
+  /** EXISTS: how many of the keys exist (repeats count). */
+  exists<S extends Queue = Client>(this: S, ...keys: Key[]): Reply<S, number> {
+    return call(this, ["EXISTS", ...keys], num);
+  }
+
+  /** EXPIRE in seconds; true when the TTL was set. */
+  expire<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    seconds: number,
+    condition?: ExpireCondition,
+  ): Reply<S, boolean> {
+    return call(this, [
+      "EXPIRE",
+      key,
+      seconds,
+      ...(condition ? [condition] : []),
+    ], bool);
+  }
+
+  /** PEXPIRE in milliseconds; true when the TTL was set. */
+  pexpire<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    ms: number,
+    condition?: ExpireCondition,
+  ): Reply<S, boolean> {
+    return call(
+      this,
+      ["PEXPIRE", key, ms, ...(condition ? [condition] : [])],
+      bool,
+    );
+  }
+
+  /** EXPIREAT a unix time in seconds (or a Date). */
+  expireAt<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    at: number | Date,
+    condition?: ExpireCondition,
+  ): Reply<S, boolean> {
+    const t = at instanceof Date ? Math.floor(at.getTime() / 1000) : at;
+    return call(
+      this,
+      ["EXPIREAT", key, t, ...(condition ? [condition] : [])],
+      bool,
+    );
+  }
+
+  /** PEXPIREAT a unix time in milliseconds (or a Date). */
+  pexpireAt<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    at: number | Date,
+    condition?: ExpireCondition,
+  ): Reply<S, boolean> {
+    const t = at instanceof Date ? at.getTime() : at;
+    return call(
+      this,
+      ["PEXPIREAT", key, t, ...(condition ? [condition] : [])],
+      bool,
+    );
+  }
+
+  /** TTL in seconds; -1 without a TTL, -2 when the key is missing. */
+  ttl<S extends Queue = Client>(this: S, key: Key): Reply<S, number> {
+    return call(this, ["TTL", key], num);
+  }
+
+  /** PTTL in milliseconds; -1 without a TTL, -2 when missing. */
+  pttl<S extends Queue = Client>(this: S, key: Key): Reply<S, number> {
+    return call(this, ["PTTL", key], num);
+  }
+
+  /** EXPIRETIME: unix seconds; -1 without a TTL, -2 when missing. */
+  expireTime<S extends Queue = Client>(this: S, key: Key): Reply<S, number> {
+    return call(this, ["EXPIRETIME", key], num);
+  }
+
+  /** PEXPIRETIME: unix milliseconds; -1 without a TTL, -2 when missing. */
+  pexpireTime<S extends Queue = Client>(this: S, key: Key): Reply<S, number> {
+    return call(this, ["PEXPIRETIME", key], num);
+  }
+
+  /** PERSIST: true when a TTL was removed. */
+  persist<S extends Queue = Client>(this: S, key: Key): Reply<S, boolean> {
+    return call(this, ["PERSIST", key], bool);
+  }
+
+  /** TYPE: `string`, ..., or `none`. */
+  type<S extends Queue = Client>(this: S, key: Key): Reply<S, string> {
+    return call(this, ["TYPE", key], (v) => text(v)!);
+  }
+
+  /** RENAME (fails when the key is missing). */
+  rename<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    to: Key,
+  ): Reply<S, string> {
+    return call(this, ["RENAME", key, to], (v) => text(v)!);
+  }
+
+  /** RENAMENX: true when renamed. */
+  renameNx<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    to: Key,
+  ): Reply<S, boolean> {
+    return call(this, ["RENAMENX", key, to], bool);
+  }
+
+  /** RANDOMKEY, or null when empty. */
+  randomKey<S extends Queue = Client>(this: S): Reply<S, string | null> {
+    return call(this, ["RANDOMKEY"], text);
+  }
+
+  /** TOUCH: how many keys exist. */
+  touch<S extends Queue = Client>(this: S, ...keys: Key[]): Reply<S, number> {
+    return call(this, ["TOUCH", ...keys], num);
+  }
+
+  /** COPY: true when copied. */
+  copy<S extends Queue = Client>(
+    this: S,
+    from: Key,
+    to: Key,
+    options: { replace?: boolean } = {},
+  ): Reply<S, boolean> {
+    return call(this, [
+      "COPY",
+      from,
+      to,
+      ...(options.replace ? ["REPLACE"] : []),
+    ], bool);
+  }
+
+  /** KEYS matching a glob pattern (prefer {@linkcode Client.scanIterator}
+   * on big keyspaces). */
+  keys<S extends Queue = Client>(this: S, pattern = "*"): Reply<S, string[]> {
+    return call(this, ["KEYS", pattern], keyList);
+  }
+
+  /** One SCAN step. */
+  scan<S extends Queue = Client>(
+    this: S,
+    cursor: string | number,
+    options: ScanOptions = {},
+  ): Reply<S, ScanPage> {
+    const args: Arg[] = ["SCAN", cursor];
+    if (options.match !== undefined) args.push("MATCH", options.match);
+    if (options.count !== undefined) args.push("COUNT", options.count);
+    if (options.type !== undefined) args.push("TYPE", options.type);
+    return call(this, args, (v) => {
+      const [next, keys] = v as [RespValue, RespValue];
+      return { cursor: text(next)!, keys: keyList(keys) };
+    });
+  }
+
+  /** DBSIZE: the number of keys. */
+  dbsize<S extends Queue = Client>(this: S): Reply<S, number> {
+    return call(this, ["DBSIZE"], num);
+  }
+
+  /** FLUSHDB. */
+  flushDb<S extends Queue = Client>(
+    this: S,
+    mode?: "ASYNC" | "SYNC",
+  ): Reply<S, string> {
+    return call(this, ["FLUSHDB", ...(mode ? [mode] : [])], (v) => text(v)!);
+  }
+
+  /** FLUSHALL. */
+  flushAll<S extends Queue = Client>(
+    this: S,
+    mode?: "ASYNC" | "SYNC",
+  ): Reply<S, string> {
+    return call(this, ["FLUSHALL", ...(mode ? [mode] : [])], (v) => text(v)!);
+  }
+
+  // --- server and connection ---------------------------------------------
+
+  /** PING: "PONG", or the message echoed. */
+  ping<S extends Queue = Client>(this: S, message?: string): Reply<S, string> {
+    return call(
+      this,
+      message === undefined ? ["PING"] : ["PING", message],
+      (v) => text(v)!,
+    );
+  }
+
+  /** ECHO. */
+  echo<S extends Queue = Client>(this: S, message: Value): Reply<S, string> {
+    return call(this, ["ECHO", message], (v) => text(v)!);
+  }
+
+  /** INFO, optionally of some sections, as text. */
+  info<S extends Queue = Client>(
+    this: S,
+    ...sections: string[]
+  ): Reply<S, string> {
+    return call(this, ["INFO", ...sections], (v) => text(v)!);
+  }
+
+  /** TIME as milliseconds since the epoch. */
+  time<S extends Queue = Client>(this: S): Reply<S, number> {
+    return call(this, ["TIME"], (v) => {
+      const [s, us] = (v as RespValue[]).map(num);
+      return s * 1000 + us / 1000;
+    });
+  }
+
+  /** CONFIG GET: matching settings as a record. */
+  configGet<S extends Queue = Client>(
+    this: S,
+    ...patterns: string[]
+  ): Reply<S, Record<string, string>> {
+    return call(this, ["CONFIG", "GET", ...patterns], pairsToRecord);
+  }
+
+  /** CONFIG SET one or more settings. */
+  configSet<S extends Queue = Client>(
+    this: S,
+    settings: Record<string, string | number>,
+  ): Reply<S, string> {
+    const args: Arg[] = ["CONFIG", "SET"];
+    for (const [k, v] of Object.entries(settings)) args.push(k, v);
+    return call(this, args, (v) => text(v)!);
+  }
+
+  /** CLIENT ID of this connection. */
+  clientId<S extends Queue = Client>(this: S): Reply<S, number> {
+    return call(this, ["CLIENT", "ID"], num);
+  }
+
+  /** CLIENT GETNAME, or null. */
+  clientGetName<S extends Queue = Client>(this: S): Reply<S, string | null> {
+    return call(this, ["CLIENT", "GETNAME"], text);
+  }
+
+  /** CLIENT SETNAME (kept across reconnects only if given at connect). */
+  clientSetName<S extends Queue = Client>(
+    this: S,
+    name: string,
+  ): Reply<S, string> {
+    return call(this, ["CLIENT", "SETNAME", name], (v) => text(v)!);
+  }
+
+  /** CLIENT LIST as text, one client per line. */
+  clientList<S extends Queue = Client>(this: S): Reply<S, string> {
+    return call(this, ["CLIENT", "LIST"], (v) => text(v)!);
+  }
+
+  /** CLIENT INFO: this connection's line of CLIENT LIST. */
+  clientInfo<S extends Queue = Client>(this: S): Reply<S, string> {
+    return call(this, ["CLIENT", "INFO"], (v) => text(v)!);
+  }
+
+  /** CLIENT KILL with filters, e.g. `{ ID: 12 }` or `{ ADDR: "127.0.0.1:5000" }`;
+   * how many clients were closed. */
+  clientKill<S extends Queue = Client>(
+    this: S,
+    filters: Record<string, string | number>,
+  ): Reply<S, number> {
+    const args: Arg[] = ["CLIENT", "KILL"];
+    for (const [k, v] of Object.entries(filters)) args.push(k, v);
+    return call(this, args, num);
+  }
+
+  /** CLIENT SETINFO LIB-NAME or LIB-VER. */
+  clientSetInfo<S extends Queue = Client>(
+    this: S,
+    attribute: "LIB-NAME" | "LIB-VER",
+    value: string,
+  ): Reply<S, string> {
+    return call(this, ["CLIENT", "SETINFO", attribute, value], (v) => text(v)!);
+  }
+
+  /** SELECT a database (@kv/store has only 0). */
+  select<S extends Queue = Client>(this: S, db: number): Reply<S, string> {
+    return call(this, ["SELECT", db], (v) => text(v)!);
+  }
+
+  /** AUTH on this connection (prefer the `password` option, which is
+   * repeated after reconnects). */
+  auth<S extends Queue = Client>(
+    this: S,
+    password: string,
+    username?: string,
+  ): Reply<S, string> {
+    return call(
+      this,
+      username === undefined
+        ? ["AUTH", password]
+        : ["AUTH", username, password],
+      (v) => text(v)!,
+    );
+  }
+
+  /** HELLO: the server's handshake map (switching protocol here is not
+   * tracked by the client; prefer the `resp` option). */
+  hello<S extends Queue = Client>(this: S): Reply<S, Record<string, unknown>> {
+    return call(this, ["HELLO"], (v) => {
+      const out: Record<string, unknown> = {};
+      const entries = v instanceof Map ? [...v] : pairUp(v as RespValue[]);
+      for (const [k, e] of entries) out[text(k)!] = replyToText(e);
+      return out;
+    });
+  }
+
+  /** COMMAND COUNT. */
+  commandCount<S extends Queue = Client>(this: S): Reply<S, number> {
+    return call(this, ["COMMAND", "COUNT"], num);
+  }
+
+  /** COMMAND LIST: every command name. */
+  commandList<S extends Queue = Client>(this: S): Reply<S, string[]> {
+    return call(this, ["COMMAND", "LIST"], keyList);
+  }
+
+  /** COMMAND INFO for some commands (raw entries, text). */
+  commandInfo<S extends Queue = Client>(
+    this: S,
+    ...names: string[]
+  ): Reply<S, RespValue> {
+    return call(this, ["COMMAND", "INFO", ...names], replyToText);
+  }
+
+  /** COMMAND DOCS for some commands (raw map, text). */
+  commandDocs<S extends Queue = Client>(
+    this: S,
+    ...names: string[]
+  ): Reply<S, RespValue> {
+    return call(this, ["COMMAND", "DOCS", ...names], replyToText);
+  }
+
+  /** CONFIG RESETSTAT. */
+  configResetStat<S extends Queue = Client>(this: S): Reply<S, string> {
+    return call(this, ["CONFIG", "RESETSTAT"], (v) => text(v)!);
+  }
+
+  /** SUBSTR: the old name of GETRANGE. */
+  substr<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    start: number,
+    end: number,
+  ): Reply<S, string> {
+    return call(this, ["SUBSTR", key, start, end], (v) => text(v)!);
+  }
+
+  /** SAVE: a blocking snapshot. */
+  save<S extends Queue = Client>(this: S): Reply<S, string> {
+    return call(this, ["SAVE"], (v) => text(v)!);
+  }
+
+  /** BGSAVE: a background snapshot. */
+  bgsave<S extends Queue = Client>(this: S): Reply<S, string> {
+    return call(this, ["BGSAVE"], (v) => text(v)!);
+  }
+
+  /** LASTSAVE: unix time in seconds of the last successful save. */
+  lastsave<S extends Queue = Client>(this: S): Reply<S, number> {
+    return call(this, ["LASTSAVE"], num);
+  }
+
+  // --- hashes ------------------------------------------------------------
+
+  /** HSET from a record or from field, value, field, value...; how many
+   * fields were new.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hset("user:1", { name: "Ada", born: 1815 }); // 2
+   * ```
+   */
+  hset<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    ...pairs: [FieldValues] | Value[]
+  ): Reply<S, number> {
+    return call(this, ["HSET", key, ...fieldArgs(pairs)], num);
+  }
+
+  /** HSETNX: true when the field was new and got set.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hsetnx("user:1", "name", "Ada"); // false if it had a name
+   * ```
+   */
+  hsetnx<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    field: Value,
+    value: Value,
+  ): Reply<S, boolean> {
+    return call(this, ["HSETNX", key, field, value], bool);
+  }
+
+  /** HMSET (the old HSET): "OK".
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hmset("user:1", "name", "Ada", "born", 1815); // "OK"
+   * ```
+   */
+  hmset<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    ...pairs: [FieldValues] | Value[]
+  ): Reply<S, string> {
+    return call(this, ["HMSET", key, ...fieldArgs(pairs)], str);
+  }
+
+  /** HGET: the field's value as text, or null.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hget("user:1", "name"); // "Ada"
+   * ```
+   */
+  hget<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    field: Value,
+  ): Reply<S, string | null> {
+    return call(this, ["HGET", key, field], text);
+  }
+
+  /** HGET as raw bytes, or null.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hgetBytes("files", "logo.png"); // Uint8Array
+   * ```
+   */
+  hgetBytes<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    field: Value,
+  ): Reply<S, Uint8Array | null> {
+    return call(this, ["HGET", key, field], bytes);
+  }
+
+  /** HMGET: values in order, null for missing fields.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hmget("user:1", "name", "email"); // ["Ada", null]
+   * ```
+   */
+  hmget<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    ...fields: Value[]
+  ): Reply<S, (string | null)[]> {
+    return call(this, ["HMGET", key, ...fields], texts);
+  }
+
+  /** HGETALL as a record (empty for a missing key).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hgetall("user:1"); // { name: "Ada", born: "1815" }
+   * ```
+   */
+  hgetall<S extends Queue = Client>(
+    this: S,
+    key: Key,
+  ): Reply<S, Record<string, string>> {
+    return call(this, ["HGETALL", key], fieldRecord);
+  }
+
+  /** HDEL: how many fields were removed.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hdel("user:1", "born", "email"); // 1
+   * ```
+   */
+  hdel<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    ...fields: Value[]
+  ): Reply<S, number> {
+    return call(this, ["HDEL", key, ...fields], num);
+  }
+
+  /** HEXISTS: true when the field exists.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hexists("user:1", "name"); // true
+   * ```
+   */
+  hexists<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    field: Value,
+  ): Reply<S, boolean> {
+    return call(this, ["HEXISTS", key, field], bool);
+  }
+
+  /** HLEN: the number of fields.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hlen("user:1"); // 2
+   * ```
+   */
+  hlen<S extends Queue = Client>(this: S, key: Key): Reply<S, number> {
+    return call(this, ["HLEN", key], num);
+  }
+
+  /** HSTRLEN: the value's length in bytes (0 when missing).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hstrlen("user:1", "name"); // 3
+   * ```
+   */
+  hstrlen<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    field: Value,
+  ): Reply<S, number> {
+    return call(this, ["HSTRLEN", key, field], num);
+  }
+
+  /** HKEYS: the field names.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hkeys("user:1"); // ["name", "born"]
+   * ```
+   */
+  hkeys<S extends Queue = Client>(this: S, key: Key): Reply<S, string[]> {
+    return call(this, ["HKEYS", key], strings);
+  }
+
+  /** HVALS: the values.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hvals("user:1"); // ["Ada", "1815"]
+   * ```
+   */
+  hvals<S extends Queue = Client>(this: S, key: Key): Reply<S, string[]> {
+    return call(this, ["HVALS", key], strings);
+  }
+
+  /** HINCRBY: the field's new value.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hincrBy("stats", "visits", 1); // 1
+   * ```
+   */
+  hincrBy<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    field: Value,
+    by: number,
+  ): Reply<S, number> {
+    return call(this, ["HINCRBY", key, field, by], num);
+  }
+
+  /** HINCRBYFLOAT: the field's new value, as Redis formats it.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hincrByFloat("stats", "load", 0.5); // "0.5"
+   * ```
+   */
+  hincrByFloat<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    field: Value,
+    by: number | string,
+  ): Reply<S, string> {
+    return call(this, ["HINCRBYFLOAT", key, field, by], str);
+  }
+
+  /** HRANDFIELD: one random field (or null); with `count`, that many
+   * (negative: may repeat); with `withValues`, field-value pairs.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.hrandField("user:1"); // "name"
+   * await client.hrandField("user:1", 2); // ["born", "name"]
+   * await client.hrandField("user:1", 1, { withValues: true }); // [["name", "Ada"]]
+   * ```
+   */
+  hrandField<S extends Queue = Client>(
+    this: S,
+    key: Key,
+  ): Reply<S, string | null>;
+  /** HRANDFIELD with a count: field names. */
+  hrandField<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    count: number,
+  ): Reply<S, string[]>;
+  /** HRANDFIELD with a count and values: field-value pairs. */
+  hrandField<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    count: number,
+    options: { withValues: true },
+  ): Reply<S, [string, string][]>;
+  hrandField<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    count?: number,
+    options: { withValues?: boolean } = {},
+  ): Reply<S, unknown> {
+    if (count === undefined) return call(this, ["HRANDFIELD", key], text);
+    if (options.withValues) {
+      return call(this, ["HRANDFIELD", key, count, "WITHVALUES"], stringPairs);
+    }
+    return call(this, ["HRANDFIELD", key, count], strings);
+  }
+
+  /** One HSCAN step: field-value pairs.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const { cursor, entries } = await client.hscan("user:1", 0, { match: "n*" });
+   * ```
+   */
+  hscan<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    cursor: string | number,
+    options: KeyScanOptions = {},
+  ): Reply<S, HScanPage> {
+    return call(this, ["HSCAN", key, cursor, ...keyScanArgs(options)], (v) => {
+      const [next, items] = v as [RespValue, RespValue];
+      return { cursor: str(next), entries: stringPairs(items) };
+    });
+  }
+
+  /** Iterates a hash's field-value pairs with HSCAN, a page at a time
+   * (a field may come twice if the hash changes meanwhile).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * for await (const [field, value] of client.hscanIterator("user:1")) console.log(field, value);
+   * ```
+   */
+  async *hscanIterator(
+    this: Client,
+    key: Key,
+    options: KeyScanOptions = {},
+  ): AsyncIterableIterator<[string, string]> {
+    let cursor = "0";
+    do {
+      const page: HScanPage = await this.hscan(key, cursor, options);
+      cursor = page.cursor;
+      yield* page.entries;
+    } while (cursor !== "0");
+  }
+
+  // --- lists -------------------------------------------------------------
+
+  /** LPUSH: the new length (the last element given ends up first).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lpush("queue", "a", "b"); // 2; the list is b, a
+   * ```
+   */
+  lpush<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    ...elements: Value[]
+  ): Reply<S, number> {
+    return call(this, ["LPUSH", key, ...elements], num);
+  }
+
+  /** RPUSH: the new length.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.rpush("queue", "a", "b"); // 2; the list is a, b
+   * ```
+   */
+  rpush<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    ...elements: Value[]
+  ): Reply<S, number> {
+    return call(this, ["RPUSH", key, ...elements], num);
+  }
+
+  /** LPUSHX: push only onto an existing list; the length (0 if missing).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lpushx("queue", "a"); // 0 when there is no queue
+   * ```
+   */
+  lpushx<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    ...elements: Value[]
+  ): Reply<S, number> {
+    return call(this, ["LPUSHX", key, ...elements], num);
+  }
+
+  /** RPUSHX: push only onto an existing list; the length (0 if missing).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.rpushx("queue", "a");
+   * ```
+   */
+  rpushx<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    ...elements: Value[]
+  ): Reply<S, number> {
+    return call(this, ["RPUSHX", key, ...elements], num);
+  }
+
+  /** LPOP: the first element, or null; with `count`, up to that many
+   * (null when the key is missing).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lpop("queue"); // "a"
+   * await client.lpop("queue", 10); // ["b"]
+   * ```
+   */
+  lpop<S extends Queue = Client>(this: S, key: Key): Reply<S, string | null>;
+  /** LPOP with a count: up to that many elements, or null. */
+  lpop<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    count: number,
+  ): Reply<S, string[] | null>;
+  lpop<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    count?: number,
+  ): Reply<S, unknown> {
+    return count === undefined
+      ? call(this, ["LPOP", key], text)
+      : call(this, ["LPOP", key, count], stringsOrNull);
+  }
+
+  /** RPOP: the last element, or null; with `count`, up to that many
+   * (null when the key is missing).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.rpop("queue"); // "b"
+   * ```
+   */
+  rpop<S extends Queue = Client>(this: S, key: Key): Reply<S, string | null>;
+  /** RPOP with a count: up to that many elements, or null. */
+  rpop<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    count: number,
+  ): Reply<S, string[] | null>;
+  rpop<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    count?: number,
+  ): Reply<S, unknown> {
+    return count === undefined
+      ? call(this, ["RPOP", key], text)
+      : call(this, ["RPOP", key, count], stringsOrNull);
+  }
+
+  /** LLEN: the list's length.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.llen("queue"); // 0 when missing
+   * ```
+   */
+  llen<S extends Queue = Client>(this: S, key: Key): Reply<S, number> {
+    return call(this, ["LLEN", key], num);
+  }
+
+  /** LINDEX: the element at an index (negative from the end), or null.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lindex("queue", -1); // the last element
+   * ```
+   */
+  lindex<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    index: number,
+  ): Reply<S, string | null> {
+    return call(this, ["LINDEX", key, index], text);
+  }
+
+  /** LINDEX as raw bytes, or null.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lindexBytes("frames", 0); // Uint8Array
+   * ```
+   */
+  lindexBytes<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    index: number,
+  ): Reply<S, Uint8Array | null> {
+    return call(this, ["LINDEX", key, index], bytes);
+  }
+
+  /** LSET: "OK" (fails on a missing key or an index out of range).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lset("queue", 0, "first");
+   * ```
+   */
+  lset<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    index: number,
+    element: Value,
+  ): Reply<S, string> {
+    return call(this, ["LSET", key, index, element], str);
+  }
+
+  /** LINSERT before or after a pivot: the new length, -1 when the pivot is
+   * missing, 0 when the key is.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.linsert("queue", "BEFORE", "b", "a2");
+   * ```
+   */
+  linsert<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    where: "BEFORE" | "AFTER",
+    pivot: Value,
+    element: Value,
+  ): Reply<S, number> {
+    return call(this, ["LINSERT", key, where, pivot, element], num);
+  }
+
+  /** LRANGE: elements from `start` to `stop` inclusive (negative from the
+   * end).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lrange("queue", 0, -1); // the whole list
+   * ```
+   */
+  lrange<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    start: number,
+    stop: number,
+  ): Reply<S, string[]> {
+    return call(this, ["LRANGE", key, start, stop], strings);
+  }
+
+  /** LRANGE as raw bytes.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lrangeBytes("frames", 0, -1); // Uint8Array[]
+   * ```
+   */
+  lrangeBytes<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    start: number,
+    stop: number,
+  ): Reply<S, Uint8Array[]> {
+    return call(this, ["LRANGE", key, start, stop], byteList);
+  }
+
+  /** LREM: removes `count` occurrences (from the head; negative: from the
+   * tail; 0: all); how many were removed.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lrem("queue", 0, "done"); // removes every "done"
+   * ```
+   */
+  lrem<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    count: number,
+    element: Value,
+  ): Reply<S, number> {
+    return call(this, ["LREM", key, count, element], num);
+  }
+
+  /** LTRIM: keeps only `start`..`stop`; "OK".
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.ltrim("recent", 0, 99); // keep the first 100
+   * ```
+   */
+  ltrim<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    start: number,
+    stop: number,
+  ): Reply<S, string> {
+    return call(this, ["LTRIM", key, start, stop], str);
+  }
+
+  /** LPOS: the index of a match (or null); with `count`, the indexes of up
+   * to that many matches (0: all).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lpos("queue", "b"); // 1
+   * await client.lpos("queue", "b", { count: 0 }); // [1, 4]
+   * ```
+   */
+  lpos<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    element: Value,
+    options?: LPosOptions,
+  ): Reply<S, number | null>;
+  /** LPOS with COUNT: the indexes of the matches. */
+  lpos<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    element: Value,
+    options: LPosOptions & { count: number },
+  ): Reply<S, number[]>;
+  lpos<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    element: Value,
+    options: LPosOptions & { count?: number } = {},
+  ): Reply<S, unknown> {
+    const args: Arg[] = ["LPOS", key, element];
+    if (options.rank !== undefined) args.push("RANK", options.rank);
+    if (options.count !== undefined) args.push("COUNT", options.count);
+    if (options.maxlen !== undefined) args.push("MAXLEN", options.maxlen);
+    return options.count === undefined
+      ? call(this, args, numOrNull)
+      : call(this, args, (v) => list(v).map(num));
+  }
+
+  /** LMOVE: pops from one end of `source`, pushes onto one end of
+   * `destination`; the element, or null when `source` is empty.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lmove("todo", "doing", "LEFT", "RIGHT");
+   * ```
+   */
+  lmove<S extends Queue = Client>(
+    this: S,
+    source: Key,
+    destination: Key,
+    from: ListSide,
+    to: ListSide,
+  ): Reply<S, string | null> {
+    return call(this, ["LMOVE", source, destination, from, to], text);
+  }
+
+  /** RPOPLPUSH: LMOVE RIGHT LEFT.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.rpoplpush("todo", "doing");
+   * ```
+   */
+  rpoplpush<S extends Queue = Client>(
+    this: S,
+    source: Key,
+    destination: Key,
+  ): Reply<S, string | null> {
+    return call(this, ["RPOPLPUSH", source, destination], text);
+  }
+
+  /** LMPOP: pops up to `count` (default 1) elements from the first
+   * non-empty list; null when all are empty.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lmpop(["urgent", "normal"], "LEFT", 5); // { key: "normal", elements: [...] }
+   * ```
+   */
+  lmpop<S extends Queue = Client>(
+    this: S,
+    keys: Key[],
+    from: ListSide,
+    count?: number,
+  ): Reply<S, ListPopResult | null> {
+    const args: Arg[] = ["LMPOP", keys.length, ...keys, from];
+    if (count !== undefined) args.push("COUNT", count);
+    return call(this, args, (v) => {
+      if (v === null) return null;
+      const [k, elements] = v as RespValue[];
+      return { key: str(k), elements: strings(elements) };
+    });
+  }
+
+  // --- sets --------------------------------------------------------------
+
+  /** SADD: how many members were new.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sadd("tags", "red", "blue"); // 2
+   * ```
+   */
+  sadd<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    ...members: Value[]
+  ): Reply<S, number> {
+    return call(this, ["SADD", key, ...members], num);
+  }
+
+  /** SREM: how many members were removed.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.srem("tags", "red"); // 1
+   * ```
+   */
+  srem<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    ...members: Value[]
+  ): Reply<S, number> {
+    return call(this, ["SREM", key, ...members], num);
+  }
+
+  /** SMEMBERS: every member, in no particular order.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.smembers("tags"); // ["blue", "red"]
+   * ```
+   */
+  smembers<S extends Queue = Client>(this: S, key: Key): Reply<S, string[]> {
+    return call(this, ["SMEMBERS", key], strings);
+  }
+
+  /** SMEMBERS as raw bytes.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.smembersBytes("hashes"); // Uint8Array[]
+   * ```
+   */
+  smembersBytes<S extends Queue = Client>(
+    this: S,
+    key: Key,
+  ): Reply<S, Uint8Array[]> {
+    return call(this, ["SMEMBERS", key], byteList);
+  }
+
+  /** SISMEMBER: true when it is a member.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sismember("tags", "red"); // true
+   * ```
+   */
+  sismember<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    member: Value,
+  ): Reply<S, boolean> {
+    return call(this, ["SISMEMBER", key, member], bool);
+  }
+
+  /** SMISMEMBER: membership of each, in order.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.smismember("tags", "red", "green"); // [true, false]
+   * ```
+   */
+  smismember<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    ...members: Value[]
+  ): Reply<S, boolean[]> {
+    return call(this, ["SMISMEMBER", key, ...members], bools);
+  }
+
+  /** SCARD: the number of members.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.scard("tags"); // 2
+   * ```
+   */
+  scard<S extends Queue = Client>(this: S, key: Key): Reply<S, number> {
+    return call(this, ["SCARD", key], num);
+  }
+
+  /** SPOP: removes a random member and returns it (or null); with
+   * `count`, up to that many.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.spop("tags"); // "red"
+   * await client.spop("tags", 5); // ["blue"]
+   * ```
+   */
+  spop<S extends Queue = Client>(this: S, key: Key): Reply<S, string | null>;
+  /** SPOP with a count: up to that many members. */
+  spop<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    count: number,
+  ): Reply<S, string[]>;
+  spop<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    count?: number,
+  ): Reply<S, unknown> {
+    return count === undefined
+      ? call(this, ["SPOP", key], text)
+      : call(this, ["SPOP", key, count], strings);
+  }
+
+  /** SRANDMEMBER: a random member (or null); with `count`, that many
+   * distinct ones (negative: may repeat).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.srandMember("tags", -3); // e.g. ["red", "red", "blue"]
+   * ```
+   */
+  srandMember<S extends Queue = Client>(
+    this: S,
+    key: Key,
+  ): Reply<S, string | null>;
+  /** SRANDMEMBER with a count. */
+  srandMember<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    count: number,
+  ): Reply<S, string[]>;
+  srandMember<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    count?: number,
+  ): Reply<S, unknown> {
+    return count === undefined
+      ? call(this, ["SRANDMEMBER", key], text)
+      : call(this, ["SRANDMEMBER", key, count], strings);
+  }
+
+  /** SMOVE: true when the member was moved.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.smove("todo", "done", "task-1"); // true
+   * ```
+   */
+  smove<S extends Queue = Client>(
+    this: S,
+    source: Key,
+    destination: Key,
+    member: Value,
+  ): Reply<S, boolean> {
+    return call(this, ["SMOVE", source, destination, member], bool);
+  }
+
+  /** SINTER: members in every set.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sinter("a", "b");
+   * ```
+   */
+  sinter<S extends Queue = Client>(
+    this: S,
+    ...keys: Key[]
+  ): Reply<S, string[]> {
+    return call(this, ["SINTER", ...keys], strings);
+  }
+
+  /** SINTERCARD: the size of the intersection, counting up to `limit`
+   * (0: no limit).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sintercard(["a", "b"], { limit: 10 });
+   * ```
+   */
+  sintercard<S extends Queue = Client>(
+    this: S,
+    keys: Key[],
+    options: { limit?: number } = {},
+  ): Reply<S, number> {
+    const args: Arg[] = ["SINTERCARD", keys.length, ...keys];
+    if (options.limit !== undefined) args.push("LIMIT", options.limit);
+    return call(this, args, num);
+  }
+
+  /** SINTERSTORE: stores the intersection; its size.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sinterstore("both", "a", "b");
+   * ```
+   */
+  sinterstore<S extends Queue = Client>(
+    this: S,
+    destination: Key,
+    ...keys: Key[]
+  ): Reply<S, number> {
+    return call(this, ["SINTERSTORE", destination, ...keys], num);
+  }
+
+  /** SUNION: members in any set.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sunion("a", "b");
+   * ```
+   */
+  sunion<S extends Queue = Client>(
+    this: S,
+    ...keys: Key[]
+  ): Reply<S, string[]> {
+    return call(this, ["SUNION", ...keys], strings);
+  }
+
+  /** SUNIONSTORE: stores the union; its size.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sunionstore("any", "a", "b");
+   * ```
+   */
+  sunionstore<S extends Queue = Client>(
+    this: S,
+    destination: Key,
+    ...keys: Key[]
+  ): Reply<S, number> {
+    return call(this, ["SUNIONSTORE", destination, ...keys], num);
+  }
+
+  /** SDIFF: members of the first set that are in none of the others.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sdiff("a", "b");
+   * ```
+   */
+  sdiff<S extends Queue = Client>(this: S, ...keys: Key[]): Reply<S, string[]> {
+    return call(this, ["SDIFF", ...keys], strings);
+  }
+
+  /** SDIFFSTORE: stores the difference; its size.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sdiffstore("only-a", "a", "b");
+   * ```
+   */
+  sdiffstore<S extends Queue = Client>(
+    this: S,
+    destination: Key,
+    ...keys: Key[]
+  ): Reply<S, number> {
+    return call(this, ["SDIFFSTORE", destination, ...keys], num);
+  }
+
+  /** One SSCAN step.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const { cursor, members } = await client.sscan("tags", 0, { count: 100 });
+   * ```
+   */
+  sscan<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    cursor: string | number,
+    options: KeyScanOptions = {},
+  ): Reply<S, SScanPage> {
+    return call(this, ["SSCAN", key, cursor, ...keyScanArgs(options)], (v) => {
+      const [next, items] = v as [RespValue, RespValue];
+      return { cursor: str(next), members: strings(items) };
+    });
+  }
+
+  /** Iterates a set's members with SSCAN, a page at a time.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * for await (const tag of client.sscanIterator("tags")) console.log(tag);
+   * ```
+   */
+  async *sscanIterator(
+    this: Client,
+    key: Key,
+    options: KeyScanOptions = {},
+  ): AsyncIterableIterator<string> {
+    let cursor = "0";
+    do {
+      const page: SScanPage = await this.sscan(key, cursor, options);
+      cursor = page.cursor;
+      yield* page.members;
+    } while (cursor !== "0");
+  }
+
+  // --- sorted sets -------------------------------------------------------
+
+  /** ZADD members with scores (pairs or a record of member to score);
+   * how many were added (changed, with `ch`). With `incr`, ZADD INCR: the
+   * new score, or null when a condition prevented it.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zadd("board", { ada: 10, bob: 20 }); // 2
+   * await client.zadd("board", [["ada", 15]], { gt: true, ch: true }); // 1
+   * await client.zadd("board", [["ada", 5]], { incr: true }); // 20
+   * ```
+   */
+  zadd<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    members: ScoredMember[] | Record<string, Score> | Map<Value, Score>,
+    options?: ZAddCommandOptions,
+  ): Reply<S, number>;
+  /** ZADD INCR: the new score, or null. */
+  zadd<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    members: ScoredMember[] | Record<string, Score> | Map<Value, Score>,
+    options: ZAddCommandOptions & { incr: true },
+  ): Reply<S, number | null>;
+  zadd<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    members: ScoredMember[] | Record<string, Score> | Map<Value, Score>,
+    options: ZAddCommandOptions & { incr?: boolean } = {},
+  ): Reply<S, unknown> {
+    const args: Arg[] = ["ZADD", key];
+    if (options.nx) args.push("NX");
+    if (options.xx) args.push("XX");
+    if (options.gt) args.push("GT");
+    if (options.lt) args.push("LT");
+    if (options.ch) args.push("CH");
+    if (options.incr) args.push("INCR");
+    const pairs = Array.isArray(members)
+      ? members
+      : members instanceof Map
+      ? members
+      : Object.entries(members);
+    for (const [m, s] of pairs) args.push(scoreArg(s), m);
+    return options.incr ? call(this, args, scoreOrNull) : call(this, args, num);
+  }
+
+  /** ZINCRBY: the member's new score.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zincrBy("board", 5, "ada"); // 15
+   * ```
+   */
+  zincrBy<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    increment: Score,
+    member: Value,
+  ): Reply<S, number> {
+    return call(this, ["ZINCRBY", key, scoreArg(increment), member], toScore);
+  }
+
+  /** ZSCORE: the member's score (±Infinity for infinite scores), or null.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zscore("board", "ada"); // 15
+   * ```
+   */
+  zscore<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    member: Value,
+  ): Reply<S, number | null> {
+    return call(this, ["ZSCORE", key, member], scoreOrNull);
+  }
+
+  /** ZMSCORE: each member's score, null when missing.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zmscore("board", "ada", "zed"); // [15, null]
+   * ```
+   */
+  zmscore<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    ...members: Value[]
+  ): Reply<S, (number | null)[]> {
+    return call(
+      this,
+      ["ZMSCORE", key, ...members],
+      (v) => list(v).map(scoreOrNull),
+    );
+  }
+
+  /** ZCARD: the number of members.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zcard("board"); // 2
+   * ```
+   */
+  zcard<S extends Queue = Client>(this: S, key: Key): Reply<S, number> {
+    return call(this, ["ZCARD", key], num);
+  }
+
+  /** ZCOUNT: members with a score between `min` and `max`.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zcount("board", "(10", Infinity);
+   * ```
+   */
+  zcount<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    min: ScoreBound,
+    max: ScoreBound,
+  ): Reply<S, number> {
+    return call(this, ["ZCOUNT", key, scoreArg(min), scoreArg(max)], num);
+  }
+
+  /** ZLEXCOUNT: members between two lexicographic bounds (`[a`, `(b`, `-`,
+   * `+`).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zlexcount("names", "[a", "(c");
+   * ```
+   */
+  zlexcount<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    min: string,
+    max: string,
+  ): Reply<S, number> {
+    return call(this, ["ZLEXCOUNT", key, min, max], num);
+  }
+
+  /** ZRANK: the member's rank, lowest score first, or null.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrank("board", "ada"); // 0
+   * ```
+   */
+  zrank<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    member: Value,
+  ): Reply<S, number | null> {
+    return call(this, ["ZRANK", key, member], numOrNull);
+  }
+
+  /** ZREVRANK: the member's rank, highest score first, or null.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrevrank("board", "ada"); // 1
+   * ```
+   */
+  zrevrank<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    member: Value,
+  ): Reply<S, number | null> {
+    return call(this, ["ZREVRANK", key, member], numOrNull);
+  }
+
+  /** ZRANGE by rank, score (`byScore`) or lex (`byLex`), optionally
+   * reversed and limited; with `withScores`, member-score pairs.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrange("board", 0, -1); // ["ada", "bob"]
+   * await client.zrange("board", "+inf", 10, { byScore: true, rev: true, withScores: true }); // [["bob", 20], ["ada", 15]]
+   * ```
+   */
+  zrange<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    start: ScoreBound,
+    stop: ScoreBound,
+    options?: ZRangeCommandOptions & { withScores?: false },
+  ): Reply<S, string[]>;
+  /** ZRANGE WITHSCORES: member-score pairs. */
+  zrange<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    start: ScoreBound,
+    stop: ScoreBound,
+    options: ZRangeCommandOptions & { withScores: true },
+  ): Reply<S, [string, number][]>;
+  zrange<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    start: ScoreBound,
+    stop: ScoreBound,
+    options: ZRangeCommandOptions & { withScores?: boolean } = {},
+  ): Reply<S, unknown> {
+    const args: Arg[] = [
+      "ZRANGE",
+      key,
+      scoreArg(start),
+      scoreArg(stop),
+      ...zrangeArgs(options),
+    ];
+    if (options.withScores) {
+      return call(this, [...args, "WITHSCORES"], scoredPairs);
+    }
+    return call(this, args, strings);
+  }
+
+  /** ZRANGESTORE: stores a ZRANGE's result; its size.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrangeStore("top3", "board", 0, 2, { rev: true });
+   * ```
+   */
+  zrangeStore<S extends Queue = Client>(
+    this: S,
+    destination: Key,
+    source: Key,
+    start: ScoreBound,
+    stop: ScoreBound,
+    options: ZRangeCommandOptions = {},
+  ): Reply<S, number> {
+    return call(this, [
+      "ZRANGESTORE",
+      destination,
+      source,
+      scoreArg(start),
+      scoreArg(stop),
+      ...zrangeArgs(options),
+    ], num);
+  }
+
+  /** ZRANGEBYSCORE: members with scores in `min`..`max`, lowest first.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrangeByScore("board", 10, "(20"); // ["ada"]
+   * await client.zrangeByScore("board", -Infinity, Infinity, { withScores: true });
+   * ```
+   */
+  zrangeByScore<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    min: ScoreBound,
+    max: ScoreBound,
+    options?: ZRangeByOptions & { withScores?: false },
+  ): Reply<S, string[]>;
+  /** ZRANGEBYSCORE WITHSCORES: member-score pairs. */
+  zrangeByScore<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    min: ScoreBound,
+    max: ScoreBound,
+    options: ZRangeByOptions & { withScores: true },
+  ): Reply<S, [string, number][]>;
+  zrangeByScore<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    min: ScoreBound,
+    max: ScoreBound,
+    options: ZRangeByOptions & { withScores?: boolean } = {},
+  ): Reply<S, unknown> {
+    return byScore(this, "ZRANGEBYSCORE", key, min, max, options);
+  }
+
+  /** ZREVRANGEBYSCORE: members with scores in `max`..`min`, highest first.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrevrangeByScore("board", Infinity, 0, { limit: { offset: 0, count: 3 } });
+   * ```
+   */
+  zrevrangeByScore<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    max: ScoreBound,
+    min: ScoreBound,
+    options?: ZRangeByOptions & { withScores?: false },
+  ): Reply<S, string[]>;
+  /** ZREVRANGEBYSCORE WITHSCORES: member-score pairs. */
+  zrevrangeByScore<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    max: ScoreBound,
+    min: ScoreBound,
+    options: ZRangeByOptions & { withScores: true },
+  ): Reply<S, [string, number][]>;
+  zrevrangeByScore<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    max: ScoreBound,
+    min: ScoreBound,
+    options: ZRangeByOptions & { withScores?: boolean } = {},
+  ): Reply<S, unknown> {
+    return byScore(this, "ZREVRANGEBYSCORE", key, max, min, options);
+  }
+
+  /** ZRANGEBYLEX: members between two lexicographic bounds.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrangeByLex("names", "[a", "(c", { limit: { offset: 0, count: 10 } });
+   * ```
+   */
+  zrangeByLex<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    min: string,
+    max: string,
+    options: ZRangeByOptions = {},
+  ): Reply<S, string[]> {
+    return call(this, [
+      "ZRANGEBYLEX",
+      key,
+      min,
+      max,
+      ...limitArgs(options.limit),
+    ], strings);
+  }
+
+  /** ZREVRANGEBYLEX: members between two lexicographic bounds, reversed.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrevrangeByLex("names", "+", "-");
+   * ```
+   */
+  zrevrangeByLex<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    max: string,
+    min: string,
+    options: ZRangeByOptions = {},
+  ): Reply<S, string[]> {
+    return call(this, [
+      "ZREVRANGEBYLEX",
+      key,
+      max,
+      min,
+      ...limitArgs(options.limit),
+    ], strings);
+  }
+
+  /** ZREVRANGE: members by rank, highest score first.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrevrange("board", 0, 2); // the top 3
+   * ```
+   */
+  zrevrange<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    start: number,
+    stop: number,
+  ): Reply<S, string[]>;
+  /** ZREVRANGE WITHSCORES: member-score pairs. */
+  zrevrange<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    start: number,
+    stop: number,
+    options: { withScores: true },
+  ): Reply<S, [string, number][]>;
+  zrevrange<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    start: number,
+    stop: number,
+    options: { withScores?: boolean } = {},
+  ): Reply<S, unknown> {
+    return options.withScores
+      ? call(this, ["ZREVRANGE", key, start, stop, "WITHSCORES"], scoredPairs)
+      : call(this, ["ZREVRANGE", key, start, stop], strings);
+  }
+
+  /** ZREM: how many members were removed.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrem("board", "ada"); // 1
+   * ```
+   */
+  zrem<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    ...members: Value[]
+  ): Reply<S, number> {
+    return call(this, ["ZREM", key, ...members], num);
+  }
+
+  /** ZREMRANGEBYRANK: removes members by rank; how many.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zremRangeByRank("board", 0, -11); // keep the top 10
+   * ```
+   */
+  zremRangeByRank<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    start: number,
+    stop: number,
+  ): Reply<S, number> {
+    return call(this, ["ZREMRANGEBYRANK", key, start, stop], num);
+  }
+
+  /** ZREMRANGEBYSCORE: removes members by score; how many.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zremRangeByScore("board", -Infinity, "(0");
+   * ```
+   */
+  zremRangeByScore<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    min: ScoreBound,
+    max: ScoreBound,
+  ): Reply<S, number> {
+    return call(
+      this,
+      ["ZREMRANGEBYSCORE", key, scoreArg(min), scoreArg(max)],
+      num,
+    );
+  }
+
+  /** ZREMRANGEBYLEX: removes members between lexicographic bounds; how
+   * many.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zremRangeByLex("names", "[a", "[b");
+   * ```
+   */
+  zremRangeByLex<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    min: string,
+    max: string,
+  ): Reply<S, number> {
+    return call(this, ["ZREMRANGEBYLEX", key, min, max], num);
+  }
+
+  /** ZPOPMIN: removes and returns up to `count` (default 1) lowest
+   * members with their scores.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zpopMin("board"); // [["ada", 15]]
+   * ```
+   */
+  zpopMin<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    count?: number,
+  ): Reply<S, [string, number][]> {
+    return call(
+      this,
+      count === undefined ? ["ZPOPMIN", key] : ["ZPOPMIN", key, count],
+      scoredPairs,
+    );
+  }
+
+  /** ZPOPMAX: removes and returns up to `count` (default 1) highest
+   * members with their scores.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zpopMax("board", 2); // [["bob", 20], ["ada", 15]]
+   * ```
+   */
+  zpopMax<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    count?: number,
+  ): Reply<S, [string, number][]> {
+    return call(
+      this,
+      count === undefined ? ["ZPOPMAX", key] : ["ZPOPMAX", key, count],
+      scoredPairs,
+    );
+  }
+
+  /** ZMPOP: pops up to `count` (default 1) members from the first
+   * non-empty sorted set; null when all are empty.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zmpop(["a", "b"], "MAX", 2); // { key: "a", members: [["x", 3], ["y", 2]] }
+   * ```
+   */
+  zmpop<S extends Queue = Client>(
+    this: S,
+    keys: Key[],
+    which: "MIN" | "MAX",
+    count?: number,
+  ): Reply<S, ZPopResult | null> {
+    const args: Arg[] = ["ZMPOP", keys.length, ...keys, which];
+    if (count !== undefined) args.push("COUNT", count);
+    return call(this, args, (v) => {
+      if (v === null) return null;
+      const [k, members] = v as RespValue[];
+      return { key: str(k), members: scoredPairs(members) };
+    });
+  }
+
+  /** ZRANDMEMBER: a random member (or null); with `count`, that many
+   * (negative: may repeat); with `withScores`, member-score pairs.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zrandMember("board", 2, { withScores: true }); // [["bob", 20], ["ada", 15]]
+   * ```
+   */
+  zrandMember<S extends Queue = Client>(
+    this: S,
+    key: Key,
+  ): Reply<S, string | null>;
+  /** ZRANDMEMBER with a count. */
+  zrandMember<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    count: number,
+  ): Reply<S, string[]>;
+  /** ZRANDMEMBER with a count and scores. */
+  zrandMember<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    count: number,
+    options: { withScores: true },
+  ): Reply<S, [string, number][]>;
+  zrandMember<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    count?: number,
+    options: { withScores?: boolean } = {},
+  ): Reply<S, unknown> {
+    if (count === undefined) return call(this, ["ZRANDMEMBER", key], text);
+    return options.withScores
+      ? call(this, ["ZRANDMEMBER", key, count, "WITHSCORES"], scoredPairs)
+      : call(this, ["ZRANDMEMBER", key, count], strings);
+  }
+
+  /** ZUNION: the union's members (scores combined by `aggregate`).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zunion(["a", "b"], { weights: [1, 10], withScores: true });
+   * ```
+   */
+  zunion<S extends Queue = Client>(
+    this: S,
+    keys: Key[],
+    options?: ZCombineCommandOptions & { withScores?: false },
+  ): Reply<S, string[]>;
+  /** ZUNION WITHSCORES: member-score pairs. */
+  zunion<S extends Queue = Client>(
+    this: S,
+    keys: Key[],
+    options: ZCombineCommandOptions & { withScores: true },
+  ): Reply<S, [string, number][]>;
+  zunion<S extends Queue = Client>(
+    this: S,
+    keys: Key[],
+    options: ZCombineCommandOptions & { withScores?: boolean } = {},
+  ): Reply<S, unknown> {
+    return combined(this, "ZUNION", keys, options);
+  }
+
+  /** ZINTER: members in every sorted set (scores combined by
+   * `aggregate`).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zinter(["a", "b"], { aggregate: "MIN" });
+   * ```
+   */
+  zinter<S extends Queue = Client>(
+    this: S,
+    keys: Key[],
+    options?: ZCombineCommandOptions & { withScores?: false },
+  ): Reply<S, string[]>;
+  /** ZINTER WITHSCORES: member-score pairs. */
+  zinter<S extends Queue = Client>(
+    this: S,
+    keys: Key[],
+    options: ZCombineCommandOptions & { withScores: true },
+  ): Reply<S, [string, number][]>;
+  zinter<S extends Queue = Client>(
+    this: S,
+    keys: Key[],
+    options: ZCombineCommandOptions & { withScores?: boolean } = {},
+  ): Reply<S, unknown> {
+    return combined(this, "ZINTER", keys, options);
+  }
+
+  /** ZDIFF: members of the first sorted set in none of the others.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zdiff(["a", "b"], { withScores: true });
+   * ```
+   */
+  zdiff<S extends Queue = Client>(
+    this: S,
+    keys: Key[],
+    options?: { withScores?: false },
+  ): Reply<S, string[]>;
+  /** ZDIFF WITHSCORES: member-score pairs. */
+  zdiff<S extends Queue = Client>(
+    this: S,
+    keys: Key[],
+    options: { withScores: true },
+  ): Reply<S, [string, number][]>;
+  zdiff<S extends Queue = Client>(
+    this: S,
+    keys: Key[],
+    options: { withScores?: boolean } = {},
+  ): Reply<S, unknown> {
+    return combined(this, "ZDIFF", keys, options);
+  }
+
+  /** ZUNIONSTORE: stores the union; its size.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zunionStore("total", ["week1", "week2"]);
+   * ```
+   */
+  zunionStore<S extends Queue = Client>(
+    this: S,
+    destination: Key,
+    keys: Key[],
+    options: ZCombineCommandOptions = {},
+  ): Reply<S, number> {
+    return call(this, [
+      "ZUNIONSTORE",
+      destination,
+      ...combineArgs(keys, options),
+    ], num);
+  }
+
+  /** ZINTERSTORE: stores the intersection; its size.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zinterStore("both", ["a", "b"], { aggregate: "MAX" });
+   * ```
+   */
+  zinterStore<S extends Queue = Client>(
+    this: S,
+    destination: Key,
+    keys: Key[],
+    options: ZCombineCommandOptions = {},
+  ): Reply<S, number> {
+    return call(this, [
+      "ZINTERSTORE",
+      destination,
+      ...combineArgs(keys, options),
+    ], num);
+  }
+
+  /** ZDIFFSTORE: stores the difference; its size.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zdiffStore("only-a", ["a", "b"]);
+   * ```
+   */
+  zdiffStore<S extends Queue = Client>(
+    this: S,
+    destination: Key,
+    keys: Key[],
+  ): Reply<S, number> {
+    return call(this, ["ZDIFFSTORE", destination, keys.length, ...keys], num);
+  }
+
+  /** ZINTERCARD: the size of the intersection, counting up to `limit`
+   * (0: no limit).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.zintercard(["a", "b"], { limit: 100 });
+   * ```
+   */
+  zintercard<S extends Queue = Client>(
+    this: S,
+    keys: Key[],
+    options: { limit?: number } = {},
+  ): Reply<S, number> {
+    const args: Arg[] = ["ZINTERCARD", keys.length, ...keys];
+    if (options.limit !== undefined) args.push("LIMIT", options.limit);
+    return call(this, args, num);
+  }
+
+  /** One ZSCAN step: member-score pairs.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const { cursor, members } = await client.zscan("board", 0);
+   * ```
+   */
+  zscan<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    cursor: string | number,
+    options: KeyScanOptions = {},
+  ): Reply<S, ZScanPage> {
+    return call(this, ["ZSCAN", key, cursor, ...keyScanArgs(options)], (v) => {
+      const [next, items] = v as [RespValue, RespValue];
+      return { cursor: str(next), members: scoredPairs(items) };
+    });
+  }
+
+  /** Iterates a sorted set's member-score pairs with ZSCAN.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * for await (const [member, score] of client.zscanIterator("board")) console.log(member, score);
+   * ```
+   */
+  async *zscanIterator(
+    this: Client,
+    key: Key,
+    options: KeyScanOptions = {},
+  ): AsyncIterableIterator<[string, number]> {
+    let cursor = "0";
+    do {
+      const page: ZScanPage = await this.zscan(key, cursor, options);
+      cursor = page.cursor;
+      yield* page.members;
+    } while (cursor !== "0");
+  }
+
+  // --- bitmaps -----------------------------------------------------------
+
+  /** SETBIT: the bit's old value.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.setbit("seen", 7, 1); // 0
+   * ```
+   */
+  setbit<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    offset: number,
+    bit: 0 | 1,
+  ): Reply<S, number> {
+    return call(this, ["SETBIT", key, offset, bit], num);
+  }
+
+  /** GETBIT: 0 or 1.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.getbit("seen", 7); // 1
+   * ```
+   */
+  getbit<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    offset: number,
+  ): Reply<S, number> {
+    return call(this, ["GETBIT", key, offset], num);
+  }
+
+  /** BITCOUNT: set bits, in the whole value or a range.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.bitcount("seen", { start: 0, end: -1 });
+   * ```
+   */
+  bitcount<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    range?: BitOffsetRange,
+  ): Reply<S, number> {
+    return call(this, ["BITCOUNT", key, ...bitRangeArgs(range)], num);
+  }
+
+  /** BITPOS: the position of the first `bit`, or -1.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.bitpos("seen", 0, { start: 2 });
+   * ```
+   */
+  bitpos<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    bit: 0 | 1,
+    range?: BitOffsetRange,
+  ): Reply<S, number> {
+    return call(this, ["BITPOS", key, bit, ...bitRangeArgs(range)], num);
+  }
+
+  /** BITOP AND/OR/XOR/NOT into `destination`; the result's length.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.bitop("AND", "both", "seen:mon", "seen:tue");
+   * ```
+   */
+  bitop<S extends Queue = Client>(
+    this: S,
+    operation: "AND" | "OR" | "XOR" | "NOT",
+    destination: Key,
+    ...keys: Key[]
+  ): Reply<S, number> {
+    return call(this, ["BITOP", operation, destination, ...keys], num);
+  }
+
+  /** BITFIELD: one result per GET/SET/INCRBY (null when OVERFLOW FAIL
+   * stopped an update); 64-bit values beyond 2^53 come back as bigint.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.bitfield("c", [{ set: "u8", offset: 0, value: 200 }, { incrBy: "u8", offset: 0, increment: 100 }]); // [0, 44]
+   * ```
+   */
+  bitfield<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    operations: BitFieldOperation[],
+  ): Reply<S, (number | bigint | null)[]> {
+    const args: Arg[] = ["BITFIELD", key];
+    for (const op of operations) {
+      if ("get" in op) args.push("GET", op.get, op.offset);
+      else if ("set" in op) {
+        args.push("SET", op.set, op.offset, String(op.value));
+      } else if ("incrBy" in op) {
+        args.push("INCRBY", op.incrBy, op.offset, String(op.increment));
+      } else args.push("OVERFLOW", op.overflow);
+    }
+    return call(this, args, intList);
+  }
+
+  /** BITFIELD_RO: GET operations only, for replicas and read-only
+   * scripts.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.bitfieldRo("c", [{ get: "u8", offset: 0 }, { get: "i4", offset: "#1" }]);
+   * ```
+   */
+  bitfieldRo<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    gets: { get: string; offset: number | string }[],
+  ): Reply<S, (number | bigint)[]> {
+    const args: Arg[] = ["BITFIELD_RO", key];
+    for (const g of gets) args.push("GET", g.get, g.offset);
+    return call(this, args, intList as Transform<(number | bigint)[]>);
+  }
+
+  /** LCS: the longest common subsequence of two string values.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.mset({ a: "ohmytext", b: "mynewtext" });
+   * await client.lcs("a", "b"); // "mytext"
+   * ```
+   */
+  lcs<S extends Queue = Client>(
+    this: S,
+    key1: Key,
+    key2: Key,
+  ): Reply<S, string> {
+    return call(this, ["LCS", key1, key2], str);
+  }
+
+  /** LCS LEN: the length of the longest common subsequence.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lcsLen("a", "b"); // 6
+   * ```
+   */
+  lcsLen<S extends Queue = Client>(
+    this: S,
+    key1: Key,
+    key2: Key,
+  ): Reply<S, number> {
+    return call(this, ["LCS", key1, key2, "LEN"], num);
+  }
+
+  /** LCS IDX: the matching ranges and the length.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.lcsIdx("a", "b", { minMatchLen: 4, withMatchLen: true }); // { matches: [{ a: [4, 7], b: [5, 8], len: 4 }], len: 6 }
+   * ```
+   */
+  lcsIdx<S extends Queue = Client>(
+    this: S,
+    key1: Key,
+    key2: Key,
+    options: { minMatchLen?: number; withMatchLen?: boolean } = {},
+  ): Reply<S, LcsIdxReply> {
+    const args: Arg[] = ["LCS", key1, key2, "IDX"];
+    if (options.minMatchLen !== undefined) {
+      args.push("MINMATCHLEN", options.minMatchLen);
+    }
+    if (options.withMatchLen) args.push("WITHMATCHLEN");
+    return call(this, args, (v) => {
+      const f = fieldsOf(v);
+      const matches = list(f.get("matches") ?? null).map((m) => {
+        const [a, b, len] = m as RespValue[];
+        const match: LcsMatch = { a: lcsRange(a), b: lcsRange(b) };
+        if (len !== undefined) match.len = num(len);
+        return match;
+      });
+      return { matches, len: num(f.get("len") ?? 0) };
+    });
+  }
+
+  // --- HyperLogLog -------------------------------------------------------
+
+  /** PFADD: true when the estimate changed (or the key was created).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.pfadd("visitors", "ada", "bob"); // true
+   * ```
+   */
+  pfadd<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    ...elements: Value[]
+  ): Reply<S, boolean> {
+    return call(this, ["PFADD", key, ...elements], bool);
+  }
+
+  /** PFCOUNT: the estimated number of distinct elements (of the union).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.pfcount("visitors"); // 2
+   * ```
+   */
+  pfcount<S extends Queue = Client>(this: S, ...keys: Key[]): Reply<S, number> {
+    return call(this, ["PFCOUNT", ...keys], num);
+  }
+
+  /** PFMERGE: merges the sources into `destination`; "OK".
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.pfmerge("visitors:week", "visitors:mon", "visitors:tue");
+   * ```
+   */
+  pfmerge<S extends Queue = Client>(
+    this: S,
+    destination: Key,
+    ...sources: Key[]
+  ): Reply<S, string> {
+    return call(this, ["PFMERGE", destination, ...sources], str);
+  }
+
+  // --- geo ---------------------------------------------------------------
+
+  /** GEOADD points; how many were added (changed, with `ch`).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.geoadd("places", [{ longitude: 12.4964, latitude: 41.9028, member: "rome" }]); // 1
+   * ```
+   */
+  geoadd<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    members: GeoMember[],
+    options: { nx?: boolean; xx?: boolean; ch?: boolean } = {},
+  ): Reply<S, number> {
+    const args: Arg[] = ["GEOADD", key];
+    if (options.nx) args.push("NX");
+    if (options.xx) args.push("XX");
+    if (options.ch) args.push("CH");
+    for (const m of members) args.push(m.longitude, m.latitude, m.member);
+    return call(this, args, num);
+  }
+
+  /** GEOPOS: each member's coordinates, or null.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.geopos("places", "rome", "atlantis"); // [{ longitude: 12.49..., latitude: 41.90... }, null]
+   * ```
+   */
+  geopos<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    ...members: Value[]
+  ): Reply<S, (GeoCoordinates | null)[]> {
+    return call(
+      this,
+      ["GEOPOS", key, ...members],
+      (v) => list(v).map(coordinates),
+    );
+  }
+
+  /** GEODIST: the distance between two members (meters unless told), or
+   * null when one is missing.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.geodist("places", "rome", "paris", "km"); // 1105.5914
+   * ```
+   */
+  geodist<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    member1: Value,
+    member2: Value,
+    unit?: DistanceUnit,
+  ): Reply<S, number | null> {
+    return call(this, [
+      "GEODIST",
+      key,
+      member1,
+      member2,
+      ...(unit ? [unit] : []),
+    ], scoreOrNull);
+  }
+
+  /** GEOHASH: each member's 11-character geohash, or null.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.geohash("places", "rome"); // ["sr2yk3dutv0"]
+   * ```
+   */
+  geohash<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    ...members: Value[]
+  ): Reply<S, (string | null)[]> {
+    return call(this, ["GEOHASH", key, ...members], texts);
+  }
+
+  /** GEOSEARCH: members within a circle or box around a member or a
+   * point, with what the options ask for.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.geosearch("places", { longitude: 12, latitude: 42 }, { radius: 100, unit: "km" }, { withDist: true, order: "ASC" });
+   * // [{ member: "rome", distance: 41.3383 }]
+   * ```
+   */
+  geosearch<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    from: GeoSearchFrom,
+    by: GeoSearchBy,
+    options: GeoQueryOptions = {},
+  ): Reply<S, GeoSearchMatch[]> {
+    return call(
+      this,
+      ["GEOSEARCH", key, ...geoSearchArgs(from, by, options)],
+      geoMatches(options),
+    );
+  }
+
+  /** GEOSEARCHSTORE: stores GEOSEARCH's members (as a sorted set of
+   * geohashes, or distances with `storeDist`); how many.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.geosearchstore("near-rome", "places", { member: "rome" }, { radius: 500, unit: "km" });
+   * ```
+   */
+  geosearchstore<S extends Queue = Client>(
+    this: S,
+    destination: Key,
+    source: Key,
+    from: GeoSearchFrom,
+    by: GeoSearchBy,
+    options: GeoQueryStoreOptions = {},
+  ): Reply<S, number> {
+    return call(this, [
+      "GEOSEARCHSTORE",
+      destination,
+      source,
+      ...geoSearchArgs(from, by, options),
+    ], num);
+  }
+
+  /** GEORADIUS (deprecated; prefer {@linkcode Commands.geosearch}):
+   * members within a radius of a point.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.georadius("places", 12, 42, 100, "km", { withDist: true });
+   * ```
+   */
+  georadius<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    longitude: number,
+    latitude: number,
+    radius: number,
+    unit: DistanceUnit,
+    options: GeoQueryOptions = {},
+  ): Reply<S, GeoSearchMatch[]> {
+    return call(this, [
+      "GEORADIUS",
+      key,
+      longitude,
+      latitude,
+      radius,
+      unit,
+      ...geoTailArgs(options),
+    ], geoMatches(options));
+  }
+
+  /** GEORADIUS_RO: the read-only GEORADIUS.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.georadiusRo("places", 12, 42, 100, "km");
+   * ```
+   */
+  georadiusRo<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    longitude: number,
+    latitude: number,
+    radius: number,
+    unit: DistanceUnit,
+    options: GeoQueryOptions = {},
+  ): Reply<S, GeoSearchMatch[]> {
+    return call(this, [
+      "GEORADIUS_RO",
+      key,
+      longitude,
+      latitude,
+      radius,
+      unit,
+      ...geoTailArgs(options),
+    ], geoMatches(options));
+  }
+
+  /** GEORADIUSBYMEMBER (deprecated; prefer
+   * {@linkcode Commands.geosearch}): members within a radius of a member.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.georadiusByMember("places", "rome", 100, "km", { count: 5 });
+   * ```
+   */
+  georadiusByMember<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    member: Value,
+    radius: number,
+    unit: DistanceUnit,
+    options: GeoQueryOptions = {},
+  ): Reply<S, GeoSearchMatch[]> {
+    return call(this, [
+      "GEORADIUSBYMEMBER",
+      key,
+      member,
+      radius,
+      unit,
+      ...geoTailArgs(options),
+    ], geoMatches(options));
+  }
+
+  /** GEORADIUSBYMEMBER_RO: the read-only GEORADIUSBYMEMBER.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.georadiusByMemberRo("places", "rome", 100, "km");
+   * ```
+   */
+  georadiusByMemberRo<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    member: Value,
+    radius: number,
+    unit: DistanceUnit,
+    options: GeoQueryOptions = {},
+  ): Reply<S, GeoSearchMatch[]> {
+    return call(this, [
+      "GEORADIUSBYMEMBER_RO",
+      key,
+      member,
+      radius,
+      unit,
+      ...geoTailArgs(options),
+    ], geoMatches(options));
+  }
+
+  // --- streams -----------------------------------------------------------
+
+  /** XADD an entry (`id` `*` generates one); its id, or null when
+   * `nomkstream` found no stream.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xadd("events", "*", { type: "login", user: "ada" }); // "1700000000000-0"
+   * await client.xadd("events", "*", ["type", "logout"], { maxlen: 1000, approximate: true });
+   * ```
+   */
+  xadd<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    id: string,
+    fields: FieldValues | Value[],
+    options: XAddCommandOptions = {},
+  ): Reply<S, string | null> {
+    const args: Arg[] = ["XADD", key];
+    if (options.nomkstream) args.push("NOMKSTREAM");
+    args.push(...trimArgs(options), id);
+    args.push(...fieldArgs([fields]));
+    return call(this, args, text);
+  }
+
+  /** XLEN: the number of entries.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xlen("events"); // 2
+   * ```
+   */
+  xlen<S extends Queue = Client>(this: S, key: Key): Reply<S, number> {
+    return call(this, ["XLEN", key], num);
+  }
+
+  /** XRANGE: entries with ids in `start`..`end` (`-` and `+` for the
+   * ends; `(id` exclusive).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xrange("events", "-", "+", { count: 10 }); // [{ id, fields }, ...]
+   * ```
+   */
+  xrange<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    start = "-",
+    end = "+",
+    options: { count?: number } = {},
+  ): Reply<S, StreamMessage[]> {
+    const args: Arg[] = ["XRANGE", key, start, end];
+    if (options.count !== undefined) args.push("COUNT", options.count);
+    return call(this, args, streamEntries);
+  }
+
+  /** XREVRANGE: entries with ids in `end`..`start`, newest first.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xrevrange("events", "+", "-", { count: 1 }); // the newest entry
+   * ```
+   */
+  xrevrange<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    end = "+",
+    start = "-",
+    options: { count?: number } = {},
+  ): Reply<S, StreamMessage[]> {
+    const args: Arg[] = ["XREVRANGE", key, end, start];
+    if (options.count !== undefined) args.push("COUNT", options.count);
+    return call(this, args, streamEntries);
+  }
+
+  /** XDEL: how many entries were deleted.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xdel("events", "1-0", "2-0");
+   * ```
+   */
+  xdel<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    ...ids: string[]
+  ): Reply<S, number> {
+    return call(this, ["XDEL", key, ...ids], num);
+  }
+
+  /** XTRIM by MAXLEN or MINID; how many entries were removed.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xtrim("events", { minid: "1700000000000-0" });
+   * ```
+   */
+  xtrim<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    options: XTrimCommandOptions,
+  ): Reply<S, number> {
+    return call(this, ["XTRIM", key, ...trimArgs(options)], num);
+  }
+
+  /** XREAD: entries after the given ids, per stream (streams without any
+   * are left out; `[]` when none has any, or BLOCK timed out).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xread({ events: "0-0" }, { count: 100 }); // [{ key: "events", entries: [...] }]
+   * ```
+   */
+  xread<S extends Queue = Client>(
+    this: S,
+    streams: StreamIds,
+    options: XReadOptions = {},
+  ): Reply<S, StreamRead[]> {
+    const args: Arg[] = ["XREAD"];
+    if (options.count !== undefined) args.push("COUNT", options.count);
+    if (options.block !== undefined) args.push("BLOCK", options.block);
+    return call(
+      this,
+      [...args, ...streamIdArgs(streams)],
+      streamReads(streamEntry),
+    );
+  }
+
+  /** XGROUP CREATE a consumer group starting after `id` (`$`: new entries
+   * only); "OK".
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xgroupCreate("events", "workers", "$", { mkstream: true });
+   * ```
+   */
+  xgroupCreate<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    group: string,
+    id: string,
+    options: { mkstream?: boolean; entriesRead?: number } = {},
+  ): Reply<S, string> {
+    const args: Arg[] = ["XGROUP", "CREATE", key, group, id];
+    if (options.mkstream) args.push("MKSTREAM");
+    if (options.entriesRead !== undefined) {
+      args.push("ENTRIESREAD", options.entriesRead);
+    }
+    return call(this, args, str);
+  }
+
+  /** XGROUP SETID: moves the group's last delivered id; "OK".
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xgroupSetId("events", "workers", "0"); // re-deliver everything
+   * ```
+   */
+  xgroupSetId<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    group: string,
+    id: string,
+    options: { entriesRead?: number } = {},
+  ): Reply<S, string> {
+    const args: Arg[] = ["XGROUP", "SETID", key, group, id];
+    if (options.entriesRead !== undefined) {
+      args.push("ENTRIESREAD", options.entriesRead);
+    }
+    return call(this, args, str);
+  }
+
+  /** XGROUP DESTROY: true when the group existed.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xgroupDestroy("events", "workers"); // true
+   * ```
+   */
+  xgroupDestroy<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    group: string,
+  ): Reply<S, boolean> {
+    return call(this, ["XGROUP", "DESTROY", key, group], bool);
+  }
+
+  /** XGROUP CREATECONSUMER: true when the consumer was new.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xgroupCreateConsumer("events", "workers", "alice"); // true
+   * ```
+   */
+  xgroupCreateConsumer<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    group: string,
+    consumer: string,
+  ): Reply<S, boolean> {
+    return call(this, ["XGROUP", "CREATECONSUMER", key, group, consumer], bool);
+  }
+
+  /** XGROUP DELCONSUMER: how many pending entries the consumer had.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xgroupDelConsumer("events", "workers", "alice"); // 0
+   * ```
+   */
+  xgroupDelConsumer<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    group: string,
+    consumer: string,
+  ): Reply<S, number> {
+    return call(this, ["XGROUP", "DELCONSUMER", key, group, consumer], num);
+  }
+
+  /** XREADGROUP: entries for a consumer of a group (`>`: new entries;
+   * another id: its own pending history, where deleted entries have
+   * `fields: null`).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xreadgroup("workers", "alice", { events: ">" }, { count: 10 });
+   * ```
+   */
+  xreadgroup<S extends Queue = Client>(
+    this: S,
+    group: string,
+    consumer: string,
+    streams: StreamIds,
+    options: XReadOptions = {},
+  ): Reply<S, StreamRead<StreamMessage | DeletedStreamMessage>[]> {
+    const args: Arg[] = ["XREADGROUP", "GROUP", group, consumer];
+    if (options.count !== undefined) args.push("COUNT", options.count);
+    if (options.block !== undefined) args.push("BLOCK", options.block);
+    if (options.noack) args.push("NOACK");
+    return call(
+      this,
+      [...args, ...streamIdArgs(streams)],
+      streamReads(maybeEntry),
+    );
+  }
+
+  /** XACK: how many entries were acknowledged.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xack("events", "workers", "1-0"); // 1
+   * ```
+   */
+  xack<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    group: string,
+    ...ids: string[]
+  ): Reply<S, number> {
+    return call(this, ["XACK", key, group, ...ids], num);
+  }
+
+  /** XPENDING: the group's summary; with a range, the pending entries.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xpending("events", "workers"); // { count: 1, smallest: "1-0", largest: "1-0", consumers: [{ name: "alice", count: 1 }] }
+   * await client.xpending("events", "workers", { start: "-", end: "+", count: 10 }); // [{ id: "1-0", consumer: "alice", idle: 12, deliveries: 1 }]
+   * ```
+   */
+  xpending<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    group: string,
+  ): Reply<S, XPendingSummary>;
+  /** XPENDING with a range: the pending entries. */
+  xpending<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    group: string,
+    range: XPendingRange,
+  ): Reply<S, XPendingEntry[]>;
+  xpending<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    group: string,
+    range?: XPendingRange,
+  ): Reply<S, unknown> {
+    if (range === undefined) {
+      return call(this, ["XPENDING", key, group], (v): XPendingSummary => {
+        const [count, smallest, largest, consumers] = v as RespValue[];
+        return {
+          count: num(count),
+          smallest: text(smallest),
+          largest: text(largest),
+          consumers: list(consumers).map((c) => {
+            const [name, n] = c as RespValue[];
+            return { name: str(name), count: num(n) };
+          }),
+        };
+      });
+    }
+    const args: Arg[] = ["XPENDING", key, group];
+    if (range.idle !== undefined) args.push("IDLE", range.idle);
+    args.push(range.start, range.end, range.count);
+    if (range.consumer !== undefined) args.push(range.consumer);
+    return call(this, args, (v) =>
+      list(v).map((e): XPendingEntry => {
+        const [id, consumer, idle, deliveries] = e as RespValue[];
+        return {
+          id: str(id),
+          consumer: str(consumer),
+          idle: num(idle),
+          deliveries: num(deliveries),
+        };
+      }));
+  }
+
+  /** XCLAIM: takes over pending entries idle at least `minIdle` ms; the
+   * claimed entries (ids only with `justId`).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xclaim("events", "workers", "bob", 60_000, ["1-0"]); // [{ id: "1-0", fields: {...} }]
+   * ```
+   */
+  xclaim<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    group: string,
+    consumer: string,
+    minIdle: number,
+    ids: string[],
+    options?: XClaimCommandOptions & { justId?: false },
+  ): Reply<S, StreamMessage[]>;
+  /** XCLAIM JUSTID: the claimed ids. */
+  xclaim<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    group: string,
+    consumer: string,
+    minIdle: number,
+    ids: string[],
+    options: XClaimCommandOptions & { justId: true },
+  ): Reply<S, string[]>;
+  xclaim<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    group: string,
+    consumer: string,
+    minIdle: number,
+    ids: string[],
+    options: XClaimCommandOptions & { justId?: boolean } = {},
+  ): Reply<S, unknown> {
+    const args: Arg[] = ["XCLAIM", key, group, consumer, minIdle, ...ids];
+    if (options.idle !== undefined) args.push("IDLE", options.idle);
+    if (options.time !== undefined) args.push("TIME", options.time);
+    if (options.retryCount !== undefined) {
+      args.push("RETRYCOUNT", options.retryCount);
+    }
+    if (options.force) args.push("FORCE");
+    if (options.justId) args.push("JUSTID");
+    if (options.lastId !== undefined) args.push("LASTID", options.lastId);
+    return options.justId
+      ? call(this, args, strings)
+      : call(this, args, streamEntries);
+  }
+
+  /** XAUTOCLAIM: claims pending entries idle at least `minIdle` ms,
+   * scanning from `start`; the next cursor, the entries, and the ids
+   * found deleted.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xautoclaim("events", "workers", "bob", 60_000, "0-0", { count: 25 });
+   * ```
+   */
+  xautoclaim<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    group: string,
+    consumer: string,
+    minIdle: number,
+    start: string,
+    options?: { count?: number; justId?: false },
+  ): Reply<S, XAutoClaimReply>;
+  /** XAUTOCLAIM JUSTID: claimed ids instead of entries. */
+  xautoclaim<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    group: string,
+    consumer: string,
+    minIdle: number,
+    start: string,
+    options: { count?: number; justId: true },
+  ): Reply<S, XAutoClaimReply<string>>;
+  xautoclaim<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    group: string,
+    consumer: string,
+    minIdle: number,
+    start: string,
+    options: { count?: number; justId?: boolean } = {},
+  ): Reply<S, unknown> {
+    const args: Arg[] = ["XAUTOCLAIM", key, group, consumer, minIdle, start];
+    if (options.count !== undefined) args.push("COUNT", options.count);
+    if (options.justId) args.push("JUSTID");
+    return call(this, args, (v) => {
+      const [next, claimed, deleted] = v as RespValue[];
+      return {
+        next: str(next),
+        entries: options.justId ? strings(claimed) : streamEntries(claimed),
+        deleted: strings(deleted),
+      };
+    });
+  }
+
+  /** XINFO STREAM: the stream's summary.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const info = await client.xinfoStream("events"); // { length: 2, lastGeneratedId: "2-0", ... }
+   * ```
+   */
+  xinfoStream<S extends Queue = Client>(
+    this: S,
+    key: Key,
+  ): Reply<S, XInfoStreamReply> {
+    return call(this, ["XINFO", "STREAM", key], (v): XInfoStreamReply => {
+      const f = fieldsOf(v);
+      const n = (k: string) => num(f.get(k) ?? null);
+      const s = (k: string) => str(f.get(k) ?? null);
+      return {
+        length: n("length"),
+        radixTreeKeys: n("radix-tree-keys"),
+        radixTreeNodes: n("radix-tree-nodes"),
+        groups: n("groups"),
+        lastGeneratedId: s("last-generated-id"),
+        maxDeletedEntryId: s("max-deleted-entry-id"),
+        entriesAdded: n("entries-added"),
+        recordedFirstEntryId: s("recorded-first-entry-id"),
+        firstEntry: xinfoEntry(f.get("first-entry") ?? null),
+        lastEntry: xinfoEntry(f.get("last-entry") ?? null),
+      };
+    });
+  }
+
+  /** XINFO STREAM FULL: everything, with camelCase keys (`entries` as
+   * {@linkcode StreamMessage}s; `groups` with their `pending` entries and
+   * `consumers`).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const full = await client.xinfoStreamFull("events", { count: 10 });
+   * ```
+   */
+  xinfoStreamFull<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    options: { count?: number } = {},
+  ): Reply<S, Record<string, unknown>> {
+    const args: Arg[] = ["XINFO", "STREAM", key, "FULL"];
+    if (options.count !== undefined) args.push("COUNT", options.count);
+    return call(this, args, infoFull);
+  }
+
+  /** XINFO GROUPS: the stream's consumer groups.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xinfoGroups("events"); // [{ name: "workers", consumers: 1, pending: 0, ... }]
+   * ```
+   */
+  xinfoGroups<S extends Queue = Client>(
+    this: S,
+    key: Key,
+  ): Reply<S, XInfoGroup[]> {
+    return call(
+      this,
+      ["XINFO", "GROUPS", key],
+      (v) =>
+        list(v).map((g): XInfoGroup => {
+          const f = fieldsOf(g);
+          return {
+            name: str(f.get("name") ?? null),
+            consumers: num(f.get("consumers") ?? null),
+            pending: num(f.get("pending") ?? null),
+            lastDeliveredId: str(f.get("last-delivered-id") ?? null),
+            entriesRead: numOrNull(f.get("entries-read") ?? null),
+            lag: numOrNull(f.get("lag") ?? null),
+          };
+        }),
+    );
+  }
+
+  /** XINFO CONSUMERS: a group's consumers.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xinfoConsumers("events", "workers"); // [{ name: "alice", pending: 1, idle: 1200 }]
+   * ```
+   */
+  xinfoConsumers<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    group: string,
+  ): Reply<S, XInfoConsumer[]> {
+    return call(
+      this,
+      ["XINFO", "CONSUMERS", key, group],
+      (v) =>
+        list(v).map((c): XInfoConsumer => {
+          const f = fieldsOf(c);
+          return {
+            name: str(f.get("name") ?? null),
+            pending: num(f.get("pending") ?? null),
+            idle: num(f.get("idle") ?? null),
+          };
+        }),
+    );
+  }
+
+  /** XSETID: sets the stream's last id (and, optionally, its entries-added
+   * counter and max deleted id); "OK".
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.xsetid("events", "5-0", { entriesAdded: 5, maxDeletedId: "3-0" });
+   * ```
+   */
+  xsetid<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    lastId: string,
+    options: { entriesAdded?: number; maxDeletedId?: string } = {},
+  ): Reply<S, string> {
+    const args: Arg[] = ["XSETID", key, lastId];
+    if (options.entriesAdded !== undefined) {
+      args.push("ENTRIESADDED", options.entriesAdded);
+    }
+    if (options.maxDeletedId !== undefined) {
+      args.push("MAXDELETEDID", options.maxDeletedId);
+    }
+    return call(this, args, str);
+  }
+
+  // --- generic -----------------------------------------------------------
+
+  /** SORT a list, set or sorted set: the elements (or GET values, null
+   * for missing ones); with `store`, stores them and returns how many.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sort("ids", { order: "DESC", limit: { offset: 0, count: 10 } });
+   * await client.sort("ids", { by: "nosort", get: ["#", "name_*"] });
+   * await client.sort("ids", { alpha: true, store: "sorted" }); // 3
+   * ```
+   */
+  sort<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    options?: SortOptions & { store?: undefined },
+  ): Reply<S, (string | null)[]>;
+  /** SORT ... STORE: how many elements were stored. */
+  sort<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    options: SortOptions & { store: Key },
+  ): Reply<S, number>;
+  sort<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    options: SortOptions & { store?: Key } = {},
+  ): Reply<S, unknown> {
+    const args: Arg[] = ["SORT", key, ...sortArgs(options)];
+    if (options.store !== undefined) {
+      return call(this, [...args, "STORE", options.store], num);
+    }
+    return call(this, args, (v) => list(v).map(text));
+  }
+
+  /** SORT_RO: the read-only SORT (no STORE).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sortRo("ids", { alpha: true });
+   * ```
+   */
+  sortRo<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    options: SortOptions = {},
+  ): Reply<S, (string | null)[]> {
+    return call(
+      this,
+      ["SORT_RO", key, ...sortArgs(options)],
+      (v) => list(v).map(text),
+    );
+  }
+
+  /** OBJECT ENCODING: the value's internal encoding (`listpack`,
+   * `hashtable`, `intset`, `skiplist`, `quicklist`, `stream`, `int`,
+   * `embstr`, `raw`), or null when the key is missing.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.sadd("ids", 1, 2, 3);
+   * await client.objectEncoding("ids"); // "intset"
+   * ```
+   */
+  objectEncoding<S extends Queue = Client>(
+    this: S,
+    key: Key,
+  ): Reply<S, string | null> {
+    return call(this, ["OBJECT", "ENCODING", key], text);
+  }
+  // --- blocking commands and pub/sub --------------------------------------
+  // On a Client these run on a connection of their own (see
+  // Client.blockingConnections), so they never hold up other calls.
+
+  /** BLPOP: waits up to `timeout` seconds (0: forever) for an element at
+   * the head of the first non-empty list; null on timeout.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.blpop(["jobs", "urgent"], 5); // { key: "jobs", element: "j1" } or null
+   * ```
+   */
+  blpop<S extends Queue = Client>(
+    this: S,
+    keys: Key[],
+    timeout: number,
+  ): Reply<S, KeyedElement | null> {
+    return call(this, ["BLPOP", ...keys, timeout], keyedElement);
+  }
+
+  /** BRPOP: as {@linkcode Commands.blpop}, from the tail.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.brpop(["jobs"], 0.5); // { key: "jobs", element: "j9" } or null
+   * ```
+   */
+  brpop<S extends Queue = Client>(
+    this: S,
+    keys: Key[],
+    timeout: number,
+  ): Reply<S, KeyedElement | null> {
+    return call(this, ["BRPOP", ...keys, timeout], keyedElement);
+  }
+
+  /** BLMOVE: LMOVE that waits up to `timeout` seconds for an element;
+   * the element moved, or null on timeout.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.blmove("todo", "doing", "LEFT", "RIGHT", 10);
+   * ```
+   */
+  blmove<S extends Queue = Client>(
+    this: S,
+    source: Key,
+    destination: Key,
+    from: ListSide,
+    to: ListSide,
+    timeout: number,
+  ): Reply<S, string | null> {
+    return call(this, ["BLMOVE", source, destination, from, to, timeout], text);
+  }
+
+  /** BRPOPLPUSH: BLMOVE RIGHT LEFT.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.brpoplpush("todo", "doing", 10);
+   * ```
+   */
+  brpoplpush<S extends Queue = Client>(
+    this: S,
+    source: Key,
+    destination: Key,
+    timeout: number,
+  ): Reply<S, string | null> {
+    return call(this, ["BRPOPLPUSH", source, destination, timeout], text);
+  }
+
+  /** BLMPOP: LMPOP that waits up to `timeout` seconds; null on timeout.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.blmpop(1, ["urgent", "normal"], "LEFT", 5); // { key, elements } or null
+   * ```
+   */
+  blmpop<S extends Queue = Client>(
+    this: S,
+    timeout: number,
+    keys: Key[],
+    from: ListSide,
+    count?: number,
+  ): Reply<S, ListPopResult | null> {
+    const args: Arg[] = ["BLMPOP", timeout, keys.length, ...keys, from];
+    if (count !== undefined) args.push("COUNT", count);
+    return call(this, args, (v) => {
+      if (v === null) return null;
+      const [k, elements] = v as RespValue[];
+      return { key: str(k), elements: strings(elements) };
+    });
+  }
+
+  /** BZPOPMIN: waits up to `timeout` seconds for the lowest-scored member
+   * of the first non-empty sorted set; null on timeout.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.bzpopmin(["board"], 1); // { key: "board", member: "ada", score: 1 } or null
+   * ```
+   */
+  bzpopmin<S extends Queue = Client>(
+    this: S,
+    keys: Key[],
+    timeout: number,
+  ): Reply<S, KeyedMember | null> {
+    return call(this, ["BZPOPMIN", ...keys, timeout], keyedMember);
+  }
+
+  /** BZPOPMAX: as {@linkcode Commands.bzpopmin}, the highest score.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.bzpopmax(["board"], 1); // { key: "board", member: "bob", score: 20 } or null
+   * ```
+   */
+  bzpopmax<S extends Queue = Client>(
+    this: S,
+    keys: Key[],
+    timeout: number,
+  ): Reply<S, KeyedMember | null> {
+    return call(this, ["BZPOPMAX", ...keys, timeout], keyedMember);
+  }
+
+  /** BZMPOP: ZMPOP that waits up to `timeout` seconds; null on timeout.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.bzmpop(1, ["a", "b"], "MIN", 2); // { key, members: [[m, s], ...] } or null
+   * ```
+   */
+  bzmpop<S extends Queue = Client>(
+    this: S,
+    timeout: number,
+    keys: Key[],
+    which: "MIN" | "MAX",
+    count?: number,
+  ): Reply<S, ZPopResult | null> {
+    const args: Arg[] = ["BZMPOP", timeout, keys.length, ...keys, which];
+    if (count !== undefined) args.push("COUNT", count);
+    return call(this, args, (v) => {
+      if (v === null) return null;
+      const [k, members] = v as RespValue[];
+      return { key: str(k), members: scoredPairs(members) };
+    });
+  }
+
+  /** PUBLISH: how many subscribers received the message.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.publish("news", "hello"); // 1
+   * ```
+   */
+  publish<S extends Queue = Client>(
+    this: S,
+    channel: Value,
+    message: Value,
+  ): Reply<S, number> {
+    return call(this, ["PUBLISH", channel, message], num);
+  }
+
+  /** SPUBLISH: PUBLISH to a shard channel.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.spublish("orders", "created"); // 1
+   * ```
+   */
+  spublish<S extends Queue = Client>(
+    this: S,
+    channel: Value,
+    message: Value,
+  ): Reply<S, number> {
+    return call(this, ["SPUBLISH", channel, message], num);
+  }
+
+  // --- scripting and functions --------------------------------------------
+
+  /** EVAL: runs a Lua script on `keys` (KEYS) with `args` (ARGV) and
+   * resolves to its reply (see {@linkcode ScriptReply}); an error reply of
+   * the script rejects with a `ReplyError`. The server caches the script,
+   * so {@linkcode Commands.evalsha} can run it again by its SHA1.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.eval("return redis.call('SET', KEYS[1], ARGV[1])", ["k"], ["v"]); // "OK"
+   * await client.eval<number>("return #KEYS + #ARGV", ["a", "b"], [1]); // 3
+   * ```
+   */
+  eval<T = ScriptReply, S extends Queue = Client>(
+    this: S,
+    script: Value,
+    keys: Key[] = [],
+    args: Value[] = [],
+  ): Reply<S, T> {
+    return call(
+      this,
+      scriptArgs("EVAL", script, keys, args),
+      scriptReply as Transform<T>,
+    );
+  }
+
+  /** EVAL_RO: EVAL of a script that must not write (a write is an error).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.evalRo("return redis.call('GET', KEYS[1])", ["k"]); // "v" or null
+   * ```
+   */
+  evalRo<T = ScriptReply, S extends Queue = Client>(
+    this: S,
+    script: Value,
+    keys: Key[] = [],
+    args: Value[] = [],
+  ): Reply<S, T> {
+    return call(
+      this,
+      scriptArgs("EVAL_RO", script, keys, args),
+      scriptReply as Transform<T>,
+    );
+  }
+
+  /** EVALSHA: runs a script the server has cached (by EVAL or
+   * {@linkcode Commands.scriptLoad}) by its SHA1. When the server does not
+   * have it, this rejects with a `ReplyError` whose `code` is `NOSCRIPT`:
+   * it never falls back to EVAL by itself (it has no source to send); use
+   * {@linkcode Client.defineScript} for a script that does.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const sha = await client.scriptLoad("return ARGV[1]");
+   * await client.evalsha(sha, [], ["hi"]); // "hi"
+   * ```
+   */
+  evalsha<T = ScriptReply, S extends Queue = Client>(
+    this: S,
+    sha: string,
+    keys: Key[] = [],
+    args: Value[] = [],
+  ): Reply<S, T> {
+    return call(
+      this,
+      scriptArgs("EVALSHA", sha, keys, args),
+      scriptReply as Transform<T>,
+    );
+  }
+
+  /** EVALSHA_RO: {@linkcode Commands.evalsha} of a read-only script (no
+   * fallback either: NOSCRIPT rejects).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const sha = await client.scriptLoad("return redis.call('GET', KEYS[1])");
+   * await client.evalshaRo(sha, ["k"]);
+   * ```
+   */
+  evalshaRo<T = ScriptReply, S extends Queue = Client>(
+    this: S,
+    sha: string,
+    keys: Key[] = [],
+    args: Value[] = [],
+  ): Reply<S, T> {
+    return call(
+      this,
+      scriptArgs("EVALSHA_RO", sha, keys, args),
+      scriptReply as Transform<T>,
+    );
+  }
+
+  /** SCRIPT LOAD: caches a script without running it; resolves to its
+   * SHA1 (lowercase hex), for {@linkcode Commands.evalsha}.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.scriptLoad("return 1"); // "e0e1f9fabfc9d4800c877a703b823ac0578ff8db"
+   * ```
+   */
+  scriptLoad<S extends Queue = Client>(
+    this: S,
+    script: Value,
+  ): Reply<S, string> {
+    return call(this, ["SCRIPT", "LOAD", script], str);
+  }
+
+  /** SCRIPT EXISTS: whether the server has each script, in order.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const sha = await client.scriptLoad("return 1");
+   * await client.scriptExists(sha, "0000000000000000000000000000000000000000"); // [true, false]
+   * ```
+   */
+  scriptExists<S extends Queue = Client>(
+    this: S,
+    ...shas: string[]
+  ): Reply<S, boolean[]> {
+    return call(this, ["SCRIPT", "EXISTS", ...shas], bools);
+  }
+
+  /** SCRIPT FLUSH: drops every cached script ("OK").
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.scriptFlush(); // or scriptFlush("ASYNC")
+   * ```
+   */
+  scriptFlush<S extends Queue = Client>(
+    this: S,
+    mode?: "ASYNC" | "SYNC",
+  ): Reply<S, string> {
+    return call(
+      this,
+      mode ? ["SCRIPT", "FLUSH", mode] : ["SCRIPT", "FLUSH"],
+      str,
+    );
+  }
+
+  /** SCRIPT KILL: stops the script running now if it has not written
+   * ("OK"); rejects with `NOTBUSY` when none runs, `UNKILLABLE` when it
+   * wrote. On a {@linkcode Client} it goes on a connection of its own, so
+   * it is not queued behind the script's own EVAL.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.scriptKill().catch((e) => e.code); // "NOTBUSY" when idle
+   * ```
+   */
+  scriptKill<S extends Queue = Client>(this: S): Reply<S, string> {
+    return call(this, ["SCRIPT", "KILL"], str);
+  }
+
+  /** FCALL: calls a function of a loaded library (see
+   * {@linkcode Commands.functionLoad}) on `keys` with `args`; the reply as
+   * for {@linkcode Commands.eval}.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.fcall("myfunc", ["k"], ["v"]);
+   * ```
+   */
+  fcall<T = ScriptReply, S extends Queue = Client>(
+    this: S,
+    fn: string,
+    keys: Key[] = [],
+    args: Value[] = [],
+  ): Reply<S, T> {
+    return call(
+      this,
+      scriptArgs("FCALL", fn, keys, args),
+      scriptReply as Transform<T>,
+    );
+  }
+
+  /** FCALL_RO: FCALL of a function registered with the `no-writes` flag.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.fcallRo("myreader", ["k"]);
+   * ```
+   */
+  fcallRo<T = ScriptReply, S extends Queue = Client>(
+    this: S,
+    fn: string,
+    keys: Key[] = [],
+    args: Value[] = [],
+  ): Reply<S, T> {
+    return call(
+      this,
+      scriptArgs("FCALL_RO", fn, keys, args),
+      scriptReply as Transform<T>,
+    );
+  }
+
+  /** FUNCTION LOAD: loads a library (source starting `#!lua name=...`);
+   * resolves to the library's name. Loading a name again rejects unless
+   * `replace`.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.functionLoad(
+   *   "#!lua name=mylib\nredis.register_function('hello', function() return 'hi' end)",
+   *   { replace: true },
+   * ); // "mylib"
+   * await client.fcall("hello"); // "hi"
+   * ```
+   */
+  functionLoad<S extends Queue = Client>(
+    this: S,
+    code: Value,
+    options: FunctionLoadOptions = {},
+  ): Reply<S, string> {
+    const args: Arg[] = ["FUNCTION", "LOAD"];
+    if (options.replace) args.push("REPLACE");
+    return call(this, [...args, code], str);
+  }
+
+  /** FUNCTION LIST: the loaded libraries with their functions (and
+   * source, with `withCode`), in the server's order.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * for (const lib of await client.functionList({ libraryName: "my*" })) {
+   *   console.log(lib.libraryName, lib.functions.map((f) => f.name));
+   * }
+   * ```
+   */
+  functionList<S extends Queue = Client>(
+    this: S,
+    options: FunctionListOptions = {},
+  ): Reply<S, FunctionLibrary[]> {
+    const args: Arg[] = ["FUNCTION", "LIST"];
+    if (options.libraryName !== undefined) {
+      args.push("LIBRARYNAME", options.libraryName);
+    }
+    if (options.withCode) args.push("WITHCODE");
+    return call(this, args, (v) => list(v).map(functionLibrary));
+  }
+
+  /** FUNCTION DELETE: removes a library and its functions ("OK").
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.functionDelete("mylib");
+   * ```
+   */
+  functionDelete<S extends Queue = Client>(
+    this: S,
+    libraryName: string,
+  ): Reply<S, string> {
+    return call(this, ["FUNCTION", "DELETE", libraryName], str);
+  }
+
+  /** FUNCTION FLUSH: removes every library ("OK").
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.functionFlush(); // or functionFlush("SYNC")
+   * ```
+   */
+  functionFlush<S extends Queue = Client>(
+    this: S,
+    mode?: "ASYNC" | "SYNC",
+  ): Reply<S, string> {
+    return call(
+      this,
+      mode ? ["FUNCTION", "FLUSH", mode] : ["FUNCTION", "FLUSH"],
+      str,
+    );
+  }
+
+  /** FUNCTION DUMP: every library as an opaque payload (bytes) for
+   * {@linkcode Commands.functionRestore}.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const payload = await client.functionDump();
+   * await client.functionRestore(payload, "REPLACE");
+   * ```
+   */
+  functionDump<S extends Queue = Client>(this: S): Reply<S, Uint8Array> {
+    return call(this, ["FUNCTION", "DUMP"], (v) => bytes(v)!);
+  }
+
+  /** FUNCTION RESTORE: loads the libraries of a
+   * {@linkcode Commands.functionDump} payload ("OK"). `policy`: APPEND
+   * (default; a library that exists is an error), REPLACE, or FLUSH (drop
+   * every library first).
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const payload = await client.functionDump();
+   * await client.functionRestore(payload, "FLUSH");
+   * ```
+   */
+  functionRestore<S extends Queue = Client>(
+    this: S,
+    payload: Uint8Array,
+    policy?: "FLUSH" | "APPEND" | "REPLACE",
+  ): Reply<S, string> {
+    const args: Arg[] = ["FUNCTION", "RESTORE", payload];
+    if (policy) args.push(policy);
+    return call(this, args, str);
+  }
+
+  /** FUNCTION STATS: the function running now (if any) and how many
+   * libraries and functions each engine has.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * const { runningScript, engines } = await client.functionStats();
+   * console.log(runningScript, engines.LUA.librariesCount);
+   * ```
+   */
+  functionStats<S extends Queue = Client>(this: S): Reply<S, FunctionStats> {
+    return call(this, ["FUNCTION", "STATS"], functionStats);
+  }
+
+  /** FUNCTION KILL: stops the function running now if it has not written
+   * ("OK"); rejects with `NOTBUSY` when none runs. On a
+   * {@linkcode Client} it goes on a connection of its own, so it is not
+   * queued behind the function's own FCALL.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect();
+   * await client.functionKill().catch((e) => e.code); // "NOTBUSY" when idle
+   * ```
+   */
+  functionKill<S extends Queue = Client>(this: S): Reply<S, string> {
+    return call(this, ["FUNCTION", "KILL"], str);
+  }
 }
 
 /**
@@ -6181,7 +6834,7 @@ export class Client extends Commands<"promise"> {
  * const [ok, value] = await client.pipeline().set("a", "1").get("a").exec();
  * ```
  */
-export class Pipeline extends Commands<"pipeline"> {
+export class Pipeline<A extends unknown[] = []> {
   #commands: [Arg[], Transform<unknown>][] = [];
   #run: (commands: [Arg[], Transform<unknown>][]) => Promise<unknown[]>;
 
@@ -6189,12 +6842,11 @@ export class Pipeline extends Commands<"pipeline"> {
   constructor(
     run: (commands: [Arg[], Transform<unknown>][]) => Promise<unknown[]>,
   ) {
-    super();
     this.#run = run;
   }
 
-  /** Queues one command until {@linkcode Pipeline.exec}. */
-  protected call<T>(args: Arg[], transform: Transform<T>): Pipeline {
+  /** @ignore */
+  [CALL]<T>(args: Arg[], transform: Transform<T>): unknown {
     this.#commands.push([args, transform]);
     return this;
   }
@@ -6204,29 +6856,47 @@ export class Pipeline extends Commands<"pipeline"> {
     return this.#commands.length;
   }
 
-  /** Sends every queued command at once; their replies, in order. */
-  exec(): Promise<unknown[]> {
+  /** Sends every queued command at once; their replies, in order, typed
+   * from the calls that queued them (an error reply comes back as a
+   * {@linkcode ReplyError} in its place). */
+  exec(): Promise<Replies<A>> {
     const commands = this.#commands;
     this.#commands = [];
-    return this.#run(commands);
+    return this.#run(commands) as Promise<Replies<A>>;
   }
 }
+
+/** Every command method of {@linkcode Client}, queueing instead of sending.
+ *
+ * @example
+ * ```ts
+ * import type { Pipeline } from "@kv/store";
+ * declare const p: Pipeline;
+ * const next: Pipeline<[string | null]> = p.get("k");
+ * ```
+ */
+export interface Pipeline<A extends unknown[] = []>
+  extends Omit<Client, ClientOnly> {}
 
 /**
  * Commands queued for one MULTI / EXEC transaction, made by
  * {@linkcode Client.multi}. Nothing is sent until
  * {@linkcode ClientTransaction.exec}, which writes MULTI, the commands and EXEC
- * at once.
+ * at once. It has every command method of {@linkcode Client}; each queues
+ * and returns the transaction, typed with the command's result.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Client } from "@kv/store";
- * await using client = await Client.connect();
- * const results = await client.multi().incr("hits").get("hits").exec();
- * console.log(results); // [1, "1"]; null if a WATCHed key changed
+ * async function hits(client: Client) {
+ *   const results = await client.multi().incr("hits").get("hits").exec();
+ *   if (results === null) return; // a WATCHed key changed
+ *   const [n, text] = results; // number | ReplyError, string | null | ReplyError
+ *   console.log(n, text);
+ * }
  * ```
  */
-export class ClientTransaction extends Commands<"transaction"> {
+export class ClientTransaction<A extends unknown[] = []> {
   #commands: [Arg[], Transform<unknown>][] = [];
   #run: (commands: [Arg[], Transform<unknown>][]) => Promise<unknown[] | null>;
   #discard: () => Promise<unknown> | null;
@@ -6236,13 +6906,12 @@ export class ClientTransaction extends Commands<"transaction"> {
     run: (commands: [Arg[], Transform<unknown>][]) => Promise<unknown[] | null>,
     discard: () => Promise<unknown> | null,
   ) {
-    super();
     this.#run = run;
     this.#discard = discard;
   }
 
-  /** Queues one command until {@linkcode ClientTransaction.exec}. */
-  protected call<T>(args: Arg[], transform: Transform<T>): ClientTransaction {
+  /** @ignore */
+  [CALL]<T>(args: Arg[], transform: Transform<T>): unknown {
     this.#commands.push([args, transform]);
     return this;
   }
@@ -6257,10 +6926,10 @@ export class ClientTransaction extends Commands<"transaction"> {
    * {@linkcode ReplyError} as a value), or null when a WATCHed key changed.
    * Rejects with the EXECABORT error when the server refused a command
    * while queueing (a syntax or arity error): nothing ran. */
-  exec(): Promise<unknown[] | null> {
+  exec(): Promise<Replies<A> | null> {
     const commands = this.#commands;
     this.#commands = [];
-    return this.#run(commands);
+    return this.#run(commands) as Promise<Replies<A> | null>;
   }
 
   /** Drops the queued commands (nothing was sent); on a dedicated
@@ -6268,6 +6937,93 @@ export class ClientTransaction extends Commands<"transaction"> {
   async discard(): Promise<void> {
     this.#commands = [];
     await this.#discard();
+  }
+}
+
+/** Every command method of {@linkcode Client}, queueing instead of sending.
+ *
+ * @example
+ * ```ts
+ * import type { ClientTransaction } from "@kv/store";
+ * declare const t: ClientTransaction;
+ * const next: ClientTransaction<[number]> = t.incr("k");
+ * ```
+ */
+export interface ClientTransaction<A extends unknown[] = []>
+  extends Omit<Client, ClientOnly> {}
+
+/** Members of {@linkcode Client} that are not command methods (the
+ * connection's own API): pipelines and transactions do not have them. */
+const CLIENT_ONLY: readonly Exclude<ClientOnly, symbol>[] = [
+  "options",
+  "timeout",
+  "connected",
+  "addEventListener",
+  "removeEventListener",
+  "blockingConnections",
+  "pipeline",
+  "multi",
+  "watch",
+  "unwatch",
+  "isolated",
+  "localCache",
+  "subscribe",
+  "psubscribe",
+  "ssubscribe",
+  "flush",
+  "defineScript",
+  "scanIterator",
+  "hscanIterator",
+  "sscanIterator",
+  "zscanIterator",
+  "shutdown",
+  "quit",
+  "close",
+];
+/** Names of the {@linkcode Client} members that pipelines and transactions
+ * leave out: the connection's own API, not commands.
+ *
+ * @example
+ * ```ts
+ * import type { ClientOnly } from "@kv/store";
+ * const name: ClientOnly = "close";
+ * ```
+ */
+export type ClientOnly =
+  | "options"
+  | "timeout"
+  | "connected"
+  | "addEventListener"
+  | "removeEventListener"
+  | "blockingConnections"
+  | "pipeline"
+  | "multi"
+  | "watch"
+  | "unwatch"
+  | "isolated"
+  | "localCache"
+  | "subscribe"
+  | "psubscribe"
+  | "ssubscribe"
+  | "flush"
+  | "defineScript"
+  | "scanIterator"
+  | "hscanIterator"
+  | "sscanIterator"
+  | "zscanIterator"
+  | "shutdown"
+  | "quit"
+  | "close"
+  | typeof Symbol.asyncDispose;
+
+{
+  const skip = new Set<string>(CLIENT_ONLY);
+  for (const name of Object.getOwnPropertyNames(Client.prototype)) {
+    if (name === "constructor" || skip.has(name)) continue;
+    const d = Object.getOwnPropertyDescriptor(Client.prototype, name)!;
+    if (typeof d.value !== "function") continue;
+    Object.defineProperty(Pipeline.prototype, name, d);
+    Object.defineProperty(ClientTransaction.prototype, name, d);
   }
 }
 

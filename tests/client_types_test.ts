@@ -3,7 +3,7 @@
 // everywhere, and RESP3 gives the same JS values as RESP2.
 
 import assert from "node:assert/strict";
-import { Client, type Pipeline, type Value } from "../client.ts";
+import { Client, type Value } from "../client.ts";
 import { ReplyError } from "../protocol.ts";
 import { has, RedisServer, startServer } from "./_helpers.ts";
 
@@ -1208,7 +1208,7 @@ for (const [name, start] of TARGETS) {
       for (const resp of [2, 3] as const) {
         await using c = await Client.connect({ port: target.port, resp });
         await c.flush();
-        const p: Pipeline = c.pipeline()
+        const p = c.pipeline()
           .hset("h", { a: 1, b: 2 })
           .hgetall("h")
           .hincrByFloat("h", "a", 0.5)
