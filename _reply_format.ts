@@ -155,3 +155,37 @@ function argument(a: Map<string, unknown>): string {
   }
   return flags.includes("optional") ? `[${s}]` : s;
 }
+
+/** Whether redis-cli prints this command's reply raw (the text as it is,
+ * CRLFs included) whatever the output mode: INFO, CLIENT LIST/INFO,
+ * MEMORY DOCTOR, LATENCY DOCTOR and the like (redis-cli's list). */
+export function printsRaw(args: readonly (string | Uint8Array)[]): boolean {
+  const word = (i: number) => {
+    const a = args[i];
+    if (a === undefined) return "";
+    return (typeof a === "string" ? a : utf8.decode(a)).toLowerCase();
+  };
+  const [name, sub] = [word(0), word(1)];
+  const n = args.length;
+  return name === "info" || name === "lolwut" ||
+    (n >= 2 && name === "debug" &&
+      ["htstats", "htstats-key", "client-eviction"].includes(sub)) ||
+    (n >= 2 && name === "memory" &&
+      (sub === "malloc-stats" || sub === "doctor")) ||
+    (n === 2 && name === "cluster" && (sub === "nodes" || sub === "info")) ||
+    (n >= 2 && name === "client" && (sub === "list" || sub === "info")) ||
+    (n === 3 && name === "latency" && sub === "graph") ||
+    (n === 2 && name === "latency" && sub === "doctor") ||
+    (n >= 2 && name === "proxy" && sub === "info");
+}
+
+/** A reply as redis-cli's prompt prints it for the command `args`:
+ * {@linkcode formatTTY}, except the commands of {@linkcode printsRaw},
+ * whose text prints as it is (INFO's lines, ending in CRLF, and no
+ * newline added). */
+export function formatReplyTo(
+  args: readonly (string | Uint8Array)[],
+  v: RespValue,
+): string {
+  return printsRaw(args) ? formatRaw(v) : formatTTY(v);
+}

@@ -2,9 +2,12 @@
  * The `kv cli` command line, modelled on redis-cli:
  *
  * - `kv cli SET a 1`: runs one command, prints the reply, exits 1 on an
- *   error reply;
+ *   error reply (`-r N` and `-i SECONDS` repeat it, `-x` reads its last
+ *   argument from stdin);
  * - `printf 'SET a 1\nGET a\n' | kv cli`: batch mode, one command per line
- *   (redis-cli's quoting), replies in order;
+ *   (redis-cli's quoting), replies in order, exit status 0 as redis-cli
+ *   (`-e`: 1 when a command answered an error);
+ * - `kv cli --scan --pattern 'user:*'`: every matching key, one a line;
  * - `kv cli` on a terminal: an interactive prompt with history, hints and
  *   `help COMMAND`.
  *
@@ -19,28 +22,39 @@ import { join } from "node:path";
 import { Client, ConnectionError } from "./client.ts";
 import {
   encodeCommand,
+  PushMessage,
   ReplyDecoder,
   ReplyError,
   type RespValue,
   splitArgs,
 } from "./protocol.ts";
 import { binaryToBytes, textToBinary } from "./_bytes.ts";
-import { formatCSV, formatRaw, formatTTY, synopsis } from "./_reply_format.ts";
+import {
+  formatCSV,
+  formatRaw,
+  formatTTY,
+  printsRaw,
+  quoteBytes,
+  synopsis,
+} from "./_reply_format.ts";
 import { LineEditor } from "./_line_editor.ts";
 import { VERSION } from "./version.ts";
 import { writeAll, writeAllSync } from "./_io.ts";
 
 /** Parsed `kv cli` flags. */
 export interface CliOptions {
-  /** Server host (`-h`, `--host`). */
+  /** Server host (`-h`, `--host`, or from `-u`). */
   host: string;
-  /** Server port (`-p`, `--port`). */
+  /** Server port (`-p`, `--port`, or from `-u`). */
   port: number;
-  /** Password (`-a`, `--pass`). */
+  /** Password (`-a`, `--pass`, from `-u`, or the `REDISCLI_AUTH`
+   * environment variable). */
   password?: string;
-  /** ACL user (`--user`). */
+  /** ACL user (`--user`, or from `-u`). */
   user?: string;
-  /** Use RESP3 (`-3`, `--resp3`). */
+  /** Database selected on connecting (`-n`, or the path of `-u`). */
+  db: number;
+  /** Use RESP3 (`-3`, `--resp3`; `-2` goes back to RESP2). */
   resp3: boolean;
   /** Force raw (true) or terminal (false) output; default: raw unless
    * stdout is a terminal. */
@@ -53,6 +67,20 @@ export interface CliOptions {
   /** `--eval <file>`: send EVAL with the Lua script in this file; the
    * command words are its keys, then `,`, then its arguments. */
   eval?: string;
+  /** `-x`: the command's last argument is read from stdin. */
+  stdinLastArg: boolean;
+  /** `-r N`: run the command N times (-1: until interrupted). */
+  repeat: number;
+  /** `-i SECONDS`: wait this long between repeats and SCAN calls. */
+  interval: number;
+  /** `--scan`: list the keys with SCAN. */
+  scan: boolean;
+  /** `--pattern P`: the MATCH pattern of `--scan`. */
+  pattern?: string;
+  /** `--count N`: the COUNT hint of `--scan`. */
+  count?: number;
+  /** `-e`: exit 1 when a command answers an error, in batch mode too. */
+  strict: boolean;
 }
 
 const USAGE = `kv cli ${VERSION.kv}
@@ -60,10 +88,28 @@ const USAGE = `kv cli ${VERSION.kv}
 Usage: kv cli [OPTIONS] [COMMAND [ARG ...]]
   -h, --host <hostname>  Server hostname (default: 127.0.0.1).
   -p, --port <port>      Server port (default: 31337).
+  -u <uri>               Server URI: redis://[[user][:password]@]host[:port][/db]
+                         (user, password and db are optional).
   -a, --pass <password>  Password to use when connecting to the server.
-  --user <username>      ACL user to authenticate as.
+                         The REDISCLI_AUTH environment variable is used when
+                         neither -a nor -u gives one, with no warning.
+  --user <username>      ACL user to authenticate as (with a password).
+  -n <db>                Database number (default: 0; SELECT on connecting).
+  -2                     Start the session in RESP2 protocol mode (default).
   -3, --resp3            Start the session in RESP3 protocol mode.
-  --raw                  Use raw formatting for replies.
+  -x                     Read the last argument from stdin
+                         (echo -n hello | kv cli -x SET k).
+  -r <repeat>            Run the command N times (-1: until Ctrl-C).
+  -i <interval>          With -r, wait <interval> seconds between runs (0.1
+                         works); with --scan, between SCAN calls.
+  --scan                 List all keys using the SCAN command.
+  --pattern <pat>        Keys pattern when using --scan (default: *).
+  --count <count>        COUNT hint for each SCAN of --scan (default: 10).
+  -e                     Exit 1 when a command answers an error; without it
+                         a batch read from stdin exits 0, as redis-cli's
+                         (a single command exits 1 on an error either way).
+  --raw                  Use raw formatting for replies (default when stdout
+                         is not a tty).
   --no-raw               Force formatted output even when stdout is not a tty.
   --csv                  Output in CSV format.
   --eval <file>          Send an EVAL command using the Lua script at <file>.
@@ -72,14 +118,63 @@ Usage: kv cli [OPTIONS] [COMMAND [ARG ...]]
 
 With a command, runs it and prints the reply (exit status 1 on an error
 reply; SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE and MONITOR print every message
-until Ctrl-C or the connection closes). Without one, reads commands from stdin when it is not a terminal,
-one per line, or starts an interactive prompt.
+until Ctrl-C or the connection closes). Without one, reads commands from
+stdin when it is not a terminal, one per line, or starts an interactive
+prompt (Tab completes command names; "help @string" lists a group; the
+connection is opened again on the next command after the server restarts).
 
 Examples:
+  kv cli -u redis://default:s3cret@127.0.0.1:31337/0 PING
+  cat /etc/passwd | kv cli -x SET mypasswd
+  kv cli -r 100 -i 0.5 INCR counter
+  kv cli --scan --pattern 'user:*'
   kv cli --eval myscript.lua key1 key2 , arg1 arg2 arg3
 
   (Note: when using --eval the comma separates KEYS[] from ARGV[] items)
 `;
+
+/** Reads a `redis://[[user][:password]@]host[:port][/db]` URI into the
+ * options, as redis-cli's `-u` does (percent-escapes decoded). */
+export function parseRedisUri(uri: string, options: CliOptions): void {
+  const scheme = /^redis:\/\//i.exec(uri);
+  if (scheme === null) {
+    throw new Error(
+      /^rediss:\/\//i.test(uri)
+        ? "TLS (rediss://) is not supported"
+        : "Invalid URI scheme",
+    );
+  }
+  let rest = uri.slice(scheme[0].length);
+  const at = rest.lastIndexOf("@");
+  if (at !== -1) {
+    const info = rest.slice(0, at);
+    rest = rest.slice(at + 1);
+    const colon = info.indexOf(":");
+    if (colon !== -1) {
+      const user = decodeURIComponent(info.slice(0, colon));
+      if (user !== "") options.user = user;
+      options.password = decodeURIComponent(info.slice(colon + 1));
+    } else options.password = decodeURIComponent(info);
+  }
+  const slash = rest.indexOf("/");
+  const hostPort = slash === -1 ? rest : rest.slice(0, slash);
+  const path = slash === -1 ? "" : rest.slice(slash + 1);
+  if (hostPort !== "") {
+    const m = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(hostPort);
+    if (m === null) throw new Error(`bad URI '${uri}'`);
+    if (m[1] !== "") options.host = m[1].replace(/^\[(.*)\]$/, "$1");
+    if (m[2]) options.port = portNumber(m[2]);
+  }
+  if (path !== "") options.db = Number.parseInt(path, 10) || 0;
+}
+
+function portNumber(s: string): number {
+  const p = Number(s);
+  if (!Number.isInteger(p) || p < 0 || p > 65535) {
+    throw new Error(`bad port '${s}'`);
+  }
+  return p;
+}
 
 /** Parses flags up to the first word that is not one; the rest is the
  * command. Throws on a bad flag. */
@@ -89,8 +184,14 @@ export function parseCliArgs(
   const options: CliOptions = {
     host: "127.0.0.1",
     port: 31337,
+    db: 0,
     resp3: false,
     noAuthWarning: false,
+    stdinLastArg: false,
+    repeat: 1,
+    interval: 0,
+    scan: false,
+    strict: false,
   };
   let help = false;
   let i = 0;
@@ -99,18 +200,37 @@ export function parseCliArgs(
     if (v === undefined) throw new Error(`${flag} needs a value`);
     return v;
   };
+  const integer = (flag: string) => {
+    const v = value(flag);
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(n)) {
+      throw new Error(`${flag} needs an integer, not '${v}'`);
+    }
+    return n;
+  };
   for (; i < args.length; i++) {
     const a = args[i];
     if (a === "-h" || a === "--host") options.host = value(a);
-    else if (a === "-p" || a === "--port") {
-      const p = Number(value(a));
-      if (!Number.isInteger(p) || p < 0 || p > 65535) {
-        throw new Error(`bad port '${args[i]}'`);
-      }
-      options.port = p;
-    } else if (a === "-a" || a === "--pass") options.password = value(a);
+    else if (a === "-p" || a === "--port") options.port = portNumber(value(a));
+    else if (a === "-u") parseRedisUri(value(a), options);
+    else if (a === "-a" || a === "--pass") options.password = value(a);
     else if (a === "--user") options.user = value(a);
+    else if (a === "-n") options.db = integer(a);
+    else if (a === "-2") options.resp3 = false;
     else if (a === "-3" || a === "--resp3") options.resp3 = true;
+    else if (a === "-x") options.stdinLastArg = true;
+    else if (a === "-r") options.repeat = integer(a);
+    else if (a === "-i") {
+      const v = value(a);
+      const s = Number(v);
+      if (v.trim() === "" || !Number.isFinite(s) || s < 0) {
+        throw new Error(`-i needs a number of seconds, not '${v}'`);
+      }
+      options.interval = s;
+    } else if (a === "--scan") options.scan = true;
+    else if (a === "--pattern") options.pattern = value(a);
+    else if (a === "--count") options.count = integer(a);
+    else if (a === "-e") options.strict = true;
     else if (a === "--raw") options.raw = true;
     else if (a === "--no-raw") options.raw = false;
     else if (a === "--csv") options.csv = true;
@@ -128,15 +248,26 @@ export function parseCliArgs(
 }
 
 const encoder = new TextEncoder();
+const utf8 = new TextDecoder();
 
-function print(s: string): void {
-  writeAllSync(Deno.stdout, encoder.encode(s));
+function print(s: string | Uint8Array): void {
+  writeAllSync(Deno.stdout, typeof s === "string" ? encoder.encode(s) : s);
+}
+
+function printError(s: string): void {
+  writeAllSync(Deno.stderr, encoder.encode(s));
 }
 
 /** How replies print: redis-cli's raw, terminal (`tty`) or `--csv` form. */
 type Output = "raw" | "tty" | "csv";
 
-function format(v: RespValue, output: Output): string {
+type Args = (string | Uint8Array)[];
+
+/** A reply as redis-cli prints it for this command: INFO, CLIENT LIST and
+ * the like print their text as it is in every mode. */
+function format(v: RespValue, output: Output, args?: Args): string {
+  // Printed as they are, with no newline added (the text ends in one).
+  if (args !== undefined && printsRaw(args)) return formatRaw(v);
   return output === "raw"
     ? formatRaw(v) + "\n"
     : output === "csv"
@@ -149,8 +280,101 @@ function format(v: RespValue, output: Output): string {
 const STREAMING = new Set(["subscribe", "psubscribe", "ssubscribe", "monitor"]);
 
 function commandName(arg: string | Uint8Array): string {
-  return (typeof arg === "string" ? arg : new TextDecoder().decode(arg))
-    .toLowerCase();
+  return (typeof arg === "string" ? arg : utf8.decode(arg)).toLowerCase();
+}
+
+/** The connection ended while a reply was owed. */
+class ClosedError extends Error {
+  constructor() {
+    super("Server closed the connection");
+  }
+}
+
+/** One connection to the server: commands written, replies read in order
+ * (redis-cli's synchronous way; nothing is read between commands). */
+class Link {
+  #decoder = new ReplyDecoder({ bulk: "bytes", doubles: "text" });
+  #buf = new Uint8Array(64 * 1024);
+  /** Called with RESP3 push messages that arrive before a reply. */
+  onPush?: (v: RespValue) => void;
+  constructor(readonly conn: Deno.TcpConn) {}
+
+  static async open(o: CliOptions): Promise<Link> {
+    return new Link(await Deno.connect({ hostname: o.host, port: o.port }));
+  }
+
+  /** Sends the commands at once and resolves with their replies; rejects
+   * with a ClosedError when the connection ends first. */
+  async call(...commands: Args[]): Promise<RespValue[]> {
+    const parts = commands.map(encodeCommand);
+    try {
+      for (const p of parts) await writeAll(this.conn, p);
+    } catch {
+      throw new ClosedError();
+    }
+    const replies: RespValue[] = [];
+    while (replies.length < commands.length) {
+      const r = this.#decoder.next();
+      if (r !== undefined) {
+        if (r.value instanceof PushMessage && this.onPush) {
+          this.onPush(r.value);
+        } else replies.push(r.value);
+        continue;
+      }
+      let n: number | null;
+      try {
+        n = await this.conn.read(this.#buf);
+      } catch {
+        n = null;
+      }
+      if (n === null) throw new ClosedError();
+      this.#decoder.feed(this.#buf.subarray(0, n));
+    }
+    return replies;
+  }
+
+  close(): void {
+    try {
+      this.conn.close();
+    } catch {
+      // closed already
+    }
+  }
+}
+
+/** Connects as redis-cli does: AUTH (a failure prints `AUTH failed: ...`
+ * and the connection stays, so AUTH can be typed), SELECT of `-n` (a
+ * failure prints `SELECT n failed: ...`), HELLO 3 with `-3`. Resolves with
+ * the link and the database selected. */
+async function openSession(
+  o: CliOptions,
+): Promise<{ link: Link; db: number }> {
+  const link = await Link.open(o);
+  let db = 0;
+  try {
+    if (o.password !== undefined) {
+      const [r] = await link.call(
+        o.user === undefined
+          ? ["AUTH", o.password]
+          : ["AUTH", o.user, o.password],
+      );
+      if (r instanceof ReplyError) printError(`AUTH failed: ${r.message}\n`);
+    }
+    if (o.db !== 0) {
+      const [r] = await link.call(["SELECT", String(o.db)]);
+      if (r instanceof ReplyError) {
+        printError(`SELECT ${o.db} failed: ${r.message}\n`);
+      } else db = o.db;
+    }
+    if (o.resp3) {
+      const [r] = await link.call(["HELLO", "3"]);
+      if (r instanceof ReplyError) printError(`HELLO 3 failed: ${r.message}\n`);
+    }
+  } catch (e) {
+    link.close();
+    throw e;
+  }
+  return { link, db };
 }
 
 /** How a streaming command ended: an error reply, the server closed the
@@ -163,7 +387,7 @@ type StreamEnd = "error" | "closed" | "stopped";
  * error reply, the end of the connection, or `stopper.stop()`. */
 async function stream(
   o: CliOptions,
-  args: (string | Uint8Array)[],
+  args: Args,
   output: Output,
   stopper: { stop?: () => void } = {},
 ): Promise<StreamEnd> {
@@ -194,7 +418,7 @@ async function stream(
     }
   };
   try {
-    const hello: (string | Uint8Array)[][] = [];
+    const hello: Args[] = [];
     if (o.password !== undefined) {
       hello.push(
         o.user === undefined
@@ -202,6 +426,7 @@ async function stream(
           : ["AUTH", o.user, o.password],
       );
     }
+    if (o.db !== 0) hello.push(["SELECT", String(o.db)]);
     if (o.resp3) hello.push(["HELLO", "3"]);
     for (const c of [...hello, args]) await writeAll(conn, encodeCommand(c));
     for (let i = 0; i < hello.length; i++) {
@@ -234,12 +459,6 @@ function printElapsed(start: number, output: Output): void {
   if (ms >= 500 && output === "tty") print(`(${(ms / 1000).toFixed(2)}s)\n`);
 }
 
-/** Runs one command; error replies come back as values. */
-async function run(client: Client, args: (string | Uint8Array)[]) {
-  const [reply] = await client.pipeline().executeBytes(...args).exec();
-  return reply as RespValue;
-}
-
 /** Splits a line typed or piped with redis-cli's quoting into arguments
  * (bytes, so `"\xff"` stays one byte); null on unbalanced quotes. */
 export function lineToArgs(line: string): Uint8Array[] | null {
@@ -247,51 +466,83 @@ export function lineToArgs(line: string): Uint8Array[] | null {
   return args === null ? null : args.map(binaryToBytes);
 }
 
-async function connect(o: CliOptions, interactive: boolean): Promise<Client> {
-  return await Client.connect({
-    hostname: o.host,
-    port: o.port,
-    password: o.password,
-    username: o.user,
-    resp: o.resp3 ? 3 : 2,
-    reconnect: interactive ? { retries: 5 } : false,
-    doubles: "text", // printed as sent, as redis-cli does
-  });
-}
+const sleep = (seconds: number) =>
+  new Promise((r) => setTimeout(r, seconds * 1000));
 
-async function batch(client: Client, output: Output): Promise<number> {
+async function batch(link: Link, o: CliOptions, output: Output) {
   const input = await new Response(Deno.stdin.readable).text();
   const lines = input.split("\n");
   let failed = false;
   // Pipeline up to 1000 commands at a time; print replies in order.
   for (let start = 0; start < lines.length; start += 1000) {
-    const p = client.pipeline();
-    const slots: (string | null)[] = [];
+    const commands: Args[] = [];
+    const slots: (string | Args)[] = [];
     for (const line of lines.slice(start, start + 1000)) {
       const args = lineToArgs(line.replace(/\r$/, ""));
       if (args === null) slots.push("Invalid argument(s)\n");
       else if (args.length === 0) continue;
       else {
-        p.executeBytes(...args);
-        slots.push(null);
+        commands.push(args);
+        slots.push(args);
       }
     }
-    const replies = p.length > 0 ? await p.exec() : [];
+    const replies = commands.length > 0 ? await link.call(...commands) : [];
     let r = 0;
     let out = "";
     for (const slot of slots) {
-      if (slot !== null) {
+      if (typeof slot === "string") {
         out += slot;
         failed = true;
         continue;
       }
-      const reply = replies[r++] as RespValue;
+      const reply = replies[r++];
       if (reply instanceof ReplyError) failed = true;
-      out += format(reply, output);
+      out += format(reply, output, slot);
     }
     print(out);
   }
-  return failed ? 1 : 0;
+  // redis-cli exits 0 whatever the replies; -e asks for 1 on an error.
+  return failed && o.strict ? 1 : 0;
+}
+
+/** `--scan [--pattern P] [--count N]`: every key, one per line (quoted
+ * on a terminal, as redis-cli). */
+async function scan(link: Link, o: CliOptions, output: Output) {
+  let cursor = "0";
+  do {
+    const args: Args = ["SCAN", cursor];
+    if (o.pattern !== undefined) args.push("MATCH", o.pattern);
+    if (o.count !== undefined) args.push("COUNT", String(o.count));
+    const [reply] = await link.call(args);
+    if (!Array.isArray(reply) || reply.length !== 2) {
+      printError(
+        reply instanceof ReplyError ? `${reply.message}\n` : "I/O error\n",
+      );
+      return 1;
+    }
+    cursor = utf8.decode(reply[0] as Uint8Array);
+    const keys = reply[1] as Uint8Array[];
+    const out: Uint8Array[] = [];
+    for (const key of keys) {
+      out.push(
+        output === "tty" ? encoder.encode(quoteBytes(key)) : key,
+        encoder.encode("\n"),
+      );
+    }
+    print(concatBytes(out));
+    if (cursor !== "0" && o.interval > 0) await sleep(o.interval);
+  } while (cursor !== "0");
+  return 0;
+}
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
 }
 
 function historyPath(): string | undefined {
@@ -316,97 +567,127 @@ function docField(doc: unknown, key: string): unknown {
   return doc instanceof Map ? doc.get(key) : undefined;
 }
 
-async function interactive(o: CliOptions, output: Output): Promise<number> {
-  let client: Client | null = null;
-  const address = `${o.host}:${o.port}`;
-  try {
-    client = await connect(o, true);
-  } catch (e) {
-    print(`Could not connect to Redis at ${address}: ${errorText(e)}\n`);
-  }
-  // Command docs for hints and help, fetched once from the server.
-  const docs = client ? await commandDocs(o) : new Map<string, unknown>();
-  const hint = (line: string) => {
-    const words = line.trimStart().split(/\s+/);
-    if (words.length !== 2 || words[1] !== "") return "";
-    const doc = docs.get(words[0].toLowerCase());
-    return doc ? synopsis(docField(doc, "arguments")) : "";
+/** A command (or subcommand, or `@group`) that `help`, hints and Tab
+ * completion know, as redis-cli's help entries. */
+export interface HelpEntry {
+  /** `GET`, `CONFIG GET`, or `@string` for a group. */
+  full: string;
+  /** The words of `full`, lowercase. */
+  words: string[];
+  /** The arguments' synopsis (`key start end`). */
+  params: string;
+  summary: string;
+  since: string;
+  group: string;
+}
+
+/** The help entries from COMMAND DOCS (subcommands included, groups as
+ * `@group`), sorted by name as redis-cli sorts them. */
+export function helpEntries(docs: Map<string, unknown>): HelpEntry[] {
+  const entries: HelpEntry[] = [];
+  const groups = new Set<string>();
+  const add = (name: string, doc: unknown) => {
+    const full = name.replace("|", " ").toUpperCase();
+    const group = String(docField(doc, "group") ?? "");
+    if (group) groups.add(group);
+    entries.push({
+      full,
+      words: full.toLowerCase().split(" "),
+      params: synopsis(docField(doc, "arguments")),
+      summary: String(docField(doc, "summary") ?? ""),
+      since: String(docField(doc, "since") ?? ""),
+      group,
+    });
   };
-  const path = historyPath();
-  const editor = new LineEditor({ history: loadHistory(path), hint });
-  while (true) {
-    const prompt = client?.connected ? `${address}> ` : "not connected> ";
-    const line = await editor.readLine(prompt);
-    if (line === null) break;
-    const args = lineToArgs(line);
-    if (args === null) {
-      print("Invalid argument(s)\n");
-      continue;
-    }
-    if (args.length === 0) continue;
-    if (path) {
-      try {
-        Deno.writeTextFileSync(
-          path,
-          editor.history.slice(-1000).join("\n") + "\n",
-        );
-      } catch {
-        // history is a convenience
-      }
-    }
-    const name = new TextDecoder().decode(args[0]).toLowerCase();
-    if (name === "quit" || name === "exit") break;
-    if (name === "clear") {
-      print("\x1b[H\x1b[2J");
-      continue;
-    }
-    if (name === "help") {
-      print(
-        helpText(docs, args.slice(1).map((a) => new TextDecoder().decode(a))),
-      );
-      continue;
-    }
-    if (client === null) {
-      try {
-        client = await connect(o, true);
-      } catch (e) {
-        print(`Could not connect to Redis at ${address}: ${errorText(e)}\n`);
-        continue;
-      }
-    }
-    const start = Date.now();
-    if (STREAMING.has(name)) {
-      // Messages print until Ctrl-C (back to the prompt, as redis-cli) or
-      // the server closes the connection (redis-cli exits).
-      const stopper: { stop?: () => void } = {};
-      const onInterrupt = () => stopper.stop?.();
-      Deno.addSignalListener("SIGINT", onInterrupt);
-      let end: StreamEnd;
-      try {
-        end = await stream(o, args, output, stopper);
-      } catch (e) {
-        print(`Error: ${errorText(e)}\n`);
-        continue;
-      } finally {
-        Deno.removeSignalListener("SIGINT", onInterrupt);
-      }
-      if (end === "closed") {
-        client?.close();
-        return 1;
-      }
-      printElapsed(start, output);
-      continue;
-    }
-    try {
-      const reply = await run(client, args);
-      print(format(reply, output));
-      printElapsed(start, output);
-    } catch (e) {
-      print(`Error: ${errorText(e)}\n`);
+  for (const [name, doc] of docs) {
+    add(name, doc);
+    const subs = docField(doc, "subcommands");
+    if (subs instanceof Map) { for (const [n, d] of subs) add(String(n), d); }
+  }
+  for (const g of groups) {
+    entries.push({
+      full: `@${g}`,
+      words: [`@${g}`],
+      params: "",
+      summary: "",
+      since: "",
+      group: g,
+    });
+  }
+  const key = (e: HelpEntry) => e.full.toLowerCase();
+  return entries.sort((a, b) => key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+}
+
+/** redis-cli's hint for a typed line: the arguments of the longest
+ * command that the line's words start with, less the ones typed. */
+export function hintFor(entries: HelpEntry[], line: string): string {
+  const argv = splitArgs(line);
+  if (argv === null || argv.length === 0) return "";
+  const words = argv.map((w) => w.toLowerCase());
+  let entry: HelpEntry | undefined;
+  for (const e of entries) {
+    if (e.full.startsWith("@")) continue;
+    if (
+      e.words.length <= words.length &&
+      (entry === undefined || e.words.length > entry.words.length) &&
+      e.words.every((w, i) => w === words[i])
+    ) entry = e;
+  }
+  if (entry === undefined) return "";
+  let hint = entry.params;
+  let remove = words.length - entry.words.length;
+  while (remove > 0 && hint.length > 0 && hint[0] !== "[") {
+    if (hint[0] === " ") remove--;
+    hint = hint.slice(1);
+  }
+  return /\s$/.test(line) ? hint : " " + hint;
+}
+
+/** Tab completion as redis-cli's: command names (and `@group`s after
+ * `help `) that start with what is typed. */
+export function completions(entries: HelpEntry[], line: string): string[] {
+  const help = /^help\s+/i.exec(line);
+  const start = help ? help[0].length : 0;
+  const typed = line.slice(start).toLowerCase();
+  const lower = /^[a-z]/.test(line.slice(start));
+  return entries.filter((e) =>
+    (help || !e.full.startsWith("@")) &&
+    e.full.toLowerCase().startsWith(typed)
+  ).map((e) => line.slice(0, start) + (lower ? e.full.toLowerCase() : e.full));
+}
+
+/** The text `help`, `help COMMAND` (every subcommand of a container too)
+ * and `help @group` print, from COMMAND DOCS, as redis-cli's. */
+export function helpText(docs: Map<string, unknown>, words: string[]): string {
+  if (words.length === 0) {
+    return `kv cli ${VERSION.kv}\n` +
+      `To get help about commands type:\n` +
+      `      "help @<group>" to get a list of commands in <group>\n` +
+      `      "help <command>" for help on <command>\n` +
+      `      "help <tab>" to get a list of possible help topics\n` +
+      `      "quit" to exit; up and down browse history\n`;
+  }
+  const entries = helpEntries(docs).filter((e) => !e.full.startsWith("@"));
+  const one = (e: HelpEntry, group: boolean) =>
+    `\n  \x1b[1m${e.full}\x1b[0m \x1b[90m${e.params}\x1b[0m\n` +
+    `  \x1b[33msummary:\x1b[0m ${e.summary}\n` +
+    `  \x1b[33msince:\x1b[0m ${e.since}\n` +
+    (group ? `  \x1b[33mgroup:\x1b[0m ${e.group}\n` : "");
+  let out = "";
+  if (words[0].startsWith("@")) {
+    const group = words[0].slice(1).toLowerCase();
+    for (const e of entries) if (e.group === group) out += one(e, false);
+  } else {
+    const typed = words.map((w) => w.toLowerCase());
+    for (const e of entries) {
+      if (
+        typed.length <= e.words.length &&
+        typed.every((w, i) => w === e.words[i])
+      ) out += one(e, true);
     }
   }
-  client?.close();
-  return 0;
+  if (out === "") return `\n  No help for '${words.join(" ")}'\n\n`;
+  return out + "\n";
 }
 
 /** COMMAND DOCS as nested maps, read over RESP3 (whatever protocol the
@@ -428,28 +709,136 @@ async function commandDocs(o: CliOptions): Promise<Map<string, unknown>> {
   }
 }
 
-/** The text `help` and `help COMMAND` print, from COMMAND DOCS. */
-export function helpText(docs: Map<string, unknown>, words: string[]): string {
-  if (words.length === 0) {
-    return `kv cli ${VERSION.kv}\n` +
-      `To get help about a command, type "help <command>"\n` +
-      `Type "quit" or press Ctrl-D to leave; up and down browse history.\n`;
+async function interactive(o: CliOptions, output: Output): Promise<number> {
+  let link: Link | null = null;
+  let db = 0;
+  const address = `${o.host}:${o.port}`;
+  let docs = new Map<string, unknown>();
+  let entries: HelpEntry[] = [];
+  const onPush = (v: RespValue) => print(format(v, output));
+  /** Connects (again); false after printing why it could not. */
+  const connect = async () => {
+    try {
+      ({ link, db } = await openSession(o));
+      link.onPush = onPush;
+    } catch (e) {
+      if (e instanceof ClosedError) printError(`Error: ${e.message}\n`);
+      else {printError(
+          `Could not connect to Redis at ${address}: ${errorText(e)}\n`,
+        );}
+      link = null;
+      return false;
+    }
+    if (docs.size === 0) {
+      // Command docs for hints, completion and help, fetched once.
+      docs = await commandDocs(o);
+      entries = helpEntries(docs);
+    }
+    return true;
+  };
+  await connect();
+  const path = historyPath();
+  const editor = new LineEditor({
+    history: loadHistory(path),
+    hint: (line) => hintFor(entries, line),
+    complete: (line) => completions(entries, line),
+  });
+  while (true) {
+    const prompt = link === null
+      ? "not connected> "
+      : `${address}${db === 0 ? "" : `[${db}]`}> `;
+    const line = await editor.readLine(prompt);
+    if (line === null) break;
+    let args: Args | null = lineToArgs(line);
+    if (args === null) {
+      print("Invalid argument(s)\n");
+      continue;
+    }
+    if (args.length === 0) continue;
+    if (path) {
+      try {
+        Deno.writeTextFileSync(
+          path,
+          editor.history.slice(-1000).join("\n") + "\n",
+        );
+      } catch {
+        // history is a convenience
+      }
+    }
+    // "5 INCR n" runs INCR five times, as in redis-cli.
+    let repeat = 1;
+    const first = utf8.decode(args[0] as Uint8Array);
+    if (args.length > 1 && /^\d+$/.test(first)) {
+      repeat = Number(first);
+      args = args.slice(1);
+    }
+    const name = commandName(args[0]);
+    if (name === "quit" || name === "exit") break;
+    if (name === "clear") {
+      print("\x1b[H\x1b[2J");
+      continue;
+    }
+    if (name === "help" || name === "?") {
+      print(helpText(docs, args.slice(1).map((a) => commandName(a))));
+      continue;
+    }
+    if (link === null && !await connect()) continue;
+    const start = Date.now();
+    if (STREAMING.has(name)) {
+      // Messages print until Ctrl-C (back to the prompt, as redis-cli) or
+      // the server closes the connection (redis-cli exits).
+      const stopper: { stop?: () => void } = {};
+      const onInterrupt = () => stopper.stop?.();
+      Deno.addSignalListener("SIGINT", onInterrupt);
+      let end: StreamEnd;
+      try {
+        end = await stream(o, args, output, stopper);
+      } catch (e) {
+        print(`Error: ${errorText(e)}\n`);
+        continue;
+      } finally {
+        Deno.removeSignalListener("SIGINT", onInterrupt);
+      }
+      if (end === "closed") {
+        (link as Link | null)?.close();
+        return 1;
+      }
+      printElapsed(start, output);
+      continue;
+    }
+    for (let n = 0; n < repeat; n++) {
+      let reply: RespValue;
+      try {
+        [reply] = await link!.call(args);
+      } catch (e) {
+        // As redis-cli: say so; the next command connects again.
+        printError(`Error: ${errorText(e)}\n`);
+        link!.close();
+        link = null;
+        break;
+      }
+      print(format(reply, output, args));
+      if (!(reply instanceof ReplyError)) {
+        if (name === "auth" && (args.length === 2 || args.length === 3)) {
+          // Later connections use these credentials.
+          o.password = utf8.decode(args.at(-1) as Uint8Array);
+          o.user = args.length === 3
+            ? utf8.decode(args[1] as Uint8Array)
+            : undefined;
+          if (docs.size === 0) {
+            docs = await commandDocs(o);
+            entries = helpEntries(docs);
+          }
+        } else if (name === "select" && args.length === 2) {
+          db = o.db = Number(utf8.decode(args[1] as Uint8Array));
+        }
+      }
+      if (n + 1 < repeat && o.interval > 0) await sleep(o.interval);
+    }
+    printElapsed(start, output);
   }
-  const name = words.join(" ").toLowerCase().replace(" ", "|");
-  let doc = docs.get(name);
-  if (doc === undefined && name.includes("|")) {
-    const parent = docs.get(name.split("|")[0]);
-    const subs = docField(parent, "subcommands");
-    doc = subs instanceof Map ? subs.get(name) : undefined;
-  }
-  if (doc === undefined) return `\n  No help for '${words.join(" ")}'\n\n`;
-  const title = `${name.replace("|", " ").toUpperCase()} ${
-    synopsis(docField(doc, "arguments"))
-  }`.trimEnd();
-  return `\n  \x1b[1m${title}\x1b[0m\n` +
-    `  \x1b[33msummary:\x1b[0m ${docField(doc, "summary") ?? ""}\n` +
-    `  \x1b[33msince:\x1b[0m ${docField(doc, "since") ?? ""}\n` +
-    `  \x1b[33mgroup:\x1b[0m ${docField(doc, "group") ?? ""}\n\n`;
+  (link as Link | null)?.close();
+  return 0;
 }
 
 function errorText(e: unknown): string {
@@ -468,7 +857,7 @@ function errorText(e: unknown): string {
 export function evalCommand(
   script: Uint8Array,
   words: readonly string[],
-): (string | Uint8Array)[] {
+): Args {
   const comma = words.indexOf(",");
   const keys = comma === -1 ? words : words.slice(0, comma);
   const args = comma === -1 ? [] : words.slice(comma + 1);
@@ -499,17 +888,30 @@ export async function cli(args: string[]): Promise<number> {
   }
   if (options.password !== undefined && !options.noAuthWarning) {
     console.error(
-      "Warning: Using a password with '-a' option on the command line interface may not be safe.",
+      "Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe.",
     );
+  }
+  if (options.password === undefined) {
+    // As redis-cli: the password from the environment, without a warning.
+    let env: string | undefined;
+    try {
+      env = Deno.env.get("REDISCLI_AUTH");
+    } catch {
+      // no --allow-env
+    }
+    if (env !== undefined) options.password = env;
   }
   const output: Output = options.csv
     ? "csv"
     : options.raw ?? !Deno.stdout.isTerminal()
     ? "raw"
     : "tty";
-  let command: (string | Uint8Array)[] = parsed.command;
+  let command: Args = parsed.command;
   const evalMode = options.eval !== undefined;
-  if (!evalMode && command.length === 0 && Deno.stdin.isTerminal()) {
+  if (
+    !evalMode && !options.scan && command.length === 0 &&
+    Deno.stdin.isTerminal()
+  ) {
     // At the prompt replies are formatted unless --raw (or --csv).
     return await interactive(
       options,
@@ -517,7 +919,8 @@ export async function cli(args: string[]): Promise<number> {
     );
   }
   if (
-    !evalMode && command.length > 0 && STREAMING.has(commandName(command[0]))
+    !evalMode && !options.scan && command.length > 0 &&
+    STREAMING.has(commandName(command[0]))
   ) {
     // Until an error reply (exit 0, as redis-cli), the end of the
     // connection (exit 1), or SIGINT (which ends the process).
@@ -537,22 +940,21 @@ export async function cli(args: string[]): Promise<number> {
       return 1;
     }
   }
-  let client: Client;
+  let link: Link;
   try {
-    client = await connect(options, false);
+    ({ link } = await openSession(options));
   } catch (e) {
-    if (e instanceof ReplyError) {
-      print(format(e, output));
-      return 1;
-    }
     console.error(
-      `Could not connect to Redis at ${options.host}:${options.port}: ${
-        errorText(e)
-      }`,
+      e instanceof ClosedError
+        ? `Error: ${e.message}`
+        : `Could not connect to Redis at ${options.host}:${options.port}: ${
+          errorText(e)
+        }`,
     );
     return 1;
   }
   try {
+    if (options.scan) return await scan(link, options, output);
     if (options.eval !== undefined) {
       // As redis-cli: connected first, then the file is read.
       let script: Uint8Array;
@@ -565,17 +967,41 @@ export async function cli(args: string[]): Promise<number> {
       command = evalCommand(script, parsed.command);
     }
     if (command.length > 0) {
-      const reply = await run(client, command);
-      print(format(reply, output));
-      return reply instanceof ReplyError ? 1 : 0;
+      if (options.stdinLastArg) {
+        command = [...command, await readStdin()];
+      }
+      let failed = false;
+      const name = commandName(command[0]);
+      for (let n = 0; options.repeat < 0 || n < options.repeat; n++) {
+        let reply: RespValue;
+        try {
+          [reply] = await link.call(command);
+        } catch (e) {
+          // SHUTDOWN's success is the end of the connection.
+          if (e instanceof ClosedError && name === "shutdown") return 0;
+          throw e;
+        }
+        print(format(reply, output, command));
+        if (reply instanceof ReplyError) failed = true;
+        if (options.interval > 0) await sleep(options.interval);
+      }
+      return failed ? 1 : 0;
     }
-    return await batch(client, output);
+    return await batch(link, options, output);
   } catch (e) {
-    console.error(`kv cli: ${errorText(e)}`);
+    console.error(
+      e instanceof ClosedError
+        ? `Error: ${e.message}`
+        : `kv cli: ${errorText(e)}`,
+    );
     return 1;
   } finally {
-    client.close();
+    link.close();
   }
+}
+
+async function readStdin(): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
 }
 
 if (import.meta.main) {

@@ -77,6 +77,9 @@ const BATCH = [
   "BITCOUNT bits",
   "SORT l ALPHA DESC",
   "TYPE z",
+  "INFO keyspace",
+  "INFO nosuchsection",
+  "CLIENT LIST ID abc",
 ].join("\n") + "\n";
 
 Deno.test({
@@ -105,13 +108,20 @@ Deno.test({
       server.store.clear();
       const actual = await kv(["-p", String(server.port), ...flags], BATCH);
       assert.equal(actual.stdout, expected.stdout, `flags: ${flags.join(" ")}`);
-      assert.equal(actual.code, 1, "a batch with error replies exits 1");
+      assert.equal(expected.code, 0);
+      assert.equal(actual.code, 0, "a batch with error replies exits 0");
     }
+    // -e: exit 1 when a command of the batch answered an error.
+    const strict = await kv(["-p", String(server.port), "-e"], BATCH);
+    assert.equal(strict.code, 1);
+    const clean = await kv(["-p", String(server.port), "-e"], "PING\n");
+    assert.deepEqual([clean.code, clean.stdout], [0, "PONG\n"]);
   },
 });
 
 Deno.test({
   name: "kv cli: one-shot commands, output and exit codes",
+  ignore: !has("redis-cli"),
   ...opts,
   async fn() {
     await using server = await startServer({ requirepass: "pw" });
@@ -131,9 +141,24 @@ Deno.test({
     r = await kv(["-p", p, "GET", "k"]);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /NOAUTH Authentication required/);
+    // A wrong password: "AUTH failed: ..." and the command runs anyway, as
+    // redis-cli (whose exit status is 0 whatever the reply; ours is 1).
     r = await kv(["-p", p, "-a", "wrong", "--no-auth-warning", "PING"]);
+    const expected = await run("redis-cli", [
+      "-p",
+      p,
+      "-a",
+      "wrong",
+      "--no-auth-warning",
+      "PING",
+    ]);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /WRONGPASS/);
+    assert.deepEqual([r.stdout, r.stderr], [expected.stdout, expected.stderr]);
+    assert.equal(
+      r.stderr,
+      "AUTH failed: WRONGPASS invalid username-password pair or user is disabled.\n",
+    );
+    assert.equal(r.stdout, "NOAUTH Authentication required.\n\n");
     r = await kv(["-p", p, "-a", "pw", "PING"]);
     assert.match(r.stderr, /Warning: Using a password/);
     r = await kv([...auth, "-3", "--no-raw", "HELLO", "3"]);
