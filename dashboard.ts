@@ -46,6 +46,7 @@ const STATIC: Record<string, string> = {
   "/index.html": "index.html",
   "/app.js": "app.js",
   "/style.css": "style.css",
+  "/favicon.ico": "favicon.ico",
 };
 const ENDPOINTS = new Set([
   "/api/session",
@@ -63,6 +64,7 @@ const TYPES: Record<string, string> = {
   html: "text/html; charset=utf-8",
   js: "text/javascript; charset=utf-8",
   css: "text/css; charset=utf-8",
+  ico: "image/x-icon",
 };
 
 /** A key as the page sees it: its UTF-8 text when it is text (else its
@@ -204,6 +206,10 @@ const MAX_TAILS = 8;
  * for its connection. */
 const TAIL_BUFFER = 1024 * 1024;
 const TAIL_QUEUE = 256 * 1024;
+/** How long one key-list request keeps scanning for matches (ms): a
+ * sparse pattern over a large keyspace takes a few requests, each short
+ * enough not to hold other clients up. */
+const KEYS_SCAN_MS = 25;
 /** Characters of one MONITOR line sent at most. */
 const TAIL_LINE_MAX = 4096;
 /** How often a tail sends what it gathered (ms). */
@@ -755,19 +761,24 @@ export class Dashboard {
         (typeof v === "string" ? "string" : v.type) === type;
     };
     const keys: Record<string, unknown>[] = [];
-    // Scan until the page is full (or the end): a sparse pattern should
-    // not show empty pages.
+    // Scan until the page is full, the end, or KEYS_SCAN_MS have passed: a
+    // sparse pattern should not show empty pages. The page goes on asking
+    // (showing `scanned` of `total`) until its page is full or the end.
+    const deadline = performance.now() + KEYS_SCAN_MS;
     let next = cursor;
-    let rounds = 0;
+    let scanned = 0;
     do {
       const r = store.scan(next, count, filter);
+      scanned += count; // keys visited (fewer at the end)
       for (const k of r.keys) {
         const info = this.#keyInfo(k);
         if (info !== null) keys.push(info);
       }
       next = r.cursor;
-    } while (next !== 0 && keys.length < count && ++rounds < 50);
-    return json({ cursor: next, keys });
+    } while (
+      next !== 0 && keys.length < count && performance.now() < deadline
+    );
+    return json({ cursor: next, keys, scanned, total: store.size });
   }
 
   /** Name, type, size (bytes of a string, elements of a container), TTL
@@ -996,6 +1007,19 @@ export class Dashboard {
         "ttl must be a positive whole number of seconds, or null",
       );
     }
+    // A key named by the page (a new one) that exists already is replaced
+    // only when the page says so (after asking its user).
+    const existing = body.id === undefined ? this.#keyInfo(key) : null;
+    if (existing !== null && body.overwrite !== true) {
+      return json(
+        {
+          error: "the key exists already",
+          exists: true,
+          key: existing,
+        },
+        409,
+      );
+    }
     const argv = ["SET", key, value];
     if (typeof ttl === "number") argv.push("EX", String(ttl));
     else if (ttl === undefined) argv.push("KEEPTTL");
@@ -1139,7 +1163,18 @@ export class Dashboard {
         return problem(400, "unknown action");
     }
     if (create && store.value(key) !== undefined) {
-      return problem(409, "the key exists already");
+      // Replaced only when the page says so (after asking its user).
+      if (body.overwrite !== true) {
+        return json(
+          {
+            error: "the key exists already",
+            exists: true,
+            key: this.#keyInfo(key),
+          },
+          409,
+        );
+      }
+      argvs.unshift(["DEL", key]);
     }
     let result: RespValue = null;
     for (const argv of argvs) {

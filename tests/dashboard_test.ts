@@ -686,15 +686,35 @@ Deno.test(
       assert.equal(r.status, 200, key);
       assert.equal(r.body.key.size, 1);
       r = await element(base, { key, create: true, ...body });
-      assert.deepEqual(r, {
-        status: 409,
-        body: { error: "the key exists already" },
-      });
+      assert.equal(r.status, 409);
+      assert.equal(r.body.error, "the key exists already");
+      assert.equal(r.body.exists, true);
+      assert.equal(r.body.key.size, 1);
     }
     assert.deepEqual(
       ["nh", "nl", "ns", "nz", "nx"].map((k) => store.type(k)),
       ["hash", "list", "set", "zset", "stream"],
     );
+    // Replaced when the page says so: the old key goes first.
+    store.set("was-string", "old");
+    r = await element(base, {
+      key: "was-string",
+      create: true,
+      action: "sadd",
+      member: "m",
+    });
+    assert.equal(r.status, 409);
+    assert.equal(r.body.key.type, "string");
+    assert.equal(store.get("was-string"), "old");
+    r = await element(base, {
+      key: "was-string",
+      create: true,
+      overwrite: true,
+      action: "sadd",
+      member: "m",
+    });
+    assert.equal(r.status, 200);
+    assert.equal(store.type("was-string"), "set");
     // TTL of a container.
     await element(base, { id: btoa("nh"), action: "expire", ttl: 100 });
     assert.ok(store.expiryOf("nh")! > Date.now() + 90_000);

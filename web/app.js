@@ -31,7 +31,13 @@ async function api(path, options = {}) {
     showLogin();
     throw new Error(data.error ?? "log in first");
   }
-  if (!res.ok) throw new Error(data.error ?? `HTTP ${res.status}`);
+  if (!res.ok) {
+    // The body goes with the error (a 409 names the key that exists).
+    throw Object.assign(new Error(data.error ?? `HTTP ${res.status}`), {
+      status: res.status,
+      data,
+    });
+  }
   return data;
 }
 
@@ -82,6 +88,8 @@ function renderStats(s) {
   $("stat-ops").textContent = num(s.opsPerSec);
   $("stat-clients").textContent = num(s.clients);
   $("stat-keys").textContent = num(s.keys);
+  keyTotal = s.keys;
+  renderKeyCount();
   $("stat-memory").textContent = bytes(s.memory.rss);
   $("stat-hits").textContent = s.hitRatio === null
     ? "–"
@@ -180,9 +188,39 @@ function startMonitor() {
   };
 }
 
+/** A round number at or above `n` (1, 2 or 5 times a power of ten).
+ * @param {number} n */
+function niceCeil(n) {
+  const p = 10 ** Math.floor(Math.log10(Math.max(1, n)));
+  for (const m of [1, 2, 5, 10]) if (m * p >= n) return m * p;
+  return 10 * p;
+}
+
+/** The chart's axes: ops/sec at the top, middle and bottom, and the clock
+ * time of each minute mark (the right edge is now).
+ * @param {number} max */
+function renderAxes(max) {
+  $("chart-y-max").textContent = num(max);
+  $("chart-y-mid").textContent = num(max / 2);
+  const now = Date.now();
+  const labels = [];
+  for (let m = 5; m >= 0; m--) {
+    const span = document.createElement("span");
+    span.textContent = m === 0
+      ? "now"
+      : new Date(now - m * 60_000).toLocaleTimeString([], {
+        hour: "2-digit",
+        minute: "2-digit",
+      });
+    labels.push(span);
+  }
+  $("chart-x").replaceChildren(...labels);
+}
+
 function renderChart() {
   const points = history.slice(-300);
-  const max = Math.max(10, ...points);
+  const max = niceCeil(Math.max(10, ...points));
+  renderAxes(max);
   const w = 600;
   const h = 120;
   const step = w / 299;
@@ -239,6 +277,11 @@ async function startStats() {
 // --- keys -------------------------------------------------------------------
 
 let cursor = 0;
+/** Keys visited by the scan so far, and the keyspace's size (DBSIZE). */
+let scanned = 0;
+let keyTotal = 0;
+/** Bumped to stop (or supersede) a scan in progress. */
+let scanRun = 0;
 let pattern = "*";
 let typeFilter = "";
 /** @type {string | null} */
@@ -296,23 +339,79 @@ const editable = (b) => typeof b.text === "string" && b.size === undefined;
  * @param {{ text?: string | null, hex?: string }} b */
 const wire = (b) => typeof b.text === "string" ? b.text : { hex: b.hex };
 
-/** @param {boolean} reset */
+/** Keys shown per page. */
+const KEY_PAGE = 50;
+
+/** How many keys there are, and how many the list shows. */
+function renderKeyCount() {
+  const shown = $("key-list").children.length;
+  const filtered = pattern !== "*" || typeFilter !== "";
+  $("keys-count").textContent = filtered
+    ? `${num(shown)} shown of ${num(keyTotal)} ${
+      keyTotal === 1 ? "key" : "keys"
+    }`
+    : `${num(keyTotal)} ${keyTotal === 1 ? "key" : "keys"}`;
+}
+
+/**
+ * Shows the next page of keys: asks the server again and again (each
+ * request scans for a short while) until the page is full or the scan has
+ * gone through every key, showing how far it got.
+ * @param {boolean} reset
+ */
 async function loadKeys(reset) {
+  const run = ++scanRun;
   if (reset) {
     cursor = 0;
+    scanned = 0;
     $("key-list").replaceChildren();
   }
-  const q = new URLSearchParams({
-    pattern,
-    cursor: String(cursor),
-    count: "50",
-  });
-  if (typeFilter) q.set("type", typeFilter);
-  const page = await api(`/api/keys?${q}`);
-  cursor = page.cursor;
-  for (const k of page.keys) $("key-list").append(keyItem(k));
+  $("more-keys").hidden = true;
+  $("keys-empty").hidden = true;
+  let found = 0;
+  try {
+    do {
+      const q = new URLSearchParams({
+        pattern,
+        cursor: String(cursor),
+        count: String(KEY_PAGE),
+      });
+      if (typeFilter) q.set("type", typeFilter);
+      const page = await api(`/api/keys?${q}`);
+      if (run !== scanRun) return; // stopped, or a new filter
+      cursor = page.cursor;
+      scanned = cursor === 0 ? page.total : scanned + page.scanned;
+      keyTotal = page.total;
+      for (const k of page.keys) $("key-list").append(keyItem(k));
+      found += page.keys.length;
+      if (cursor !== 0 && found < KEY_PAGE) {
+        $("keys-progress").textContent = `Scanning… ${
+          num(Math.min(scanned, keyTotal))
+        } of ${num(keyTotal)} keys looked at`;
+        $("stop-scan").hidden = false;
+      }
+      renderKeyCount();
+    } while (cursor !== 0 && found < KEY_PAGE);
+    $("keys-progress").textContent = cursor === 0 && pattern !== "*"
+      ? `All ${num(keyTotal)} keys looked at.`
+      : "";
+  } finally {
+    if (run === scanRun) {
+      $("stop-scan").hidden = true;
+      $("more-keys").hidden = cursor === 0;
+      $("keys-empty").hidden = cursor !== 0 ||
+        $("key-list").children.length > 0;
+    }
+  }
+}
+
+function stopScan() {
+  scanRun++;
+  $("stop-scan").hidden = true;
   $("more-keys").hidden = cursor === 0;
-  $("keys-empty").hidden = $("key-list").children.length > 0;
+  $("keys-progress").textContent = `Stopped after ${
+    num(Math.min(scanned, keyTotal))
+  } of ${num(keyTotal)} keys: "Load more" goes on.`;
 }
 
 /** @param {any} k */
@@ -373,6 +472,35 @@ async function openKey(id, at = null) {
   }
 }
 
+/**
+ * JSON text laid out with indentation, or null when `text` is not a JSON
+ * object or array, or when laying it out could change it (numbers or
+ * escapes JSON.parse would not give back as written).
+ * @param {string} text
+ */
+function prettyJson(text) {
+  const t = text.trim();
+  if (!(t.startsWith("{") || t.startsWith("["))) return null;
+  let parsed;
+  try {
+    parsed = JSON.parse(t);
+  } catch {
+    return null;
+  }
+  // Lossless only if the text, without the spaces between tokens, is what
+  // JSON.stringify writes.
+  const compact = t.replace(/("(?:[^"\\]|\\.)*")|\s+/g, (_, str) => str ?? "");
+  if (compact !== JSON.stringify(parsed)) return null;
+  const pretty = JSON.stringify(parsed, null, 2);
+  return pretty === text ? null : pretty;
+}
+
+/** The open string's value as stored, and as shown when it was laid out
+ * as JSON (then saving it unedited saves the stored text). */
+let storedText = "";
+/** @type {string | null} */
+let shownJson = null;
+
 /** @param {any} k */
 function showString(k) {
   $("container-view").hidden = true;
@@ -384,15 +512,19 @@ function showString(k) {
   key.value = escaped(k.key);
   key.readOnly = true;
   const value = /** @type {HTMLTextAreaElement} */ ($("detail-value"));
-  value.value = escaped(k.value);
   const binary = typeof k.value.text !== "string";
   const partial = k.offset > 0 || k.next !== null;
+  storedText = escaped(k.value);
+  shownJson = binary || partial ? null : prettyJson(k.value.text);
+  value.value = shownJson ?? storedText;
   value.readOnly = binary || partial;
-  $("detail-binary").hidden = !binary && !partial;
+  $("detail-binary").hidden = !binary && !partial && shownJson === null;
   $("detail-binary").textContent = binary
     ? "This value is not UTF-8 text: shown with \\x escapes, read-only here."
     : partial
     ? "This value is large: shown in parts, read-only here."
+    : shownJson !== null
+    ? "JSON, laid out for reading: saved as stored unless you edit it."
     : "";
   $("string-pager").hidden = !partial;
   $("string-range").textContent = partial
@@ -404,7 +536,9 @@ function showString(k) {
     k.next === null;
   input("detail-ttl").value = k.ttl > 0 ? String(k.ttl) : "";
   $("delete-key").hidden = false;
-  /** @type {HTMLButtonElement} */ ($("save-key")).disabled = value.readOnly;
+  // A value that cannot be edited here has no Save; its TTL has its own.
+  $("save-key").hidden = value.readOnly;
+  $("string-ttl").hidden = !value.readOnly;
 }
 
 /**
@@ -761,7 +895,10 @@ function newKey() {
   $("string-pager").hidden = true;
   input("detail-ttl").value = "";
   $("delete-key").hidden = true;
-  /** @type {HTMLButtonElement} */ ($("save-key")).disabled = false;
+  $("save-key").hidden = false;
+  $("string-ttl").hidden = true;
+  storedText = "";
+  shownJson = null;
   $("detail-title").textContent = "New key";
   $("detail-meta").textContent = "";
   $("detail-error").textContent = "";
@@ -807,7 +944,11 @@ async function saveKey(e) {
       const body = elementBody(firstElement, CREATE[type]);
       body.key = input("detail-key").value;
       body.create = true;
-      const r = await api("/api/element", { method: "POST", body });
+      const r = await replacing(
+        body,
+        () => api("/api/element", { method: "POST", body }),
+      );
+      if (r === null) return;
       await loadKeys(true);
       await openKey(r.key.key.id);
       $("detail-meta").textContent = `Saved · ${$("detail-meta").textContent}`;
@@ -825,15 +966,71 @@ async function saveKey(e) {
       "TTL must be a whole number of seconds, 1 or more.";
     return;
   }
-  const value = /** @type {HTMLTextAreaElement} */ ($("detail-value")).value;
+  const shown = /** @type {HTMLTextAreaElement} */ ($("detail-value")).value;
+  // JSON laid out for reading and not edited: the stored text, unchanged.
+  const value = shownJson !== null && shown === shownJson ? storedText : shown;
   /** @type {Record<string, unknown>} */
   const body = { value, ttl };
   if (currentId !== null) body.id = currentId;
   else body.key = input("detail-key").value;
   try {
-    const k = await api("/api/key", { method: "PUT", body });
+    const k = await replacing(
+      body,
+      () => api("/api/key", { method: "PUT", body }),
+    );
+    if (k === null) return;
     await loadKeys(true);
     await openKey(k.key.id);
+    $("detail-meta").textContent = `Saved · ${$("detail-meta").textContent}`;
+  } catch (err) {
+    $("detail-error").textContent = String(/** @type {Error} */ (err).message);
+  }
+}
+
+/**
+ * Sends a new key; when the name is taken, asks before replacing that key
+ * (and sends again with `overwrite`). Null when the user said no.
+ * @param {Record<string, unknown>} body
+ * @param {() => Promise<any>} send
+ */
+async function replacing(body, send) {
+  try {
+    return await send();
+  } catch (err) {
+    const e = /** @type {any} */ (err);
+    if (e.status !== 409 || e.data?.exists !== true) throw err;
+    const old = e.data.key;
+    const what = old ? ` (a ${old.type}, ${sizeOf(old.type, old.size)})` : "";
+    if (
+      !confirm(
+        `The key "${body.key}" exists already${what}. Replace it?`,
+      )
+    ) {
+      $("detail-error").textContent =
+        `Not saved: the key "${body.key}" exists already.`;
+      return null;
+    }
+    body.overwrite = true;
+    return await send();
+  }
+}
+
+/** The TTL of a string value that cannot be edited here. */
+async function saveStringTtl() {
+  const raw = input("detail-ttl").value.trim();
+  const ttl = raw === "" ? null : Number(raw);
+  if (ttl !== null && (!Number.isInteger(ttl) || ttl < 1)) {
+    $("detail-error").textContent =
+      "TTL must be a whole number of seconds, 1 or more.";
+    return;
+  }
+  if (currentId === null) return;
+  try {
+    await api("/api/element", {
+      method: "POST",
+      body: { id: currentId, action: "expire", ttl },
+    });
+    await openKey(currentId);
     $("detail-meta").textContent = `Saved · ${$("detail-meta").textContent}`;
   } catch (err) {
     $("detail-error").textContent = String(/** @type {Error} */ (err).message);
@@ -1004,6 +1201,8 @@ async function main() {
   );
   $("delete-container").addEventListener("click", deleteKey);
   $("more-keys").addEventListener("click", () => loadKeys(false));
+  $("stop-scan").addEventListener("click", stopScan);
+  $("string-ttl").addEventListener("click", saveStringTtl);
   $("new-key").addEventListener("click", newKey);
   $("detail-form").addEventListener(
     "submit",
