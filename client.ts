@@ -77,7 +77,7 @@ export interface ClientOptions {
   /** Reconnect after the connection drops (default on). Commands issued
    * while reconnecting wait for the new connection. */
   reconnect?: boolean | ReconnectOptions;
-  /** How RESP3 doubles come back from {@linkcode Commands.execute}:
+  /** How RESP3 doubles come back from {@linkcode Client.execute}:
    * `number` (default) or `text` ({@linkcode DoubleText}, the digits as
    * sent; the CLI prints them as redis-cli does). */
   doubles?: "number" | "text";
@@ -134,7 +134,7 @@ export class TimeoutError extends Error {
   }
 }
 
-/** Options of {@linkcode Commands.set}.
+/** Options of {@linkcode Client.set}.
  *
  * @example
  * ```ts ignore
@@ -160,7 +160,7 @@ export interface SetCommandOptions {
   get?: boolean;
 }
 
-/** Options of {@linkcode Commands.getex}.
+/** Options of {@linkcode Client.getex}.
  *
  * @example
  * ```ts ignore
@@ -189,7 +189,7 @@ export interface GetExOptions {
  */
 export type ExpireCondition = "NX" | "XX" | "GT" | "LT";
 
-/** Options of {@linkcode Commands.scan}.
+/** Options of {@linkcode Client.scan}.
  *
  * @example
  * ```ts ignore
@@ -520,7 +520,7 @@ export interface ZScanPage {
   members: [member: string, score: number][];
 }
 
-/** Options of {@linkcode Commands.lpos}.
+/** Options of {@linkcode Client.lpos}.
  *
  * @example
  * ```ts ignore
@@ -563,7 +563,7 @@ export interface ListPopResult {
   elements: string[];
 }
 
-/** Options of {@linkcode Commands.zadd}.
+/** Options of {@linkcode Client.zadd}.
  *
  * @example
  * ```ts ignore
@@ -585,7 +585,7 @@ export interface ZAddCommandOptions {
   ch?: boolean;
 }
 
-/** Options of {@linkcode Commands.zrange} and {@linkcode Commands.zrangeStore}.
+/** Options of {@linkcode Client.zrange} and {@linkcode Client.zrangestore}.
  *
  * @example
  * ```ts ignore
@@ -611,7 +611,7 @@ export interface ZRangeCommandOptions {
  * ```ts ignore
  * import { Client } from "@kv/store";
  * const client = await Client.connect();
- * await client.zrangeByScore("board", 0, 100, { limit: { offset: 10, count: 10 } });
+ * await client.zrangebyscore("board", 0, 100, { limit: { offset: 10, count: 10 } });
  * ```
  */
 export interface ZRangeByOptions {
@@ -908,7 +908,7 @@ export interface XTrimCommandOptions {
   limit?: number;
 }
 
-/** Options of {@linkcode Commands.xadd}.
+/** Options of {@linkcode Client.xadd}.
  *
  * @example
  * ```ts ignore
@@ -1063,7 +1063,7 @@ export interface XPendingEntry {
   deliveries: number;
 }
 
-/** Options of {@linkcode Commands.xclaim}.
+/** Options of {@linkcode Client.xclaim}.
  *
  * @example
  * ```ts ignore
@@ -1177,7 +1177,7 @@ export interface XInfoConsumer {
   idle: number;
 }
 
-/** Options of {@linkcode Commands.sort} and {@linkcode Commands.sortRo}.
+/** Options of {@linkcode Client.sort} and {@linkcode Client.sortRo}.
  *
  * @example
  * ```ts ignore
@@ -1225,7 +1225,7 @@ export type ScriptReply =
   | ReplyError
   | ScriptReply[];
 
-/** Options of {@linkcode Commands.functionLoad}.
+/** Options of {@linkcode Client.functionLoad}.
  *
  * @example
  * ```ts ignore
@@ -1239,7 +1239,7 @@ export interface FunctionLoadOptions {
   replace?: boolean;
 }
 
-/** Options of {@linkcode Commands.functionList}.
+/** Options of {@linkcode Client.functionList}.
  *
  * @example
  * ```ts ignore
@@ -1274,7 +1274,7 @@ export interface FunctionInfo {
   flags: string[];
 }
 
-/** A library in the reply of {@linkcode Commands.functionList}.
+/** A library in the reply of {@linkcode Client.functionList}.
  *
  * @example
  * ```ts ignore
@@ -1295,7 +1295,7 @@ export interface FunctionLibrary {
   libraryCode?: string;
 }
 
-/** The reply of {@linkcode Commands.functionStats}.
+/** The reply of {@linkcode Client.functionStats}.
  *
  * @example
  * ```ts ignore
@@ -1746,6 +1746,32 @@ interface Queued {
   bytes: Uint8Array;
 }
 
+/** The name of the {@linkcode Client} method that sends a command: the
+ * naming rule, applied to every command the server has. The command's name
+ * in lowercase, as Redis spells it (and as ioredis and `@db/redis` name
+ * their methods: `getex`, `incrbyfloat`, `zrangebyscore`); a subcommand is a
+ * second word, and so is each part after a `_` or `-`, written with a
+ * capital initial (`configGet`, `xgroupCreateconsumer`, `bitfieldRo`,
+ * `clientNoEvict`). Nothing is split where the command name is not, so the
+ * name follows from the command alone, with no judgement about where
+ * English words start. Variants of one command add a suffix to that name
+ * (`getBytes`, `lcsLen`, `hscanIterator`).
+ *
+ * @example
+ * ```ts
+ * import { methodName } from "@kv/store";
+ * methodName("INCRBYFLOAT"); // "incrbyfloat"
+ * methodName("config|resetstat"); // "configResetstat"
+ * methodName("GEORADIUS_RO"); // "georadiusRo"
+ * ```
+ */
+export function methodName(command: string): string {
+  return command.split(/[|_\- ]/).map((part, i) => {
+    const p = part.toLowerCase();
+    return i === 0 ? p : p.charAt(0).toUpperCase() + p.slice(1);
+  }).join("");
+}
+
 /** Events a {@linkcode Client} dispatches.
  *
  * @example
@@ -1769,6 +1795,12 @@ export interface ClientEventMap {
 /**
  * A connection to @kv/store or Redis with a typed method per command.
  * Calls made concurrently are pipelined over the one connection.
+ *
+ * Every command the server has is a method named by one rule (see
+ * {@linkcode methodName}): the lowercase command name, subcommands as a
+ * second word (`get`, `incrbyfloat`, `zrangebyscore`, `configGet`,
+ * `xgroupCreateconsumer`, `evalshaRo`). Names from before the rule
+ * (`incrBy`, `renameNx`, `flushDb`, ...) still work and are deprecated.
  *
  * @example
  * ```ts ignore
@@ -2516,7 +2548,7 @@ export class Client {
    * and, when the server does not have the script (a NOSCRIPT error: after
    * SCRIPT FLUSH, a restart, or on another server), runs it with EVAL,
    * which also caches it again. This fallback lives here only:
-   * {@linkcode Commands.evalsha} alone rejects with NOSCRIPT.
+   * {@linkcode Client.evalsha} alone rejects with NOSCRIPT.
    *
    * @example
    * ```ts ignore
@@ -2790,7 +2822,7 @@ export class Client {
   }
 
   /** INCRBY: the new value. */
-  incrBy<S extends Queue = Client>(
+  incrby<S extends Queue = Client>(
     this: S,
     key: Key,
     by: number,
@@ -2804,7 +2836,7 @@ export class Client {
   }
 
   /** DECRBY: the new value. */
-  decrBy<S extends Queue = Client>(
+  decrby<S extends Queue = Client>(
     this: S,
     key: Key,
     by: number,
@@ -2813,7 +2845,7 @@ export class Client {
   }
 
   /** INCRBYFLOAT: the new value, as Redis formats it. */
-  incrByFloat<S extends Queue = Client>(
+  incrbyfloat<S extends Queue = Client>(
     this: S,
     key: Key,
     by: number | string,
@@ -2874,7 +2906,7 @@ export class Client {
   }
 
   /** EXPIREAT a unix time in seconds (or a Date). */
-  expireAt<S extends Queue = Client>(
+  expireat<S extends Queue = Client>(
     this: S,
     key: Key,
     at: number | Date,
@@ -2889,7 +2921,7 @@ export class Client {
   }
 
   /** PEXPIREAT a unix time in milliseconds (or a Date). */
-  pexpireAt<S extends Queue = Client>(
+  pexpireat<S extends Queue = Client>(
     this: S,
     key: Key,
     at: number | Date,
@@ -2914,12 +2946,12 @@ export class Client {
   }
 
   /** EXPIRETIME: unix seconds; -1 without a TTL, -2 when missing. */
-  expireTime<S extends Queue = Client>(this: S, key: Key): Reply<S, number> {
+  expiretime<S extends Queue = Client>(this: S, key: Key): Reply<S, number> {
     return call(this, ["EXPIRETIME", key], num);
   }
 
   /** PEXPIRETIME: unix milliseconds; -1 without a TTL, -2 when missing. */
-  pexpireTime<S extends Queue = Client>(this: S, key: Key): Reply<S, number> {
+  pexpiretime<S extends Queue = Client>(this: S, key: Key): Reply<S, number> {
     return call(this, ["PEXPIRETIME", key], num);
   }
 
@@ -2943,7 +2975,7 @@ export class Client {
   }
 
   /** RENAMENX: true when renamed. */
-  renameNx<S extends Queue = Client>(
+  renamenx<S extends Queue = Client>(
     this: S,
     key: Key,
     to: Key,
@@ -2952,7 +2984,7 @@ export class Client {
   }
 
   /** RANDOMKEY, or null when empty. */
-  randomKey<S extends Queue = Client>(this: S): Reply<S, string | null> {
+  randomkey<S extends Queue = Client>(this: S): Reply<S, string | null> {
     return call(this, ["RANDOMKEY"], text);
   }
 
@@ -3004,7 +3036,7 @@ export class Client {
   }
 
   /** FLUSHDB. */
-  flushDb<S extends Queue = Client>(
+  flushdb<S extends Queue = Client>(
     this: S,
     mode?: "ASYNC" | "SYNC",
   ): Reply<S, string> {
@@ -3012,7 +3044,7 @@ export class Client {
   }
 
   /** FLUSHALL. */
-  flushAll<S extends Queue = Client>(
+  flushall<S extends Queue = Client>(
     this: S,
     mode?: "ASYNC" | "SYNC",
   ): Reply<S, string> {
@@ -3075,12 +3107,12 @@ export class Client {
   }
 
   /** CLIENT GETNAME, or null. */
-  clientGetName<S extends Queue = Client>(this: S): Reply<S, string | null> {
+  clientGetname<S extends Queue = Client>(this: S): Reply<S, string | null> {
     return call(this, ["CLIENT", "GETNAME"], text);
   }
 
   /** CLIENT SETNAME (kept across reconnects only if given at connect). */
-  clientSetName<S extends Queue = Client>(
+  clientSetname<S extends Queue = Client>(
     this: S,
     name: string,
   ): Reply<S, string> {
@@ -3176,7 +3208,7 @@ export class Client {
   }
 
   /** CONFIG RESETSTAT. */
-  configResetStat<S extends Queue = Client>(this: S): Reply<S, string> {
+  configResetstat<S extends Queue = Client>(this: S): Reply<S, string> {
     return call(this, ["CONFIG", "RESETSTAT"], (v) => text(v)!);
   }
 
@@ -3423,10 +3455,10 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.hincrBy("stats", "visits", 1); // 1
+   * await client.hincrby("stats", "visits", 1); // 1
    * ```
    */
-  hincrBy<S extends Queue = Client>(
+  hincrby<S extends Queue = Client>(
     this: S,
     key: Key,
     field: Value,
@@ -3441,10 +3473,10 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.hincrByFloat("stats", "load", 0.5); // "0.5"
+   * await client.hincrbyfloat("stats", "load", 0.5); // "0.5"
    * ```
    */
-  hincrByFloat<S extends Queue = Client>(
+  hincrbyfloat<S extends Queue = Client>(
     this: S,
     key: Key,
     field: Value,
@@ -3460,29 +3492,29 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.hrandField("user:1"); // "name"
-   * await client.hrandField("user:1", 2); // ["born", "name"]
-   * await client.hrandField("user:1", 1, { withValues: true }); // [["name", "Ada"]]
+   * await client.hrandfield("user:1"); // "name"
+   * await client.hrandfield("user:1", 2); // ["born", "name"]
+   * await client.hrandfield("user:1", 1, { withValues: true }); // [["name", "Ada"]]
    * ```
    */
-  hrandField<S extends Queue = Client>(
+  hrandfield<S extends Queue = Client>(
     this: S,
     key: Key,
   ): Reply<S, string | null>;
   /** HRANDFIELD with a count: field names. */
-  hrandField<S extends Queue = Client>(
+  hrandfield<S extends Queue = Client>(
     this: S,
     key: Key,
     count: number,
   ): Reply<S, string[]>;
   /** HRANDFIELD with a count and values: field-value pairs. */
-  hrandField<S extends Queue = Client>(
+  hrandfield<S extends Queue = Client>(
     this: S,
     key: Key,
     count: number,
     options: { withValues: true },
   ): Reply<S, [string, string][]>;
-  hrandField<S extends Queue = Client>(
+  hrandfield<S extends Queue = Client>(
     this: S,
     key: Key,
     count?: number,
@@ -4071,20 +4103,20 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.srandMember("tags", -3); // e.g. ["red", "red", "blue"]
+   * await client.srandmember("tags", -3); // e.g. ["red", "red", "blue"]
    * ```
    */
-  srandMember<S extends Queue = Client>(
+  srandmember<S extends Queue = Client>(
     this: S,
     key: Key,
   ): Reply<S, string | null>;
   /** SRANDMEMBER with a count. */
-  srandMember<S extends Queue = Client>(
+  srandmember<S extends Queue = Client>(
     this: S,
     key: Key,
     count: number,
   ): Reply<S, string[]>;
-  srandMember<S extends Queue = Client>(
+  srandmember<S extends Queue = Client>(
     this: S,
     key: Key,
     count?: number,
@@ -4327,10 +4359,10 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.zincrBy("board", 5, "ada"); // 15
+   * await client.zincrby("board", 5, "ada"); // 15
    * ```
    */
-  zincrBy<S extends Queue = Client>(
+  zincrby<S extends Queue = Client>(
     this: S,
     key: Key,
     increment: Score,
@@ -4513,10 +4545,10 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.zrangeStore("top3", "board", 0, 2, { rev: true });
+   * await client.zrangestore("top3", "board", 0, 2, { rev: true });
    * ```
    */
-  zrangeStore<S extends Queue = Client>(
+  zrangestore<S extends Queue = Client>(
     this: S,
     destination: Key,
     source: Key,
@@ -4540,11 +4572,11 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.zrangeByScore("board", 10, "(20"); // ["ada"]
-   * await client.zrangeByScore("board", -Infinity, Infinity, { withScores: true });
+   * await client.zrangebyscore("board", 10, "(20"); // ["ada"]
+   * await client.zrangebyscore("board", -Infinity, Infinity, { withScores: true });
    * ```
    */
-  zrangeByScore<S extends Queue = Client>(
+  zrangebyscore<S extends Queue = Client>(
     this: S,
     key: Key,
     min: ScoreBound,
@@ -4552,14 +4584,14 @@ export class Client {
     options?: ZRangeByOptions & { withScores?: false },
   ): Reply<S, string[]>;
   /** ZRANGEBYSCORE WITHSCORES: member-score pairs. */
-  zrangeByScore<S extends Queue = Client>(
+  zrangebyscore<S extends Queue = Client>(
     this: S,
     key: Key,
     min: ScoreBound,
     max: ScoreBound,
     options: ZRangeByOptions & { withScores: true },
   ): Reply<S, [string, number][]>;
-  zrangeByScore<S extends Queue = Client>(
+  zrangebyscore<S extends Queue = Client>(
     this: S,
     key: Key,
     min: ScoreBound,
@@ -4575,10 +4607,10 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.zrevrangeByScore("board", Infinity, 0, { limit: { offset: 0, count: 3 } });
+   * await client.zrevrangebyscore("board", Infinity, 0, { limit: { offset: 0, count: 3 } });
    * ```
    */
-  zrevrangeByScore<S extends Queue = Client>(
+  zrevrangebyscore<S extends Queue = Client>(
     this: S,
     key: Key,
     max: ScoreBound,
@@ -4586,14 +4618,14 @@ export class Client {
     options?: ZRangeByOptions & { withScores?: false },
   ): Reply<S, string[]>;
   /** ZREVRANGEBYSCORE WITHSCORES: member-score pairs. */
-  zrevrangeByScore<S extends Queue = Client>(
+  zrevrangebyscore<S extends Queue = Client>(
     this: S,
     key: Key,
     max: ScoreBound,
     min: ScoreBound,
     options: ZRangeByOptions & { withScores: true },
   ): Reply<S, [string, number][]>;
-  zrevrangeByScore<S extends Queue = Client>(
+  zrevrangebyscore<S extends Queue = Client>(
     this: S,
     key: Key,
     max: ScoreBound,
@@ -4609,10 +4641,10 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.zrangeByLex("names", "[a", "(c", { limit: { offset: 0, count: 10 } });
+   * await client.zrangebylex("names", "[a", "(c", { limit: { offset: 0, count: 10 } });
    * ```
    */
-  zrangeByLex<S extends Queue = Client>(
+  zrangebylex<S extends Queue = Client>(
     this: S,
     key: Key,
     min: string,
@@ -4634,10 +4666,10 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.zrevrangeByLex("names", "+", "-");
+   * await client.zrevrangebylex("names", "+", "-");
    * ```
    */
-  zrevrangeByLex<S extends Queue = Client>(
+  zrevrangebylex<S extends Queue = Client>(
     this: S,
     key: Key,
     max: string,
@@ -4711,10 +4743,10 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.zremRangeByRank("board", 0, -11); // keep the top 10
+   * await client.zremrangebyrank("board", 0, -11); // keep the top 10
    * ```
    */
-  zremRangeByRank<S extends Queue = Client>(
+  zremrangebyrank<S extends Queue = Client>(
     this: S,
     key: Key,
     start: number,
@@ -4729,10 +4761,10 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.zremRangeByScore("board", -Infinity, "(0");
+   * await client.zremrangebyscore("board", -Infinity, "(0");
    * ```
    */
-  zremRangeByScore<S extends Queue = Client>(
+  zremrangebyscore<S extends Queue = Client>(
     this: S,
     key: Key,
     min: ScoreBound,
@@ -4752,10 +4784,10 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.zremRangeByLex("names", "[a", "[b");
+   * await client.zremrangebylex("names", "[a", "[b");
    * ```
    */
-  zremRangeByLex<S extends Queue = Client>(
+  zremrangebylex<S extends Queue = Client>(
     this: S,
     key: Key,
     min: string,
@@ -4771,10 +4803,10 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.zpopMin("board"); // [["ada", 15]]
+   * await client.zpopmin("board"); // [["ada", 15]]
    * ```
    */
-  zpopMin<S extends Queue = Client>(
+  zpopmin<S extends Queue = Client>(
     this: S,
     key: Key,
     count?: number,
@@ -4793,10 +4825,10 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.zpopMax("board", 2); // [["bob", 20], ["ada", 15]]
+   * await client.zpopmax("board", 2); // [["bob", 20], ["ada", 15]]
    * ```
    */
-  zpopMax<S extends Queue = Client>(
+  zpopmax<S extends Queue = Client>(
     this: S,
     key: Key,
     count?: number,
@@ -4840,27 +4872,27 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.zrandMember("board", 2, { withScores: true }); // [["bob", 20], ["ada", 15]]
+   * await client.zrandmember("board", 2, { withScores: true }); // [["bob", 20], ["ada", 15]]
    * ```
    */
-  zrandMember<S extends Queue = Client>(
+  zrandmember<S extends Queue = Client>(
     this: S,
     key: Key,
   ): Reply<S, string | null>;
   /** ZRANDMEMBER with a count. */
-  zrandMember<S extends Queue = Client>(
+  zrandmember<S extends Queue = Client>(
     this: S,
     key: Key,
     count: number,
   ): Reply<S, string[]>;
   /** ZRANDMEMBER with a count and scores. */
-  zrandMember<S extends Queue = Client>(
+  zrandmember<S extends Queue = Client>(
     this: S,
     key: Key,
     count: number,
     options: { withScores: true },
   ): Reply<S, [string, number][]>;
-  zrandMember<S extends Queue = Client>(
+  zrandmember<S extends Queue = Client>(
     this: S,
     key: Key,
     count?: number,
@@ -4963,10 +4995,10 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.zunionStore("total", ["week1", "week2"]);
+   * await client.zunionstore("total", ["week1", "week2"]);
    * ```
    */
-  zunionStore<S extends Queue = Client>(
+  zunionstore<S extends Queue = Client>(
     this: S,
     destination: Key,
     keys: Key[],
@@ -4985,10 +5017,10 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.zinterStore("both", ["a", "b"], { aggregate: "MAX" });
+   * await client.zinterstore("both", ["a", "b"], { aggregate: "MAX" });
    * ```
    */
-  zinterStore<S extends Queue = Client>(
+  zinterstore<S extends Queue = Client>(
     this: S,
     destination: Key,
     keys: Key[],
@@ -5007,10 +5039,10 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.zdiffStore("only-a", ["a", "b"]);
+   * await client.zdiffstore("only-a", ["a", "b"]);
    * ```
    */
-  zdiffStore<S extends Queue = Client>(
+  zdiffstore<S extends Queue = Client>(
     this: S,
     destination: Key,
     keys: Key[],
@@ -5474,7 +5506,7 @@ export class Client {
     ], num);
   }
 
-  /** GEORADIUS (deprecated; prefer {@linkcode Commands.geosearch}):
+  /** GEORADIUS (deprecated; prefer {@linkcode Client.geosearch}):
    * members within a radius of a point.
    *
    * @example
@@ -5534,16 +5566,16 @@ export class Client {
   }
 
   /** GEORADIUSBYMEMBER (deprecated; prefer
-   * {@linkcode Commands.geosearch}): members within a radius of a member.
+   * {@linkcode Client.geosearch}): members within a radius of a member.
    *
    * @example
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.georadiusByMember("places", "rome", 100, "km", { count: 5 });
+   * await client.georadiusbymember("places", "rome", 100, "km", { count: 5 });
    * ```
    */
-  georadiusByMember<S extends Queue = Client>(
+  georadiusbymember<S extends Queue = Client>(
     this: S,
     key: Key,
     member: Value,
@@ -5567,10 +5599,10 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.georadiusByMemberRo("places", "rome", 100, "km");
+   * await client.georadiusbymemberRo("places", "rome", 100, "km");
    * ```
    */
-  georadiusByMemberRo<S extends Queue = Client>(
+  georadiusbymemberRo<S extends Queue = Client>(
     this: S,
     key: Key,
     member: Value,
@@ -5761,10 +5793,10 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.xgroupSetId("events", "workers", "0"); // re-deliver everything
+   * await client.xgroupSetid("events", "workers", "0"); // re-deliver everything
    * ```
    */
-  xgroupSetId<S extends Queue = Client>(
+  xgroupSetid<S extends Queue = Client>(
     this: S,
     key: Key,
     group: string,
@@ -5801,10 +5833,10 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.xgroupCreateConsumer("events", "workers", "alice"); // true
+   * await client.xgroupCreateconsumer("events", "workers", "alice"); // true
    * ```
    */
-  xgroupCreateConsumer<S extends Queue = Client>(
+  xgroupCreateconsumer<S extends Queue = Client>(
     this: S,
     key: Key,
     group: string,
@@ -5819,10 +5851,10 @@ export class Client {
    * ```ts ignore
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
-   * await client.xgroupDelConsumer("events", "workers", "alice"); // 0
+   * await client.xgroupDelconsumer("events", "workers", "alice"); // 0
    * ```
    */
-  xgroupDelConsumer<S extends Queue = Client>(
+  xgroupDelconsumer<S extends Queue = Client>(
     this: S,
     key: Key,
     group: string,
@@ -6255,6 +6287,340 @@ export class Client {
   ): Reply<S, string | null> {
     return call(this, ["OBJECT", "ENCODING", key], text);
   }
+
+  // --- the rest of the command table (introspection, help texts) -------
+
+  /** BGREWRITEAOF: starts a rewrite of the append-only log; the status text. */
+  bgrewriteaof<S extends Queue = Client>(this: S): Reply<S, string> {
+    return call(this, ["BGREWRITEAOF"], str);
+  }
+
+  /** CLIENT CACHING: for tracking in OPTIN/OPTOUT mode. */
+  clientCaching<S extends Queue = Client>(
+    this: S,
+    mode: "YES" | "NO",
+  ): Reply<S, string> {
+    return call(this, ["CLIENT", "CACHING", mode], str);
+  }
+
+  /** CLIENT GETREDIR: the client id tracking redirects to (-1: none, 0: not tracking). */
+  clientGetredir<S extends Queue = Client>(this: S): Reply<S, number> {
+    return call(this, ["CLIENT", "GETREDIR"], num);
+  }
+
+  /** CLIENT NO-EVICT. */
+  clientNoEvict<S extends Queue = Client>(
+    this: S,
+    mode: "ON" | "OFF",
+  ): Reply<S, string> {
+    return call(this, ["CLIENT", "NO-EVICT", mode], str);
+  }
+
+  /** CLIENT TRACKINGINFO: flags, redirect and prefixes, as the server sends them (text). */
+  clientTrackinginfo<S extends Queue = Client>(this: S): Reply<S, RespValue> {
+    return call(this, ["CLIENT", "TRACKINGINFO"], replyToText);
+  }
+
+  /** CLIENT TRACKING with its options (REDIRECT id, PREFIX p, BCAST, OPTIN, OPTOUT, NOLOOP). */
+  clientTracking<S extends Queue = Client>(
+    this: S,
+    mode: "ON" | "OFF",
+    ...options: Arg[]
+  ): Reply<S, string> {
+    return call(this, ["CLIENT", "TRACKING", mode, ...options], str);
+  }
+
+  /** CLIENT HELP: the lines of its help text. */
+  clientHelp<S extends Queue = Client>(this: S): Reply<S, string[]> {
+    return call(this, ["CLIENT", "HELP"], strings);
+  }
+
+  /** CLIENT PAUSE for `timeout` ms. */
+  clientPause<S extends Queue = Client>(
+    this: S,
+    timeout: number,
+    mode?: "WRITE" | "ALL",
+  ): Reply<S, string> {
+    return call(
+      this,
+      ["CLIENT", "PAUSE", timeout, ...(mode ? [mode] : [])],
+      str,
+    );
+  }
+
+  /** CLIENT UNPAUSE. */
+  clientUnpause<S extends Queue = Client>(this: S): Reply<S, string> {
+    return call(this, ["CLIENT", "UNPAUSE"], str);
+  }
+
+  /** CLIENT UNBLOCK: true when that client was blocked. */
+  clientUnblock<S extends Queue = Client>(
+    this: S,
+    id: number,
+    mode?: "TIMEOUT" | "ERROR",
+  ): Reply<S, boolean> {
+    return call(this, ["CLIENT", "UNBLOCK", id, ...(mode ? [mode] : [])], bool);
+  }
+
+  /** COMMAND HELP: the lines of its help text. */
+  commandHelp<S extends Queue = Client>(this: S): Reply<S, string[]> {
+    return call(this, ["COMMAND", "HELP"], strings);
+  }
+
+  /** CONFIG REWRITE: writes changed settings back to the configuration file. */
+  configRewrite<S extends Queue = Client>(this: S): Reply<S, string> {
+    return call(this, ["CONFIG", "REWRITE"], str);
+  }
+
+  /** CONFIG HELP: the lines of its help text. */
+  configHelp<S extends Queue = Client>(this: S): Reply<S, string[]> {
+    return call(this, ["CONFIG", "HELP"], strings);
+  }
+
+  /** FUNCTION HELP: the lines of its help text. */
+  functionHelp<S extends Queue = Client>(this: S): Reply<S, string[]> {
+    return call(this, ["FUNCTION", "HELP"], strings);
+  }
+
+  /** LATENCY DOCTOR: the report, as text. */
+  latencyDoctor<S extends Queue = Client>(this: S): Reply<S, string> {
+    return call(this, ["LATENCY", "DOCTOR"], str);
+  }
+
+  /** LATENCY GRAPH of an event. */
+  latencyGraph<S extends Queue = Client>(
+    this: S,
+    event: string,
+  ): Reply<S, string> {
+    return call(this, ["LATENCY", "GRAPH", event], str);
+  }
+
+  /** LATENCY HISTOGRAM, as the server sends it (text). */
+  latencyHistogram<S extends Queue = Client>(
+    this: S,
+    ...commands: string[]
+  ): Reply<S, RespValue> {
+    return call(this, ["LATENCY", "HISTOGRAM", ...commands], replyToText);
+  }
+
+  /** LATENCY HISTORY of an event: `[time, latency]` samples. */
+  latencyHistory<S extends Queue = Client>(
+    this: S,
+    event: string,
+  ): Reply<S, RespValue> {
+    return call(this, ["LATENCY", "HISTORY", event], replyToText);
+  }
+
+  /** LATENCY LATEST: the latest sample of each event. */
+  latencyLatest<S extends Queue = Client>(this: S): Reply<S, RespValue> {
+    return call(this, ["LATENCY", "LATEST"], replyToText);
+  }
+
+  /** LATENCY RESET: how many event series were reset. */
+  latencyReset<S extends Queue = Client>(
+    this: S,
+    ...events: string[]
+  ): Reply<S, number> {
+    return call(this, ["LATENCY", "RESET", ...events], num);
+  }
+
+  /** LATENCY HELP: the lines of its help text. */
+  latencyHelp<S extends Queue = Client>(this: S): Reply<S, string[]> {
+    return call(this, ["LATENCY", "HELP"], strings);
+  }
+
+  /** MEMORY DOCTOR: the report, as text. */
+  memoryDoctor<S extends Queue = Client>(this: S): Reply<S, string> {
+    return call(this, ["MEMORY", "DOCTOR"], str);
+  }
+
+  /** MEMORY MALLOC-STATS, as text. */
+  memoryMallocStats<S extends Queue = Client>(this: S): Reply<S, string> {
+    return call(this, ["MEMORY", "MALLOC-STATS"], str);
+  }
+
+  /** MEMORY PURGE. */
+  memoryPurge<S extends Queue = Client>(this: S): Reply<S, string> {
+    return call(this, ["MEMORY", "PURGE"], str);
+  }
+
+  /** MEMORY STATS: field-value pairs (a Map in RESP3), as text. */
+  memoryStats<S extends Queue = Client>(this: S): Reply<S, RespValue> {
+    return call(this, ["MEMORY", "STATS"], replyToText);
+  }
+
+  /** MEMORY USAGE: bytes a key takes (an estimate), or null when it does not exist. */
+  memoryUsage<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    samples?: number,
+  ): Reply<S, number | null> {
+    return call(this, [
+      "MEMORY",
+      "USAGE",
+      key,
+      ...(samples === undefined ? [] : ["SAMPLES", samples]),
+    ], numOrNull);
+  }
+
+  /** MEMORY HELP: the lines of its help text. */
+  memoryHelp<S extends Queue = Client>(this: S): Reply<S, string[]> {
+    return call(this, ["MEMORY", "HELP"], strings);
+  }
+
+  /** OBJECT FREQ: the LFU counter (an LFU maxmemory-policy only), null when missing. */
+  objectFreq<S extends Queue = Client>(
+    this: S,
+    key: Key,
+  ): Reply<S, number | null> {
+    return call(this, ["OBJECT", "FREQ", key], numOrNull);
+  }
+
+  /** OBJECT IDLETIME: seconds since last access, null when missing. */
+  objectIdletime<S extends Queue = Client>(
+    this: S,
+    key: Key,
+  ): Reply<S, number | null> {
+    return call(this, ["OBJECT", "IDLETIME", key], numOrNull);
+  }
+
+  /** OBJECT REFCOUNT, null when missing. */
+  objectRefcount<S extends Queue = Client>(
+    this: S,
+    key: Key,
+  ): Reply<S, number | null> {
+    return call(this, ["OBJECT", "REFCOUNT", key], numOrNull);
+  }
+
+  /** OBJECT HELP: the lines of its help text. */
+  objectHelp<S extends Queue = Client>(this: S): Reply<S, string[]> {
+    return call(this, ["OBJECT", "HELP"], strings);
+  }
+
+  /** PFDEBUG (GETREG, DECODE, ENCODING, TODENSE) of a HyperLogLog. */
+  pfdebug<S extends Queue = Client>(
+    this: S,
+    subcommand: string,
+    key: Key,
+  ): Reply<S, RespValue> {
+    return call(this, ["PFDEBUG", subcommand, key], replyToText);
+  }
+
+  /** PFSELFTEST: "OK" when the HyperLogLog implementation passes. */
+  pfselftest<S extends Queue = Client>(this: S): Reply<S, string> {
+    return call(this, ["PFSELFTEST"], str);
+  }
+
+  /** PUBSUB CHANNELS: active channels (matching a glob). */
+  pubsubChannels<S extends Queue = Client>(
+    this: S,
+    pattern?: string,
+  ): Reply<S, string[]> {
+    return call(this, [
+      "PUBSUB",
+      "CHANNELS",
+      ...(pattern === undefined ? [] : [pattern]),
+    ], strings);
+  }
+
+  /** PUBSUB NUMPAT: how many patterns are subscribed to. */
+  pubsubNumpat<S extends Queue = Client>(this: S): Reply<S, number> {
+    return call(this, ["PUBSUB", "NUMPAT"], num);
+  }
+
+  /** PUBSUB NUMSUB: `[channel, subscribers]` pairs. */
+  pubsubNumsub<S extends Queue = Client>(
+    this: S,
+    ...channels: string[]
+  ): Reply<S, [string, number][]> {
+    return call(
+      this,
+      ["PUBSUB", "NUMSUB", ...channels],
+      (v) =>
+        pairUp(list(v)).map(([c, n]) => [str(c), num(n)] as [string, number]),
+    );
+  }
+
+  /** PUBSUB SHARDCHANNELS: active shard channels (matching a glob). */
+  pubsubShardchannels<S extends Queue = Client>(
+    this: S,
+    pattern?: string,
+  ): Reply<S, string[]> {
+    return call(this, [
+      "PUBSUB",
+      "SHARDCHANNELS",
+      ...(pattern === undefined ? [] : [pattern]),
+    ], strings);
+  }
+
+  /** PUBSUB SHARDNUMSUB: `[channel, subscribers]` pairs. */
+  pubsubShardnumsub<S extends Queue = Client>(
+    this: S,
+    ...channels: string[]
+  ): Reply<S, [string, number][]> {
+    return call(
+      this,
+      ["PUBSUB", "SHARDNUMSUB", ...channels],
+      (v) =>
+        pairUp(list(v)).map(([c, n]) => [str(c), num(n)] as [string, number]),
+    );
+  }
+
+  /** PUBSUB HELP: the lines of its help text. */
+  pubsubHelp<S extends Queue = Client>(this: S): Reply<S, string[]> {
+    return call(this, ["PUBSUB", "HELP"], strings);
+  }
+
+  /** SCRIPT HELP: the lines of its help text. */
+  scriptHelp<S extends Queue = Client>(this: S): Reply<S, string[]> {
+    return call(this, ["SCRIPT", "HELP"], strings);
+  }
+
+  /** SLOWLOG GET: the entries, as the server sends them (text). */
+  slowlogGet<S extends Queue = Client>(
+    this: S,
+    count?: number,
+  ): Reply<S, RespValue> {
+    return call(this, [
+      "SLOWLOG",
+      "GET",
+      ...(count === undefined ? [] : [count]),
+    ], replyToText);
+  }
+
+  /** SLOWLOG LEN. */
+  slowlogLen<S extends Queue = Client>(this: S): Reply<S, number> {
+    return call(this, ["SLOWLOG", "LEN"], num);
+  }
+
+  /** SLOWLOG RESET. */
+  slowlogReset<S extends Queue = Client>(this: S): Reply<S, string> {
+    return call(this, ["SLOWLOG", "RESET"], str);
+  }
+
+  /** SLOWLOG HELP: the lines of its help text. */
+  slowlogHelp<S extends Queue = Client>(this: S): Reply<S, string[]> {
+    return call(this, ["SLOWLOG", "HELP"], strings);
+  }
+
+  /** WAIT: how many replicas acknowledged the writes (0 on a server without replicas). */
+  wait<S extends Queue = Client>(
+    this: S,
+    numreplicas: number,
+    timeout: number,
+  ): Reply<S, number> {
+    return call(this, ["WAIT", numreplicas, timeout], num);
+  }
+
+  /** XGROUP HELP: the lines of its help text. */
+  xgroupHelp<S extends Queue = Client>(this: S): Reply<S, string[]> {
+    return call(this, ["XGROUP", "HELP"], strings);
+  }
+
+  /** XINFO HELP: the lines of its help text. */
+  xinfoHelp<S extends Queue = Client>(this: S): Reply<S, string[]> {
+    return call(this, ["XINFO", "HELP"], strings);
+  }
   // --- blocking commands and pub/sub --------------------------------------
   // On a Client these run on a connection of their own (see
   // Client.blockingConnections), so they never hold up other calls.
@@ -6277,7 +6643,7 @@ export class Client {
     return call(this, ["BLPOP", ...keys, timeout], keyedElement);
   }
 
-  /** BRPOP: as {@linkcode Commands.blpop}, from the tail.
+  /** BRPOP: as {@linkcode Client.blpop}, from the tail.
    *
    * @example
    * ```ts ignore
@@ -6376,7 +6742,7 @@ export class Client {
     return call(this, ["BZPOPMIN", ...keys, timeout], keyedMember);
   }
 
-  /** BZPOPMAX: as {@linkcode Commands.bzpopmin}, the highest score.
+  /** BZPOPMAX: as {@linkcode Client.bzpopmin}, the highest score.
    *
    * @example
    * ```ts ignore
@@ -6457,7 +6823,7 @@ export class Client {
   /** EVAL: runs a Lua script on `keys` (KEYS) with `args` (ARGV) and
    * resolves to its reply (see {@linkcode ScriptReply}); an error reply of
    * the script rejects with a `ReplyError`. The server caches the script,
-   * so {@linkcode Commands.evalsha} can run it again by its SHA1.
+   * so {@linkcode Client.evalsha} can run it again by its SHA1.
    *
    * @example
    * ```ts ignore
@@ -6503,7 +6869,7 @@ export class Client {
   }
 
   /** EVALSHA: runs a script the server has cached (by EVAL or
-   * {@linkcode Commands.scriptLoad}) by its SHA1. When the server does not
+   * {@linkcode Client.scriptLoad}) by its SHA1. When the server does not
    * have it, this rejects with a `ReplyError` whose `code` is `NOSCRIPT`:
    * it never falls back to EVAL by itself (it has no source to send); use
    * {@linkcode Client.defineScript} for a script that does.
@@ -6529,7 +6895,7 @@ export class Client {
     );
   }
 
-  /** EVALSHA_RO: {@linkcode Commands.evalsha} of a read-only script (no
+  /** EVALSHA_RO: {@linkcode Client.evalsha} of a read-only script (no
    * fallback either: NOSCRIPT rejects).
    *
    * @example
@@ -6554,7 +6920,7 @@ export class Client {
   }
 
   /** SCRIPT LOAD: caches a script without running it; resolves to its
-   * SHA1 (lowercase hex), for {@linkcode Commands.evalsha}.
+   * SHA1 (lowercase hex), for {@linkcode Client.evalsha}.
    *
    * @example
    * ```ts ignore
@@ -6624,8 +6990,8 @@ export class Client {
   }
 
   /** FCALL: calls a function of a loaded library (see
-   * {@linkcode Commands.functionLoad}) on `keys` with `args`; the reply as
-   * for {@linkcode Commands.eval}.
+   * {@linkcode Client.functionLoad}) on `keys` with `args`; the reply as
+   * for {@linkcode Client.eval}.
    *
    * @example
    * ```ts ignore
@@ -6755,7 +7121,7 @@ export class Client {
   }
 
   /** FUNCTION DUMP: every library as an opaque payload (bytes) for
-   * {@linkcode Commands.functionRestore}.
+   * {@linkcode Client.functionRestore}.
    *
    * @example
    * ```ts ignore
@@ -6770,7 +7136,7 @@ export class Client {
   }
 
   /** FUNCTION RESTORE: loads the libraries of a
-   * {@linkcode Commands.functionDump} payload ("OK"). `policy`: APPEND
+   * {@linkcode Client.functionDump} payload ("OK"). `policy`: APPEND
    * (default; a library that exists is an error), REPLACE, or FLUSH (drop
    * every library first).
    *
@@ -6822,6 +7188,137 @@ export class Client {
   functionKill<S extends Queue = Client>(this: S): Reply<S, string> {
     return call(this, ["FUNCTION", "KILL"], str);
   }
+}
+
+/** The method names used before the naming rule (see {@linkcode Client}),
+ * kept so code written against them still works. Each is the same function
+ * as its new name, on clients, pipelines and transactions. */
+export interface Client {
+  /** @deprecated Use {@linkcode Client.decrby} (the same method, named by the rule). */
+  decrBy: Client["decrby"];
+  /** @deprecated Use {@linkcode Client.incrby} (the same method, named by the rule). */
+  incrBy: Client["incrby"];
+  /** @deprecated Use {@linkcode Client.incrbyfloat} (the same method, named by the rule). */
+  incrByFloat: Client["incrbyfloat"];
+  /** @deprecated Use {@linkcode Client.expireat} (the same method, named by the rule). */
+  expireAt: Client["expireat"];
+  /** @deprecated Use {@linkcode Client.pexpireat} (the same method, named by the rule). */
+  pexpireAt: Client["pexpireat"];
+  /** @deprecated Use {@linkcode Client.expiretime} (the same method, named by the rule). */
+  expireTime: Client["expiretime"];
+  /** @deprecated Use {@linkcode Client.pexpiretime} (the same method, named by the rule). */
+  pexpireTime: Client["pexpiretime"];
+  /** @deprecated Use {@linkcode Client.flushall} (the same method, named by the rule). */
+  flushAll: Client["flushall"];
+  /** @deprecated Use {@linkcode Client.flushdb} (the same method, named by the rule). */
+  flushDb: Client["flushdb"];
+  /** @deprecated Use {@linkcode Client.georadiusbymember} (the same method, named by the rule). */
+  georadiusByMember: Client["georadiusbymember"];
+  /** @deprecated Use {@linkcode Client.georadiusbymemberRo} (the same method, named by the rule). */
+  georadiusByMemberRo: Client["georadiusbymemberRo"];
+  /** @deprecated Use {@linkcode Client.hincrby} (the same method, named by the rule). */
+  hincrBy: Client["hincrby"];
+  /** @deprecated Use {@linkcode Client.hincrbyfloat} (the same method, named by the rule). */
+  hincrByFloat: Client["hincrbyfloat"];
+  /** @deprecated Use {@linkcode Client.hrandfield} (the same method, named by the rule). */
+  hrandField: Client["hrandfield"];
+  /** @deprecated Use {@linkcode Client.randomkey} (the same method, named by the rule). */
+  randomKey: Client["randomkey"];
+  /** @deprecated Use {@linkcode Client.renamenx} (the same method, named by the rule). */
+  renameNx: Client["renamenx"];
+  /** @deprecated Use {@linkcode Client.srandmember} (the same method, named by the rule). */
+  srandMember: Client["srandmember"];
+  /** @deprecated Use {@linkcode Client.zdiffstore} (the same method, named by the rule). */
+  zdiffStore: Client["zdiffstore"];
+  /** @deprecated Use {@linkcode Client.zincrby} (the same method, named by the rule). */
+  zincrBy: Client["zincrby"];
+  /** @deprecated Use {@linkcode Client.zinterstore} (the same method, named by the rule). */
+  zinterStore: Client["zinterstore"];
+  /** @deprecated Use {@linkcode Client.zpopmax} (the same method, named by the rule). */
+  zpopMax: Client["zpopmax"];
+  /** @deprecated Use {@linkcode Client.zpopmin} (the same method, named by the rule). */
+  zpopMin: Client["zpopmin"];
+  /** @deprecated Use {@linkcode Client.zrandmember} (the same method, named by the rule). */
+  zrandMember: Client["zrandmember"];
+  /** @deprecated Use {@linkcode Client.zrangebylex} (the same method, named by the rule). */
+  zrangeByLex: Client["zrangebylex"];
+  /** @deprecated Use {@linkcode Client.zrangebyscore} (the same method, named by the rule). */
+  zrangeByScore: Client["zrangebyscore"];
+  /** @deprecated Use {@linkcode Client.zrangestore} (the same method, named by the rule). */
+  zrangeStore: Client["zrangestore"];
+  /** @deprecated Use {@linkcode Client.zremrangebylex} (the same method, named by the rule). */
+  zremRangeByLex: Client["zremrangebylex"];
+  /** @deprecated Use {@linkcode Client.zremrangebyrank} (the same method, named by the rule). */
+  zremRangeByRank: Client["zremrangebyrank"];
+  /** @deprecated Use {@linkcode Client.zremrangebyscore} (the same method, named by the rule). */
+  zremRangeByScore: Client["zremrangebyscore"];
+  /** @deprecated Use {@linkcode Client.zrevrangebylex} (the same method, named by the rule). */
+  zrevrangeByLex: Client["zrevrangebylex"];
+  /** @deprecated Use {@linkcode Client.zrevrangebyscore} (the same method, named by the rule). */
+  zrevrangeByScore: Client["zrevrangebyscore"];
+  /** @deprecated Use {@linkcode Client.zunionstore} (the same method, named by the rule). */
+  zunionStore: Client["zunionstore"];
+  /** @deprecated Use {@linkcode Client.clientGetname} (the same method, named by the rule). */
+  clientGetName: Client["clientGetname"];
+  /** @deprecated Use {@linkcode Client.clientSetname} (the same method, named by the rule). */
+  clientSetName: Client["clientSetname"];
+  /** @deprecated Use {@linkcode Client.configResetstat} (the same method, named by the rule). */
+  configResetStat: Client["configResetstat"];
+  /** @deprecated Use {@linkcode Client.xgroupCreateconsumer} (the same method, named by the rule). */
+  xgroupCreateConsumer: Client["xgroupCreateconsumer"];
+  /** @deprecated Use {@linkcode Client.xgroupDelconsumer} (the same method, named by the rule). */
+  xgroupDelConsumer: Client["xgroupDelconsumer"];
+  /** @deprecated Use {@linkcode Client.xgroupSetid} (the same method, named by the rule). */
+  xgroupSetId: Client["xgroupSetid"];
+}
+
+/** Old method name, new method name. */
+const DEPRECATED_NAMES: [string, string][] = [
+  ["decrBy", "decrby"],
+  ["incrBy", "incrby"],
+  ["incrByFloat", "incrbyfloat"],
+  ["expireAt", "expireat"],
+  ["pexpireAt", "pexpireat"],
+  ["expireTime", "expiretime"],
+  ["pexpireTime", "pexpiretime"],
+  ["flushAll", "flushall"],
+  ["flushDb", "flushdb"],
+  ["georadiusByMember", "georadiusbymember"],
+  ["georadiusByMemberRo", "georadiusbymemberRo"],
+  ["hincrBy", "hincrby"],
+  ["hincrByFloat", "hincrbyfloat"],
+  ["hrandField", "hrandfield"],
+  ["randomKey", "randomkey"],
+  ["renameNx", "renamenx"],
+  ["srandMember", "srandmember"],
+  ["zdiffStore", "zdiffstore"],
+  ["zincrBy", "zincrby"],
+  ["zinterStore", "zinterstore"],
+  ["zpopMax", "zpopmax"],
+  ["zpopMin", "zpopmin"],
+  ["zrandMember", "zrandmember"],
+  ["zrangeByLex", "zrangebylex"],
+  ["zrangeByScore", "zrangebyscore"],
+  ["zrangeStore", "zrangestore"],
+  ["zremRangeByLex", "zremrangebylex"],
+  ["zremRangeByRank", "zremrangebyrank"],
+  ["zremRangeByScore", "zremrangebyscore"],
+  ["zrevrangeByLex", "zrevrangebylex"],
+  ["zrevrangeByScore", "zrevrangebyscore"],
+  ["zunionStore", "zunionstore"],
+  ["clientGetName", "clientGetname"],
+  ["clientSetName", "clientSetname"],
+  ["configResetStat", "configResetstat"],
+  ["xgroupCreateConsumer", "xgroupCreateconsumer"],
+  ["xgroupDelConsumer", "xgroupDelconsumer"],
+  ["xgroupSetId", "xgroupSetid"],
+];
+for (const [old, name] of DEPRECATED_NAMES) {
+  Object.defineProperty(
+    Client.prototype,
+    old,
+    Object.getOwnPropertyDescriptor(Client.prototype, name)!,
+  );
 }
 
 /**

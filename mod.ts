@@ -70,6 +70,7 @@ export {
   type ListSide,
   LocalCache,
   type LPosOptions,
+  methodName,
   type Mode,
   Pipeline,
   type PubSubMessage,
