@@ -3,6 +3,7 @@
 // count, JSON values, read-only values and fields, the phone layout, the
 // favicon. Over HTTP and in Debian's Chromium.
 
+/// <reference lib="dom" />
 import assert from "node:assert/strict";
 import { has, run, startServer } from "./_helpers.ts";
 import { freePort } from "../tools/_processes.ts";
@@ -301,7 +302,7 @@ Deno.test({
             ...[...document.querySelectorAll(".topbar, .topbar *")].map((e) =>
               e.getBoundingClientRect().right
             ),
-          ) - globalThis.innerWidth
+          ) - document.documentElement.clientWidth
         );
         assert.ok(overflow <= 0, `at ${width}px: ${overflow}px too wide`);
         if (width === 360) {
