@@ -255,7 +255,8 @@ Deno.test({
       assert.ok(Number(await cli(server.port, "TTL", "bin")) > 100);
       assert.equal(server.store.get("bin"), "\xff\xfe\x00");
       // The chart has a scale and clock times.
-      assert.equal(await page.locator("#chart-y-max").textContent(), "10");
+      const top = await page.locator("#chart-y-max").textContent();
+      assert.match(top!, /^[125]0*(,000)*$/, "a round top of the scale");
       const times = await page.locator("#chart-x span").allTextContents();
       assert.equal(times.length, 6);
       assert.equal(times[5], "now");
