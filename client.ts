@@ -134,51 +134,61 @@ export class TimeoutError extends Error {
   }
 }
 
-/** Options of {@linkcode Client.set}.
+/** One way of giving a key a TTL (SET, GETEX): at most one of `ex`, `px`,
+ * `exat`, `pxat` (and SET's `keepTtl`, GETEX's `persist`); giving two is a
+ * type error, as it is a syntax error for Redis.
  *
  * @example
- * ```ts ignore
- * await client.set("lock", "me", { nx: true, px: 30_000 });
+ * ```ts
+ * import type { Expiry } from "@kv/store";
+ * const ttl: Expiry = { ex: 60 };
+ * // @ts-expect-error: one expiry only
+ * const both: Expiry = { ex: 60, px: 100 };
  * ```
  */
-export interface SetCommandOptions {
-  /** Expire after this many seconds. */
-  ex?: number;
-  /** Expire after this many milliseconds. */
-  px?: number;
-  /** Expire at this unix time in seconds. */
-  exat?: number;
-  /** Expire at this unix time in milliseconds. */
-  pxat?: number;
-  /** Only set if the key does not exist. */
-  nx?: boolean;
-  /** Only set if the key exists. */
-  xx?: boolean;
-  /** Keep the key's current TTL. */
-  keepTtl?: boolean;
-  /** Return the old value instead of OK. */
-  get?: boolean;
-}
+export type Expiry =
+  | { ex?: never; px?: never; exat?: never; pxat?: never }
+  | { ex: number; px?: never; exat?: never; pxat?: never }
+  | { ex?: never; px: number; exat?: never; pxat?: never }
+  | { ex?: never; px?: never; exat: number; pxat?: never }
+  | { ex?: never; px?: never; exat?: never; pxat: number };
 
-/** Options of {@linkcode Client.getex}.
+/** Options of {@linkcode Client.set}: an {@linkcode Expiry} (`ex` seconds,
+ * `px` ms, `exat` unix seconds, `pxat` unix ms) or `keepTtl`, at most one of
+ * `nx` (only if missing) and `xx` (only if present), and `get` (resolve to
+ * the old value instead of "OK"). Combinations Redis refuses do not
+ * type-check.
  *
  * @example
- * ```ts ignore
- * await client.getex("session", { ex: 3600 }); // read and extend
+ * ```ts
+ * import type { SetCommandOptions } from "@kv/store";
+ * const lock: SetCommandOptions = { nx: true, px: 30_000 };
+ * // @ts-expect-error: NX and XX together
+ * const never: SetCommandOptions = { nx: true, xx: true };
  * ```
  */
-export interface GetExOptions {
-  /** Expire after this many seconds. */
-  ex?: number;
-  /** Expire after this many milliseconds. */
-  px?: number;
-  /** Expire at this unix time in seconds. */
-  exat?: number;
-  /** Expire at this unix time in milliseconds. */
-  pxat?: number;
-  /** Remove the TTL. */
-  persist?: boolean;
-}
+export type SetCommandOptions =
+  & (
+    | (Expiry & { keepTtl?: never })
+    | { ex?: never; px?: never; exat?: never; pxat?: never; keepTtl: boolean }
+  )
+  & ({ nx?: boolean; xx?: never } | { nx?: never; xx?: boolean })
+  & { get?: boolean };
+
+/** Options of {@linkcode Client.getex}: an {@linkcode Expiry}, or
+ * `persist` to remove the TTL; never both.
+ *
+ * @example
+ * ```ts
+ * import type { GetExOptions } from "@kv/store";
+ * const extend: GetExOptions = { ex: 3600 };
+ * // @ts-expect-error: an expiry and PERSIST
+ * const never: GetExOptions = { ex: 1, persist: true };
+ * ```
+ */
+export type GetExOptions =
+  | (Expiry & { persist?: never })
+  | { ex?: never; px?: never; exat?: never; pxat?: never; persist: boolean };
 
 /** Condition of EXPIRE and friends (Redis 7).
  *
@@ -1772,6 +1782,31 @@ export function methodName(command: string): string {
   }).join("");
 }
 
+/** Options from a `redis://` URL (see {@linkcode Client.connect}). */
+function parseRedisUrl(input: string | URL): ClientOptions {
+  const url = new URL(input);
+  if (url.protocol === "rediss:") {
+    throw new TypeError(
+      "rediss: URLs need TLS, which this client does not support; use redis: (plain TCP)",
+    );
+  }
+  if (url.protocol !== "redis:") {
+    throw new TypeError(`not a redis: URL: ${url.protocol}`);
+  }
+  const options: ClientOptions = {};
+  if (url.hostname) options.hostname = url.hostname.replace(/^\[|\]$/g, "");
+  if (url.port) options.port = Number(url.port);
+  if (url.username) options.username = decodeURIComponent(url.username);
+  if (url.password) options.password = decodeURIComponent(url.password);
+  const db = url.pathname.replace(/^\//, "");
+  if (db !== "" && db !== "0") {
+    throw new TypeError(
+      `database ${db} in the URL: only database 0 exists (SELECT 0)`,
+    );
+  }
+  return options;
+}
+
 /** Events a {@linkcode Client} dispatches.
  *
  * @example
@@ -1853,9 +1888,20 @@ export class Client {
     });
   }
 
-  /** Connects (127.0.0.1:31337 unless told otherwise) and authenticates. */
-  static async connect(options: ClientOptions = {}): Promise<Client> {
-    const client = new Client(options);
+  /** Connects (127.0.0.1:31337 unless told otherwise) and authenticates.
+   * Takes options, or a URL: `redis://[user[:password]@]host[:port][/0]`
+   * (user and password percent-decoded; a database other than 0 is refused,
+   * as the server has one). `rediss:` (TLS) is refused: the client speaks
+   * plain TCP. Close the client when done (`await using`, or
+   * {@linkcode Client.close}): an open client keeps the process running. */
+  static async connect(
+    options: ClientOptions | string | URL = {},
+  ): Promise<Client> {
+    const client = new Client(
+      typeof options === "string" || options instanceof URL
+        ? parseRedisUrl(options)
+        : options,
+    );
     await client.#open();
     return client;
   }
@@ -3075,11 +3121,15 @@ export class Client {
     return call(this, ["INFO", ...sections], (v) => text(v)!);
   }
 
-  /** TIME as milliseconds since the epoch. */
-  time<S extends Queue = Client>(this: S): Reply<S, number> {
+  /** TIME as Redis sends it, in whole units: `[seconds, microseconds]`
+   * (unix time, and microseconds into that second). For a Date:
+   * `new Date(seconds * 1000 + Math.floor(microseconds / 1000))`. */
+  time<S extends Queue = Client>(
+    this: S,
+  ): Reply<S, [seconds: number, microseconds: number]> {
     return call(this, ["TIME"], (v) => {
       const [s, us] = (v as RespValue[]).map(num);
-      return s * 1000 + us / 1000;
+      return [s, us] as [number, number];
     });
   }
 

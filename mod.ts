@@ -45,6 +45,7 @@ export {
   type DeletedStreamMessage,
   type DistanceUnit,
   type ExpireCondition as ClientExpireCondition,
+  type Expiry,
   type FieldValues,
   type FunctionInfo,
   type FunctionLibrary,
