@@ -4,8 +4,8 @@
  * reconnection with backoff, and per-command timeouts.
  *
  * @example
- * ```ts ignore
- * import { Client } from "./client.ts";
+ * ```ts
+ * import { Client } from "@kv/store";
  * await using client = await Client.connect(); // 127.0.0.1:31337
  * await client.set("greeting", "hello", { ex: 60 });
  * console.log(await client.get("greeting")); // "hello"
@@ -367,8 +367,8 @@ function keyedMember(v: RespValue): KeyedMember | null {
 /** Converts every bulk string in a reply to text, recursively.
  *
  * @example
- * ```ts ignore
- * import { replyToText } from "./client.ts";
+ * ```ts
+ * import { replyToText } from "@kv/store";
  * replyToText([new TextEncoder().encode("a"), 1]); // ["a", 1]
  * ```
  */
@@ -1838,9 +1838,9 @@ export interface ClientEventMap {
  * (`incrBy`, `renameNx`, `flushDb`, ...) still work and are deprecated.
  *
  * @example
- * ```ts ignore
- * import { Client } from "./client.ts";
- * const client = await Client.connect({ port: 31337, password: "s3cret" });
+ * ```ts
+ * import { Client } from "@kv/store";
+ * const client = await Client.connect("redis://:s3cret@127.0.0.1:31337");
  * await client.mset({ a: "1", b: "2" });
  * console.log(await client.mget("a", "b", "c")); // ["1", "2", null]
  * for await (const key of client.scanIterator("user:*")) console.log(key);
@@ -2340,7 +2340,7 @@ export class Client {
    * commands on it block it (and only it).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * const done = await client.isolated(async (c) => {
@@ -2366,7 +2366,7 @@ export class Client {
    * have been missed.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * const cache = await client.localCache({ maxEntries: 1000 });
@@ -2411,7 +2411,7 @@ export class Client {
    * lost, as with any Redis subscriber.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * const sub = await client.subscribe("news");
@@ -2597,7 +2597,7 @@ export class Client {
    * {@linkcode Client.evalsha} alone rejects with NOSCRIPT.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * const swap = client.defineScript<string | null>(
@@ -3293,7 +3293,7 @@ export class Client {
    * fields were new.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.hset("user:1", { name: "Ada", born: 1815 }); // 2
@@ -3310,7 +3310,7 @@ export class Client {
   /** HSETNX: true when the field was new and got set.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.hsetnx("user:1", "name", "Ada"); // false if it had a name
@@ -3328,7 +3328,7 @@ export class Client {
   /** HMSET (the old HSET): "OK".
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.hmset("user:1", "name", "Ada", "born", 1815); // "OK"
@@ -3345,7 +3345,7 @@ export class Client {
   /** HGET: the field's value as text, or null.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.hget("user:1", "name"); // "Ada"
@@ -3362,7 +3362,7 @@ export class Client {
   /** HGET as raw bytes, or null.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.hgetBytes("files", "logo.png"); // Uint8Array
@@ -3379,7 +3379,7 @@ export class Client {
   /** HMGET: values in order, null for missing fields.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.hmget("user:1", "name", "email"); // ["Ada", null]
@@ -3396,7 +3396,7 @@ export class Client {
   /** HGETALL as a record (empty for a missing key).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.hgetall("user:1"); // { name: "Ada", born: "1815" }
@@ -3412,7 +3412,7 @@ export class Client {
   /** HDEL: how many fields were removed.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.hdel("user:1", "born", "email"); // 1
@@ -3429,7 +3429,7 @@ export class Client {
   /** HEXISTS: true when the field exists.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.hexists("user:1", "name"); // true
@@ -3446,7 +3446,7 @@ export class Client {
   /** HLEN: the number of fields.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.hlen("user:1"); // 2
@@ -3459,7 +3459,7 @@ export class Client {
   /** HSTRLEN: the value's length in bytes (0 when missing).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.hstrlen("user:1", "name"); // 3
@@ -3476,7 +3476,7 @@ export class Client {
   /** HKEYS: the field names.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.hkeys("user:1"); // ["name", "born"]
@@ -3489,7 +3489,7 @@ export class Client {
   /** HVALS: the values.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.hvals("user:1"); // ["Ada", "1815"]
@@ -3502,7 +3502,7 @@ export class Client {
   /** HINCRBY: the field's new value.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.hincrby("stats", "visits", 1); // 1
@@ -3520,7 +3520,7 @@ export class Client {
   /** HINCRBYFLOAT: the field's new value, as Redis formats it.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.hincrbyfloat("stats", "load", 0.5); // "0.5"
@@ -3539,7 +3539,7 @@ export class Client {
    * (negative: may repeat); with `withValues`, field-value pairs.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.hrandfield("user:1"); // "name"
@@ -3580,7 +3580,7 @@ export class Client {
   /** One HSCAN step: field-value pairs.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * const { cursor, entries } = await client.hscan("user:1", 0, { match: "n*" });
@@ -3602,7 +3602,7 @@ export class Client {
    * (a field may come twice if the hash changes meanwhile).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * for await (const [field, value] of client.hscanIterator("user:1")) console.log(field, value);
@@ -3626,7 +3626,7 @@ export class Client {
   /** LPUSH: the new length (the last element given ends up first).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.lpush("queue", "a", "b"); // 2; the list is b, a
@@ -3643,7 +3643,7 @@ export class Client {
   /** RPUSH: the new length.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.rpush("queue", "a", "b"); // 2; the list is a, b
@@ -3660,7 +3660,7 @@ export class Client {
   /** LPUSHX: push only onto an existing list; the length (0 if missing).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.lpushx("queue", "a"); // 0 when there is no queue
@@ -3677,7 +3677,7 @@ export class Client {
   /** RPUSHX: push only onto an existing list; the length (0 if missing).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.rpushx("queue", "a");
@@ -3695,7 +3695,7 @@ export class Client {
    * (null when the key is missing).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.lpop("queue"); // "a"
@@ -3723,7 +3723,7 @@ export class Client {
    * (null when the key is missing).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.rpop("queue"); // "b"
@@ -3749,7 +3749,7 @@ export class Client {
   /** LLEN: the list's length.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.llen("queue"); // 0 when missing
@@ -3762,7 +3762,7 @@ export class Client {
   /** LINDEX: the element at an index (negative from the end), or null.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.lindex("queue", -1); // the last element
@@ -3779,7 +3779,7 @@ export class Client {
   /** LINDEX as raw bytes, or null.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.lindexBytes("frames", 0); // Uint8Array
@@ -3796,7 +3796,7 @@ export class Client {
   /** LSET: "OK" (fails on a missing key or an index out of range).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.lset("queue", 0, "first");
@@ -3815,7 +3815,7 @@ export class Client {
    * missing, 0 when the key is.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.linsert("queue", "BEFORE", "b", "a2");
@@ -3835,7 +3835,7 @@ export class Client {
    * end).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.lrange("queue", 0, -1); // the whole list
@@ -3853,7 +3853,7 @@ export class Client {
   /** LRANGE as raw bytes.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.lrangeBytes("frames", 0, -1); // Uint8Array[]
@@ -3872,7 +3872,7 @@ export class Client {
    * tail; 0: all); how many were removed.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.lrem("queue", 0, "done"); // removes every "done"
@@ -3890,7 +3890,7 @@ export class Client {
   /** LTRIM: keeps only `start`..`stop`; "OK".
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.ltrim("recent", 0, 99); // keep the first 100
@@ -3909,7 +3909,7 @@ export class Client {
    * to that many matches (0: all).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.lpos("queue", "b"); // 1
@@ -3948,7 +3948,7 @@ export class Client {
    * `destination`; the element, or null when `source` is empty.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.lmove("todo", "doing", "LEFT", "RIGHT");
@@ -3967,7 +3967,7 @@ export class Client {
   /** RPOPLPUSH: LMOVE RIGHT LEFT.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.rpoplpush("todo", "doing");
@@ -3985,7 +3985,7 @@ export class Client {
    * non-empty list; null when all are empty.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.lmpop(["urgent", "normal"], "LEFT", 5); // { key: "normal", elements: [...] }
@@ -4011,7 +4011,7 @@ export class Client {
   /** SADD: how many members were new.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.sadd("tags", "red", "blue"); // 2
@@ -4028,7 +4028,7 @@ export class Client {
   /** SREM: how many members were removed.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.srem("tags", "red"); // 1
@@ -4045,7 +4045,7 @@ export class Client {
   /** SMEMBERS: every member, in no particular order.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.smembers("tags"); // ["blue", "red"]
@@ -4058,7 +4058,7 @@ export class Client {
   /** SMEMBERS as raw bytes.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.smembersBytes("hashes"); // Uint8Array[]
@@ -4074,7 +4074,7 @@ export class Client {
   /** SISMEMBER: true when it is a member.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.sismember("tags", "red"); // true
@@ -4091,7 +4091,7 @@ export class Client {
   /** SMISMEMBER: membership of each, in order.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.smismember("tags", "red", "green"); // [true, false]
@@ -4108,7 +4108,7 @@ export class Client {
   /** SCARD: the number of members.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.scard("tags"); // 2
@@ -4122,7 +4122,7 @@ export class Client {
    * `count`, up to that many.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.spop("tags"); // "red"
@@ -4150,7 +4150,7 @@ export class Client {
    * distinct ones (negative: may repeat).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.srandmember("tags", -3); // e.g. ["red", "red", "blue"]
@@ -4179,7 +4179,7 @@ export class Client {
   /** SMOVE: true when the member was moved.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.smove("todo", "done", "task-1"); // true
@@ -4197,7 +4197,7 @@ export class Client {
   /** SINTER: members in every set.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.sinter("a", "b");
@@ -4214,7 +4214,7 @@ export class Client {
    * (0: no limit).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.sintercard(["a", "b"], { limit: 10 });
@@ -4233,7 +4233,7 @@ export class Client {
   /** SINTERSTORE: stores the intersection; its size.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.sinterstore("both", "a", "b");
@@ -4250,7 +4250,7 @@ export class Client {
   /** SUNION: members in any set.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.sunion("a", "b");
@@ -4266,7 +4266,7 @@ export class Client {
   /** SUNIONSTORE: stores the union; its size.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.sunionstore("any", "a", "b");
@@ -4283,7 +4283,7 @@ export class Client {
   /** SDIFF: members of the first set that are in none of the others.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.sdiff("a", "b");
@@ -4296,7 +4296,7 @@ export class Client {
   /** SDIFFSTORE: stores the difference; its size.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.sdiffstore("only-a", "a", "b");
@@ -4313,7 +4313,7 @@ export class Client {
   /** One SSCAN step.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * const { cursor, members } = await client.sscan("tags", 0, { count: 100 });
@@ -4334,7 +4334,7 @@ export class Client {
   /** Iterates a set's members with SSCAN, a page at a time.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * for await (const tag of client.sscanIterator("tags")) console.log(tag);
@@ -4360,7 +4360,7 @@ export class Client {
    * new score, or null when a condition prevented it.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zadd("board", { ada: 10, bob: 20 }); // 2
@@ -4406,7 +4406,7 @@ export class Client {
   /** ZINCRBY: the member's new score.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zincrby("board", 5, "ada"); // 15
@@ -4424,7 +4424,7 @@ export class Client {
   /** ZSCORE: the member's score (±Infinity for infinite scores), or null.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zscore("board", "ada"); // 15
@@ -4441,7 +4441,7 @@ export class Client {
   /** ZMSCORE: each member's score, null when missing.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zmscore("board", "ada", "zed"); // [15, null]
@@ -4462,7 +4462,7 @@ export class Client {
   /** ZCARD: the number of members.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zcard("board"); // 2
@@ -4475,7 +4475,7 @@ export class Client {
   /** ZCOUNT: members with a score between `min` and `max`.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zcount("board", "(10", Infinity);
@@ -4494,7 +4494,7 @@ export class Client {
    * `+`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zlexcount("names", "[a", "(c");
@@ -4512,7 +4512,7 @@ export class Client {
   /** ZRANK: the member's rank, lowest score first, or null.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zrank("board", "ada"); // 0
@@ -4529,7 +4529,7 @@ export class Client {
   /** ZREVRANK: the member's rank, highest score first, or null.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zrevrank("board", "ada"); // 1
@@ -4547,7 +4547,7 @@ export class Client {
    * reversed and limited; with `withScores`, member-score pairs.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zrange("board", 0, -1); // ["ada", "bob"]
@@ -4592,7 +4592,7 @@ export class Client {
   /** ZRANGESTORE: stores a ZRANGE's result; its size.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zrangestore("top3", "board", 0, 2, { rev: true });
@@ -4619,7 +4619,7 @@ export class Client {
   /** ZRANGEBYSCORE: members with scores in `min`..`max`, lowest first.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zrangebyscore("board", 10, "(20"); // ["ada"]
@@ -4654,7 +4654,7 @@ export class Client {
   /** ZREVRANGEBYSCORE: members with scores in `max`..`min`, highest first.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zrevrangebyscore("board", Infinity, 0, { limit: { offset: 0, count: 3 } });
@@ -4688,7 +4688,7 @@ export class Client {
   /** ZRANGEBYLEX: members between two lexicographic bounds.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zrangebylex("names", "[a", "(c", { limit: { offset: 0, count: 10 } });
@@ -4713,7 +4713,7 @@ export class Client {
   /** ZREVRANGEBYLEX: members between two lexicographic bounds, reversed.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zrevrangebylex("names", "+", "-");
@@ -4738,7 +4738,7 @@ export class Client {
   /** ZREVRANGE: members by rank, highest score first.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zrevrange("board", 0, 2); // the top 3
@@ -4773,7 +4773,7 @@ export class Client {
   /** ZREM: how many members were removed.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zrem("board", "ada"); // 1
@@ -4790,7 +4790,7 @@ export class Client {
   /** ZREMRANGEBYRANK: removes members by rank; how many.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zremrangebyrank("board", 0, -11); // keep the top 10
@@ -4808,7 +4808,7 @@ export class Client {
   /** ZREMRANGEBYSCORE: removes members by score; how many.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zremrangebyscore("board", -Infinity, "(0");
@@ -4831,7 +4831,7 @@ export class Client {
    * many.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zremrangebylex("names", "[a", "[b");
@@ -4850,7 +4850,7 @@ export class Client {
    * members with their scores.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zpopmin("board"); // [["ada", 15]]
@@ -4872,7 +4872,7 @@ export class Client {
    * members with their scores.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zpopmax("board", 2); // [["bob", 20], ["ada", 15]]
@@ -4894,7 +4894,7 @@ export class Client {
    * non-empty sorted set; null when all are empty.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zmpop(["a", "b"], "MAX", 2); // { key: "a", members: [["x", 3], ["y", 2]] }
@@ -4919,7 +4919,7 @@ export class Client {
    * (negative: may repeat); with `withScores`, member-score pairs.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zrandmember("board", 2, { withScores: true }); // [["bob", 20], ["ada", 15]]
@@ -4957,7 +4957,7 @@ export class Client {
   /** ZUNION: the union's members (scores combined by `aggregate`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zunion(["a", "b"], { weights: [1, 10], withScores: true });
@@ -4986,7 +4986,7 @@ export class Client {
    * `aggregate`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zinter(["a", "b"], { aggregate: "MIN" });
@@ -5014,7 +5014,7 @@ export class Client {
   /** ZDIFF: members of the first sorted set in none of the others.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zdiff(["a", "b"], { withScores: true });
@@ -5042,7 +5042,7 @@ export class Client {
   /** ZUNIONSTORE: stores the union; its size.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zunionstore("total", ["week1", "week2"]);
@@ -5064,7 +5064,7 @@ export class Client {
   /** ZINTERSTORE: stores the intersection; its size.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zinterstore("both", ["a", "b"], { aggregate: "MAX" });
@@ -5086,7 +5086,7 @@ export class Client {
   /** ZDIFFSTORE: stores the difference; its size.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zdiffstore("only-a", ["a", "b"]);
@@ -5104,7 +5104,7 @@ export class Client {
    * (0: no limit).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.zintercard(["a", "b"], { limit: 100 });
@@ -5123,7 +5123,7 @@ export class Client {
   /** One ZSCAN step: member-score pairs.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * const { cursor, members } = await client.zscan("board", 0);
@@ -5144,7 +5144,7 @@ export class Client {
   /** Iterates a sorted set's member-score pairs with ZSCAN.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * for await (const [member, score] of client.zscanIterator("board")) console.log(member, score);
@@ -5168,7 +5168,7 @@ export class Client {
   /** SETBIT: the bit's old value.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.setbit("seen", 7, 1); // 0
@@ -5186,7 +5186,7 @@ export class Client {
   /** GETBIT: 0 or 1.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.getbit("seen", 7); // 1
@@ -5203,7 +5203,7 @@ export class Client {
   /** BITCOUNT: set bits, in the whole value or a range.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.bitcount("seen", { start: 0, end: -1 });
@@ -5220,7 +5220,7 @@ export class Client {
   /** BITPOS: the position of the first `bit`, or -1.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.bitpos("seen", 0, { start: 2 });
@@ -5238,7 +5238,7 @@ export class Client {
   /** BITOP AND/OR/XOR/NOT into `destination`; the result's length.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.bitop("AND", "both", "seen:mon", "seen:tue");
@@ -5257,7 +5257,7 @@ export class Client {
    * stopped an update); 64-bit values beyond 2^53 come back as bigint.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.bitfield("c", [{ set: "u8", offset: 0, value: 200 }, { incrBy: "u8", offset: 0, increment: 100 }]); // [0, 44]
@@ -5284,7 +5284,7 @@ export class Client {
    * scripts.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.bitfieldRo("c", [{ get: "u8", offset: 0 }, { get: "i4", offset: "#1" }]);
@@ -5303,7 +5303,7 @@ export class Client {
   /** LCS: the longest common subsequence of two string values.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.mset({ a: "ohmytext", b: "mynewtext" });
@@ -5321,7 +5321,7 @@ export class Client {
   /** LCS LEN: the length of the longest common subsequence.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.lcsLen("a", "b"); // 6
@@ -5338,7 +5338,7 @@ export class Client {
   /** LCS IDX: the matching ranges and the length.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.lcsIdx("a", "b", { minMatchLen: 4, withMatchLen: true }); // { matches: [{ a: [4, 7], b: [5, 8], len: 4 }], len: 6 }
@@ -5372,7 +5372,7 @@ export class Client {
   /** PFADD: true when the estimate changed (or the key was created).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.pfadd("visitors", "ada", "bob"); // true
@@ -5389,7 +5389,7 @@ export class Client {
   /** PFCOUNT: the estimated number of distinct elements (of the union).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.pfcount("visitors"); // 2
@@ -5402,7 +5402,7 @@ export class Client {
   /** PFMERGE: merges the sources into `destination`; "OK".
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.pfmerge("visitors:week", "visitors:mon", "visitors:tue");
@@ -5421,7 +5421,7 @@ export class Client {
   /** GEOADD points; how many were added (changed, with `ch`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.geoadd("places", [{ longitude: 12.4964, latitude: 41.9028, member: "rome" }]); // 1
@@ -5444,7 +5444,7 @@ export class Client {
   /** GEOPOS: each member's coordinates, or null.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.geopos("places", "rome", "atlantis"); // [{ longitude: 12.49..., latitude: 41.90... }, null]
@@ -5466,7 +5466,7 @@ export class Client {
    * null when one is missing.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.geodist("places", "rome", "paris", "km"); // 1105.5914
@@ -5491,7 +5491,7 @@ export class Client {
   /** GEOHASH: each member's 11-character geohash, or null.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.geohash("places", "rome"); // ["sr2yk3dutv0"]
@@ -5509,7 +5509,7 @@ export class Client {
    * point, with what the options ask for.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.geosearch("places", { longitude: 12, latitude: 42 }, { radius: 100, unit: "km" }, { withDist: true, order: "ASC" });
@@ -5534,7 +5534,7 @@ export class Client {
    * geohashes, or distances with `storeDist`); how many.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.geosearchstore("near-rome", "places", { member: "rome" }, { radius: 500, unit: "km" });
@@ -5560,7 +5560,7 @@ export class Client {
    * members within a radius of a point.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.georadius("places", 12, 42, 100, "km", { withDist: true });
@@ -5589,7 +5589,7 @@ export class Client {
   /** GEORADIUS_RO: the read-only GEORADIUS.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.georadiusRo("places", 12, 42, 100, "km");
@@ -5619,7 +5619,7 @@ export class Client {
    * {@linkcode Client.geosearch}): members within a radius of a member.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.georadiusbymember("places", "rome", 100, "km", { count: 5 });
@@ -5646,7 +5646,7 @@ export class Client {
   /** GEORADIUSBYMEMBER_RO: the read-only GEORADIUSBYMEMBER.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.georadiusbymemberRo("places", "rome", 100, "km");
@@ -5676,7 +5676,7 @@ export class Client {
    * `nomkstream` found no stream.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.xadd("events", "*", { type: "login", user: "ada" }); // "1700000000000-0"
@@ -5700,7 +5700,7 @@ export class Client {
   /** XLEN: the number of entries.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.xlen("events"); // 2
@@ -5714,7 +5714,7 @@ export class Client {
    * ends; `(id` exclusive).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.xrange("events", "-", "+", { count: 10 }); // [{ id, fields }, ...]
@@ -5735,7 +5735,7 @@ export class Client {
   /** XREVRANGE: entries with ids in `end`..`start`, newest first.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.xrevrange("events", "+", "-", { count: 1 }); // the newest entry
@@ -5756,7 +5756,7 @@ export class Client {
   /** XDEL: how many entries were deleted.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.xdel("events", "1-0", "2-0");
@@ -5773,7 +5773,7 @@ export class Client {
   /** XTRIM by MAXLEN or MINID; how many entries were removed.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.xtrim("events", { minid: "1700000000000-0" });
@@ -5791,7 +5791,7 @@ export class Client {
    * are left out; `[]` when none has any, or BLOCK timed out).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.xread({ events: "0-0" }, { count: 100 }); // [{ key: "events", entries: [...] }]
@@ -5816,7 +5816,7 @@ export class Client {
    * only); "OK".
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.xgroupCreate("events", "workers", "$", { mkstream: true });
@@ -5840,7 +5840,7 @@ export class Client {
   /** XGROUP SETID: moves the group's last delivered id; "OK".
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.xgroupSetid("events", "workers", "0"); // re-deliver everything
@@ -5863,7 +5863,7 @@ export class Client {
   /** XGROUP DESTROY: true when the group existed.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.xgroupDestroy("events", "workers"); // true
@@ -5880,7 +5880,7 @@ export class Client {
   /** XGROUP CREATECONSUMER: true when the consumer was new.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.xgroupCreateconsumer("events", "workers", "alice"); // true
@@ -5898,7 +5898,7 @@ export class Client {
   /** XGROUP DELCONSUMER: how many pending entries the consumer had.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.xgroupDelconsumer("events", "workers", "alice"); // 0
@@ -5918,7 +5918,7 @@ export class Client {
    * `fields: null`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.xreadgroup("workers", "alice", { events: ">" }, { count: 10 });
@@ -5945,7 +5945,7 @@ export class Client {
   /** XACK: how many entries were acknowledged.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.xack("events", "workers", "1-0"); // 1
@@ -5963,7 +5963,7 @@ export class Client {
   /** XPENDING: the group's summary; with a range, the pending entries.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.xpending("events", "workers"); // { count: 1, smallest: "1-0", largest: "1-0", consumers: [{ name: "alice", count: 1 }] }
@@ -6022,7 +6022,7 @@ export class Client {
    * claimed entries (ids only with `justId`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.xclaim("events", "workers", "bob", 60_000, ["1-0"]); // [{ id: "1-0", fields: {...} }]
@@ -6075,7 +6075,7 @@ export class Client {
    * found deleted.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.xautoclaim("events", "workers", "bob", 60_000, "0-0", { count: 25 });
@@ -6125,7 +6125,7 @@ export class Client {
   /** XINFO STREAM: the stream's summary.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * const info = await client.xinfoStream("events"); // { length: 2, lastGeneratedId: "2-0", ... }
@@ -6159,7 +6159,7 @@ export class Client {
    * `consumers`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * const full = await client.xinfoStreamFull("events", { count: 10 });
@@ -6178,7 +6178,7 @@ export class Client {
   /** XINFO GROUPS: the stream's consumer groups.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.xinfoGroups("events"); // [{ name: "workers", consumers: 1, pending: 0, ... }]
@@ -6209,7 +6209,7 @@ export class Client {
   /** XINFO CONSUMERS: a group's consumers.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.xinfoConsumers("events", "workers"); // [{ name: "alice", pending: 1, idle: 1200 }]
@@ -6239,7 +6239,7 @@ export class Client {
    * counter and max deleted id); "OK".
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.xsetid("events", "5-0", { entriesAdded: 5, maxDeletedId: "3-0" });
@@ -6267,7 +6267,7 @@ export class Client {
    * for missing ones); with `store`, stores them and returns how many.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.sort("ids", { order: "DESC", limit: { offset: 0, count: 10 } });
@@ -6301,7 +6301,7 @@ export class Client {
   /** SORT_RO: the read-only SORT (no STORE).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.sortRo("ids", { alpha: true });
@@ -6324,7 +6324,7 @@ export class Client {
    * `embstr`, `raw`), or null when the key is missing.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.sadd("ids", 1, 2, 3);
@@ -6679,7 +6679,7 @@ export class Client {
    * the head of the first non-empty list; null on timeout.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.blpop(["jobs", "urgent"], 5); // { key: "jobs", element: "j1" } or null
@@ -6696,7 +6696,7 @@ export class Client {
   /** BRPOP: as {@linkcode Client.blpop}, from the tail.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.brpop(["jobs"], 0.5); // { key: "jobs", element: "j9" } or null
@@ -6714,7 +6714,7 @@ export class Client {
    * the element moved, or null on timeout.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.blmove("todo", "doing", "LEFT", "RIGHT", 10);
@@ -6734,7 +6734,7 @@ export class Client {
   /** BRPOPLPUSH: BLMOVE RIGHT LEFT.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.brpoplpush("todo", "doing", 10);
@@ -6752,7 +6752,7 @@ export class Client {
   /** BLMPOP: LMPOP that waits up to `timeout` seconds; null on timeout.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.blmpop(1, ["urgent", "normal"], "LEFT", 5); // { key, elements } or null
@@ -6778,7 +6778,7 @@ export class Client {
    * of the first non-empty sorted set; null on timeout.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.bzpopmin(["board"], 1); // { key: "board", member: "ada", score: 1 } or null
@@ -6795,7 +6795,7 @@ export class Client {
   /** BZPOPMAX: as {@linkcode Client.bzpopmin}, the highest score.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.bzpopmax(["board"], 1); // { key: "board", member: "bob", score: 20 } or null
@@ -6812,7 +6812,7 @@ export class Client {
   /** BZMPOP: ZMPOP that waits up to `timeout` seconds; null on timeout.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.bzmpop(1, ["a", "b"], "MIN", 2); // { key, members: [[m, s], ...] } or null
@@ -6837,7 +6837,7 @@ export class Client {
   /** PUBLISH: how many subscribers received the message.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.publish("news", "hello"); // 1
@@ -6854,7 +6854,7 @@ export class Client {
   /** SPUBLISH: PUBLISH to a shard channel.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.spublish("orders", "created"); // 1
@@ -6876,7 +6876,7 @@ export class Client {
    * so {@linkcode Client.evalsha} can run it again by its SHA1.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.eval("return redis.call('SET', KEYS[1], ARGV[1])", ["k"], ["v"]); // "OK"
@@ -6899,7 +6899,7 @@ export class Client {
   /** EVAL_RO: EVAL of a script that must not write (a write is an error).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.evalRo("return redis.call('GET', KEYS[1])", ["k"]); // "v" or null
@@ -6925,7 +6925,7 @@ export class Client {
    * {@linkcode Client.defineScript} for a script that does.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * const sha = await client.scriptLoad("return ARGV[1]");
@@ -6949,7 +6949,7 @@ export class Client {
    * fallback either: NOSCRIPT rejects).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * const sha = await client.scriptLoad("return redis.call('GET', KEYS[1])");
@@ -6973,7 +6973,7 @@ export class Client {
    * SHA1 (lowercase hex), for {@linkcode Client.evalsha}.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.scriptLoad("return 1"); // "e0e1f9fabfc9d4800c877a703b823ac0578ff8db"
@@ -6989,7 +6989,7 @@ export class Client {
   /** SCRIPT EXISTS: whether the server has each script, in order.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * const sha = await client.scriptLoad("return 1");
@@ -7006,7 +7006,7 @@ export class Client {
   /** SCRIPT FLUSH: drops every cached script ("OK").
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.scriptFlush(); // or scriptFlush("ASYNC")
@@ -7029,7 +7029,7 @@ export class Client {
    * it is not queued behind the script's own EVAL.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.scriptKill().catch((e) => e.code); // "NOTBUSY" when idle
@@ -7044,7 +7044,7 @@ export class Client {
    * for {@linkcode Client.eval}.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.fcall("myfunc", ["k"], ["v"]);
@@ -7066,7 +7066,7 @@ export class Client {
   /** FCALL_RO: FCALL of a function registered with the `no-writes` flag.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.fcallRo("myreader", ["k"]);
@@ -7090,7 +7090,7 @@ export class Client {
    * `replace`.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.functionLoad(
@@ -7114,7 +7114,7 @@ export class Client {
    * source, with `withCode`), in the server's order.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * for (const lib of await client.functionList({ libraryName: "my*" })) {
@@ -7137,7 +7137,7 @@ export class Client {
   /** FUNCTION DELETE: removes a library and its functions ("OK").
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.functionDelete("mylib");
@@ -7153,7 +7153,7 @@ export class Client {
   /** FUNCTION FLUSH: removes every library ("OK").
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.functionFlush(); // or functionFlush("SYNC")
@@ -7174,7 +7174,7 @@ export class Client {
    * {@linkcode Client.functionRestore}.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * const payload = await client.functionDump();
@@ -7191,7 +7191,7 @@ export class Client {
    * every library first).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * const payload = await client.functionDump();
@@ -7212,7 +7212,7 @@ export class Client {
    * libraries and functions each engine has.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * const { runningScript, engines } = await client.functionStats();
@@ -7229,7 +7229,7 @@ export class Client {
    * queued behind the function's own FCALL.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@kv/store";
    * const client = await Client.connect();
    * await client.functionKill().catch((e) => e.code); // "NOTBUSY" when idle
@@ -7418,8 +7418,9 @@ export class Pipeline<A extends unknown[] = []> {
  * @example
  * ```ts
  * import type { Pipeline } from "@kv/store";
- * declare const p: Pipeline;
- * const next: Pipeline<[string | null]> = p.get("k");
+ * function queue(p: Pipeline): Pipeline<[string | null]> {
+ *   return p.get("k");
+ * }
  * ```
  */
 export interface Pipeline<A extends unknown[] = []>
@@ -7492,8 +7493,9 @@ export class ClientTransaction<A extends unknown[] = []> {
  * @example
  * ```ts
  * import type { ClientTransaction } from "@kv/store";
- * declare const t: ClientTransaction;
- * const next: ClientTransaction<[number]> = t.incr("k");
+ * function queue(t: ClientTransaction): ClientTransaction<[number]> {
+ *   return t.incr("k");
+ * }
  * ```
  */
 export interface ClientTransaction<A extends unknown[] = []>

@@ -4,7 +4,7 @@
  * against Redis, and the keyspace itself for in-process use.
  *
  * @example Talk to a server (ours or Redis)
- * ```ts ignore
+ * ```ts
  * import { Client } from "@kv/store";
  * await using client = await Client.connect(); // 127.0.0.1:31337
  * await client.set("greeting", "hello", { ex: 60 });
@@ -12,7 +12,7 @@
  * ```
  *
  * @example Run a server from code, e.g. in your app's tests
- * ```ts ignore
+ * ```ts
  * import { Server } from "@kv/store";
  * await using server = new Server({ port: 0 });
  * await server.listen();
@@ -30,16 +30,20 @@
  * @module
  */
 
+// The entry points first: the client, the server, the in-process store.
+export { Client, type ClientOptions } from "./client.ts";
+export { Server, type ServerOptions } from "./server.ts";
+export { Store, type StoreOptions } from "./store.ts";
+export { ConnectionError, TimeoutError } from "./client.ts";
+export { ReplyError } from "./protocol.ts";
+
 export {
   type Arg,
   type BitFieldOperation,
   type BitOffsetRange,
-  Client,
   type ClientEventMap,
   type ClientOnly,
-  type ClientOptions,
   ClientTransaction,
-  ConnectionError,
   type DefinedScript,
   type DefineScriptOptions,
   type DeletedStreamMessage,
@@ -94,7 +98,6 @@ export {
   type StreamMessage,
   type StreamRead,
   Subscription,
-  TimeoutError,
   type Transform,
   type Value,
   type XAddCommandOptions,
@@ -115,12 +118,7 @@ export {
   type ZRangeCommandOptions,
   type ZScanPage,
 } from "./client.ts";
-export {
-  isLocalPeer,
-  isLoopback,
-  Server,
-  type ServerOptions,
-} from "./server.ts";
+export { isLocalPeer, isLoopback } from "./server.ts";
 export {
   Persistence,
   PersistenceError,
@@ -140,11 +138,9 @@ export {
   type SetOptions,
   type Snapshot,
   type SnapshotEntry,
-  Store,
   STORE_ERRORS,
   type StoredValue,
   StoreError,
-  type StoreOptions,
   type StoreStats,
   type ValueType,
 } from "./store.ts";
@@ -156,7 +152,6 @@ export {
   PushMessage,
   ReplyDecoder,
   type ReplyDecoderOptions,
-  ReplyError,
   ReplyWriter,
   RequestDecoder,
   type RequestDecoderOptions,
