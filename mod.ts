@@ -152,6 +152,7 @@ export {
   PushMessage,
   ReplyDecoder,
   type ReplyDecoderOptions,
+  ReplyValueError,
   ReplyWriter,
   RequestDecoder,
   type RequestDecoderOptions,
