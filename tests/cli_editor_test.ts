@@ -90,8 +90,6 @@ class Terminal implements AsyncDisposable {
   }
 }
 
-const lastLine = (s: string) => s.split("\n").at(-1)!;
-
 Deno.test("line editor: character widths and wrapping", () => {
   assert.deepEqual([..."a日\u0301😀"].map(charWidth), [1, 2, 0, 2]);
   assert.deepEqual(layout([..."abcd"], 4), { row: 0, col: 4 });
@@ -252,7 +250,7 @@ Deno.test({
     const screen = await t.waitFor(/STRLEN key\n\s*summary: [^\n]+\n\s*since:/);
     assert.match(
       screen,
-      /SETRANGE key offset value\n  summary: Overwrite part of a string at key starting at the specified offset\n  since: 2\.2\.0\n/,
+      /SETRANGE key offset value\n {2}summary: Overwrite part of a string at key starting at the specified offset\n {2}since: 2\.2\.0\n/,
     );
     assert.doesNotMatch(screen, /HSET|No help/);
   },
