@@ -109,6 +109,10 @@ export interface ServerConfig extends EncodingLimits, MemorySettings {
   slowlogMaxLen: number;
   /** LATENCY records events of at least this many ms; 0: off. */
   latencyMonitorThreshold: number;
+  /** The configuration file the settings were read from (`kv serve
+   * FILE`), as an absolute path; "" for none. INFO server names it and
+   * CONFIG REWRITE writes the settings back into it. Not a setting. */
+  configFile: string;
 }
 
 /** The defaults: 127.0.0.1:31337, Redis's limits.
@@ -157,6 +161,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze<
   slowlogLogSlowerThan: 10000,
   slowlogMaxLen: 128,
   latencyMonitorThreshold: 0,
+  configFile: "",
   ...defaultEncodingLimits(),
   trackingTableMaxKeys: 1_000_000,
   ...defaultMemorySettings(),
@@ -738,9 +743,13 @@ export function configName(name: string): string | undefined {
 }
 
 /**
- * Parses server flags named after redis.conf: `--port 7000`,
- * `--requirepass=x`, `--protected-mode no`, `--save ""`. Throws on an
- * unknown flag or a bad value, naming it.
+ * Parses `kv serve`'s arguments as redis-server does: an optional
+ * configuration file first (redis.conf syntax, see
+ * {@linkcode parseConfigText}), then flags named after redis.conf that
+ * override it: `--port 7000`, `--requirepass=x`, `--protected-mode no`,
+ * `--save ""`. A relative file name and `dir` are taken from `cwd` (the
+ * folder the user started the server in). Throws on an unknown flag or a
+ * bad value, naming it; a {@linkcode ConfigFileError} for the file.
  *
  * @example
  * ```ts
@@ -752,9 +761,31 @@ export function configName(name: string): string | undefined {
 export function parseServerArgs(
   args: readonly string[],
   base: ServerConfig = defaultConfig(),
+  cwd?: string,
 ): ServerConfig {
   const config = base;
-  for (let i = 0; i < args.length; i++) {
+  const from = (path: string) =>
+    cwd === undefined || path.startsWith("/") ? path : `${cwd}/${path}`;
+  let i = 0;
+  if (args.length > 0 && !args[0].startsWith("-")) {
+    const path = from(args[0]);
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(path);
+    } catch (e) {
+      throw new Error(
+        `Fatal error, can't open config file '${path}': ${
+          e instanceof Error ? e.message : e
+        }`,
+      );
+    }
+    parseConfigText(text, config);
+    config.configFile = cwd === undefined && !path.startsWith("/")
+      ? `${Deno.cwd()}/${path}`
+      : path;
+    i = 1;
+  }
+  for (; i < args.length; i++) {
     const arg = args[i];
     if (!arg.startsWith("--")) throw new Error(`unexpected argument '${arg}'`);
     let name = arg.slice(2);
@@ -776,5 +807,353 @@ export function parseServerArgs(
       );
     }
   }
+  config.dir = from(config.dir);
   return config;
+}
+
+// --- configuration files ---------------------------------------------------
+
+/** The Redis version named in configuration file errors, as INFO's. */
+const REDIS_VERSION = "7.0.0";
+
+/** A configuration file line Redis would refuse; the message is Redis's:
+ * `*** FATAL CONFIG FILE ERROR ...`, the line number, the line, why. */
+export class ConfigFileError extends Error {
+  /** Creates the error for `text` at 1-based `line`. */
+  constructor(
+    readonly line: number,
+    readonly text: string,
+    readonly reason: string,
+  ) {
+    super(
+      `\n*** FATAL CONFIG FILE ERROR (Redis ${REDIS_VERSION}) ***\n` +
+        `Reading the configuration file, at line ${line}\n` +
+        `>>> '${text}'\n${reason}`,
+    );
+    this.name = "ConfigFileError";
+  }
+}
+
+/**
+ * Splits a redis.conf line into words as Redis does (sdssplitargs):
+ * blanks separate words, `"..."` takes `\n \r \t \b \a \\ \" \xHH`
+ * escapes, `'...'` takes `\'`; null when a quote is not closed (or a
+ * closing quote is followed by something other than a blank).
+ *
+ * @example
+ * ```ts
+ * import { splitConfigLine } from "./config.ts";
+ * splitConfigLine(`save ""`); // ["save", ""]
+ * ```
+ */
+export function splitConfigLine(line: string): string[] | null {
+  const words: string[] = [];
+  let i = 0;
+  const blank = (ch: string | undefined) =>
+    ch === " " || ch === "\t" || ch === "\n" || ch === "\r" || ch === "\v" ||
+    ch === "\f";
+  while (true) {
+    while (i < line.length && blank(line[i])) i++;
+    if (i >= line.length) return words;
+    let word = "";
+    let inDq = false;
+    let inSq = false;
+    let done = false;
+    while (!done) {
+      const ch = line[i];
+      if (inDq) {
+        if (ch === undefined) return null;
+        if (
+          ch === "\\" && line[i + 1] === "x" &&
+          /^[0-9a-fA-F]{2}$/.test(line.slice(i + 2, i + 4))
+        ) {
+          word += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16));
+          i += 3;
+        } else if (ch === "\\" && i + 1 < line.length) {
+          const e = line[++i];
+          word += ({ n: "\n", r: "\r", t: "\t", b: "\b", a: "\x07" } as Record<
+            string,
+            string
+          >)[e] ?? e;
+        } else if (ch === '"') {
+          if (i + 1 < line.length && !blank(line[i + 1])) return null;
+          done = true;
+        } else word += ch;
+      } else if (inSq) {
+        if (ch === undefined) return null;
+        if (ch === "\\" && line[i + 1] === "'") {
+          word += "'";
+          i++;
+        } else if (ch === "'") {
+          if (i + 1 < line.length && !blank(line[i + 1])) return null;
+          done = true;
+        } else word += ch;
+      } else if (ch === undefined || blank(ch)) {
+        done = true;
+      } else if (ch === '"') inDq = true;
+      else if (ch === "'") inSq = true;
+      else word += ch;
+      if (i < line.length) i++;
+    }
+    words.push(word);
+  }
+}
+
+/**
+ * Applies redis.conf-style text (`name value ...` lines, `#` comments,
+ * quoted values) to `config`, as redis-server reads its configuration
+ * file. Several `save` lines add up (the first replaces the default
+ * policy). Throws a {@linkcode ConfigFileError} with Redis's message on
+ * an unknown directive or a bad value.
+ *
+ * @example
+ * ```ts
+ * import { defaultConfig, parseConfigText } from "./config.ts";
+ * const config = defaultConfig();
+ * parseConfigText("# test\nport 7000\nsave \"\"\n", config);
+ * config.port; // 7000
+ * ```
+ */
+export function parseConfigText(text: string, config: ServerConfig): void {
+  const lines = text.split("\n");
+  let saveSeen = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const words = splitConfigLine(line);
+    const fail = (reason: string): never => {
+      throw new ConfigFileError(i + 1, line, reason);
+    };
+    if (words === null) fail("Unbalanced quotes in configuration line");
+    if (words!.length === 0) continue;
+    const name = words![0].toLowerCase();
+    const args = words!.slice(1);
+    if (configName(name) === undefined || args.length === 0) {
+      fail(
+        configName(name) === undefined
+          ? "Bad directive or wrong number of arguments"
+          : "wrong number of arguments",
+      );
+    }
+    const value = args.join(" ");
+    if (name === "save") {
+      const policy = parseSavePolicy(value);
+      if (policy === undefined) fail("Invalid save parameters");
+      config.save = saveSeen ? [...config.save, ...policy!] : policy!;
+      saveSeen = true;
+      continue;
+    }
+    const r = setConfig(config, name, value, true);
+    if (!r.ok) fail(r.message);
+  }
+}
+
+/** Settings written quoted by CONFIG REWRITE, as Redis writes them. */
+const QUOTED = new Set(["dir", "dbfilename", "appendfilename", "requirepass"]);
+/** Settings whose value is several words, written unquoted. */
+const WORDS = new Set(["save", "client-output-buffer-limit", "bind"]);
+
+/** A value as redis.conf text: quoted (with Redis's escapes) when it has
+ * to be, or when Redis always quotes that setting. */
+function confValue(name: string, value: string): string {
+  if (WORDS.has(name) && value !== "") return value;
+  if (!QUOTED.has(name) && value !== "" && /^[\x21-\x7e]+$/.test(value)) {
+    if (!/["'\\]/.test(value)) return value;
+  }
+  let out = '"';
+  for (const ch of value) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '"' || ch === "\\") out += "\\" + ch;
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\t") out += "\\t";
+    else if (c < 0x20 || c === 0x7f) {
+      out += "\\x" + c.toString(16).padStart(2, "0");
+    } else out += ch;
+  }
+  return out + '"';
+}
+
+/** Bytes (one char each) as UTF-8 text when they are valid UTF-8. */
+function bytesAsText(v: string): string {
+  if (!/[\x80-\xff]/.test(v)) return v;
+  try {
+    const bytes = Uint8Array.from(v, (c) => c.charCodeAt(0));
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return v;
+  }
+}
+
+const GENERATED = "# Generated by CONFIG REWRITE";
+
+/**
+ * The text CONFIG REWRITE writes: the file's lines in order, comments and
+ * blank lines kept, each setting's line given its current value (a
+ * setting's later lines dropped); then, under `# Generated by CONFIG
+ * REWRITE`, the settings the file does not name whose value is not the
+ * default (and `dir`, always), as Redis does.
+ *
+ * @example
+ * ```ts
+ * import { defaultConfig, rewriteConfigText } from "./config.ts";
+ * const config = defaultConfig();
+ * config.maxclients = 5;
+ * rewriteConfigText("# mine\nmaxclients 10\n", config); // "# mine\nmaxclients 5\n..."
+ * ```
+ */
+export function rewriteConfigText(text: string, config: ServerConfig): string {
+  const lines = text === "" ? [] : text.split("\n");
+  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  const seen = new Set<string>();
+  const out: string[] = [];
+  const valueOf = (p: Param, c: ServerConfig) => {
+    const v = p.get(c);
+    return p.name === "requirepass" ? bytesAsText(v) : v;
+  };
+  for (const raw of lines) {
+    const line = raw.trim();
+    const words = line.startsWith("#") ? null : splitConfigLine(line);
+    const p = words?.length ? BY_NAME.get(words[0].toLowerCase()) : undefined;
+    if (p === undefined) {
+      out.push(raw);
+      continue;
+    }
+    if (seen.has(p.name)) continue; // one line per setting
+    seen.add(p.name);
+    const name = words![0].toLowerCase();
+    out.push(`${name} ${confValue(p.name, valueOf(p, config))}`);
+  }
+  const defaults = defaultConfig();
+  const added: string[] = [];
+  for (const p of PARAMS) {
+    if (seen.has(p.name)) continue;
+    const value = valueOf(p, config);
+    if (p.name !== "dir" && value === valueOf(p, defaults)) continue;
+    added.push(`${p.name} ${confValue(p.name, value)}`);
+  }
+  if (added.length > 0) {
+    if (!lines.includes(GENERATED)) {
+      if (out.length > 0 && out[out.length - 1].trim() !== "") out.push("");
+      out.push(GENERATED);
+    }
+    out.push(...added);
+  }
+  return out.join("\n") + "\n";
+}
+
+/**
+ * CONFIG REWRITE: writes the live settings back into
+ * `config.configFile` (see {@linkcode rewriteConfigText}), through a
+ * temporary file renamed over it. Throws when there is no file, with
+ * Redis's message, or when it cannot be written.
+ */
+export function rewriteConfigFile(config: ServerConfig): void {
+  const path = config.configFile;
+  if (path === "") {
+    throw new Error("The server is running without a config file");
+  }
+  let text = "";
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  try {
+    Deno.writeTextFileSync(tmp, rewriteConfigText(text, config));
+    Deno.renameSync(tmp, path);
+  } catch (e) {
+    try {
+      Deno.removeSync(tmp);
+    } catch {
+      // not created
+    }
+    throw e;
+  }
+}
+
+/** What `kv serve --help` says about a setting, by its redis.conf name. */
+const HELP: Record<string, string> = {
+  bind: "address to listen on",
+  port: "TCP port (0 picks a free one)",
+  requirepass: "password for AUTH (none by default)",
+  maxclients: "most clients connected at once",
+  timeout: "close clients idle this many seconds (0: never)",
+  loglevel: "debug, verbose, notice or warning",
+  "protected-mode":
+    "with no password, serve only 127.0.0.1 and ::1 when bound elsewhere",
+  dir: "where data files go: relative to the folder you start kv from",
+  dbfilename: "the snapshot file, in --dir",
+  save: 'snapshot after SECONDS if CHANGES writes, for any pair; "" for none',
+  "stop-writes-on-bgsave-error": "refuse writes after a failed save",
+  appendonly: "log every write to the append-only file",
+  appendfsync: "always, everysec or no",
+  appendfilename: "the append-only file, in --dir",
+  "auto-aof-rewrite-percentage": "rewrite the log when it grew this much",
+  "auto-aof-rewrite-min-size": "... and is at least this big",
+  "proto-max-bulk-len": "longest argument accepted",
+  "client-output-buffer-limit":
+    "CLASS HARD SOFT SECONDS (or HARD SOFT SECONDS for normal clients)",
+  hz: "background cycles per second",
+  "http-port": "port of the web dashboard on the same address (0: off)",
+  maxmemory: "memory limit (0: none), e.g. 100mb, 1gb",
+  "maxmemory-policy": EVICTION_POLICIES.join(", "),
+  "notify-keyspace-events": "keyspace notification classes",
+  "busy-reply-threshold": "ms a script runs before others get -BUSY",
+};
+
+/**
+ * The flags `kv serve` takes, one a line with its default, for `--help`:
+ * every setting of the table (the CONFIG GET names), aliases beside.
+ *
+ * @example
+ * ```ts
+ * import { serverFlagsHelp } from "./config.ts";
+ * console.log(serverFlagsHelp().includes("--appendonly")); // true
+ * ```
+ */
+export function serverFlagsHelp(): string {
+  const defaults = defaultConfig();
+  const rows: [string, string][] = [];
+  for (const p of PARAMS) {
+    let value = p.get(defaults);
+    if (p.name === "client-output-buffer-limit") {
+      const l = defaults.clientOutputBufferLimit;
+      value = `normal ${l.hard} ${l.soft} ${l.softSeconds} pubsub ` +
+        `${defaults.clientOutputBufferLimitPubsub.hard} ` +
+        `${defaults.clientOutputBufferLimitPubsub.soft} ` +
+        `${defaults.clientOutputBufferLimitPubsub.softSeconds}`;
+    }
+    const shown = value === "" ? '""' : /\s/.test(value) ? `"${value}"` : value;
+    const names = [p.name, ...(p.aliases ?? [])].map((n) => `--${n}`).join(
+      ", ",
+    );
+    const help = HELP[p.name];
+    rows.push([
+      `${names} ${shown}`,
+      help ?? (p.mutable ? "as in redis.conf" : "as in redis.conf (fixed)"),
+    ]);
+  }
+  const width = Math.min(
+    34,
+    Math.max(...rows.map(([a]) => a.length)),
+  );
+  return rows.map(([a, b]) =>
+    a.length > width
+      ? `  ${a}\n  ${" ".repeat(width)}  ${b}`
+      : `  ${a.padEnd(width)}  ${b}`
+  ).join("\n");
+}
+
+/** Every setting's redis.conf name (the flags `kv serve` takes).
+ *
+ * @example
+ * ```ts
+ * import { configNames } from "./config.ts";
+ * configNames().includes("save"); // true
+ * ```
+ */
+export function configNames(): string[] {
+  return PARAMS.map((p) => p.name);
 }

@@ -1,17 +1,17 @@
 /**
- * The `kv` executable: `kv serve [flags]` runs the server, `kv cli [...]`
- * talks to one (see cli.ts).
+ * The `kv` executable: `kv serve [FILE] [flags]` runs the server, `kv cli
+ * [...]` talks to one (see cli.ts). `kv --help` and `kv serve --help` list
+ * every flag with its default; `kv --version` prints the version.
  *
- * Flags follow redis.conf names: `--host` (or `--bind`), `--port`,
- * `--requirepass`, `--maxclients`, `--timeout`, `--loglevel`,
- * `--protected-mode`, `--dir`, `--proto-max-bulk-len`,
- * `--client-output-buffer-limit`, `--hz`.
+ * Flags follow redis.conf names (`--port`, `--bind`, `--save`,
+ * `--appendonly`, `--dir`, ... every CONFIG GET setting), and FILE is a
+ * redis.conf-style configuration file that the flags override.
  *
  * @module
  */
 
 import { cli } from "./cli.ts";
-import { parseServerArgs } from "./config.ts";
+import { ConfigFileError, parseServerArgs, serverFlagsHelp } from "./config.ts";
 import { Server } from "./server.ts";
 import { PersistenceError } from "./persistence.ts";
 import { VERSION } from "./version.ts";
@@ -20,16 +20,24 @@ import v8 from "node:v8";
 const USAGE = `@kv/store ${VERSION.kv}
 
 Usage:
-  kv cli [--host 127.0.0.1] [--port 31337] [-a PASSWORD] [--resp3] [--raw]
-         [COMMAND [ARG ...]]   (kv cli --help for more)
-  kv serve [--host 127.0.0.1] [--port 31337] [--requirepass PASSWORD]
-           [--maxclients 10000] [--timeout 0] [--protected-mode yes|no]
-           [--loglevel debug|verbose|notice|warning] [--dir .]
-           [--proto-max-bulk-len 512mb] [--hz 10]
-           [--client-output-buffer-limit "HARD SOFT SECONDS"]
-           [--maxmemory 0|100mb|1gb] [--maxmemory-policy noeviction|
-            allkeys-lru|allkeys-lfu|allkeys-random|volatile-lru|
-            volatile-lfu|volatile-random|volatile-ttl]
+  kv serve [FILE] [--FLAG VALUE ...]   run the server
+  kv cli [--host 127.0.0.1] [--port 31337] [-a PASSWORD] [COMMAND [ARG ...]]
+                                       talk to one (kv cli --help for more)
+  kv --help, -h                        this text
+  kv --version, -v                     the version
+
+kv serve takes, as redis-server does, an optional configuration file FILE
+(redis.conf syntax: "name value ..." lines, # comments, quoted values;
+CONFIG REWRITE writes changed settings back into it), then flags named as
+redis.conf's settings that override it: --port 7000, --save "" or
+--save="". Data files (the snapshot, the append-only file) go to --dir,
+taken from the folder you start kv in: the current directory, or under
+\`deno task serve\` (and npx) the folder you ran that from. Ctrl-C or
+SIGTERM saves a snapshot (with a save policy and something to save) and
+exits.
+
+kv serve flags, with their defaults:
+${serverFlagsHelp()}
 `;
 
 const MB = 1024 * 1024;
@@ -108,14 +116,38 @@ async function serveWithLargerHeap(maxmemory: number): Promise<number | null> {
 
 /** Runs the server until SIGINT or SIGTERM; resolves with the exit code. */
 export async function serve(args: string[]): Promise<number> {
+  if (args.some((a) => a === "--help" || a === "-h")) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {
+    console.log(`kv ${VERSION.kv}`);
+    return 0;
+  }
   let server: Server;
   try {
-    const config = parseServerArgs(args);
+    // Relative paths are taken from where the user started us: deno task
+    // (and npm) run tasks in the project's folder, and say where the user
+    // was in INIT_CWD.
+    let cwd: string | undefined;
+    try {
+      cwd = Deno.env.get("INIT_CWD") || undefined;
+    } catch {
+      // no --allow-env: the current directory
+    }
+    const config = parseServerArgs(args, undefined, cwd);
     const code = await serveWithLargerHeap(config.maxmemory);
     if (code !== null) return code;
     server = new Server(config);
   } catch (e) {
-    console.error(`kv: ${e instanceof Error ? e.message : e}\n\n${USAGE}`);
+    if (e instanceof ConfigFileError) {
+      console.error(e.message); // Redis's words
+      return 1;
+    }
+    console.error(
+      `kv: ${e instanceof Error ? e.message : e}\n` +
+        `(kv serve --help lists the flags)`,
+    );
     return 2;
   }
   try {
@@ -131,11 +163,19 @@ export async function serve(args: string[]): Promise<number> {
     );
     return 1;
   }
+  // Under `deno task`, Ctrl-C reaches the task runner and us, and the
+  // runner passes it on: one shutdown, logged once. A signal that comes
+  // after a failed shutdown (the save failed, we go on) tries again.
+  let stopping = false;
   const stop = (signal: Deno.Signal) => {
+    if (stopping) return;
+    stopping = true;
     server.log("warning", `Received ${signal} scheduling shutdown...`);
     // Saves a snapshot first when a save policy is set; if that fails the
     // server keeps running, as Redis does.
-    server.shutdown();
+    server.shutdown().then((done) => {
+      if (!done) stopping = false;
+    });
   };
   const onInt = () => stop("SIGINT");
   const onTerm = () => stop("SIGTERM");
@@ -154,11 +194,18 @@ if (import.meta.main) {
     code = await serve(rest);
   } else if (command === "cli") {
     code = await cli(rest);
-  } else if (command === "--version" || command === "version") {
+  } else if (
+    command === "--version" || command === "-v" || command === "version"
+  ) {
     console.log(`kv ${VERSION.kv}`);
+  } else if (
+    command === undefined || command === "help" || command === "--help" ||
+    command === "-h"
+  ) {
+    console.log(USAGE);
   } else {
-    console.error(USAGE);
-    code = command === undefined || command === "help" ? 0 : 2;
+    console.error(`kv: unknown command '${command}'\n\n${USAGE}`);
+    code = 2;
   }
   Deno.exit(code);
 }

@@ -924,7 +924,9 @@ class SnapshotParser {
   }
 
   /** Parses the whole file, handing entries to `v`. */
-  parse(v: SnapshotVisitor): void {
+  /** Parses the whole file; yields every {@linkcode ENTRIES_PER_CHUNK}
+   * entries, so a caller may let other work run while loading. */
+  *parse(v: SnapshotVisitor): Generator<void, void> {
     this.#expect(123);
     let format: unknown;
     let version: unknown;
@@ -941,7 +943,7 @@ class SnapshotParser {
             this.#fail(`unsupported format version ${JSON.stringify(version)}`);
           }
           v.begin?.(version as number);
-          entries = this.#entries(v);
+          entries = yield* this.#entries(v);
         } else {
           const value = this.#value();
           if (name === "format") format = value;
@@ -967,7 +969,7 @@ class SnapshotParser {
     );
   }
 
-  #entries(v: SnapshotVisitor): number {
+  *#entries(v: SnapshotVisitor): Generator<void, number> {
     const r = this.#r;
     r.pos++; // [
     if (this.#peek() === 93) {
@@ -998,6 +1000,7 @@ class SnapshotParser {
         v.string(i, key!, value!, at);
       }
       i++;
+      if (i % ENTRIES_PER_CHUNK === 0) yield;
     } while (this.#commaOr(93));
     return i;
   }
@@ -1110,15 +1113,41 @@ function readSnapshot(
   v: SnapshotVisitor,
   windowBytes = READ_CHUNK,
 ) {
+  const steps = readSnapshotSteps(path, file, v, windowBytes);
+  while (!steps.next().done) {
+    // reading
+  }
+}
+
+/** {@linkcode readSnapshot} in steps: yields every
+ * {@linkcode ENTRIES_PER_CHUNK} entries. */
+function* readSnapshotSteps(
+  path: string,
+  file: Deno.FsFile,
+  v: SnapshotVisitor,
+  windowBytes = READ_CHUNK,
+): Generator<void, void> {
   const fail = (why: string): never => {
     throw new PersistenceError(`Bad snapshot file ${path}: ${why}`);
   };
   const parser = new SnapshotParser(new ChunkedReader(file, windowBytes), fail);
   try {
-    parser.parse(v);
+    yield* parser.parse(v);
   } catch (e) {
     if (e instanceof JsonSyntaxError) fail(e.message);
     throw e;
+  }
+}
+
+/** Lets timers and I/O run (clients get -LOADING) during a long load,
+ * at most every 50 ms. */
+class LoadYield {
+  #last = performance.now();
+  async maybe(): Promise<void> {
+    const now = performance.now();
+    if (now - this.#last < 50) return;
+    await new Promise((r) => setTimeout(r, 0));
+    this.#last = performance.now();
   }
 }
 
@@ -1220,9 +1249,31 @@ export class Persistence {
   #rewriteBuf: ReplyWriter | null = null;
   #rewriteScheduled = false;
 
+  /** A data file was found and read by `load()`. */
+  #loadedFile = false;
+
+  /** True while `load()` reads a data file (not while it looks for
+   * one). */
+  get loadingFile(): boolean {
+    return this.#fileLoading;
+  }
+  /** What CONFIG SET appendonly asked for last. */
+  #aofWanted = false;
+  /** Turning the log on or off, in the order asked. */
+  #aofSwitch: Promise<void> = Promise.resolve();
+  /** The log is being turned on: its first rewrite runs. */
+  #aofEnabling = false;
+
+  /** False for a server that keeps no files (an embedded
+   * {@linkcode Server} given no `dir`): nothing is read at start, no
+   * snapshot or log is written, and SAVE, BGSAVE, BGREWRITEAOF and
+   * `CONFIG SET appendonly yes` are refused. */
+  readonly enabled: boolean;
+
   /** Creates the persistence layer; nothing is read until `load()`. */
-  constructor(host: PersistenceHost) {
+  constructor(host: PersistenceHost, options: { enabled?: boolean } = {}) {
     this.#host = host;
+    this.enabled = options.enabled ?? true;
   }
 
   get #config(): ServerConfig {
@@ -1311,6 +1362,30 @@ export class Persistence {
    */
   async load(): Promise<void> {
     const c = this.#config;
+    this.#aofWanted = c.appendonly;
+    if (!this.enabled) return; // an embedded server without a dir
+    const exists = (path: string) => {
+      try {
+        return Deno.statSync(path).isFile;
+      } catch {
+        return false;
+      }
+    };
+    // Told at once, before any await, so clients that come meanwhile are
+    // answered -LOADING only when there is a file to load.
+    this.#fileLoading = (c.appendonly && exists(this.aofPath)) ||
+      exists(this.snapshotPath);
+    try {
+      await this.#load();
+    } finally {
+      this.#fileLoading = false;
+    }
+  }
+
+  #fileLoading = false;
+
+  async #load(): Promise<void> {
+    const c = this.#config;
     let info: Deno.FileInfo;
     try {
       info = await Deno.stat(c.dir);
@@ -1343,12 +1418,15 @@ export class Persistence {
       this.loading = false;
     }
     const ms = performance.now() - start;
-    this.#host.log(
-      "notice",
-      `DB loaded from disk: ${this.#host.store.size} keys in ${
-        (ms / 1000).toFixed(3)
-      } seconds`,
-    );
+    if (this.#loadedFile) {
+      // As Redis, nothing is said when there was no file to load.
+      this.#host.log(
+        "notice",
+        `DB loaded from disk: ${this.#host.store.size} keys in ${
+          (ms / 1000).toFixed(3)
+        } seconds`,
+      );
+    }
     this.#host.store.dirty = 0;
     this.lastSave = Date.now();
     if (c.appendonly) {
@@ -1384,8 +1462,10 @@ export class Persistence {
     }
     const store = this.#host.store;
     store.clear();
+    this.#loadedFile = true;
+    const pause = new LoadYield();
     try {
-      readSnapshot(path, file, {
+      const steps = readSnapshotSteps(path, file, {
         // The store is empty and a snapshot's keys are distinct.
         string: (_i, key, value, at) => store.load(key, value, at),
         functions: (codes) => {
@@ -1416,6 +1496,7 @@ export class Persistence {
           if (at !== undefined) store.setExpireAt(key, at);
         },
       });
+      while (!steps.next().done) await pause.maybe();
     } catch (e) {
       if (e instanceof PersistenceError) throw e;
       throw new PersistenceError(
@@ -1438,6 +1519,8 @@ export class Persistence {
     }
     const store = this.#host.store;
     store.clear();
+    this.#loadedFile = true;
+    const pause = new LoadYield();
     const reader = new AofReader(new ChunkedReader(file));
     let commands = 0;
     // Where an open MULTI began: a transaction cut short (a crash while
@@ -1462,6 +1545,7 @@ export class Persistence {
         }
         if (argv === null) break;
         commands++;
+        if (commands % ENTRIES_PER_CHUNK === 0) await pause.maybe();
         if (argv.length === 1 && /^(multi|exec)$/i.test(argv[0])) {
           multiAt = argv[0].length === 5 ? at : -1;
         }
@@ -1503,6 +1587,9 @@ export class Persistence {
 
   /** SAVE: writes a snapshot now, blocking until it is on disk. */
   saveSync(): void {
+    if (!this.enabled) {
+      throw new Error("this server keeps no files (it was given no dir)");
+    }
     if (this.#bgsave !== null) {
       throw new Error("Background save already in progress");
     }
@@ -1667,7 +1754,14 @@ export class Persistence {
    * handlers, so a replay never brings expired data back.
    */
   feed(commands: string[][]): void {
-    if (this.#aof === null || this.loading) return;
+    if (this.loading) return;
+    if (this.#aof === null) {
+      // Turning the log on: the rewrite under way keeps them.
+      if (this.#rewriteBuf !== null) {
+        encodeCommands(this.#rewriteBuf, commands);
+      }
+      return;
+    }
     encodeCommands(this.#aofBuf, commands);
     if (this.#rewriteBuf !== null) encodeCommands(this.#rewriteBuf, commands);
     this.fedSeq += commands.length;
@@ -1848,7 +1942,8 @@ export class Persistence {
       file = null;
       Deno.renameSync(tmp, path);
       syncPathSync(dir);
-      if (live) {
+      // A BGREWRITEAOF with the log off writes the file and leaves it off.
+      if (live && (this.#aof !== null || this.#aofEnabling)) {
         const old = this.#aof;
         this.#aof = Deno.openSync(path, { append: true });
         this.#aofBuf.reset(); // those commands are in the new file already
@@ -1859,6 +1954,7 @@ export class Persistence {
         // Close the old file once writes under way on it have finished.
         this.#aofChain.finally(() => old?.close());
       }
+      if (live) this.#rewriteBuf = null;
       const size = Deno.statSync(path).size;
       this.aofBaseSize = this.aofCurrentSize = size;
     } catch (e) {
@@ -1897,18 +1993,77 @@ export class Persistence {
     await this.#rewrite;
   }
 
-  /** Turns the log on (creating it from the current data) or off. */
-  async setAppendOnly(on: boolean): Promise<void> {
-    if (on && this.#aof === null) {
-      await this.#rewrite;
-      await this.#bgsave;
-      await this.#writeRewrite(this.aofPath, false);
-      this.#aof = await Deno.open(this.aofPath, { append: true });
-      this.#host.log("notice", "Append only file enabled");
-    } else if (!on && this.#aof !== null) {
+  /**
+   * Turns the log on or off, as CONFIG SET appendonly does: on starts a
+   * rewrite of the current data into a new log (writes made meanwhile are
+   * kept for it), then appends to it; off stops that rewrite if it still
+   * runs, then closes the log. Switches happen in the order asked, and the
+   * last one asked wins; resolves once this one is done.
+   */
+  setAppendOnly(on: boolean): Promise<void> {
+    if (on && !this.enabled) {
+      return Promise.reject(
+        new Error("this server keeps no files (it was given no dir)"),
+      );
+    }
+    this.#aofWanted = on;
+    if (!on && this.#rewrite !== null) this.#cancelRewrite = true;
+    const next = this.#aofSwitch.then(() => this.#applyAppendOnly());
+    this.#aofSwitch = next.catch(() => {});
+    return next;
+  }
+
+  async #applyAppendOnly(): Promise<void> {
+    if (this.#aofWanted && this.#aof === null) {
+      this.#aofEnabling = true;
+      try {
+        // One background job at a time, as Redis.
+        while (this.#rewrite !== null || this.#bgsave !== null) {
+          await this.#rewrite;
+          await this.#bgsave;
+        }
+        if (!this.#aofWanted) return;
+        this.#rewriteStarted = Date.now();
+        this.#cancelRewrite = false;
+        this.#host.log(
+          "notice",
+          "Background append only file rewriting started",
+        );
+        const job = this.#writeRewrite(this.aofPath, true);
+        this.#rewrite = job.catch(() => {}).finally(() => {
+          this.#rewrite = null;
+        });
+        try {
+          await job;
+        } catch (e) {
+          if (this.#cancelRewrite) {
+            this.#host.log("notice", "Background AOF rewrite cancelled");
+            return;
+          }
+          this.lastRewriteStatus = "err";
+          throw e;
+        } finally {
+          this.lastRewriteSeconds = Math.round(
+            (Date.now() - this.#rewriteStarted) / 1000,
+          );
+        }
+        this.lastRewriteStatus = "ok";
+        this.#host.log("notice", "Append only file enabled");
+      } finally {
+        this.#aofEnabling = false;
+      }
+    }
+    if (!this.#aofWanted && this.#aof !== null) {
+      if (this.#rewrite !== null) {
+        this.#cancelRewrite = true;
+        await this.#rewrite;
+      }
+      if (this.#aof === null) return;
       await Promise.resolve(this.commit()).catch(() => {});
+      await this.#aofChain;
       this.#aof.close();
       this.#aof = null;
+      this.#aofBuf.reset();
       this.#host.log("notice", "Append only file disabled");
     }
   }
@@ -1918,6 +2073,7 @@ export class Persistence {
   /** Called by the server `hz` times a second: the save policy, the
    * once-a-second fsync, automatic and scheduled rewrites. */
   cron(): void {
+    if (!this.enabled) return;
     const c = this.#config;
     const now = Date.now();
     // After a log write error, try again once a second, as Redis does;
@@ -2063,7 +2219,12 @@ export class Persistence {
           ? Math.round((now - this.#bgsaveStarted) / 1000)
           : -1,
       ],
-      ["aof_enabled", this.#aof !== null ? 1 : 0],
+      // As Redis, on from the moment it is asked for (the first rewrite
+      // may still run), off at once.
+      [
+        "aof_enabled",
+        this.#aofWanted && (this.#aof !== null || this.#aofEnabling) ? 1 : 0,
+      ],
       ["aof_rewrite_in_progress", this.#rewrite !== null ? 1 : 0],
       ["aof_rewrite_scheduled", this.#rewriteScheduled ? 1 : 0],
       ["aof_last_rewrite_time_sec", this.lastRewriteSeconds],

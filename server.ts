@@ -14,6 +14,7 @@
  * @module
  */
 
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { ReplyWriter, RequestDecoder } from "./protocol.ts";
 import { Store } from "./store.ts";
@@ -62,17 +63,32 @@ import {
   NOTIFY_NEW,
 } from "./_notify.ts";
 
-/** Options of a {@linkcode Server}: any setting, plus what to serve.
+/** Options of a {@linkcode Server}: any setting (named as in
+ * {@linkcode ServerConfig}), plus what to serve.
  *
- * @example
+ * An embedded server keeps no files unless given a `dir`: with no `dir`
+ * there is no save policy, no append-only log, nothing read at start and
+ * nothing written on close (SAVE, BGSAVE and BGREWRITEAOF answer an
+ * error). Given a `dir`, it loads and saves there with `kv serve`'s
+ * defaults (`save` "3600 1 300 100 60 10000", `appendonly` off) unless
+ * told otherwise. It is quiet unless given a `loglevel` or a `logSink`.
+ * `kv serve` passes every setting, so it keeps files in its `--dir`
+ * (default: the current directory) and logs at `notice`.
+ *
+ * @example An in-memory server for a test, on a free port
  * ```ts ignore
  * const server = new Server({ port: 0, requirepass: "s3cret", maxclients: 100 });
+ * ```
+ * @example Keeping data in a folder, with the log on, logging to stderr
+ * ```ts ignore
+ * const server = new Server({ port: 0, dir: "./data", appendonly: true, loglevel: "notice" });
  * ```
  */
 export interface ServerOptions extends Partial<ServerConfig> {
   /** The keyspace to serve; a new one by default. */
   store?: Store;
-  /** Where log lines go (default: stderr). */
+  /** Where log lines go (default: stderr). Giving one turns logging on
+   * at `loglevel` (default `notice`). */
   logSink?: LogSink;
 }
 
@@ -259,13 +275,33 @@ export class Server {
   #dashboard: Dashboard | null = null;
   #http: Deno.HttpServer | null = null;
   #opsHistory: number[] = [];
+  /** No log lines at all (embedded, given no loglevel or logSink) until
+   * CONFIG SET loglevel. */
+  #quiet = false;
+  /** Binding is done, the data is not loaded yet: clients are answered
+   * -LOADING. */
+  #loading = false;
+  /** Resolves when loading ends. */
+  #loaded: PromiseWithResolvers<void> | null = null;
   #opsSecondStart = 0;
   #opsSecondCount = 0;
 
   /** Creates a server; nothing listens until {@linkcode Server.listen}. */
   constructor(options: ServerOptions = {}) {
     const { store, logSink, ...settings } = options;
-    this.config = { ...defaultConfig(), ...settings };
+    // Embedded without a dir: memory only (see ServerOptions).
+    const keepsFiles = settings.dir !== undefined;
+    if (!keepsFiles && (settings.appendonly || (settings.save?.length ?? 0))) {
+      throw new TypeError(
+        "Server: `save` and `appendonly` need a `dir` to keep files in",
+      );
+    }
+    this.#quiet = settings.loglevel === undefined && logSink === undefined;
+    this.config = {
+      ...defaultConfig(),
+      ...(keepsFiles ? {} : { save: [], appendonly: false }),
+      ...settings,
+    };
     this.config.dir = resolve(this.config.dir);
     // AUTH compares bytes: a password given as text (a flag, an option) is
     // kept as its UTF-8 bytes, as CONFIG SET keeps what a client sends.
@@ -274,7 +310,10 @@ export class Server {
     this.store.maxStringLength = this.config.protoMaxBulkLen;
     // The encoding thresholds are settings: CONFIG SET reaches the store.
     this.store.limits = this.config;
-    this.log = createLogger(() => this.config.loglevel, logSink);
+    const log = createLogger(() => this.config.loglevel, logSink);
+    this.log = (level, msg) => {
+      if (!this.#quiet) log(level, msg);
+    };
     this.pubsub = new PubSub(() => this.config.notifyKeyspaceEvents);
     this.store.onExpire = (key) =>
       this.pubsub.notify(NOTIFY_EXPIRED, "expired", key);
@@ -289,7 +328,7 @@ export class Server {
       log: this.log,
       replay: (argv) => this.#replay(argv),
       functions: () => libraryCodes(this.#state),
-    });
+    }, { enabled: keepsFiles });
     // maxmemory and eviction read the live settings; evicted keys are
     // logged as DEL, as Redis propagates them.
     const memory = this.store.memory;
@@ -387,7 +426,18 @@ export class Server {
     const halt = Promise.withResolvers<boolean>();
     this.#halt = halt.promise;
     return (async () => {
-      const save = options.save ?? this.config.save.length > 0;
+      // As Redis, a server still loading never saves (half the data).
+      let save = !this.#loading &&
+        (options.save ?? this.config.save.length > 0);
+      // Nothing to save and no file to replace: no empty snapshot is
+      // written over nothing.
+      if (
+        save && this.store.size === 0 &&
+        libraryCodes(this.#state).length === 0 &&
+        !existsSync(this.persistence.snapshotPath)
+      ) {
+        save = false;
+      }
       await this.persistence.stopBackgroundJobs();
       if (save) {
         try {
@@ -462,8 +512,10 @@ export class Server {
     addCommand(this.commands, defineCommand(definition));
   }
 
-  /** Loads the data files, then listens and accepts clients. Rejects
-   * (and does not listen) when a data file cannot be read. */
+  /** Binds the port (rejecting at once when it is taken), loads the data
+   * files, answering clients `-LOADING` meanwhile as Redis does, then
+   * serves them. Rejects, and stops listening, when a data file cannot be
+   * read. */
   async listen(): Promise<void> {
     const c = this.config;
     this.log(
@@ -471,8 +523,28 @@ export class Server {
       `@kv/store ${VERSION.kv} (Redis ${VERSION.redis} protocol), ` +
         `pid=${Deno.pid}, deno=${Deno.version.deno}, just started`,
     );
-    await this.persistence.load();
-    this.#listener = Deno.listen({ hostname: c.host, port: c.port });
+    if (c.configFile !== "") {
+      this.log("notice", `Configuration loaded from ${c.configFile}`);
+    }
+    const listener = Deno.listen({ hostname: c.host, port: c.port });
+    this.#listener = listener;
+    this.#loading = true;
+    this.#loaded = Promise.withResolvers<void>();
+    this.#track(this.#acceptLoop(listener));
+    try {
+      await this.persistence.load();
+    } catch (e) {
+      try {
+        listener.close();
+      } catch {
+        // closed already
+      }
+      for (const client of this.#clients.values()) client.kill();
+      throw e;
+    } finally {
+      this.#loading = false;
+      this.#loaded.resolve();
+    }
     this.log(
       "notice",
       `Settings: bind=${c.host} port=${this.port} maxclients=${c.maxclients} ` +
@@ -490,7 +562,6 @@ export class Server {
     }
     this.#timer = setInterval(() => this.#cron(), 1000 / c.hz);
     if (c.httpPort > 0) this.#startDashboard();
-    this.#track(this.#acceptLoop(this.#listener));
     this.log(
       "notice",
       `Ready to accept connections tcp on ${
@@ -528,8 +599,15 @@ export class Server {
   }
 
   #configSet(name: string, value: string): string | undefined {
+    if (
+      !this.persistence.enabled && /^appendonly$/i.test(name) &&
+      /^yes$/i.test(value)
+    ) {
+      return "this server keeps no files: it was started without a dir";
+    }
     const r = setConfig(this.config, name, value);
     if (!r.ok) return r.message;
+    if (name.toLowerCase() === "loglevel") this.#quiet = false;
     if (name.toLowerCase() === "appendonly") {
       this.persistence.setAppendOnly(this.config.appendonly).catch((e) =>
         this.log("warning", `Could not switch the append only file: ${e}`)
@@ -683,7 +761,9 @@ export class Server {
       );
       this.#clients.set(client.id, client);
       this.log("debug", `Accepted ${client.addr} id=${client.id}`);
-      this.#track(this.#serve(client));
+      this.#track(
+        this.#loading ? this.#serveLoading(client) : this.#serve(client),
+      );
     }
   }
 
@@ -717,6 +797,73 @@ export class Server {
       }
     })();
     this.#track(p);
+  }
+
+  /** A client that connected while the data loads: commands Redis runs
+   * while loading (INFO, AUTH, HELLO, ...) run, the others are answered
+   * `-LOADING`; once loaded, the client goes on in {@linkcode #serve} with
+   * what it sent last. */
+  async #serveLoading(c: Connection): Promise<void> {
+    const session: Session = {
+      out: c.out,
+      store: this.store,
+      client: c,
+      server: this.#state,
+      propagate: null,
+    };
+    const buf = new Uint8Array(4096);
+    try {
+      while (!c.closed && !c.closeAfterReply) {
+        const n = await c.conn.read(buf);
+        if (n === null) {
+          c.kill();
+          break;
+        }
+        const chunk = buf.slice(0, n);
+        if (this.#loading && !this.persistence.loadingFile) {
+          // No data file is being read (yet, or any more): a short wait,
+          // not worth a -LOADING.
+          await this.#loaded?.promise;
+        }
+        if (!this.#loading) {
+          (c.held ??= new HeldInput()).chunks.push(chunk);
+          break;
+        }
+        this.stats.netInputBytes += n;
+        c.lastInteraction = Date.now();
+        c.decoder.feed(chunk);
+        let argv: string[] | null;
+        while ((argv = c.decoder.next()) !== null) {
+          if (c.decoder.rejected !== null) {
+            c.out.error(c.decoder.rejected);
+            continue;
+          }
+          const command = this.commands.get(argv[0].toLowerCase());
+          if (
+            command === undefined || command.flags.has("loading") ||
+            (!c.authenticated && !command.noAuth)
+          ) {
+            execute(this.commands, session, argv);
+          } else {
+            c.out.error("LOADING Redis is loading the dataset in memory");
+          }
+          if (c.closeAfterReply) break;
+        }
+        if (c.decoder.error !== null) {
+          c.out.error(c.decoder.error);
+          c.closeAfterReply = true;
+        }
+        if (c.out.length > 0) await this.#flush(c);
+      }
+    } catch (e) {
+      if (!isDisconnect(e)) {
+        this.log("warning", `Error on client id=${c.id} addr=${c.addr}: ${e}`);
+      }
+      c.kill();
+    }
+    if (c.closeAfterReply) c.kill();
+    // Closed: #serve only cleans up.
+    return this.#serve(c);
   }
 
   async #serve(c: Connection): Promise<void> {

@@ -1,8 +1,24 @@
 // Persistence commands: SAVE, BGSAVE, LASTSAVE, BGREWRITEAOF.
 
-import { CommandError, Errors, type Handler, upper } from "./_shared.ts";
+import {
+  CommandError,
+  Errors,
+  type Handler,
+  type Session,
+  upper,
+} from "./_shared.ts";
+
+/** An embedded server given no `dir` keeps no files: saving is refused. */
+function needFiles(s: Session): void {
+  if (!s.server.persistence.enabled) {
+    throw new CommandError(
+      "ERR this server keeps no files: it was started without a dir",
+    );
+  }
+}
 
 const save: Handler = (s) => {
+  needFiles(s);
   const p = s.server.persistence;
   if (p.bgsaveInProgress) {
     throw new CommandError("ERR Background save already in progress");
@@ -21,6 +37,7 @@ const bgsave: Handler = (s, argv) => {
     if (argv.length === 2 && upper(argv[1]) === "SCHEDULE") schedule = true;
     else throw new CommandError(Errors.syntax);
   }
+  needFiles(s);
   switch (s.server.persistence.bgsave(schedule)) {
     case "started":
       s.out.simple("Background saving started");
@@ -42,6 +59,7 @@ const lastsave: Handler = (s) => {
 };
 
 const bgrewriteaof: Handler = (s) => {
+  needFiles(s);
   switch (s.server.persistence.bgrewriteaof()) {
     case "started":
       s.out.simple("Background append only file rewriting started");

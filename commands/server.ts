@@ -6,7 +6,12 @@ import { Scripting } from "./scripting.ts";
 import process from "node:process";
 import os from "node:os";
 import { globMatch } from "../_glob.ts";
-import { configName, getConfig, setConfig } from "../config.ts";
+import {
+  configName,
+  getConfig,
+  rewriteConfigFile,
+  setConfig,
+} from "../config.ts";
 import { VERSION } from "../version.ts";
 import { memoryInfo } from "./memory.ts";
 import { latencyPercentiles, resetLatencyHistograms } from "./introspection.ts";
@@ -105,7 +110,7 @@ const SECTIONS: Record<string, Section> = {
       ["configured_hz", s.server.config.hz],
       ["lru_clock", Math.floor(Date.now() / 1000) & 0xffffff],
       ["executable", Deno.execPath()],
-      ["config_file", ""],
+      ["config_file", s.server.config.configFile],
       ["io_threads_active", 0],
       ["kv_store_version", VERSION.kv],
       ["deno_version", Deno.version.deno],
@@ -362,6 +367,16 @@ const configSet: Handler = (s, argv) => {
   const trial = structuredClone(s.server.config);
   for (let i = 2; i < argv.length; i += 2) {
     const r = setConfig(trial, argv[i], argv[i + 1]);
+    if (
+      r.ok && !s.server.persistence.enabled && trial.appendonly &&
+      configName(argv[i]) === "appendonly"
+    ) {
+      throw new CommandError(
+        `ERR CONFIG SET failed (possibly related to argument '${
+          argv[i]
+        }') - this server keeps no files: it was started without a dir`,
+      );
+    }
     if (!r.ok) {
       throw new CommandError(
         `ERR CONFIG SET failed (possibly related to argument '${
@@ -402,8 +417,24 @@ const configResetstat: Handler = (s) => {
   s.out.ok();
 };
 
-const configRewrite: Handler = () => {
-  throw new CommandError("ERR The server is running without a config file");
+const configRewrite: Handler = (s) => {
+  const config = s.server.config;
+  if (config.configFile === "") {
+    throw new CommandError("ERR The server is running without a config file");
+  }
+  try {
+    rewriteConfigFile(config);
+  } catch (e) {
+    s.server.log(
+      "warning",
+      `CONFIG REWRITE failed: ${e instanceof Error ? e.message : e}`,
+    );
+    throw new CommandError(
+      `ERR Rewriting config file: ${e instanceof Error ? e.message : e}`,
+    );
+  }
+  s.server.log("notice", "CONFIG REWRITE executed with success.");
+  s.out.ok();
 };
 
 const configHelp: Handler = (s) =>
