@@ -1957,10 +1957,12 @@ export class Client {
     }
     conn.setNoDelay(true);
     this.#conn = conn;
+    this.#refd = true;
     this.#decoder = this.#newDecoder();
     this.#readLoop(conn);
     try {
       await this.#handshake();
+      this.#updateRef();
     } catch (e) {
       this.#conn = null;
       try {
@@ -2026,8 +2028,32 @@ export class Client {
     }
   }
 
+  /** Whether the socket keeps the process alive. */
+  #refd = true;
+  /** Keep it alive even when idle (the subscriber connection, which waits
+   * for messages). */
+  #alwaysRef = false;
+
+  /** An idle connection does not keep the process alive (as Node's
+   * `socket.unref()`): a script that forgot `close()` still exits. A
+   * command in flight, or a subscription, keeps it alive. */
+  #updateRef(): void {
+    const c = this.#conn;
+    if (c === null) return;
+    const want = this.#alwaysRef || this.#inflightHead < this.#inflight.length;
+    if (want === this.#refd) return;
+    this.#refd = want;
+    try {
+      if (want) c.ref();
+      else c.unref();
+    } catch {
+      // closed meanwhile
+    }
+  }
+
   #dispatch(p: Pending, bytes: Uint8Array): void {
     this.#inflight.push(p);
+    if (!this.#refd) this.#updateRef();
     this.#outbox.push(bytes);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -2173,6 +2199,7 @@ export class Client {
       this.#inflight = this.#inflight.slice(this.#inflightHead);
       this.#inflightHead = 0;
     }
+    if (this.#inflightHead >= this.#inflight.length) this.#updateRef();
     if (p === undefined || p.settled) return;
     p.settled = true;
     if (p.timer !== undefined) clearTimeout(p.timer);
@@ -2504,6 +2531,8 @@ export class Client {
   #subscriberConnection(): Promise<Client> {
     if (this.#subscriber === null) {
       const opening = this.#child({ resp: 3 }).then((conn) => {
+        conn.#alwaysRef = true;
+        conn.#updateRef();
         conn.addEventListener("push", (e) => this.#onMessage(e.detail));
         conn.addEventListener("connect", () => this.#resubscribe(conn));
         conn.addEventListener("error", (e) => this.#emit("error", e.detail));
