@@ -19,7 +19,7 @@
 import { sameSecret } from "./_secret.ts";
 import { ReplyDecoder, type RespValue, splitArgs } from "./protocol.ts";
 import { binaryToBytes, textToBinary } from "./_bytes.ts";
-import { formatTTY } from "./_reply_format.ts";
+import { formatReplyTo } from "./_reply_format.ts";
 import { globMatch } from "./_glob.ts";
 import type { ValueType } from "./store.ts";
 import { execute, type Session } from "./commands.ts";
@@ -1203,7 +1203,7 @@ export class Dashboard {
     const r = this.#exec(argv, "bytes");
     await this.#commit();
     return json({
-      output: formatTTY(r as Parameters<typeof formatTTY>[0]),
+      output: formatReplyTo(argv, r as Parameters<typeof formatReplyTo>[1]),
       error: r instanceof Error,
     });
   }
