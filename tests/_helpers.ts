@@ -196,6 +196,28 @@ export async function runServe(args: string[]) {
   return await run(Deno.execPath(), ["run", "-A", main, "serve", ...args]);
 }
 
+/** Waits (bounded) until the server on `port` answers PING with PONG
+ * rather than -LOADING. */
+export async function waitLoaded(port: number, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      const c = await Conn.open(port);
+      try {
+        const r = await c.call("PING");
+        if (r === "PONG") return;
+        if (!(r instanceof Error) || !r.message.startsWith("LOADING")) return;
+      } finally {
+        c.close();
+      }
+    } catch {
+      // not ready yet
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`the server on ${port} was still loading after ${ms} ms`);
+}
+
 /** A server process started like `deno task serve`, for tests of the
  * executable itself (flags, logs, signals). */
 export class ServerProcess {
@@ -247,6 +269,9 @@ export class ServerProcess {
     p.ownDir = ownDir;
     try {
       await waitForPort(port);
+      // The port is bound before the data loads (clients get -LOADING, as
+      // with Redis): wait until it is loaded.
+      await waitLoaded(port);
     } catch (e) {
       await p.stop("SIGKILL");
       throw new Error(`${(e as Error).message}\n${p.stderr}`);
