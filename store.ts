@@ -8,7 +8,7 @@
  *
  * @example Expiry with an injected clock: no sleeping
  * ```ts
- * import { Store } from "./store.ts";
+ * import { Store } from "@kv/store";
  * let now = 1_000;
  * const store = new Store({ clock: () => now });
  * store.set("session", "abc", { expireAt: now + 500 });
@@ -45,9 +45,14 @@ import {
 /** Returns the current time in milliseconds since the epoch.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { type Clock, Store } from "@kv/store";
  * let now = 0;
- * const store = new Store({ clock: () => now });
+ * const clock: Clock = () => now;
+ * const store = new Store({ clock });
+ * store.set("k", "v", { expireAt: 10 });
+ * now = 11;
+ * store.get("k"); // undefined
  * ```
  */
 export type Clock = () => number;
@@ -56,7 +61,7 @@ export type Clock = () => number;
  *
  * @example
  * ```ts
- * import { Store } from "./store.ts";
+ * import { Store } from "@kv/store";
  * const store = new Store();
  * store.watched.set("k", { touched: (exists) => console.log(exists) });
  * store.set("k", "v"); // logs true
@@ -70,8 +75,10 @@ export interface KeyWatchers {
 /** Options of a {@linkcode Store}.
  *
  * @example
- * ```ts ignore
- * const store = new Store({ clock: () => Date.now() });
+ * ```ts
+ * import { Store, type StoreOptions } from "@kv/store";
+ * const options: StoreOptions = { clock: () => Date.now() };
+ * const store = new Store(options);
  * ```
  */
 export interface StoreOptions {
@@ -82,8 +89,11 @@ export interface StoreOptions {
 /** Options of {@linkcode Store.set}.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Store } from "@kv/store";
+ * const store = new Store();
  * store.set("k", "v", { expireAt: Date.now() + 60_000 });
+ * store.set("k", "w", { keepTtl: true }); // still expires in a minute
  * ```
  */
 export interface SetOptions {
@@ -98,8 +108,12 @@ export { STORE_ERRORS, StoreError } from "./_errors.ts";
 /** Options of {@linkcode Store.setIf}.
  *
  * @example
- * ```ts ignore
- * store.setIf("lock", "me", { nx: true, expireAt: Date.now() + 30_000 });
+ * ```ts
+ * import { Store } from "@kv/store";
+ * const store = new Store();
+ * const expireAt = Date.now() + 30_000;
+ * store.setIf("lock", "me", { nx: true, expireAt }).written; // true
+ * store.setIf("lock", "you", { nx: true, expireAt }).written; // false
  * ```
  */
 export interface ConditionalSetOptions extends SetOptions {
@@ -114,8 +128,12 @@ export interface ConditionalSetOptions extends SetOptions {
 /** Result of {@linkcode Store.setIf}.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Store } from "@kv/store";
+ * const store = new Store();
+ * store.set("k", "old");
  * const { written, previous } = store.setIf("k", "new", { get: true });
+ * console.log(written, previous); // true "old"
  * ```
  */
 export interface ConditionalSetResult {
@@ -128,8 +146,12 @@ export interface ConditionalSetResult {
 /** Conditions of {@linkcode Store.pexpireAt}, as EXPIRE's options.
  *
  * @example
- * ```ts ignore
- * store.pexpireAt("k", Date.now() + 60_000, "NX"); // only if it has no TTL
+ * ```ts
+ * import { Store } from "@kv/store";
+ * const store = new Store();
+ * store.set("k", "v");
+ * store.pexpireAt("k", Date.now() + 60_000, "NX"); // true: it had no TTL
+ * store.pexpireAt("k", Date.now() + 90_000, "NX"); // false: it has one now
  * ```
  */
 export type ExpireCondition = "NX" | "XX" | "GT" | "LT";
@@ -142,8 +164,11 @@ const KEEP_TTL: SetOptions = Object.freeze({ keepTtl: true });
 /** The type of a value, as TYPE names it.
  *
  * @example
- * ```ts ignore
- * const t: ValueType = store.type("k") === "none" ? "string" : "hash";
+ * ```ts
+ * import { Store, type ValueType } from "@kv/store";
+ * const store = new Store();
+ * store.lists.rpush("k", ["a"]);
+ * const t: ValueType | "none" = store.type("k"); // "list"
  * ```
  */
 export type ValueType = "string" | "list" | "set" | "zset" | "hash" | "stream";
@@ -153,8 +178,10 @@ export type ValueType = "string" | "list" | "set" | "zset" | "hash" | "stream";
  * one (hashtable, skiplist); OBJECT ENCODING reports the result.
  *
  * @example
- * ```ts ignore
- * store.limits.hashMaxListpackEntries = 512;
+ * ```ts
+ * import { Store } from "@kv/store";
+ * const store = new Store();
+ * store.limits.hashMaxListpackEntries = 128; // as the sample redis.conf
  * ```
  */
 export interface EncodingLimits {
@@ -204,9 +231,12 @@ export function defaultEncodingLimits(): EncodingLimits {
  * snapshot keeps its own copy first.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Store } from "@kv/store";
+ * const store = new Store();
+ * store.hashes.hset("k", [["a", "1"], ["b", "2"]]);
  * const value = store.value("k");
- * if (typeof value === "object") console.log(value.type, value.size);
+ * if (typeof value === "object") console.log(value.type, value.size); // "hash" 2
  * ```
  */
 export interface Container {
@@ -228,8 +258,11 @@ export interface Container {
 /** What a key holds: a byte string, or a container.
  *
  * @example
- * ```ts ignore
- * const v: StoredValue | undefined = store.value("k");
+ * ```ts
+ * import { Store, type StoredValue } from "@kv/store";
+ * const store = new Store();
+ * store.set("k", "v");
+ * const v: StoredValue | undefined = store.value("k"); // "v"
  * ```
  */
 export type StoredValue = string | Container;
@@ -237,8 +270,13 @@ export type StoredValue = string | Container;
 /** Counters kept by a {@linkcode Store}, as Redis reports them in INFO.
  *
  * @example
- * ```ts ignore
- * console.log(store.stats.hits, store.stats.misses, store.stats.expired);
+ * ```ts
+ * import { Store } from "@kv/store";
+ * const store = new Store();
+ * store.set("k", "v");
+ * store.read("k");
+ * store.read("missing");
+ * console.log(store.stats.hits, store.stats.misses, store.stats.expired); // 1 1 0
  * ```
  */
 export interface StoreStats {
@@ -253,12 +291,18 @@ export interface StoreStats {
 /** The result of one {@linkcode Store.scan} call.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Store } from "@kv/store";
+ * const store = new Store();
+ * for (let i = 0; i < 1000; i++) store.set(`key:${i}`, "v");
+ * const found: string[] = [];
  * let cursor = 0;
  * do {
  *   const r = store.scan(cursor, 100);
+ *   found.push(...r.keys);
  *   cursor = r.cursor;
  * } while (cursor !== 0);
+ * console.log(found.length); // 1000
  * ```
  */
 export interface ScanResult {
@@ -274,8 +318,12 @@ const SCAN_SLOTS = 256;
  * undefined).
  *
  * @example
- * ```ts ignore
- * const [key, value, expireAt] = store.snapshot().next(1)[0];
+ * ```ts
+ * import { type SnapshotEntry, Store } from "@kv/store";
+ * const store = new Store();
+ * store.set("k", "v");
+ * using snap = store.snapshot();
+ * const [key, value, expireAt]: SnapshotEntry = snap.next(1)[0]; // "k", "v", undefined
  * ```
  */
 export type SnapshotEntry = [
@@ -331,10 +379,13 @@ interface SnapshotState {
  * has its old value kept aside). Get one from {@linkcode Store.snapshot}.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Store } from "@kv/store";
+ * const store = new Store();
+ * for (let i = 0; i < 2500; i++) store.set(`key:${i}`, "v");
  * using snap = store.snapshot();
  * for (let chunk = snap.next(1000); chunk.length > 0; chunk = snap.next(1000)) {
- *   console.log(chunk.length);
+ *   console.log(chunk.length); // 1000, 1000, 500
  * }
  * ```
  */
@@ -359,7 +410,7 @@ interface ScanState {
  *
  * @example
  * ```ts
- * import { Store } from "./store.ts";
+ * import { Store } from "@kv/store";
  * const store = new Store();
  * store.set("greeting", "hello");
  * console.log(store.get("greeting")); // "hello"
@@ -790,10 +841,13 @@ export class Store {
    * the snapshot keeps the value as it was when it began.
    *
    * @example
-   * ```ts ignore
-   * const list = store.writable("queue", "list", () => new List());
+   * ```ts
+   * import { List, Store } from "@kv/store";
+   * const store = new Store();
+   * const list = store.writable("queue", "list", () => new List())!;
    * list.pushRight("job");
-   * store.written("queue", list!);
+   * store.written("queue", list);
+   * store.lists.lrange("queue", 0, -1); // ["job"]
    * ```
    */
   writable<T extends Container>(
@@ -978,7 +1032,7 @@ export class Store {
    *
    * @example
    * ```ts
-   * import { Store } from "./store.ts";
+   * import { Store } from "@kv/store";
    * const store = new Store();
    * store.set("a", "1");
    * using snap = store.snapshot();
@@ -1470,7 +1524,7 @@ export class Store {
    *
    * @example
    * ```ts
-   * import { Store } from "./store.ts";
+   * import { Store } from "@kv/store";
    * const store = new Store();
    * using _sweep = store.startExpiryCycle();
    * store.set("temp", "1", { expireAt: Date.now() + 100 });
