@@ -9,7 +9,7 @@
  *
  * @example Decode a request split across reads
  * ```ts
- * import { RequestDecoder } from "./protocol.ts";
+ * import { RequestDecoder } from "@kv/store";
  * const decoder = new RequestDecoder();
  * decoder.feed(new TextEncoder().encode("*2\r\n$4\r\nECHO\r\n$2\r\nh"));
  * console.log(decoder.next()); // null: need more bytes
@@ -41,8 +41,10 @@ export const MAX_MULTIBULK_LENGTH = 1024 * 1024;
 /** Options of a {@linkcode RequestDecoder}.
  *
  * @example
- * ```ts ignore
- * const decoder = new RequestDecoder({ maxBulkLength: 1024 * 1024 });
+ * ```ts
+ * import { RequestDecoder, type RequestDecoderOptions } from "@kv/store";
+ * const options: RequestDecoderOptions = { maxBulkLength: 1024 * 1024 };
+ * const decoder = new RequestDecoder(options);
  * ```
  */
 export interface RequestDecoderOptions {
@@ -107,8 +109,8 @@ function commandName(src: Uint8Array, start: number, len: number): string {
  * reused once `next()` returned `null`.
  *
  * @example
- * ```ts ignore
- * import { RequestDecoder } from "./protocol.ts";
+ * ```ts
+ * import { RequestDecoder } from "@kv/store";
  * const decoder = new RequestDecoder();
  * decoder.feed(new TextEncoder().encode("SET k v\r\nGET k\r\n"));
  * decoder.next(); // ["SET", "k", "v"]
@@ -394,7 +396,7 @@ function hexValue(c: string): number {
  *
  * @example
  * ```ts
- * import { splitArgs } from "./protocol.ts";
+ * import { splitArgs } from "@kv/store";
  * splitArgs(`SET a "hello world"`); // ["SET", "a", "hello world"]
  * ```
  */
@@ -482,8 +484,8 @@ export function splitArgs(line: string): string[] | null {
 /** An error reply (`-CODE message`), as received by a client.
  *
  * @example
- * ```ts ignore
- * import { ReplyError } from "./protocol.ts";
+ * ```ts
+ * import { ReplyError } from "@kv/store";
  * const e = new ReplyError("WRONGPASS invalid username-password pair");
  * e.code; // "WRONGPASS"
  * ```
@@ -503,9 +505,9 @@ export class ReplyError extends Error {
 /** A RESP3 verbatim string (`=`): text with a three-letter format.
  *
  * @example
- * ```ts ignore
- * import { VerbatimString } from "./protocol.ts";
- * new VerbatimString("txt", "# Server\r\n").text;
+ * ```ts
+ * import { VerbatimString } from "@kv/store";
+ * new VerbatimString("txt", "# Server\r\n").text; // "# Server\r\n"
  * ```
  */
 export class VerbatimString {
@@ -525,8 +527,8 @@ export class VerbatimString {
 /** A RESP3 push message (`>`): out-of-band data sent by the server.
  *
  * @example
- * ```ts ignore
- * import { PushMessage } from "./protocol.ts";
+ * ```ts
+ * import { PushMessage } from "@kv/store";
  * new PushMessage(["message", "news", "hello"]).data[0]; // "message"
  * ```
  */
@@ -545,8 +547,8 @@ export class PushMessage {
  * `boolean`, nulls `null`, arrays `RespValue[]`, maps `Map`, sets `Set`.
  *
  * @example
- * ```ts ignore
- * import type { RespValue } from "./protocol.ts";
+ * ```ts
+ * import type { RespValue } from "@kv/store";
  * const reply: RespValue = new Map([["proto", 3]]);
  * ```
  */
@@ -600,14 +602,14 @@ const INT_LIMIT = 2 ** 63;
  * booleans integers and doubles bulk strings, as Redis does.
  *
  * @example
- * ```ts ignore
- * import { ReplyWriter } from "./protocol.ts";
+ * ```ts
+ * import { ReplyWriter } from "@kv/store";
  * const w = new ReplyWriter();
  * w.resp = 3;
  * w.map(1);
  * w.bulk("proto");
  * w.int(3);
- * w.bytes(); // %1\r\n$5\r\nproto\r\n:3\r\n
+ * new TextDecoder().decode(w.bytes()); // "%1\r\n$5\r\nproto\r\n:3\r\n"
  * ```
  */
 export class ReplyWriter {
@@ -933,8 +935,8 @@ const encoder = new TextEncoder();
  * `-inf`, `nan`, or 17 significant digits.
  *
  * @example
- * ```ts ignore
- * import { formatDouble } from "./protocol.ts";
+ * ```ts
+ * import { formatDouble } from "@kv/store";
  * formatDouble(Infinity); // "inf"
  * ```
  */
@@ -947,7 +949,7 @@ export function formatDouble(d: number): string {
  *
  * @example
  * ```ts
- * import { encodeCommand } from "./protocol.ts";
+ * import { encodeCommand } from "@kv/store";
  * encodeCommand(["SET", "k", "v"]); // *3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n
  * ```
  */
@@ -973,9 +975,11 @@ export function encodeCommand(
 /** Options of a {@linkcode ReplyDecoder}.
  *
  * @example
- * ```ts ignore
- * import { ReplyDecoder } from "./protocol.ts";
+ * ```ts
+ * import { ReplyDecoder } from "@kv/store";
  * const d = new ReplyDecoder({ bulk: "bytes" });
+ * d.feed(new TextEncoder().encode("$2\r\nhi\r\n"));
+ * d.next(); // { value: Uint8Array [104, 105] }
  * ```
  */
 export interface ReplyDecoderOptions {
@@ -1021,11 +1025,15 @@ export class DoubleText {
 /** Thrown by {@linkcode ReplyDecoder.next} on bytes that are not RESP.
  *
  * @example
- * ```ts ignore
- * import { ProtocolError, ReplyDecoder } from "./protocol.ts";
+ * ```ts
+ * import { ProtocolError, ReplyDecoder } from "@kv/store";
  * const d = new ReplyDecoder();
  * d.feed(new TextEncoder().encode("?\r\n"));
- * try { d.next(); } catch (e) { console.log(e instanceof ProtocolError); }
+ * try {
+ *   d.next();
+ * } catch (e) {
+ *   console.log(e instanceof ProtocolError); // true
+ * }
  * ```
  */
 export class ProtocolError extends Error {
@@ -1046,7 +1054,7 @@ const utf8 = new TextDecoder();
  *
  * @example
  * ```ts
- * import { ReplyDecoder } from "./protocol.ts";
+ * import { ReplyDecoder } from "@kv/store";
  * const d = new ReplyDecoder();
  * d.feed(new TextEncoder().encode("%1\r\n+a\r\n:1\r\n"));
  * console.log(d.next()); // { value: Map { "a" => 1 } }
