@@ -17,8 +17,8 @@ for (let n = 0; n <= 64; n++) codeArrays.push(new Array(n).fill(0));
  * the store costs its length plus a small header.
  *
  * @example
- * ```ts ignore
- * import { bytesToBinary } from "./_bytes.ts";
+ * ```ts
+ * import { bytesToBinary } from "@kv/store";
  * bytesToBinary(new Uint8Array([104, 105])); // "hi"
  * ```
  */
@@ -681,8 +681,8 @@ export function bytesToBinary(
 /** Encodes a byte string back to bytes.
  *
  * @example
- * ```ts ignore
- * import { binaryToBytes } from "./_bytes.ts";
+ * ```ts
+ * import { binaryToBytes } from "@kv/store";
  * binaryToBytes("\xff\x00"); // Uint8Array [255, 0]
  * ```
  */
@@ -695,9 +695,11 @@ export function binaryToBytes(s: string): Uint8Array {
 /** Encodes ordinary text as UTF-8 and returns it as a byte string.
  *
  * @example
- * ```ts ignore
- * import { textToBinary } from "./_bytes.ts";
+ * ```ts
+ * import { Store, textToBinary } from "@kv/store";
+ * const store = new Store();
  * store.set(textToBinary("ключ"), textToBinary("значение"));
+ * textToBinary("é"); // "\xc3\xa9": the two UTF-8 bytes
  * ```
  */
 export function textToBinary(text: string): string {
@@ -709,8 +711,10 @@ export function textToBinary(text: string): string {
 /** Decodes a byte string holding UTF-8 into ordinary text.
  *
  * @example
- * ```ts ignore
- * import { binaryToText } from "./_bytes.ts";
+ * ```ts
+ * import { binaryToText, Store, textToBinary } from "@kv/store";
+ * const store = new Store();
+ * store.set(textToBinary("ключ"), textToBinary("значение"));
  * binaryToText(store.get(textToBinary("ключ"))!); // "значение"
  * ```
  */

@@ -6,7 +6,7 @@
  * with it as is.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Store, StoreError } from "@kv/store";
  * const store = new Store();
  * store.set("s", "abc");
@@ -28,7 +28,7 @@ export class StoreError extends Error {
 /** The error texts {@linkcode StoreError} uses, as Redis words them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { STORE_ERRORS } from "@kv/store";
  * console.log(STORE_ERRORS.noSuchKey); // "ERR no such key"
  * ```

@@ -1,9 +1,9 @@
 /** Versions this server reports.
  *
  * @example
- * ```ts ignore
- * import { VERSION } from "./version.ts";
- * console.log(VERSION.kv);
+ * ```ts
+ * import { VERSION } from "@kv/store";
+ * console.log(VERSION.kv, VERSION.redis); // "0.1.0" "7.0.0"
  * ```
  */
 export const VERSION = {
