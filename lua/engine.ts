@@ -121,9 +121,14 @@ const NO_HOST: ScriptHost = {
  *
  * @example
  * ```ts ignore
+ * // Internal: the server's EVAL and FUNCTION use it; @kv/store does not export it.
+ * import { LuaVM, RunStatus } from "./engine.ts";
  * const vm = LuaVM.create(false);
- * const script = vm.compile("return 1 + 1") as number;
- * vm.run(script, [], [], 2, false); // RunStatus.Done; vm.reply() is ":2\r\n"
+ * const script = vm.compile("return 1 + 1"); // a handle, or the error message
+ * if (typeof script === "number") {
+ *   vm.run(script, [], [], 2, false) === RunStatus.Done; // true
+ *   new TextDecoder().decode(vm.reply()); // ":2\r\n"
+ * }
  * ```
  */
 export class LuaVM {
