@@ -176,8 +176,19 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
 /** Options of {@linkcode defineCommand}.
  *
  * @example
- * ```ts ignore
- * server.addCommand({ name: "HELLOWORLD", arity: 1, flags: ["fast"], handler: (s) => s.out.bulk("hello") });
+ * ```ts
+ * import { Client, type CommandDefinition, Server } from "@kv/store";
+ * const helloWorld: CommandDefinition = {
+ *   name: "HELLOWORLD",
+ *   arity: 1,
+ *   flags: ["readonly", "fast"],
+ *   handler: (s) => s.out.bulk("hello world"),
+ * };
+ * await using server = new Server({ port: 0 });
+ * server.addCommand(helloWorld);
+ * await server.listen();
+ * await using client = await Client.connect({ port: server.port });
+ * await client.execute("HELLOWORLD"); // "hello world"
  * ```
  */
 export interface CommandDefinition {

@@ -14,8 +14,15 @@ import type { ClientTracking } from "./tracking.ts";
 /** State of one connected client, as CLIENT and INFO show it.
  *
  * @example
- * ```ts ignore
- * server.addCommand({ name: "WHOAMI", arity: 1, handler: (s) => s.out.int(s.client.id) });
+ * ```ts
+ * import { type ClientState, Server } from "@kv/store";
+ * const whoami = (client: ClientState) => `${client.id} ${client.addr}`;
+ * await using server = new Server({ port: 0 });
+ * server.addCommand({
+ *   name: "WHOAMI",
+ *   arity: 1,
+ *   handler: (s) => s.out.bulk(whoami(s.client)),
+ * });
  * ```
  */
 export interface ClientState {
@@ -73,8 +80,11 @@ export interface ClientState {
 /** Counters the server keeps for INFO stats.
  *
  * @example
- * ```ts ignore
- * console.log(server.stats.commandsProcessed);
+ * ```ts
+ * import { Server, type ServerStats } from "@kv/store";
+ * await using server = new Server({ port: 0 });
+ * const stats: ServerStats = server.stats;
+ * console.log(stats.commandsProcessed); // 0
  * ```
  */
 export interface ServerStats {
@@ -101,8 +111,15 @@ export interface ServerStats {
 /** What a command sees of the server around it.
  *
  * @example
- * ```ts ignore
- * server.addCommand({ name: "CLIENTS", arity: 1, handler: (s) => s.out.int(s.server.clients.size) });
+ * ```ts
+ * import { Server, type ServerState } from "@kv/store";
+ * const clientCount = (server: ServerState) => server.clients.size;
+ * await using server = new Server({ port: 0 });
+ * server.addCommand({
+ *   name: "CLIENTS",
+ *   arity: 1,
+ *   handler: (s) => s.out.int(clientCount(s.server)),
+ * });
  * ```
  */
 export interface ServerState {
@@ -145,13 +162,22 @@ export interface ServerState {
 /** Everything a command handler gets: where to write, and what it acts on.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Client, Server, type Session } from "@kv/store";
+ * const getUpper = (s: Session, key: string) =>
+ *   s.out.bulkOrNil(s.store.read(key)?.toUpperCase());
+ * await using server = new Server({ port: 0 });
  * server.addCommand({
  *   name: "GETUPPER",
  *   arity: 2,
  *   flags: ["readonly"],
- *   handler: (s, argv) => s.out.bulkOrNil(s.store.read(argv[1])?.toUpperCase()),
+ *   keys: [1, 1, 1],
+ *   handler: (s, argv) => getUpper(s, argv[1]),
  * });
+ * await server.listen();
+ * await using client = await Client.connect({ port: server.port });
+ * await client.set("greeting", "hello");
+ * await client.execute("GETUPPER", "greeting"); // "HELLO"
  * ```
  */
 export interface Session {
@@ -172,8 +198,11 @@ export interface Session {
 /** Parses, applies and replies to one command. argv[0] is its name.
  *
  * @example
- * ```ts ignore
- * const ping: Handler = (s) => s.out.simple("PONG");
+ * ```ts
+ * import { type Handler, Server } from "@kv/store";
+ * const myPing: Handler = (s) => s.out.simple("PONG");
+ * await using server = new Server({ port: 0 });
+ * server.addCommand({ name: "MYPING", arity: 1, handler: myPing });
  * ```
  */
 export type Handler = (s: Session, argv: string[]) => void;
@@ -181,9 +210,11 @@ export type Handler = (s: Session, argv: string[]) => void;
 /** One entry of the command table.
  *
  * @example
- * ```ts ignore
- * const get = server.commands.get("get");
- * console.log(get?.arity, get?.calls);
+ * ```ts
+ * import { type Command, Server } from "@kv/store";
+ * await using server = new Server({ port: 0 });
+ * const get: Command | undefined = server.commands.get("get");
+ * console.log(get?.arity, get?.calls); // 2 0
  * ```
  */
 export interface Command {
@@ -221,8 +252,12 @@ export interface Command {
 /** The command table: lookup by lowercase name.
  *
  * @example
- * ```ts ignore
- * for (const name of server.commands.keys()) console.log(name);
+ * ```ts
+ * import { type CommandTable, Server } from "@kv/store";
+ * await using server = new Server({ port: 0 });
+ * const table: CommandTable = server.commands;
+ * table.has("get"); // true
+ * table.get("GET")?.name; // "get"
  * ```
  */
 export type CommandTable = Map<string, Command>;
@@ -231,7 +266,9 @@ export type CommandTable = Map<string, Command>;
  * code (`ERR ...`). Handlers throw before writing any part of a reply.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Client, CommandError, ReplyError, Server } from "@kv/store";
+ * await using server = new Server({ port: 0 });
  * server.addCommand({
  *   name: "FAIL",
  *   arity: 1,
@@ -239,6 +276,13 @@ export type CommandTable = Map<string, Command>;
  *     throw new CommandError("ERR this always fails");
  *   },
  * });
+ * await server.listen();
+ * await using client = await Client.connect({ port: server.port });
+ * try {
+ *   await client.execute("FAIL");
+ * } catch (e) {
+ *   if (e instanceof ReplyError) console.log(e.message); // ERR this always fails
+ * }
  * ```
  */
 export class CommandError extends Error {
