@@ -51,9 +51,11 @@ const MAX_TIMER = 2 ** 31 - 1;
 /** One client waiting in a blocking command.
  *
  * @example
- * ```ts ignore
- * const w = s.client.blocked; // set while the client waits
- * console.log(w?.keys, w?.deadline);
+ * ```ts
+ * import { type BlockedClient, Blocking, Store } from "@kv/store";
+ * const blocking = Blocking.of(new Store());
+ * const w: BlockedClient | undefined = blocking.get(1); // client 1's wait, if any
+ * console.log(w?.keys, w?.deadline); // undefined undefined: it is not blocked
  * ```
  */
 export interface BlockedClient {
@@ -326,8 +328,11 @@ const registry = new WeakMap<Store, Blocking>();
  *
  * @example
  * ```ts ignore
+ * // Internal: the server's read loop (server.ts); @kv/store does not export it.
+ * import { HeldInput, waitBlocked } from "./blocking.ts";
  * const held = new HeldInput();
  * if (!(await waitBlocked(conn, held, waiter))) return; // the client left
+ * // served: the read loop takes held.chunks (and held.read) first
  * ```
  */
 export class HeldInput {

@@ -34,9 +34,19 @@ const NULL3 = new TextEncoder().encode("_\r\n");
 /** One client's tracking mode (`ClientState.tracking`).
  *
  * @example
- * ```ts ignore
- * const t = session.client.tracking;
- * if (t != null && t.bcast) console.log(t.prefixes);
+ * ```ts
+ * import { type ClientTracking, Server } from "@kv/store";
+ * await using server = new Server({ port: 0 });
+ * server.addCommand({
+ *   name: "MYPREFIXES",
+ *   arity: 1,
+ *   handler: (s) => {
+ *     const t: ClientTracking | null | undefined = s.client.tracking;
+ *     const prefixes = t?.bcast ? t.prefixes : [];
+ *     s.out.array(prefixes.length);
+ *     for (const prefix of prefixes) s.out.bulk(prefix);
+ *   },
+ * });
  * ```
  */
 export class ClientTracking {
@@ -73,10 +83,10 @@ const instances = new WeakMap<Store, Tracking>();
  * the BCAST prefixes, and the invalidations still to send.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Store, Tracking } from "@kv/store";
  * const tracking = Tracking.of(new Store());
- * console.log(tracking.clients, tracking.totalKeys);
+ * console.log(tracking.clients, tracking.totalKeys); // 0 0
  * ```
  */
 export class Tracking {

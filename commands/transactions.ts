@@ -66,9 +66,9 @@ class KeyWatch extends Set<Watch> implements KeyWatchers {
  * One client's MULTI and WATCH state (`ClientState.tx`).
  *
  * @example A command of your own that answers differently inside MULTI
- * ```ts ignore
+ * ```ts
  * import { Server } from "@kv/store";
- * const server = new Server({ port: 0 });
+ * await using server = new Server({ port: 0 });
  * server.addCommand({
  *   name: "INTX",
  *   arity: 1,
