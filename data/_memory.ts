@@ -60,8 +60,10 @@ export const EVICTION_POLICIES = [
 /** A `maxmemory-policy`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { EVICTION_POLICIES, type EvictionPolicy } from "@kv/store";
  * const p: EvictionPolicy = "allkeys-lru";
+ * EVICTION_POLICIES.includes(p); // true
  * ```
  */
 export type EvictionPolicy = typeof EVICTION_POLICIES[number];
@@ -69,8 +71,14 @@ export type EvictionPolicy = typeof EVICTION_POLICIES[number];
 /** The redis.conf settings of the memory limit and eviction.
  *
  * @example
- * ```ts ignore
- * store.memory.settings = { ...defaultMemorySettings(), maxmemory: 100 * 1024 * 1024 };
+ * ```ts
+ * import { defaultMemorySettings, Store } from "@kv/store";
+ * const store = new Store();
+ * store.memory.settings = {
+ *   ...defaultMemorySettings(),
+ *   maxmemory: 100 * 1024 * 1024,
+ *   maxmemoryPolicy: "allkeys-lru",
+ * };
  * store.memory.sync();
  * ```
  */
@@ -285,8 +293,10 @@ export const Evict = { Ok: 0, Running: 1, Fail: 2 } as const;
  * limit with nothing (more) to evict.
  *
  * @example
- * ```ts ignore
- * const r: EvictResult = store.memory.performEvictions();
+ * ```ts
+ * import { type EvictResult, Store } from "@kv/store";
+ * const store = new Store();
+ * const r: EvictResult = store.memory.performEvictions(); // 0: under the limit
  * ```
  */
 export type EvictResult = 0 | 1 | 2;

@@ -182,8 +182,13 @@ function popcount(v: Bytes, start: number, end: number): number {
  * end, as the commands take them.
  *
  * @example
- * ```ts ignore
- * store.bitmaps.bitcount("visits", { start: 0, end: -1, unit: "BIT" });
+ * ```ts
+ * import { type BitRange, Store } from "@kv/store";
+ * const store = new Store();
+ * store.set("visits", "\xff\x01");
+ * const secondByte: BitRange = { start: 1, end: 1 };
+ * store.bitmaps.bitcount("visits", secondByte); // 1
+ * store.bitmaps.bitcount("visits", { start: 0, end: -1, unit: "BIT" }); // 9
  * ```
  */
 export interface BitRange {
@@ -286,8 +291,18 @@ export function bitposOf(
  * multiplied by the width).
  *
  * @example
- * ```ts ignore
- * store.bitmaps.bitfield("k", [{ op: "INCRBY", signed: false, bits: 8, offset: 0, value: 1, overflow: "SAT" }]);
+ * ```ts
+ * import { type BitfieldOp, Store } from "@kv/store";
+ * const store = new Store();
+ * const op: BitfieldOp = {
+ *   op: "INCRBY",
+ *   signed: false,
+ *   bits: 8,
+ *   offset: 0,
+ *   value: 300,
+ *   overflow: "SAT",
+ * };
+ * store.bitmaps.bitfield("k", [op]); // [255]: saturated at u8's maximum
  * ```
  */
 export interface BitfieldOp {
@@ -509,8 +524,15 @@ function checkOffset(store: Store, offset: number, write = false): void {
  * backwards, and the LCS length.
  *
  * @example
- * ```ts ignore
- * const { matches, len } = store.bitmaps.lcsIdx("a", "b", { minMatchLen: 2 });
+ * ```ts
+ * import { type LcsIdxResult, Store } from "@kv/store";
+ * const store = new Store();
+ * store.set("a", "ohmytext");
+ * store.set("b", "mynewtext");
+ * const { matches, len }: LcsIdxResult = store.bitmaps.lcsIdx("a", "b", {
+ *   minMatchLen: 4,
+ * });
+ * console.log(matches, len); // [[[4, 7], [5, 8], 4]] 6: "text", of "mytext"
  * ```
  */
 export interface LcsIdxResult {

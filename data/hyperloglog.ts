@@ -132,7 +132,9 @@ function patLen(s: string): number {
  *
  * @example
  * ```ts ignore
- * const [register, count] = hllHash("a");
+ * // Internal: PFADD's hashing; @kv/store does not export it.
+ * import { hllHash } from "./hyperloglog.ts";
+ * const [register, count] = hllHash("a"); // 12711, 2
  * ```
  */
 export function hllHash(element: string): [register: number, count: number] {

@@ -361,8 +361,12 @@ export function sortIntStrings(members: string[]): string[] {
 /** The result of one SSCAN or HSCAN step.
  *
  * @example
- * ```ts ignore
- * const { cursor, items } = store.sets.sscan("s", 0);
+ * ```ts
+ * import { type FieldScanStep, Store } from "@kv/store";
+ * const store = new Store();
+ * store.sets.sadd("s", ["apple", "avocado", "banana"]);
+ * const { cursor, items }: FieldScanStep<string> = store.sets.sscan("s", 0);
+ * console.log(cursor, items.sort()); // 0 ["apple", "avocado", "banana"]
  * ```
  */
 export interface FieldScanStep<T> {
@@ -375,8 +379,12 @@ export interface FieldScanStep<T> {
 /** Options of SSCAN and HSCAN.
  *
  * @example
- * ```ts ignore
- * store.sets.sscan("s", 0, { match: "a*", count: 100 });
+ * ```ts
+ * import { type FieldScanOptions, Store } from "@kv/store";
+ * const store = new Store();
+ * store.sets.sadd("s", ["apple", "avocado", "banana"]);
+ * const options: FieldScanOptions = { match: "a*", count: 100 };
+ * store.sets.sscan("s", 0, options).items.sort(); // ["apple", "avocado"]
  * ```
  */
 export interface FieldScanOptions {

@@ -239,7 +239,10 @@ function tryMerge(node: Inner, i: number): void {
  *
  * @example
  * ```ts ignore
+ * // Internal; @kv/store exports the same as formatDouble.
+ * import { formatScore } from "./zset.ts";
  * formatScore(0.1); // "0.10000000000000001"
+ * formatScore(-Infinity); // "-inf"
  * ```
  */
 export function formatScore(d: number): string {
@@ -251,7 +254,10 @@ export function formatScore(d: number): string {
  *
  * @example
  * ```ts ignore
+ * // Internal: ZADD's score parsing; @kv/store does not export it.
+ * import { parseScore } from "./zset.ts";
  * parseScore("-inf"); // -Infinity
+ * parseScore("nan"); // null
  * ```
  */
 export function parseScore(s: string): number | null {
@@ -281,8 +287,12 @@ function parseBound(s: string): number | null {
 /** A range of scores, bounds inclusive unless said otherwise.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { type ScoreRange, Store } from "@kv/store";
+ * const store = new Store();
+ * store.zsets.zadd("z", [["a", 0], ["b", 5], ["c", 10]]);
  * const range: ScoreRange = { min: 0, max: 10, maxExclusive: true }; // [0, 10)
+ * store.zsets.zrangeByScore("z", range); // [["a", 0], ["b", 5]]
  * ```
  */
 export interface ScoreRange {
@@ -300,8 +310,10 @@ export interface ScoreRange {
  * otherwise; an absent bound is unbounded (`-` / `+`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { LexRange } from "@kv/store";
  * const range: LexRange = { min: "a", max: "c", maxExclusive: true }; // [a, c)
+ * const all: LexRange = {}; // - to +
  * ```
  */
 export interface LexRange {
@@ -320,7 +332,10 @@ export interface LexRange {
  *
  * @example
  * ```ts ignore
- * parseScoreRange("(1", "+inf"); // { min: 1, max: Infinity, minExclusive: true, ... }
+ * // Internal: ZRANGEBYSCORE's argument parsing; @kv/store does not export it.
+ * import { parseScoreRange } from "./zset.ts";
+ * parseScoreRange("(1", "+inf");
+ * // { min: 1, max: Infinity, minExclusive: true, maxExclusive: false }
  * ```
  */
 export function parseScoreRange(min: string, max: string): ScoreRange | null {
@@ -337,7 +352,9 @@ export function parseScoreRange(min: string, max: string): ScoreRange | null {
  *
  * @example
  * ```ts ignore
- * parseLexRange("[a", "+"); // { min: "a", max: undefined, ... }
+ * // Internal: ZRANGEBYLEX's argument parsing; @kv/store does not export it.
+ * import { parseLexRange } from "./zset.ts";
+ * parseLexRange("[a", "+"); // { min: "a", minExclusive: false }: no max
  * ```
  */
 export function parseLexRange(min: string, max: string): LexRange | null {
@@ -1082,8 +1099,13 @@ function compareEntries(
 /** Options of {@linkcode SortedSetOps.zadd}, as ZADD's flags.
  *
  * @example
- * ```ts ignore
- * store.zsets.zadd("board", [["alice", 10]], { gt: true, ch: true });
+ * ```ts
+ * import { Store, type ZAddOptions } from "@kv/store";
+ * const store = new Store();
+ * store.zsets.zadd("board", [["alice", 10]]);
+ * const gtCh: ZAddOptions = { gt: true, ch: true };
+ * store.zsets.zadd("board", [["alice", 5]], gtCh); // 0: not greater
+ * store.zsets.zadd("board", [["alice", 20]], gtCh); // 1: changed
  * ```
  */
 export interface ZAddOptions {
@@ -1103,8 +1125,12 @@ export interface ZAddOptions {
  * `count` (negative: all), in descending order when `reverse`.
  *
  * @example
- * ```ts ignore
- * store.zsets.zrangeByScore("z", { min: 0, max: Infinity }, { offset: 10, count: 5 });
+ * ```ts
+ * import { Store, type ZRangeOptions } from "@kv/store";
+ * const store = new Store();
+ * store.zsets.zadd("z", [["a", 1], ["b", 2], ["c", 3], ["d", 4]]);
+ * const page: ZRangeOptions = { offset: 1, count: 2 };
+ * store.zsets.zrangeByScore("z", { min: 0, max: Infinity }, page); // [["b", 2], ["c", 3]]
  * ```
  */
 export interface ZRangeOptions {
@@ -1120,8 +1146,13 @@ export interface ZRangeOptions {
  * inputs.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { type Aggregate, Store } from "@kv/store";
+ * const store = new Store();
+ * store.zsets.zadd("x", [["a", 1]]);
+ * store.zsets.zadd("y", [["a", 5]]);
  * const how: Aggregate = "max";
+ * store.zsets.zunion(["x", "y"], { aggregate: how }); // [["a", 5]]
  * ```
  */
 export type Aggregate = "sum" | "min" | "max";
@@ -1130,8 +1161,13 @@ export type Aggregate = "sum" | "min" | "max";
  * {@linkcode SortedSetOps.zinter}.
  *
  * @example
- * ```ts ignore
- * store.zsets.zunion(["a", "b"], { weights: [1, 2], aggregate: "max" });
+ * ```ts
+ * import { Store, type ZCombineOptions } from "@kv/store";
+ * const store = new Store();
+ * store.zsets.zadd("x", [["a", 1], ["b", 2]]);
+ * store.zsets.zadd("y", [["b", 5], ["c", 1]]);
+ * const options: ZCombineOptions = { weights: [1, 2], aggregate: "max" };
+ * store.zsets.zunion(["x", "y"], options); // [["a", 1], ["c", 2], ["b", 10]]
  * ```
  */
 export interface ZCombineOptions {
