@@ -98,6 +98,9 @@ Deno.test(
   async () => {
     const cwd = await Deno.makeTempDir({ prefix: "kv-cwd-" });
     const port = freePort();
+    const mtime = async (path: string) =>
+      (await exists(path)) ? (await Deno.stat(path)).mtime?.getTime() : null;
+    const checkoutDump = await mtime(`${root}dump.json`);
     // setsid: a process group of its own, as a terminal's Ctrl-C reaches
     // the task runner and the server both.
     const child = new Deno.Command("setsid", {
@@ -158,7 +161,8 @@ Deno.test(
         log,
       );
       assert.ok(await exists(`${cwd}/dump.json`), log);
-      assert.ok(!await exists(`${root}dump.json`) || true);
+      // The checkout's own folder is left alone.
+      assert.equal(await mtime(`${root}dump.json`), checkoutDump);
       assert.match(log, new RegExp(`dir=${cwd}`));
     } finally {
       clearTimeout(killer);
@@ -379,10 +383,18 @@ Deno.test(
         stdout: "piped",
         stderr: "piped",
       }).spawn();
+      const killer = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // exited
+        }
+      }, 20_000);
       const w = child.stdin.getWriter();
       await w.write(new TextEncoder().encode(script));
       await w.close();
       const out = await child.output();
+      clearTimeout(killer);
       const stderr = decoder.decode(out.stderr);
       assert.equal(out.code, 0, stderr);
       assert.equal(stderr, ""); // quiet
