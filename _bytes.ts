@@ -678,6 +678,42 @@ export function bytesToBinary(
   return parts.join("");
 }
 
+/** Command names seen lately, as the strings first made for them. */
+const recentNames: { bytes: Uint8Array; name: string }[] = [];
+
+/** Decodes a command name (`bytes[start, start + len)`), giving back the
+ * same string object for the same bytes as lately seen: the command
+ * table's lookup then hits V8's cached string hash instead of hashing a new
+ * string, and no string is made. Used by the request decoder and by
+ * scripts' `redis.call`.
+ *
+ * @example
+ * ```ts ignore
+ * import { commandName } from "./_bytes.ts";
+ * const b = new Uint8Array([71, 69, 84]);
+ * commandName(b, 0, 3) === commandName(b, 0, 3); // true: the same string
+ * ```
+ */
+export function commandName(
+  bytes: Uint8Array,
+  start: number,
+  len: number,
+): string {
+  outer: for (let k = 0; k < recentNames.length; k++) {
+    const e = recentNames[k];
+    const b = e.bytes;
+    if (b.length !== len) continue;
+    for (let i = 0; i < len; i++) if (b[i] !== bytes[start + i]) continue outer;
+    return e.name;
+  }
+  const name = bytesToBinary(bytes, start, start + len);
+  if (len <= 32) {
+    if (recentNames.length >= 16) recentNames.pop();
+    recentNames.unshift({ bytes: bytes.slice(start, start + len), name });
+  }
+  return name;
+}
+
 /** Encodes a byte string back to bytes.
  *
  * @example

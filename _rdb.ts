@@ -3,6 +3,8 @@
 // payloads (commands/functions.ts). Our own implementations, from the
 // documented formats.
 
+import { bytesToBinary } from "./_bytes.ts";
+
 const CRC_TABLE: bigint[] = (() => {
   // Reflected form of the Jones polynomial 0xad93d23594c935a9.
   const poly = 0x95ac9329ac4bc9b5n;
@@ -161,14 +163,7 @@ export class RdbReader {
       this.pos += clen.n;
       if (bytes === null) return null;
     } else return null;
-    let s = "";
-    for (let i = 0; i < bytes.length; i += 4096) {
-      s += String.fromCharCode.apply(
-        null,
-        bytes.subarray(i, i + 4096) as unknown as number[],
-      );
-    }
-    return s;
+    return bytesToBinary(bytes);
   }
 }
 

@@ -20,7 +20,7 @@
  */
 
 import { formatDouble as formatDouble17 } from "./_number.ts";
-import { bytesToBinary, textToBinary } from "./_bytes.ts";
+import { bytesToBinary, commandName, textToBinary } from "./_bytes.ts";
 
 const CR = 13;
 const LF = 10;
@@ -79,26 +79,6 @@ function parseLength(buf: Uint8Array, start: number, end: number): number {
     n = n * 10 + c;
   }
   return negative ? -n : n;
-}
-
-/** Command names seen lately, as the strings first made for them: a
- * request's name comes back as the same string object, whose hash V8 has
- * cached, so the command table's lookup does not hash a new string (and no
- * string is made) for every request. */
-const recentNames: { bytes: Uint8Array; name: string }[] = [];
-
-function commandName(src: Uint8Array, start: number, len: number): string {
-  outer: for (let k = 0; k < recentNames.length; k++) {
-    const e = recentNames[k];
-    const b = e.bytes;
-    if (b.length !== len) continue;
-    for (let i = 0; i < len; i++) if (b[i] !== src[start + i]) continue outer;
-    return e.name;
-  }
-  const name = bytesToBinary(src, start, start + len);
-  if (recentNames.length >= 8) recentNames.pop();
-  recentNames.unshift({ bytes: src.slice(start, start + len), name });
-  return name;
 }
 
 /**

@@ -31,6 +31,7 @@ import {
   Scripting,
 } from "./scripting.ts";
 import { globMatch } from "../_glob.ts";
+import { binaryToBytes, bytesToBinary } from "../_bytes.ts";
 import { openPayload, RdbReader, rdbString, sealPayload } from "../_rdb.ts";
 
 /** A registered function. */
@@ -362,12 +363,7 @@ const functionDump: Handler = (s) => {
     body.push(245); // RDB_OPCODE_FUNCTION2
     rdbString(body, lib.code);
   }
-  const payload = sealPayload(body);
-  let text = "";
-  for (let i = 0; i < payload.length; i++) {
-    text += String.fromCharCode(payload[i]);
-  }
-  s.out.bulk(text);
+  s.out.bulk(bytesToBinary(sealPayload(body)));
 };
 
 const functionRestore: Handler = (s, argv) => {
@@ -385,10 +381,7 @@ const functionRestore: Handler = (s, argv) => {
       );
     }
   }
-  const raw = argv[2];
-  const bytes = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
-  const body = openPayload(bytes);
+  const body = openPayload(binaryToBytes(argv[2]));
   if (body === null) {
     throw new CommandError("ERR DUMP payload version or checksum are wrong");
   }

@@ -35,13 +35,16 @@ import { execute } from "../commands.ts";
 import { Transaction } from "./transactions.ts";
 import { OOM_ERROR } from "../data/_memory.ts";
 import { parseInt64 } from "../_number.ts";
+import { binaryToBytes } from "../_bytes.ts";
 
 /** The id of the client scripts' commands run as. */
 export const SCRIPT_CLIENT_ID = -1;
 
-const BUSY_EVAL =
+/** -BUSY while an EVAL script runs past the threshold. */
+export const BUSY_EVAL =
   "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
-const BUSY_FUNCTION =
+/** -BUSY while a function runs past the threshold. */
+export const BUSY_FUNCTION =
   "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 const NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL.";
 const NOTBUSY = "NOTBUSY No scripts in execution right now.";
@@ -311,7 +314,7 @@ export class Scripting {
           "ERR Invalid command passed to redis.acl_check_cmd()",
         );
       }
-      return errorReply(":1"); // no ACL users: every command is allowed
+      return ALLOWED;
     }
     if (command === undefined) {
       return errorReply("ERR Unknown Redis command called from script");
@@ -357,15 +360,13 @@ export class Scripting {
   }
 }
 
+/** An error reply's bytes (`-` + the line + CRLF). */
 function errorReply(line: string): Uint8Array {
-  const b = new Uint8Array(line.length + 2 + (line[0] === ":" ? 0 : 1));
-  let at = 0;
-  if (line[0] !== ":") b[at++] = 45; // '-'
-  for (let i = 0; i < line.length; i++) b[at++] = line.charCodeAt(i) & 255;
-  b[at++] = 13;
-  b[at] = 10;
-  return b;
+  return binaryToBytes(`-${line}\r\n`);
 }
+
+/** `:1`: redis.acl_check_cmd's answer (no ACL users: all is allowed). */
+const ALLOWED = binaryToBytes(":1\r\n");
 
 function lookup(
   table: ServerState["commands"],

@@ -2,7 +2,7 @@
 
 import { Blocking } from "./blocking.ts";
 import { Tracking } from "./tracking.ts";
-import { Scripting } from "./scripting.ts";
+import { BUSY_EVAL, BUSY_FUNCTION, Scripting } from "./scripting.ts";
 import process from "node:process";
 import os from "node:os";
 import { globMatch } from "../_glob.ts";
@@ -608,9 +608,7 @@ const shutdown: Handler = (s, argv) => {
     // and it stops the script.
     if (save !== false) {
       throw new CommandError(
-        busy.isEval
-          ? "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
-          : "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.",
+        busy.isEval ? BUSY_EVAL : BUSY_FUNCTION,
       );
     }
     busy.killed = true;

@@ -147,20 +147,8 @@ export class LuaVM {
     let vm: LuaVM | null = null;
     let x: Exports | null = null;
     const memory = () => vm!.#memory();
-    const text = (ptr: number, len: number): string => {
-      const m = memory();
-      let s = "";
-      for (let i = 0; i < len; i += 4096) {
-        s += String.fromCharCode.apply(
-          null,
-          m.subarray(
-            ptr + i,
-            ptr + Math.min(len, i + 4096),
-          ) as unknown as number[],
-        );
-      }
-      return s;
-    };
+    const text = (ptr: number, len: number): string =>
+      bytesToBinary(memory(), ptr, ptr + len);
     const env = {
       kv_throw: () => {
         throw LUA_THROW;
@@ -415,29 +403,8 @@ export class LuaVM {
 }
 
 import { createHash } from "node:crypto";
-import { bytesToBinary } from "../_bytes.ts";
+import { bytesToBinary, commandName } from "../_bytes.ts";
 import type { ReplyWriter } from "../protocol.ts";
-
-/** Recently seen command names: the same string object comes back for the
- * same bytes, so the command table's lookups hit V8's cached string hash
- * instead of hashing a new string on every redis.call. */
-const names: { bytes: Uint8Array; name: string }[] = [];
-
-function commandName(m: Uint8Array, at: number, n: number): string {
-  outer: for (let k = 0; k < names.length; k++) {
-    const e = names[k];
-    const b = e.bytes;
-    if (b.length !== n) continue;
-    for (let i = 0; i < n; i++) if (b[i] !== m[at + i]) continue outer;
-    return e.name;
-  }
-  const name = bytesToBinary(m, at, at + n);
-  if (n <= 32) {
-    if (names.length >= 32) names.shift();
-    names.push({ bytes: m.slice(at, at + n), name });
-  }
-  return name;
-}
 
 function u32(m: Uint8Array, at: number): number {
   return (m[at] | (m[at + 1] << 8) | (m[at + 2] << 16) | (m[at + 3] << 24)) >>>
