@@ -130,6 +130,15 @@ export interface ScriptRun {
   readonly log: string[][];
 }
 
+/** Scripts past their busy threshold, in every server of this process. */
+let busyRuns = 0;
+
+/** A run is over: nothing of it is running any more. */
+function ended(sc: Scripting, run: ScriptRun): void {
+  sc.running = null;
+  if (run.busy) busyRuns--;
+}
+
 /** Per-server scripting state. */
 export class Scripting {
   /** EVAL's Lua state, made when the first script runs. */
@@ -206,6 +215,7 @@ export class Scripting {
     if (Date.now() - run.startedAt < limit) return 0;
     if (!run.busy) {
       run.busy = true;
+      busyRuns++;
       this.#server.log(
         "warning",
         `Slow script detected: still in execution after ${
@@ -230,6 +240,9 @@ export class Scripting {
 
   /** The running script when it is past the busy threshold. */
   static busy(server: ServerState): ScriptRun | null {
+    // Asked before every command: nothing to look up while no script (of
+    // any server in this process) is past its threshold.
+    if (busyRuns === 0) return null;
     const s = Scripting.#all.get(server.store);
     const run = s?.running;
     return run != null && run.busy ? run : null;
@@ -506,7 +519,7 @@ function engineFailure(
   e: unknown,
   late: boolean,
 ): void {
-  sc.running = null;
+  ended(sc, run);
   s.server.log("warning", `Lua engine failure, its state is reset: ${e}`);
   if (vm === sc.evalVM) {
     sc.evalVM = null;
@@ -543,7 +556,7 @@ function finish(
   status: RunStatus,
   late: boolean,
 ): void {
-  sc.running = null;
+  ended(sc, run);
   if (run.busy) {
     s.server.log(
       "warning",
