@@ -522,14 +522,23 @@ export function execute(
   if (s.store.touchesPending) s.store.settleTouches(s.store.dirty !== dirty);
   // Client-side caching: invalidations, keys read (commands/tracking.ts).
   if (s.store.keyModified !== null) {
-    Tracking.of(s.store).afterCommand(s, command, argv, tx?.log != null);
+    Tracking.of(s.server.store).afterCommand(s, command, argv, tx?.log != null);
   }
   // Log writes that changed something to the append-only file.
   // (or a command that asked to be logged: PFCOUNT's cache update).
   if ((command.write || s.propagate !== null) && s.store.dirty !== dirty) {
     // Inside EXEC the transaction's writes are gathered, then logged whole.
-    if (tx != null && tx.log !== null) tx.log.push(...(s.propagate ?? [argv]));
-    else s.server.persistence.feed(s.propagate ?? [argv]);
+    if (tx != null && tx.log !== null) {
+      if (tx.logDb !== s.client.db) {
+        tx.logDb = s.client.db;
+        tx.log.push(["SELECT", String(tx.logDb)]);
+      }
+      for (const entry of s.propagate ?? [argv]) {
+        tx.log.push(entry);
+        // A script's effects may change database.
+        if (entry[0] === "SELECT") tx.logDb = Number(entry[1]);
+      }
+    } else s.server.persistence.feed(s.propagate ?? [argv], s.client.db);
   }
   s.propagate = null;
 }

@@ -78,6 +78,9 @@ export interface ServerConfig extends EncodingLimits, MemorySettings {
    * and SCRIPT KILL may stop it (`busy-reply-threshold`, alias
    * `lua-time-limit`); 0: never. */
   busyReplyThreshold: number;
+  /** Numbered databases clients can SELECT (`databases`, 16 as
+   * redis.conf; set at start only). */
+  databases: number;
   /** `rdbcompression`: accepted and shown; our DUMP payloads are never
    * LZF-compressed (Redis's are when it saves space). */
   rdbcompression: boolean;
@@ -148,6 +151,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze<
   notifyKeyspaceEvents: 0,
   hz: 10,
   busyReplyThreshold: 5000,
+  databases: 16,
   rdbcompression: true,
   dbfilename: "dump.json",
   save: [[3600, 1], [300, 100], [60, 10000]],
@@ -223,7 +227,8 @@ function intParam(
     | "timeout"
     | "hz"
     | "httpPort"
-    | "busyReplyThreshold",
+    | "busyReplyThreshold"
+    | "databases",
   min: number,
   max: number,
   mutable = true,
@@ -524,7 +529,7 @@ PARAMS.push(
   limitParam("hll-sparse-max-bytes", "hllSparseMaxBytes", 0, LONG_MAX, {
     memory: true,
   }),
-  fixedParam("databases", "1"),
+  intParam("databases", "databases", 1, 2_147_483_647, false),
   nameParam("dbfilename", "dbfilename"),
   nameParam("appendfilename", "appendfilename"),
   {
@@ -1096,6 +1101,7 @@ const HELP: Record<string, string> = {
   "client-output-buffer-limit":
     "CLASS HARD SOFT SECONDS (or HARD SOFT SECONDS for normal clients)",
   hz: "background cycles per second",
+  databases: "numbered databases clients can SELECT (0 to N-1)",
   "http-port": "port of the web dashboard on the same address (0: off)",
   maxmemory: "memory limit (0: none), e.g. 100mb, 1gb",
   "maxmemory-policy": EVICTION_POLICIES.join(", "),

@@ -33,15 +33,18 @@ import { syncPath, syncPathSync, writeAll, writeAllSync } from "./_io.ts";
  * ```
  */
 export const SNAPSHOT_FORMAT = "@kv/store snapshot";
-/** The snapshot format version this code writes and reads.
+/** The newest snapshot format version this code writes and reads (1 and
+ * 2 load too). Version 3 adds `{"db": N}` markers among the entries for
+ * the numbered databases; a snapshot of database 0 alone is written as
+ * version 2, which older versions read.
  *
  * @example
  * ```ts ignore
  * import { SNAPSHOT_VERSION } from "./persistence.ts";
- * console.log(SNAPSHOT_VERSION); // 2
+ * console.log(SNAPSHOT_VERSION); // 3
  * ```
  */
-export const SNAPSHOT_VERSION = 2;
+export const SNAPSHOT_VERSION = 3;
 
 /** A data file could not be read: the server must not start.
  *
@@ -72,8 +75,13 @@ export class PersistenceError extends Error {
  * ```
  */
 export interface PersistenceHost {
-  /** The store to save and load. */
+  /** The store to save and load (database 0). */
   readonly store: Store;
+  /** Every database made so far (index, store), ordered by index; database
+   * 0 alone when absent. */
+  readonly databases?: readonly (readonly [number, Store])[];
+  /** Database `index`, made when missing (loading a snapshot). */
+  db?(index: number): Store;
   /** Live settings. */
   readonly config: ServerConfig;
   /** Writes a log line. */
@@ -354,15 +362,22 @@ class ChunkedOut {
   }
 }
 
-function header(time: number, functions: readonly string[]): string {
+function header(
+  time: number,
+  functions: readonly string[],
+  version: number,
+): string {
   // FUNCTION libraries, as Redis keeps them in its RDB file: their code.
   const libs = functions.length > 0
     ? `"functions":${JSON.stringify(functions)},`
     : "";
   return `{"format":${
     JSON.stringify(SNAPSHOT_FORMAT)
-  },"version":${SNAPSHOT_VERSION},"time":${time},${libs}"entries":[`;
+  },"version":${version},"time":${time},${libs}"entries":[`;
 }
+
+/** The snapshot of one database: its index and the point-in-time view. */
+type DbSnapshot = readonly [number, Snapshot];
 
 function trailer(count: number): string {
   return `\n],"count":${count}}\n`;
@@ -385,79 +400,93 @@ function lastContainer(chunk: SnapshotEntry[]): number {
  * number of entries.
  */
 function* snapshotBytes(
-  snap: Snapshot,
+  snaps: readonly DbSnapshot[],
+  time: number,
   out: ChunkedOut,
   functions: readonly string[],
 ): Generator<void, number> {
-  out.ascii(header(snap.time, functions));
+  // Database 0 alone keeps version 2's layout, which older versions read;
+  // other databases' entries follow a {"db": N} marker (version 3).
+  const multi = snaps.some(([db]) => db !== 0);
+  out.ascii(header(time, functions, multi ? SNAPSHOT_VERSION : 2));
   let count = 0;
-  let chunk;
-  while ((chunk = snap.next(ENTRIES_PER_CHUNK)).length > 0) {
-    const safe = lastContainer(chunk);
-    for (let i = 0; i < chunk.length; i++) {
-      const [k, v, at] = chunk[i];
-      out.ascii(count === 0 ? "\n[" : ",\n[");
-      count++;
-      out.jsonString(k);
-      out.byte(44);
-      if (typeof v === "string") {
-        if (i > safe && v.length > PIECE) yield* out.jsonStringPieces(v);
-        else out.jsonString(v);
-      } else {
-        out.ascii(`{"type":${JSON.stringify(v.type)},"commands":[`);
-        let first = true;
-        for (const argv of v.rewrite(k, CONTAINER_BATCH)) {
-          out.ascii(first ? "[" : ",[");
-          first = false;
-          for (let j = 0; j < argv.length; j++) {
-            if (j > 0) out.byte(44);
-            out.jsonString(argv[j]);
+  let items = 0;
+  for (const [db, snap] of snaps) {
+    if (db !== 0) out.ascii(`${items++ === 0 ? "\n" : ",\n"}{"db":${db}}`);
+    let chunk;
+    while ((chunk = snap.next(ENTRIES_PER_CHUNK)).length > 0) {
+      const safe = lastContainer(chunk);
+      for (let i = 0; i < chunk.length; i++) {
+        const [k, v, at] = chunk[i];
+        out.ascii(items++ === 0 ? "\n[" : ",\n[");
+        count++;
+        out.jsonString(k);
+        out.byte(44);
+        if (typeof v === "string") {
+          if (i > safe && v.length > PIECE) yield* out.jsonStringPieces(v);
+          else out.jsonString(v);
+        } else {
+          out.ascii(`{"type":${JSON.stringify(v.type)},"commands":[`);
+          let first = true;
+          for (const argv of v.rewrite(k, CONTAINER_BATCH)) {
+            out.ascii(first ? "[" : ",[");
+            first = false;
+            for (let j = 0; j < argv.length; j++) {
+              if (j > 0) out.byte(44);
+              out.jsonString(argv[j]);
+            }
+            out.byte(93);
           }
-          out.byte(93);
+          out.ascii("]}");
         }
-        out.ascii("]}");
+        if (at !== undefined) out.ascii(`,${at}`);
+        out.byte(93);
       }
-      if (at !== undefined) out.ascii(`,${at}`);
-      out.byte(93);
+      yield;
     }
-    yield;
   }
   out.ascii(trailer(count));
   return count;
 }
 
 /** Encodes a snapshot as the commands that rebuild it (a log rewrite),
- * pausing as {@linkcode snapshotBytes} does. */
+ * pausing as {@linkcode snapshotBytes} does; each database other than 0
+ * after a SELECT. Returns the database selected at the end. */
 function* rewriteBytes(
-  snap: Snapshot,
+  snaps: readonly DbSnapshot[],
   out: ChunkedOut,
   functions: readonly string[],
-): Generator<void> {
+): Generator<void, number> {
   for (const code of functions) {
     out.command(["FUNCTION", "LOAD", "REPLACE", code]);
   }
-  let chunk;
-  while ((chunk = snap.next(ENTRIES_PER_CHUNK)).length > 0) {
-    const safe = lastContainer(chunk);
-    for (let i = 0; i < chunk.length; i++) {
-      const [k, v, at] = chunk[i];
-      if (typeof v !== "string") {
-        for (const argv of v.rewrite(k, CONTAINER_BATCH)) out.command(argv);
-        if (at !== undefined) out.command(["PEXPIREAT", k, String(at)]);
-        continue;
+  let selected = 0;
+  for (const [db, snap] of snaps) {
+    if (db !== selected) out.command(["SELECT", String(selected = db)]);
+    let chunk;
+    while ((chunk = snap.next(ENTRIES_PER_CHUNK)).length > 0) {
+      const safe = lastContainer(chunk);
+      for (let i = 0; i < chunk.length; i++) {
+        const [k, v, at] = chunk[i];
+        if (typeof v !== "string") {
+          for (const argv of v.rewrite(k, CONTAINER_BATCH)) out.command(argv);
+          if (at !== undefined) out.command(["PEXPIREAT", k, String(at)]);
+          continue;
+        }
+        out.ascii(at === undefined ? "*3\r\n" : "*5\r\n");
+        out.bulk("SET");
+        out.bulk(k);
+        if (i > safe && v.length > PIECE) yield* out.bulkPieces(v);
+        else out.bulk(v);
+        if (at !== undefined) {
+          out.bulk("PXAT");
+          out.bulk(String(at));
+        }
       }
-      out.ascii(at === undefined ? "*3\r\n" : "*5\r\n");
-      out.bulk("SET");
-      out.bulk(k);
-      if (i > safe && v.length > PIECE) yield* out.bulkPieces(v);
-      else out.bulk(v);
-      if (at !== undefined) {
-        out.bulk("PXAT");
-        out.bulk(String(at));
-      }
+      yield;
     }
-    yield;
   }
+  return selected;
 }
 
 // --- reading in bounded pieces ---------------------------------------------
@@ -625,6 +654,8 @@ interface SnapshotVisitor {
   begin?(version: number): void;
   /** The FUNCTION libraries' code (before the entries). */
   functions?(codes: string[]): void;
+  /** The entries that follow belong to database `index` (version 3). */
+  db?(index: number): void;
   /** A string value. */
   string(index: number, key: string, value: string, expireAt?: number): void;
   /** A container begins: its commands follow. */
@@ -939,7 +970,7 @@ class SnapshotParser {
         this.#expect(58);
         if (name === "entries" && this.#peek() === 91) {
           if (format !== SNAPSHOT_FORMAT) this.#notOurs();
-          if (version !== SNAPSHOT_VERSION && version !== 1) {
+          if (version !== SNAPSHOT_VERSION && version !== 2 && version !== 1) {
             this.#fail(`unsupported format version ${JSON.stringify(version)}`);
           }
           v.begin?.(version as number);
@@ -982,6 +1013,16 @@ class SnapshotParser {
         this.#fail(
           `entry ${i} is not [key, value] or [key, value, expireAt]`,
         );
+      if (this.#peek() === 123) {
+        // {"db": N}: the entries that follow are database N's.
+        const marker = this.#value() as Record<string, unknown>;
+        const db = marker.db;
+        if (typeof db !== "number" || !Number.isInteger(db) || db < 0) {
+          this.#fail(`a database marker before entry ${i} is not {"db": N}`);
+        }
+        v.db?.(db as number);
+        continue;
+      }
       if (this.#peek() !== 91) shape();
       r.pos++;
       const key = this.#byteString();
@@ -1187,6 +1228,33 @@ function message(e: unknown): string {
 }
 
 /** Encodes commands as RESP arrays of bulk strings (byte strings). */
+/** Encodes `commands` of database `db` after what was encoded in
+ * database `selected`, with a SELECT first when they differ; returns the
+ * database selected after them (a transaction may SELECT inside). */
+/** Closes every database's snapshot. */
+function closeAll(snaps: readonly DbSnapshot[]): void {
+  for (const [, snap] of snaps) snap.close();
+}
+
+function encodeIn(
+  w: ReplyWriter,
+  commands: string[][],
+  db: number,
+  selected: number,
+): number {
+  if (db !== selected) {
+    encodeCommands(w, [["SELECT", String(db)]]);
+    selected = db;
+  }
+  encodeCommands(w, commands);
+  if (commands.length > 1) {
+    for (const argv of commands) {
+      if (argv[0] === "SELECT") selected = Number(argv[1]);
+    }
+  }
+  return selected;
+}
+
 function encodeCommands(w: ReplyWriter, commands: string[][]): void {
   for (const argv of commands) {
     w.array(argv.length);
@@ -1422,12 +1490,12 @@ export class Persistence {
       // As Redis, nothing is said when there was no file to load.
       this.#host.log(
         "notice",
-        `DB loaded from disk: ${this.#host.store.size} keys in ${
+        `DB loaded from disk: ${this.#keyCount()} keys in ${
           (ms / 1000).toFixed(3)
         } seconds`,
       );
     }
-    this.#host.store.dirty = 0;
+    for (const [, store] of this.#databases()) store.dirty = 0;
     this.lastSave = Date.now();
     if (c.appendonly) {
       try {
@@ -1460,12 +1528,25 @@ export class Persistence {
         `Can't read the snapshot file ${path}: ${message(e)}`,
       );
     }
-    const store = this.#host.store;
-    store.clear();
+    this.#clearAll();
     this.#loadedFile = true;
     const pause = new LoadYield();
+    let store = this.#host.store;
+    // Containers are built by commands, run in the entry's database.
+    const select = (db: number) => {
+      const error = this.#host.replay(["SELECT", String(db)]);
+      if (error !== undefined) {
+        throw new PersistenceError(
+          `Bad snapshot file ${path}: database ${db}: ${error}`,
+        );
+      }
+    };
     try {
       const steps = readSnapshotSteps(path, file, {
+        db: (db) => {
+          select(db);
+          store = this.#host.db?.(db) ?? store;
+        },
         // The store is empty and a snapshot's keys are distinct.
         string: (_i, key, value, at) => store.load(key, value, at),
         functions: (codes) => {
@@ -1504,6 +1585,7 @@ export class Persistence {
       );
     } finally {
       file.close();
+      this.#host.replay(["SELECT", "0"]);
     }
   }
 
@@ -1517,11 +1599,13 @@ export class Persistence {
         `Can't read the append only file ${path}: ${message(e)}`,
       );
     }
-    const store = this.#host.store;
-    store.clear();
+    this.#clearAll();
     this.#loadedFile = true;
     const pause = new LoadYield();
     const reader = new AofReader(new ChunkedReader(file));
+    // The log starts in database 0; SELECTs move it on.
+    this.#host.replay(["SELECT", "0"]);
+    let selected = 0;
     let commands = 0;
     // Where an open MULTI began: a transaction cut short (a crash while
     // writing it) is dropped whole, as Redis does.
@@ -1550,6 +1634,10 @@ export class Persistence {
           multiAt = argv[0].length === 5 ? at : -1;
         }
         const error = this.#host.replay(argv);
+        if (
+          argv.length === 2 && argv[0].length === 6 &&
+          argv[0].toUpperCase() === "SELECT" && error === undefined
+        ) selected = Number(argv[1]);
         if (error !== undefined) {
           throw new PersistenceError(
             `Bad file format reading the append only file ${path}: command ${commands} (${
@@ -1570,7 +1658,10 @@ export class Persistence {
       );
       this.#host.replay(["DISCARD"]);
       valid = multiAt;
+      selected = -1; // a SELECT may have been dropped with it
     }
+    this.#host.replay(["SELECT", "0"]);
+    this.#aofDb = selected;
     if (valid < off) {
       this.#host.log(
         "warning",
@@ -1599,8 +1690,7 @@ export class Persistence {
     const store = this.#host.store;
     const dir = this.#config.dir;
     const tmp = tempName(dir, "save") + ".json";
-    const snap = store.snapshot();
-    const dirtyAtStart = store.dirty;
+    const { snaps, time, dirtyAtStart } = this.#snapshotAll();
     let file: Deno.FsFile | null = null;
     try {
       const f = file = Deno.openSync(tmp, {
@@ -1609,7 +1699,12 @@ export class Persistence {
         truncate: true,
       });
       const out = new ChunkedOut((bytes) => writeAllSync(f, bytes));
-      const gen = snapshotBytes(snap, out, this.#host.functions?.() ?? []);
+      const gen = snapshotBytes(
+        snaps,
+        time,
+        out,
+        this.#host.functions?.() ?? [],
+      );
       let r;
       while (!(r = gen.next()).done) out.flush();
       const count = r.value;
@@ -1631,13 +1726,54 @@ export class Persistence {
       this.#host.log("warning", `Failed saving the DB: ${message(e)}`);
       throw e;
     } finally {
-      snap.close();
+      closeAll(snaps);
     }
   }
 
-  /** A snapshot taken when `dirty` was `dirtyAtStart` is on disk. */
-  #saved(dirtyAtStart: number): void {
-    this.#host.store.dirty -= dirtyAtStart;
+  /** Empties every database before a load. */
+  #clearAll(): void {
+    for (const [, store] of this.#databases()) store.clear();
+  }
+
+  /** Keys in every database. */
+  #keyCount(): number {
+    let n = 0;
+    for (const [, store] of this.#databases()) n += store.size;
+    return n;
+  }
+
+  /** Every database (index, store); database 0 alone without a server. */
+  #databases(): readonly (readonly [number, Store])[] {
+    return this.#host.databases ?? [[0, this.#host.store]];
+  }
+
+  /** Snapshots of database 0 and every other database with keys, taken
+   * at one moment, and each store's count of writes then. */
+  #snapshotAll(): {
+    snaps: DbSnapshot[];
+    time: number;
+    dirtyAtStart: [Store, number][];
+  } {
+    const snaps: DbSnapshot[] = [];
+    const dirtyAtStart: [Store, number][] = [];
+    for (const [db, store] of this.#databases()) {
+      dirtyAtStart.push([store, store.dirty]);
+      if (db === 0 || store.size > 0) snaps.push([db, store.snapshot()]);
+    }
+    return { snaps, time: snaps[0][1].time, dirtyAtStart };
+  }
+
+  /** Writes since the last save, in every database (Redis's `dirty`). */
+  get dirty(): number {
+    let n = 0;
+    for (const [, store] of this.#databases()) n += store.dirty;
+    return n;
+  }
+
+  /** A snapshot taken when the stores' counts were `dirtyAtStart` is on
+   * disk. */
+  #saved(dirtyAtStart: [Store, number][]): void {
+    for (const [store, n] of dirtyAtStart) store.dirty -= n;
     this.lastSave = Date.now();
     this.lastBgsaveStatus = "ok";
   }
@@ -1672,8 +1808,7 @@ export class Persistence {
     const store = this.#host.store;
     const dir = this.#config.dir;
     const tmp = tempName(dir, "bgsave") + ".json";
-    const snap = store.snapshot();
-    const dirtyAtStart = store.dirty;
+    const { snaps, time, dirtyAtStart } = this.#snapshotAll();
     let count = 0;
     let file: Deno.FsFile | null = null;
     try {
@@ -1685,7 +1820,12 @@ export class Persistence {
       // Within a chunk of entries a full buffer is written at once (see
       // snapshotBytes); at each pause, in the background.
       const out = new ChunkedOut((bytes) => writeAllSync(f, bytes));
-      const gen = snapshotBytes(snap, out, this.#host.functions?.() ?? []);
+      const gen = snapshotBytes(
+        snaps,
+        time,
+        out,
+        this.#host.functions?.() ?? [],
+      );
       let r;
       while (!(r = gen.next()).done) {
         if (this.#cancelBgsave) throw new Error("cancelled");
@@ -1725,7 +1865,7 @@ export class Persistence {
         `Background saving error: ${message(e)} (writing ${tmp})`,
       );
     } finally {
-      snap.close();
+      closeAll(snaps);
     }
   }
 
@@ -1753,19 +1893,27 @@ export class Persistence {
    * Commands with relative times are logged with absolute ones by their
    * handlers, so a replay never brings expired data back.
    */
-  feed(commands: string[][]): void {
+  feed(commands: string[][], db = 0): void {
     if (this.loading) return;
-    if (this.#aof === null) {
-      // Turning the log on: the rewrite under way keeps them.
-      if (this.#rewriteBuf !== null) {
-        encodeCommands(this.#rewriteBuf, commands);
-      }
-      return;
+    if (this.#aof !== null) {
+      this.#aofDb = encodeIn(this.#aofBuf, commands, db, this.#aofDb);
+      this.fedSeq += commands.length;
     }
-    encodeCommands(this.#aofBuf, commands);
-    if (this.#rewriteBuf !== null) encodeCommands(this.#rewriteBuf, commands);
-    this.fedSeq += commands.length;
+    // During a rewrite (or turning the log on) the new file gets them too.
+    if (this.#rewriteBuf !== null) {
+      this.#rewriteDb = encodeIn(
+        this.#rewriteBuf,
+        commands,
+        db,
+        this.#rewriteDb,
+      );
+    }
   }
+  /** The database the log's last command ran in; -1: unknown (a SELECT
+   * goes first). */
+  #aofDb = 0;
+  /** The same for what a rewrite under way appends after its data. */
+  #rewriteDb = -1;
 
   /**
    * Writes what was logged so far to the file (and fsyncs it with
@@ -1901,9 +2049,12 @@ export class Persistence {
     const store = this.#host.store;
     const dir = this.#config.dir;
     const tmp = tempName(dir, "rewriteaof") + ".aof";
-    const snap = store.snapshot();
+    const { snaps } = this.#snapshotAll();
     let file: Deno.FsFile | null = null;
-    if (live) this.#rewriteBuf = new ReplyWriter(64 * 1024);
+    if (live) {
+      this.#rewriteBuf = new ReplyWriter(64 * 1024);
+      this.#rewriteDb = -1;
+    }
     try {
       file = await Deno.open(tmp, {
         write: true,
@@ -1912,15 +2063,20 @@ export class Persistence {
       });
       const f = file;
       const out = new ChunkedOut((bytes) => writeAllSync(f, bytes));
-      const gen = rewriteBytes(snap, out, this.#host.functions?.() ?? []);
-      while (!gen.next().done) {
+      const gen = rewriteBytes(snaps, out, this.#host.functions?.() ?? []);
+      let step;
+      while (!(step = gen.next()).done) {
         if (live && this.#cancelRewrite) throw new Error("cancelled");
         await writeAll(f, out.bytes());
         out.len = 0;
       }
+      // The database the new file's data ends in; commands appended after
+      // it start with a SELECT when they differ.
+      const endDb = step.value;
+      if (!live) this.#aofDb = endDb;
       await writeAll(f, out.bytes());
       out.len = 0;
-      snap.close();
+      closeAll(snaps);
       if (live) {
         // Catch up with what was logged meanwhile.
         while (this.#rewriteBuf!.length > 0) {
@@ -1946,6 +2102,7 @@ export class Persistence {
       if (live && (this.#aof !== null || this.#aofEnabling)) {
         const old = this.#aof;
         this.#aof = Deno.openSync(path, { append: true });
+        this.#aofDb = this.#rewriteDb === -1 ? endDb : this.#rewriteDb;
         this.#aofBuf.reset(); // those commands are in the new file already
         this.writtenSeq = this.fedSeq;
         this.#writeSucceeded(); // a failed write's data is in the new file
@@ -1958,7 +2115,7 @@ export class Persistence {
       const size = Deno.statSync(path).size;
       this.aofBaseSize = this.aofCurrentSize = size;
     } catch (e) {
-      snap.close();
+      closeAll(snaps);
       file?.close();
       this.#rewriteBuf = null;
       await Deno.remove(tmp).catch(() => {});
@@ -2102,7 +2259,7 @@ export class Persistence {
       } else if (this.#rewriteScheduled) {
         this.#startRewrite();
       } else {
-        const dirty = this.#host.store.dirty;
+        const dirty = this.dirty;
         const retryOk = this.lastBgsaveStatus === "ok" ||
           now - this.#lastBgsaveTry > 5000;
         for (const [seconds, changes] of c.save) {
@@ -2208,7 +2365,7 @@ export class Persistence {
     return [
       ["loading", this.loading ? 1 : 0],
       ["async_loading", 0],
-      ["rdb_changes_since_last_save", this.#host.store.dirty],
+      ["rdb_changes_since_last_save", this.dirty],
       ["rdb_bgsave_in_progress", this.#bgsave !== null ? 1 : 0],
       ["rdb_last_save_time", Math.floor(this.lastSave / 1000)],
       ["rdb_last_bgsave_status", this.lastBgsaveStatus],

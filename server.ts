@@ -41,6 +41,8 @@ import {
   type BlockedClient,
   Blocking,
   HeldInput,
+  readyBlockings,
+  serveReady,
   waitBlocked,
 } from "./commands/blocking.ts";
 import { Persistence } from "./persistence.ts";
@@ -85,7 +87,9 @@ import {
  * ```
  */
 export interface ServerOptions extends Partial<ServerConfig> {
-  /** The keyspace to serve; a new one by default. */
+  /** The keyspace to serve as database 0; a new one by default. The other
+   * numbered databases are made on first use and share its clock,
+   * counters and memory limit. */
   store?: Store;
   /** Where log lines go (default: stderr). Giving one turns logging on
    * at `loglevel` (default `notice`). */
@@ -150,6 +154,7 @@ class Connection implements ClientState {
   authenticated: boolean;
   lastCommand = "";
   closeAfterReply = false;
+  db = 0;
   closed = false;
   /** Inside a batch: reading is done, replies not yet written. */
   busy = false;
@@ -234,8 +239,11 @@ class Connection implements ClientState {
 export class Server {
   /** Live settings (CONFIG SET changes them). */
   readonly config: ServerConfig;
-  /** The keyspace served. */
+  /** Database 0 (see {@linkcode Server.db} for the others). */
   readonly store: Store;
+  /** The databases made so far, ordered by index (a database is made when
+   * a client first selects it, or data is loaded into it). */
+  readonly #dbs: [number, Store][] = [];
   /** The command table (extend it with {@linkcode Server.addCommand}). */
   readonly commands: CommandTable = createCommandTable();
   /** Counters for INFO. */
@@ -310,20 +318,19 @@ export class Server {
     this.store.maxStringLength = this.config.protoMaxBulkLen;
     // The encoding thresholds are settings: CONFIG SET reaches the store.
     this.store.limits = this.config;
+    this.#dbs.push([0, this.store]);
     const log = createLogger(() => this.config.loglevel, logSink);
     this.log = (level, msg) => {
       if (!this.#quiet) log(level, msg);
     };
     this.pubsub = new PubSub(() => this.config.notifyKeyspaceEvents);
-    this.store.onExpire = (key) =>
-      this.pubsub.notify(NOTIFY_EXPIRED, "expired", key);
-    this.store.onNew = (key) => this.pubsub.notify(NOTIFY_NEW, "new", key);
-    this.store.onMiss = (key) =>
-      this.pubsub.notify(NOTIFY_KEY_MISS, "keymiss", key);
+    this.#hookDb(this.store, 0);
     // deno-lint-ignore no-this-alias
     const server = this;
     this.persistence = new Persistence({
       store: this.store,
+      databases: this.#dbs,
+      db: (index) => this.db(index),
       config: this.config,
       log: this.log,
       replay: (argv) => this.#replay(argv),
@@ -335,13 +342,16 @@ export class Server {
     memory.settings = this.config;
     memory.measureBaseline();
     memory.sync();
-    memory.onEvict = (key) => {
-      this.persistence.feed([["DEL", key]]);
-      this.pubsub.notify(NOTIFY_EVICTED, "evicted", key);
+    memory.onEvict = (key, store) => {
+      const db = this.#indexOf(store);
+      this.persistence.feed([["DEL", key]], db);
+      this.pubsub.notify(NOTIFY_EVICTED, "evicted", key, db);
     };
     this.#state = {
       config: this.config,
       store: this.store,
+      db: (index) => server.db(index),
+      databases: this.#dbs,
       clients: this.#clients,
       stats: this.stats,
       commands: this.commands,
@@ -356,6 +366,53 @@ export class Server {
       shutdown: (options) => server.shutdown(options),
       log: this.log,
     };
+  }
+
+  /**
+   * Database `index` (0 to `databases` - 1), made on first use: its own
+   * keys and expiries, sharing database 0's clock, counters and memory
+   * limit. Throws a RangeError outside the configured range.
+   *
+   * @example
+   * ```ts
+   * import { Server } from "@kv/store";
+   * await using server = new Server({ port: 0 });
+   * server.db(3).set("greeting", "hello");
+   * console.log(server.db(3).get("greeting"), server.store.get("greeting")); // hello undefined
+   * ```
+   */
+  db(index: number): Store {
+    if (
+      !Number.isInteger(index) || index < 0 || index >= this.config.databases
+    ) {
+      throw new RangeError(`DB index is out of range: ${index}`);
+    }
+    if (index === 0) return this.store;
+    const list = this.#dbs;
+    let i = list.length;
+    while (i > 0 && list[i - 1][0] > index) i--;
+    if (i > 0 && list[i - 1][0] === index) return list[i - 1][1];
+    const store = new Store({ shareWith: this.store });
+    this.#hookDb(store, index);
+    Tracking.of(this.store).attach(store);
+    list.splice(i, 0, [index, store]);
+    return store;
+  }
+
+  /** The index of one of this server's databases. */
+  #indexOf(store: Store): number {
+    if (store === this.store) return 0;
+    for (const [index, s] of this.#dbs) if (s === store) return index;
+    return 0;
+  }
+
+  /** Keyspace notifications of database `index`'s own events. */
+  #hookDb(store: Store, index: number): void {
+    store.onExpire = (key) =>
+      this.pubsub.notify(NOTIFY_EXPIRED, "expired", key, index);
+    store.onNew = (key) => this.pubsub.notify(NOTIFY_NEW, "new", key, index);
+    store.onMiss = (key) =>
+      this.pubsub.notify(NOTIFY_KEY_MISS, "keymiss", key, index);
   }
 
   #replaySession: Session | null = null;
@@ -380,6 +437,7 @@ export class Server {
       authenticated: true,
       lastCommand: "",
       closeAfterReply: false,
+      db: 0,
       out,
       queryBufferBytes: () => 0,
       kill: () => {},
@@ -614,9 +672,11 @@ export class Server {
       );
     }
     if (name.toLowerCase() === "proto-max-bulk-len") {
-      this.store.maxStringLength = this.config.protoMaxBulkLen;
-      // The encoding thresholds are settings: CONFIG SET reaches the store.
-      this.store.limits = this.config;
+      for (const [, store] of this.#dbs) {
+        store.maxStringLength = this.config.protoMaxBulkLen;
+        // The encoding thresholds are settings: CONFIG SET reaches them.
+        store.limits = this.config;
+      }
       for (const c of this.#clients.values()) {
         c.decoder.maxBulkLength = this.config.protoMaxBulkLen;
       }
@@ -687,7 +747,15 @@ export class Server {
     const period = 1000 / this.config.hz;
     this.persistence.cron();
     this.#countOps();
-    this.store.activeExpireCycle(period / 4);
+    // Active expiry visits every database that has keys with a TTL.
+    const dbs = this.#dbs;
+    if (dbs.length === 1) this.store.activeExpireCycle(period / 4);
+    else {
+      const budget = period / 4 / dbs.length;
+      for (const [, store] of dbs) {
+        if (store.volatileSize > 0) store.activeExpireCycle(budget);
+      }
+    }
     // Clients' buffers count as used memory, as in Redis.
     let buffers = 0;
     for (const c of this.#clients.values()) {
@@ -806,7 +874,7 @@ export class Server {
   async #serveLoading(c: Connection): Promise<void> {
     const session: Session = {
       out: c.out,
-      store: this.store,
+      store: this.db(c.db),
       client: c,
       server: this.#state,
       propagate: null,
@@ -875,7 +943,7 @@ export class Server {
     }
     const session: Session = {
       out: c.out,
-      store: this.store,
+      store: this.db(c.db),
       client: c,
       server: this.#state,
       propagate: null,
@@ -884,7 +952,6 @@ export class Server {
     const commands = this.commands;
     const stats = this.stats;
     const decoder = c.decoder;
-    const blocking = Blocking.of(this.store);
     const intro = Introspection.of(this.#state);
     let reason = "client closed connection";
     // DESIGN: the hot loop reads with `conn.read` into one reused buffer,
@@ -955,7 +1022,7 @@ export class Server {
           }
           if (c.replyMode !== 0) applyReplyMode(c, mark);
           // Clients blocked on keys this command wrote are served now.
-          if (blocking.pending) blocking.flush();
+          if (readyBlockings.length !== 0) serveReady();
           const waiter = c.blocked;
           if (waiter !== null) {
             // A blocking command waits: what ran before is logged and

@@ -84,6 +84,11 @@ export interface KeyWatchers {
 export interface StoreOptions {
   /** Source of time in milliseconds; defaults to `Date.now`. */
   clock?: Clock;
+  /** Another database of the same server (Redis's numbered databases):
+   * the new store shares its clock, its counters ({@linkcode Store.stats})
+   * and its memory accounting and limit ({@linkcode Store.memory}), and
+   * keeps keys of its own. */
+  shareWith?: Store;
 }
 
 /** Options of {@linkcode Store.set}.
@@ -421,7 +426,7 @@ export class Store {
   /** The clock used for expiry. */
   readonly clock: Clock;
   /** Read and expiry counters. */
-  readonly stats: StoreStats = { hits: 0, misses: 0, expired: 0 };
+  readonly stats: StoreStats;
   /** Called with each key removed because its time ran out (lazily or by
    * the active cycle): the server publishes the `expired` notification. */
   onExpire: ((key: string) => void) | null = null;
@@ -477,8 +482,19 @@ export class Store {
 
   /** Creates an empty store. */
   constructor(options: StoreOptions = {}) {
-    this.clock = options.clock ?? Date.now;
-    this.memory = new MemoryManager(this);
+    const other = options.shareWith;
+    if (other !== undefined) {
+      this.clock = other.clock;
+      this.stats = other.stats;
+      this.maxStringLength = other.maxStringLength;
+      this.limits = other.limits;
+      this.memory = other.memory;
+      this.memory.attach(this);
+    } else {
+      this.clock = options.clock ?? Date.now;
+      this.stats = { hits: 0, misses: 0, expired: 0 };
+      this.memory = new MemoryManager(this);
+    }
   }
 
   // The operations of each type, one module each under data/.
@@ -1379,23 +1395,88 @@ export class Store {
     return true;
   }
 
-  /** COPY: copies value and expiry; false when `from` is missing or `to`
-   * exists (unless `replace`). */
-  copy(from: string, to: string, replace = false): boolean {
+  /** COPY: copies value and expiry, into `target` (another database of
+   * the server: COPY ... DB n) or this store; false when `from` is missing
+   * or `to` exists (unless `replace`). */
+  copy(
+    from: string,
+    to: string,
+    replace = false,
+    target: Store = this,
+  ): boolean {
     const value = this.readValue(from);
     if (value === undefined) return false;
-    if (this.has(to)) {
+    if (target.has(to)) {
       if (!replace) return false;
-      this.delete(to);
+      target.delete(to);
     }
     const expireAt = this.#expires.get(from);
-    this.set(
+    target.set(
       to,
       typeof value === "string" ? value : value.clone(),
       expireAt === undefined ? undefined : { expireAt },
     );
     this.dirty++;
     return true;
+  }
+
+  /** MOVE: moves `key` with its expiry into `target` (another database of
+   * the server); false when it is missing here or exists there. */
+  move(key: string, target: Store): boolean {
+    let value = this.value(key);
+    if (value === undefined || target.has(key)) return false;
+    const expireAt = this.#expires.get(key);
+    this.delete(key);
+    // A snapshot under way may still read the container as this store's:
+    // the other store gets a copy it may change in place.
+    if (typeof value !== "string" && this.#snapshot !== null) {
+      value = value.clone();
+    }
+    target.set(key, value, expireAt === undefined ? undefined : { expireAt });
+    this.dirty++;
+    return true;
+  }
+
+  /**
+   * SWAPDB: exchanges the keys (values, expiries, access data and memory
+   * counts) of this store and `other`, as Redis swaps two databases' key
+   * tables. What belongs to the clients of each database stays: WATCHed
+   * keys that exist on either side are touched (the server then tells
+   * the clients blocked on keys of either database to look again). A
+   * snapshot under way moves with the keys it reads, so it still saves
+   * what was there.
+   */
+  swap(other: Store): void {
+    if (other === this) return;
+    for (const [key, w] of this.watched) {
+      if (this.#data.has(key) || other.#data.has(key)) w.touched(false);
+    }
+    for (const [key, w] of other.watched) {
+      if (this.#data.has(key) || other.#data.has(key)) w.touched(false);
+    }
+    const data = this.#data, expires = this.#expires, snap = this.#snapshot;
+    const sizes = this.#sizes, access = this.#access, bytes = this.#bytes;
+    const avgTtl = this.#avgTtl;
+    this.#data = other.#data;
+    this.#expires = other.#expires;
+    this.#snapshot = other.#snapshot;
+    this.#sizes = other.#sizes;
+    this.#access = other.#access;
+    this.#bytes = other.#bytes;
+    this.#avgTtl = other.#avgTtl;
+    other.#data = data;
+    other.#expires = expires;
+    other.#snapshot = snap;
+    other.#sizes = sizes;
+    other.#access = access;
+    other.#bytes = bytes;
+    other.#avgTtl = avgTtl;
+    // Cursors walk the maps they were made on: start them afresh.
+    for (const s of [this, other]) {
+      s.#expireCursor = s.#randomCursor = null;
+      s.#sampleCursor = s.#volatileCursor = null;
+      s.#scanSlots = new Array(SCAN_SLOTS);
+    }
   }
 
   /** Removes every key; returns how many there were. */

@@ -48,6 +48,8 @@ export interface ClientState {
   lastCommand: string;
   /** Close the connection once the pending replies are written. */
   closeAfterReply: boolean;
+  /** The selected database (SELECT). */
+  db: number;
   /** The client's reply writer (holds its RESP version). */
   readonly out: ReplyWriter;
   /** Bytes of input held for an incomplete request. */
@@ -125,8 +127,13 @@ export interface ServerStats {
 export interface ServerState {
   /** Settings (CONFIG GET/SET). */
   readonly config: ServerConfig;
-  /** The keyspace. */
+  /** Database 0. */
   readonly store: Store;
+  /** Database `index`, made on first use (SELECT); throws a RangeError
+   * outside 0 to `databases` - 1. */
+  db(index: number): Store;
+  /** The databases made so far (index, store), ordered by index. */
+  readonly databases: readonly (readonly [number, Store])[];
   /** Connected clients by id. */
   readonly clients: Map<number, ClientState>;
   /** Counters. */
@@ -187,8 +194,9 @@ export interface Session {
   propagate: string[][] | null;
   /** Where the reply goes. */
   readonly out: ReplyWriter;
-  /** The keyspace. */
-  readonly store: Store;
+  /** The keyspace: the database the client selected (SELECT changes it,
+   * with the client's `db`). */
+  store: Store;
   /** The calling client. */
   readonly client: ClientState;
   /** The server. */

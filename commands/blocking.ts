@@ -28,6 +28,7 @@ import {
   Errors,
   type Handler,
   intArg,
+  type ServerState,
   type Session,
   upper,
 } from "./_shared.ts";
@@ -153,6 +154,7 @@ export class Blocking {
     if (!this.#byKey.has(key) || this.#readySet.has(key)) return;
     this.#readySet.add(key);
     this.#ready.push(key);
+    if (!this.pending) readyBlockings.push(this);
     this.pending = true;
     // Writes from outside a client's loop (the dashboard, embedded use)
     // are served too; the server's loop flushes first after each command.
@@ -275,7 +277,7 @@ export class Blocking {
       return false;
     }
     if (store.dirty !== dirty && s.propagate !== null) {
-      s.server.persistence.feed(s.propagate);
+      s.server.persistence.feed(s.propagate, s.client.db);
     }
     s.propagate = null;
     this.#finish(w);
@@ -321,6 +323,21 @@ export class Blocking {
 }
 
 const registry = new WeakMap<Store, Blocking>();
+
+/** The stores' blocking states with keys ready (a write in any database):
+ * the server's loop serves them after each command with
+ * {@linkcode serveReady}. */
+export const readyBlockings: Blocking[] = [];
+
+/** Serves the clients blocked on keys written since the last call, in
+ * every database. */
+export function serveReady(): void {
+  for (let i = 0; i < readyBlockings.length; i++) {
+    const b = readyBlockings[i];
+    if (b.pending) b.flush();
+  }
+  readyBlockings.length = 0;
+}
 
 /**
  * Input a blocked client sent while it waited, and the read still pending
@@ -755,15 +772,38 @@ const clientUnblock: Handler = (s, argv) => {
     if (reason === "ERROR") error = true;
     else if (reason !== "TIMEOUT") throw new CommandError(ERR_UNBLOCK_REASON);
   }
-  s.out.int(Blocking.of(s.store).unblock(id, error) ? 1 : 0);
+  const waiter = s.server.clients.get(id)?.blocked;
+  const store = waiter == null ? s.store : waiter.session.store;
+  s.out.int(Blocking.of(store).unblock(id, error) ? 1 : 0);
 };
 
-function flushAndSignal(flush: Handler): Handler {
+/** Clients blocked in any database (INFO `blocked_clients`, and with a
+ * timeout, `clients_in_timeout_table`). */
+export function blockedCounts(
+  server: ServerState,
+): { count: number; withTimeout: number } {
+  let count = 0, withTimeout = 0;
+  for (const [, store] of server.databases) {
+    const b = Blocking.of(store);
+    count += b.count;
+    withTimeout += b.withTimeout;
+  }
+  return { count, withTimeout };
+}
+
+/** After a command that replaced keys in several databases (FLUSHALL,
+ * FLUSHDB, SWAPDB), the clients blocked in those look again: a key that
+ * now exists serves them, a stream gone ends XREADGROUP, as in Redis. */
+function thenSignal(
+  run: Handler,
+  stores: (s: Session, argv: string[]) => Iterable<Store>,
+): Handler {
   return (s, argv) => {
-    flush(s, argv);
-    Blocking.of(s.store).signalAll();
+    run(s, argv);
+    for (const store of stores(s, argv)) Blocking.of(store).signalAll();
   };
 }
+const allDbs = (s: Session) => s.server.databases.map(([, store]) => store);
 
 /** Handlers of the blocking commands, by command name. */
 export const blockingCommands: Record<string, Handler> = {
@@ -780,8 +820,9 @@ export const blockingCommands: Record<string, Handler> = {
   wait,
   "client|unblock": clientUnblock,
   // Emptying the keyspace ends the XREADGROUP waits, as in Redis.
-  flushall: flushAndSignal(keyCommands.flushall),
-  flushdb: flushAndSignal(keyCommands.flushdb),
+  flushall: thenSignal(keyCommands.flushall, allDbs),
+  flushdb: thenSignal(keyCommands.flushdb, (s) => [s.store]),
+  swapdb: thenSignal(keyCommands.swapdb, allDbs),
   // The stream ops change groups without Store.written: wake XREADGROUP.
   "xgroup|destroy": (s, argv) => {
     streamCommands["xgroup|destroy"](s, argv);

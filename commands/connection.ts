@@ -3,6 +3,7 @@
 import { sameSecret } from "../_secret.ts";
 import { VERSION } from "../version.ts";
 import { parseInt64 } from "../_number.ts";
+import type { Store } from "../store.ts";
 import {
   type ClientState,
   CommandError,
@@ -42,19 +43,49 @@ const quit: Handler = (s) => {
 };
 
 const select: Handler = (s, argv) => {
-  const db = intArg(argv[1]);
-  if (db !== 0) throw new CommandError("ERR DB index is out of range");
+  selectDb(s, dbIndexArg(argv[1]));
   s.out.ok();
 };
+
+/** Redis's error for a database number outside 0 to `databases` - 1. */
+export const DB_OUT_OF_RANGE = "ERR DB index is out of range";
+
+/** Parses a database number as Redis's getIntFromObjectOrReply: a 32-bit
+ * integer, else `error` (the integer error by default). */
+export function dbIndexArg(
+  arg: string,
+  error: string = Errors.notInteger,
+): number {
+  const n = parseInt64(arg);
+  if (typeof n !== "number" || n < -2147483648 || n > 2147483647) {
+    throw new CommandError(error);
+  }
+  return n;
+}
+
+/** Database `index` of the server, or Redis's out-of-range error. */
+export function dbOf(s: Session, index: number): Store {
+  if (index < 0 || index >= s.server.config.databases) {
+    throw new CommandError(DB_OUT_OF_RANGE);
+  }
+  return s.server.db(index);
+}
+
+/** Makes database `index` the one the client of `s` works in. */
+export function selectDb(s: Session, index: number): void {
+  s.store = dbOf(s, index);
+  s.client.db = index;
+}
 
 const reset: Handler = (s) => {
   const c = s.client;
   c.name = "";
   c.out.resp = 2;
   c.authenticated = s.server.config.requirepass === "";
+  selectDb(s, 0);
   s.server.pubsub.dropClient(c);
   discardTransaction(c);
-  if (c.tracking != null) Tracking.of(s.store).disable(c);
+  if (c.tracking != null) Tracking.of(s.server.store).disable(c);
   stopMonitor(s);
   c.replyMode = 0;
   c.noEvict = false;
@@ -188,7 +219,7 @@ export function clientLine(c: ClientState): string {
       ) +
       (c.noEvict ? "e" : "") || "N";
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=-1 name=${c.name} ` +
-    `age=${age} idle=${idle} flags=${flags} db=0 ` +
+    `age=${age} idle=${idle} flags=${flags} db=${c.db} ` +
     `sub=${c.pubsub?.channels.size ?? 0} psub=${
       c.pubsub?.patterns.size ?? 0
     } ` +

@@ -13,6 +13,7 @@ import {
 } from "./_shared.ts";
 import { parseInt64 } from "../_number.ts";
 import { notify } from "./pubsub.ts";
+import { DB_OUT_OF_RANGE, dbIndexArg, dbOf } from "./connection.ts";
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
@@ -120,24 +121,53 @@ const randomkey: Handler = (s) => s.out.bulkOrNil(s.store.randomKey());
 
 const touch: Handler = exists;
 
+const SAME_OBJECT = "ERR source and destination objects are the same";
+
 const copy: Handler = (s, argv) => {
   const [, src, dst] = argv;
   let replace = false;
-  let db = 0;
+  let db = s.client.db;
   for (let j = 3; j < argv.length; j++) {
     const opt = upper(argv[j]);
     if (opt === "REPLACE") replace = true;
     else if (opt === "DB" && j + 1 < argv.length) {
-      db = intArg(argv[++j]);
+      const n = int64Arg(argv[++j]);
+      if (n < 0 || n >= s.server.config.databases) {
+        throw new CommandError(DB_OUT_OF_RANGE);
+      }
+      db = Number(n);
     } else throw new CommandError(Errors.syntax);
   }
-  if (db !== 0) throw new CommandError("ERR DB index is out of range");
-  if (src === dst) {
-    throw new CommandError("ERR source and destination objects are the same");
-  }
-  const copied = s.store.copy(src, dst, replace);
-  if (copied) notify(s, "copy_to", dst, "g");
+  if (src === dst && db === s.client.db) throw new CommandError(SAME_OBJECT);
+  const copied = s.store.copy(src, dst, replace, dbOf(s, db));
+  if (copied) notify(s, "copy_to", dst, "g", db);
   s.out.int(copied ? 1 : 0);
+};
+
+/** MOVE key db: into another database, unless it exists there. */
+const move: Handler = (s, argv) => {
+  const key = argv[1];
+  const db = dbIndexArg(argv[2]);
+  const target = dbOf(s, db);
+  if (target === s.store) throw new CommandError(SAME_OBJECT);
+  if (!s.store.move(key, target)) {
+    s.out.int(0);
+    return;
+  }
+  notify(s, "move_from", key, "g");
+  notify(s, "move_to", key, "g", db);
+  s.out.int(1);
+};
+
+/** SWAPDB index1 index2: the two databases exchange their keys; clients
+ * stay in the database they selected. */
+const swapdb: Handler = (s, argv) => {
+  const a = dbIndexArg(argv[1], "ERR invalid first DB index");
+  const b = dbIndexArg(argv[2], "ERR invalid second DB index");
+  const first = dbOf(s, a);
+  first.swap(dbOf(s, b));
+  s.store.dirty++;
+  s.out.ok();
 };
 
 const scan: Handler = (s, argv) => {
@@ -213,6 +243,15 @@ function flushMode(argv: string[]): void {
 const flushdb: Handler = (s, argv) => {
   flushMode(argv);
   s.store.flush();
+  s.out.ok();
+};
+
+const flushall: Handler = (s, argv) => {
+  flushMode(argv);
+  let n = 0;
+  for (const [, store] of s.server.databases) n += store.clear();
+  // Counted where the command ran, so that it is logged.
+  s.store.dirty += n;
   s.out.ok();
 };
 
@@ -295,7 +334,9 @@ export const keyCommands: Record<string, Handler> = {
   keys,
   dbsize,
   flushdb,
-  flushall: flushdb,
+  flushall,
+  move,
+  swapdb,
   flush,
   "object|encoding": objectEncoding,
   "object|refcount": objectRefcount,

@@ -1,6 +1,6 @@
 // Pub/sub: SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE and their UNSUBSCRIBEs,
 // PUBLISH, SPUBLISH, PUBSUB; and keyspace notifications (`notify`), which
-// publish to `__keyspace@0__:<key>` and `__keyevent@0__:<event>`.
+// publish to `__keyspace@<db>__:<key>` and `__keyevent@<db>__:<event>`.
 
 import { globMatch } from "../_glob.ts";
 import { NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, notifyClass } from "../_notify.ts";
@@ -214,28 +214,35 @@ export class PubSub {
 
   /** Publishes a keyspace notification of class `type` (a bit of
    * _notify.ts) when that class is on: `event` to
-   * `__keyspace@0__:<key>` (K) and `key` to `__keyevent@0__:<event>` (E). */
-  notify(type: number, event: string, key: string): void {
+   * `__keyspace@<db>__:<key>` (K) and `key` to `__keyevent@<db>__:<event>`
+   * (E). */
+  notify(type: number, event: string, key: string, db = 0): void {
     const flags = this.#flags();
     if ((flags & type) === 0) return;
-    if (flags & NOTIFY_KEYSPACE) this.publish("__keyspace@0__:" + key, event);
-    if (flags & NOTIFY_KEYEVENT) this.publish("__keyevent@0__:" + event, key);
+    if (flags & NOTIFY_KEYSPACE) {
+      this.publish(`__keyspace@${db}__:` + key, event);
+    }
+    if (flags & NOTIFY_KEYEVENT) {
+      this.publish(`__keyevent@${db}__:` + event, key);
+    }
   }
 }
 
 /**
  * Publishes the keyspace notification `event` about `key`, of the class
  * named by its `notify-keyspace-events` letter (`g`, `$`, `l`, `s`, `h`,
- * `z`, `x`, `e`, `t`, `n`, `m`): one call per event in each handler.
+ * `z`, `x`, `e`, `t`, `n`, `m`), in database `db` (the client's by
+ * default): one call per event in each handler.
  */
 export function notify(
   s: Session,
   event: string,
   key: string,
   letter: string,
+  db: number = s.client.db,
 ): void {
   if (s.server.config.notifyKeyspaceEvents === 0) return;
-  s.server.pubsub.notify(notifyClass(letter), event, key);
+  s.server.pubsub.notify(notifyClass(letter), event, key, db);
 }
 
 /** Commands a RESP2 client may run while subscribed. */

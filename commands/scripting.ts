@@ -178,6 +178,7 @@ export class Scripting {
       authenticated: true,
       lastCommand: "",
       closeAfterReply: false,
+      db: 0,
       out,
       queryBufferBytes: () => 0,
       kill: () => {},
@@ -362,13 +363,17 @@ export class Scripting {
     if (command.write) run.wrote = true;
     const tx = s.client.tx!;
     const logged = run.log.length;
+    const loggedDb = tx.logDb;
     tx.log = run.log;
     try {
       execute(server.commands, s, argv, command);
     } finally {
       tx.log = null;
     }
-    if ((run.repl & 1) === 0) run.log.length = logged;
+    if ((run.repl & 1) === 0) {
+      run.log.length = logged;
+      tx.logDb = loggedDb;
+    }
     return out;
   }
 }
@@ -463,6 +468,11 @@ export function runScript(
 ): void {
   const sc = Scripting.of(s.server);
   const tx = s.client.tx;
+  // The script starts in its caller's database; a SELECT inside it
+  // changes only the script's own (as in Redis 7).
+  const own = sc.session;
+  own.store = s.store;
+  own.client.db = own.client.tx!.logDb = s.client.db;
   const run: ScriptRun = {
     isEval: options.isEval,
     name: options.name,

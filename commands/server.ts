@@ -1,6 +1,6 @@
 // Server commands: INFO, CONFIG, TIME, COMMAND, SHUTDOWN.
 
-import { Blocking } from "./blocking.ts";
+import { blockedCounts } from "./blocking.ts";
 import { Tracking } from "./tracking.ts";
 import { BUSY_EVAL, BUSY_FUNCTION, Scripting } from "./scripting.ts";
 import process from "node:process";
@@ -123,15 +123,16 @@ const SECTIONS: Record<string, Section> = {
       maxIn = Math.max(maxIn, c.queryBufferBytes());
       maxOut = Math.max(maxOut, c.out.length);
     }
+    const blocked = blockedCounts(s.server);
     return [
       ["connected_clients", s.server.clients.size],
       ["cluster_connections", 0],
       ["maxclients", s.server.config.maxclients],
       ["client_recent_max_input_buffer", maxIn],
       ["client_recent_max_output_buffer", maxOut],
-      ["blocked_clients", Blocking.of(s.store).count],
-      ["tracking_clients", Tracking.of(s.store).clients],
-      ["clients_in_timeout_table", Blocking.of(s.store).withTimeout],
+      ["blocked_clients", blocked.count],
+      ["tracking_clients", Tracking.of(s.server.store).clients],
+      ["clients_in_timeout_table", blocked.withTimeout],
     ];
   },
   memory: memoryInfo,
@@ -181,9 +182,9 @@ const SECTIONS: Record<string, Section> = {
       ["active_defrag_key_misses", 0],
       ["total_active_defrag_time", 0],
       ["current_active_defrag_time", 0],
-      ["tracking_total_keys", Tracking.of(s.store).totalKeys],
-      ["tracking_total_items", Tracking.of(s.store).totalItems],
-      ["tracking_total_prefixes", Tracking.of(s.store).totalPrefixes],
+      ["tracking_total_keys", Tracking.of(s.server.store).totalKeys],
+      ["tracking_total_items", Tracking.of(s.server.store).totalItems],
+      ["tracking_total_prefixes", Tracking.of(s.server.store).totalPrefixes],
       ["unexpected_error_replies", 0],
       ["total_error_replies", errors],
       ["dump_payload_sanitizations", 0],
@@ -260,10 +261,10 @@ const SECTIONS: Record<string, Section> = {
   },
   cluster: () => [["cluster_enabled", 0]],
   keyspace: (s) =>
-    s.store.size === 0 ? [] : [[
-      "db0",
-      `keys=${s.store.size},expires=${s.store.volatileSize},avg_ttl=${s.store.averageTtl}`,
-    ]],
+    s.server.databases.filter(([, db]) => db.size > 0).map(([i, db]) => [
+      `db${i}`,
+      `keys=${db.size},expires=${db.volatileSize},avg_ttl=${db.averageTtl}`,
+    ]),
 };
 
 const TITLES: Record<string, string> = {

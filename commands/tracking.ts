@@ -107,7 +107,9 @@ export class Tracking {
   clients = 0;
   /** Client ids remembered across all keys (`tracking_total_items`). */
   totalItems = 0;
-  readonly #store: Store;
+  /** The stores whose writes invalidate (a server's databases: Redis
+   * tracks key names whatever the database). */
+  readonly #stores: Store[];
   /** Connected clients by id (for redirection and flushes). */
   #all: Map<number, ClientState> = new Map();
   /** key -> the id of the one client that read it, or a set of ids. */
@@ -137,7 +139,7 @@ export class Tracking {
   };
 
   private constructor(store: Store) {
-    this.#store = store;
+    this.#stores = [store];
   }
 
   /** Keys in the table (INFO `tracking_total_keys`). */
@@ -168,7 +170,7 @@ export class Tracking {
     if (t == null) {
       t = c.tracking = new ClientTracking();
       this.clients++;
-      this.#store.keyModified = this.#onModified;
+      for (const store of this.#stores) store.keyModified = this.#onModified;
     }
     t.broken = false;
     t.redirect = mode.redirect;
@@ -189,6 +191,12 @@ export class Tracking {
     }
   }
 
+  /** Tracks the keys of `store` too (another database of the server). */
+  attach(store: Store): void {
+    this.#stores.push(store);
+    if (this.clients > 0) store.keyModified = this.#onModified;
+  }
+
   /** CLIENT TRACKING OFF, RESET, disconnection. Table entries of the
    * client are forgotten lazily, as Redis does. */
   disable(c: ClientState): void {
@@ -204,7 +212,7 @@ export class Tracking {
     if (--this.clients === 0) {
       // Nobody tracks: the hook goes (no cost on writes) and with it the
       // table, whose entries could not be kept up to date any more.
-      this.#store.keyModified = null;
+      for (const store of this.#stores) store.keyModified = null;
       this.#table.clear();
       this.totalItems = 0;
     }
@@ -500,7 +508,7 @@ const clientTracking: Handler = (s, argv) => {
     else throw new CommandError(Errors.syntax);
   }
   const onoff = argv[2].toLowerCase();
-  const tracking = Tracking.of(s.store);
+  const tracking = Tracking.of(s.server.store);
   if (onoff === "on") {
     const t = c.tracking;
     if (!bcast && prefixes.length !== 0) {

@@ -47,6 +47,9 @@ class Watch {
   constructor(readonly tx: Transaction, public expired: boolean) {}
 }
 
+/** A transaction's watches in one database: key -> watch. */
+type Watches = Map<string, Watch>;
+
 /** Everyone watching one key: told by the store when it changes. */
 class KeyWatch extends Set<Watch> implements KeyWatchers {
   touched(exists: boolean): void {
@@ -87,9 +90,13 @@ export class Transaction {
   running = 0;
   /** While EXEC runs: what its commands log, written whole at the end. */
   log: string[][] | null = null;
-  /** Watched keys. */
-  readonly #watches = new Map<string, Watch>();
+  /** Watched keys, by database. */
+  readonly #watches = new Map<Store, Watches>();
+  #watching = 0;
   readonly #store: Store;
+  /** While EXEC runs or a script logs: the database its last logged
+   * write ran in (a write in another one is logged after a SELECT). */
+  logDb = 0;
 
   /** State for a client acting on `store`. */
   constructor(store: Store) {
@@ -108,7 +115,7 @@ export class Transaction {
 
   /** How many keys are watched. */
   get watching(): number {
-    return this.#watches.size;
+    return this.#watching;
   }
 
   /** A watched key changed: EXEC will fail, nothing more to watch. */
@@ -117,14 +124,16 @@ export class Transaction {
     this.unwatchAll();
   }
 
-  /** WATCH of one key. */
-  watch(key: string): void {
-    if (this.#watches.has(key)) return;
-    const store = this.#store;
+  /** WATCH of one key, in `store` (the client's database). */
+  watch(key: string, store: Store = this.#store): void {
+    let watches = this.#watches.get(store);
+    if (watches === undefined) this.#watches.set(store, watches = new Map());
+    if (watches.has(key)) return;
     // Held past its time but not yet removed (Redis's keyIsExpired).
     const at = store.expiryOf(key);
     const w = new Watch(this, at !== undefined && store.clock() > at);
-    this.#watches.set(key, w);
+    watches.set(key, w);
+    this.#watching++;
     let set = store.watched.get(key) as KeyWatch | undefined;
     if (set === undefined) {
       set = new KeyWatch();
@@ -135,28 +144,32 @@ export class Transaction {
 
   /** True when a key watched while it existed has expired since. */
   watchedKeyExpired(): boolean {
-    const store = this.#store;
-    if (this.#watches.size === 0) return false;
-    const now = store.clock();
-    for (const [key, w] of this.#watches) {
-      if (w.expired) continue;
-      const at = store.expiryOf(key);
-      if (at !== undefined && now > at) return true;
+    if (this.#watching === 0) return false;
+    for (const [store, watches] of this.#watches) {
+      const now = store.clock();
+      for (const [key, w] of watches) {
+        if (w.expired) continue;
+        const at = store.expiryOf(key);
+        if (at !== undefined && now > at) return true;
+      }
     }
     return false;
   }
 
   /** UNWATCH: forgets every watched key (the dirty flag is the caller's). */
   unwatchAll(): void {
-    if (this.#watches.size === 0) return;
-    const registry = this.#store.watched;
-    for (const [key, w] of this.#watches) {
-      const set = registry.get(key) as KeyWatch | undefined;
-      if (set === undefined) continue;
-      set.delete(w);
-      if (set.size === 0) registry.delete(key);
+    if (this.#watching === 0) return;
+    for (const [store, watches] of this.#watches) {
+      const registry = store.watched;
+      for (const [key, w] of watches) {
+        const set = registry.get(key) as KeyWatch | undefined;
+        if (set === undefined) continue;
+        set.delete(w);
+        if (set.size === 0) registry.delete(key);
+      }
     }
     this.#watches.clear();
+    this.#watching = 0;
   }
 
   /** Leaves MULTI and forgets the watches (DISCARD, EXEC, RESET, the
@@ -235,6 +248,7 @@ const exec: Handler = (s) => {
   tx.queue = null;
   tx.running = queue.length;
   const log: string[][] = tx.log = [];
+  const db = tx.logDb = s.client.db;
   const commands = s.server.commands;
   try {
     s.out.array(queue.length);
@@ -244,11 +258,11 @@ const exec: Handler = (s) => {
     s.client.lastCommand = "exec";
   }
   // One write is logged alone; several as MULTI ... EXEC.
-  if (log.length === 1) s.server.persistence.feed(log);
+  if (log.length === 1) s.server.persistence.feed(log, db);
   else if (log.length > 1) {
     log.unshift(["MULTI"]);
     log.push(["EXEC"]);
-    s.server.persistence.feed(log);
+    s.server.persistence.feed(log, db);
   }
 };
 
@@ -267,7 +281,9 @@ const watch: Handler = (s, argv) => {
     throw new CommandError("ERR WATCH inside MULTI is not allowed");
   }
   // Once a watched key changed, EXEC fails whatever else is watched.
-  if (!tx.dirty) { for (let i = 1; i < argv.length; i++) tx.watch(argv[i]); }
+  if (!tx.dirty) {
+    for (let i = 1; i < argv.length; i++) tx.watch(argv[i], s.store);
+  }
   s.out.ok();
 };
 

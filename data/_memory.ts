@@ -356,19 +356,26 @@ export class MemoryManager {
   baseline = 0;
   /** Highest `used` seen (INFO's `used_memory_peak`). */
   peak = 0;
-  /** Called with each evicted key (the server logs a DEL). */
-  onEvict: ((key: string) => void) | null = null;
+  /** Called with each evicted key and its store (the server logs a DEL in
+   * that database). */
+  onEvict: ((key: string, store: Store) => void) | null = null;
   /** Full collections asked of V8 (heap checks, garbage under a
    * maxmemory). */
   collections = 0;
   /** Total time spent evicting, in microseconds. */
   evictionMicros = 0;
   readonly #store: Store;
+  /** Every store sharing this accounting (a server's databases). */
+  readonly #stores: Store[];
   /** The lower limit the V8 heap imposes (Infinity while it has room). */
   #heapCap = Infinity;
   #nextHeapCheck = 0;
   #lastCollect = 0;
-  #pool: { key: string; idle: number }[] = [];
+  #pool: { key: string; idle: number; store: Store }[] = [];
+  /** Where the key {@linkcode MemoryManager.#pick} returned lives. */
+  #picked: Store;
+  /** The store a random eviction starts looking in. */
+  #nextStore = 0;
   #idleAvg = NaN;
   #epoch: number;
   /** When per-key access tracking began (ms): keys not seen since count
@@ -377,7 +384,8 @@ export class MemoryManager {
 
   /** The memory of `store` (the store makes its own). */
   constructor(store: Store) {
-    this.#store = store;
+    this.#store = this.#picked = store;
+    this.#stores = [store];
     this.#epoch = this.#sinceMs = store.clock();
   }
 
@@ -390,9 +398,26 @@ export class MemoryManager {
     );
   }
 
+  /** Counts `store` here too (another database of the same server): its
+   * data counts against the limit and may be evicted. Used by
+   * {@linkcode Store}'s `shareWith` option. */
+  attach(store: Store): void {
+    this.#stores.push(store);
+    store.trackAccess(this.#store.accessMode);
+  }
+
+  /** Estimated bytes of every store's data. */
+  #dataBytes(): number {
+    const stores = this.#stores;
+    if (stores.length === 1) return this.#store.usedBytes;
+    let n = 0;
+    for (let i = 0; i < stores.length; i++) n += stores[i].usedBytes;
+    return n;
+  }
+
   /** Bytes in use: baseline, data and buffers (INFO's `used_memory`). */
   get used(): number {
-    return this.baseline + this.overhead + this.#store.usedBytes;
+    return this.baseline + this.overhead + this.#dataBytes();
   }
 
   /** The limit in force: `maxmemory`, or lower when the V8 heap has no
@@ -424,7 +449,7 @@ export class MemoryManager {
   track(mode: 0 | 1 | 2): void {
     if (this.#store.accessMode === mode) return;
     this.#sinceMs = this.#store.clock();
-    this.#store.trackAccess(mode);
+    for (const store of this.#stores) store.trackAccess(mode);
   }
 
   /** Seconds on the LRU clock. */
@@ -465,8 +490,8 @@ export class MemoryManager {
 
   /** Milliseconds since `key` was last accessed (OBJECT IDLETIME * 1000;
    * the LRU score). Keys not seen since tracking began count from then. */
-  idleMs(key: string): number {
-    const data = this.#store.accessOf(key);
+  idleMs(key: string, store: Store = this.#store): number {
+    const data = store.accessOf(key);
     const at = this.#store.accessMode === 1 && data !== undefined
       ? data
       : Math.floor((this.#sinceMs - this.#epoch) / 1000);
@@ -474,8 +499,8 @@ export class MemoryManager {
   }
 
   /** The decayed LFU counter of `key` (OBJECT FREQ). */
-  frequency(key: string): number {
-    const data = this.#store.accessOf(key);
+  frequency(key: string, store: Store = this.#store): number {
+    const data = store.accessOf(key);
     if (data === undefined || this.#store.accessMode !== 2) {
       return this.lfuDecay(
         ((Math.floor(this.#sinceMs / 60000) & 65535) << 8) | LFU_INIT_VAL,
@@ -488,7 +513,7 @@ export class MemoryManager {
    * nearly full (after one full collection, at most once a second),
    * raises it again when there is room. */
   checkHeap(): void {
-    const used = this.#store.usedBytes + this.baseline + this.overhead;
+    const used = this.#dataBytes() + this.baseline + this.overhead;
     this.#nextHeapCheck = used + HEAP_CHECK_STEP;
     let h = v8.getHeapStatistics();
     const ceiling = h.heap_size_limit * HEAP_CEILING;
@@ -524,7 +549,7 @@ export class MemoryManager {
    * denyoom must be refused with {@linkcode OOM_ERROR}.
    */
   check(): boolean {
-    const used = this.#store.usedBytes + this.baseline + this.overhead;
+    const used = this.#dataBytes() + this.baseline + this.overhead;
     if (used >= this.#nextHeapCheck) this.checkHeap();
     const limit = this.limit;
     if (limit === 0 || used <= limit) return false;
@@ -578,9 +603,10 @@ export class MemoryManager {
       while (used > limit) {
         const key = this.#pick(policy);
         if (key === undefined) return Evict.Fail;
-        this.#store.delete(key);
+        const store = this.#picked;
+        store.delete(key);
         this.evictedKeys++;
-        this.onEvict?.(key);
+        this.onEvict?.(key, store);
         used = this.used;
         if ((++n & 15) === 0 && performance.now() - start > budget) {
           return used > limit ? Evict.Running : Evict.Ok;
@@ -592,34 +618,42 @@ export class MemoryManager {
     }
   }
 
-  /** The next key to evict, or undefined when there is none. */
+  /** The next key to evict, or undefined when there is none; its store
+   * is left in {@linkcode MemoryManager.#picked}. */
   #pick(policy: EvictionPolicy): string | undefined {
-    const store = this.#store;
+    const stores = this.#stores;
     const volatile = policy.startsWith("volatile");
-    if ((volatile ? store.volatileSize : store.size) === 0) return undefined;
-    if (policy.endsWith("random")) {
-      return store.sampleKeys(volatile, 1)[0];
-    }
+    if (policy.endsWith("random")) return this.#pickRandom(volatile);
     const pool = this.#pool;
     const mode = policy.endsWith("lru") ? 1 : policy.endsWith("lfu") ? 2 : 3;
     // Samples come from a sweep in insertion order, not at random as in
     // Redis, so neighbours are alike: while the best candidate scores below
     // the running average of what was sampled, look a little further (up to
-    // 16 batches) before taking it.
+    // 16 batches) before taking it. Each batch samples every database, as
+    // Redis's evictionPoolPopulate does.
     for (let tries = 0; tries < 64; tries++) {
-      const keys = store.sampleKeys(volatile, this.settings.maxmemorySamples);
-      for (const key of keys) {
-        let idle: number;
-        if (mode === 1) idle = this.idleMs(key);
-        else if (mode === 2) idle = 255 - this.frequency(key);
-        else idle = -(store.expiryOf(key) ?? Infinity);
-        this.#poolInsert(key, idle);
-        this.#idleAvg = Number.isNaN(this.#idleAvg)
-          ? idle
-          : this.#idleAvg * 0.995 + idle * 0.005;
+      let sampled = 0;
+      for (const store of stores) {
+        if ((volatile ? store.volatileSize : store.size) === 0) continue;
+        const keys = store.sampleKeys(
+          volatile,
+          this.settings.maxmemorySamples,
+        );
+        sampled += keys.length;
+        for (const key of keys) {
+          let idle: number;
+          if (mode === 1) idle = this.idleMs(key, store);
+          else if (mode === 2) idle = 255 - this.frequency(key, store);
+          else idle = -(store.expiryOf(key) ?? Infinity);
+          this.#poolInsert(key, idle, store);
+          this.#idleAvg = Number.isNaN(this.#idleAvg)
+            ? idle
+            : this.#idleAvg * 0.995 + idle * 0.005;
+        }
       }
       while (pool.length > 0) {
         const best = pool[pool.length - 1];
+        const store = best.store;
         if (
           store.peek(best.key) === undefined ||
           (volatile && store.expiryOf(best.key) === undefined)
@@ -627,20 +661,36 @@ export class MemoryManager {
           pool.pop();
           continue;
         }
-        if (best.idle < this.#idleAvg && tries < 16 && keys.length > 0) break;
+        if (best.idle < this.#idleAvg && tries < 16 && sampled > 0) break;
         pool.pop();
+        this.#picked = store;
         return best.key;
       }
-      if (keys.length === 0) return undefined;
+      if (sampled === 0) return undefined;
     }
-    return store.sampleKeys(volatile, 1)[0];
+    return this.#pickRandom(volatile);
+  }
+
+  /** A key of the next store (in turn) that has one, for the random
+   * policies; undefined when all are empty. */
+  #pickRandom(volatile: boolean): string | undefined {
+    const stores = this.#stores;
+    for (let i = 0; i < stores.length; i++) {
+      const store = stores[this.#nextStore++ % stores.length];
+      const key = store.sampleKeys(volatile, 1)[0];
+      if (key !== undefined) {
+        this.#picked = store;
+        return key;
+      }
+    }
+    return undefined;
   }
 
   /** Keeps the POOL_SIZE keys with the highest idle score, ascending. */
-  #poolInsert(key: string, idle: number): void {
+  #poolInsert(key: string, idle: number, store: Store): void {
     const pool = this.#pool;
     for (let j = 0; j < pool.length; j++) {
-      if (pool[j].key === key) {
+      if (pool[j].key === key && pool[j].store === store) {
         pool.splice(j, 1);
         break;
       }
@@ -652,6 +702,6 @@ export class MemoryManager {
       pool.splice(0, 1);
       i--;
     }
-    pool.splice(i, 0, { key, idle });
+    pool.splice(i, 0, { key, idle, store });
   }
 }
