@@ -429,16 +429,7 @@ function limitParam(
 const LONG_MAX = Number.MAX_SAFE_INTEGER;
 const INT_MAX = 2147483647;
 
-/** A setting that exists so clients can ask, with one value. */
-function fixedParam(name: string, value: string): Param {
-  return {
-    name,
-    mutable: false,
-    get: () => value,
-    set: (_c, v) => v === value ? undefined : "can't set immutable config",
-  };
-}
-
+/** A file name setting (no path). */
 function nameParam(name: string, key: "dbfilename" | "appendfilename"): Param {
   return {
     name,
@@ -529,7 +520,7 @@ PARAMS.push(
   limitParam("hll-sparse-max-bytes", "hllSparseMaxBytes", 0, LONG_MAX, {
     memory: true,
   }),
-  intParam("databases", "databases", 1, 2_147_483_647, false),
+  intParam("databases", "databases", 1, INT_MAX, false),
   nameParam("dbfilename", "dbfilename"),
   nameParam("appendfilename", "appendfilename"),
   {

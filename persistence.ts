@@ -1687,7 +1687,6 @@ export class Persistence {
     if (this.#rewrite !== null) {
       throw new Error("Background AOF rewrite in progress");
     }
-    const store = this.#host.store;
     const dir = this.#config.dir;
     const tmp = tempName(dir, "save") + ".json";
     const { snaps, time, dirtyAtStart } = this.#snapshotAll();
@@ -1805,7 +1804,6 @@ export class Persistence {
   }
 
   async #bgsaveJob(): Promise<void> {
-    const store = this.#host.store;
     const dir = this.#config.dir;
     const tmp = tempName(dir, "bgsave") + ".json";
     const { snaps, time, dirtyAtStart } = this.#snapshotAll();
@@ -2046,7 +2044,6 @@ export class Persistence {
    * file); with `live`, also what is logged meanwhile, then switches the
    * log over to the new file. */
   async #writeRewrite(path: string, live: boolean): Promise<void> {
-    const store = this.#host.store;
     const dir = this.#config.dir;
     const tmp = tempName(dir, "rewriteaof") + ".aof";
     const { snaps } = this.#snapshotAll();

@@ -39,7 +39,6 @@ import {
 import { createLogger, type LogSink } from "./_log.ts";
 import {
   type BlockedClient,
-  Blocking,
   HeldInput,
   readyBlockings,
   serveReady,
