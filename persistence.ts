@@ -1606,6 +1606,7 @@ export class Persistence {
     // The log starts in database 0; SELECTs move it on.
     this.#host.replay(["SELECT", "0"]);
     let selected = 0;
+    let selectedAtMulti = 0;
     let commands = 0;
     // Where an open MULTI began: a transaction cut short (a crash while
     // writing it) is dropped whole, as Redis does.
@@ -1632,6 +1633,7 @@ export class Persistence {
         if (commands % ENTRIES_PER_CHUNK === 0) await pause.maybe();
         if (argv.length === 1 && /^(multi|exec)$/i.test(argv[0])) {
           multiAt = argv[0].length === 5 ? at : -1;
+          selectedAtMulti = selected;
         }
         const error = this.#host.replay(argv);
         if (
@@ -1658,7 +1660,7 @@ export class Persistence {
       );
       this.#host.replay(["DISCARD"]);
       valid = multiAt;
-      selected = -1; // a SELECT may have been dropped with it
+      selected = selectedAtMulti; // a SELECT in it is dropped with it
     }
     this.#host.replay(["SELECT", "0"]);
     this.#aofDb = selected;
