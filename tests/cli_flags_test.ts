@@ -149,20 +149,20 @@ Deno.test({
         args.join(" "),
       );
     }
-    // Database 1 does not exist here: Redis's error from SELECT.
+    // Database 99 does not exist (16 here): Redis's error from SELECT.
     const { ours } = await both([
       "-p",
       String(p),
       "-a",
       "pw",
       "-n",
-      "1",
+      "99",
       "GET",
       "k",
     ]);
     assert.match(
       ours.stderr,
-      /^SELECT 1 failed: ERR DB index is out of range$/m,
+      /^SELECT 99 failed: ERR DB index is out of range$/m,
     );
     // The password from the environment, with no warning.
     const env = { REDISCLI_AUTH: "pw" };

@@ -71,7 +71,7 @@ async function redisOn(port: number): Promise<RedisServer> {
   const dir = await Deno.makeTempDir({ prefix: "kv-redis-" });
   const child = new Deno.Command("redis-server", {
     args: ["--port", String(port), "--bind", "127.0.0.1", "--save", ""]
-      .concat(["--appendonly", "no", "--databases", "1", "--dir", dir]),
+      .concat(["--appendonly", "no", "--dir", dir]),
     stdout: "null",
     stderr: "null",
   }).spawn();

@@ -463,14 +463,23 @@ Deno.test(
   },
 );
 
-Deno.test("server: SELECT only knows database 0", opts, async () => {
-  await using server = await startServer();
-  using c = await Conn.open(server.port);
-  assert.equal(await c.call("SELECT", "0"), "OK");
-  const e = await c.call("SELECT", "1");
-  assert.ok(e instanceof ReplyError);
-  assert.equal(e.message, "ERR DB index is out of range");
-});
+Deno.test(
+  "server: SELECT knows databases 0 to --databases - 1",
+  opts,
+  async () => {
+    await using server = await startServer({ databases: 4 });
+    using c = await Conn.open(server.port);
+    assert.equal(await c.call("SELECT", "3"), "OK");
+    assert.equal(await c.call("SET", "k", "in 3"), "OK");
+    const e = await c.call("SELECT", "4");
+    assert.ok(e instanceof ReplyError);
+    assert.equal(e.message, "ERR DB index is out of range");
+    // Still in 3.
+    assert.equal(await c.call("GET", "k"), "in 3");
+    assert.equal(await c.call("SELECT", "0"), "OK");
+    assert.equal(await c.call("GET", "k"), null);
+  },
+);
 
 Deno.test("server: SCAN iterates everything across calls", opts, async () => {
   await using server = await startServer();
@@ -695,7 +704,7 @@ Deno.test(
     ]);
     assert.deepEqual(await c.call("CONFIG", "GET", "databases"), [
       "databases",
-      "1",
+      "16",
     ]);
   },
 );

@@ -47,8 +47,6 @@ export class RedisServer {
         "",
         "--appendonly",
         "no",
-        "--databases",
-        "1",
         "--dir",
         dir,
         ...args,
