@@ -199,7 +199,9 @@ export class Introspection {
     const sec = Math.floor(t / 1000);
     const usec = Math.floor((t - sec * 1000) * 1000);
     const args = redact(argv);
-    let line = `${sec}.${String(usec).padStart(6, "0")} [0 ${s.client.addr}]`;
+    let line = `${sec}.${
+      String(usec).padStart(6, "0")
+    } [${s.client.db} ${s.client.addr}]`;
     for (const a of args) line += " " + repr(a);
     const clients = this.#server.clients;
     for (const m of this.monitors) {

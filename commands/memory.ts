@@ -301,7 +301,7 @@ const objectFreq: Handler = (s, argv) => {
   if (!s.store.memory.settings.maxmemoryPolicy.endsWith("-lfu")) {
     throw new CommandError(LFU_NOT_SELECTED);
   }
-  s.out.int(s.store.memory.frequency(argv[2]));
+  s.out.int(s.store.memory.frequency(argv[2], s.store));
 };
 
 const objectIdletime: Handler = (s, argv) => {
@@ -312,7 +312,7 @@ const objectIdletime: Handler = (s, argv) => {
   }
   // Access times are kept from the first time they are asked for.
   memory.track(1);
-  s.out.int(Math.floor(memory.idleMs(argv[2]) / 1000));
+  s.out.int(Math.floor(memory.idleMs(argv[2], s.store) / 1000));
 };
 
 /** Handlers of the memory family, by command name. */
