@@ -70,6 +70,25 @@ export interface ClientOptions {
   resp?: 2 | 3;
   /** Connection name (CLIENT SETNAME). */
   name?: string;
+  /** The numbered database to use (default 0): the client sends SELECT with
+   * it when it connects, after every reconnect, and on every connection it
+   * opens for itself (blocking commands, {@linkcode Client.isolated},
+   * subscriptions, {@linkcode Client.localCache}). A database the server
+   * does not have makes {@linkcode Client.connect} reject with the
+   * server's error (`ERR DB index is out of range`). A `redis://` URL gives
+   * it as its path (`redis://127.0.0.1:31337/3`). {@linkcode Client.select}
+   * changes it later; {@linkcode Client.db} is the one in use.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@kv/store";
+   * await using sessions = await Client.connect({ db: 3 });
+   * await sessions.set("session:1", "alice"); // in database 3
+   * await using same = await Client.connect("redis://127.0.0.1:31337/3");
+   * console.log(await same.get("session:1")); // "alice"
+   * ```
+   */
+  db?: number;
   /** Milliseconds a command may wait for its reply (and a connection
    * attempt may take) before failing with a {@linkcode TimeoutError};
    * 0 waits forever. Default 0. */
@@ -1798,11 +1817,15 @@ function parseRedisUrl(input: string | URL): ClientOptions {
   if (url.port) options.port = Number(url.port);
   if (url.username) options.username = decodeURIComponent(url.username);
   if (url.password) options.password = decodeURIComponent(url.password);
-  const db = url.pathname.replace(/^\//, "");
-  if (db !== "" && db !== "0") {
-    throw new TypeError(
-      `database ${db} in the URL: only database 0 exists (SELECT 0)`,
-    );
+  const path = url.pathname.replace(/^\//, "");
+  if (path !== "") {
+    const db = Number(path);
+    if (!/^\d+$/.test(path) || !Number.isSafeInteger(db)) {
+      throw new TypeError(
+        `the path of a redis: URL is a database number (redis://host:port/3), not "${url.pathname}"`,
+      );
+    }
+    options.db = db;
   }
   return options;
 }
@@ -1874,11 +1897,37 @@ export class Client {
   #subscriber: Promise<Client> | null = null;
   /** Live subscriptions by kind letter (c, p, s) and channel or pattern. */
   #subscriptions = new Map<string, Set<Subscription>>();
+  /** The database this connection has selected (as the server confirmed):
+   * selected again on reconnecting, and on the connections it opens. */
+  #db: number;
 
   private constructor(options: ClientOptions) {
+    const db = options.db ?? 0;
+    if (!Number.isSafeInteger(db)) {
+      throw new TypeError(`db must be an integer, not ${db}`);
+    }
     this.options = options;
     this.timeout = options.timeout ?? 0;
+    this.#db = db;
     this.#decoder = this.#newDecoder();
+  }
+
+  /** The database this client uses: the `db` option, then the last
+   * {@linkcode Client.select} (or SELECT sent any other way: `execute`, a
+   * pipeline, a transaction that ran) the server confirmed; RESET makes
+   * it 0. Reconnects and the connections the client opens for itself
+   * select it.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@kv/store";
+   * await using client = await Client.connect({ db: 2 });
+   * await client.select(5);
+   * console.log(client.db); // 5
+   * ```
+   */
+  get db(): number {
+    return this.#db;
   }
 
   #newDecoder(): ReplyDecoder {
@@ -1888,11 +1937,12 @@ export class Client {
     });
   }
 
-  /** Connects (127.0.0.1:31337 unless told otherwise) and authenticates.
-   * Takes options, or a URL: `redis://[user[:password]@]host[:port][/0]`
-   * (user and password percent-decoded; a database other than 0 is refused,
-   * as the server has one). `rediss:` (TLS) is refused: the client speaks
-   * plain TCP. Close the client when done (`await using`, or
+  /** Connects (127.0.0.1:31337 unless told otherwise), authenticates and
+   * selects the database. Takes options, or a URL:
+   * `redis://[user[:password]@]host[:port][/db]` (user and password
+   * percent-decoded; the path is the `db` option, a number, and anything
+   * else there is a TypeError). `rediss:` (TLS) is refused: the client
+   * speaks plain TCP. Close the client when done (`await using`, or
    * {@linkcode Client.close}): an open client keeps the process running. */
   static async connect(
     options: ClientOptions | string | URL = {},
@@ -1995,22 +2045,26 @@ export class Client {
         this.#arm(p, args);
         this.#dispatch(p, encodeCommand(args));
       });
+    // Sent at once; the first error (in the order sent) rejects.
+    const sent: Promise<unknown>[] = [];
     if (o.resp === 3) {
       const args: Arg[] = ["HELLO", "3"];
       if (o.password !== undefined) {
         args.push("AUTH", o.username ?? "default", o.password);
       }
       if (o.name) args.push("SETNAME", o.name);
-      await direct(args, same);
+      sent.push(direct(args, same));
     } else {
       if (o.password !== undefined) {
-        await direct(
+        sent.push(direct(
           o.username ? ["AUTH", o.username, o.password] : ["AUTH", o.password],
           same,
-        );
+        ));
       }
-      if (o.name) await direct(["CLIENT", "SETNAME", o.name], same);
+      if (o.name) sent.push(direct(["CLIENT", "SETNAME", o.name], same));
     }
+    if (this.#db !== 0) sent.push(direct(["SELECT", this.#db], same));
+    await Promise.all(sent);
   }
 
   /** Starts the command's timer, if there is a timeout. */
@@ -2093,7 +2147,7 @@ export class Client {
     if (this.#state === "closed") {
       throw new ConnectionError("the client is closed");
     }
-    const child = new Client({ ...this.options, ...overrides });
+    const child = new Client({ ...this.options, db: this.#db, ...overrides });
     child.#dedicated = true;
     this.#children.add(child);
     try {
@@ -2126,6 +2180,10 @@ export class Client {
       this.#blockers.add(conn);
     }
     try {
+      // An idle one opened before a SELECT on this client: select it too.
+      if (conn.#db !== this.#db) {
+        await conn.#send(["SELECT", this.#db], same, false);
+      }
       return await run(conn);
     } finally {
       if (
@@ -2163,6 +2221,16 @@ export class Client {
         errorsAsValues,
       };
       this.#arm(p, args);
+      const selects = selectedDb(args);
+      if (selects !== undefined) {
+        // Remembered once the server has done it.
+        p.transform = (v) => {
+          if (v === (selects === 0 && args.length === 1 ? "RESET" : "OK")) {
+            this.#db = selects;
+          }
+          return transform(v);
+        };
+      }
       const bytes = encodeCommand(args);
       if (this.#state === "ready") this.#dispatch(p, bytes);
       else this.#offline.push({ pending: p, bytes });
@@ -2324,6 +2392,15 @@ export class Client {
       throw result;
     }
     if (result === null) return null;
+    // A SELECT that ran in the transaction changed the connection's database.
+    (result as RespValue[]).forEach((r, i) => {
+      const db = selectedDb(commands[i][0]);
+      if (
+        db !== undefined && r === (commands[i][0].length === 1 ? "RESET" : "OK")
+      ) {
+        this.#db = db;
+      }
+    });
     return (result as RespValue[]).map((r, i) => {
       if (r instanceof ReplyError) return r;
       try {
@@ -3228,7 +3305,31 @@ export class Client {
     return call(this, ["CLIENT", "SETINFO", attribute, value], (v) => text(v)!);
   }
 
-  /** SELECT a database (@kv/store has only 0). */
+  /** SELECT a numbered database for this connection's later commands.
+   * Once the server has done it the client remembers it
+   * ({@linkcode Client.db}): reconnects and the connections the client
+   * opens for blocking commands, {@linkcode Client.isolated} and
+   * subscriptions select it too. In a pipeline it changes the database of
+   * the commands after it (and of later calls, since the pipeline runs on
+   * the client's connection), as the server does; a pipeline holding a
+   * blocking command runs on a connection of its own, so there it changes
+   * that batch only. In a transaction it changes the database of the
+   * commands after it inside the transaction, and of later calls once EXEC
+   * has run it (not when the transaction was aborted). On the connection
+   * of {@linkcode Client.isolated} it changes that connection only.
+   * Rejects with `ERR DB index is out of range` for a database the server
+   * does not have (the client stays where it was).
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@kv/store";
+   * await using client = await Client.connect();
+   * await client.select(5);
+   * await client.set("k", "in 5");
+   * const [, value] = await client.pipeline().select(0).get("k").exec();
+   * console.log(value); // null: database 0 (and the client is in 0 now)
+   * ```
+   */
   select<S extends Queue = Client>(this: S, db: number): Reply<S, string> {
     return call(this, ["SELECT", db], (v) => text(v)!);
   }
@@ -7534,6 +7635,7 @@ export interface ClientTransaction<A extends unknown[] = []>
  * connection's own API): pipelines and transactions do not have them. */
 const CLIENT_ONLY: readonly Exclude<ClientOnly, symbol>[] = [
   "options",
+  "db",
   "timeout",
   "connected",
   "addEventListener",
@@ -7569,6 +7671,7 @@ const CLIENT_ONLY: readonly Exclude<ClientOnly, symbol>[] = [
  */
 export type ClientOnly =
   | "options"
+  | "db"
   | "timeout"
   | "connected"
   | "addEventListener"
@@ -7866,6 +7969,25 @@ function isBlocking(args: Arg[]): boolean {
     if (a === "BLOCK") return true;
   }
   return false;
+}
+
+/** The database a command leaves its connection in when it succeeds:
+ * SELECT's, 0 for RESET; undefined for any other command. */
+function selectedDb(args: Arg[]): number | undefined {
+  const n = args.length;
+  if (n > 2) return undefined;
+  const first = args[0];
+  if (
+    first === undefined || typeof first === "number" ||
+    (first.length !== 6 && first.length !== 5)
+  ) {
+    return undefined;
+  }
+  const name = argText(first).toUpperCase();
+  if (name === "RESET" && n === 1) return 0;
+  if (name !== "SELECT" || n !== 2) return undefined;
+  const text = argText(args[1]);
+  return /^-?\d+$/.test(text) ? Number(text) : undefined;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
