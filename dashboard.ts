@@ -13,6 +13,12 @@
  * `application/json` bodies and must carry an Origin header naming this
  * very server. Values are sent once (text or hex), large ones in ranges.
  *
+ * Databases: every key request and the console take `db` (a query
+ * parameter, or a field of the JSON body; 0 by default), a number from 0
+ * to `databases` - 1. Reads of a database no client has used yet answer
+ * as an empty one without making it. The stats carry the keyspace (keys
+ * and expiring keys of each non-empty database, as INFO keyspace).
+ *
  * @module
  */
 
@@ -21,8 +27,9 @@ import { ReplyDecoder, type RespValue, splitArgs } from "./protocol.ts";
 import { binaryToBytes, textToBinary } from "./_bytes.ts";
 import { formatReplyTo } from "./_reply_format.ts";
 import { globMatch } from "./_glob.ts";
-import type { ValueType } from "./store.ts";
+import type { Store, ValueType } from "./store.ts";
 import { execute, type Session } from "./commands.ts";
+import { selectDb } from "./commands/connection.ts";
 import { isLoopback, type Server } from "./server.ts";
 import { Introspection } from "./commands/introspection.ts";
 import { VERSION } from "./version.ts";
@@ -266,7 +273,11 @@ export class Dashboard {
     string,
     { count: number; until: number; last: number }
   >();
-  #session: Session | null = null;
+  /** The session the key API runs its commands in, and the console's
+   * (apart, so a MULTI typed in the console does not queue the page's
+   * edits). */
+  #apiSession: Session | null = null;
+  #consoleSession: Session | null = null;
   #assets = new Map<string, Uint8Array>();
 
   /** Creates the dashboard for a server. */
@@ -419,6 +430,47 @@ export class Dashboard {
     });
   }
 
+  /**
+   * The database a request names: `db` in the query string or in the JSON
+   * body (0 when neither gives it), from 0 to `databases` - 1.
+   */
+  #dbParam(url: URL, body?: Record<string, unknown>): number {
+    const n = this.#server.config.databases;
+    const parse = (v: unknown): number | undefined => {
+      if (v === null || v === undefined || v === "") return undefined;
+      const i = typeof v === "number"
+        ? v
+        : typeof v === "string" && /^\d{1,10}$/.test(v)
+        ? Number(v)
+        : NaN;
+      if (!Number.isInteger(i) || i < 0 || i >= n) {
+        throw new ApiError(
+          400,
+          n === 1
+            ? "db must be 0 (the server has one database)"
+            : `db must be a database number from 0 to ${n - 1}`,
+        );
+      }
+      return i;
+    };
+    const q = parse(url.searchParams.get("db"));
+    const b = parse(body?.db);
+    if (q !== undefined && b !== undefined && q !== b) {
+      throw new ApiError(400, "db differs in the query and the body");
+    }
+    return q ?? b ?? 0;
+  }
+
+  /** Database `index` when some client made it already, else undefined
+   * (a read of it sees an empty database, and does not make it). */
+  #made(index: number): Store | undefined {
+    if (index === 0) return this.#server.store;
+    for (const [i, store] of this.#server.state.databases) {
+      if (i === index) return store;
+    }
+    return undefined;
+  }
+
   /** Answers one HTTP request (`info` gives the client's address, for
    * the login rate limit). */
   async handle(req: Request, info?: Deno.ServeHandlerInfo): Promise<Response> {
@@ -474,13 +526,13 @@ export class Dashboard {
         case "GET /api/key":
           return this.#key(url);
         case "PUT /api/key":
-          return await this.#putKey(req);
+          return await this.#putKey(req, url);
         case "DELETE /api/key":
           return await this.#deleteKey(url);
         case "POST /api/element":
-          return await this.#element(req);
+          return await this.#element(req, url);
         case "POST /api/command":
-          return await this.#command(req);
+          return await this.#command(req, url);
       }
       return ENDPOINTS.has(path)
         ? problem(405, `${req.method} is not allowed here`)
@@ -504,6 +556,7 @@ export class Dashboard {
       host: c.host,
       port: this.#server.port,
       version: VERSION.kv,
+      databases: c.databases,
     });
   }
 
@@ -563,12 +616,24 @@ export class Dashboard {
     const p = s.persistence;
     const m = Deno.memoryUsage();
     const { hits, misses, expired } = store.stats;
+    // As INFO keyspace: the databases that hold keys.
+    const keyspace = [];
+    let keys = 0;
+    let expires = 0;
+    for (const [db, d] of s.state.databases) {
+      if (d.size === 0) continue;
+      keyspace.push({ db, keys: d.size, expires: d.volatileSize });
+      keys += d.size;
+      expires += d.volatileSize;
+    }
     return {
       opsPerSec: s.opsPerSec,
       ...(history ? { history: s.opsHistory } : {}),
       clients: s.clientCount,
-      keys: store.size,
-      expires: store.volatileSize,
+      keys, // in every database
+      expires,
+      databases: s.config.databases,
+      keyspace,
       memory: { rss: m.rss, used: store.memory.used }, // as INFO used_memory
       hits,
       misses,
@@ -750,7 +815,10 @@ export class Dashboard {
     if (type !== null && !VALUE_TYPES.has(type)) {
       return problem(400, `unknown type: ${type}`);
     }
-    const store = this.#server.store;
+    const store = this.#made(this.#dbParam(url));
+    if (store === undefined) {
+      return json({ cursor: 0, keys: [], scanned: 0, total: 0 });
+    }
     const match = textToBinary(pattern);
     const glob = match === "*" ? undefined : (k: string) => globMatch(match, k);
     // As SCAN ... TYPE: keys of other types are skipped.
@@ -771,7 +839,7 @@ export class Dashboard {
       const r = store.scan(next, count, filter);
       scanned += count; // keys visited (fewer at the end)
       for (const k of r.keys) {
-        const info = this.#keyInfo(k);
+        const info = this.#keyInfo(store, k);
         if (info !== null) keys.push(info);
       }
       next = r.cursor;
@@ -783,8 +851,7 @@ export class Dashboard {
 
   /** Name, type, size (bytes of a string, elements of a container), TTL
    * and encoding of a key; null when it is missing. Counts no hit. */
-  #keyInfo(key: string): Record<string, unknown> | null {
-    const store = this.#server.store;
+  #keyInfo(store: Store, key: string): Record<string, unknown> | null {
     const value = store.value(key);
     if (value === undefined) return null;
     const at = store.expiryOf(key);
@@ -805,17 +872,23 @@ export class Dashboard {
   #key(url: URL): Response {
     const key = keyFromId(url.searchParams.get("id"));
     if (key === undefined) return problem(400, "id must be a key's base64");
-    const info = this.#keyInfo(key);
-    if (info === null) return problem(404, "no such key");
+    const db = this.#dbParam(url);
+    const store = this.#made(db);
+    const info = store === undefined ? null : this.#keyInfo(store, key);
+    if (store === undefined || info === null) {
+      return problem(404, "no such key");
+    }
     const cursor = url.searchParams.get("cursor");
     const count = url.searchParams.get("count");
     return json({
       ...info,
-      ...this.#page(key, info.type as ValueType, cursor, count),
+      ...this.#page(db, store, key, info.type as ValueType, cursor, count),
     });
   }
 
   #page(
+    db: number,
+    store: Store,
     key: string,
     type: ValueType,
     cursorParam: string | null,
@@ -824,7 +897,7 @@ export class Dashboard {
     const max = Number.MAX_SAFE_INTEGER;
     if (type === "string") {
       // A range of the bytes (as GETRANGE), cut at a character boundary.
-      const value = this.#server.store.value(key) as string;
+      const value = store.value(key) as string;
       const offset = whole(cursorParam, 0, 0, max, "cursor");
       const length = whole(
         countParam,
@@ -853,7 +926,7 @@ export class Dashboard {
         if (!/^\d{1,20}$/.test(cursor)) {
           throw new ApiError(400, "cursor must be a whole number");
         }
-        const [next, flat] = this.#query([
+        const [next, flat] = this.#query(db, [
           type === "hash" ? "HSCAN" : "SSCAN",
           k,
           cursor,
@@ -872,13 +945,13 @@ export class Dashboard {
       }
       case "list": {
         const start = whole(cursorParam, 0, 0, max, "cursor");
-        const flat = this.#query([
+        const flat = this.#query(db, [
           "LRANGE",
           k,
           String(start),
           String(start + count - 1),
         ]) as string[];
-        const len = this.#query(["LLEN", k]) as number;
+        const len = this.#query(db, ["LLEN", k]) as number;
         return {
           items: flat.map((v, i) => ({ index: start + i, value: show(v) })),
           cursor: start,
@@ -887,7 +960,7 @@ export class Dashboard {
       }
       case "zset": {
         const start = whole(cursorParam, 0, 0, max, "cursor");
-        const flat = this.#query([
+        const flat = this.#query(db, [
           "ZRANGE",
           k,
           String(start),
@@ -902,7 +975,7 @@ export class Dashboard {
             score: flat[i + 1],
           });
         }
-        const card = this.#query(["ZCARD", k]) as number;
+        const card = this.#query(db, ["ZCARD", k]) as number;
         return {
           items,
           cursor: start,
@@ -915,7 +988,7 @@ export class Dashboard {
         if (cursor !== null && !/^\d{1,20}-\d{1,20}$/.test(cursor)) {
           throw new ApiError(400, "cursor must be a stream id");
         }
-        const entries = this.#query([
+        const entries = this.#query(db, [
           "XREVRANGE",
           k,
           cursor === null ? "+" : `(${cursor}`,
@@ -949,8 +1022,8 @@ export class Dashboard {
 
   /** Runs a read command for a page, counting no keyspace hit or miss;
    * throws an ApiError (409) when it fails. */
-  #query(argv: string[]): RespValue {
-    const s = this.#dashboardSession();
+  #query(db: number, argv: string[]): RespValue {
+    const s = this.#session(db);
     const stats = this.#server.store.stats;
     const { hits, misses } = stats;
     s.out.reset();
@@ -964,8 +1037,12 @@ export class Dashboard {
 
   /** Runs a command as a client would, so writes are logged and counted.
    * Synchronous: a few in a row see no other client in between. */
-  #exec(argv: string[], bulk: "bytes" | "binary" = "binary"): RespValue {
-    const s = this.#dashboardSession();
+  #exec(
+    db: number,
+    argv: string[],
+    bulk: "bytes" | "binary" = "binary",
+    s: Session = this.#session(db),
+  ): RespValue {
     s.out.reset();
     execute(this.#server.commands, s, argv);
     this.#server.stats.commandsProcessed++;
@@ -978,13 +1055,17 @@ export class Dashboard {
     if (pending !== undefined) await pending;
   }
 
-  #dashboardSession(): Session {
-    return this.#session ??= this.#server.internalSession("dashboard");
+  /** The key API's session, in database `db` (made when it was not). */
+  #session(db: number): Session {
+    const s = this.#apiSession ??= this.#server.internalSession("dashboard");
+    selectDb(s, db);
+    return s;
   }
 
-  async #putKey(req: Request): Promise<Response> {
+  async #putKey(req: Request, url: URL): Promise<Response> {
     const body = await this.#body(req);
     if (body instanceof Response) return body;
+    const db = this.#dbParam(url, body);
     const key = body.id !== undefined
       ? keyFromId(body.id)
       : typeof body.key === "string" && body.key !== ""
@@ -1009,7 +1090,8 @@ export class Dashboard {
     }
     // A key named by the page (a new one) that exists already is replaced
     // only when the page says so (after asking its user).
-    const existing = body.id === undefined ? this.#keyInfo(key) : null;
+    const store = this.#server.db(db);
+    const existing = body.id === undefined ? this.#keyInfo(store, key) : null;
     if (existing !== null && body.overwrite !== true) {
       return json(
         {
@@ -1023,16 +1105,19 @@ export class Dashboard {
     const argv = ["SET", key, value];
     if (typeof ttl === "number") argv.push("EX", String(ttl));
     else if (ttl === undefined) argv.push("KEEPTTL");
-    const r = this.#exec(argv);
+    const r = this.#exec(db, argv);
     await this.#commit();
     if (r instanceof Error) return problem(409, r.message);
-    return json(this.#keyInfo(key));
+    return json(this.#keyInfo(store, key));
   }
 
   async #deleteKey(url: URL): Promise<Response> {
     const key = keyFromId(url.searchParams.get("id"));
     if (key === undefined) return problem(400, "id must be a key's base64");
-    const r = this.#exec(["DEL", key]);
+    const db = this.#dbParam(url);
+    // Nothing to delete in a database no client has made.
+    if (this.#made(db) === undefined) return json({ deleted: 0 });
+    const r = this.#exec(db, ["DEL", key]);
     await this.#commit();
     if (r instanceof Error) return problem(409, r.message);
     return json({ deleted: r });
@@ -1047,9 +1132,10 @@ export class Dashboard {
    * xadd (fields: [[field, value], ...], entry id or "*"), xdel (entry),
    * and expire (ttl in seconds, or null to persist).
    */
-  async #element(req: Request): Promise<Response> {
+  async #element(req: Request, url: URL): Promise<Response> {
     const body = await this.#body(req);
     if (body instanceof Response) return body;
+    const db = this.#dbParam(url, body);
     const create = body.create === true;
     const key = body.id !== undefined
       ? keyFromId(body.id)
@@ -1059,7 +1145,7 @@ export class Dashboard {
     if (key === undefined) {
       return problem(400, "give the key as id (base64) or key (text)");
     }
-    const store = this.#server.store;
+    const store = this.#server.db(db);
     const field = (name: string) =>
       need(element(body[name]), `${name} must be a string, {text} or {hex}`);
     const argvs: string[][] = [];
@@ -1092,7 +1178,7 @@ export class Dashboard {
         // Lists have no removal by index: the item is swapped for a
         // unique marker removed at once (in the same turn, so no other
         // client sees it), when it still holds the value the page saw.
-        const current = this.#query(["LINDEX", key, String(index)]);
+        const current = this.#query(db, ["LINDEX", key, String(index)]);
         if (current !== value) {
           return problem(409, "the list changed: reload the page");
         }
@@ -1169,7 +1255,7 @@ export class Dashboard {
           {
             error: "the key exists already",
             exists: true,
-            key: this.#keyInfo(key),
+            key: this.#keyInfo(store, key),
           },
           409,
         );
@@ -1178,20 +1264,28 @@ export class Dashboard {
     }
     let result: RespValue = null;
     for (const argv of argvs) {
-      result = this.#exec(argv);
+      result = this.#exec(db, argv);
       if (result instanceof Error) break;
     }
     await this.#commit();
     if (result instanceof Error) return problem(409, result.message);
     return json({
       result: typeof result === "string" ? show(result) : result,
-      key: this.#keyInfo(key),
+      key: this.#keyInfo(store, key),
     });
   }
 
-  async #command(req: Request): Promise<Response> {
+  /**
+   * Runs a console command in database `db` (the page's picker), in the
+   * console's own session. When the command moved the session to another
+   * database (SELECT, RESET, a transaction with SELECT; a script's
+   * SELECT does not, as in Redis 7), the reply names it in `db`, and the
+   * page's picker follows.
+   */
+  async #command(req: Request, url: URL): Promise<Response> {
     const body = await this.#body(req);
     if (body instanceof Response) return body;
+    const db = this.#dbParam(url, body);
     if (typeof body.command !== "string") {
       return problem(400, "command must be a string");
     }
@@ -1200,11 +1294,16 @@ export class Dashboard {
       return json({ output: "Invalid argument(s)\n", error: true });
     }
     if (argv.length === 0) return json({ output: "", error: false });
-    const r = this.#exec(argv, "bytes");
+    const s = this.#consoleSession ??= this.#server.internalSession(
+      "dashboard",
+    );
+    selectDb(s, db);
+    const r = this.#exec(db, argv, "bytes", s);
     await this.#commit();
     return json({
       output: formatReplyTo(argv, r as Parameters<typeof formatReplyTo>[1]),
       error: r instanceof Error,
+      ...(s.client.db === db ? {} : { db: s.client.db }),
     });
   }
 }

@@ -88,8 +88,7 @@ function renderStats(s) {
   $("stat-ops").textContent = num(s.opsPerSec);
   $("stat-clients").textContent = num(s.clients);
   $("stat-keys").textContent = num(s.keys);
-  keyTotal = s.keys;
-  renderKeyCount();
+  renderKeyspace(s);
   $("stat-memory").textContent = bytes(s.memory.rss);
   $("stat-hits").textContent = s.hitRatio === null
     ? "–"
@@ -274,6 +273,188 @@ async function startStats() {
   };
 }
 
+// --- databases ------------------------------------------------------------
+
+/** The database the page shows (its keys, and where the console runs). */
+let db = 0;
+/** How many databases the server has (`databases`). */
+let databases = 1;
+/** Keys and expiring keys of the databases that hold some, by number. */
+let keyspace =
+  /** @type {Map<number, {db: number, keys: number, expires: number}>} */ (
+    new Map()
+  );
+/** Up to this many databases, the picker lists them all; beyond, it lists
+ * the first 16, those that hold keys and the selected one, and a number
+ * field opens any other. */
+const LISTED_MAX = 256;
+
+/** `path` with the selected database in its query string.
+ * @param {string} path */
+function inDb(path) {
+  return `${path}${path.includes("?") ? "&" : "?"}db=${db}`;
+}
+
+/** The database the URL names (`#db=3`, or `?db=3`), or null.
+ * @returns {number | null} */
+function dbFromUrl() {
+  const hash = /^#db=(\d{1,10})$/.exec(location.hash);
+  const raw = hash?.[1] ?? new URLSearchParams(location.search).get("db");
+  if (raw === null || raw === undefined || !/^\d{1,10}$/.test(raw)) return null;
+  const n = Number(raw);
+  return n < databases ? n : null;
+}
+
+/** Keeps the selection in the URL (`#db=3`; none for database 0), so a
+ * reload or a bookmark opens the same database. */
+function dbToUrl() {
+  const q = new URLSearchParams(location.search);
+  q.delete("db");
+  const search = q.size > 0 ? `?${q}` : "";
+  const hash = db === 0 ? "" : `#db=${db}`;
+  const url = `${location.pathname}${search}${hash}`;
+  if (url !== `${location.pathname}${location.search}${location.hash}`) {
+    globalThis.history.replaceState(null, "", url);
+  }
+}
+
+/** @param {number} n */
+function dbLabel(n) {
+  const k = keyspace.get(n);
+  return k === undefined
+    ? `db ${n}`
+    : `db ${n} · ${num(k.keys)} ${k.keys === 1 ? "key" : "keys"}`;
+}
+
+/** The numbers the picker lists. */
+function listedDbs() {
+  if (databases <= LISTED_MAX) {
+    return Array.from({ length: databases }, (_, i) => i);
+  }
+  const set = new Set([...Array(16).keys(), ...keyspace.keys(), db]);
+  return [...set].sort((a, b) => a - b);
+}
+
+/** The picker's options: every database, the non-empty ones with their
+ * key counts. Options are changed in place (not rebuilt) while the list
+ * stays the same, so an open picker is left alone. */
+function renderPicker() {
+  const picker = /** @type {HTMLSelectElement} */ ($("db-picker"));
+  const listed = listedDbs();
+  const same = picker.options.length === listed.length &&
+    listed.every((n, i) => picker.options[i].value === String(n));
+  if (!same) {
+    picker.replaceChildren(...listed.map((n) => {
+      const o = document.createElement("option");
+      o.value = String(n);
+      return o;
+    }));
+  }
+  for (const o of picker.options) {
+    const text = dbLabel(Number(o.value));
+    if (o.textContent !== text) o.textContent = text;
+    o.classList.toggle("has-keys", keyspace.has(Number(o.value)));
+  }
+  if (picker.value !== String(db)) picker.value = String(db);
+  $("db-go").hidden = databases <= LISTED_MAX;
+  input("db-number").max = String(databases - 1);
+  input("db-number").placeholder = `0–${databases - 1}`;
+}
+
+/** The parts of a keyspace button: its name, keys and expiring keys.
+ * @param {HTMLElement} b @param {{db: number, keys: number, expires: number}} k */
+function fillChip(b, k) {
+  const [name, count, exp] = /** @type {HTMLElement[]} */ ([...b.children]);
+  name.textContent = `db${k.db}`;
+  count.textContent = `keys=${num(k.keys)}`;
+  exp.textContent = `expires=${num(k.expires)}`;
+  b.setAttribute(
+    "aria-label",
+    `Database ${k.db}: ${num(k.keys)} ${k.keys === 1 ? "key" : "keys"}, ${
+      num(k.expires)
+    } with a TTL`,
+  );
+  b.setAttribute("aria-pressed", String(k.db === db));
+}
+
+/** The keyspace (INFO keyspace) of the stats: a button per database that
+ * holds keys (pressing one shows it), and the picker's counts. The
+ * buttons are changed in place while the same databases hold keys, so
+ * focus stays where it is.
+ * @param {any} s */
+function renderKeyspace(s) {
+  if (typeof s.databases === "number") databases = s.databases;
+  keyspace = new Map(
+    (s.keyspace ?? []).map((/** @type {any} */ k) => [k.db, k]),
+  );
+  const list = $("keyspace");
+  const dbs = [...keyspace.keys()].join(",");
+  if (list.dataset.dbs !== dbs) {
+    list.dataset.dbs = dbs;
+    list.replaceChildren(...[...keyspace.keys()].map((n) => {
+      const li = document.createElement("li");
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "db-chip";
+      b.dataset.db = String(n);
+      const name = document.createElement("span");
+      name.className = "db-chip-name";
+      const count = document.createElement("span");
+      const exp = document.createElement("span");
+      exp.className = "db-chip-exp";
+      b.append(name, count, exp);
+      b.addEventListener("click", () => selectDb(n));
+      li.append(b);
+      return li;
+    }));
+  }
+  for (const b of list.querySelectorAll("button")) {
+    const el = /** @type {HTMLElement} */ (b);
+    const k = keyspace.get(Number(el.dataset.db));
+    if (k !== undefined) fillChip(el, k);
+  }
+  $("keyspace-empty").hidden = keyspace.size > 0;
+  $("db-section").hidden = databases <= 1;
+  renderPicker();
+  keyTotal = keyspace.get(db)?.keys ?? 0;
+  renderKeyCount();
+}
+
+/** The header and prompt that name the selected database. */
+function renderDb() {
+  $("keys-db").hidden = databases <= 1;
+  $("keys-db").textContent = `db ${db}`;
+  $("console-prompt").textContent = `${serverName}${
+    db === 0 ? "" : `[${db}]`
+  }>`;
+  for (const b of $("keyspace").querySelectorAll("button")) {
+    b.setAttribute(
+      "aria-pressed",
+      String(/** @type {HTMLElement} */ (b).dataset.db === String(db)),
+    );
+  }
+  renderPicker();
+}
+
+/** Shows database `n`: its keys, the console runs in it, the URL names it.
+ * @param {number} n */
+function selectDb(n) {
+  if (!Number.isInteger(n) || n < 0 || n >= databases) return;
+  const changed = n !== db;
+  db = n;
+  dbToUrl();
+  renderDb();
+  if (!changed) return;
+  keyTotal = keyspace.get(db)?.keys ?? 0;
+  showGone("Choose a key, or create one.");
+  $("detail-title").textContent = "Key";
+  $("detail-error").textContent = "";
+  loadKeys(true);
+}
+
+/** "host:port" for the console prompt. */
+let serverName = "";
+
 // --- keys -------------------------------------------------------------------
 
 let cursor = 0;
@@ -377,7 +558,7 @@ async function loadKeys(reset) {
         count: String(KEY_PAGE),
       });
       if (typeFilter) q.set("type", typeFilter);
-      const page = await api(`/api/keys?${q}`);
+      const page = await api(inDb(`/api/keys?${q}`));
       if (run !== scanRun) return; // stopped, or a new filter
       cursor = page.cursor;
       scanned = cursor === 0 ? page.total : scanned + page.scanned;
@@ -445,10 +626,12 @@ function keyItem(k) {
 async function openKey(id, at = null) {
   $("detail-error").textContent = "";
   $("element-error").textContent = "";
+  const from = db;
   try {
     const q = new URLSearchParams({ id });
     if (at !== null) q.set("cursor", String(at));
-    const k = await api(`/api/key?${q}`);
+    const k = await api(inDb(`/api/key?${q}`));
+    if (from !== db) return; // another database was picked meanwhile
     if (currentId !== id) pageNo = 1;
     currentId = id;
     currentType = k.type;
@@ -643,7 +826,7 @@ async function changeElement(action) {
   try {
     const body = elementBody(elementForm, action);
     body.id = currentId;
-    const r = await api("/api/element", { method: "POST", body });
+    const r = await api(inDb("/api/element"), { method: "POST", body });
     await afterChange(r);
     for (const [name, el] of Object.entries(elementForm)) {
       if (name !== "entry") el.value = "";
@@ -659,7 +842,7 @@ async function changeElement(action) {
 async function removeElement(body) {
   $("element-error").textContent = "";
   try {
-    const r = await api("/api/element", {
+    const r = await api(inDb("/api/element"), {
       method: "POST",
       body: { ...body, id: currentId },
     });
@@ -946,7 +1129,7 @@ async function saveKey(e) {
       body.create = true;
       const r = await replacing(
         body,
-        () => api("/api/element", { method: "POST", body }),
+        () => api(inDb("/api/element"), { method: "POST", body }),
       );
       if (r === null) return;
       await loadKeys(true);
@@ -976,7 +1159,7 @@ async function saveKey(e) {
   try {
     const k = await replacing(
       body,
-      () => api("/api/key", { method: "PUT", body }),
+      () => api(inDb("/api/key"), { method: "PUT", body }),
     );
     if (k === null) return;
     await loadKeys(true);
@@ -1026,7 +1209,7 @@ async function saveStringTtl() {
   }
   if (currentId === null) return;
   try {
-    await api("/api/element", {
+    await api(inDb("/api/element"), {
       method: "POST",
       body: { id: currentId, action: "expire", ttl },
     });
@@ -1057,7 +1240,7 @@ async function deleteKey() {
     : $("container-key").textContent;
   if (!confirm(`Delete the key "${name}"? This cannot be undone.`)) return;
   try {
-    await api(`/api/key?id=${encodeURIComponent(currentId)}`, {
+    await api(inDb(`/api/key?id=${encodeURIComponent(currentId)}`), {
       method: "DELETE",
     });
     showGone(`Deleted "${name}".`);
@@ -1096,8 +1279,14 @@ async function runCommand(e) {
   historyIndex = commandHistory.length;
   consoleWrite(`> ${command}\n`, "cmd");
   try {
-    const r = await api("/api/command", { method: "POST", body: { command } });
+    const r = await api(inDb("/api/command"), {
+      method: "POST",
+      body: { command },
+    });
     consoleWrite(r.output, r.error ? "err" : undefined);
+    // SELECT (or RESET, or a transaction with SELECT) moved the console:
+    // the picker follows.
+    if (typeof r.db === "number" && r.db !== db) selectDb(r.db);
   } catch (err) {
     consoleWrite(`${/** @type {Error} */ (err).message}\n`, "err");
   }
@@ -1139,7 +1328,11 @@ async function showApp(session) {
   $("notice").textContent = session.passwordRequired
     ? ""
     : "No password is set: the dashboard is served only because the server listens on loopback.";
-  $("console-prompt").textContent = `${session.host}:${session.port}>`;
+  serverName = `${session.host}:${session.port}`;
+  if (typeof session.databases === "number") databases = session.databases;
+  db = dbFromUrl() ?? 0;
+  dbToUrl();
+  renderDb();
   if ($("console-output").childElementCount === 0) {
     consoleWrite(
       "Type any command, as in redis-cli; up and down browse history.\n",
@@ -1178,6 +1371,36 @@ async function main() {
   $("logout").addEventListener("click", async () => {
     await api("/api/logout", { method: "POST", body: {} }).catch(() => {});
     showLogin();
+  });
+  $("db-picker").addEventListener(
+    "change",
+    () =>
+      selectDb(
+        Number(/** @type {HTMLSelectElement} */ ($("db-picker")).value),
+      ),
+  );
+  $("db-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const raw = input("db-number").value.trim();
+    const n = Number(raw);
+    if (raw === "" || !Number.isInteger(n) || n < 0 || n >= databases) {
+      input("db-number").setCustomValidity(
+        `A database number from 0 to ${databases - 1}`,
+      );
+      input("db-number").reportValidity();
+      return;
+    }
+    input("db-number").setCustomValidity("");
+    selectDb(n);
+  });
+  input("db-number").addEventListener(
+    "input",
+    () => input("db-number").setCustomValidity(""),
+  );
+  // The URL edited by hand (or history): show the database it names.
+  addEventListener("hashchange", () => {
+    const n = dbFromUrl();
+    selectDb(n ?? 0);
   });
   $("filter-form").addEventListener("submit", (e) => {
     e.preventDefault();
