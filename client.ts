@@ -3145,19 +3145,50 @@ export class Client {
     return call(this, ["TOUCH", ...keys], num);
   }
 
-  /** COPY: true when copied. */
+  /** COPY: true when copied; `db` copies into another database,
+   * `replace` overwrites an existing `to`. */
   copy<S extends Queue = Client>(
     this: S,
     from: Key,
     to: Key,
-    options: { replace?: boolean } = {},
+    options: { db?: number; replace?: boolean } = {},
   ): Reply<S, boolean> {
     return call(this, [
       "COPY",
       from,
       to,
+      ...(options.db !== undefined ? ["DB", options.db] : []),
       ...(options.replace ? ["REPLACE"] : []),
     ], bool);
+  }
+
+  /** MOVE: moves the key to database `db`; false when it does not exist
+   * here or already exists there.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@kv/store";
+   * await using client = await Client.connect();
+   * await client.set("job", "1");
+   * await client.move("job", 1); // true: now in database 1 only
+   * ```
+   */
+  move<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    db: number,
+  ): Reply<S, boolean> {
+    return call(this, ["MOVE", key, db], bool);
+  }
+
+  /** SWAPDB: exchanges the contents of two databases (for every client;
+   * clients stay on their database number). */
+  swapdb<S extends Queue = Client>(
+    this: S,
+    index1: number,
+    index2: number,
+  ): Reply<S, string> {
+    return call(this, ["SWAPDB", index1, index2], (v) => text(v)!);
   }
 
   /** KEYS matching a glob pattern (prefer {@linkcode Client.scanIterator}
@@ -3187,7 +3218,7 @@ export class Client {
     return call(this, ["DBSIZE"], num);
   }
 
-  /** FLUSHDB. */
+  /** FLUSHDB: empties the selected database. */
   flushdb<S extends Queue = Client>(
     this: S,
     mode?: "ASYNC" | "SYNC",
@@ -3195,7 +3226,7 @@ export class Client {
     return call(this, ["FLUSHDB", ...(mode ? [mode] : [])], (v) => text(v)!);
   }
 
-  /** FLUSHALL. */
+  /** FLUSHALL: empties every database. */
   flushall<S extends Queue = Client>(
     this: S,
     mode?: "ASYNC" | "SYNC",

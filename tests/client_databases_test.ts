@@ -378,3 +378,35 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "client databases: move, swapdb, copy with db, flushdb and flushall",
+  ...opts,
+  async fn(t) {
+    await onBoth(t, async (port) => {
+      await using client = await Client.connect({ port, db: 1 });
+      await client.set("a", "1");
+      assert.equal(await client.move("a", 2), true);
+      assert.equal(await client.move("a", 2), false);
+      assert.equal(await valueIn(port, 2, "a"), "1");
+      await client.set("b", "2");
+      assert.equal(await client.copy("b", "c", { db: 2 }), true);
+      assert.equal(await client.copy("b", "c", { db: 2 }), false);
+      await client.set("b", "3");
+      assert.equal(await client.copy("b", "c", { db: 2, replace: true }), true);
+      assert.equal(await valueIn(port, 2, "c"), "3");
+      assert.equal(await client.swapdb(1, 2), "OK");
+      assert.deepEqual(await client.mget("a", "b", "c"), ["1", null, "3"]);
+      assert.equal(await valueIn(port, 2, "b"), "3");
+      assert.equal(await client.flushdb(), "OK");
+      assert.equal(await client.dbsize(), 0);
+      assert.equal(await valueIn(port, 2, "b"), "3");
+      assert.equal(await client.flushall(), "OK");
+      assert.equal(await valueIn(port, 2, "b"), null);
+      await assert.rejects(
+        client.move("x", 1),
+        /ERR source and destination objects are the same/,
+      );
+    });
+  },
+});
