@@ -50,15 +50,18 @@ const select: Handler = (s, argv) => {
 /** Redis's error for a database number outside 0 to `databases` - 1. */
 export const DB_OUT_OF_RANGE = "ERR DB index is out of range";
 
+/** Redis's error for an integer outside 32 bits where one is needed. */
+const NOT_INT32 =
+  "ERR value is out of range, value must between -2147483648 and 2147483647";
+
 /** Parses a database number as Redis's getIntFromObjectOrReply: a 32-bit
- * integer, else `error` (the integer error by default). */
-export function dbIndexArg(
-  arg: string,
-  error: string = Errors.notInteger,
-): number {
+ * integer. Not an integer: `error` (the integer error by default); an
+ * integer outside 32 bits: `error` when given, else Redis's range error. */
+export function dbIndexArg(arg: string, error?: string): number {
   const n = parseInt64(arg);
+  if (n === null) throw new CommandError(error ?? Errors.notInteger);
   if (typeof n !== "number" || n < -2147483648 || n > 2147483647) {
-    throw new CommandError(error);
+    throw new CommandError(error ?? NOT_INT32);
   }
   return n;
 }

@@ -131,11 +131,11 @@ const copy: Handler = (s, argv) => {
     const opt = upper(argv[j]);
     if (opt === "REPLACE") replace = true;
     else if (opt === "DB" && j + 1 < argv.length) {
-      const n = int64Arg(argv[++j]);
+      const n = dbIndexArg(argv[++j]);
       if (n < 0 || n >= s.server.config.databases) {
         throw new CommandError(DB_OUT_OF_RANGE);
       }
-      db = Number(n);
+      db = n;
     } else throw new CommandError(Errors.syntax);
   }
   if (src === dst && db === s.client.db) throw new CommandError(SAME_OBJECT);
