@@ -54,6 +54,7 @@ import {
 import {
   busyError,
   SCRIPT_CLIENT_ID,
+  scriptEffects,
   scriptingCommands,
 } from "./commands/scripting.ts";
 import { functionCommands } from "./commands/functions.ts";
@@ -526,7 +527,11 @@ export function execute(
   }
   // Log writes that changed something to the append-only file.
   // (or a command that asked to be logged: PFCOUNT's cache update).
-  if ((command.write || s.propagate !== null) && s.store.dirty !== dirty) {
+  if (
+    (command.write || s.propagate !== null) &&
+    (s.store.dirty !== dirty ||
+      (s.propagate !== null && scriptEffects.has(s.propagate)))
+  ) {
     // Inside EXEC the transaction's writes are gathered, then logged whole.
     if (tx != null && tx.log !== null) {
       if (tx.logDb !== s.client.db) {

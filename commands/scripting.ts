@@ -545,17 +545,29 @@ function engineFailure(
 const MULTI = ["MULTI"];
 const EXEC = ["EXEC"];
 
+/** The effects of scripts handed to the caller's command to log
+ * (`Session.propagate`): logged even when the caller's database did not
+ * change, as a script may have written only in a database it SELECTed. */
+export const scriptEffects: WeakSet<string[][]> = new WeakSet();
+
 function propagate(s: Session, run: ScriptRun, late: boolean): void {
   const log = run.log;
   if (log.length === 0) return;
   let entries = log;
-  if (log.length > 1) {
+  // Inside EXEC the transaction's MULTI ... EXEC holds them already (a
+  // nested MULTI would not replay).
+  const inExec = s.client.tx != null && s.client.tx.log !== null;
+  if (log.length > 1 && !inExec) {
     log.unshift(MULTI);
     log.push(EXEC);
     entries = log;
   }
-  if (late) s.server.persistence.feed(entries);
-  else s.propagate = entries;
+  // The log's entries run in the caller's database until a SELECT.
+  if (late) s.server.persistence.feed(entries, s.client.db);
+  else {
+    scriptEffects.add(entries);
+    s.propagate = entries;
+  }
 }
 
 function finish(
