@@ -376,6 +376,9 @@ interface SnapshotState {
   /** Keys changed after they were read. */
   readonly changedAfterRead: Set<string>;
   done: boolean;
+  /** The store whose keys it reads: SWAPDB hands it to the other store
+   * with the keys, closing it must clear that store's. */
+  owner: Store;
 }
 
 /**
@@ -1069,10 +1072,12 @@ export class Store {
       preimages: new Map(),
       changedAfterRead: new Set(),
       done: false,
+      owner: this,
     };
     this.#snapshot = state;
     const close = () => {
-      if (this.#snapshot === state) this.#snapshot = null;
+      const owner = state.owner;
+      if (owner.#snapshot === state) owner.#snapshot = null;
       state.done = true;
       state.visited.length = 0;
       state.preimages.clear();
@@ -1471,6 +1476,8 @@ export class Store {
     other.#access = access;
     other.#bytes = bytes;
     other.#avgTtl = avgTtl;
+    if (this.#snapshot !== null) this.#snapshot.owner = this;
+    if (other.#snapshot !== null) other.#snapshot.owner = other;
     // Cursors walk the maps they were made on: start them afresh.
     for (const s of [this, other]) {
       s.#expireCursor = s.#randomCursor = null;
