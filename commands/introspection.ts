@@ -14,6 +14,10 @@ import {
   upper,
 } from "./_shared.ts";
 
+/** The id of the client scripts run their commands as (scripting.ts's
+ * SCRIPT_CLIENT_ID): MONITOR shows it as `lua`. */
+const SCRIPT_CLIENT = -1;
+
 /** Redis's SLOWLOG_ENTRY_MAX_ARGC and SLOWLOG_ENTRY_MAX_STRING. */
 const SLOWLOG_MAX_ARGC = 32;
 const SLOWLOG_MAX_STRING = 128;
@@ -199,9 +203,9 @@ export class Introspection {
     const sec = Math.floor(t / 1000);
     const usec = Math.floor((t - sec * 1000) * 1000);
     const args = redact(argv);
-    let line = `${sec}.${
-      String(usec).padStart(6, "0")
-    } [${s.client.db} ${s.client.addr}]`;
+    let line = `${sec}.${String(usec).padStart(6, "0")} [${s.client.db} ${
+      s.client.id === SCRIPT_CLIENT ? "lua" : s.client.addr
+    }]`;
     for (const a of args) line += " " + repr(a);
     const clients = this.#server.clients;
     for (const m of this.monitors) {

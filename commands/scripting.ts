@@ -33,6 +33,7 @@ import {
 } from "./_shared.ts";
 import { execute } from "../commands.ts";
 import { Transaction } from "./transactions.ts";
+import { Introspection, monitoring } from "./introspection.ts";
 import { OOM_ERROR } from "../data/_memory.ts";
 import { parseInt64 } from "../_number.ts";
 import { binaryToBytes } from "../_bytes.ts";
@@ -468,6 +469,11 @@ export function runScript(
 ): void {
   const sc = Scripting.of(s.server);
   const tx = s.client.tx;
+  // FCALL shows in MONITOR before the commands its function runs (EVAL's
+  // line is shown by evalGeneric).
+  if (!options.isEval && monitoring()) {
+    Introspection.of(s.server).feed(s, argv as string[]);
+  }
   // The script starts in its caller's database; a SELECT inside it
   // changes only the script's own (as in Redis 7).
   const own = sc.session;
@@ -640,6 +646,9 @@ function numKeys(argv: string[]): number {
 }
 
 function evalGeneric(s: Session, argv: string[], bySha: boolean, ro: boolean) {
+  // As Redis: MONITOR shows the script's command before the ones it runs
+  // (the command table keeps it from being shown after).
+  if (monitoring()) Introspection.of(s.server).feed(s, argv);
   const sc = Scripting.of(s.server);
   const numkeys = numKeys(argv);
   const keys = argv.slice(3, 3 + numkeys);

@@ -305,9 +305,17 @@ export class Tracking {
   #settle(current: ClientState | null): void {
     const changed = this.#changed;
     this.#changed = [];
+    let flushed = false;
     for (const key of changed) {
-      if (key === null) this.#flush(current);
-      else this.#invalidate(key, current, true);
+      if (key !== null) {
+        flushed = false;
+        this.#invalidate(key, current, true);
+      } else if (!flushed) {
+        // FLUSHALL empties every database: one null invalidation, as
+        // Redis sends.
+        flushed = true;
+        this.#flush(current);
+      }
     }
     if (current === null) this.#flushSelf(null);
   }

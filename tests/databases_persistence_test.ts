@@ -263,6 +263,69 @@ Deno.test(
     }),
 );
 
+Deno.test(
+  "databases on disk: scripts' writes replay into their databases",
+  opts,
+  () =>
+    withDir(async (dir) => {
+      let before;
+      {
+        await using server = await startServer({ dir, appendonly: true });
+        using c = await Conn.open(server.port);
+        await c.call("SELECT", "2");
+        // Only in the database the script selects: the caller's did not
+        // change, the writes are logged all the same.
+        await c.call(
+          "EVAL",
+          "redis.call('SELECT', 9); return redis.call('SET', 'lua', '9')",
+          "0",
+        );
+        await c.call("SET", "after", "2");
+        // Inside EXEC a script's several writes are part of the
+        // transaction (not a MULTI of their own, which would not replay).
+        await c.call("MULTI");
+        await c.call(
+          "EVAL",
+          "redis.call('SET', 'a', '1'); redis.call('SELECT', 4); " +
+            "return redis.call('SET', 'b', '1')",
+          "0",
+        );
+        await c.call("SET", "c", "2");
+        await c.call(
+          "EVAL",
+          "redis.call('SET', 'd', '1'); return redis.call('SET', 'e', '1')",
+          "0",
+        );
+        assert.deepEqual(await c.call("EXEC"), ["OK", "OK", "OK"]);
+        // A script that yields past the busy threshold is logged when it
+        // ends, in its caller's database.
+        await c.call("CONFIG", "SET", "busy-reply-threshold", "5");
+        await c.call("SELECT", "3");
+        const slow = "local j = 0 for i = 1, 5000000 do j = j + i end " +
+          "redis.call('SET', 'slow', 'x'); return redis.call('SET', 'slow2', 'y')";
+        assert.equal(await c.call("EVAL", slow, "0"), "OK");
+        await c.call("SELECT", "6");
+        assert.equal(
+          await c.call("EVAL", "redis.call('SELECT', 7); " + slow, "0"),
+          "OK",
+        );
+        await c.call("SET", "in-6", "x");
+        before = await dump(c);
+        assert.deepEqual(Object.keys(before), [
+          "db2",
+          "db3",
+          "db4",
+          "db6",
+          "db7",
+          "db9",
+        ]);
+      }
+      await using again = await startServer({ dir, appendonly: true });
+      using c = await Conn.open(again.port);
+      assert.deepEqual(await dump(c), before);
+    }),
+);
+
 /** `n` string keys in database `db` (pipelined), the client left there. */
 async function preload(c: Conn, db: number, n: number, value = "v") {
   await c.call("SELECT", String(db));

@@ -321,7 +321,9 @@ Deno.test(
  * - `["reply", i]`: the raw reply connection i was waiting for;
  * - `["blocked", n]`: waits (bounded) until n clients are blocked;
  * - `["messages", i]`: every message connection i received so far (its
- *   pub/sub), up to the reply of a PING sent then. */
+ *   pub/sub), up to the reply of a PING sent then
+ *   (`["messages", i, end]`: up to the text `end`, sending nothing:
+ *   MONITOR). */
 type Step =
   | [number, Cmd]
   | [number, Cmd, number]
@@ -329,7 +331,8 @@ type Step =
   | ["send", number, Cmd]
   | ["reply", number]
   | ["blocked", number]
-  | ["messages", number];
+  | ["messages", number]
+  | ["messages", number, string];
 
 /** The reply to PING of a subscribed connection. */
 const PONGS = ["*2\r\n$4\r\npong\r\n$0\r\n\r\n", "+PONG\r\n"];
@@ -363,12 +366,17 @@ async function runSteps(
         await waitBlocked(cs[0], step[1]);
       } else if (step[0] === "messages") {
         const c = cs[step[1]];
-        await c.send(encodeCommand(["PING"]));
+        const end = step[2];
+        if (end === undefined) await c.send(encodeCommand(["PING"]));
         let raw = "";
         // Bounded: each read waits at most 5 s for more.
         for (let i = 0; i < 1000; i++) {
           raw += await c.rawReplies("", 1);
-          if (PONGS.some((p) => raw.endsWith(p))) break;
+          if (
+            end !== undefined
+              ? raw.endsWith(end)
+              : PONGS.some((p) => raw.endsWith(p))
+          ) break;
         }
         out.push(raw);
       } else {
@@ -380,6 +388,15 @@ async function runSteps(
   } finally {
     for (const c of cs) c.close();
   }
+}
+
+/** MONITOR lines with their time and the client's address replaced
+ * (the database and `lua` stay), and HELLO's id and version. */
+function normalizeMonitor(raw: string): string {
+  return normalize(raw).replace(
+    /\+\d+\.\d{6} \[(\d+) (lua|[\d.]+:\d+)\]/g,
+    (_, db, who) => `+T [${db} ${who === "lua" ? who : "ADDR"}]`,
+  );
 }
 
 /** Waits (bounded) until INFO says `n` clients are blocked. */
@@ -403,8 +420,12 @@ async function compareSteps(
   for (const [name, steps] of Object.entries(scenarios)) {
     for (const resp of [2, 3] as const) {
       await t.step(`${name} (RESP${resp})`, async () => {
-        const expected = await runSteps(redis.port, steps, resp);
-        const actual = await runSteps(ours.port, steps, resp);
+        const expected = (await runSteps(redis.port, steps, resp)).map(
+          normalizeMonitor,
+        );
+        const actual = (await runSteps(ours.port, steps, resp)).map(
+          normalizeMonitor,
+        );
         const recorded = steps.filter((s) =>
           s[0] !== "send" && s[0] !== "blocked" && s[0] !== "sleep"
         );
@@ -963,4 +984,75 @@ Deno.test(
   "databases: scripts' SELECT compared with redis-server",
   compat,
   (t) => compareCases(t, SCRIPTS),
+);
+
+const MORE: Record<string, Step[]> = {
+  "MONITOR shows each command's database": [
+    [1, ["MONITOR"]],
+    [0, ["SET", "k", "zero"]],
+    [0, ["SELECT", "4"]],
+    [0, ["GET", "k"]],
+    [0, [
+      "EVAL",
+      "redis.call('SELECT', 2); return redis.call('GET', 'k')",
+      "0",
+    ]],
+    [0, ["MULTI"]],
+    [0, ["SELECT", "6"]],
+    [0, ["SET", "k", "six"]],
+    [0, ["EXEC"]],
+    [0, ["GET", "k"]],
+    [0, ["ECHO", "end"]],
+    ["messages", 1, '"ECHO" "end"\r\n'],
+  ],
+  "client-side caching: a write in any database invalidates the name": [
+    // [1, GET, 2]: the invalidation, then the reply.
+    [1, ["HELLO", "3"]],
+    [1, ["CLIENT", "TRACKING", "ON"]],
+    [1, ["SELECT", "9"]],
+    [1, ["GET", "k"]],
+    [0, ["SELECT", "9"]],
+    [0, ["SET", "k", "nine"]],
+    [1, ["GET", "k"], 2],
+    [0, ["SELECT", "2"]],
+    [0, ["SET", "k", "two"]],
+    [1, ["GET", "k"], 2],
+    [0, ["MOVE", "k", "3"]],
+    [1, ["GET", "k"], 2],
+    [0, ["SWAPDB", "9", "3"]],
+    [1, ["GET", "k"]],
+    [0, ["FLUSHALL"]],
+    [1, ["PING"], 2],
+  ],
+  // One key with a TTL each: the active expiry's order is the servers'.
+  "MOVE of a key past its TTL": [
+    [0, KEA],
+    [1, ["PSUBSCRIBE", "__key*@*__:*"]],
+    [0, ["SELECT", "5"]],
+    [0, ["SET", "k", "v", "PX", "1"]],
+    [0, ["SET", "other", "1"]],
+    ["sleep", 30],
+    [0, ["MOVE", "k", "6"]],
+    [0, ["SELECT", "6"]],
+    [0, ["DBSIZE"]],
+    ["messages", 1],
+  ],
+  "COPY of a key past its TTL": [
+    [0, KEA],
+    [1, ["PSUBSCRIBE", "__key*@*__:*"]],
+    [0, ["SELECT", "5"]],
+    [0, ["SET", "c", "v", "PX", "1"]],
+    [0, ["SET", "other", "1"]],
+    ["sleep", 30],
+    [0, ["COPY", "c", "c", "DB", "6"]],
+    [0, ["SELECT", "6"]],
+    [0, ["DBSIZE"]],
+    ["messages", 1],
+  ],
+};
+
+Deno.test(
+  "databases: MONITOR, tracking and expired keys compared with redis-server",
+  compat,
+  (t) => compareSteps(t, MORE),
 );
