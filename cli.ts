@@ -94,7 +94,8 @@ Usage: kv cli [OPTIONS] [COMMAND [ARG ...]]
                          The REDISCLI_AUTH environment variable is used when
                          neither -a nor -u gives one, with no warning.
   --user <username>      ACL user to authenticate as (with a password).
-  -n <db>                Database number (default: 0; SELECT on connecting).
+  -n <db>                Database number (default: 0; SELECT on connecting
+                         and on connecting again).
   -2                     Start the session in RESP2 protocol mode (default).
   -3, --resp3            Start the session in RESP3 protocol mode.
   -x                     Read the last argument from stdin
@@ -121,7 +122,9 @@ reply; SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE and MONITOR print every message
 until Ctrl-C or the connection closes). Without one, reads commands from
 stdin when it is not a terminal, one per line, or starts an interactive
 prompt (Tab completes command names; "help @string" lists a group; the
-connection is opened again on the next command after the server restarts).
+prompt shows the selected database, as 127.0.0.1:31337[3]>, and (TX) after
+MULTI; the connection is opened again, in the same database, on the next
+command after the server restarts).
 
 Examples:
   kv cli -u redis://default:s3cret@127.0.0.1:31337/0 PING
@@ -303,32 +306,45 @@ class Link {
     return new Link(await Deno.connect({ hostname: o.host, port: o.port }));
   }
 
-  /** Sends the commands at once and resolves with their replies; rejects
-   * with a ClosedError when the connection ends first. */
-  async call(...commands: Args[]): Promise<RespValue[]> {
+  /** Writes the commands at once; rejects with a ClosedError when the
+   * connection is gone. */
+  async send(...commands: Args[]): Promise<void> {
     const parts = commands.map(encodeCommand);
     try {
       for (const p of parts) await writeAll(this.conn, p);
     } catch {
       throw new ClosedError();
     }
-    const replies: RespValue[] = [];
-    while (replies.length < commands.length) {
+  }
+
+  /** The next value the server sends (a reply or a push message);
+   * undefined once the connection has ended. */
+  async next(): Promise<RespValue | undefined> {
+    while (true) {
       const r = this.#decoder.next();
-      if (r !== undefined) {
-        if (r.value instanceof PushMessage && this.onPush) {
-          this.onPush(r.value);
-        } else replies.push(r.value);
-        continue;
-      }
+      if (r !== undefined) return r.value;
       let n: number | null;
       try {
         n = await this.conn.read(this.#buf);
       } catch {
         n = null;
       }
-      if (n === null) throw new ClosedError();
+      if (n === null) return undefined;
       this.#decoder.feed(this.#buf.subarray(0, n));
+    }
+  }
+
+  /** Sends the commands at once and resolves with their replies; rejects
+   * with a ClosedError when the connection ends first. */
+  async call(...commands: Args[]): Promise<RespValue[]> {
+    await this.send(...commands);
+    const replies: RespValue[] = [];
+    while (replies.length < commands.length) {
+      const value = await this.next();
+      if (value === undefined) throw new ClosedError();
+      if (value instanceof PushMessage && this.onPush) {
+        this.onPush(value);
+      } else replies.push(value);
     }
     return replies;
   }
@@ -342,39 +358,71 @@ class Link {
   }
 }
 
-/** Connects as redis-cli does: AUTH (a failure prints `AUTH failed: ...`
- * and the connection stays, so AUTH can be typed), SELECT of `-n` (a
- * failure prints `SELECT n failed: ...`), HELLO 3 with `-3`. Resolves with
- * the link and the database selected. */
-async function openSession(
+/** What connecting did: the database selected, and whether every step
+ * succeeded (`--scan` and `--eval` exit 1 when one did not). */
+interface Session {
+  link: Link;
+  db: number;
+  ok: boolean;
+}
+
+/** SELECT of the database `o.db` on a link now in database `current`, as
+ * redis-cli's: nothing when it is there already; a failure prints
+ * `SELECT n failed: ...`. Resolves with the database the link is in. */
+async function selectDb(
+  link: Link,
   o: CliOptions,
-): Promise<{ link: Link; db: number }> {
+  current: number,
+): Promise<{ db: number; ok: boolean }> {
+  if (o.db === current) return { db: current, ok: true };
+  const [r] = await link.call(["SELECT", String(o.db)]);
+  if (r instanceof ReplyError) {
+    printError(`SELECT ${o.db} failed: ${r.message}\n`);
+    return { db: current, ok: false };
+  }
+  return { db: o.db, ok: true };
+}
+
+/** The steps after connecting, as redis-cli's: AUTH (a failure prints
+ * `AUTH failed: ...`), SELECT of `-n` (`SELECT n failed: ...`), HELLO 3
+ * with `-3`, stopping at the first that fails (the connection stays, so
+ * AUTH or SELECT can be typed). */
+async function handshake(
+  link: Link,
+  o: CliOptions,
+): Promise<{ db: number; ok: boolean }> {
+  if (o.password !== undefined) {
+    const [r] = await link.call(
+      o.user === undefined
+        ? ["AUTH", o.password]
+        : ["AUTH", o.user, o.password],
+    );
+    if (r instanceof ReplyError) {
+      printError(`AUTH failed: ${r.message}\n`);
+      return { db: 0, ok: false };
+    }
+  }
+  const selected = await selectDb(link, o, 0);
+  if (!selected.ok) return selected;
+  if (o.resp3) {
+    const [r] = await link.call(["HELLO", "3"]);
+    if (r instanceof ReplyError) {
+      printError(`HELLO 3 failed: ${r.message}\n`);
+      return { db: selected.db, ok: false };
+    }
+  }
+  return selected;
+}
+
+/** Connects and runs {@linkcode handshake}. */
+async function openSession(o: CliOptions): Promise<Session> {
   const link = await Link.open(o);
-  let db = 0;
   try {
-    if (o.password !== undefined) {
-      const [r] = await link.call(
-        o.user === undefined
-          ? ["AUTH", o.password]
-          : ["AUTH", o.user, o.password],
-      );
-      if (r instanceof ReplyError) printError(`AUTH failed: ${r.message}\n`);
-    }
-    if (o.db !== 0) {
-      const [r] = await link.call(["SELECT", String(o.db)]);
-      if (r instanceof ReplyError) {
-        printError(`SELECT ${o.db} failed: ${r.message}\n`);
-      } else db = o.db;
-    }
-    if (o.resp3) {
-      const [r] = await link.call(["HELLO", "3"]);
-      if (r instanceof ReplyError) printError(`HELLO 3 failed: ${r.message}\n`);
-    }
+    return { link, ...await handshake(link, o) };
   } catch (e) {
     link.close();
     throw e;
   }
-  return { link, db };
 }
 
 /** How a streaming command ended: an error reply, the server closed the
@@ -391,52 +439,23 @@ async function stream(
   output: Output,
   stopper: { stop?: () => void } = {},
 ): Promise<StreamEnd> {
-  const conn = await Deno.connect({ hostname: o.host, port: o.port });
+  const link = await Link.open(o);
   let stopped = false;
   stopper.stop = () => {
     stopped = true;
-    try {
-      conn.close();
-    } catch {
-      // already closed
-    }
-  };
-  const decoder = new ReplyDecoder({ bulk: "bytes", doubles: "text" });
-  const buf = new Uint8Array(64 * 1024);
-  const next = async (): Promise<RespValue | undefined> => {
-    while (true) {
-      const r = decoder.next();
-      if (r !== undefined) return r.value;
-      let n: number | null;
-      try {
-        n = await conn.read(buf);
-      } catch {
-        n = null;
-      }
-      if (n === null) return undefined;
-      decoder.feed(buf.subarray(0, n));
-    }
+    link.close();
   };
   try {
-    const hello: Args[] = [];
-    if (o.password !== undefined) {
-      hello.push(
-        o.user === undefined
-          ? ["AUTH", o.password]
-          : ["AUTH", o.user, o.password],
-      );
+    // As redis-cli: a failed AUTH or SELECT is printed, and the command is
+    // sent anyway.
+    try {
+      await handshake(link, o);
+      await link.send(args);
+    } catch (e) {
+      if (e instanceof ClosedError) return stopped ? "stopped" : "closed";
+      throw e;
     }
-    if (o.db !== 0) hello.push(["SELECT", String(o.db)]);
-    if (o.resp3) hello.push(["HELLO", "3"]);
-    for (const c of [...hello, args]) await writeAll(conn, encodeCommand(c));
-    for (let i = 0; i < hello.length; i++) {
-      const reply = await next();
-      if (reply === undefined) return stopped ? "stopped" : "closed";
-      if (reply instanceof ReplyError) {
-        print(format(reply, output));
-        return "error";
-      }
-    }
+    const next = () => link.next();
     const pubsub = commandName(args[0]) !== "monitor";
     if (pubsub && output !== "raw") {
       print("Reading messages... (press Ctrl-C to quit)\n");
@@ -711,13 +730,20 @@ async function commandDocs(o: CliOptions): Promise<Map<string, unknown>> {
 
 async function interactive(o: CliOptions, output: Output): Promise<number> {
   let link: Link | null = null;
+  /** The database the connection is in (the prompt's `[n]`); `o.db` is
+   * the one to select on connecting again, as redis-cli's dbnum and
+   * input_dbnum. */
   let db = 0;
+  /** After MULTI (the prompt's `(TX)`), and the database before it. */
+  let inMulti = false;
+  let preMultiDb = 0;
   const address = `${o.host}:${o.port}`;
   let docs = new Map<string, unknown>();
   let entries: HelpEntry[] = [];
   const onPush = (v: RespValue) => print(format(v, output));
   /** Connects (again); false after printing why it could not. */
   const connect = async () => {
+    inMulti = false;
     try {
       ({ link, db } = await openSession(o));
       link.onPush = onPush;
@@ -746,7 +772,7 @@ async function interactive(o: CliOptions, output: Output): Promise<number> {
   while (true) {
     const prompt = link === null
       ? "not connected> "
-      : `${address}${db === 0 ? "" : `[${db}]`}> `;
+      : `${address}${db === 0 ? "" : `[${db}]`}${inMulti ? "(TX)" : ""}> `;
     const line = await editor.readLine(prompt);
     if (line === null) break;
     let args: Args | null = lineToArgs(line);
@@ -818,20 +844,47 @@ async function interactive(o: CliOptions, output: Output): Promise<number> {
         break;
       }
       print(format(reply, output, args));
-      if (!(reply instanceof ReplyError)) {
-        if (name === "auth" && (args.length === 2 || args.length === 3)) {
+      // The connection's state, as redis-cli keeps it for the prompt and
+      // the next connection.
+      const failed = reply instanceof ReplyError;
+      const argc = args.length;
+      if (name === "select" && argc === 2 && !failed) {
+        // Also when only queued after MULTI, as redis-cli.
+        db = o.db = Number.parseInt(utf8.decode(args[1] as Uint8Array), 10) ||
+          0;
+      } else if (name === "auth" && (argc === 2 || argc === 3)) {
+        if (!failed) {
           // Later connections use these credentials.
           o.password = utf8.decode(args.at(-1) as Uint8Array);
-          o.user = args.length === 3
-            ? utf8.decode(args[1] as Uint8Array)
-            : undefined;
-          if (docs.size === 0) {
-            docs = await commandDocs(o);
-            entries = helpEntries(docs);
-          }
-        } else if (name === "select" && args.length === 2) {
-          db = o.db = Number(utf8.decode(args[1] as Uint8Array));
+          o.user = argc === 3 ? utf8.decode(args[1] as Uint8Array) : undefined;
         }
+        // As redis-cli: the database of -n, if a failed AUTH kept it out.
+        try {
+          ({ db } = await selectDb(link!, o, db));
+        } catch (e) {
+          printError(`Error: ${errorText(e)}\n`);
+          link!.close();
+          link = null;
+          break;
+        }
+        if (!failed && docs.size === 0) {
+          docs = await commandDocs(o);
+          entries = helpEntries(docs);
+        }
+      } else if (name === "multi" && argc === 1 && !failed) {
+        inMulti = true;
+        preMultiDb = db;
+      } else if (name === "exec" && argc === 1 && inMulti) {
+        inMulti = false;
+        // Not run (EXECABORT, or a WATCHed key changed): its SELECT neither.
+        if (failed || reply === null) db = o.db = preMultiDb;
+      } else if (name === "discard" && argc === 1 && !failed) {
+        inMulti = false;
+        db = o.db = preMultiDb;
+      } else if (name === "reset" && argc === 1 && !failed) {
+        inMulti = false;
+        db = o.db = 0;
+        o.resp3 = false;
       }
       if (n + 1 < repeat && o.interval > 0) await sleep(o.interval);
     }
@@ -941,8 +994,9 @@ export async function cli(args: string[]): Promise<number> {
     }
   }
   let link: Link;
+  let ok: boolean;
   try {
-    ({ link } = await openSession(options));
+    ({ link, ok } = await openSession(options));
   } catch (e) {
     console.error(
       e instanceof ClosedError
@@ -954,6 +1008,8 @@ export async function cli(args: string[]): Promise<number> {
     return 1;
   }
   try {
+    // As redis-cli: these modes need the AUTH and SELECT to have worked.
+    if (!ok && (options.scan || evalMode)) return 1;
     if (options.scan) return await scan(link, options, output);
     if (options.eval !== undefined) {
       // As redis-cli: connected first, then the file is read.
