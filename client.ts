@@ -3347,7 +3347,9 @@ export class Client {
    * that batch only. In a transaction it changes the database of the
    * commands after it inside the transaction, and of later calls once EXEC
    * has run it (not when the transaction was aborted). On the connection
-   * of {@linkcode Client.isolated} it changes that connection only.
+   * of {@linkcode Client.isolated} it changes that connection only; a
+   * {@linkcode Client.localCache} keeps reading the database it was made
+   * in.
    * Rejects with `ERR DB index is out of range` for a database the server
    * does not have (the client stays where it was).
    *

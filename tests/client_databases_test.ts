@@ -89,6 +89,20 @@ Deno.test({
       assert.equal(await valueIn(port, 3, "k"), "three");
       assert.equal(await valueIn(port, 0, "k"), null);
       assert.match(await client.clientInfo(), / db=3 /);
+      // The local cache's connection reads database 3 too.
+      await using cache = await client.localCache();
+      assert.equal(await cache.get("k"), "three");
+      // Subscriptions (channels are not per database) work alongside.
+      const got: string[] = [];
+      await using sub = await client.subscribe(
+        "ch",
+        (m) => got.push(m.message),
+      );
+      assert.equal(await client.publish("ch", "hi"), 1);
+      for (let i = 0; i < 250 && got.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.deepEqual(got, ["hi"]);
       await using zero = await Client.connect({ port });
       assert.equal(zero.db, 0);
       assert.equal(await zero.get("k"), null);
@@ -320,10 +334,16 @@ Deno.test({
           return true;
         });
       }
-      // The connection it opened was closed.
+      // The connections it opened were closed (bounded wait: the server
+      // sees the closes on its own time).
       await using client = await Client.connect({ port, db: 15 });
-      const list = String(await client.clientList()).trim().split("\n");
-      assert.equal(list.length, 1);
+      let clients = 0;
+      for (let i = 0; i < 250; i++) {
+        clients = (await client.clientList()).trim().split("\n").length;
+        if (clients === 1) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(clients, 1);
     });
   },
 });
