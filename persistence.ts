@@ -1757,9 +1757,14 @@ export class Persistence {
   } {
     const snaps: DbSnapshot[] = [];
     const dirtyAtStart: [Store, number][] = [];
-    for (const [db, store] of this.#databases()) {
-      dirtyAtStart.push([store, store.dirty]);
-      if (db === 0 || store.size > 0) snaps.push([db, store.snapshot()]);
+    try {
+      for (const [db, store] of this.#databases()) {
+        dirtyAtStart.push([store, store.dirty]);
+        if (db === 0 || store.size > 0) snaps.push([db, store.snapshot()]);
+      }
+    } catch (e) {
+      closeAll(snaps); // those taken before the failure
+      throw e;
     }
     return { snaps, time: snaps[0][1].time, dirtyAtStart };
   }
@@ -1808,10 +1813,15 @@ export class Persistence {
   async #bgsaveJob(): Promise<void> {
     const dir = this.#config.dir;
     const tmp = tempName(dir, "bgsave") + ".json";
-    const { snaps, time, dirtyAtStart } = this.#snapshotAll();
+    let snaps: DbSnapshot[] = [];
     let count = 0;
     let file: Deno.FsFile | null = null;
     try {
+      // Inside the try: a failure to take the snapshot is a failed save
+      // (reported, the server goes on), not an unhandled rejection.
+      const all = this.#snapshotAll();
+      snaps = all.snaps;
+      const { time, dirtyAtStart } = all;
       const f = file = await Deno.open(tmp, {
         write: true,
         create: true,

@@ -250,8 +250,9 @@ const flushall: Handler = (s, argv) => {
   flushMode(argv);
   let n = 0;
   for (const [, store] of s.server.databases) n += store.clear();
-  // Counted where the command ran, so that it is logged.
-  s.store.dirty += n;
+  // Counted where the command ran, and one more, so that it is logged
+  // even when every database was empty (as Redis forces its propagation).
+  s.store.dirty += n + 1;
   s.out.ok();
 };
 

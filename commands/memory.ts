@@ -41,8 +41,14 @@ function measure(s: Session) {
   if (used > memory.peak) memory.peak = used;
   const startup = memory.baseline;
   const clients = memory.overhead;
-  const mainTable = s.store.size * ENTRY_BYTES;
-  const expiresTable = s.store.volatileSize * ENTRY_BYTES;
+  // Every database's tables, as Redis counts them.
+  let keys = 0, volatile = 0;
+  for (const [, db] of s.server.databases) {
+    keys += db.size;
+    volatile += db.volatileSize;
+  }
+  const mainTable = keys * ENTRY_BYTES;
+  const expiresTable = volatile * ENTRY_BYTES;
   const overhead = startup + clients + mainTable + expiresTable;
   const dataset = Math.max(0, used - overhead);
   return {
@@ -158,9 +164,11 @@ const memoryUsage: Handler = (s, argv) => {
 const memoryStats: Handler = (s) => {
   const m = measure(s);
   const out = s.out;
-  const keys = s.store.size;
-  const fields = keys > 0 ? 28 : 27;
-  out.map(fields);
+  // A db.N entry for each database with keys, as Redis.
+  const used = s.server.databases.filter(([, db]) => db.size > 0);
+  let keys = 0;
+  for (const [, db] of used) keys += db.size;
+  out.map(27 + used.length);
   const int = (k: string, v: number) => {
     out.bulk(k);
     out.int(Math.round(v));
@@ -179,11 +187,11 @@ const memoryStats: Handler = (s) => {
   int("aof.buffer", 0);
   int("lua.caches", 0);
   int("functions.caches", 0);
-  if (keys > 0) {
-    out.bulk("db.0");
+  for (const [i, db] of used) {
+    out.bulk(`db.${i}`);
     out.map(3);
-    int("overhead.hashtable.main", m.mainTable);
-    int("overhead.hashtable.expires", m.expiresTable);
+    int("overhead.hashtable.main", db.size * ENTRY_BYTES);
+    int("overhead.hashtable.expires", db.volatileSize * ENTRY_BYTES);
     int("overhead.hashtable.slot-to-keys", 0);
   }
   int("overhead.total", m.overhead);

@@ -1,10 +1,11 @@
-// The memory limit across numbered databases: every database's keys count
+// Memory across numbered databases: every database's keys count
 // against one maxmemory, eviction takes keys from whichever database holds
 // the best candidates, and each eviction is logged (DEL after a SELECT of
 // its database) and notified in its database's channel.
 
 import assert from "node:assert/strict";
-import { Conn, startServer } from "./_helpers.ts";
+import { Conn, RedisServer, startServer } from "./_helpers.ts";
+import { hasRedis } from "./_compat.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -96,5 +97,45 @@ Deno.test(
     const m = await sub.reply() as string[];
     assert.deepEqual(m.slice(0, 2), ["message", "__keyevent@5__:evicted"]);
     assert.match(m[2], /^k:\d+$/);
+  },
+);
+
+Deno.test({
+  name:
+    "databases: MEMORY STATS has a db.N entry per database with keys and counts all keys, as redis-server",
+  ignore: !hasRedis,
+  ...opts,
+  async fn() {
+    await using redis = await RedisServer.start();
+    await using ours = await startServer();
+    const shape = async (port: number) => {
+      using c = await Conn.open(port);
+      await c.call("SET", "a", "1");
+      await c.call("SELECT", "4");
+      await c.call("SET", "b", "2", "EX", "100");
+      await c.call("SET", "c", "3");
+      const stats = await c.call("MEMORY", "STATS") as unknown[];
+      const names = stats.filter((_, i) => i % 2 === 0) as string[];
+      const at = (name: string) => stats[names.indexOf(name) * 2 + 1];
+      return {
+        names,
+        keys: at("keys.count"),
+        db4: (at("db.4") as unknown[]).filter((_, i) => i % 2 === 0),
+      };
+    };
+    assert.deepEqual(await shape(ours.port), await shape(redis.port));
+  },
+});
+
+Deno.test(
+  "databases: FLUSHALL is logged even when every database was empty (as Redis forces it)",
+  opts,
+  async () => {
+    await using server = await startServer({ appendonly: true });
+    using c = await Conn.open(server.port);
+    assert.equal(await c.call("FLUSHALL"), "OK");
+    await server.persistence.commit();
+    const aof = await Deno.readTextFile(`${server.config.dir}/appendonly.aof`);
+    assert.ok(aof.endsWith("*1\r\n$8\r\nFLUSHALL\r\n"), JSON.stringify(aof));
   },
 );
