@@ -31,6 +31,7 @@ import {
   Scripting,
 } from "./scripting.ts";
 import { globMatch } from "../_glob.ts";
+import { Introspection, monitoring } from "./introspection.ts";
 import { binaryToBytes, bytesToBinary } from "../_bytes.ts";
 import { openPayload, RdbReader, rdbString, sealPayload } from "../_rdb.ts";
 
@@ -467,6 +468,9 @@ const FUNCTION_HELP = [
 ];
 
 function fcall(s: Session, argv: string[], ro: boolean): void {
+  // As Redis: MONITOR shows FCALL before the commands its function runs,
+  // and also when it fails (an unknown function).
+  if (monitoring()) Introspection.of(s.server).feed(s, argv);
   const f = functionsOf(s);
   const fn = f.functions.get(argv[1]);
   if (fn === undefined) throw new CommandError("ERR Function not found");

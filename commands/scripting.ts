@@ -469,11 +469,6 @@ export function runScript(
 ): void {
   const sc = Scripting.of(s.server);
   const tx = s.client.tx;
-  // FCALL shows in MONITOR before the commands its function runs (EVAL's
-  // line is shown by evalGeneric).
-  if (!options.isEval && monitoring()) {
-    Introspection.of(s.server).feed(s, argv as string[]);
-  }
   // The script starts in its caller's database; a SELECT inside it
   // changes only the script's own (as in Redis 7).
   const own = sc.session;

@@ -1002,6 +1002,7 @@ const MORE: Record<string, Step[]> = {
     [0, ["SET", "k", "six"]],
     [0, ["EXEC"]],
     [0, ["GET", "k"]],
+    [0, ["FCALL", "nosuchfunction", "0"]],
     [0, ["ECHO", "end"]],
     ["messages", 1, '"ECHO" "end"\r\n'],
   ],
