@@ -119,9 +119,10 @@ Deno.test("client api: Client.connect takes a redis:// URL", opts, async () => {
     () => Client.connect(`rediss://127.0.0.1:${server.port}`),
     /rediss: URLs need TLS/,
   );
+  // The path is a database number (tests/client_databases_test.ts).
   await assert.rejects(
-    () => Client.connect(`redis://127.0.0.1:${server.port}/3`),
-    /only database 0/,
+    () => Client.connect(`redis://127.0.0.1:${server.port}/abc`),
+    TypeError,
   );
   await assert.rejects(() => Client.connect("http://x"), /not a redis: URL/);
 });
