@@ -22,10 +22,7 @@ export async function runCase(
   resp: 2 | 3,
   unordered: ReadonlySet<string> = new Set(),
 ): Promise<string[]> {
-  const c = await Conn.open(port);
-  try {
-    await c.call("FLUSHALL");
-    if (resp === 3) await c.call("HELLO", "3");
+  return await withConns(port, 1, resp, async ([c]) => {
     const out: string[] = [];
     for (const cmd of cmds) {
       const raw = await c.rawReplies(encodeCommand(cmd));
@@ -35,9 +32,7 @@ export async function runCase(
       );
     }
     return out;
-  } finally {
-    c.close();
-  }
+  });
 }
 
 /** A flat array reply with its elements sorted. */
@@ -45,6 +40,61 @@ function sortedArray(raw: string): string {
   const head = raw.split("\r\n")[0];
   return raw.split("\r\n").slice(1).join("\r\n").split(/(?=[$:,+])/).sort()
     .join("|") + head;
+}
+
+/** Opens `n` connections to `port` (each after HELLO 3 when `resp` is 3),
+ * flushes every database, runs `fn` with them and closes them. */
+export async function withConns<T>(
+  port: number,
+  n: number,
+  resp: 2 | 3,
+  fn: (conns: Conn[]) => Promise<T>,
+): Promise<T> {
+  const conns: Conn[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const c = await Conn.open(port);
+      conns.push(c);
+      if (resp === 3) await c.call("HELLO", "3");
+    }
+    await conns[0].call("FLUSHALL");
+    return await fn(conns);
+  } finally {
+    for (const c of conns) c.close();
+  }
+}
+
+/**
+ * Runs every case on redis-server and on our server, in RESP2 and RESP3,
+ * as test steps: `run` returns what the case recorded (raw replies), and
+ * the two records must be identical, item by item (`label(case, i)` names
+ * item i in a failure) and in length.
+ */
+export async function compareRecords<C>(
+  t: Deno.TestContext,
+  cases: Record<string, C>,
+  run: (port: number, c: C, resp: 2 | 3) => Promise<string[]>,
+  label: (c: C, i: number) => string,
+): Promise<void> {
+  await using redis = await RedisServer.start();
+  await using ours = await startServer();
+  for (const [name, c] of Object.entries(cases)) {
+    for (const resp of [2, 3] as const) {
+      await t.step(`${name} (RESP${resp})`, async () => {
+        const expected = await run(redis.port, c, resp);
+        const actual = await run(ours.port, c, resp);
+        for (let i = 0; i < expected.length; i++) {
+          assert.equal(
+            actual[i],
+            expected[i],
+            `${label(c, i)}: got ${JSON.stringify(actual[i])}, ` +
+              `redis said ${JSON.stringify(expected[i])}`,
+          );
+        }
+        assert.equal(actual.length, expected.length);
+      });
+    }
+  }
 }
 
 /**
@@ -57,22 +107,10 @@ export async function compareWithRedis(
   options: { unordered?: string[] } = {},
 ): Promise<void> {
   const unordered = new Set(options.unordered?.map((n) => n.toUpperCase()));
-  await using redis = await RedisServer.start();
-  await using ours = await startServer();
-  for (const [name, cmds] of Object.entries(cases)) {
-    for (const resp of [2, 3] as const) {
-      await t.step(`${name} (RESP${resp})`, async () => {
-        const expected = await runCase(redis.port, cmds, resp, unordered);
-        const actual = await runCase(ours.port, cmds, resp, unordered);
-        for (let i = 0; i < cmds.length; i++) {
-          assert.equal(
-            actual[i],
-            expected[i],
-            `${cmds[i].join(" ")}: got ${JSON.stringify(actual[i])}, ` +
-              `redis said ${JSON.stringify(expected[i])}`,
-          );
-        }
-      });
-    }
-  }
+  await compareRecords(
+    t,
+    cases,
+    (port, cmds, resp) => runCase(port, cmds, resp, unordered),
+    (cmds, i) => cmds[i].join(" "),
+  );
 }

@@ -27,7 +27,7 @@ async function onBoth(
     name: "redis-server",
     ignore: !hasRedis,
     fn: async () => {
-      await using redis = await RedisServer.start(["--databases", "16"]);
+      await using redis = await RedisServer.start();
       await fn(redis.port);
     },
   });
@@ -94,7 +94,7 @@ Deno.test({
       assert.equal(await cache.get("k"), "three");
       // Subscriptions (channels are not per database) work alongside.
       const got: string[] = [];
-      await using sub = await client.subscribe(
+      await using _sub = await client.subscribe(
         "ch",
         (m) => got.push(m.message),
       );

@@ -4,45 +4,19 @@
 // redis-server 7.0 started with 16 databases.
 
 import assert from "node:assert/strict";
-import { type Cmd, hasRedis, runCase } from "./_compat.ts";
+import {
+  type Cmd,
+  compareRecords,
+  compareWithRedis,
+  hasRedis,
+  runCase,
+  withConns,
+} from "./_compat.ts";
 import { Conn, RedisServer, startServer } from "./_helpers.ts";
 import { encodeCommand } from "../protocol.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 const compat = { ...opts, ignore: !hasRedis };
-
-/** redis-server as ours is by default: 16 databases. */
-const startRedis = () => RedisServer.start(["--databases", "16"]);
-
-/** Runs each case (one connection, starting in database 0 after
- * FLUSHALL) on both servers in RESP2 and RESP3, and compares every raw
- * reply. `unordered` names commands whose array replies are compared as
- * sets. */
-async function compareCases(
-  t: Deno.TestContext,
-  cases: Record<string, Cmd[]>,
-  unordered: string[] = [],
-): Promise<void> {
-  const names = new Set(unordered);
-  await using redis = await startRedis();
-  await using ours = await startServer();
-  for (const [name, cmds] of Object.entries(cases)) {
-    for (const resp of [2, 3] as const) {
-      await t.step(`${name} (RESP${resp})`, async () => {
-        const expected = await runCase(redis.port, cmds, resp, names);
-        const actual = await runCase(ours.port, cmds, resp, names);
-        for (let i = 0; i < cmds.length; i++) {
-          assert.equal(
-            actual[i],
-            expected[i],
-            `${cmds[i].join(" ")}: got ${JSON.stringify(actual[i])}, ` +
-              `redis said ${JSON.stringify(expected[i])}`,
-          );
-        }
-      });
-    }
-  }
-}
 
 // --- one connection ----------------------------------------------------------
 
@@ -287,7 +261,7 @@ Deno.test(
   "databases: replies compared with redis-server",
   compat,
   async (t) => {
-    await compareCases(t, CASES, ["SCAN", "SMEMBERS"]);
+    await compareWithRedis(t, CASES, { unordered: ["SCAN", "SMEMBERS"] });
   },
 );
 
@@ -345,14 +319,7 @@ async function runSteps(
   resp: 2 | 3,
   conns = 3,
 ): Promise<string[]> {
-  const cs: Conn[] = [];
-  try {
-    for (let i = 0; i < conns; i++) {
-      const c = await Conn.open(port);
-      cs.push(c);
-      if (resp === 3) await c.call("HELLO", "3");
-    }
-    await cs[0].call("FLUSHALL");
+  return await withConns(port, conns, resp, async (cs) => {
     await cs[0].call("CONFIG", "SET", "notify-keyspace-events", "");
     const out: string[] = [];
     for (const step of steps) {
@@ -385,9 +352,7 @@ async function runSteps(
       }
     }
     return out;
-  } finally {
-    for (const c of cs) c.close();
-  }
+  });
 }
 
 /** MONITOR lines with their time and the client's address replaced
@@ -415,33 +380,18 @@ async function compareSteps(
   t: Deno.TestContext,
   scenarios: Record<string, Step[]>,
 ): Promise<void> {
-  await using redis = await startRedis();
-  await using ours = await startServer();
-  for (const [name, steps] of Object.entries(scenarios)) {
-    for (const resp of [2, 3] as const) {
-      await t.step(`${name} (RESP${resp})`, async () => {
-        const expected = (await runSteps(redis.port, steps, resp)).map(
-          normalizeMonitor,
-        );
-        const actual = (await runSteps(ours.port, steps, resp)).map(
-          normalizeMonitor,
-        );
-        const recorded = steps.filter((s) =>
-          s[0] !== "send" && s[0] !== "blocked" && s[0] !== "sleep"
-        );
-        for (let i = 0; i < recorded.length; i++) {
-          assert.equal(
-            actual[i],
-            expected[i],
-            `step ${i} ${JSON.stringify(recorded[i])}: got ${
-              JSON.stringify(actual[i])
-            }, redis said ${JSON.stringify(expected[i])}`,
-          );
-        }
-        assert.equal(actual.length, expected.length);
-      });
-    }
-  }
+  await compareRecords(
+    t,
+    scenarios,
+    async (port, steps, resp) =>
+      (await runSteps(port, steps, resp)).map(normalizeMonitor),
+    (steps, i) => {
+      const recorded = steps.filter((s) =>
+        s[0] !== "send" && s[0] !== "blocked" && s[0] !== "sleep"
+      );
+      return `step ${i} ${JSON.stringify(recorded[i])}`;
+    },
+  );
 }
 
 const KEA: Cmd = ["CONFIG", "SET", "notify-keyspace-events", "KEA"];
@@ -524,7 +474,7 @@ Deno.test(
   "databases: CLIENT LIST, CLIENT INFO and HELLO show the database",
   compat,
   async (t) => {
-    await using redis = await startRedis();
+    await using redis = await RedisServer.start();
     await using ours = await startServer();
     for (const resp of [2, 3] as const) {
       await t.step(`RESP${resp}`, async () => {
@@ -596,7 +546,7 @@ Deno.test(
       ["FLUSHALL"],
       ["INFO", "keyspace"],
     ];
-    await using redis = await startRedis();
+    await using redis = await RedisServer.start();
     await using ours = await startServer();
     for (const resp of [2, 3] as const) {
       await t.step(`RESP${resp}`, async () => {
@@ -983,7 +933,7 @@ const SCRIPTS: Record<string, Cmd[]> = {
 Deno.test(
   "databases: scripts' SELECT compared with redis-server",
   compat,
-  (t) => compareCases(t, SCRIPTS),
+  (t) => compareWithRedis(t, SCRIPTS),
 );
 
 const MORE: Record<string, Step[]> = {

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { encodeCommand } from "../protocol.ts";
-import { type Cmd, hasRedis } from "./_compat.ts";
+import { type Cmd, compareRecords, hasRedis, withConns } from "./_compat.ts";
 import { Conn, RedisServer, startServer } from "./_helpers.ts";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
@@ -26,14 +26,7 @@ async function runScript(
   resp: 2 | 3,
   conns = 2,
 ): Promise<string[]> {
-  const cs: Conn[] = [];
-  try {
-    for (let i = 0; i < conns; i++) {
-      const c = await Conn.open(port);
-      cs.push(c);
-      if (resp === 3) await c.call("HELLO", "3");
-    }
-    await cs[0].call("FLUSHALL");
+  return await withConns(port, conns, resp, async (cs) => {
     const out: string[] = [];
     for (const [i, cmd, count] of steps) {
       const data = cmd === null ? new Uint8Array(0) : encodeCommand(cmd);
@@ -41,9 +34,7 @@ async function runScript(
       out.push(await cs[i].rawReplies(data, n));
     }
     return out;
-  } finally {
-    for (const c of cs) c.close();
-  }
+  });
 }
 
 async function compareScripts(
@@ -51,25 +42,12 @@ async function compareScripts(
   cases: Record<string, Step[]>,
   conns = 2,
 ): Promise<void> {
-  await using redis = await RedisServer.start();
-  await using ours = await startServer();
-  for (const [name, steps] of Object.entries(cases)) {
-    for (const resp of [2, 3] as const) {
-      await t.step(`${name} (RESP${resp})`, async () => {
-        const expected = await runScript(redis.port, steps, resp, conns);
-        const actual = await runScript(ours.port, steps, resp, conns);
-        for (let i = 0; i < steps.length; i++) {
-          assert.equal(
-            actual[i],
-            expected[i],
-            `step ${i} ${JSON.stringify(steps[i])}: got ${
-              JSON.stringify(actual[i])
-            }, redis said ${JSON.stringify(expected[i])}`,
-          );
-        }
-      });
-    }
-  }
+  await compareRecords(
+    t,
+    cases,
+    (port, steps, resp) => runScript(port, steps, resp, conns),
+    (steps, i) => `step ${i} ${JSON.stringify(steps[i])}`,
+  );
 }
 
 const BIN = "\x00\xff\r\n\x80bin";
