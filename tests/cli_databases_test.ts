@@ -6,97 +6,38 @@
 // --scan, --eval, SUBSCRIBE and batches.
 
 import assert from "node:assert/strict";
-import { decoder, has, run, startServer } from "./_helpers.ts";
+import { has, run, startServer } from "./_helpers.ts";
+import { kv, kvCli, Streaming, Terminal, twin } from "./_cli.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const hasCli = has("redis-cli");
 
-const kvCli = (args: string) => `${Deno.execPath()} run -A ${MAIN} cli ${args}`;
+/** `text` as a pattern that matches it literally. */
+const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-/** A terminal on a tmux server of its own, running one program (as in
- * cli_session_test.ts). */
-class Terminal implements AsyncDisposable {
-  constructor(readonly socket: string, readonly home: string) {}
+/** `expected` as a pattern for the end of the screen, `%` standing for
+ * the prompt's `127.0.0.1:port`. */
+const ending = (port: number, expected: string) =>
+  new RegExp(
+    literal(expected).replaceAll("%", `127\\.0\\.0\\.1:${port}`) + "$",
+  );
 
-  static async open(command: string): Promise<Terminal> {
-    const socket = `kv-cli-db-${Deno.pid}-${crypto.randomUUID()}`;
-    const home = await Deno.makeTempDir({ prefix: "kv-home-" });
-    const t = new Terminal(socket, home);
-    await t.tmux(
-      "new-session",
-      "-d",
-      "-s",
-      "t",
-      "-x",
-      "120",
-      "-y",
-      "60",
-      "-e",
-      `HOME=${home}`,
-      command,
-    );
-    return t;
-  }
-
-  tmux(...args: string[]) {
-    return run("tmux", ["-L", this.socket, ...args]);
-  }
-
-  async keys(...keys: string[]): Promise<void> {
-    await this.tmux("send-keys", "-t", "t", ...keys);
-  }
-
-  async screen(): Promise<string> {
-    return (await this.tmux("capture-pane", "-p", "-t", "t")).stdout.trimEnd();
-  }
-
-  /** Waits (bounded, 10 s) until the screen matches. */
-  async waitFor(pattern: RegExp): Promise<string> {
-    let text = "";
-    for (let i = 0; i < 200; i++) {
-      text = await this.screen();
-      if (pattern.test(text)) return text;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`screen never matched ${pattern}:\n${text}`);
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.tmux("kill-server");
-    await Deno.remove(this.home, { recursive: true }).catch(() => {});
-  }
-}
-
-/** kv cli and redis-cli with the same flags against `port`: each line is
- * typed into both, then both screens must match `pattern` (the prompt
- * written `%`, for `127.0.0.1:PORT`). `between` runs after a step named
- * by its index. Resolves with both screens. */
-async function twin(
+/** `twin` with each step's expected screen ending as text (see
+ * `ending`). */
+const twinText = (
   port: number,
   flags: string,
   start: RegExp,
   steps: [string, string][],
   between: Record<number, () => Promise<void>> = {},
-): Promise<[string, string]> {
-  await using a = await Terminal.open(kvCli(`-p ${port} ${flags}`));
-  await using b = await Terminal.open(`redis-cli -p ${port} ${flags}`);
-  for (const t of [a, b]) await t.waitFor(start);
-  for (const [i, [line, expected]] of steps.entries()) {
-    const pattern = new RegExp(
-      expected.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replaceAll(
-        "%",
-        `127\\.0\\.0\\.1:${port}`,
-      ) + "$",
-    );
-    await a.keys(line, "Enter");
-    await a.waitFor(pattern);
-    await b.keys(line, "Enter");
-    await b.waitFor(pattern);
-    await between[i]?.();
-  }
-  return [await a.screen(), await b.screen()];
-}
+) =>
+  twin(
+    port,
+    flags,
+    start,
+    steps.map(([line, expected]) => [line, ending(port, expected)]),
+    between,
+  );
 
 Deno.test({
   name:
@@ -107,7 +48,7 @@ Deno.test({
     await using server = await startServer();
     server.db(3).set("k", "v3");
     server.db(2).set("k", "v2");
-    const [ours, theirs] = await twin(server.port, "-n 3", /\[3\]>$/, [
+    const [ours, theirs] = await twinText(server.port, "-n 3", /\[3\]>$/, [
       ["GET k", 'GET k\n"v3"\n%[3]>'],
       ["SELECT 99", "SELECT 99\n(error) ERR DB index is out of range\n%[3]>"],
       [
@@ -147,7 +88,7 @@ Deno.test({
     server.store.set("k", "v0");
     const start =
       /SELECT 99 failed: ERR DB index is out of range\n127\.0\.0\.1:\d+>$/;
-    const [ours, theirs] = await twin(server.port, "-n 99", start, [
+    const [ours, theirs] = await twinText(server.port, "-n 99", start, [
       ["GET k", 'GET k\n"v0"\n%>'],
       ["SELECT 1", "SELECT 1\nOK\n%[1]>"],
     ]);
@@ -163,7 +104,7 @@ Deno.test({
   async fn() {
     await using server = await startServer({ requirepass: "pw" });
     server.db(3).set("k", "v3");
-    const [ours, theirs] = await twin(
+    const [ours, theirs] = await twinText(
       server.port,
       "--no-auth-warning -a wrong -n 3",
       /AUTH failed: WRONGPASS.*\n127\.0\.0\.1:\d+>$/,
@@ -196,7 +137,7 @@ Deno.test({
         await server.close();
         server = await startServer({ port });
       };
-      const [ours, theirs] = await twin(port, "", /127\.0\.0\.1:\d+>$/, [
+      const [ours, theirs] = await twinText(port, "", /127\.0\.0\.1:\d+>$/, [
         ["SELECT 3", "SELECT 3\nOK\n%[3]>"],
         ["PING", "PING\nPONG\n%[3]>"],
         [
@@ -231,10 +172,6 @@ Deno.test({
     }
   },
 });
-
-function kv(args: string[], stdin?: string) {
-  return run(Deno.execPath(), ["run", "-A", MAIN, "cli", ...args], { stdin });
-}
 
 Deno.test({
   name:
@@ -274,7 +211,7 @@ Deno.test({
       for (const [args, stdin] of cases) {
         const full = ["-p", p, ...args];
         const redis = await run("redis-cli", full, { stdin });
-        const ours = await kv(full, stdin);
+        const ours = await kv(full, { stdin });
         assert.deepEqual(
           [ours.code, ours.stdout, ours.stderr],
           [redis.code, redis.stdout, redis.stderr],
@@ -291,7 +228,7 @@ Deno.test({
         "SELECT 99 failed: ERR DB index is out of range\n",
       ]);
       assert.equal(
-        (await kv(["-p", p, "-n", "3"], batch)).stdout,
+        (await kv(["-p", p, "-n", "3"], { stdin: batch })).stdout,
         "v3\nOK\nv2\nERR DB index is out of range\n\nv2\n" +
           "ERR value is not an integer or out of range\n\n" +
           "OK\nQUEUED\nOK\nv0\nOK\nv3\n",
@@ -347,47 +284,18 @@ Deno.test({
   },
 });
 
-/** Runs a streaming command until its output contains `until`, then stops
- * it; resolves with what it printed. */
+/** What a streaming command printed until its output ends with `until`
+ * (then it is stopped). */
 async function streamed(
-  cmd: string,
-  args: string[],
+  s: Streaming,
   until: string,
 ): Promise<{ stdout: string; stderr: string }> {
-  const child = new Deno.Command(cmd, {
-    args,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // exited
-    }
-  }, 20_000);
-  let stdout = "";
-  const errText = new Response(child.stderr).text();
   try {
-    const reader = child.stdout.getReader();
-    while (!stdout.includes(until)) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      stdout += decoder.decode(value);
-    }
-    reader.releaseLock();
+    await s.waitFor(new RegExp(literal(until) + "$"));
   } finally {
-    clearTimeout(timer);
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // exited
-    }
-    await child.status;
+    await s.end("SIGKILL");
   }
-  await child.stdout.cancel().catch(() => {});
-  return { stdout, stderr: await errText };
+  return { stdout: s.stdout, stderr: s.stderr };
 }
 
 Deno.test({
@@ -399,12 +307,8 @@ Deno.test({
     await using server = await startServer();
     const args = ["-p", String(server.port), "-n", "99", "SUBSCRIBE", "ch"];
     const until = "subscribe\nch\n1\n";
-    const redis = await streamed("redis-cli", args, until);
-    const ours = await streamed(
-      Deno.execPath(),
-      ["run", "-A", MAIN, "cli", ...args],
-      until,
-    );
+    const redis = await streamed(new Streaming("redis-cli", args), until);
+    const ours = await streamed(Streaming.kv(args), until);
     assert.deepEqual(ours, redis);
     assert.deepEqual(ours, {
       stdout: until,

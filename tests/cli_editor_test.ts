@@ -3,91 +3,24 @@
 // characters, Tab completion, word moves, `help @group`.
 
 import assert from "node:assert/strict";
-import { has, run, startServer } from "./_helpers.ts";
+import { has, startServer } from "./_helpers.ts";
+import { kvCli, Terminal } from "./_cli.ts";
 import { charWidth, layout } from "../_line_editor.ts";
 import { completions, helpEntries, hintFor } from "../cli.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
-/** A kv cli at a tmux terminal of its own, `cols` wide. */
-class Terminal implements AsyncDisposable {
-  constructor(readonly socket: string, readonly home: string) {}
-
-  static async open(port: number, cols: number): Promise<Terminal> {
-    const socket = `kv-cli-edit-${Deno.pid}-${crypto.randomUUID()}`;
-    const home = await Deno.makeTempDir({ prefix: "kv-home-" });
-    const t = new Terminal(socket, home);
-    await t.tmux(
-      "new-session",
-      "-d",
-      "-s",
-      "t",
-      "-x",
-      String(cols),
-      "-y",
-      "40",
-      "-e",
-      `HOME=${home}`,
-      `${Deno.execPath()} run -A ${MAIN} cli -p ${port}`,
-    );
+/** A kv cli against `port` at a terminal of its own, `cols` wide, at its
+ * prompt. */
+async function cliAt(port: number, cols: number): Promise<Terminal> {
+  const t = await Terminal.open(kvCli(`-p ${port}`), { x: cols, y: 40 });
+  try {
     await t.waitFor(/127\.0\.0\.1:\d+>$/);
-    return t;
+  } catch (e) {
+    await t[Symbol.asyncDispose]();
+    throw e;
   }
-
-  tmux(...args: string[]) {
-    return run("tmux", ["-L", this.socket, ...args]);
-  }
-
-  async keys(...keys: string[]): Promise<void> {
-    await this.tmux("send-keys", "-t", "t", ...keys);
-  }
-
-  /** The screen, trailing blank lines taken off. */
-  async screen(): Promise<string> {
-    return (await this.tmux("capture-pane", "-p", "-t", "t")).stdout
-      .trimEnd();
-  }
-
-  /** The cursor's column and row. */
-  async cursor(): Promise<[number, number]> {
-    const r = await this.tmux(
-      "display",
-      "-p",
-      "-t",
-      "t",
-      "#{cursor_x} #{cursor_y}",
-    );
-    const [x, y] = r.stdout.trim().split(" ").map(Number);
-    return [x, y];
-  }
-
-  /** Waits (bounded, 10 s) until the screen matches. */
-  async waitFor(pattern: RegExp): Promise<string> {
-    let text = "";
-    for (let i = 0; i < 200; i++) {
-      text = await this.screen();
-      if (pattern.test(text)) return text;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`screen never matched ${pattern}:\n${text}`);
-  }
-
-  /** Waits (bounded) until the cursor is at [x, y]. */
-  async cursorAt(x: number, y: number): Promise<void> {
-    let at: [number, number] = [-1, -1];
-    for (let i = 0; i < 200; i++) {
-      at = await this.cursor();
-      if (at[0] === x && at[1] === y) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.deepEqual(at, [x, y], `cursor\n${await this.screen()}`);
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.tmux("kill-server");
-    await Deno.remove(this.home, { recursive: true }).catch(() => {});
-  }
+  return t;
 }
 
 Deno.test("line editor: character widths and wrapping", () => {
@@ -153,7 +86,7 @@ Deno.test({
   async fn() {
     await using server = await startServer();
     const prompt = `127.0.0.1:${server.port}> `;
-    await using t = await Terminal.open(server.port, 40);
+    await using t = await cliAt(server.port, 40);
     const row0 = (await t.cursor())[1];
     // A hint after each argument.
     await t.keys("GETRANGE k ");
@@ -215,7 +148,7 @@ Deno.test({
     await using server = await startServer();
     server.store.set("k", "hello");
     const prompt = `127.0.0.1:${server.port}> `;
-    await using t = await Terminal.open(server.port, 120);
+    await using t = await cliAt(server.port, 120);
     // Tab completes command names; a second Tab shows the next.
     await t.keys("getr", "Tab");
     await t.waitFor(/> getrange key start end$/);

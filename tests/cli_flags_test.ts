@@ -3,17 +3,10 @@
 
 import assert from "node:assert/strict";
 import { has, run, startServer } from "./_helpers.ts";
+import { kv } from "./_cli.ts";
 import { type CliOptions, parseCliArgs, parseRedisUri } from "../cli.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-
-function kv(
-  args: string[],
-  options: { stdin?: string; env?: Record<string, string> } = {},
-) {
-  return run(Deno.execPath(), ["run", "-A", MAIN, "cli", ...args], options);
-}
 
 /** Runs the same arguments through redis-cli and kv cli. */
 async function both(

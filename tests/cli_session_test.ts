@@ -3,68 +3,10 @@
 // password then AUTH, INFO printed line by line.
 
 import assert from "node:assert/strict";
-import { has, RedisServer, run, startServer, waitForPort } from "./_helpers.ts";
+import { has, RedisServer, startServer, waitForPort } from "./_helpers.ts";
+import { kvCli, Terminal, twin } from "./_cli.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-
-/** A terminal on a tmux server of its own (other tests may stop the
- * default one), running one program. */
-class Terminal implements AsyncDisposable {
-  constructor(readonly socket: string, readonly home: string) {}
-
-  static async open(
-    command: string,
-    size: { x: number; y: number } = { x: 120, y: 50 },
-  ): Promise<Terminal> {
-    const socket = `kv-cli-term-${Deno.pid}-${crypto.randomUUID()}`;
-    const home = await Deno.makeTempDir({ prefix: "kv-home-" });
-    const t = new Terminal(socket, home);
-    await t.tmux(
-      "new-session",
-      "-d",
-      "-s",
-      "t",
-      "-x",
-      String(size.x),
-      "-y",
-      String(size.y),
-      "-e",
-      `HOME=${home}`,
-      command,
-    );
-    return t;
-  }
-
-  tmux(...args: string[]) {
-    return run("tmux", ["-L", this.socket, ...args]);
-  }
-
-  async keys(...keys: string[]): Promise<void> {
-    await this.tmux("send-keys", "-t", "t", ...keys);
-  }
-
-  async screen(): Promise<string> {
-    return (await this.tmux("capture-pane", "-p", "-t", "t")).stdout;
-  }
-
-  /** Waits (bounded, 10 s) until the screen, trailing blanks taken off,
-   * matches. */
-  async waitFor(pattern: RegExp): Promise<string> {
-    let text = "";
-    for (let i = 0; i < 200; i++) {
-      text = (await this.screen()).trimEnd();
-      if (pattern.test(text)) return text;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`screen never matched ${pattern}:\n${text}`);
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.tmux("kill-server");
-    await Deno.remove(this.home, { recursive: true }).catch(() => {});
-  }
-}
 
 /** redis-server on a given port (to start it again on the same one). */
 async function redisOn(port: number): Promise<RedisServer> {
@@ -84,8 +26,6 @@ async function redisOn(port: number): Promise<RedisServer> {
   }
   return server;
 }
-
-const kvCli = (args: string) => `${Deno.execPath()} run -A ${MAIN} cli ${args}`;
 
 /** Screens with the port and trailing blank lines taken out. */
 const norm = (s: string, port: number) =>
@@ -154,24 +94,8 @@ Deno.test({
   },
 });
 
-/** Types the same lines into kv cli and redis-cli (both against `port`),
- * waiting after each for `pattern`; resolves with both screens. */
-async function twin(
-  port: number,
-  flags: string,
-  steps: [string, RegExp][],
-): Promise<[string, string]> {
-  await using a = await Terminal.open(kvCli(`-p ${port} ${flags}`));
-  await using b = await Terminal.open(`redis-cli -p ${port} ${flags}`);
-  for (const t of [a, b]) await t.waitFor(/127\.0\.0\.1:\d+>$/);
-  for (const [line, pattern] of steps) {
-    await a.keys(line, "Enter");
-    await b.keys(line, "Enter");
-    await a.waitFor(pattern);
-    await b.waitFor(pattern);
-  }
-  return [await a.screen(), await b.screen()];
-}
+/** The prompt redis-cli and kv cli start with. */
+const PROMPT = /127\.0\.0\.1:\d+>$/;
 
 Deno.test({
   name:
@@ -180,7 +104,7 @@ Deno.test({
   ...opts,
   async fn() {
     await using server = await startServer({ requirepass: "s3cret" });
-    const [ours, theirs] = await twin(server.port, "-a wrong", [
+    const [ours, theirs] = await twin(server.port, "-a wrong", PROMPT, [
       ["GET x", /NOAUTH Authentication required\.\n127\.0\.0\.1:\d+>$/],
       ["auth s3cret", /auth s3cret\nOK\n127\.0\.0\.1:\d+>$/],
       ["SET x 1", /SET x 1\nOK\n127\.0\.0\.1:\d+>$/],
@@ -202,7 +126,7 @@ Deno.test({
     await using server = await startServer();
     server.store.set("a", "1");
     for (const flags of ["", "-3"]) {
-      const [ours, theirs] = await twin(server.port, flags, [
+      const [ours, theirs] = await twin(server.port, flags, PROMPT, [
         ["INFO keyspace", /db0:keys=1,expires=0,avg_ttl=0\n127\.0\.0\.1:\d+>$/],
         ["CLIENT LIST ID 999", /CLIENT LIST ID 999\n127\.0\.0\.1:\d+>$/],
         ["ECHO done", /"done"\n127\.0\.0\.1:\d+>$/],

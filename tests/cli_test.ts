@@ -13,6 +13,7 @@ import {
   tmux,
   waitForScreen,
 } from "./_helpers.ts";
+import { kv, kvCli, Streaming } from "./_cli.ts";
 import {
   formatCSV,
   formatRaw,
@@ -23,11 +24,6 @@ import { ReplyError } from "../protocol.ts";
 import { lineToArgs, parseCliArgs } from "../cli.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-
-function kv(args: string[], stdin?: string) {
-  return run(Deno.execPath(), ["run", "-A", MAIN, "cli", ...args], { stdin });
-}
 
 const BATCH = [
   'SET greeting "hello world"',
@@ -106,15 +102,21 @@ Deno.test({
         { stdin: BATCH },
       );
       server.store.clear();
-      const actual = await kv(["-p", String(server.port), ...flags], BATCH);
+      const actual = await kv(["-p", String(server.port), ...flags], {
+        stdin: BATCH,
+      });
       assert.equal(actual.stdout, expected.stdout, `flags: ${flags.join(" ")}`);
       assert.equal(expected.code, 0);
       assert.equal(actual.code, 0, "a batch with error replies exits 0");
     }
     // -e: exit 1 when a command of the batch answered an error.
-    const strict = await kv(["-p", String(server.port), "-e"], BATCH);
+    const strict = await kv(["-p", String(server.port), "-e"], {
+      stdin: BATCH,
+    });
     assert.equal(strict.code, 1);
-    const clean = await kv(["-p", String(server.port), "-e"], "PING\n");
+    const clean = await kv(["-p", String(server.port), "-e"], {
+      stdin: "PING\n",
+    });
     assert.deepEqual([clean.code, clean.stdout], [0, "PONG\n"]);
   },
 });
@@ -201,7 +203,7 @@ Deno.test({
       "50",
       "-e",
       `HOME=${home}`,
-      `${Deno.execPath()} run -A ${MAIN} cli -p ${server.port}`,
+      kvCli(`-p ${server.port}`),
     );
     try {
       const prompt = `127.0.0.1:${server.port}>`;
@@ -320,71 +322,11 @@ Deno.test("cli arguments: flags stop at the command; quoting as redis-cli", () =
 // ---------------------------------------------------------------------------
 // Streaming commands: SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE, MONITOR.
 
-/** A CLI process whose output is collected while it runs. */
-class Streaming {
-  stdout = "";
-  stderr = "";
-  readonly child: Deno.ChildProcess;
-  #readers: Promise<void>[];
-  constructor(cmd: string, args: string[]) {
-    this.child = new Deno.Command(cmd, {
-      args,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const collect = async (
-      stream: ReadableStream<Uint8Array<ArrayBuffer>>,
-      into: "stdout" | "stderr",
-    ) => {
-      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-        this[into] += chunk;
-      }
-    };
-    this.#readers = [
-      collect(this.child.stdout, "stdout"),
-      collect(this.child.stderr, "stderr"),
-    ];
-  }
-
-  /** Waits (bounded, 10 s) until the output so far matches. */
-  async waitFor(pattern: RegExp): Promise<void> {
-    for (let i = 0; i < 200 && !pattern.test(this.stdout); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.match(this.stdout, pattern);
-  }
-
-  /** Sends SIGINT (unless already ended) and waits (bounded) for the end. */
-  async end(
-    signal: Deno.Signal | null = "SIGINT",
-  ): Promise<Deno.CommandStatus> {
-    if (signal !== null) {
-      try {
-        this.child.kill(signal);
-      } catch {
-        // exited
-      }
-    }
-    const timer = setTimeout(() => {
-      try {
-        this.child.kill("SIGKILL");
-      } catch {
-        // exited
-      }
-    }, 10000);
-    const status = await this.child.status;
-    clearTimeout(timer);
-    await Promise.all(this.#readers);
-    return status;
-  }
-}
-
 function cliPair(port: number, flags: string[], command: string[]) {
   const args = ["-p", String(port), ...flags, ...command];
   return {
     redis: new Streaming("redis-cli", args),
-    kv: new Streaming(Deno.execPath(), ["run", "-A", MAIN, "cli", ...args]),
+    kv: Streaming.kv(args),
   };
 }
 
@@ -575,7 +517,7 @@ Deno.test({
       "50",
       "-e",
       `HOME=${home}`,
-      `${Deno.execPath()} run -A ${MAIN} cli -p ${server.port}`,
+      kvCli(`-p ${server.port}`),
     );
     try {
       const prompt = `127.0.0.1:${server.port}>`;
