@@ -33,6 +33,7 @@ import { selectDb } from "./commands/connection.ts";
 import { isLoopback, type Server } from "./server.ts";
 import { Introspection } from "./commands/introspection.ts";
 import { VERSION } from "./version.ts";
+import { UpstashApi } from "./_upstash.ts";
 
 const SESSION_COOKIE = "kv_session";
 const SESSION_IDLE_MS = 24 * 60 * 60 * 1000;
@@ -55,6 +56,9 @@ const STATIC: Record<string, string> = {
   "/style.css": "style.css",
   "/favicon.ico": "favicon.ico",
 };
+/** The page's own paths: every other one (and POST /) is the Upstash
+ * REST API's (_upstash.ts). */
+const PAGE_FILES = new Set(Object.keys(STATIC));
 const ENDPOINTS = new Set([
   "/api/session",
   "/api/login",
@@ -277,6 +281,7 @@ export class Dashboard {
    * (apart, so a MULTI typed in the console does not queue the page's
    * edits). */
   #apiSession: Session | null = null;
+  #upstash: UpstashApi | null = null;
   #consoleSession: Session | null = null;
   #assets = new Map<string, Uint8Array>();
 
@@ -476,6 +481,14 @@ export class Dashboard {
   async handle(req: Request, info?: Deno.ServeHandlerInfo): Promise<Response> {
     const url = new URL(req.url);
     const path = url.pathname;
+    // The Upstash REST API: its own auth, Host and origin rules.
+    if (UpstashApi.claims(req.method, path, PAGE_FILES)) {
+      this.#upstash ??= new UpstashApi(this.#server);
+      return await this.#upstash.handle(
+        req,
+        (host) => this.#hostAllowed(host),
+      );
+    }
     // (A browser always sends Host; the URL is built from it anyway.)
     const host = req.headers.get("host") ?? url.host;
     if (!this.#hostAllowed(host)) {
@@ -799,6 +812,7 @@ export class Dashboard {
   /** Stops live streams (when the server closes). */
   close(): void {
     for (const stop of [...this.#streams]) stop();
+    this.#upstash?.close();
   }
 
   #keys(url: URL): Response {
