@@ -1,6 +1,7 @@
 // Test helpers: start our server or redis-server on a loopback port, and
 // talk to them over TCP with raw bytes.
 
+import assert from "node:assert/strict";
 import { encodeCommand, ReplyDecoder, type RespValue } from "../protocol.ts";
 import { Server, type ServerOptions } from "../server.ts";
 import { writeAll } from "../_io.ts";
@@ -30,6 +31,32 @@ export async function startServer(
   }
   await server.listen();
   return server as Server & AsyncDisposable;
+}
+
+/** Runs `fn` with a new temporary directory, removed afterwards. */
+export async function withDir(
+  fn: (dir: string) => Promise<void>,
+  prefix = "kv-test-",
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Runs BGSAVE on `c` and waits for it; asserts it succeeded. */
+export async function bgsave(
+  c: Conn,
+  server: Server,
+): Promise<void> {
+  assert.equal(await c.call("BGSAVE"), "Background saving started");
+  await server.persistence.waitForBgsave();
+  assert.match(
+    await c.call("INFO", "persistence") as string,
+    /\r\nrdb_last_bgsave_status:ok\r\n/,
+  );
 }
 
 /** A raw TCP connection with RESP helpers. Replies decode bulk strings as

@@ -7,18 +7,9 @@
 import assert from "node:assert/strict";
 import { encodeCommand, type RespValue } from "../protocol.ts";
 import { PersistenceError } from "../persistence.ts";
-import { concat, Conn, startServer } from "./_helpers.ts";
+import { bgsave, concat, Conn, startServer, withDir } from "./_helpers.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "kv-dbs-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
-}
 
 /** Runs commands pipelined, 1000 at a time; returns their replies. */
 async function pipeline(c: Conn, cmds: Cmd[]): Promise<RespValue[]> {
@@ -70,6 +61,16 @@ async function dump(c: Conn, databases = 16): Promise<Record<string, unknown>> {
   return out;
 }
 
+/** Starts a server with `options` (a restart on a data directory) and
+ * dumps it. */
+async function dumpAfterRestart(
+  options: Parameters<typeof startServer>[0],
+): Promise<Record<string, unknown>> {
+  await using server = await startServer(options);
+  using c = await Conn.open(server.port);
+  return await dump(c);
+}
+
 /** Data of every type, some with TTLs, in databases 0, 1, 5 and 15. */
 async function fill(c: Conn): Promise<void> {
   const at = String(Date.now() + 3_600_000);
@@ -118,9 +119,7 @@ Deno.test(
         json.entries.filter((e: unknown) => !Array.isArray(e)),
         [{ db: 1 }, { db: 5 }, { db: 15 }],
       );
-      await using again = await startServer({ dir });
-      using c = await Conn.open(again.port);
-      assert.deepEqual(await dump(c), before);
+      assert.deepEqual(await dumpAfterRestart({ dir }), before);
     }),
 );
 
@@ -135,16 +134,9 @@ Deno.test(
         using c = await Conn.open(server.port);
         await fill(c);
         before = await dump(c);
-        assert.equal(await c.call("BGSAVE"), "Background saving started");
-        await server.persistence.waitForBgsave();
-        assert.match(
-          await c.call("INFO", "persistence") as string,
-          /rdb_last_bgsave_status:ok\r\n/,
-        );
+        await bgsave(c, server);
       }
-      await using again = await startServer({ dir });
-      using c = await Conn.open(again.port);
-      assert.deepEqual(await dump(c), before);
+      assert.deepEqual(await dumpAfterRestart({ dir }), before);
     }),
 );
 
@@ -187,9 +179,10 @@ Deno.test(
           tx: ["string", "seven", -1],
         });
       }
-      await using again = await startServer({ dir, appendonly: true });
-      using c = await Conn.open(again.port);
-      assert.deepEqual(await dump(c), before);
+      assert.deepEqual(
+        await dumpAfterRestart({ dir, appendonly: true }),
+        before,
+      );
     }),
 );
 
@@ -225,9 +218,10 @@ Deno.test(
       }
       const log = await Deno.readTextFile(`${dir}/appendonly.aof`);
       assert.ok(log.includes("SELECT"), "the log selects databases");
-      await using again = await startServer({ dir, appendonly: true });
-      using c = await Conn.open(again.port);
-      assert.deepEqual(await dump(c), before);
+      assert.deepEqual(
+        await dumpAfterRestart({ dir, appendonly: true }),
+        before,
+      );
     }),
 );
 
@@ -257,9 +251,10 @@ Deno.test(
         await c.call("SET", "after", "4");
         before = await dump(c);
       }
-      await using again = await startServer({ dir, appendonly: true });
-      using c = await Conn.open(again.port);
-      assert.deepEqual(await dump(c), before);
+      assert.deepEqual(
+        await dumpAfterRestart({ dir, appendonly: true }),
+        before,
+      );
     }),
 );
 
@@ -320,9 +315,10 @@ Deno.test(
           "db9",
         ]);
       }
-      await using again = await startServer({ dir, appendonly: true });
-      using c = await Conn.open(again.port);
-      assert.deepEqual(await dump(c), before);
+      assert.deepEqual(
+        await dumpAfterRestart({ dir, appendonly: true }),
+        before,
+      );
     }),
 );
 
@@ -403,6 +399,21 @@ Deno.test(
     }),
 );
 
+/** The PersistenceError a server with `options` fails to start with. */
+async function startError(
+  options: Parameters<typeof startServer>[0],
+): Promise<PersistenceError> {
+  const e = await startServer(options).then(
+    async (s) => {
+      await s[Symbol.asyncDispose]();
+      return undefined;
+    },
+    (e) => e,
+  );
+  assert.ok(e instanceof PersistenceError, `started, or ${e}`);
+  return e;
+}
+
 Deno.test(
   "databases on disk: a snapshot holding database 12 does not load with --databases 4",
   opts,
@@ -417,14 +428,7 @@ Deno.test(
         assert.equal(await c.call("SAVE"), "OK");
       }
       const path = `${dir}/dump.json`;
-      const e = await startServer({ dir, databases: 4 }).then(
-        async (s) => {
-          await s[Symbol.asyncDispose]();
-          return undefined;
-        },
-        (e) => e,
-      );
-      assert.ok(e instanceof PersistenceError, `started, or ${e}`);
+      const e = await startError({ dir, databases: 4 });
       assert.ok(e.message.includes(path), e.message);
       assert.match(e.message, /database 12/);
       assert.match(e.message, /out of range/);
@@ -444,15 +448,7 @@ Deno.test(
         await c.call("SELECT", "12");
         await c.call("SET", "b", "2");
       }
-      const e = await startServer({ dir, appendonly: true, databases: 4 })
-        .then(
-          async (s) => {
-            await s[Symbol.asyncDispose]();
-            return undefined;
-          },
-          (e) => e,
-        );
-      assert.ok(e instanceof PersistenceError, `started, or ${e}`);
+      const e = await startError({ dir, appendonly: true, databases: 4 });
       assert.ok(e.message.includes(`${dir}/appendonly.aof`), e.message);
       assert.match(e.message, /out of range/);
     }),
@@ -512,16 +508,9 @@ Deno.test(
         });
         // A second save works and saves the swapped contents.
         after = await dump(c);
-        assert.equal(await c.call("BGSAVE"), "Background saving started");
-        await server.persistence.waitForBgsave();
-        assert.match(
-          await c.call("INFO", "persistence") as string,
-          /rdb_last_bgsave_status:ok\r\n/,
-        );
+        await bgsave(c, server);
       }
-      await using again = await startServer({ dir });
-      using c = await Conn.open(again.port);
-      assert.deepEqual(await dump(c), after);
+      assert.deepEqual(await dumpAfterRestart({ dir }), after);
     }),
 );
 

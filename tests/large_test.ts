@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { encodeCommand, ReplyError } from "../protocol.ts";
-import { Conn } from "./_helpers.ts";
+import { Conn, withDir } from "./_helpers.ts";
 import { freePort, waitForPort } from "../tools/_processes.ts";
 import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from "../persistence.ts";
 import { writeAll } from "../_io.ts";
@@ -83,15 +83,6 @@ class BigServer {
     }
     await this.process.status;
     await this.#reader.catch(() => {});
-  }
-}
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "kv-large-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
 

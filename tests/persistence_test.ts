@@ -12,6 +12,7 @@ import {
   runServe,
   ServerProcess,
   startServer,
+  withDir,
 } from "./_helpers.ts";
 import { textToBinary } from "../_bytes.ts";
 
@@ -19,15 +20,6 @@ const opts = { sanitizeResources: false, sanitizeOps: false };
 
 async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "kv-persist-" });
-}
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await tempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
 }
 
 async function until(cond: () => boolean | Promise<boolean>, ms = 5000) {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { encodeCommand, ReplyError, type RespValue } from "../protocol.ts";
 import { readSnapshotFile, SNAPSHOT_FORMAT } from "../persistence.ts";
 import type { Server } from "../server.ts";
-import { concat, Conn, startServer } from "./_helpers.ts";
+import { bgsave, concat, Conn, startServer, withDir } from "./_helpers.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
@@ -56,15 +56,6 @@ const partial = missing.length > 0
   : "";
 
 // --- helpers ---------------------------------------------------------------
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "kv-persist-types-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
-}
 
 /** An argument as bytes: a byte string (chars up to 0xff) as its bytes,
  * other text as UTF-8. */
@@ -381,12 +372,7 @@ async function saveAndCompare(
       assertAllTypes(before);
       if (mode === "SAVE") assert.equal(await c.call("SAVE"), "OK");
       else {
-        assert.equal(await c.call("BGSAVE"), "Background saving started");
-        await server.persistence.waitForBgsave();
-        assert.match(
-          await c.call("INFO", "persistence") as string,
-          /rdb_last_bgsave_status:ok/,
-        );
+        await bgsave(c, server);
       }
     }
     assert.deepEqual(await dumpAfterRestart(dir), before);
