@@ -5,24 +5,11 @@
 
 /// <reference lib="dom" />
 import assert from "node:assert/strict";
-import { Conn, freePort, startServer } from "./_helpers.ts";
-import { CHROMIUM, launchChromium } from "../tools/_browser.ts";
+import { Conn } from "./_helpers.ts";
+import { dashboard, hasBrowser, SHOTS } from "./_dashboard.ts";
+import { launchChromium } from "../tools/_browser.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
-const SHOTS = new URL("./screenshots/", import.meta.url).pathname;
-
-const hasBrowser = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-
-async function dashboard(options: Parameters<typeof startServer>[0] = {}) {
-  const server = await startServer({ httpPort: freePort(), ...options });
-  return { server, base: `http://127.0.0.1:${server.httpPort}` };
-}
 
 /** A JSON request to the API (with the Origin state changes need). */
 async function call(

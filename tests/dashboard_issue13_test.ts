@@ -5,25 +5,11 @@
 
 /// <reference lib="dom" />
 import assert from "node:assert/strict";
-import { has, run, startServer } from "./_helpers.ts";
-import { freePort } from "../tools/_processes.ts";
-import { CHROMIUM, launchChromium } from "../tools/_browser.ts";
+import { has, startServer } from "./_helpers.ts";
+import { cli, dashboard, hasBrowser, SHOTS } from "./_dashboard.ts";
+import { launchChromium } from "../tools/_browser.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
-const SHOTS = new URL("./screenshots/", import.meta.url).pathname;
-
-const hasBrowser = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-
-async function dashboard(options: Parameters<typeof startServer>[0] = {}) {
-  const server = await startServer({ httpPort: freePort(), ...options });
-  return { server, base: `http://127.0.0.1:${server.httpPort}` };
-}
 
 function put(base: string, body: unknown) {
   return fetch(`${base}/api/key`, {
@@ -31,10 +17,6 @@ function put(base: string, body: unknown) {
     headers: { "content-type": "application/json", origin: base },
     body: JSON.stringify(body),
   });
-}
-
-async function cli(port: number, ...args: string[]): Promise<string> {
-  return (await run("redis-cli", ["-p", String(port), ...args])).stdout.trim();
 }
 
 /** 200,000 keys, three of which match `needle:*`, far apart. */

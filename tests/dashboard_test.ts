@@ -6,17 +6,11 @@ import assert from "node:assert/strict";
 import { concat, Conn, encoder, has, run, startServer } from "./_helpers.ts";
 import { Introspection, monitoring } from "../commands/introspection.ts";
 import { freePort } from "../tools/_processes.ts";
-import { CHROMIUM, launchChromium } from "../tools/_browser.ts";
+import { cli, dashboard, hasBrowser, SHOTS } from "./_dashboard.ts";
+import { launchChromium } from "../tools/_browser.ts";
 import { Dashboard } from "../dashboard.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
-const SHOTS = new URL("./screenshots/", import.meta.url).pathname;
-
-async function dashboard(options: Parameters<typeof startServer>[0] = {}) {
-  const server = await startServer({ httpPort: freePort(), ...options });
-  const base = `http://127.0.0.1:${server.httpPort}`;
-  return { server, base };
-}
 
 function post(
   url: string,
@@ -267,18 +261,6 @@ Deno.test("dashboard API: live stats stream", opts, async () => {
   assert.match(text, /^data: \{.*"opsPerSec":\d+.*\}\n\n/);
   await reader.cancel();
 });
-
-const hasBrowser = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-
-async function cli(port: number, ...args: string[]): Promise<string> {
-  return (await run("redis-cli", ["-p", String(port), ...args])).stdout.trim();
-}
 
 Deno.test({
   name: "dashboard in Chromium: browse, edit, delete, console, chart",
