@@ -1,21 +1,25 @@
 // Pieces of Redis's RDB encoding: CRC-64 (Jones, as Redis's crc64.c), LZF
-// decompression, lengths and strings. Used by FUNCTION DUMP / RESTORE
-// payloads (commands/functions.ts). Our own implementations, from the
-// documented formats.
+// decompression, lengths, strings, doubles and millisecond times. Used by
+// FUNCTION DUMP / RESTORE payloads (commands/functions.ts) and by DUMP /
+// RESTORE (commands/dump.ts, values in data/_rdb_values.ts). Our own
+// implementations, from the documented formats.
 
 import { bytesToBinary } from "./_bytes.ts";
+import { parseInt64 } from "./_number.ts";
 
-const CRC_TABLE: bigint[] = (() => {
-  // Reflected form of the Jones polynomial 0xad93d23594c935a9.
+// The table of the reflected Jones polynomial 0xad93d23594c935a9, in 32-bit
+// halves (bigint arithmetic per byte would be slow on large payloads).
+const CRC_LO = new Uint32Array(256);
+const CRC_HI = new Uint32Array(256);
+{
   const poly = 0x95ac9329ac4bc9b5n;
-  const table: bigint[] = [];
   for (let n = 0n; n < 256n; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1n ? (c >> 1n) ^ poly : c >> 1n;
-    table.push(c);
+    CRC_LO[Number(n)] = Number(c & 0xffffffffn);
+    CRC_HI[Number(n)] = Number(c >> 32n);
   }
-  return table;
-})();
+}
 
 /** Redis's crc64 (Jones polynomial, reflected, no final xor) of `bytes`.
  *
@@ -25,10 +29,14 @@ const CRC_TABLE: bigint[] = (() => {
  * ```
  */
 export function crc64(bytes: Uint8Array, crc = 0n): bigint {
+  let lo = Number(crc & 0xffffffffn);
+  let hi = Number((crc >> 32n) & 0xffffffffn);
   for (let i = 0; i < bytes.length; i++) {
-    crc = CRC_TABLE[Number((crc ^ BigInt(bytes[i])) & 0xffn)] ^ (crc >> 8n);
+    const idx = (lo ^ bytes[i]) & 0xff;
+    lo = (CRC_LO[idx] ^ ((lo >>> 8) | (hi << 24))) >>> 0;
+    hi = (CRC_HI[idx] ^ (hi >>> 8)) >>> 0;
   }
-  return crc;
+  return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 /** Decompresses LZF data (as Redis's lzf_d.c defines the format) into
@@ -37,6 +45,9 @@ export function lzfDecompress(
   input: Uint8Array,
   outLen: number,
 ): Uint8Array | null {
+  // One input byte pair can expand to at most 264 output bytes: a larger
+  // claimed size is malformed (and must not be allocated).
+  if (outLen > input.length * 132 + 32) return null;
   const out = new Uint8Array(outLen);
   let ip = 0;
   let op = 0;
@@ -90,6 +101,142 @@ export function rdbString(out: number[], s: string): void {
   for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i) & 0xff);
 }
 
+/** Builds RDB bytes: lengths, strings (integer-encoded when Redis would),
+ * raw bytes, little-endian numbers. */
+export class RdbWriter {
+  #buf = new Uint8Array(256);
+  /** Bytes written so far. */
+  length = 0;
+
+  #room(n: number): Uint8Array {
+    const need = this.length + n;
+    if (need > this.#buf.length) {
+      let cap = this.#buf.length * 2;
+      while (cap < need) cap *= 2;
+      const next = new Uint8Array(cap);
+      next.set(this.#buf.subarray(0, this.length));
+      this.#buf = next;
+    }
+    return this.#buf;
+  }
+
+  /** One byte. */
+  byte(b: number): void {
+    this.#room(1)[this.length++] = b & 0xff;
+  }
+
+  /** Raw bytes. */
+  bytes(b: Uint8Array): void {
+    this.#room(b.length).set(b, this.length);
+    this.length += b.length;
+  }
+
+  /** The chars of a byte string, raw. */
+  binary(s: string): void {
+    const buf = this.#room(s.length);
+    let at = this.length;
+    for (let i = 0; i < s.length; i++) buf[at++] = s.charCodeAt(i);
+    this.length = at;
+  }
+
+  /** An RDB length. */
+  len(n: number | bigint): void {
+    if (typeof n === "bigint") {
+      if (n <= 0xffffffffn) return this.len(Number(n));
+      this.byte(0x81);
+      for (let s = 56n; s >= 0n; s -= 8n) this.byte(Number((n >> s) & 0xffn));
+      return;
+    }
+    if (n < 64) this.byte(n);
+    else if (n < 16384) {
+      this.byte(0x40 | (n >> 8));
+      this.byte(n & 0xff);
+    } else if (n <= 0xffffffff) {
+      this.byte(0x80);
+      this.u32be(n);
+    } else this.len(BigInt(n));
+  }
+
+  /** A 32-bit unsigned integer, big-endian. */
+  u32be(n: number): void {
+    this.byte(n >>> 24);
+    this.byte(n >>> 16);
+    this.byte(n >>> 8);
+    this.byte(n);
+  }
+
+  /** A 16-bit unsigned integer, little-endian. */
+  u16le(n: number): void {
+    this.byte(n);
+    this.byte(n >>> 8);
+  }
+
+  /** A 32-bit unsigned integer, little-endian. */
+  u32le(n: number): void {
+    this.byte(n);
+    this.byte(n >>> 8);
+    this.byte(n >>> 16);
+    this.byte(n >>> 24);
+  }
+
+  /** A 64-bit integer (two's complement), little-endian. */
+  u64le(n: number | bigint): void {
+    let v = BigInt.asUintN(64, BigInt(n));
+    for (let i = 0; i < 8; i++) {
+      this.byte(Number(v & 0xffn));
+      v >>= 8n;
+    }
+  }
+
+  /** A 64-bit unsigned integer, big-endian (stream ids). */
+  u64be(n: number | bigint): void {
+    const v = BigInt.asUintN(64, BigInt(n));
+    for (let s = 56n; s >= 0n; s -= 8n) this.byte(Number((v >> s) & 0xffn));
+  }
+
+  /** A double, IEEE 754 binary64 little-endian (RDB_TYPE_ZSET_2). */
+  double(d: number): void {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setFloat64(0, d, true);
+    this.bytes(b);
+  }
+
+  /** A string as Redis's rdbSaveRawString writes it: an integer of at most
+   * 32 bits in the integer encodings, anything else verbatim (we do not
+   * LZF-compress; Redis reads both). */
+  string(s: string): void {
+    if (s.length <= 11 && s.length > 0) {
+      const v = parseInt64(s);
+      if (typeof v === "number" && v >= -2147483648 && v <= 2147483647) {
+        if (v >= -128 && v <= 127) {
+          this.byte(0xc0);
+          this.byte(v);
+        } else if (v >= -32768 && v <= 32767) {
+          this.byte(0xc1);
+          this.u16le(v);
+        } else {
+          this.byte(0xc2);
+          this.u32le(v);
+        }
+        return;
+      }
+    }
+    this.len(s.length);
+    this.binary(s);
+  }
+
+  /** A byte blob (listpack, intset) as a verbatim RDB string. */
+  blob(b: Uint8Array): void {
+    this.len(b.length);
+    this.bytes(b);
+  }
+
+  /** The bytes written. */
+  finish(): Uint8Array {
+    return this.#buf.slice(0, this.length);
+  }
+}
+
 /** Reads RDB values from a buffer; every read returns null past the end or
  * on a malformed value. */
 export class RdbReader {
@@ -129,6 +276,97 @@ export class RdbReader {
       return { n: Number(v.getBigUint64(0)), encoded: false };
     }
     return null;
+  }
+
+  /** `n` raw bytes (a view), or null past the end. */
+  bytes(n: number): Uint8Array | null {
+    if (n < 0 || this.pos + n > this.buf.length) return null;
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+
+  /** A 64-bit little-endian integer (RDB millisecond times), signed. */
+  i64le(): bigint | null {
+    const b = this.bytes(8);
+    if (b === null) return null;
+    return new DataView(b.buffer, b.byteOffset, 8).getBigInt64(0, true);
+  }
+
+  /** A 64-bit big-endian unsigned integer (stream ids). */
+  u64be(): bigint | null {
+    const b = this.bytes(8);
+    if (b === null) return null;
+    return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, false);
+  }
+
+  /** A binary double (RDB_TYPE_ZSET_2). */
+  binaryDouble(): number | null {
+    const b = this.bytes(8);
+    if (b === null) return null;
+    return new DataView(b.buffer, b.byteOffset, 8).getFloat64(0, true);
+  }
+
+  /** A double as text with a length byte (RDB_TYPE_ZSET, version < 8):
+   * 253 nan, 254 +inf, 255 -inf. */
+  textDouble(): number | null {
+    const len = this.byte();
+    if (len === null) return null;
+    if (len === 253) return NaN;
+    if (len === 254) return Infinity;
+    if (len === 255) return -Infinity;
+    const b = this.bytes(len);
+    if (b === null) return null;
+    const s = bytesToBinary(b);
+    // sscanf("%lg"): a number at the start, whatever follows.
+    const m =
+      /^\s*([+-]?(?:inf(?:inity)?|nan|(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?))/i
+        .exec(s);
+    if (m === null) return null;
+    const t = m[1].toLowerCase().replace(/^\+/, "");
+    if (t.endsWith("nan")) return NaN;
+    if (t.includes("inf")) return t.startsWith("-") ? -Infinity : Infinity;
+    return Number(t);
+  }
+
+  /** A length that must be a plain one (not a special encoding). */
+  plainLength(): number | null {
+    const len = this.length();
+    return len === null || len.encoded ? null : len.n;
+  }
+
+  /** A length as an exact unsigned 64-bit value (stream ids, counters). */
+  bigLength(): bigint | null {
+    const b = this.buf[this.pos];
+    if (b === 0x81) {
+      this.pos++;
+      return this.u64be();
+    }
+    const n = this.plainLength();
+    return n === null ? null : BigInt(n);
+  }
+
+  /** A string's bytes (plain, integer-encoded as its decimal text, or
+   * LZF-compressed). */
+  stringBytes(): Uint8Array | null {
+    const start = this.pos;
+    const len = this.length();
+    if (len === null) return null;
+    if (!len.encoded) return this.bytes(len.n);
+    if (len.n === 3) {
+      const clen = this.plainLength();
+      const ulen = this.plainLength();
+      if (clen === null || ulen === null) return null;
+      const c = this.bytes(clen);
+      if (c === null) return null;
+      return lzfDecompress(c, ulen);
+    }
+    this.pos = start;
+    const s = this.string();
+    if (s === null) return null;
+    const out = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+    return out;
   }
 
   /** A string (plain, integer-encoded or LZF-compressed) as a byte string. */
@@ -171,13 +409,15 @@ export class RdbReader {
 export const RDB_VERSION = 10;
 
 /** Seals a DUMP-style payload: appends the RDB version and the CRC-64. */
-export function sealPayload(body: number[]): Uint8Array {
-  body.push(RDB_VERSION & 0xff, (RDB_VERSION >> 8) & 0xff);
-  const bytes = new Uint8Array(body.length + 8);
+export function sealPayload(body: number[] | Uint8Array): Uint8Array {
+  const n = body.length + 2;
+  const bytes = new Uint8Array(n + 8);
   bytes.set(body);
-  let crc = crc64(bytes.subarray(0, body.length));
+  bytes[n - 2] = RDB_VERSION & 0xff;
+  bytes[n - 1] = (RDB_VERSION >> 8) & 0xff;
+  let crc = crc64(bytes.subarray(0, n));
   for (let i = 0; i < 8; i++) {
-    bytes[body.length + i] = Number(crc & 0xffn);
+    bytes[n + i] = Number(crc & 0xffn);
     crc >>= 8n;
   }
   return bytes;

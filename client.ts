@@ -3180,6 +3180,59 @@ export class Client {
   ): Reply<S, boolean> {
     return call(this, ["MOVE", key, db], bool);
   }
+  /** DUMP: the key's value serialized as Redis does (bytes for
+   * {@linkcode Client.restore}), or null when the key does not exist.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@kv/store";
+   * await using client = await Client.connect();
+   * await client.rpush("list", "a", "b");
+   * const payload = await client.dump("list");
+   * await client.restore("copy", 0, payload!); // "OK"
+   * ```
+   */
+  dump<S extends Queue = Client>(
+    this: S,
+    key: Key,
+  ): Reply<S, Uint8Array | null> {
+    return call(this, ["DUMP", key], bytes);
+  }
+
+  /** RESTORE: creates `key` from a {@linkcode Client.dump} payload (of this
+   * server or of Redis), with `ttl` ms to live (0: no expiry; with
+   * `absttl`, a time in ms since the epoch). `replace` overwrites an
+   * existing key (else a BUSYKEY error); `idletime` (seconds) and `freq`
+   * set the access data an LRU / LFU policy reads.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@kv/store";
+   * await using client = await Client.connect();
+   * await client.set("k", "v");
+   * const payload = await client.dump("k");
+   * await client.restore("k", 60_000, payload!, { replace: true }); // "OK"
+   * ```
+   */
+  restore<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    ttl: number,
+    payload: Uint8Array,
+    options: {
+      replace?: boolean;
+      absttl?: boolean;
+      idletime?: number;
+      freq?: number;
+    } = {},
+  ): Reply<S, string> {
+    const args: Arg[] = ["RESTORE", key, ttl, payload];
+    if (options.replace) args.push("REPLACE");
+    if (options.absttl) args.push("ABSTTL");
+    if (options.idletime !== undefined) args.push("IDLETIME", options.idletime);
+    if (options.freq !== undefined) args.push("FREQ", options.freq);
+    return call(this, args, str);
+  }
 
   /** SWAPDB: exchanges the contents of two databases (for every client;
    * clients stay on their database number). */

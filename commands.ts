@@ -58,6 +58,7 @@ import {
   scriptingCommands,
 } from "./commands/scripting.ts";
 import { functionCommands } from "./commands/functions.ts";
+import { dumpCommands } from "./commands/dump.ts";
 import {
   execAbort,
   NOT_IN_MULTI,
@@ -170,6 +171,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   ...introspectionCommands,
   ...scriptingCommands,
   ...functionCommands,
+  ...dumpCommands,
   // After streams: XREAD and XREADGROUP with BLOCK wait here.
   ...blockingCommands,
 };
