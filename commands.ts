@@ -17,6 +17,7 @@ import {
   type Command,
   CommandError,
   type CommandTable,
+  forcedPropagation,
   type Handler,
   type Session,
 } from "./commands/_shared.ts";
@@ -54,7 +55,6 @@ import {
 import {
   busyError,
   SCRIPT_CLIENT_ID,
-  scriptEffects,
   scriptingCommands,
 } from "./commands/scripting.ts";
 import { functionCommands } from "./commands/functions.ts";
@@ -532,7 +532,7 @@ export function execute(
   if (
     (command.write || s.propagate !== null) &&
     (s.store.dirty !== dirty ||
-      (s.propagate !== null && scriptEffects.has(s.propagate)))
+      (s.propagate !== null && forcedPropagation.has(s.propagate)))
   ) {
     // Inside EXEC the transaction's writes are gathered, then logged whole.
     if (tx != null && tx.log !== null) {

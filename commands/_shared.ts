@@ -321,6 +321,18 @@ export function intArg(s: string, error: string = Errors.notInteger): number {
   return v > 0n ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER;
 }
 
+/** `Session.propagate` values logged even when the command changed no key
+ * (Redis's forceCommandPropagation): a script's effects, FLUSHALL. */
+export const forcedPropagation: WeakSet<string[][]> = new WeakSet();
+
+/** Logs `entries` for the running command whether or not it changed a
+ * key (a script that wrote only in a database it SELECTed; FLUSHALL of
+ * empty databases, which Redis 7 still propagates). */
+export function forcePropagation(s: Session, entries: string[][]): void {
+  forcedPropagation.add(entries);
+  s.propagate = entries;
+}
+
 /** Uppercases an ASCII option name for comparisons. */
 export function upper(s: string): string {
   return s.length < 16 ? s.toUpperCase() : s;

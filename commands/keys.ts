@@ -5,6 +5,7 @@ import type { ExpireCondition } from "../store.ts";
 import {
   CommandError,
   Errors,
+  forcePropagation,
   type Handler,
   helpReply,
   int64Arg,
@@ -250,9 +251,10 @@ const flushall: Handler = (s, argv) => {
   flushMode(argv);
   let n = 0;
   for (const [, store] of s.server.databases) n += store.clear();
-  // Counted where the command ran, and one more, so that it is logged
-  // even when every database was empty (as Redis forces its propagation).
-  s.store.dirty += n + 1;
+  // Counted where the command ran; logged even when every database was
+  // empty, as Redis 7 forces its propagation.
+  s.store.dirty += n;
+  forcePropagation(s, [argv]);
   s.out.ok();
 };
 

@@ -25,6 +25,7 @@ import {
   type Command,
   CommandError,
   Errors,
+  forcePropagation,
   type Handler,
   helpReply,
   type ServerState,
@@ -546,11 +547,6 @@ function engineFailure(
 const MULTI = ["MULTI"];
 const EXEC = ["EXEC"];
 
-/** The effects of scripts handed to the caller's command to log
- * (`Session.propagate`): logged even when the caller's database did not
- * change, as a script may have written only in a database it SELECTed. */
-export const scriptEffects: WeakSet<string[][]> = new WeakSet();
-
 function propagate(s: Session, run: ScriptRun, late: boolean): void {
   const log = run.log;
   if (log.length === 0) return;
@@ -565,10 +561,9 @@ function propagate(s: Session, run: ScriptRun, late: boolean): void {
   }
   // The log's entries run in the caller's database until a SELECT.
   if (late) s.server.persistence.feed(entries, s.client.db);
-  else {
-    scriptEffects.add(entries);
-    s.propagate = entries;
-  }
+  // Logged even when the caller's database did not change: the script
+  // may have written only in a database it SELECTed.
+  else forcePropagation(s, entries);
 }
 
 function finish(
