@@ -24,6 +24,7 @@ import {
   VerbatimString,
 } from "./protocol.ts";
 import { writeAll } from "./_io.ts";
+import { ClusterRouter, type NodeOps, slotOfKeys } from "./_cluster.ts";
 
 /** A key: text (sent as UTF-8) or raw bytes.
  *
@@ -100,6 +101,40 @@ export interface ClientOptions {
    * `number` (default) or `text` ({@linkcode DoubleText}, the digits as
    * sent; the CLI prints them as redis-cli does). */
   doubles?: "number" | "text";
+  /** Cluster mode: some nodes of a Redis Cluster to read its slot map
+   * from (CLUSTER SHARDS, or CLUSTER SLOTS before Redis 7). Each command
+   * goes to the primary serving the hash slot of its keys (`hostname` and
+   * `port` are then ignored); the other options apply to every node
+   * connection. `db` must be 0. See {@linkcode Client.nodes} and
+   * {@linkcode Client.isolated} for what differs from one server.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@kv/store";
+   * await using client = await Client.connect({
+   *   cluster: [{ hostname: "127.0.0.1", port: 7000 }, { port: 7001 }],
+   * });
+   * await client.set("{user1}:name", "alice"); // on the node of {user1}'s slot
+   * await client.mget("{user1}:name", "{user1}:email"); // one slot: allowed
+   * ```
+   */
+  cluster?: ClusterNode[];
+}
+
+/** A node of a Redis Cluster to connect through (the `cluster` option of
+ * {@linkcode Client.connect}).
+ *
+ * @example
+ * ```ts
+ * import type { ClusterNode } from "@kv/store";
+ * const seeds: ClusterNode[] = [{ hostname: "10.0.0.1", port: 7000 }];
+ * ```
+ */
+export interface ClusterNode {
+  /** Host; default `127.0.0.1`. */
+  hostname?: string;
+  /** Port; default 6379. */
+  port?: number;
 }
 
 /** How {@linkcode Client} reconnects.
@@ -1900,6 +1935,9 @@ export class Client {
   /** The database this connection has selected (as the server confirmed):
    * selected again on reconnecting, and on the connections it opens. */
   #db: number;
+  /** Cluster mode: routes every command to a node (no connection of its
+   * own). */
+  #cluster: ClusterRouter | null = null;
 
   private constructor(options: ClientOptions) {
     const db = options.db ?? 0;
@@ -1952,11 +1990,47 @@ export class Client {
         ? parseRedisUrl(options)
         : options,
     );
-    await client.#open();
+    if (client.options.cluster !== undefined) await client.#openCluster();
+    else await client.#open();
     return client;
   }
 
-  /** True while connected and ready. */
+  /** What the cluster router does through node connections. */
+  static #nodeOps: NodeOps = {
+    connect: (options) => Client.connect(options),
+    pipeline: (node, commands) => {
+      const send = (conn: Client) =>
+        Promise.all(commands.map(([args, t]) => conn.#send(args, t, true)));
+      return commands.some(([args]) => isBlocking(args))
+        ? node.#blocking(send)
+        : send(node);
+    },
+    exec: (node, commands, asking) => {
+      if (asking) node.#send(["ASKING"], same, true);
+      return node.#exec(commands);
+    },
+    connectionError: (message, cause) =>
+      new ConnectionError(message, { cause }),
+  };
+
+  /** Cluster mode: reads the slot map; the nodes are connected to as
+   * commands need them. */
+  async #openCluster(): Promise<void> {
+    const { cluster = [], ...base } = this.options;
+    if (cluster.length === 0) {
+      throw new TypeError("cluster: give at least one node");
+    }
+    if (this.#db !== 0) {
+      throw new TypeError("a cluster has database 0 only: db must be 0");
+    }
+    const router = new ClusterRouter(base, cluster, Client.#nodeOps);
+    await router.open();
+    this.#cluster = router;
+    this.#state = "ready";
+    this.#emit("connect");
+  }
+
+  /** True while connected and ready (in cluster mode: until closed). */
   get connected(): boolean {
     return this.#state === "ready";
   }
@@ -2132,6 +2206,7 @@ export class Client {
    * commands go to a connection of their own. */
   /** @ignore */
   [CALL]<T>(args: Arg[], transform: Transform<T>): unknown {
+    if (this.#cluster !== null) return this.#cluster.call(args, transform);
     if (!this.#dedicated && isBlocking(args)) {
       return this.#blocking((conn) => conn.#send(args, transform, false));
     }
@@ -2199,8 +2274,10 @@ export class Client {
     }
   }
 
-  /** Connections currently open for blocking commands (busy or idle). */
+  /** Connections currently open for blocking commands (busy or idle; in
+   * cluster mode, over every node). */
   get blockingConnections(): number {
+    if (this.#cluster !== null) return this.#cluster.blockingConnections;
     return this.#blockers.size;
   }
 
@@ -2310,6 +2387,10 @@ export class Client {
     if (this.#state === "ready" && this.options.reconnect !== false) {
       this.#state = "reconnecting";
       this.#reconnect();
+    } else if (this.#state === "ready") {
+      // No reconnecting: the client is done (rather than "ready" with no
+      // connection, where the next command would wait forever).
+      this.close();
     }
   }
 
@@ -2352,6 +2433,10 @@ export class Client {
 
   /** Starts a pipeline: queue commands, then `exec()` sends them at once. */
   pipeline(): Pipeline {
+    const cluster = this.#cluster;
+    if (cluster !== null) {
+      return new Pipeline((commands) => cluster.pipeline(commands));
+    }
     return new Pipeline((commands) => {
       const send = (conn: Client) =>
         Promise.all(commands.map(([args, t]) => conn.#send(args, t, true)));
@@ -2366,6 +2451,13 @@ export class Client {
    * {@linkcode ClientTransaction.exec} sends MULTI, them and EXEC in one write,
    * so no other call on this client can land inside it. */
   multi(): ClientTransaction {
+    const cluster = this.#cluster;
+    if (cluster !== null) {
+      return new ClientTransaction(
+        (commands) => cluster.exec(commands),
+        () => null,
+      );
+    }
     return new ClientTransaction(
       (commands) => this.#exec(commands),
       () => this.#dedicated ? this.#send(["UNWATCH"], same, false) : null,
@@ -2416,6 +2508,7 @@ export class Client {
    * pipelined by other callers on a shared one could run a transaction
    * (which ends every WATCH) or change the keys in between. */
   watch(...keys: Key[]): Promise<string> {
+    if (this.#cluster !== null) return clusterNeedsIsolated("WATCH");
     if (!this.#dedicated) {
       return Promise.reject(
         new Error(
@@ -2428,6 +2521,7 @@ export class Client {
 
   /** UNWATCH: forgets every watched key (dedicated connections only). */
   unwatch(): Promise<string> {
+    if (this.#cluster !== null) return clusterNeedsIsolated("UNWATCH");
     if (!this.#dedicated) {
       return Promise.reject(
         new Error(
@@ -2453,11 +2547,48 @@ export class Client {
    *   return await c.multi().set("balance", balance - 10).exec(); // null if it changed
    * });
    * ```
+   *
+   * With a key first, in cluster mode, the connection is to the primary
+   * serving that key's slot: WATCH and MULTI / EXEC on it work for keys of
+   * that slot (hash tags put related keys in one: `{user1}:a`,
+   * `{user1}:b`); a key of another slot gets the node's MOVED error. On one
+   * server the key changes nothing.
+   *
+   * @example In cluster mode
+   * ```ts
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect({ cluster: [{ port: 7000 }] });
+   * await client.isolated("{user1}:balance", async (c) => {
+   *   await c.watch("{user1}:balance");
+   *   const balance = Number(await c.get("{user1}:balance"));
+   *   return await c.multi().set("{user1}:balance", balance - 10).exec();
+   * });
+   * ```
    */
-  async isolated<T>(fn: (connection: Client) => Promise<T> | T): Promise<T> {
+  isolated<T>(fn: (connection: Client) => Promise<T> | T): Promise<T>;
+  /** {@linkcode Client.isolated} on the node serving `key` (cluster mode). */
+  isolated<T>(
+    key: Key,
+    fn: (connection: Client) => Promise<T> | T,
+  ): Promise<T>;
+  async isolated<T>(
+    keyOrFn: Key | ((connection: Client) => Promise<T> | T),
+    fn?: (connection: Client) => Promise<T> | T,
+  ): Promise<T> {
+    const run = typeof keyOrFn === "function" ? keyOrFn : fn!;
+    const cluster = this.#cluster;
+    if (cluster !== null) {
+      if (typeof keyOrFn === "function") {
+        throw new TypeError(
+          "in cluster mode, isolated takes a key first: client.isolated(key, async (c) => ...) runs on the node of the key's slot",
+        );
+      }
+      const node = await cluster.nodeFor(slotOfKeys([keyOrFn]));
+      return await node.isolated(run);
+    }
     const conn = await this.#child();
     try {
-      return await fn(conn);
+      return await run(conn);
     } finally {
       this.#children.delete(conn);
       conn.close();
@@ -2479,6 +2610,9 @@ export class Client {
    * ```
    */
   async localCache(options: { maxEntries?: number } = {}): Promise<LocalCache> {
+    if (this.#cluster !== null) {
+      throw new Error("localCache is not supported in cluster mode");
+    }
     const conn = await this.#child({ resp: 3 });
     try {
       await conn.#send(["CLIENT", "TRACKING", "ON"], same, false);
@@ -2553,6 +2687,9 @@ export class Client {
   ): Promise<Subscription> {
     const list = typeof names === "string" ? [names] : [...names];
     if (list.length === 0) throw new Error("subscribe to at least one name");
+    if (this.#cluster !== null) {
+      return await this.#cluster.subscribe(kind, list, listener);
+    }
     let conn = await this.#subscriberConnection();
     if (conn.#isClosed()) {
       // It gave up reconnecting: open another and subscribe it again.
@@ -2679,6 +2816,13 @@ export class Client {
    * On servers without FLUSH (Redis), the same is done atomically with a
    * script. */
   async flush(): Promise<number> {
+    if (this.#cluster !== null) {
+      // Every primary's keys.
+      const counts = await Promise.all(
+        (await this.#cluster.primaryNodes()).map((node) => node.flush()),
+      );
+      return counts.reduce((a, b) => a + b, 0);
+    }
     if (!this.#flushFallback) {
       try {
         return await call(this, ["FLUSH"], num);
@@ -2742,11 +2886,20 @@ export class Client {
   }
 
   /** Iterates keys with SCAN, a page at a time; never loads the whole
-   * keyspace. Redis (not @kv/store) may yield a key more than once. */
+   * keyspace. Redis (not @kv/store) may yield a key more than once. In
+   * cluster mode it scans every primary in turn (a SCAN cursor is one
+   * node's): a slot moved meanwhile may give its keys twice or not at
+   * all. */
   async *scanIterator(
     match?: string,
     options: Omit<ScanOptions, "match"> = {},
   ): AsyncIterableIterator<string> {
+    if (this.#cluster !== null) {
+      for (const node of await this.#cluster.primaryNodes()) {
+        yield* node.scanIterator(match, options);
+      }
+      return;
+    }
     let cursor = "0";
     do {
       const page: ScanPage = await this.scan(cursor, { ...options, match });
@@ -2758,6 +2911,11 @@ export class Client {
   /** SHUTDOWN the server (NOSAVE or SAVE); resolves once it has closed the
    * connection. */
   async shutdown(mode?: "NOSAVE" | "SAVE"): Promise<void> {
+    if (this.#cluster !== null) {
+      throw new Error(
+        "SHUTDOWN in cluster mode: call it on a node of client.nodes()",
+      );
+    }
     const closed = new Promise<void>((resolve) =>
       this.addEventListener("close", () => resolve(), { once: true })
     );
@@ -2766,6 +2924,25 @@ export class Client {
     );
     await closed;
     this.close();
+  }
+
+  /** The connections to a cluster's primaries (cluster mode; the slot map
+   * is read again first), for what goes to every node or to one on
+   * purpose: FLUSHALL, DBSIZE, KEYS, SCRIPT LOAD, FUNCTION LOAD, INFO.
+   * They belong to this client: closed with it, not by you. On one server,
+   * `[this]`.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@kv/store";
+   * const client = await Client.connect({ cluster: [{ port: 7000 }] });
+   * let keys = 0;
+   * for (const node of await client.nodes()) keys += await node.dbsize();
+   * ```
+   */
+  async nodes(): Promise<Client[]> {
+    if (this.#cluster === null) return [this];
+    return await this.#cluster.primaryNodes();
   }
 
   /** QUIT: asks the server to close the connection, then closes. */
@@ -2778,6 +2955,7 @@ export class Client {
   close(): void {
     if (this.#state === "closed") return;
     this.#state = "closed";
+    this.#cluster?.close();
     for (const child of this.#children) child.close();
     this.#children.clear();
     this.#idleBlocking = [];
@@ -7743,6 +7921,7 @@ const CLIENT_ONLY: readonly Exclude<ClientOnly, symbol>[] = [
   "sscanIterator",
   "zscanIterator",
   "shutdown",
+  "nodes",
   "quit",
   "close",
 ];
@@ -7779,6 +7958,7 @@ export type ClientOnly =
   | "sscanIterator"
   | "zscanIterator"
   | "shutdown"
+  | "nodes"
   | "quit"
   | "close"
   | typeof Symbol.asyncDispose;
@@ -8038,6 +8218,15 @@ function argText(a: Arg): string {
     : typeof a === "number"
     ? String(a)
     : utf8.decode(a);
+}
+
+/** WATCH and UNWATCH in cluster mode: only on a node's connection. */
+function clusterNeedsIsolated(command: string): Promise<never> {
+  return Promise.reject(
+    new Error(
+      `${command} in cluster mode needs the connection of a key's node: use client.isolated(key, async (c) => ...)`,
+    ),
+  );
 }
 
 /** A command that may block the connection, or that must not wait behind

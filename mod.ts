@@ -44,6 +44,7 @@ export {
   type ClientEventMap,
   type ClientOnly,
   ClientTransaction,
+  type ClusterNode,
   type DefinedScript,
   type DefineScriptOptions,
   type DeletedStreamMessage,
