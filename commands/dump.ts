@@ -60,13 +60,15 @@ const restore: Handler = (s, argv) => {
   }
   const ttl = Number(int64Arg(argv[2]));
   if (ttl < 0) throw new CommandError("ERR Invalid TTL value, must be >= 0");
-  const body = openPayload(binaryToBytes(argv[3]));
-  if (body === null) {
+  const payload = binaryToBytes(argv[3]);
+  if (openPayload(payload) === null) {
     throw new CommandError("ERR DUMP payload version or checksum are wrong");
   }
   let value;
   try {
-    value = readValue(new RdbReader(body), store.limits);
+    // Read from the whole payload, as Redis does: a value that claims more
+    // bytes than it has reads into the version and checksum.
+    value = readValue(new RdbReader(payload), store.limits);
   } catch (e) {
     if (e instanceof RdbFormatError) {
       s.server.log("verbose", `RESTORE of a bad payload: ${e.message}`);

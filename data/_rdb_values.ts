@@ -368,6 +368,7 @@ function readZipmap(b: Uint8Array): string[] {
       p += 5;
       return n;
     }
+    p += 1; // 0xFF: the end
     return -1;
   };
   for (;;) {
@@ -829,12 +830,12 @@ function readStream(r: RdbReader, v2: boolean): Stream {
       const pairs: string[] = [];
       if (flags & 2) {
         for (const f of master) pairs.push(f, next());
-        if (int() !== BigInt(nf + 3)) bad("stream entry lp-count");
+        int(); // lp-count, for backward iteration only
       } else {
         const k = Number(int());
         if (k < 0 || k * 2 > items.length - p) bad("stream entry fields");
         for (let i = 0; i < 2 * k; i++) pairs.push(next());
-        if (int() !== BigInt(2 * k + 4)) bad("stream entry lp-count");
+        int(); // lp-count
       }
       if (
         last !== null &&
