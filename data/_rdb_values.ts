@@ -439,19 +439,15 @@ function writeIntset(members: readonly string[]): Uint8Array {
 // ---------------------------------------------------------------------------
 // Writing (DUMP).
 
-/** Quicklist node limits of list-max-listpack-size (fill) as Redis 7.0's
- * _quicklistNodeAllowInsert: may a node of `bytes` bytes and `count`
- * elements take one more element of `sz` bytes? */
+/** Quicklist node limits of list-max-listpack-size (fill), as Redis 7.0's
+ * _quicklistNodeAllowInsert and quicklistNodeExceedsLimit: may a node of
+ * `bytes` bytes and `count` elements take one more element of `sz` bytes?
+ * (The element's size is overestimated by 8 bytes of overhead.) */
 function nodeTakes(bytes: number, count: number, fill: number, sz: number) {
-  let overhead = sz < 254 ? 1 : 5;
-  overhead += sz < 64 ? 1 : sz < 16384 ? 2 : 5;
-  const next = bytes + sz + overhead;
-  if (fill < 0) {
-    const limit = [4096, 8192, 16384, 32768, 65536][-fill - 1];
-    if (next <= limit) return true;
-  }
+  const next = bytes + sz + 8;
+  if (fill < 0) return next <= [4096, 8192, 16384, 32768, 65536][-fill - 1];
   if (next > 8192) return false;
-  return count < fill;
+  return count + 1 <= fill;
 }
 
 function writeList(w: RdbWriter, list: List, limits: EncodingLimits): void {
