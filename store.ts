@@ -655,6 +655,14 @@ export class Store {
     this.#access = mode === 0 ? null : new Map();
   }
 
+  /** Sets the access data of an existing `key` while access data is kept
+   * (RESTORE's IDLETIME and FREQ). */
+  setAccess(key: string, data: number): void {
+    if (this.#access !== null && this.#data.has(key)) {
+      this.#access.set(key, data);
+    }
+  }
+
   /** The access data of `key` (LRU seconds or packed LFU), if any. */
   accessOf(key: string): number | undefined {
     return this.#access?.get(key);

@@ -97,11 +97,16 @@ const restore: Handler = (s, argv) => {
     logged.push("ABSTTL");
     s.propagate = [logged];
   }
-  // IDLETIME / FREQ: the store keeps per-key access data only while an
-  // LRU / LFU policy needs it, and offers no way yet to set it (see the
-  // report of issue 14); they are checked and otherwise ignored.
-  void idle;
-  void freq;
+  // IDLETIME sets the LRU clock (unless an LFU policy is in force), FREQ
+  // the LFU counter (only under one), as Redis's objectSetLRUOrLFU.
+  const memory = store.memory;
+  const lfu = memory.settings.maxmemoryPolicy.endsWith("-lfu");
+  if (lfu && freq >= 0) {
+    store.setAccess(key, (memory.lfuMinutes() << 8) | freq);
+  } else if (!lfu && idle >= 0) {
+    memory.track(1); // kept from now on, as OBJECT IDLETIME does
+    store.setAccess(key, memory.lruClock() - idle);
+  }
   store.dirty++;
   notify(s, "restore", key, "g");
   s.out.ok();

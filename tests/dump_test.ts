@@ -525,6 +525,18 @@ Deno.test({
       ["RESTORE", "d", "0", v, "IDLETIME", "1000", "REPLACE"],
       ["RESTORE", "e", "0", v, "FREQ", "100", "ABSTTL"],
       ["MGET", "d", "e"],
+      // IDLETIME sets the LRU clock (any policy but LFU's) ...
+      ["OBJECT", "IDLETIME", "d"],
+      ["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"],
+      ["RESTORE", "f", "0", v, "IDLETIME", "5000"],
+      ["OBJECT", "IDLETIME", "f"],
+      // ... FREQ the LFU counter (under an LFU policy).
+      ["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"],
+      ["RESTORE", "g", "0", v, "FREQ", "77"],
+      ["OBJECT", "FREQ", "g"],
+      ["RESTORE", "h", "0", v, "IDLETIME", "5000"],
+      ["OBJECT", "FREQ", "h"],
+      ["CONFIG", "SET", "maxmemory-policy", "noeviction"],
     ];
     assert.deepEqual(
       await rawRun(ours.port, cmds),
