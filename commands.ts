@@ -59,6 +59,7 @@ import {
 } from "./commands/scripting.ts";
 import { functionCommands } from "./commands/functions.ts";
 import { dumpCommands } from "./commands/dump.ts";
+import { migrateCommands } from "./commands/migrate.ts";
 import {
   execAbort,
   NOT_IN_MULTI,
@@ -172,6 +173,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   ...scriptingCommands,
   ...functionCommands,
   ...dumpCommands,
+  ...migrateCommands,
   // After streams: XREAD and XREADGROUP with BLOCK wait here.
   ...blockingCommands,
 };
