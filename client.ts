@@ -3412,6 +3412,66 @@ export class Client {
     return call(this, args, str);
   }
 
+  /** RESTORE-ASKING: {@linkcode Client.restore} as a Redis Cluster node
+   * sends it while migrating a slot (accepted for a slot being imported);
+   * the same as RESTORE on a standalone server. */
+  restoreAsking<S extends Queue = Client>(
+    this: S,
+    key: Key,
+    ttl: number,
+    payload: Uint8Array,
+    options: { replace?: boolean; absttl?: boolean } = {},
+  ): Reply<S, string> {
+    const args: Arg[] = ["RESTORE-ASKING", key, ttl, payload];
+    if (options.replace) args.push("REPLACE");
+    if (options.absttl) args.push("ABSTTL");
+    return call(this, args, str);
+  }
+
+  /** MIGRATE: moves `keys` (one key, or several in one pipeline) to
+   * database `db` of the server at host:port, the server acting as its
+   * client (RESTORE there, then deleted here unless `copy`). "OK", or
+   * "NOKEY" when none of the keys exists; `timeout` (ms) bounds each
+   * step of the transfer (an IOERR error when one takes longer).
+   * `replace` overwrites keys the target has (else its BUSYKEY error
+   * comes back); `auth` / `auth2` log in to the target first.
+   *
+   * @example
+   * ```ts ignore
+   * import { Client } from "@kv/store";
+   * await using client = await Client.connect();
+   * await client.set("a", "1");
+   * await client.migrate("127.0.0.1", 6380, ["a", "b"], 0, 5000, {
+   *   copy: true,
+   * }); // "OK"
+   * ```
+   */
+  migrate<S extends Queue = Client>(
+    this: S,
+    host: string,
+    port: number,
+    keys: Key | Key[],
+    db: number,
+    timeout: number,
+    options: {
+      copy?: boolean;
+      replace?: boolean;
+      auth?: string;
+      auth2?: { username: string; password: string };
+    } = {},
+  ): Reply<S, string> {
+    const many = Array.isArray(keys);
+    const args: Arg[] = ["MIGRATE", host, port, many ? "" : keys, db, timeout];
+    if (options.copy) args.push("COPY");
+    if (options.replace) args.push("REPLACE");
+    if (options.auth !== undefined) args.push("AUTH", options.auth);
+    if (options.auth2 !== undefined) {
+      args.push("AUTH2", options.auth2.username, options.auth2.password);
+    }
+    if (many) args.push("KEYS", ...keys);
+    return call(this, args, str);
+  }
+
   /** SWAPDB: exchanges the contents of two databases (for every client;
    * clients stay on their database number). */
   swapdb<S extends Queue = Client>(
