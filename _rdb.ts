@@ -105,8 +105,35 @@ export function rdbString(out: number[], s: string): void {
  * raw bytes, little-endian numbers. */
 export class RdbWriter {
   #buf = new Uint8Array(256);
-  /** Bytes written so far. */
+  /** Bytes gathered (written so far, less what was handed on). */
   length = 0;
+  readonly #sink: ((bytes: Uint8Array) => void) | undefined;
+  readonly #spillAt: number;
+
+  /** Without `sink`, gathers everything (`finish()`). With one, `spill()`
+   * hands what is gathered to it once past `spillAt` bytes, so a long
+   * stream of values (an RDB file) needs a bounded buffer. */
+  constructor(sink?: (bytes: Uint8Array) => void, spillAt = 1 << 20) {
+    this.#sink = sink;
+    this.#spillAt = spillAt;
+  }
+
+  /** A point where what is gathered may go out: handed to the sink when
+   * there is one and enough is gathered (values call this between their
+   * elements). */
+  spill(): void {
+    if (this.#sink !== undefined && this.length >= this.#spillAt) {
+      this.#sink(this.drain());
+    }
+  }
+
+  /** What is gathered, no longer counted (a view, valid until the next
+   * write). */
+  drain(): Uint8Array {
+    const out = this.#buf.subarray(0, this.length);
+    this.length = 0;
+    return out;
+  }
 
   #room(n: number): Uint8Array {
     const need = this.length + n;
@@ -241,14 +268,23 @@ export class RdbWriter {
  * on a malformed value. */
 export class RdbReader {
   pos = 0;
+  /** Set when a read needed bytes past the end of `buf` (the data may be
+   * cut short rather than malformed: an incremental reader waits for
+   * more). */
+  short = false;
   constructor(readonly buf: Uint8Array) {}
+
+  #past(): null {
+    this.short = true;
+    return null;
+  }
 
   get done(): boolean {
     return this.pos >= this.buf.length;
   }
 
   byte(): number | null {
-    return this.pos < this.buf.length ? this.buf[this.pos++] : null;
+    return this.pos < this.buf.length ? this.buf[this.pos++] : this.#past();
   }
 
   /** A length; `encoded` is set when it is a special encoding (type in
@@ -264,13 +300,13 @@ export class RdbReader {
     }
     if (kind === 3) return { n: b & 0x3f, encoded: true };
     if (b === 0x80) {
-      if (this.pos + 4 > this.buf.length) return null;
+      if (this.pos + 4 > this.buf.length) return this.#past();
       const v = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos);
       this.pos += 4;
       return { n: v.getUint32(0), encoded: false };
     }
     if (b === 0x81) {
-      if (this.pos + 8 > this.buf.length) return null;
+      if (this.pos + 8 > this.buf.length) return this.#past();
       const v = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos);
       this.pos += 8;
       return { n: Number(v.getBigUint64(0)), encoded: false };
@@ -280,7 +316,8 @@ export class RdbReader {
 
   /** `n` raw bytes (a view), or null past the end. */
   bytes(n: number): Uint8Array | null {
-    if (n < 0 || this.pos + n > this.buf.length) return null;
+    if (n < 0) return null;
+    if (this.pos + n > this.buf.length) return this.#past();
     const b = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return b;
@@ -337,6 +374,7 @@ export class RdbReader {
 
   /** A length as an exact unsigned 64-bit value (stream ids, counters). */
   bigLength(): bigint | null {
+    if (this.pos >= this.buf.length) return this.#past();
     const b = this.buf[this.pos];
     if (b === 0x81) {
       this.pos++;
@@ -375,12 +413,12 @@ export class RdbReader {
     if (len === null) return null;
     let bytes: Uint8Array | null;
     if (!len.encoded) {
-      if (this.pos + len.n > this.buf.length) return null;
+      if (this.pos + len.n > this.buf.length) return this.#past();
       bytes = this.buf.subarray(this.pos, this.pos + len.n);
       this.pos += len.n;
     } else if (len.n <= 2) {
       const size = 1 << len.n;
-      if (this.pos + size > this.buf.length) return null;
+      if (this.pos + size > this.buf.length) return this.#past();
       const v = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos);
       this.pos += size;
       const n = size === 1
@@ -393,7 +431,7 @@ export class RdbReader {
       const clen = this.length();
       const ulen = this.length();
       if (clen === null || ulen === null) return null;
-      if (this.pos + clen.n > this.buf.length) return null;
+      if (this.pos + clen.n > this.buf.length) return this.#past();
       bytes = lzfDecompress(
         this.buf.subarray(this.pos, this.pos + clen.n),
         ulen.n,

@@ -22,6 +22,13 @@ import type { Snapshot, SnapshotEntry, Store } from "./store.ts";
 import { ReplyWriter } from "./protocol.ts";
 import { bytesToBinary } from "./_bytes.ts";
 import { syncPath, syncPathSync, writeAll, writeAllSync } from "./_io.ts";
+import {
+  looksLikeRdb,
+  rdbFileBytes,
+  RdbFileError,
+  RdbFileOut,
+  RdbFileReader,
+} from "./_rdb_file.ts";
 
 /** The snapshot file's `format` field.
  *
@@ -1193,7 +1200,7 @@ class LoadYield {
 }
 
 /** Names {@linkcode tempName} makes: kind and the pid of the writer. */
-const TEMP_FILE = /^temp-kv-[a-z]+-(\d+)-\d+-\d+(\.json|\.aof)?$/;
+const TEMP_FILE = /^temp-kv-[a-z]+-(\d+)-\d+-\d+(\.json|\.aof|\.rdb)?$/;
 
 /** Whether process `pid` may still run: true when it has a /proc entry,
  * false when it has none, undefined when that cannot be told (no /proc, or
@@ -1530,6 +1537,18 @@ export class Persistence {
     }
     this.#clearAll();
     this.#loadedFile = true;
+    // The format is told by the content, whatever the file's name.
+    let format: "rdb" | "json";
+    try {
+      format = await this.#formatOf(file);
+    } catch (e) {
+      file.close();
+      if (e instanceof PersistenceError) throw e;
+      throw new PersistenceError(
+        `Can't read the snapshot file ${path}: ${message(e)}`,
+      );
+    }
+    if (format === "rdb") return await this.#loadRdb(path, file);
     const pause = new LoadYield();
     let store = this.#host.store;
     // Containers are built by commands, run in the entry's database.
@@ -1586,6 +1605,117 @@ export class Persistence {
     } finally {
       file.close();
       this.#host.replay(["SELECT", "0"]);
+    }
+  }
+
+  /** Whether `file` is an RDB file or a JSON snapshot (by its first
+   * bytes); throws for anything else. Leaves the file at its start. */
+  async #formatOf(file: Deno.FsFile): Promise<"rdb" | "json"> {
+    const head = new Uint8Array(64);
+    let n = 0;
+    while (n < head.length) {
+      const got = await file.read(head.subarray(n));
+      if (got === null) break;
+      n += got;
+    }
+    await file.seek(0, Deno.SeekMode.Start);
+    if (looksLikeRdb(head.subarray(0, n))) return "rdb";
+    let i = 0;
+    while (i < n && isSpace(head[i])) i++;
+    // An empty file is left to the JSON reader (which says so).
+    if (i === n || head[i] === 123) return "json";
+    const path = this.snapshotPath;
+    throw new PersistenceError(
+      `Bad snapshot file ${path}: neither an RDB file (starting "REDIS") nor a JSON snapshot (starting "{")`,
+    );
+  }
+
+  /** Loads an RDB file (as redis-server writes it) read in chunks: every
+   * database, FUNCTION libraries (through FUNCTION LOAD REPLACE, as a
+   * JSON snapshot's), expiries; keys already expired are left out, as a
+   * Redis primary does. */
+  async #loadRdb(path: string, file: Deno.FsFile): Promise<void> {
+    const host = this.#host;
+    const pause = new LoadYield();
+    let store = host.store;
+    let db = 0;
+    let expired = 0;
+    const now = store.clock();
+    const bad = (why: string): never => {
+      throw new PersistenceError(`Bad RDB file ${path}: ${why}`);
+    };
+    const reader = new RdbFileReader({
+      aux: (name, value) => {
+        if (name === "redis-ver") {
+          host.log("notice", `Loading RDB produced by version ${value}`);
+        } else if (name === "ctime" && /^\d+$/.test(value)) {
+          const age = Math.floor(Date.now() / 1000) - Number(value);
+          host.log("notice", `RDB age ${age} seconds`);
+        }
+      },
+      library: (code) => {
+        const error = host.replay(["FUNCTION", "LOAD", "REPLACE", code]);
+        if (error !== undefined) bad(`a function library: ${error}`);
+      },
+      db: (index) => {
+        const error = host.replay(["SELECT", String(index)]);
+        if (error !== undefined) bad(`database ${index}: ${error}`);
+        db = index;
+        store = host.db?.(index) ?? store;
+      },
+      entry: (key, value, at, idle, freq) => {
+        if (at !== undefined && at < now) {
+          expired++;
+          return;
+        }
+        if (store.has(key)) {
+          bad(`duplicated key ${JSON.stringify(key)} in database ${db}`);
+        }
+        if (typeof value === "string") store.load(key, value, at);
+        else {store.set(
+            key,
+            value,
+            at === undefined ? undefined : { expireAt: at },
+          );}
+        if (idle < 0 && freq < 0) return;
+        // The LRU idle time or LFU counter, as RESTORE's (commands/dump.ts).
+        const memory = store.memory;
+        const lfu = memory.settings.maxmemoryPolicy.endsWith("-lfu");
+        if (lfu && freq >= 0) {
+          store.setAccess(key, (memory.lfuMinutes() << 8) | freq);
+        } else if (!lfu && idle >= 0) {
+          memory.track(1);
+          store.setAccess(key, memory.lruClock() - idle);
+        }
+      },
+      warning: (why) => host.log("warning", `RDB file ${path}: ${why}`),
+    }, () => store.limits);
+    const buf = new Uint8Array(READ_CHUNK);
+    try {
+      for (;;) {
+        const n = await file.read(buf);
+        const steps = reader.feed(n === null ? null : buf.subarray(0, n));
+        while (!steps.next().done) await pause.maybe();
+        await pause.maybe();
+        if (n === null || reader.done) break;
+      }
+      if (expired > 0) {
+        host.log(
+          "notice",
+          `Done loading RDB, keys loaded: ${
+            reader.keys - expired
+          }, keys expired: ${expired}.`,
+        );
+      }
+    } catch (e) {
+      if (e instanceof PersistenceError) throw e;
+      if (e instanceof RdbFileError) bad(e.message);
+      throw new PersistenceError(
+        `Can't read the RDB file ${path}: ${message(e)}`,
+      );
+    } finally {
+      file.close();
+      host.replay(["SELECT", "0"]);
     }
   }
 
@@ -1690,7 +1820,7 @@ export class Persistence {
       throw new Error("Background AOF rewrite in progress");
     }
     const dir = this.#config.dir;
-    const tmp = tempName(dir, "save") + ".json";
+    const tmp = tempName(dir, "save") + this.#snapshotExtension;
     const { snaps, time, dirtyAtStart } = this.#snapshotAll();
     let file: Deno.FsFile | null = null;
     try {
@@ -1699,17 +1829,15 @@ export class Persistence {
         create: true,
         truncate: true,
       });
-      const out = new ChunkedOut((bytes) => writeAllSync(f, bytes));
-      const gen = snapshotBytes(
+      const { steps, take } = this.#snapshotWriter(
         snaps,
         time,
-        out,
-        this.#host.functions?.() ?? [],
+        (bytes) => writeAllSync(f, bytes),
       );
       let r;
-      while (!(r = gen.next()).done) out.flush();
+      while (!(r = steps.next()).done) writeAllSync(f, take());
       const count = r.value;
-      out.flush();
+      writeAllSync(f, take());
       f.syncSync();
       f.close();
       file = null;
@@ -1729,6 +1857,56 @@ export class Persistence {
     } finally {
       closeAll(snaps);
     }
+  }
+
+  /** True when snapshots are RDB files (a `dbfilename` ending in .rdb),
+   * false for JSON snapshots. */
+  get rdbFormat(): boolean {
+    return /\.rdb$/i.test(this.#config.dbfilename);
+  }
+
+  get #snapshotExtension(): string {
+    return this.rdbFormat ? ".rdb" : ".json";
+  }
+
+  /**
+   * The bytes of a snapshot file in the configured format: `steps` pauses
+   * between chunks of entries (returning the number of entries at the
+   * end), `take()` hands over what is gathered at a pause (a view, to be
+   * written before the next step), and `sink` gets full buffers within a
+   * chunk. An RDB file's RESIZEDB hints are the databases' sizes now.
+   */
+  #snapshotWriter(
+    snaps: readonly DbSnapshot[],
+    time: number,
+    sink: (bytes: Uint8Array) => void,
+  ): { steps: Generator<void, number>; take: () => Uint8Array } {
+    const functions = this.#host.functions?.() ?? [];
+    if (this.rdbFormat) {
+      const out = new RdbFileOut(sink);
+      const sizes = new Map<number, [number, number]>();
+      for (const [db, store] of this.#databases()) {
+        sizes.set(db, [store.size, store.volatileSize]);
+      }
+      const steps = rdbFileBytes(snaps, {
+        time,
+        usedMemory: this.#host.store.usedBytes,
+        functions,
+        limits: this.#host.store.limits,
+        sizes,
+      }, out);
+      return { steps, take: () => out.take() };
+    }
+    const out = new ChunkedOut(sink);
+    const steps = snapshotBytes(snaps, time, out, functions);
+    return {
+      steps,
+      take: () => {
+        const bytes = out.bytes();
+        out.len = 0;
+        return bytes;
+      },
+    };
   }
 
   /** Empties every database before a load. */
@@ -1812,7 +1990,7 @@ export class Persistence {
 
   async #bgsaveJob(): Promise<void> {
     const dir = this.#config.dir;
-    const tmp = tempName(dir, "bgsave") + ".json";
+    const tmp = tempName(dir, "bgsave") + this.#snapshotExtension;
     let snaps: DbSnapshot[] = [];
     let count = 0;
     let file: Deno.FsFile | null = null;
@@ -1829,22 +2007,18 @@ export class Persistence {
       });
       // Within a chunk of entries a full buffer is written at once (see
       // snapshotBytes); at each pause, in the background.
-      const out = new ChunkedOut((bytes) => writeAllSync(f, bytes));
-      const gen = snapshotBytes(
+      const { steps, take } = this.#snapshotWriter(
         snaps,
         time,
-        out,
-        this.#host.functions?.() ?? [],
+        (bytes) => writeAllSync(f, bytes),
       );
       let r;
-      while (!(r = gen.next()).done) {
+      while (!(r = steps.next()).done) {
         if (this.#cancelBgsave) throw new Error("cancelled");
-        await writeAll(f, out.bytes());
-        out.len = 0;
+        await writeAll(f, take());
       }
       count = r.value;
-      await writeAll(f, out.bytes());
-      out.len = 0;
+      await writeAll(f, take());
       await f.sync();
       f.close();
       file = null;

@@ -450,7 +450,12 @@ function nodeTakes(bytes: number, count: number, fill: number, sz: number) {
   return count + 1 <= fill;
 }
 
-function writeList(w: RdbWriter, list: List, limits: EncodingLimits): void {
+function writeList(
+  w: RdbWriter,
+  list: List,
+  limits: EncodingLimits,
+  key?: string,
+): void {
   let fill = limits.listMaxListpackSize;
   if (fill > 32768) fill = 32768;
   else if (fill < -5) fill = -5;
@@ -465,63 +470,69 @@ function writeList(w: RdbWriter, list: List, limits: EncodingLimits): void {
     node.add(v);
   }
   if (node !== null) nodes.push(node.finish());
-  w.byte(RDB_TYPE.LIST_QUICKLIST_2);
+  head(w, RDB_TYPE.LIST_QUICKLIST_2, key);
   w.len(nodes.length);
   for (const lp of nodes) {
     w.len(2); // QUICKLIST_NODE_CONTAINER_PACKED
     w.blob(lp);
+    w.spill();
   }
 }
 
-function writeHash(w: RdbWriter, h: Hash): void {
+function writeHash(w: RdbWriter, h: Hash, key?: string): void {
   if (h.isListpack) {
     const lp = new ListpackBuilder();
     h.forEach((f, v) => {
       lp.add(f);
       lp.add(v);
     });
-    w.byte(RDB_TYPE.HASH_LISTPACK);
+    head(w, RDB_TYPE.HASH_LISTPACK, key);
     w.blob(lp.finish());
     return;
   }
-  w.byte(RDB_TYPE.HASH);
+  head(w, RDB_TYPE.HASH, key);
   w.len(h.size);
   h.forEach((f, v) => {
     w.string(f);
     w.string(v);
+    w.spill();
   });
 }
 
-function writeSet(w: RdbWriter, set: RedisSet): void {
+function writeSet(w: RdbWriter, set: RedisSet, key?: string): void {
   if (set.isIntset) {
-    w.byte(RDB_TYPE.SET_INTSET);
+    head(w, RDB_TYPE.SET_INTSET, key);
     w.blob(writeIntset(set.members()));
     return;
   }
-  w.byte(RDB_TYPE.SET);
+  head(w, RDB_TYPE.SET, key);
   const members = set.view();
   w.len(members.length);
-  for (const m of members) w.string(m);
+  for (const m of members) {
+    w.string(m);
+    w.spill();
+  }
 }
 
-function writeZset(w: RdbWriter, z: SortedSet): void {
+function writeZset(w: RdbWriter, z: SortedSet, key?: string): void {
   if (z.listpack) {
     const lp = new ListpackBuilder();
     for (const [m, score] of z.entries()) {
       lp.add(m);
       lp.add(formatDouble(score));
     }
-    w.byte(RDB_TYPE.ZSET_LISTPACK);
+    head(w, RDB_TYPE.ZSET_LISTPACK, key);
     w.blob(lp.finish());
     return;
   }
   // Greatest first, as rdbSaveObject walks the skiplist from its tail.
   const all = Array.from(z.entries());
-  w.byte(RDB_TYPE.ZSET_2);
+  head(w, RDB_TYPE.ZSET_2, key);
   w.len(all.length);
   for (let i = all.length - 1; i >= 0; i--) {
     w.string(all[i][0]);
     w.double(all[i][1]);
+    w.spill();
   }
 }
 
@@ -594,16 +605,16 @@ function writeStreamId(w: RdbWriter, id: StreamId): void {
   w.len(BigInt(id.seq));
 }
 
-function writeStream(w: RdbWriter, s: Stream): void {
-  w.byte(RDB_TYPE.STREAM_LISTPACKS_2);
+function writeStream(w: RdbWriter, s: Stream, key?: string): void {
+  head(w, RDB_TYPE.STREAM_LISTPACKS_2, key);
   // A node whose entries are all deleted is gone in Redis.
   const nodes = s.nodes.filter((n) => n.live > 0);
   w.len(nodes.length);
   for (const node of nodes) {
-    const key = new RdbWriter();
-    key.u64be(node.ms);
-    key.u64be(node.seq);
-    w.blob(key.finish());
+    const nodeKey = new RdbWriter();
+    nodeKey.u64be(node.ms);
+    nodeKey.u64be(node.seq);
+    w.blob(nodeKey.finish());
     const lp = new ListpackBuilder();
     const masterMs = BigInt(node.ms);
     const masterSeq = BigInt(node.seq);
@@ -628,6 +639,7 @@ function writeStream(w: RdbWriter, s: Stream): void {
       }
     }
     w.blob(lp.finish());
+    w.spill();
   }
   w.len(s.length);
   writeStreamId(w, s.lastId);
@@ -651,6 +663,7 @@ function writeStream(w: RdbWriter, s: Stream): void {
         w.u64be(nk.seq);
         w.u64le(nk.time);
         w.len(nk.count);
+        w.spill();
       }
     }
     const consumers = Array.from(g.consumers.values()).sort((a, b) =>
@@ -665,40 +678,52 @@ function writeStream(w: RdbWriter, s: Stream): void {
         for (const nk of chunk) {
           w.u64be(nk.ms);
           w.u64be(nk.seq);
+          w.spill();
         }
       }
     }
   }
 }
 
+/** The RDB type byte, then the key when there is one (an RDB file's
+ * key/value pair: type, key, value). */
+function head(w: RdbWriter, type: number, key: string | undefined): void {
+  w.byte(type);
+  if (key !== undefined) w.string(key);
+}
+
 /** Writes `value` as Redis 7.0's rdbSaveObjectType + rdbSaveObject do:
- * its RDB type byte, then the value. Strings are not LZF-compressed. */
+ * its RDB type byte, then the value; with `key`, the key between them (as
+ * rdbSaveKeyValuePair). Strings are not LZF-compressed. With a writer that
+ * has a sink, what is gathered may go out between elements
+ * ({@linkcode RdbWriter.spill}). */
 export function writeValue(
   w: RdbWriter,
   value: StoredValue | Bitmap,
   limits: EncodingLimits,
+  key?: string,
 ): void {
   if (typeof value === "string") {
-    w.byte(RDB_TYPE.STRING);
+    head(w, RDB_TYPE.STRING, key);
     w.string(value);
     return;
   }
   if (value instanceof Bitmap) {
-    w.byte(RDB_TYPE.STRING);
+    head(w, RDB_TYPE.STRING, key);
     w.blob(value.bytes);
     return;
   }
   switch (value.type) {
     case "list":
-      return writeList(w, value as List, limits);
+      return writeList(w, value as List, limits, key);
     case "hash":
-      return writeHash(w, value as Hash);
+      return writeHash(w, value as Hash, key);
     case "set":
-      return writeSet(w, value as RedisSet);
+      return writeSet(w, value as RedisSet, key);
     case "zset":
-      return writeZset(w, value as SortedSet);
+      return writeZset(w, value as SortedSet, key);
     case "stream":
-      return writeStream(w, value as Stream);
+      return writeStream(w, value as Stream, key);
   }
 }
 
