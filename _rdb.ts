@@ -76,6 +76,78 @@ export function lzfDecompress(
   return op === outLen ? out : null;
 }
 
+/** LZF's hash table of 3-byte sequences, reused: an entry holds a
+ * position plus the call's base, so entries of earlier calls read as
+ * negative positions and the table needs no clearing per call. */
+const LZF_TABLE = new Int32Array(1 << 14);
+let lzfBase = 0;
+
+/** Compresses `input` in LZF's format (as lzf_d.c reads it: literal runs
+ * of up to 32 bytes, back references of 3 to 264 bytes at most 8192 bytes
+ * back), greedily. Null when the result would take more than `maxOut`
+ * bytes (Redis stores a string compressed only when that saves at least 4
+ * bytes). Our own compressor: its output need not match liblzf's. */
+export function lzfCompress(
+  input: Uint8Array,
+  maxOut: number,
+): Uint8Array | null {
+  const n = input.length;
+  if (n < 4 || maxOut < 1) return null;
+  const out = new Uint8Array(maxOut + 1);
+  const table = LZF_TABLE;
+  if (lzfBase + n + 1 > 0x3fffffff) {
+    table.fill(0);
+    lzfBase = 0;
+  }
+  const base = lzfBase + 1;
+  lzfBase += n + 1;
+  let ip = 0;
+  let op = 1; // out[0]: the control byte of the first literal run
+  let lit = 0;
+  while (ip < n) {
+    if (ip + 2 < n) {
+      const h = ((input[ip] << 16 | input[ip + 1] << 8 | input[ip + 2]) *
+        2654435761) >>> 18;
+      const ref = table[h] - base;
+      table[h] = ip + base;
+      const off = ip - ref - 1;
+      if (
+        ref >= 0 && off < 8192 && input[ref] === input[ip] &&
+        input[ref + 1] === input[ip + 1] && input[ref + 2] === input[ip + 2]
+      ) {
+        let len = 3;
+        const max = Math.min(264, n - ip);
+        while (len < max && input[ref + len] === input[ip + len]) len++;
+        // Closes the literal run (or takes back its unused control byte).
+        if (lit > 0) out[op - lit - 1] = lit - 1;
+        else op--;
+        if (op + 4 > maxOut) return null;
+        const l = len - 2;
+        if (l < 7) out[op++] = (l << 5) | (off >> 8);
+        else {
+          out[op++] = (7 << 5) | (off >> 8);
+          out[op++] = l - 7;
+        }
+        out[op++] = off & 0xff;
+        lit = 0;
+        op++; // the next literal run's control byte
+        ip += len;
+        continue;
+      }
+    }
+    if (op >= maxOut) return null;
+    out[op++] = input[ip++];
+    if (++lit === 32) {
+      out[op - lit - 1] = 31;
+      lit = 0;
+      op++;
+    }
+  }
+  if (lit > 0) out[op - lit - 1] = lit - 1;
+  else op--;
+  return op <= maxOut ? out.subarray(0, op) : null;
+}
+
 /** Appends an RDB length. */
 export function rdbLength(out: number[], n: number): void {
   if (n < 64) out.push(n);
@@ -109,6 +181,9 @@ export class RdbWriter {
   length = 0;
   readonly #sink: ((bytes: Uint8Array) => void) | undefined;
   readonly #spillAt: number;
+  /** LZF-compresses strings and blobs of more than 20 bytes when that
+   * saves at least 4 (Redis's rdbSaveRawString with rdbcompression). */
+  compress = false;
 
   /** Without `sink`, gathers everything (`finish()`). With one, `spill()`
    * hands what is gathered to it once past `spillAt` bytes, so a long
@@ -229,9 +304,14 @@ export class RdbWriter {
   }
 
   /** A string as Redis's rdbSaveRawString writes it: an integer of at most
-   * 32 bits in the integer encodings, anything else verbatim (we do not
-   * LZF-compress; Redis reads both). */
+   * 32 bits in the integer encodings, anything else verbatim, or
+   * LZF-compressed when `compress` is set (Redis reads both). */
   string(s: string): void {
+    if (this.compress && s.length > 20) {
+      const b = new Uint8Array(s.length);
+      for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+      if (this.#compressed(b)) return;
+    }
     if (s.length <= 11 && s.length > 0) {
       const v = parseInt64(s);
       if (typeof v === "number" && v >= -2147483648 && v <= 2147483647) {
@@ -254,8 +334,20 @@ export class RdbWriter {
 
   /** A byte blob (listpack, intset) as a verbatim RDB string. */
   blob(b: Uint8Array): void {
+    if (this.compress && b.length > 20 && this.#compressed(b)) return;
     this.len(b.length);
     this.bytes(b);
+  }
+
+  /** Writes `b` LZF-compressed when that saves at least 4 bytes. */
+  #compressed(b: Uint8Array): boolean {
+    const c = lzfCompress(b, b.length - 4);
+    if (c === null) return false;
+    this.byte(0xc3);
+    this.len(c.length);
+    this.len(b.length);
+    this.bytes(c);
+    return true;
   }
 
   /** The bytes written. */

@@ -63,8 +63,14 @@ export class RdbFileOut {
   #crc = 0n;
   #sealed = false;
 
-  constructor(sink: (bytes: Uint8Array) => void, spillAt = 1 << 20) {
-    this.w = new RdbWriter((b) => sink(this.#count(b)), spillAt);
+  /** `compress`: LZF-compress strings as Redis does with rdbcompression
+   * yes. */
+  constructor(
+    sink: (bytes: Uint8Array) => void,
+    options: { compress?: boolean; spillAt?: number } = {},
+  ) {
+    this.w = new RdbWriter((b) => sink(this.#count(b)), options.spillAt);
+    this.w.compress = options.compress ?? false;
   }
 
   #count(b: Uint8Array): Uint8Array {

@@ -1883,7 +1883,9 @@ export class Persistence {
   ): { steps: Generator<void, number>; take: () => Uint8Array } {
     const functions = this.#host.functions?.() ?? [];
     if (this.rdbFormat) {
-      const out = new RdbFileOut(sink);
+      const out = new RdbFileOut(sink, {
+        compress: this.#config.rdbcompression,
+      });
       const sizes = new Map<number, [number, number]>();
       for (const [db, store] of this.#databases()) {
         sizes.set(db, [store.size, store.volatileSize]);

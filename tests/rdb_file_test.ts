@@ -298,6 +298,8 @@ Deno.test({
       }
       const ours = await Deno.readFile(`${dir}/dump.rdb`);
       assert.equal(new TextDecoder().decode(ours.subarray(0, 9)), "REDIS0010");
+      // LZF-compressed, as rdbcompression asks: s:lzf alone is 40 KB.
+      assert.ok(ours.length < 40_000, `${ours.length} bytes`);
       // Ours into a fresh redis-server.
       {
         await using redis = await redisOn(dir);
@@ -386,7 +388,16 @@ Deno.test({
           /ends (inside a key|before its end marker) \(a truncated file\?\)/,
         ],
         ["no checksum", good.slice(0, good.length - 8), /truncated file/],
-        ["flipped byte", flip(good, good.length - 20), /wrong checksum/],
+        [
+          "a flipped byte in an AUX field",
+          flip(good, indexOf(good, "redis-ver") + 2),
+          /wrong checksum \(the file says [0-9a-f]+, its bytes give/,
+        ],
+        [
+          "a flipped byte in a value",
+          flip(good, good.length - 20),
+          /malformed value|wrong checksum/,
+        ],
         ["bad version", patch(good, 5, "0099"), /version 0099/],
         [
           "neither format",
@@ -416,6 +427,14 @@ Deno.test({
     });
   },
 });
+
+function indexOf(b: Uint8Array, text: string): number {
+  const t = new TextEncoder().encode(text);
+  for (let i = 0; i + t.length <= b.length; i++) {
+    if (t.every((c, j) => b[i + j] === c)) return i;
+  }
+  throw new Error(`${text} is not in the file`);
+}
 
 function flip(b: Uint8Array, at: number): Uint8Array {
   const out = b.slice();
