@@ -11,8 +11,9 @@
 import assert from "node:assert/strict";
 import { encodeCommand, type RespValue } from "../protocol.ts";
 import { PersistenceError } from "../persistence.ts";
-import { RdbFileReader } from "../_rdb_file.ts";
-import { defaultEncodingLimits, type StoredValue } from "../store.ts";
+import { rdbFileBytes, RdbFileOut, RdbFileReader } from "../_rdb_file.ts";
+import { List } from "../data/list.ts";
+import { defaultEncodingLimits, Store, type StoredValue } from "../store.ts";
 import { hasRedis } from "./_compat.ts";
 import {
   bgsave,
@@ -496,6 +497,102 @@ Deno.test({
         assert.equal(await c.call("SAVE"), "OK");
       }
       assert.ok((await Deno.readTextFile(`${dir}/dump.json`)).startsWith("{"));
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "rdb file: the writer hands out bounded pieces, even of one large value, and they read back",
+  ...opts,
+  fn() {
+    const store = new Store();
+    const limits = defaultEncodingLimits();
+    const list = new List(range(200_000, (i) => `element number ${i}`));
+    store.set("big", list);
+    store.set("s", "x".repeat(300_000));
+    for (let i = 0; i < 3000; i++) store.set(`k${i}`, `v${i}`);
+    const pieces: number[] = [];
+    const all: Uint8Array[] = [];
+    const keep = (b: Uint8Array) => {
+      pieces.push(b.length);
+      all.push(b.slice());
+    };
+    const out = new RdbFileOut(keep, { compress: true, spillAt: 64 * 1024 });
+    using snap = store.snapshot();
+    const steps = rdbFileBytes([[0, snap]], {
+      time: snap.time,
+      usedMemory: 0,
+      functions: [],
+      limits,
+    }, out);
+    let pauses = 0;
+    let r;
+    while (!(r = steps.next()).done) {
+      keep(out.take());
+      pauses++;
+    }
+    keep(out.take());
+    assert.equal(r.value, 3002);
+    assert.ok(pauses >= 4, `${pauses} pauses`); // 1000 keys a chunk, EOF
+    // The list's encoding alone is megabytes; no piece is much more than
+    // the spill size (plus one element or quicklist node).
+    const total = pieces.reduce((a, b) => a + b, 0);
+    assert.ok(total > 1 << 20, `${total} bytes`);
+    assert.ok(Math.max(...pieces) < 64 * 1024 + 16 * 1024, `${pieces}`);
+    const read = new Map<string, StoredValue>();
+    const reader = new RdbFileReader({
+      entry: (key, value) => read.set(key, value),
+    }, () => limits);
+    for (const b of all) for (const _ of reader.feed(b)) { /* on */ }
+    for (const _ of reader.feed(null)) { /* on */ }
+    assert.ok(reader.done);
+    assert.equal(read.size, 3002);
+    assert.deepEqual(
+      Array.from((read.get("big") as List).values()),
+      Array.from(list.values()),
+    );
+    assert.equal(read.get("s"), "x".repeat(300_000));
+  },
+});
+
+Deno.test({
+  name: "rdb file: LFU counters in redis-server's file are kept (FREQ opcodes)",
+  ignore: !hasRedis,
+  ...opts,
+  async fn() {
+    await withDir(async (dir) => {
+      const policy = [
+        "--maxmemory-policy",
+        "allkeys-lfu",
+        "--lfu-decay-time",
+        "0",
+      ];
+      let freq: RespValue;
+      let coldFreq: RespValue;
+      {
+        await using redis = await RedisServer.start(policy);
+        using c = await Conn.open(redis.port);
+        await pipeline(c, [
+          ["SET", "hot", "1"],
+          ...Array.from({ length: 2000 }, (): Cmd => ["GET", "hot"]),
+          ["SET", "cold", "1"],
+          ["SAVE"],
+        ]);
+        freq = await c.call("OBJECT", "FREQ", "hot");
+        assert.ok((freq as number) > 5, `${freq}`);
+        coldFreq = await c.call("OBJECT", "FREQ", "cold");
+        await Deno.copyFile(`${redis.dir}/dump.rdb`, `${dir}/dump.rdb`);
+      }
+      await using server = await startServer({
+        dir,
+        dbfilename: "dump.rdb",
+        maxmemoryPolicy: "allkeys-lfu",
+        lfuDecayTime: 0,
+      });
+      using c = await Conn.open(server.port);
+      assert.equal(await c.call("OBJECT", "FREQ", "hot"), freq);
+      assert.equal(await c.call("OBJECT", "FREQ", "cold"), coldFreq);
     });
   },
 });
