@@ -224,6 +224,12 @@ class Targets {
 
 const targetsOf = new WeakMap<ServerState, Targets>();
 
+/** Connections to targets kept open now (INFO's
+ * `migrate_cached_sockets`). */
+export function migrateCachedSockets(server: ServerState): number {
+  return targetsOf.get(server)?.cache.size ?? 0;
+}
+
 function targets(server: ServerState): Targets {
   let t = targetsOf.get(server);
   if (t === undefined) targetsOf.set(server, t = new Targets());

@@ -694,38 +694,54 @@ Deno.test(
   async () => {
     await using ours = await startServer();
     await using target = await RedisServer.start();
-    using c = await Conn.open(ours.port);
-    using mon = await Conn.open(ours.port);
-    await c.call("SET", "k", "v");
-    await c.call("MULTI");
-    await c.call("MIGRATE", "127.0.0.1", target.port, "k", 0, 1000);
-    const [r] = await c.call("EXEC") as RespValue[];
-    assert.ok(r instanceof Error && /MULTI\/EXEC or a script/.test(r.message));
-    const e = await c.call(
-      "EVAL",
-      "return redis.call('MIGRATE', ARGV[1], ARGV[2], 'k', 0, 1000)",
-      0,
-      "127.0.0.1",
-      target.port,
-    );
-    assert.ok(e instanceof Error && /MULTI\/EXEC or a script/.test(e.message));
-    assert.equal(await c.call("EXISTS", "k"), 1);
-    assert.equal(await mon.call("MONITOR"), "OK");
-    await c.call(
-      "MIGRATE",
-      "127.0.0.1",
-      target.port,
-      "k",
-      0,
-      1000,
-      "COPY",
-      "AUTH2",
-      "user",
-      "hunter2",
-    );
-    const line = await mon.reply() as string;
-    assert.ok(!line.includes("hunter2") && !line.includes('"user"'), line);
-    assert.match(line, /"AUTH2" "\(redacted\)" "\(redacted\)"/);
+    {
+      using c = await Conn.open(ours.port);
+      await c.call("SET", "k", "v");
+      await c.call("MULTI");
+      await c.call("MIGRATE", "127.0.0.1", target.port, "k", 0, 1000);
+      const [r] = await c.call("EXEC") as RespValue[];
+      assert.ok(
+        r instanceof Error && /MULTI\/EXEC or a script/.test(r.message),
+      );
+      const e = await c.call(
+        "EVAL",
+        "return redis.call('MIGRATE', ARGV[1], ARGV[2], 'k', 0, 1000)",
+        0,
+        "127.0.0.1",
+        target.port,
+      );
+      assert.ok(
+        e instanceof Error && /MULTI\/EXEC or a script/.test(e.message),
+      );
+      assert.equal(await c.call("EXISTS", "k"), 1);
+    }
+    // MONITOR and SLOWLOG show the passwords redacted, as redis-server.
+    const shown: string[][] = [];
+    await using redis = await RedisServer.start();
+    await using guarded = await RedisServer.start(["--requirepass", "pw1"]);
+    {
+      using a = await Conn.open(guarded.port);
+      await a.call("AUTH", "pw1");
+      await a.call("ACL", "SETUSER", "user", "on", ">pw2", "~*", "+@all");
+    }
+    for (const port of [redis.port, ours.port]) {
+      using c = await Conn.open(port);
+      using mon = await Conn.open(port);
+      await c.call("SET", "k", "v");
+      await c.call("CONFIG", "SET", "slowlog-log-slower-than", "0");
+      assert.equal(await mon.call("MONITOR"), "OK");
+      const m = ["MIGRATE", "127.0.0.1", guarded.port, "k", 0, 1000, "COPY"];
+      assert.equal(await c.call(...m, "REPLACE", "AUTH2", "user", "pw2"), "OK");
+      assert.equal(await c.call(...m, "REPLACE", "AUTH", "pw1"), "OK");
+      const lines = [await mon.reply(), await mon.reply()].map((l) =>
+        String(l).replace(/^\S+ \[[^\]]*\] /, "")
+      );
+      const [entry] = await c.call("SLOWLOG", "GET", 1) as RespValue[][];
+      shown.push([...lines, JSON.stringify(entry[3])]);
+    }
+    assert.deepEqual(shown[1], shown[0]);
+    assert.match(shown[0][0], /"AUTH2" "\(redacted\)" "\(redacted\)"$/);
+    assert.ok(!shown.flat().some((l) => /pw1|pw2|user/.test(l)));
   },
 );
 
