@@ -1450,10 +1450,13 @@ export class Persistence {
     // answered -LOADING only when there is a file to load.
     this.#fileLoading = (c.appendonly && exists(this.aofPath)) ||
       exists(this.snapshotPath);
+    // INFO's loading:1 from the same moment as the -LOADING replies.
+    this.loading = this.#fileLoading;
     try {
       await this.#load();
     } finally {
       this.#fileLoading = false;
+      this.loading = false;
     }
   }
 
