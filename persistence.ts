@@ -2084,6 +2084,8 @@ export class Persistence {
    */
   feed(commands: string[][], db = 0): void {
     if (this.loading) return;
+    // The replicas get the same (replication.ts).
+    if (this.onFeed !== null) this.onFeed(commands, db);
     if (this.#aof !== null) {
       this.#aofDb = encodeIn(this.#aofBuf, commands, db, this.#aofDb);
       this.fedSeq += commands.length;
@@ -2098,6 +2100,9 @@ export class Persistence {
       );
     }
   }
+  /** Called by {@linkcode Persistence.feed} with what it gets: the
+   * replication stream (replication.ts). */
+  onFeed: ((commands: string[][], db: number) => void) | null = null;
   /** The database the log's last command ran in; -1: unknown (a SELECT
    * goes first). */
   #aofDb = 0;
