@@ -60,6 +60,7 @@ import {
 import { functionCommands } from "./commands/functions.ts";
 import { dumpCommands } from "./commands/dump.ts";
 import { migrateCommands } from "./commands/migrate.ts";
+import { replicationCommands } from "./commands/replication.ts";
 import {
   execAbort,
   NOT_IN_MULTI,
@@ -174,6 +175,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   ...functionCommands,
   ...dumpCommands,
   ...migrateCommands,
+  ...replicationCommands,
   // After streams: XREAD and XREADGROUP with BLOCK wait here.
   ...blockingCommands,
 };

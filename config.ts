@@ -112,6 +112,32 @@ export interface ServerConfig extends EncodingLimits, MemorySettings {
   slowlogMaxLen: number;
   /** LATENCY records events of at least this many ms; 0: off. */
   latencyMonitorThreshold: number;
+  /** `replicaof`: "host port" of the primary this server follows; ""
+   * while it is a primary (REPLICAOF changes it). */
+  replicaof: string;
+  /** `masterauth`: the password a replica sends its primary (AUTH). */
+  masterauth: string;
+  /** `masteruser`: the user a replica authenticates as ("" : AUTH with the
+   * password only). */
+  masteruser: string;
+  /** `replica-read-only`: a replica refuses writes from its clients. */
+  replicaReadOnly: boolean;
+  /** `repl-backlog-size`: bytes of the replication stream kept for
+   * replicas that reconnect (partial resynchronization). */
+  replBacklogSize: number;
+  /** `repl-ping-replica-period`: seconds between the PINGs a primary
+   * sends its replicas. */
+  replPingReplicaPeriod: number;
+  /** `repl-timeout`: seconds without a word from the other side of a
+   * replication link before it is dropped. */
+  replTimeout: number;
+  /** The output buffer limit of replicas (the `replica` class, default
+   * `256mb 64mb 60`, as Redis): the stream a replica does not read. */
+  clientOutputBufferLimitReplica: {
+    hard: number;
+    soft: number;
+    softSeconds: number;
+  };
   /** The configuration file the settings were read from (`kv serve
    * FILE`), as an absolute path; "" for none. INFO server names it and
    * CONFIG REWRITE writes the settings back into it. Not a setting. */
@@ -166,6 +192,18 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze<
   slowlogMaxLen: 128,
   latencyMonitorThreshold: 0,
   configFile: "",
+  replicaof: "",
+  masterauth: "",
+  masteruser: "",
+  replicaReadOnly: true,
+  replBacklogSize: 1024 * 1024,
+  replPingReplicaPeriod: 10,
+  replTimeout: 60,
+  clientOutputBufferLimitReplica: {
+    hard: 256 * 1024 * 1024,
+    soft: 64 * 1024 * 1024,
+    softSeconds: 60,
+  },
   ...defaultEncodingLimits(),
   trackingTableMaxKeys: 1_000_000,
   ...defaultMemorySettings(),
@@ -186,6 +224,9 @@ export function defaultConfig(): ServerConfig {
     clientOutputBufferLimit: { ...DEFAULT_CONFIG.clientOutputBufferLimit },
     clientOutputBufferLimitPubsub: {
       ...DEFAULT_CONFIG.clientOutputBufferLimitPubsub,
+    },
+    clientOutputBufferLimitReplica: {
+      ...DEFAULT_CONFIG.clientOutputBufferLimitReplica,
     },
     save: DEFAULT_CONFIG.save.map(([s, c]) => [s, c]),
   };
@@ -344,8 +385,9 @@ const PARAMS: Param[] = [
     get: (c) => {
       const l = c.clientOutputBufferLimit;
       const p = c.clientOutputBufferLimitPubsub;
+      const r = c.clientOutputBufferLimitReplica;
       return `normal ${l.hard} ${l.soft} ${l.softSeconds} ` +
-        `slave 268435456 67108864 60 ` +
+        `slave ${r.hard} ${r.soft} ${r.softSeconds} ` +
         `pubsub ${p.hard} ${p.soft} ${p.softSeconds}`;
     },
     set(c, v) {
@@ -376,6 +418,7 @@ const PARAMS: Param[] = [
         const limit = { hard, soft, softSeconds };
         if (cls === "normal") c.clientOutputBufferLimit = limit;
         else if (cls === "pubsub") c.clientOutputBufferLimitPubsub = limit;
+        else c.clientOutputBufferLimitReplica = limit;
       }
     },
   },
@@ -676,6 +719,106 @@ function longParam(
   };
 }
 
+// Replication (replication.ts).
+PARAMS.push(
+  {
+    name: "replicaof",
+    aliases: ["slaveof"],
+    mutable: false,
+    get: (c) => c.replicaof,
+    set(c, v) {
+      const words = v.trim() === "" ? [] : v.trim().split(/\s+/);
+      if (
+        words.length === 2 && /^no$/i.test(words[0]) && /^one$/i.test(words[1])
+      ) {
+        c.replicaof = "";
+        return;
+      }
+      if (words.length !== 0 && words.length !== 2) {
+        return "wrong number of arguments";
+      }
+      if (words.length === 2) {
+        const port = Number(words[1]);
+        if (!/^\d+$/.test(words[1]) || port < 1 || port > 65535) {
+          return "Invalid master port";
+        }
+      }
+      c.replicaof = words.join(" ");
+    },
+  },
+  {
+    name: "masterauth",
+    mutable: true,
+    get: (c) => c.masterauth,
+    set(c, v) {
+      c.masterauth = v;
+    },
+  },
+  {
+    name: "masteruser",
+    mutable: true,
+    get: (c) => c.masteruser,
+    set(c, v) {
+      c.masteruser = v;
+    },
+  },
+  {
+    name: "replica-read-only",
+    aliases: ["slave-read-only"],
+    mutable: true,
+    get: (c) => c.replicaReadOnly ? "yes" : "no",
+    set(c, v) {
+      const s = v.toLowerCase();
+      if (s !== "yes" && s !== "no") return "argument must be 'yes' or 'no'";
+      c.replicaReadOnly = s === "yes";
+    },
+  },
+  {
+    name: "repl-backlog-size",
+    mutable: true,
+    get: (c) => String(c.replBacklogSize),
+    set(c, v) {
+      const n = parseMemory(v);
+      if (!Number.isSafeInteger(n) || n < 1) {
+        return "argument must be a memory value of at least 1";
+      }
+      // As Redis, at least 16kb.
+      c.replBacklogSize = Math.max(n, 16 * 1024);
+    },
+  },
+  {
+    name: "repl-ping-replica-period",
+    aliases: ["repl-ping-slave-period"],
+    mutable: true,
+    get: (c) => String(c.replPingReplicaPeriod),
+    set(c, v) {
+      if (!/^-?\d+$/.test(v)) {
+        return "argument couldn't be parsed into an integer";
+      }
+      const n = Number(v);
+      if (n < 1 || n > INT_MAX) {
+        return `argument must be between 1 and ${INT_MAX} inclusive`;
+      }
+      c.replPingReplicaPeriod = n;
+    },
+  },
+  {
+    name: "repl-timeout",
+    mutable: true,
+    get: (c) => String(c.replTimeout),
+    set(c, v) {
+      if (!/^-?\d+$/.test(v)) {
+        return "argument couldn't be parsed into an integer";
+      }
+      const n = Number(v);
+      if (n < 1 || n > INT_MAX) {
+        return `argument must be between 1 and ${INT_MAX} inclusive`;
+      }
+      c.replTimeout = n;
+    },
+  },
+);
+
 PARAMS.push(
   longParam("slowlog-log-slower-than", "slowlogLogSlowerThan", -1),
   longParam("slowlog-max-len", "slowlogMaxLen", 0),
@@ -793,6 +936,13 @@ export function parseServerArgs(
     } else {
       value = args[++i];
       if (value === undefined) throw new Error(`flag --${name} needs a value`);
+      // `--replicaof host port`: two words, as redis-server takes them.
+      if (
+        /^(replicaof|slaveof)$/i.test(name) && !/\s/.test(value) &&
+        i + 1 < args.length && !args[i + 1].startsWith("--")
+      ) {
+        value += " " + args[++i];
+      }
     }
     const r = setConfig(config, name, value, true);
     if (!r.ok) {
@@ -945,9 +1095,20 @@ export function parseConfigText(text: string, config: ServerConfig): void {
 }
 
 /** Settings written quoted by CONFIG REWRITE, as Redis writes them. */
-const QUOTED = new Set(["dir", "dbfilename", "appendfilename", "requirepass"]);
+const QUOTED = new Set([
+  "dir",
+  "dbfilename",
+  "appendfilename",
+  "requirepass",
+  "masterauth",
+]);
 /** Settings whose value is several words, written unquoted. */
-const WORDS = new Set(["save", "client-output-buffer-limit", "bind"]);
+const WORDS = new Set([
+  "save",
+  "client-output-buffer-limit",
+  "bind",
+  "replicaof",
+]);
 
 /** A value as redis.conf text: quoted (with Redis's escapes) when it has
  * to be, or when Redis always quotes that setting. */
@@ -1098,6 +1259,13 @@ const HELP: Record<string, string> = {
   "maxmemory-policy": EVICTION_POLICIES.join(", "),
   "notify-keyspace-events": "keyspace notification classes",
   "busy-reply-threshold": "ms a script runs before others get -BUSY",
+  replicaof: 'HOST PORT: follow that primary as its replica ("" : none)',
+  masterauth: "the password this replica gives its primary",
+  masteruser: "the user this replica authenticates as with its primary",
+  "replica-read-only": "a replica refuses writes from its clients",
+  "repl-backlog-size": "stream kept for replicas that reconnect",
+  "repl-ping-replica-period": "seconds between PINGs to replicas",
+  "repl-timeout": "seconds of silence before a replication link drops",
 };
 
 /**

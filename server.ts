@@ -57,6 +57,7 @@ import {
 import { PubSub, type Subscriptions } from "./commands/pubsub.ts";
 import { Scripting } from "./commands/scripting.ts";
 import { libraryCodes } from "./commands/functions.ts";
+import { refuseOnReplica, Replication } from "./replication.ts";
 import {
   NOTIFY_EVICTED,
   NOTIFY_EXPIRED,
@@ -292,6 +293,8 @@ export class Server {
   #loaded: PromiseWithResolvers<void> | null = null;
   #opsSecondStart = 0;
   #opsSecondCount = 0;
+  /** Replicas of this server, and its primary (replication.ts). */
+  #repl: Replication | null = null;
 
   /** Creates a server; nothing listens until {@linkcode Server.listen}. */
   constructor(options: ServerOptions = {}) {
@@ -365,6 +368,12 @@ export class Server {
       shutdown: (options) => server.shutdown(options),
       log: this.log,
     };
+    const repl = Replication.attach(this.#state, {
+      session: (name) => this.internalSession(name),
+      execute,
+    });
+    this.#repl = repl;
+    this.persistence.onFeed = (commands, db) => repl.feed(commands, db);
   }
 
   /**
@@ -407,8 +416,10 @@ export class Server {
 
   /** Keyspace notifications of database `index`'s own events. */
   #hookDb(store: Store, index: number): void {
-    store.onExpire = (key) =>
+    store.onExpire = (key) => {
       this.pubsub.notify(NOTIFY_EXPIRED, "expired", key, index);
+      this.#repl?.expired(key, index); // replicas delete it too
+    };
     store.onNew = (key) => this.pubsub.notify(NOTIFY_NEW, "new", key, index);
     store.onMiss = (key) =>
       this.pubsub.notify(NOTIFY_KEY_MISS, "keymiss", key, index);
@@ -619,6 +630,10 @@ export class Server {
     }
     this.#timer = setInterval(() => this.#cron(), 1000 / c.hz);
     if (c.httpPort > 0) this.#startDashboard();
+    if (c.replicaof !== "") {
+      const [host, port] = c.replicaof.split(" ");
+      this.#repl!.follow(host, Number(port));
+    }
     this.log(
       "notice",
       `Ready to accept connections tcp on ${
@@ -706,6 +721,7 @@ export class Server {
       }
       memory.performEvictions();
     }
+    if (name.toLowerCase() === "repl-backlog-size") this.#repl?.resize();
     if (name.toLowerCase() === "hz" && this.#timer !== undefined) {
       clearInterval(this.#timer);
       this.#timer = setInterval(() => this.#cron(), 1000 / this.config.hz);
@@ -952,6 +968,7 @@ export class Server {
     const stats = this.stats;
     const decoder = c.decoder;
     const intro = Introspection.of(this.#state);
+    const repl = this.#repl!;
     let reason = "client closed connection";
     // DESIGN: the hot loop reads with `conn.read` into one reused buffer,
     // not the BYOB `ReadableStream` reader the design card draws: measured
@@ -1005,7 +1022,20 @@ export class Server {
             if (c.closed || this.#closing) break;
           }
           const mark = c.out.length;
+          // A replica refuses its clients' writes (replica-read-only).
+          if (repl.master !== null && refuseOnReplica(session, argv)) continue;
           execute(commands, session, argv);
+          if (c.lastCommand === "psync" || c.lastCommand === "sync") {
+            // A replica: its connection is replication.ts's from now on.
+            const replica = repl.takeover(c);
+            if (replica !== undefined) {
+              if (c.out.length > 0) await this.#flush(c);
+              reason = "replica link closed";
+              await replica(conn, decoder);
+              c.kill();
+              break;
+            }
+          }
           if (c.scriptWait != null) {
             // A long script yields: what ran before is answered, then its
             // reply comes when it ends (commands/scripting.ts).
@@ -1216,6 +1246,7 @@ export class Server {
         "Shutting down: no new connections; finishing replies",
       );
       if (this.#timer !== undefined) clearInterval(this.#timer);
+      this.#repl?.close();
       this.#dashboard?.close();
       await this.#http?.shutdown().catch(() => {});
       try {

@@ -17,6 +17,7 @@
  * @module
  */
 
+import { Replication } from "../replication.ts";
 import { StoreError } from "../store.ts";
 import type { Store } from "../store.ts";
 import type { Container } from "../store.ts";
@@ -750,13 +751,30 @@ function groupStillThere(
 // --- WAIT and CLIENT UNBLOCK -----------------------------------------------
 
 const wait: Handler = (s, argv) => {
+  const repl = Replication.of(s.server);
+  if (repl.isReplica) {
+    throw new CommandError(
+      "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.",
+    );
+  }
   const replicas = intArg(argv[1]);
   const timeout = millisecondsTimeout(argv[2]);
-  // No replicas ever acknowledge: 0 at once when none are asked for (or
-  // inside EXEC), else after the timeout, as redis-server with none.
-  const none = (s: Session) => s.out.int(0);
-  if (replicas <= 0 || !mayBlock(s)) return none(s);
-  Blocking.of(s.store).block(s, [], timeout, () => false, none);
+  // The replicas that acknowledged the stream up to now (every write so
+  // far, the client's included).
+  const offset = repl.offset;
+  const acked = (s: Session) => s.out.int(repl.acked(offset));
+  if (repl.acked(offset) >= replicas || !mayBlock(s)) return acked(s);
+  const blocking = Blocking.of(s.store);
+  const id = s.client.id;
+  const w = blocking.block(s, [], timeout, () => false, (s) => {
+    cancel();
+    acked(s);
+  });
+  // Woken (answered as by a timeout, with the count) once enough ACKs came.
+  const cancel = repl.waitFor(offset, replicas, () => {
+    if (!w.done) blocking.unblock(id, false);
+  });
+  w.promise.then(cancel);
 };
 
 const clientUnblock: Handler = (s, argv) => {

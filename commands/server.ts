@@ -14,6 +14,7 @@ import {
 } from "../config.ts";
 import { VERSION } from "../version.ts";
 import { memoryInfo } from "./memory.ts";
+import { Replication } from "../replication.ts";
 import { latencyPercentiles, resetLatencyHistograms } from "./introspection.ts";
 import {
   type Command,
@@ -26,7 +27,6 @@ import {
 } from "./_shared.ts";
 
 const runId = crypto.randomUUID().replaceAll("-", "") + "00000000";
-const replId = crypto.randomUUID().replaceAll("-", "") + "00000000";
 
 /** Redis 7.0's persistence fields, in order, with its values for a server
  * that never forked (ours snapshot in-process). The persistence module's
@@ -139,6 +139,7 @@ const SECTIONS: Record<string, Section> = {
   persistence: (s) => inOrder(PERSISTENCE_FIELDS, s.server.persistence.info()),
   stats: (s) => {
     const st = s.server.stats;
+    const repl = Replication.of(s.server);
     let errors = 0;
     for (const n of st.errors.values()) errors += n;
     return [
@@ -147,17 +148,16 @@ const SECTIONS: Record<string, Section> = {
       ["instantaneous_ops_per_sec", s.server.opsPerSec()],
       ["total_net_input_bytes", st.netInputBytes],
       ["total_net_output_bytes", st.netOutputBytes],
-      // No replication: Redis's values without replicas.
-      ["total_net_repl_input_bytes", 0],
-      ["total_net_repl_output_bytes", 0],
+      ["total_net_repl_input_bytes", repl.inputBytes],
+      ["total_net_repl_output_bytes", repl.outputBytes],
       ["instantaneous_input_kbps", "0.00"],
       ["instantaneous_output_kbps", "0.00"],
       ["instantaneous_input_repl_kbps", "0.00"],
       ["instantaneous_output_repl_kbps", "0.00"],
       ["rejected_connections", st.rejectedConnections],
-      ["sync_full", 0],
-      ["sync_partial_ok", 0],
-      ["sync_partial_err", 0],
+      ["sync_full", repl.syncFull],
+      ["sync_partial_ok", repl.syncPartialOk],
+      ["sync_partial_err", repl.syncPartialErr],
       ["expired_keys", s.store.stats.expired],
       ["expired_stale_perc", "0.00"],
       ["expired_time_cap_reached_count", 0],
@@ -200,19 +200,7 @@ const SECTIONS: Record<string, Section> = {
       ],
     ];
   },
-  replication: () => [
-    ["role", "master"],
-    ["connected_slaves", 0],
-    ["master_failover_state", "no-failover"],
-    ["master_replid", replId.slice(0, 40)],
-    ["master_replid2", "0".repeat(40)],
-    ["master_repl_offset", 0],
-    ["second_repl_offset", -1],
-    ["repl_backlog_active", 0],
-    ["repl_backlog_size", 1048576],
-    ["repl_backlog_first_byte_offset", 0],
-    ["repl_backlog_histlen", 0],
-  ],
+  replication: (s) => Replication.of(s.server).info(),
   cpu: () => {
     const u = process.cpuUsage();
     const sys = (u.system / 1e6).toFixed(6);
