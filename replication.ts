@@ -340,7 +340,7 @@ class MasterLink {
         }
       }
       this.#closeConn();
-      if (this.state === "connected") {
+      if (this.state === "connected" && !this.stopped) {
         this.downSince = Date.now();
         this.repl.log("notice", "Connection with master lost.");
         this.repl.cacheMaster();
@@ -676,6 +676,9 @@ export class Replication {
   /** `master_repl_offset`: bytes of stream produced (or, as a replica,
    * applied). */
   offset = 0;
+  /** The offset after the last write (PINGs and GETACKs left out): what
+   * WAIT waits for. */
+  writeOffset = 0;
   backlog: Backlog | null = null;
   readonly replicas: ReplicaLink[] = [];
   /** Full and partial resynchronizations served, refused PSYNCs. */
@@ -767,6 +770,7 @@ export class Replication {
       }
     }
     this.#append(w.bytes().slice());
+    this.writeOffset = this.offset;
   }
 
   /** A key expired (or was evicted) in database `db`: the replicas

@@ -759,9 +759,9 @@ const wait: Handler = (s, argv) => {
   }
   const replicas = intArg(argv[1]);
   const timeout = millisecondsTimeout(argv[2]);
-  // The replicas that acknowledged the stream up to now (every write so
-  // far, the client's included).
-  const offset = repl.offset;
+  // The replicas that acknowledged the stream up to the last write (the
+  // client's included; Redis counts from the client's own last write).
+  const offset = repl.writeOffset;
   const acked = (s: Session) => s.out.int(repl.acked(offset));
   if (repl.acked(offset) >= replicas || !mayBlock(s)) return acked(s);
   const blocking = Blocking.of(s.store);
