@@ -241,6 +241,9 @@ export class RdbFileReader {
   #ended = false;
   #retryAt = 0;
   #crc = 0n;
+  /** Bytes from here to `#pos` are read but not yet in `#crc` (counted in
+   * runs: per key would cost a bigint step each). */
+  #crcFrom = 0;
   #version = -1;
   #done = false;
   // State carried to the next key.
@@ -299,6 +302,7 @@ export class RdbFileReader {
       // Moves the bytes not read yet to the front, into a buffer of a
       // power of two that holds them and the chunk (smaller again after a
       // long value went through).
+      this.#count();
       const live = this.#end - this.#pos;
       let cap = 1 << 16;
       while (cap < live + chunk.length) cap *= 2;
@@ -307,6 +311,7 @@ export class RdbFileReader {
       this.#base += this.#pos;
       this.#buf = next;
       this.#pos = 0;
+      this.#crcFrom = 0;
       this.#end = live;
     }
     this.#buf.set(chunk, this.#end);
@@ -372,6 +377,7 @@ export class RdbFileReader {
       case OP.EOF: {
         if (this.#version >= 5) {
           const sum = need(r.bytes(8));
+          this.#count();
           const crc = crc64(r.buf.subarray(0, 1), this.#crc);
           let expected = 0n;
           for (let i = 7; i >= 0; i--) {
@@ -473,11 +479,20 @@ export class RdbFileReader {
     return r.pos;
   }
 
-  /** The record's `n` bytes are read: counted in the checksum, dropped. */
+  /** The record's `n` bytes are read. */
   #consume(n: number): number {
-    const end = this.#pos + n;
-    this.#crc = crc64(this.#buf.subarray(this.#pos, end), this.#crc);
-    this.#pos = end;
+    this.#pos += n;
     return n;
+  }
+
+  /** Counts the bytes read so far in the checksum. */
+  #count(): void {
+    if (this.#pos > this.#crcFrom) {
+      this.#crc = crc64(
+        this.#buf.subarray(this.#crcFrom, this.#pos),
+        this.#crc,
+      );
+      this.#crcFrom = this.#pos;
+    }
   }
 }

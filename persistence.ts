@@ -1,7 +1,11 @@
 /**
- * Everything that touches data files: JSON snapshots (SAVE, BGSAVE, the
- * save policy, loading at start-up) and the append-only log (logging
- * writes before their replies go out, fsync policies, replay, rewrite).
+ * Everything that touches data files: snapshots (SAVE, BGSAVE, the save
+ * policy, loading at start-up) and the append-only log (logging writes
+ * before their replies go out, fsync policies, replay, rewrite).
+ *
+ * Snapshots are JSON, or Redis's RDB format (_rdb_file.ts) when
+ * `dbfilename` ends in `.rdb`; a file is loaded by what it holds (`REDIS`
+ * or `{` first), whatever its name.
  *
  * Snapshots are written to a temporary file in `dir`, fsynced, renamed over
  * `dbfilename`, and the directory fsynced, so a crash at any moment leaves
