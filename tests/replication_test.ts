@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { ReplyError, type RespValue } from "../protocol.ts";
 import type { Server } from "../server.ts";
+import { parseServerArgs } from "../config.ts";
 import { Conn, RedisServer, startServer } from "./_helpers.ts";
 import { hasRedis } from "./_compat.ts";
 
@@ -523,11 +524,53 @@ Deno.test(
       const wait = await c.call("WAIT", 1, 0);
       assert.ok(wait instanceof ReplyError);
       assert.match(wait.message, /^ERR WAIT cannot be used with replica/);
+      // The primary drops the link: we reconnect with PSYNC and get the
+      // rest from its backlog.
+      assert.equal(await pc.call("CLIENT", "KILL", "TYPE", "replica"), 1);
+      for (let i = 0; i < 50; i++) await pc.call("RPUSH", "during", i);
+      await until("a partial resync", async () => {
+        return (await info(pc, "stats")).get("sync_partial_ok") === "1";
+      });
+      assert.equal((await info(pc, "stats")).get("sync_full"), "1");
+      await caughtUp(pc, c);
+      assert.deepEqual(await readAll(c, plain), await readAll(pc, plain));
       // Promoted: writes again, the data kept.
       assert.equal(await c.call("REPLICAOF", "NO", "ONE"), "OK");
       assert.equal(await c.call("SET", "x", "y"), "OK");
       assert.equal(await c.call("GET", "after:str"), "hello");
       assert.equal((await c.call("ROLE") as RespValue[])[0], "master");
+      pc.close();
+      c.close();
+    } finally {
+      await ours.close();
+      await primary.stop();
+    }
+  },
+);
+
+Deno.test(
+  "--replicaof host port: our server starts as a replica",
+  opts,
+  async () => {
+    const config = parseServerArgs(["--replicaof", "127.0.0.1", "6380"]);
+    assert.equal(config.replicaof, "127.0.0.1 6380");
+    assert.equal(parseServerArgs(["--slaveof", "h 1"]).replicaof, "h 1");
+    assert.throws(() => parseServerArgs(["--replicaof", "h", "x"]));
+    const primary = await RedisServer.start([
+      "--repl-diskless-sync-delay",
+      "0",
+    ]);
+    const ours = await startServer({ replicaof: `127.0.0.1 ${primary.port}` });
+    try {
+      const pc = await Conn.open(primary.port);
+      const c = await Conn.open(ours.port);
+      await pc.call("SET", "k", "from the primary");
+      await caughtUp(pc, c);
+      assert.equal(await c.call("GET", "k"), "from the primary");
+      assert.deepEqual(await c.call("CONFIG", "GET", "replicaof"), [
+        "replicaof",
+        `127.0.0.1 ${primary.port}`,
+      ]);
       pc.close();
       c.close();
     } finally {
