@@ -514,6 +514,9 @@ class MasterLink {
       tail = chunk.slice(chunk.length - keep);
     }
     await loader.end();
+    // The append-only log starts again from the loaded data.
+    const p = this.repl.server.persistence;
+    if (p.aofEnabled) p.bgrewriteaof();
     this.repl.log(
       "notice",
       "MASTER <-> REPLICA sync: Finished with success",
