@@ -58,6 +58,11 @@ import {
   scriptingCommands,
 } from "./commands/scripting.ts";
 import { functionCommands } from "./commands/functions.ts";
+import {
+  READONLY_ERROR,
+  replicaRefuses,
+  replicasFollowing,
+} from "./replication.ts";
 import { dumpCommands } from "./commands/dump.ts";
 import { migrateCommands } from "./commands/migrate.ts";
 import { replicationCommands } from "./commands/replication.ts";
@@ -458,6 +463,12 @@ export function execute(
       reject(s, command, denied);
       return;
     }
+  }
+  // A read-only replica refuses its clients' writes (in MULTI and scripts
+  // too); the primary's stream comes through an internal client.
+  if (command.write && replicasFollowing !== 0 && replicaRefuses(s)) {
+    reject(s, command, READONLY_ERROR);
+    return;
   }
   // As Redis's processCommand: over maxmemory (or the V8 heap's ceiling),
   // evict first; when that cannot help, refuse commands that may grow

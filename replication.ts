@@ -830,6 +830,7 @@ export class Replication {
   psync(c: ClientState, argv: string[]): void {
     const sync = argv[0].toLowerCase() === "sync";
     const hello = this.hello(c);
+    c.replica = true;
     this.#takeovers.set(c, async (conn, decoder) => {
       const link = new ReplicaLink(c, conn, hello, this);
       this.replicas.push(link);
@@ -1154,6 +1155,7 @@ export class Replication {
     // Our replicas get nothing from us while we are a replica.
     for (const r of [...this.replicas]) r.close();
     this.config.replicaof = `${host} ${port}`;
+    if (was === null) replicasFollowing++;
     this.master = new MasterLink(host, port, this);
     this.master.start();
     this.log(
@@ -1169,6 +1171,7 @@ export class Replication {
     if (link === null) return;
     link.stop();
     this.master = null;
+    replicasFollowing--;
     this.cachedMaster = null;
     this.config.replicaof = "";
     this.replid2 = this.replid;
@@ -1367,23 +1370,27 @@ export class Replication {
   close(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    this.master?.stop();
+    if (this.master !== null) {
+      this.master.stop();
+      this.master = null;
+      replicasFollowing--;
+    }
     for (const r of [...this.replicas]) r.close();
   }
 }
 
-/** A replica's clients may not write (`replica-read-only`): answers
- * -READONLY and returns true for a write command (the server's read loop
- * asks before running a command while this server is a replica). */
-export function refuseOnReplica(s: Session, argv: string[]): boolean {
-  if (!s.server.config.replicaReadOnly || s.client.id === 0) return false;
-  const command = s.server.commands.get(argv[0].toLowerCase());
-  if (command === undefined) return false;
-  let write = command.write;
-  if (command.subcommands !== undefined && argv.length > 1) {
-    write = command.subcommands.get(argv[1].toLowerCase())?.write ?? false;
-  }
-  if (!write) return false;
-  s.out.error("READONLY You can't write against a read only replica.");
-  return true;
+/** Servers of this process that follow a primary: while 0, the
+ * dispatcher's read-only check costs one comparison. */
+export let replicasFollowing = 0;
+
+/** Redis's reply to a write on a read-only replica. */
+export const READONLY_ERROR =
+  "READONLY You can't write against a read only replica.";
+
+/** True when the client of `s` may not write here (`replica-read-only` on
+ * a replica; the primary's own stream and internal clients may): the
+ * dispatcher refuses its write commands, in MULTI and scripts too. */
+export function replicaRefuses(s: Session): boolean {
+  return s.client.id !== 0 && s.server.config.replicaReadOnly &&
+    Replication.of(s.server).master !== null;
 }

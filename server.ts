@@ -57,7 +57,7 @@ import {
 import { PubSub, type Subscriptions } from "./commands/pubsub.ts";
 import { Scripting } from "./commands/scripting.ts";
 import { libraryCodes } from "./commands/functions.ts";
-import { refuseOnReplica, Replication } from "./replication.ts";
+import { Replication } from "./replication.ts";
 import {
   NOTIFY_EVICTED,
   NOTIFY_EXPIRED,
@@ -1022,8 +1022,6 @@ export class Server {
             if (c.closed || this.#closing) break;
           }
           const mark = c.out.length;
-          // A replica refuses its clients' writes (replica-read-only).
-          if (repl.master !== null && refuseOnReplica(session, argv)) continue;
           execute(commands, session, argv);
           if (c.lastCommand === "psync" || c.lastCommand === "sync") {
             // A replica: its connection is replication.ts's from now on.

@@ -74,6 +74,9 @@ export interface ClientState {
   replyMode?: number;
   /** CLIENT NO-EVICT ON. */
   noEvict?: boolean;
+  /** A replica of this server (it sent PSYNC or SYNC): CLIENT LIST's `S`
+   * flag and `TYPE replica`. */
+  replica?: boolean;
   /** A script of this client's runs past the busy threshold and yields
    * (commands/scripting.ts): its reply comes when this settles. */
   scriptWait?: Promise<void> | null;

@@ -21,6 +21,7 @@ import {
 } from "./transactions.ts";
 import { isMonitor, stopMonitor } from "./introspection.ts";
 import { Tracking, trackingFlags, trackingRedirect } from "./tracking.ts";
+import { Replication } from "../replication.ts";
 
 const ping: Handler = (s, argv) => {
   if (argv.length > 2) {
@@ -201,7 +202,7 @@ const hello: Handler = (s, argv) => {
   out.bulk("mode");
   out.bulk("standalone");
   out.bulk("role");
-  out.bulk("master");
+  out.bulk(Replication.of(s.server).master === null ? "master" : "replica");
   out.bulk("modules");
   out.array(0);
 };
@@ -215,7 +216,8 @@ export function clientLine(c: ClientState): string {
   const obl = c.out.length;
   // Redis's order: O (monitor), P, x, b (blocked), d, e (no-evict).
   const tx = transactionFlags(c);
-  const flags = (isMonitor(c) ? "O" : "") + (c.pubsub !== null ? "P" : "") +
+  const flags = (c.replica === true ? "S" : "") + (isMonitor(c) ? "O" : "") +
+      (c.pubsub !== null ? "P" : "") +
       tx.replace(
         /^x?/,
         `$&${c.blocked != null ? "b" : ""}${trackingFlags(c)}`,
@@ -277,15 +279,20 @@ const CLIENT_TYPES = new Set([
   "pubsub",
 ]);
 
-function checkClientType(lower: string, given: string): void {
+/** A TYPE argument, checked, as {@linkcode clientType} names it
+ * (`replica` is `slave`). */
+function typeArg(given: string): string {
+  const lower = given.toLowerCase();
   if (!CLIENT_TYPES.has(lower)) {
     throw new CommandError(`ERR Unknown client type '${given}'`);
   }
+  return lower === "replica" ? "slave" : lower;
 }
 
-/** CLIENT LIST/KILL TYPE of a client: `pubsub` while it is subscribed to
- * anything, as Redis's getClientType. */
+/** CLIENT LIST/KILL TYPE of a client, as Redis's getClientType: `slave`
+ * for a replica of ours, `pubsub` while it is subscribed to anything. */
 function clientType(c: ClientState): string {
+  if (c.replica === true) return "slave";
   return (c.pubsub?.total ?? 0) > 0 ? "pubsub" : "normal";
 }
 
@@ -294,8 +301,7 @@ const clientList: Handler = (s, argv) => {
   for (let j = 2; j < argv.length; j++) {
     const opt = upper(argv[j]);
     if (opt === "TYPE" && j + 1 < argv.length) {
-      const t = argv[++j].toLowerCase();
-      checkClientType(t, argv[j]);
+      const t = typeArg(argv[++j]);
       clients = clients.filter((c) => clientType(c) === t);
     } else if (opt === "ID" && j + 1 < argv.length) {
       const ids = new Set<number>();
@@ -342,8 +348,7 @@ const clientKill: Handler = (s, argv) => {
     } else if (opt === "LADDR") {
       filters.push((c) => c.laddr === v);
     } else if (opt === "TYPE") {
-      const t = v.toLowerCase();
-      checkClientType(t, v);
+      const t = typeArg(v);
       filters.push((c) => clientType(c) === t);
     } else if (opt === "USER") {
       filters.push(() => v === "default");

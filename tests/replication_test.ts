@@ -329,6 +329,30 @@ Deno.test(
         assert.equal(await c.call("WAIT", 2, 300), 1);
         assert.equal(await c.call("WAIT", 0, 0), 1);
         assert.equal(await rc.call("GET", "n"), "1");
+        // CLIENT LIST: the replica's connection has the S flag and is of
+        // TYPE replica (alias slave), on both primaries.
+        const replicaLine = async (conn: Conn) => {
+          const list = String(
+            await conn.call("CLIENT", "LIST", "TYPE", "replica"),
+          );
+          assert.equal(
+            String(await conn.call("CLIENT", "LIST", "TYPE", "slave")),
+            list,
+          );
+          return / flags=(\w+) /.exec(list)?.[1];
+        };
+        assert.equal(await replicaLine(c), await replicaLine(pc));
+        assert.equal(await replicaLine(c), "S");
+        // HELLO names each side's role.
+        const role = async (conn: Conn) => {
+          const hello = await conn.call("HELLO", "2") as RespValue[];
+          return hello[hello.indexOf("role") + 1];
+        };
+        assert.deepEqual([await role(c), await role(rc)], [
+          "master",
+          "replica",
+        ]);
+        assert.equal(await role(prc), "replica");
       });
     } finally {
       await replica?.stop();
@@ -511,6 +535,24 @@ Deno.test(
         "READONLY You can't write against a read only replica.",
       );
       assert.equal(await c.call("EXISTS", "x"), 0);
+      // In a transaction (refused while queuing: EXEC aborts) and in a
+      // script, as redis-server's replicas answer.
+      assert.equal(await c.call("MULTI"), "OK");
+      const queued = await c.call("SET", "x", "y");
+      assert.ok(queued instanceof ReplyError);
+      assert.match(queued.message, /^READONLY /);
+      const aborted = await c.call("EXEC");
+      assert.ok(aborted instanceof ReplyError);
+      assert.match(aborted.message, /^EXECABORT /);
+      const scripted = await c.call(
+        "EVAL",
+        "return redis.call('SET', KEYS[1], 'y')",
+        1,
+        "x",
+      );
+      assert.ok(scripted instanceof ReplyError);
+      assert.match(scripted.message, /READONLY You can't write/);
+      assert.equal(await c.call("EXISTS", "x"), 0);
       const role = await c.call("ROLE") as RespValue[];
       assert.deepEqual(role.slice(0, 4), [
         "slave",
@@ -518,6 +560,8 @@ Deno.test(
         primary.port,
         "connected",
       ]);
+      const hello = await c.call("HELLO", "2") as RespValue[];
+      assert.equal(hello[hello.indexOf("role") + 1], "replica");
       const r = await info(c, "replication");
       assert.equal(r.get("role"), "slave");
       assert.equal(r.get("master_link_status"), "up");
