@@ -1369,9 +1369,10 @@ export class Persistence {
     return join(this.#config.dir, this.#config.appendfilename);
   }
 
-  /** True while a background save runs. */
+  /** True while a background save runs, or a replica's full sync reads
+   * the snapshots (Redis's RDB child). */
   get bgsaveInProgress(): boolean {
-    return this.#bgsave !== null;
+    return this.#bgsave !== null || this.#held !== null;
   }
 
   /** True while the log is being rewritten. */
@@ -1815,12 +1816,29 @@ export class Persistence {
 
   // --- snapshots ---------------------------------------------------------
 
+  /** Another holder of the stores' snapshots (a replica's full sync) until
+   * it settles; saves and rewrites wait for it. */
+  #held: Promise<void> | null = null;
+
+  /**
+   * Marks the stores' snapshots as taken by someone else (replication's
+   * full sync) until `until` settles: BGSAVE answers that a save is in
+   * progress (as Redis while its replication child runs), SAVE is refused,
+   * rewrites and automatic saves wait.
+   */
+  holdSnapshots(until: Promise<void>): void {
+    this.#held = until;
+    until.finally(() => {
+      if (this.#held === until) this.#held = null;
+    });
+  }
+
   /** SAVE: writes a snapshot now, blocking until it is on disk. */
   saveSync(): void {
     if (!this.enabled) {
       throw new Error("this server keeps no files (it was given no dir)");
     }
-    if (this.#bgsave !== null) {
+    if (this.#bgsave !== null || this.#held !== null) {
       throw new Error("Background save already in progress");
     }
     if (this.#rewrite !== null) {
@@ -1977,7 +1995,7 @@ export class Persistence {
    * in which case it is scheduled if `schedule`).
    */
   bgsave(schedule = false): "started" | "in-progress" | "scheduled" | "busy" {
-    if (this.#bgsave !== null) return "in-progress";
+    if (this.#bgsave !== null || this.#held !== null) return "in-progress";
     if (this.#rewrite !== null) {
       if (!schedule) return "busy";
       this.#bgsaveScheduled = true;
@@ -2222,7 +2240,7 @@ export class Persistence {
    * background; writes during the rewrite are kept. */
   bgrewriteaof(): "started" | "in-progress" | "scheduled" {
     if (this.#rewrite !== null) return "in-progress";
-    if (this.#bgsave !== null) {
+    if (this.#bgsave !== null || this.#held !== null) {
       this.#rewriteScheduled = true;
       return "scheduled";
     }
@@ -2372,9 +2390,13 @@ export class Persistence {
       this.#aofEnabling = true;
       try {
         // One background job at a time, as Redis.
-        while (this.#rewrite !== null || this.#bgsave !== null) {
+        while (
+          this.#rewrite !== null || this.#bgsave !== null ||
+          this.#held !== null
+        ) {
           await this.#rewrite;
           await this.#bgsave;
+          await this.#held;
         }
         if (!this.#aofWanted) return;
         this.#rewriteStarted = Date.now();
@@ -2449,7 +2471,9 @@ export class Persistence {
         // still failing; logged once
       }
     }
-    if (this.#bgsave === null && this.#rewrite === null) {
+    if (
+      this.#bgsave === null && this.#rewrite === null && this.#held === null
+    ) {
       if (this.#bgsaveScheduled) {
         this.#bgsaveScheduled = false;
         this.#startBgsave();
@@ -2563,7 +2587,7 @@ export class Persistence {
       ["loading", this.loading ? 1 : 0],
       ["async_loading", 0],
       ["rdb_changes_since_last_save", this.dirty],
-      ["rdb_bgsave_in_progress", this.#bgsave !== null ? 1 : 0],
+      ["rdb_bgsave_in_progress", this.bgsaveInProgress ? 1 : 0],
       ["rdb_last_save_time", Math.floor(this.lastSave / 1000)],
       ["rdb_last_bgsave_status", this.lastBgsaveStatus],
       ["rdb_last_bgsave_time_sec", this.lastBgsaveSeconds],

@@ -972,6 +972,8 @@ export class Replication {
         }
         await sleep(100);
       }
+      // Saves and rewrites wait while these snapshots are read.
+      this.server.persistence.holdSnapshots(done.promise);
       const started = Date.now();
       if (this.backlog === null) {
         // The first replica: a new history begins (Redis changes its id).
@@ -1364,6 +1366,16 @@ export class Replication {
     if (b !== null && b.size !== this.config.replBacklogSize) {
       this.backlog = b.resized(this.config.replBacklogSize);
     }
+  }
+
+  /** Stops the full syncs under way (their replicas are dropped and will
+   * sync again) and waits until their snapshots are released: SHUTDOWN
+   * saves next. */
+  async stopSyncs(): Promise<void> {
+    for (const r of [...this.replicas]) {
+      if (r.state === "wait_bgsave" || r.state === "send_bulk") r.close();
+    }
+    await this.#syncChain;
   }
 
   /** The server closes: every link goes. */

@@ -500,13 +500,16 @@ export class Server {
       // Nothing to save and no file to replace: no empty snapshot is
       // written over nothing.
       if (
-        save && this.store.size === 0 &&
+        save && this.#dbs.every(([, store]) => store.size === 0) &&
         libraryCodes(this.#state).length === 0 &&
         !existsSync(this.persistence.snapshotPath)
       ) {
         save = false;
       }
       await this.persistence.stopBackgroundJobs();
+      // A replica's full sync holds the snapshots too: it stops (the
+      // replica will sync again), as Redis kills its replication child.
+      await this.#repl?.stopSyncs();
       if (save) {
         try {
           this.persistence.saveSync();

@@ -581,3 +581,24 @@ Deno.test(
     );
   },
 );
+
+Deno.test(
+  "databases: SHUTDOWN saves when only another database than 0 holds keys",
+  opts,
+  async () => {
+    await withDir(async (dir) => {
+      const server = await startServer({ dir, save: [[3600, 1]] });
+      {
+        using c = await Conn.open(server.port);
+        await c.call("SELECT", "7");
+        await c.call("SET", "only", "here");
+      }
+      assert.equal(await server.shutdown(), true);
+      await server.finished;
+      await using again = await startServer({ dir });
+      using c = await Conn.open(again.port);
+      await c.call("SELECT", "7");
+      assert.equal(await c.call("GET", "only"), "here");
+    });
+  },
+);

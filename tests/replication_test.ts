@@ -623,3 +623,80 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "a full sync that a replica does not read holds the snapshots: BGSAVE and SAVE answer as Redis, SHUTDOWN stops the sync and saves",
+  { sanitizeResources: false, sanitizeOps: false },
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "kv-repl-hold-" });
+    try {
+      const server = await startServer({ dir, save: [[3600, 1]] });
+      let closed = false;
+      try {
+        using c = await Conn.open(server.port);
+        // About 24 MB of RDB (values that do not compress): more than the
+        // socket buffers take.
+        const random = () => {
+          const b = crypto.getRandomValues(new Uint8Array(500));
+          return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+        };
+        for (let i = 0; i < 24_000; i += 1000) {
+          const args: string[] = [];
+          for (let j = i; j < i + 1000; j++) args.push(`k${j}`, random());
+          await c.call("MSET", ...args);
+        }
+        await c.call("SELECT", "3");
+        await c.call("SET", "in-db-3", "kept");
+        // A replica that asks for a full sync, then never reads.
+        const replica = await Deno.connect({
+          hostname: "127.0.0.1",
+          port: server.port,
+        });
+        try {
+          const send = (s: string) =>
+            replica.write(new TextEncoder().encode(s));
+          await send("*3\r\n$8\r\nREPLCONF\r\n$4\r\ncapa\r\n$3\r\neof\r\n");
+          // Its +OK read first: PSYNC is refused with output pending.
+          const ok = new Uint8Array(5);
+          for (let got = 0; got < 5;) {
+            const n = await replica.read(ok.subarray(got));
+            if (n === null) break;
+            got += n;
+          }
+          assert.equal(new TextDecoder().decode(ok), "+OK\r\n");
+          await send("*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n");
+          await until("the sync to start", async () => {
+            const i = await info(c, "persistence");
+            return i.get("rdb_bgsave_in_progress") === "1";
+          });
+          const bg = await c.call("BGSAVE");
+          assert.ok(bg instanceof ReplyError);
+          assert.equal(bg.message, "ERR Background save already in progress");
+          const save = await c.call("SAVE");
+          assert.ok(save instanceof ReplyError);
+          assert.equal(save.message, "ERR Background save already in progress");
+          // SHUTDOWN's save goes through: the sync is stopped first.
+          assert.equal(await server.shutdown(), true);
+          closed = true;
+        } finally {
+          try {
+            replica.close();
+          } catch {
+            // closed by the server
+          }
+        }
+      } finally {
+        if (!closed) await server.close();
+        await server.finished;
+      }
+      // Everything, database 3 too, is in the snapshot.
+      await using again = await startServer({ dir });
+      using c = await Conn.open(again.port);
+      assert.equal(await c.call("DBSIZE"), 24_000);
+      await c.call("SELECT", "3");
+      assert.equal(await c.call("GET", "in-db-3"), "kept");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
