@@ -1,6 +1,7 @@
 // Server commands: INFO, CONFIG, TIME, COMMAND, SHUTDOWN.
 
 import { blockedCounts } from "./blocking.ts";
+import { migrateCachedSockets } from "./migrate.ts";
 import { Tracking } from "./tracking.ts";
 import { BUSY_EVAL, BUSY_FUNCTION, Scripting } from "./scripting.ts";
 import process from "node:process";
@@ -174,7 +175,7 @@ const SECTIONS: Record<string, Section> = {
       // Snapshots run in-process: no fork, no defragmentation.
       ["latest_fork_usec", 0],
       ["total_forks", 0],
-      ["migrate_cached_sockets", 0],
+      ["migrate_cached_sockets", migrateCachedSockets(s.server)],
       ["slave_expires_tracked_keys", 0],
       ["active_defrag_hits", 0],
       ["active_defrag_misses", 0],

@@ -763,6 +763,11 @@ Deno.test("migrate: our server -> redis-server, every type", opts, async () => {
     [...m.slice(0, 4), 3, 5000, "REPLACE"],
     3,
   );
+  // One connection to the target stays cached (INFO stats, as Redis).
+  assert.match(
+    String(await s.call("INFO", "stats")),
+    /\r\nmigrate_cached_sockets:1\r\n/,
+  );
 });
 
 Deno.test("migrate: our server -> our server", opts, async () => {
