@@ -13,13 +13,13 @@ import assert from "node:assert/strict";
 import { keySlot } from "../_cluster.ts";
 import { encodeCommand, RequestDecoder, type RespValue } from "../protocol.ts";
 import { type Cmd, hasRedis } from "./_compat.ts";
+import { RedisCluster } from "./_cluster.ts";
 import {
   Conn,
   has,
   RedisServer,
   run,
   startServer,
-  waitForPort,
   withDir,
 } from "./_helpers.ts";
 
@@ -834,124 +834,6 @@ Deno.test("migrate: redis-server -> our server (RESTORE)", opts, async () => {
 // ---------------------------------------------------------------------------
 // Redis Cluster
 
-/** A port whose cluster bus port (port + 10000) is free too. */
-function clusterPort(taken: Set<number>): number {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const a = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (a.addr as Deno.NetAddr).port;
-    try {
-      if (port + 10000 > 65535 || taken.has(port) || taken.has(port + 10000)) {
-        continue;
-      }
-      try {
-        Deno.listen({ hostname: "127.0.0.1", port: port + 10000 }).close();
-      } catch {
-        continue;
-      }
-      taken.add(port);
-      taken.add(port + 10000);
-      return port;
-    } finally {
-      a.close();
-    }
-  }
-  throw new Error("no free port pair for a cluster node");
-}
-
-/** Three redis-server primaries joined by `redis-cli --cluster create`.
- * (tests/client_cluster_test.ts has a fuller RedisCluster of its own.) */
-class Cluster {
-  readonly processes: Deno.ChildProcess[] = [];
-  readonly ports: number[] = [];
-  constructor(readonly dir: string) {}
-
-  static async start(): Promise<Cluster> {
-    const cluster = new Cluster(
-      await Deno.makeTempDir({ prefix: "kv-migrate-cluster-" }),
-    );
-    try {
-      const taken = new Set<number>();
-      for (let i = 0; i < 3; i++) {
-        const port = clusterPort(taken);
-        cluster.ports.push(port);
-        cluster.processes.push(
-          new Deno.Command("redis-server", {
-            args: [
-              "--cluster-enabled",
-              "yes",
-              "--cluster-config-file",
-              `${cluster.dir}/nodes-${port}.conf`,
-              "--port",
-              String(port),
-              "--bind",
-              "127.0.0.1",
-              "--save",
-              "",
-              "--appendonly",
-              "no",
-              "--dir",
-              cluster.dir,
-            ],
-            stdout: "null",
-            stderr: "null",
-          }).spawn(),
-        );
-        await waitForPort(port);
-      }
-      const r = await run("redis-cli", [
-        "--cluster",
-        "create",
-        ...cluster.ports.map((p) => `127.0.0.1:${p}`),
-        "--cluster-replicas",
-        "0",
-        "--cluster-yes",
-      ], { ms: 60_000 });
-      assert.equal(r.code, 0, r.stdout + r.stderr);
-      await until(
-        async () => {
-          for (const port of cluster.ports) {
-            using c = await Conn.open(port);
-            const info = String(await c.call("CLUSTER", "INFO"));
-            if (!info.includes("cluster_state:ok")) return false;
-            if (!info.includes("cluster_known_nodes:3")) return false;
-          }
-          return true;
-        },
-        "cluster_state:ok",
-        30_000,
-      );
-    } catch (e) {
-      await cluster[Symbol.asyncDispose]();
-      throw e;
-    }
-    return cluster;
-  }
-
-  /** The port of the primary serving `slot`. */
-  async ownerOf(slot: number): Promise<number> {
-    using c = await Conn.open(this.ports[0]);
-    const slots = await c.call("CLUSTER", "SLOTS") as RespValue[][];
-    for (const [start, end, primary] of slots) {
-      if (slot >= Number(start) && slot <= Number(end)) {
-        return Number((primary as RespValue[])[1]);
-      }
-    }
-    throw new Error(`no node serves slot ${slot}`);
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    for (const p of this.processes) {
-      try {
-        p.kill("SIGKILL");
-      } catch {
-        // gone
-      }
-      await p.status;
-    }
-    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
-  }
-}
-
 /** 500 keys of every type (some with a TTL, some large). */
 function fiveHundred(): Cmd[] {
   const cmds: Cmd[] = [];
@@ -1011,7 +893,7 @@ function fiveHundred(): Cmd[] {
 /** Checks each key of `expected` is on the node of its slot (and no other)
  * with the same value and TTL. */
 async function checkCluster(
-  cluster: Cluster,
+  cluster: RedisCluster,
   expected: Map<string, { value: string; pttl: number }>,
 ): Promise<void> {
   const conns = new Map<number, Conn>();
@@ -1051,7 +933,7 @@ Deno.test({
   ...opts,
   ignore: !hasRedis || !has("redis-cli"),
   fn: async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await RedisCluster.start();
     await using ours = await startServer();
     using c = await Conn.open(ours.port);
     const cmds = fiveHundred();
