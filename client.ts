@@ -3736,6 +3736,45 @@ export class Client {
     return call(this, ["BGSAVE"], (v) => text(v)!);
   }
 
+  /** REPLICAOF host port: the server follows that primary (its data is
+   * replaced by the primary's); `replicaof("NO", "ONE")` makes it a
+   * primary again, keeping the data. */
+  replicaof<S extends Queue = Client>(
+    this: S,
+    host: string,
+    port: number | string,
+  ): Reply<S, string> {
+    return call(this, ["REPLICAOF", host, port], (v) => text(v)!);
+  }
+
+  /** SLAVEOF: Redis's older name of {@linkcode Client.replicaof}. */
+  slaveof<S extends Queue = Client>(
+    this: S,
+    host: string,
+    port: number | string,
+  ): Reply<S, string> {
+    return call(this, ["SLAVEOF", host, port], (v) => text(v)!);
+  }
+
+  /** ROLE: `["master", offset, [[ip, port, offset], ...]]` on a primary,
+   * `["slave", host, port, state, offset]` on a replica, as Redis. */
+  role<S extends Queue = Client>(
+    this: S,
+  ): Reply<S, (string | number | string[][])[]> {
+    return call(
+      this,
+      ["ROLE"],
+      (v) =>
+        (v as RespValue[]).map((e) =>
+          typeof e === "number"
+            ? e
+            : Array.isArray(e)
+            ? e.map((r) => texts(r) as string[])
+            : text(e)!
+        ),
+    );
+  }
+
   /** LASTSAVE: unix time in seconds of the last successful save. */
   lastsave<S extends Queue = Client>(this: S): Reply<S, number> {
     return call(this, ["LASTSAVE"], num);

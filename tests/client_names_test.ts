@@ -23,6 +23,9 @@ const NOT_METHODS: Record<string, string> = {
   reset: "would drop the client's own connection state (tracking, name)",
   "client|reply": "OFF/SKIP break the pairing of requests and replies",
   "script|debug": "the Lua debugger is not supported",
+  psync: "a replica's handshake: the connection becomes a replication stream",
+  sync: "a replica's handshake: the connection becomes a replication stream",
+  replconf: "spoken by replicas and primaries to each other",
 };
 
 /** Client methods that pipelines and transactions do not have: they

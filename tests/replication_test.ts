@@ -11,6 +11,7 @@ import { ReplyError, type RespValue } from "../protocol.ts";
 import type { Server } from "../server.ts";
 import { parseServerArgs } from "../config.ts";
 import { Conn, RedisServer, startServer } from "./_helpers.ts";
+import { Client } from "../client.ts";
 import { hasRedis } from "./_compat.ts";
 
 const opts = {
@@ -697,6 +698,27 @@ Deno.test(
       assert.equal(await c.call("GET", "in-db-3"), "kept");
     } finally {
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+Deno.test(
+  "Client: replicaof(), role() and replicaof('NO', 'ONE') against our server and redis-server",
+  opts,
+  async () => {
+    await using primary = await RedisServer.start();
+    await using ours = await startServer();
+    await using other = await RedisServer.start();
+    for (const port of [ours.port, other.port]) {
+      await using client = await Client.connect({ port });
+      assert.equal(await client.replicaof("127.0.0.1", primary.port), "OK");
+      assert.deepEqual((await client.role()).slice(0, 3), [
+        "slave",
+        "127.0.0.1",
+        primary.port,
+      ]);
+      assert.equal(await client.replicaof("NO", "ONE"), "OK");
+      assert.equal((await client.role())[0], "master");
     }
   },
 );
