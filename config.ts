@@ -81,10 +81,11 @@ export interface ServerConfig extends EncodingLimits, MemorySettings {
   /** Numbered databases clients can SELECT (`databases`, 16 as
    * redis.conf; set at start only). */
   databases: number;
-  /** `rdbcompression`: accepted and shown; our DUMP payloads are never
-   * LZF-compressed (Redis's are when it saves space). */
+  /** `rdbcompression`: RDB snapshot files LZF-compress strings when yes
+   * (as Redis); our DUMP payloads are never compressed. */
   rdbcompression: boolean;
-  /** Snapshot file name in `dir`. */
+  /** Snapshot file name in `dir`; a name ending in `.rdb` selects Redis's
+   * RDB format, any other the JSON snapshot. */
   dbfilename: string;
   /** Snapshot policy: save after `seconds` if at least `changes` writes
    * happened, for any pair; empty: no automatic snapshots. */
@@ -1241,7 +1242,8 @@ const HELP: Record<string, string> = {
   "protected-mode":
     "with no password, serve only 127.0.0.1 and ::1 when bound elsewhere",
   dir: "where data files go: relative to the folder you start kv from",
-  dbfilename: "the snapshot file, in --dir",
+  dbfilename:
+    "the snapshot file, in --dir (ending in .rdb: Redis's RDB format)",
   save: 'snapshot after SECONDS if CHANGES writes, for any pair; "" for none',
   "stop-writes-on-bgsave-error": "refuse writes after a failed save",
   appendonly: "log every write to the append-only file",
