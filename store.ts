@@ -452,7 +452,9 @@ export class Store {
   #expireCursor: Iterator<[string, number]> | null = null;
   #avgTtl = 0;
   #randomCursor: Iterator<string> | null = null;
-  #scanSlots: (ScanState | undefined)[] = new Array(SCAN_SLOTS);
+  /** Live SCAN iterators by cursor slot; made by the first SCAN (an empty
+   * database costs less without them). */
+  #scanSlots: (ScanState | undefined)[] | null = null;
   #snapshot: SnapshotState | null = null;
   #nextScanSlot = 1;
   // Memory accounting (data/_memory.ts): estimated bytes of keys and
@@ -1490,7 +1492,7 @@ export class Store {
     for (const s of [this, other]) {
       s.#expireCursor = s.#randomCursor = null;
       s.#sampleCursor = s.#volatileCursor = null;
-      s.#scanSlots = new Array(SCAN_SLOTS);
+      s.#scanSlots = null;
     }
   }
 
@@ -1508,7 +1510,7 @@ export class Store {
       this.#data = new Map();
       this.#expires = new Map();
       this.#expireCursor = this.#randomCursor = null;
-      this.#scanSlots = new Array(SCAN_SLOTS);
+      this.#scanSlots = null;
     } else {
       this.#data.clear();
       this.#expires.clear();
@@ -1563,11 +1565,12 @@ export class Store {
     let iterator: Iterator<string>;
     let position: number;
     const slot = cursor % SCAN_SLOTS;
-    const saved = cursor === 0 ? undefined : this.#scanSlots[slot];
+    const slots = this.#scanSlots ??= new Array(SCAN_SLOTS);
+    const saved = cursor === 0 ? undefined : slots[slot];
     if (saved !== undefined && saved.cursor === cursor) {
       iterator = saved.iterator;
       position = saved.position;
-      this.#scanSlots[slot] = undefined;
+      slots[slot] = undefined;
     } else {
       iterator = this.#data.keys();
       position = Math.floor(cursor / SCAN_SLOTS);
@@ -1588,7 +1591,7 @@ export class Store {
     const nextSlot = this.#nextScanSlot;
     this.#nextScanSlot = nextSlot % (SCAN_SLOTS - 1) + 1;
     const next = position * SCAN_SLOTS + nextSlot;
-    this.#scanSlots[nextSlot] = { cursor: next, iterator, position };
+    slots[nextSlot] = { cursor: next, iterator, position };
     return { cursor: next, keys };
   }
 

@@ -216,6 +216,41 @@ async function memoryPerKey(
   }
 }
 
+/** What one empty numbered database costs: RSS growth after SELECT, SET
+ * and DEL in each of DBS databases on one connection, minus the growth
+ * after the same commands all in database 0 (the connection and the
+ * commands themselves), divided by DBS. Many databases, so that their cost
+ * stands out of V8's garbage-collection noise (about a MiB). */
+const DBS = 2048;
+
+async function databaseCost(): Promise<number> {
+  const growth = async (dbs: number[]) => {
+    const t = await startOurs(["--save", "", "--databases", String(DBS)]);
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const before = rss(t.process.pid);
+      const cmds = dbs.map((n) =>
+        `*2\r\n$6\r\nSELECT\r\n$${String(n).length}\r\n${n}\r\n` +
+        "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n"
+      ).join("");
+      const out = await run(
+        "redis-cli",
+        ["-h", "127.0.0.1", "-p", String(t.port), "--pipe"],
+        new TextEncoder().encode(cmds),
+      );
+      if (!out.includes(`replies: ${dbs.length * 3}`)) throw new Error(out);
+      await new Promise((r) => setTimeout(r, 1000));
+      return rss(t.process.pid) - before;
+    } finally {
+      await stop(t);
+    }
+  };
+  const every = Array.from({ length: DBS }, (_, i) => i);
+  const all = await growth(every);
+  const zero = await growth(every.map(() => 0));
+  return (all - zero) / DBS;
+}
+
 const TESTS = ["set", "get", "incr", "mset"];
 const PIPELINES = [1, 32];
 const TARGETS: Record<string, number> = {
@@ -494,6 +529,14 @@ for (let round = 0; round < ROUNDS; round++) {
     `round ${round + 1} memory per key: ours ${
       lastOurs.perKey.toFixed(1)
     } B, redis ${lastRedis.perKey.toFixed(1)} B`,
+  );
+}
+
+const dbCost: number[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  dbCost.push(await databaseCost());
+  console.log(
+    `round ${round + 1} one empty database: ${dbCost.at(-1)!.toFixed(0)} B`,
   );
 }
 
@@ -797,6 +840,18 @@ Ratio: **${memRatio.toFixed(2)}x** (target <= 1.5x: ${
 round. Deno's runtime itself starts at about ${
   fmt(lastOurs.before / 1024 / 1024)
 } MiB.
+
+## Memory: numbered databases
+
+An empty database that a client has used costs about **${
+  fmt(median(dbCost))
+} bytes** of RSS (median of ${ROUNDS} pairs of fresh processes with
+\`--databases ${fmt(DBS)}\`: RSS growth after SELECT, SET and DEL in each
+database on one connection, minus the growth after the same commands all in
+database 0, divided by ${fmt(DBS)}), so the 16 of the default configuration
+add about ${fmt(median(dbCost) * 16 / 1024)} KiB, against a process of
+${fmt(lastOurs.before / 1024 / 1024)} MiB. A database is made on first use;
+per-key memory is the same in every database (one \`Map\` each).
 
 ## Persistence: ${fmt(COUNT)} keys (16-byte keys and values)
 
