@@ -1200,6 +1200,11 @@ export class Replication {
   }
 
   /** The session the primary's commands run in. */
+  /** Whether `s` is the session the primary's stream runs in. */
+  isMasterSession(s: Session): boolean {
+    return s === this.#masterSession;
+  }
+
   masterSession(): Session {
     if (this.#masterSession === null) {
       if (this.host === null) throw new Error("no server to run commands in");
@@ -1400,9 +1405,13 @@ export const READONLY_ERROR =
   "READONLY You can't write against a read only replica.";
 
 /** True when the client of `s` may not write here (`replica-read-only` on
- * a replica; the primary's own stream and internal clients may): the
- * dispatcher refuses its write commands, in MULTI and scripts too. */
+ * a replica): every client but the primary's own stream and the log's
+ * replay (the dashboard and the REST API too); the dispatcher refuses its
+ * write commands, in MULTI and scripts too. */
 export function replicaRefuses(s: Session): boolean {
-  return s.client.id !== 0 && s.server.config.replicaReadOnly &&
-    Replication.of(s.server).master !== null;
+  if (!s.server.config.replicaReadOnly || s.server.persistence.loading) {
+    return false;
+  }
+  const repl = Replication.of(s.server);
+  return repl.master !== null && !repl.isMasterSession(s);
 }

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { ReplyError, type RespValue } from "../protocol.ts";
 import type { Server } from "../server.ts";
 import { parseServerArgs } from "../config.ts";
-import { Conn, RedisServer, startServer } from "./_helpers.ts";
+import { Conn, freePort, RedisServer, startServer } from "./_helpers.ts";
 import { Client } from "../client.ts";
 import { hasRedis } from "./_compat.ts";
 
@@ -720,5 +720,35 @@ Deno.test(
       assert.equal(await client.replicaof("NO", "ONE"), "OK");
       assert.equal((await client.role())[0], "master");
     }
+  },
+);
+
+Deno.test(
+  "a read-only replica refuses writes from the dashboard console and the REST API too",
+  opts,
+  async () => {
+    await using primary = await RedisServer.start();
+    await using ours = await startServer({ httpPort: freePort() });
+    using c = await Conn.open(ours.port);
+    assert.equal(await c.call("REPLICAOF", "127.0.0.1", primary.port), "OK");
+    const base = `http://127.0.0.1:${ours.httpPort}`;
+    const rest = await fetch(`${base}/set/b/2`);
+    const restBody = await rest.json();
+    assert.match(String(restBody.error), /^READONLY You can't write/);
+    const console = await fetch(`${base}/api/command`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: base },
+      body: JSON.stringify({ command: "SET b 2" }),
+    });
+    const consoleBody = await console.json();
+    assert.match(
+      String(consoleBody.output ?? consoleBody.error),
+      /READONLY You can't write/,
+    );
+    assert.equal(await c.call("EXISTS", "b"), 0);
+    // Reads are served.
+    assert.deepEqual(await (await fetch(`${base}/exists/b`)).json(), {
+      result: 0,
+    });
   },
 );
