@@ -47,14 +47,19 @@ const stderrSink: LogSink = (line) => {
   }
 };
 
-/** A logger that drops lines below the level `getLevel()` returns. */
+/** A logger that drops lines below the level `getLevel()` returns; the
+ * role letter after the pid is `role()`'s (Redis's `M` primary, `S`
+ * replica). */
 export function createLogger(
   getLevel: () => LogLevel,
   sink: LogSink = stderrSink,
+  role: () => string = () => "M",
 ): (level: LogLevel, msg: string) => void {
   return (level, msg) => {
     if (RANK[level] < RANK[getLevel()]) return;
-    sink(`${Deno.pid}:M ${logTime(new Date())} ${MARK[level]} ${msg}\n`);
+    sink(
+      `${Deno.pid}:${role()} ${logTime(new Date())} ${MARK[level]} ${msg}\n`,
+    );
   };
 }
 

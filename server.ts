@@ -321,7 +321,11 @@ export class Server {
     // The encoding thresholds are settings: CONFIG SET reaches the store.
     this.store.limits = this.config;
     this.#dbs.push([0, this.store]);
-    const log = createLogger(() => this.config.loglevel, logSink);
+    const log = createLogger(
+      () => this.config.loglevel,
+      logSink,
+      () => this.#repl?.master != null ? "S" : "M",
+    );
     this.log = (level, msg) => {
       if (!this.#quiet) log(level, msg);
     };

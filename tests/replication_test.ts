@@ -752,3 +752,22 @@ Deno.test(
     });
   },
 );
+
+Deno.test(
+  "log lines of a replica carry Redis's S role letter, a primary's M",
+  opts,
+  async () => {
+    await using primary = await RedisServer.start();
+    const lines: string[] = [];
+    await using ours = await startServer({
+      loglevel: "notice",
+      logSink: (l) => lines.push(l),
+    });
+    using c = await Conn.open(ours.port);
+    assert.equal(await c.call("REPLICAOF", "127.0.0.1", primary.port), "OK");
+    assert.equal(await c.call("REPLICAOF", "NO", "ONE"), "OK");
+    const roles = lines.map((l) => /^\d+:([MS]) /.exec(l)?.[1]);
+    assert.ok(roles.includes("S"), lines.join(""));
+    assert.equal(roles.at(-1), "M", lines.join(""));
+  },
+);
