@@ -294,7 +294,12 @@ function intParam(
 
 function boolParam(
   name: string,
-  key: "protectedMode" | "stopWritesOnBgsaveError" | "appendonly",
+  key:
+    | "protectedMode"
+    | "stopWritesOnBgsaveError"
+    | "appendonly"
+    | "rdbcompression"
+    | "replicaReadOnly",
   mutable = true,
 ): Param {
   return {
@@ -349,17 +354,8 @@ const PARAMS: Param[] = [
     },
   },
   boolParam("protected-mode", "protectedMode"),
-  {
-    // Accepted for Redis's tools; DUMP payloads are never LZF-compressed.
-    name: "rdbcompression",
-    mutable: true,
-    get: (c) => c.rdbcompression ? "yes" : "no",
-    set(c, v) {
-      const s = v.toLowerCase();
-      if (s !== "yes" && s !== "no") return "argument must be 'yes' or 'no'";
-      c.rdbcompression = s === "yes";
-    },
-  },
+  // RDB files LZF-compress strings when yes; DUMP payloads never do.
+  boolParam("rdbcompression", "rdbcompression"),
   {
     name: "dir",
     mutable: false,
@@ -764,15 +760,8 @@ PARAMS.push(
     },
   },
   {
-    name: "replica-read-only",
+    ...boolParam("replica-read-only", "replicaReadOnly"),
     aliases: ["slave-read-only"],
-    mutable: true,
-    get: (c) => c.replicaReadOnly ? "yes" : "no",
-    set(c, v) {
-      const s = v.toLowerCase();
-      if (s !== "yes" && s !== "no") return "argument must be 'yes' or 'no'";
-      c.replicaReadOnly = s === "yes";
-    },
   },
   {
     name: "repl-backlog-size",
