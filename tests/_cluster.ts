@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { Client } from "../client.ts";
 import type { RespValue } from "../protocol.ts";
 import { run, waitForPort } from "./_helpers.ts";
+import { spawnRedis } from "../tools/_processes.ts";
 
 /** A port whose cluster bus port (port + 10000) is free too. */
 export function clusterPort(taken: Set<number>): number {
@@ -62,26 +63,12 @@ export class RedisCluster {
 
   /** Starts (or starts again) the node on `port`, with its nodes.conf. */
   async startNode(port: number): Promise<void> {
-    const child = new Deno.Command("redis-server", {
-      args: [
-        "--cluster-enabled",
-        "yes",
-        "--cluster-config-file",
-        `${this.dir}/nodes-${port}.conf`,
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        this.dir,
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    const child = spawnRedis(port, this.dir, [
+      "--cluster-enabled",
+      "yes",
+      "--cluster-config-file",
+      `${this.dir}/nodes-${port}.conf`,
+    ]);
     this.processes.set(port, child);
     await waitForPort(port);
   }

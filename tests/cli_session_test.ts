@@ -3,29 +3,13 @@
 // password then AUTH, INFO printed line by line.
 
 import assert from "node:assert/strict";
-import { has, RedisServer, startServer, waitForPort } from "./_helpers.ts";
+import { has, RedisServer, startServer } from "./_helpers.ts";
 import { kvCli, Terminal, twin } from "./_cli.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
 /** redis-server on a given port (to start it again on the same one). */
-async function redisOn(port: number): Promise<RedisServer> {
-  const dir = await Deno.makeTempDir({ prefix: "kv-redis-" });
-  const child = new Deno.Command("redis-server", {
-    args: ["--port", String(port), "--bind", "127.0.0.1", "--save", ""]
-      .concat(["--appendonly", "no", "--dir", dir]),
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const server = new RedisServer(child, port, dir);
-  try {
-    await waitForPort(port);
-  } catch (e) {
-    await server.stop();
-    throw e;
-  }
-  return server;
-}
+const redisOn = (port: number) => RedisServer.start([], port);
 
 /** Screens with the port and trailing blank lines taken out. */
 const norm = (s: string, port: number) =>

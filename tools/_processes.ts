@@ -24,6 +24,32 @@ export async function waitForPort(port: number, ms = 10000): Promise<void> {
   throw new Error(`nothing listening on ${port} after ${ms} ms`);
 }
 
+/** Spawns redis-server on loopback `port` with no persistence, its files
+ * in `dir`, and `args` after (they win over these). */
+export function spawnRedis(
+  port: number,
+  dir: string,
+  args: string[] = [],
+): Deno.ChildProcess {
+  return new Deno.Command("redis-server", {
+    args: [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir,
+      ...args,
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
 /** A redis-server on a free loopback port, with no persistence, in a
  * temporary directory that goes away with it. */
 export class RedisServer {
@@ -33,27 +59,14 @@ export class RedisServer {
     readonly dir: string,
   ) {}
 
-  /** Starts redis-server with extra arguments (e.g. `--bind 0.0.0.0`). */
-  static async start(args: string[] = []): Promise<RedisServer> {
-    const port = freePort();
+  /** Starts redis-server with extra arguments (e.g. `--bind 0.0.0.0`), on
+   * `port` (a free one by default; given, to start one again there). */
+  static async start(
+    args: string[] = [],
+    port: number = freePort(),
+  ): Promise<RedisServer> {
     const dir = await Deno.makeTempDir({ prefix: "kv-redis-" });
-    const child = new Deno.Command("redis-server", {
-      args: [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        dir,
-        ...args,
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    const child = spawnRedis(port, dir, args);
     const server = new RedisServer(child, port, dir);
     try {
       await waitForPort(port);

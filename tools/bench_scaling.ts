@@ -23,7 +23,12 @@
 
 import { parseArgs } from "node:util";
 import { Client } from "../client.ts";
-import { freePort, RedisServer, waitForPort } from "./_processes.ts";
+import {
+  freePort,
+  RedisServer,
+  spawnRedis,
+  waitForPort,
+} from "./_processes.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -396,26 +401,12 @@ async function startCluster(): Promise<Node[]> {
   const nodes: Node[] = [];
   for (let i = 0; i < 3; i++) {
     const port = clusterPort(taken);
-    const process = new Deno.Command("redis-server", {
-      args: [
-        "--cluster-enabled",
-        "yes",
-        "--cluster-config-file",
-        `${dir}/nodes-${port}.conf`,
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        dir,
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    const process = spawnRedis(port, dir, [
+      "--cluster-enabled",
+      "yes",
+      "--cluster-config-file",
+      `${dir}/nodes-${port}.conf`,
+    ]);
     live.add(process);
     nodes.push({ kind: "redis-server", port, process });
     await waitForPort(port);
