@@ -111,6 +111,8 @@ export class RequestDecoder {
   // State of a multibulk request parsed in part.
   #remaining = 0;
   #args: string[] | null = null;
+  // Arguments of #args filled so far.
+  #argc = 0;
   #maxBulk: number;
   #authRequired: () => boolean;
   // Bytes of an argument too long to hold, still to be skipped.
@@ -224,7 +226,11 @@ export class RequestDecoder {
         if (d > 0 && d <= 9 && src[pos + 2] === CR && pos + 3 < end) {
           pos = this.#pos = pos + 4;
           this.#remaining = d;
-          this.#args = [];
+          // Sized up front: growing an empty array as arguments come
+          // allocates a backing store for 17 and more (most of a small
+          // command's garbage).
+          this.#args = new Array(d);
+          this.#argc = 0;
         }
       }
       if (this.#args === null) {
@@ -247,7 +253,9 @@ export class RequestDecoder {
         pos = this.#pos = cr + 2;
         if (n <= 0) continue; // Redis ignores empty multibulk requests.
         this.#remaining = n;
-        this.#args = [];
+        // As Redis, room for at most 1024 arguments before they come.
+        this.#args = n <= 1024 ? new Array(n) : [];
+        this.#argc = 0;
       }
       const args = this.#args!;
       while (this.#remaining > 0) {
@@ -270,11 +278,10 @@ export class RequestDecoder {
               src[p] === CR && start + len + 2 <= end &&
               len <= this.#maxBulk && (len <= 16384 || !this.#authRequired())
             ) {
-              args.push(
-                args.length === 0 && len <= 16
-                  ? commandName(src, start, len)
-                  : bytesToBinary(src, start, start + len),
-              );
+              const i = this.#argc++;
+              args[i] = i === 0 && len <= 16
+                ? commandName(src, start, len)
+                : bytesToBinary(src, start, start + len);
               pos = this.#pos = start + len + 2;
               this.#remaining--;
               continue;
@@ -309,7 +316,7 @@ export class RequestDecoder {
           this.rejected =
             `ERR argument of ${len} bytes is longer than the longest string ` +
             `this server can hold (${MAX_ARGUMENT_LENGTH} bytes)`;
-          args.push("");
+          args[this.#argc++] = "";
           this.#remaining--;
           const skip = len + 2;
           if (start + skip <= end) {
@@ -324,7 +331,7 @@ export class RequestDecoder {
           this.#pos = pos;
           return this.#needMore(start - pos + len + 2);
         }
-        args.push(bytesToBinary(src, start, start + len));
+        args[this.#argc++] = bytesToBinary(src, start, start + len);
         // Like Redis, the two bytes after the data are skipped unchecked.
         pos = this.#pos = start + len + 2;
         this.#remaining--;
