@@ -105,6 +105,8 @@ const DENIED =
   "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 const MAX_CLIENTS = "-ERR max number of clients reached\r\n";
 const encoder = new TextEncoder();
+/** An already settled promise: what flushing nothing returns. */
+const DONE: Promise<void> = Promise.resolve();
 
 /** True for loopback addresses: 127.0.0.0/8, ::1, ::ffff:127.x.x.x.
  *
@@ -1172,17 +1174,22 @@ export class Server {
 
   /** Writes a client's pending replies, enforcing the output limits. One
    * write at a time per client: a caller waits for the one in progress;
-   * what is appended while writing (pub/sub messages) is written too. */
-  async #flush(c: Connection): Promise<void> {
-    while (c.flushing !== null) await c.flushing;
-    if (c.closed || c.out.length === 0) return;
+   * what is appended while writing (pub/sub messages) is written too.
+   * When no write is in progress (nearly always) this returns the write's
+   * own promise: no async frame of its own, one await less per batch. */
+  #flush(c: Connection): Promise<void> {
+    if (c.flushing !== null) return this.#flushAfter(c);
+    if (c.closed || c.out.length === 0) return DONE;
     const p = this.#write(c);
-    c.flushing = p;
-    try {
-      await p;
-    } finally {
-      c.flushing = null;
-    }
+    // Still writing (the socket is awaited): later callers wait for it.
+    // #write clears `flushing` as it ends.
+    if (c.writing) c.flushing = p;
+    return p;
+  }
+
+  async #flushAfter(c: Connection): Promise<void> {
+    while (c.flushing !== null) await c.flushing;
+    return this.#flush(c);
   }
 
   async #write(c: Connection): Promise<void> {
@@ -1223,6 +1230,7 @@ export class Server {
       }
     } finally {
       c.writing = false;
+      c.flushing = null;
       if (timer !== undefined) clearTimeout(timer);
       c.out.reset();
     }
