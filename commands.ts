@@ -568,7 +568,11 @@ export function execute(
         // A script's effects may change database.
         if (entry[0] === "SELECT") tx.logDb = Number(entry[1]);
       }
-    } else s.server.persistence.feed(s.propagate ?? [argv], s.client.db);
+    } else if (s.server.persistence.feeding) {
+      // (Checked first: no array is made per write when nothing is logged
+      // or replicated.)
+      s.server.persistence.feed(s.propagate ?? [argv], s.client.db);
+    }
   }
   s.propagate = null;
 }

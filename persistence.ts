@@ -2099,6 +2099,18 @@ export class Persistence {
     if (create || this.aofBaseSize === 0) this.aofBaseSize = size;
   }
 
+  /** False when {@linkcode Persistence.feed} would keep nothing (no
+   * append-only log, none being turned on, no replicas, or loading):
+   * callers may skip building what they would feed. */
+  get feeding(): boolean {
+    return !this.loading &&
+      (this.#aof !== null || this.#rewriteBuf !== null || this.replicating);
+  }
+
+  /** Writes go to replicas too, through {@linkcode Persistence.onFeed}
+   * (set by replication.ts once it keeps a backlog). */
+  replicating = false;
+
   /**
    * Logs write commands (after they ran, before their replies go out).
    * Commands with relative times are logged with absolute ones by their

@@ -981,6 +981,7 @@ export class Replication {
         this.replid2 = NO_REPLID;
         this.secondOffset = -1;
         this.backlog = new Backlog(this.config.replBacklogSize);
+        this.server.persistence.replicating = true;
       }
       // The stream from now on is held for the replica; it starts with a
       // SELECT.
@@ -1197,6 +1198,7 @@ export class Replication {
    * a PSYNC of ours later). */
   resetBacklog(): void {
     this.backlog = new Backlog(this.config.replBacklogSize);
+    this.server.persistence.replicating = true;
   }
 
   /** The session the primary's commands run in. */
