@@ -1019,11 +1019,13 @@ class SnapshotParser {
       return 0;
     }
     let i = 0;
+    // One closure for all entries (it reads the current `i`), not one
+    // allocated per entry: a million entries made a million of them.
+    const shape = () =>
+      this.#fail(
+        `entry ${i} is not [key, value] or [key, value, expireAt]`,
+      );
     do {
-      const shape = () =>
-        this.#fail(
-          `entry ${i} is not [key, value] or [key, value, expireAt]`,
-        );
       if (this.#peek() === 123) {
         // {"db": N}: the entries that follow are database N's.
         const marker = this.#value() as Record<string, unknown>;
