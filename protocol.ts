@@ -140,8 +140,9 @@ export class RequestDecoder {
       : this.#pendingLength + (this.#end - this.#pos);
   }
 
-  /** Adds bytes read from the connection. */
-  feed(chunk: Uint8Array): void {
+  /** Adds bytes read from the connection: `chunk`, or its first `length`
+   * bytes (a read into a reused buffer, without a view made of it). */
+  feed(chunk: Uint8Array, length: number = chunk.length): void {
     if (this.#pendingLength === 0) {
       // A big request is done: give its buffer back.
       if (this.#pending.length > 1024 * 1024) {
@@ -149,13 +150,16 @@ export class RequestDecoder {
       }
       this.#src = chunk;
       this.#pos = 0;
-      this.#end = chunk.length;
+      this.#end = length;
       this.#fromPending = false;
       return;
     }
-    this.#reserve(this.#pendingLength + chunk.length);
-    this.#pending.set(chunk, this.#pendingLength);
-    this.#pendingLength += chunk.length;
+    this.#reserve(this.#pendingLength + length);
+    this.#pending.set(
+      length === chunk.length ? chunk : chunk.subarray(0, length),
+      this.#pendingLength,
+    );
+    this.#pendingLength += length;
     this.#src = this.#pending;
     this.#pos = 0;
     this.#end = this.#pendingLength;

@@ -989,22 +989,26 @@ export class Server {
     const readBuf = new Uint8Array(READ_BUFFER_SIZE);
     try {
       while (!c.closed && !this.#closing) {
+        // The bytes read: `value`'s first `length` (no view made per read).
         let value: Uint8Array;
+        let length: number;
         if (c.held !== null && c.held.pending) {
           // What the client sent while it was blocked comes first.
           const chunk = await c.held.next();
           if (chunk === null) break;
           value = chunk;
+          length = chunk.length;
         } else {
           const n = await conn.read(readBuf);
           if (n === null) break;
-          value = readBuf.subarray(0, n);
+          value = readBuf;
+          length = n;
         }
         c.busy = true;
-        stats.netInputBytes += value.length;
+        stats.netInputBytes += length;
         stats.readsProcessed++;
         c.lastInteraction = Date.now();
-        decoder.feed(value);
+        decoder.feed(value, length);
         let fed = persistence.fedSeq;
         let argv: string[] | null;
         let halted = false;
