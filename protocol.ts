@@ -688,13 +688,28 @@ export class ReplyWriter {
     this.#ensure(24);
     const buf = this.#buf;
     buf[this.length++] = prefix;
-    if (n >= 0 && n < 10) {
-      buf[this.length++] = 48 + n;
-    } else {
-      this.#str(String(n));
-    }
+    if (n >= 0 && n <= 0xffffffff) this.#uint(n);
+    else this.#str(String(n));
     buf[this.length++] = CR;
     buf[this.length++] = LF;
+  }
+
+  /** Writes the digits of a whole number in 0..2^32-1 (room for 10
+   * reserved): no string made for them. Unsigned 32-bit division by 10
+   * compiles to a multiply: about 12 ns against 30 for String(n). */
+  #uint(n: number): void {
+    const buf = this.#buf;
+    const at = this.length;
+    let v = n >>> 0;
+    let end = at + 1;
+    for (let p = 10; p <= v; p *= 10) end++;
+    for (let i = end - 1; i > at; i--) {
+      const q = (v / 10) >>> 0;
+      buf[i] = 48 + v - q * 10;
+      v = q;
+    }
+    buf[at] = 48 + v;
+    this.length = end;
   }
 
   /** `+OK` */
@@ -721,29 +736,16 @@ export class ReplyWriter {
   int(n: number | bigint): void {
     if (typeof n === "number" && (n | 0) === n) {
       // An int32 (counts, most counters): its digits go straight into the
-      // buffer, with no string made for them (unsigned 32-bit division by
-      // 10 compiles to a multiply: about 12 ns against 30 for String(n)).
+      // buffer, with no string made for them.
       this.#ensure(14);
       const buf = this.#buf;
-      let at = this.length;
-      buf[at++] = 58;
-      let v = n;
-      if (v < 0) {
-        buf[at++] = 45;
-        v = -v;
-      }
-      v = v >>> 0;
-      let end = at + 1;
-      for (let p = 10; p <= v; p *= 10) end++;
-      for (let i = end - 1; i > at; i--) {
-        const q = (v / 10) >>> 0;
-        buf[i] = 48 + v - q * 10;
-        v = q;
-      }
-      buf[at] = 48 + v;
-      buf[end] = CR;
-      buf[end + 1] = LF;
-      this.length = end + 2;
+      buf[this.length++] = 58;
+      if (n < 0) {
+        buf[this.length++] = 45;
+        this.#uint(-n);
+      } else this.#uint(n);
+      buf[this.length++] = CR;
+      buf[this.length++] = LF;
       return;
     }
     if (
