@@ -270,7 +270,9 @@ function intParam(
     | "hz"
     | "httpPort"
     | "busyReplyThreshold"
-    | "databases",
+    | "databases"
+    | "replPingReplicaPeriod"
+    | "replTimeout",
   min: number,
   max: number,
   mutable = true,
@@ -777,36 +779,15 @@ PARAMS.push(
     },
   },
   {
-    name: "repl-ping-replica-period",
+    ...intParam(
+      "repl-ping-replica-period",
+      "replPingReplicaPeriod",
+      1,
+      INT_MAX,
+    ),
     aliases: ["repl-ping-slave-period"],
-    mutable: true,
-    get: (c) => String(c.replPingReplicaPeriod),
-    set(c, v) {
-      if (!/^-?\d+$/.test(v)) {
-        return "argument couldn't be parsed into an integer";
-      }
-      const n = Number(v);
-      if (n < 1 || n > INT_MAX) {
-        return `argument must be between 1 and ${INT_MAX} inclusive`;
-      }
-      c.replPingReplicaPeriod = n;
-    },
   },
-  {
-    name: "repl-timeout",
-    mutable: true,
-    get: (c) => String(c.replTimeout),
-    set(c, v) {
-      if (!/^-?\d+$/.test(v)) {
-        return "argument couldn't be parsed into an integer";
-      }
-      const n = Number(v);
-      if (n < 1 || n > INT_MAX) {
-        return `argument must be between 1 and ${INT_MAX} inclusive`;
-      }
-      c.replTimeout = n;
-    },
-  },
+  intParam("repl-timeout", "replTimeout", 1, INT_MAX),
 );
 
 PARAMS.push(
