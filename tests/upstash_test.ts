@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { Redis } from "@upstash/redis";
-import { Conn, freePort, startServer } from "./_helpers.ts";
+import { Conn, freePort, has, run, startServer } from "./_helpers.ts";
 import { hasRedis, runCase } from "./_compat.ts";
 import { RedisServer } from "./_helpers.ts";
 
@@ -745,4 +745,55 @@ Deno.test("REST API: subscribe and monitor event streams", opts, async () => {
   while (!(await m.read()).done) {
     // drain until the end
   }
+});
+
+Deno.test({
+  name: "REST API: the README's curl commands",
+  ignore: !has("curl"),
+  ...opts,
+  async fn() {
+    await using server = await startServer({
+      requirepass: "s3cret",
+      httpPort: freePort(),
+    });
+    const base = `http://127.0.0.1:${server.httpPort}`;
+    const auth = ["-H", "Authorization: Bearer s3cret"];
+    const curl = async (...args: string[]) => {
+      const r = await run("curl", ["-s", ...args]);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout;
+    };
+    assert.equal(await curl(`${base}/set/foo/bar`, ...auth), '{"result":"OK"}');
+    assert.equal(
+      await curl(base, ...auth, "-d", '["GET","foo"]'),
+      '{"result":"bar"}',
+    );
+    assert.equal(
+      await curl(
+        `${base}/pipeline`,
+        ...auth,
+        "-d",
+        '[["INCR","n"],["GET","n"]]',
+      ),
+      '[{"result":1},{"result":"1"}]',
+    );
+    assert.equal(
+      await curl(
+        `${base}/multi-exec`,
+        ...auth,
+        "-d",
+        '[["SET","a","1"],["INCR","a"]]',
+      ),
+      '[{"result":"OK"},{"result":2}]',
+    );
+    // No token: 401.
+    assert.equal(
+      await curl("-o", "/dev/null", "-w", "%{http_code}", `${base}/get/foo`),
+      "401",
+    );
+    // What curl wrote is what a TCP client reads.
+    using c = await Conn.open(server.port);
+    await c.call("AUTH", "s3cret");
+    assert.deepEqual(await c.call("MGET", "foo", "n", "a"), ["bar", "1", "2"]);
+  },
 });
