@@ -185,6 +185,8 @@ class Connection implements ClientState {
   replyMode = 0;
   /** CLIENT NO-EVICT. */
   noEvict = false;
+  /** Sent PSYNC or SYNC: a replica of ours (replication.ts). */
+  replica = false;
   readonly wake: () => void;
 
   constructor(
@@ -1036,8 +1038,9 @@ export class Server {
           }
           const mark = c.out.length;
           execute(commands, session, argv);
-          if (c.lastCommand === "psync" || c.lastCommand === "sync") {
-            // A replica: its connection is replication.ts's from now on.
+          if (c.replica) {
+            // PSYNC or SYNC made it a replica: its connection is
+            // replication.ts's from now on.
             const replica = repl.takeover(c);
             if (replica !== undefined) {
               if (c.out.length > 0) await this.#flush(c);
