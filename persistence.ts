@@ -388,7 +388,7 @@ function header(
 }
 
 /** The snapshot of one database: its index and the point-in-time view. */
-type DbSnapshot = readonly [number, Snapshot];
+export type DbSnapshot = readonly [number, Snapshot];
 
 function trailer(count: number): string {
   return `\n],"count":${count}}\n`;
@@ -1848,7 +1848,7 @@ export class Persistence {
     }
     const dir = this.#config.dir;
     const tmp = tempName(dir, "save") + this.#snapshotExtension;
-    const { snaps, time, dirtyAtStart } = this.#snapshotAll();
+    const { snaps, time, dirtyAtStart } = this.snapshotAll();
     let file: Deno.FsFile | null = null;
     try {
       const f = file = Deno.openSync(tmp, {
@@ -1903,30 +1903,38 @@ export class Persistence {
    * written before the next step), and `sink` gets full buffers within a
    * chunk. An RDB file's RESIZEDB hints are the databases' sizes now.
    */
+  /** An RDB file of `snaps` (a snapshot in RDB format, a replica's full
+   * sync), written as {@linkcode Persistence.#snapshotWriter} describes:
+   * the FUNCTION libraries, Redis's AUX fields, strings compressed as
+   * `rdbcompression` says. */
+  rdbWriter(
+    snaps: readonly DbSnapshot[],
+    time: number,
+    sink: (bytes: Uint8Array) => void,
+  ): { steps: Generator<void, number>; take: () => Uint8Array } {
+    const out = new RdbFileOut(sink, { compress: this.#config.rdbcompression });
+    const sizes = new Map<number, [number, number]>();
+    for (const [db, store] of this.#databases()) {
+      sizes.set(db, [store.size, store.volatileSize]);
+    }
+    const steps = rdbFileBytes(snaps, {
+      time,
+      usedMemory: this.#host.store.usedBytes,
+      functions: this.#host.functions?.() ?? [],
+      limits: this.#host.store.limits,
+      sizes,
+    }, out);
+    return { steps, take: () => out.take() };
+  }
+
   #snapshotWriter(
     snaps: readonly DbSnapshot[],
     time: number,
     sink: (bytes: Uint8Array) => void,
   ): { steps: Generator<void, number>; take: () => Uint8Array } {
-    const functions = this.#host.functions?.() ?? [];
-    if (this.rdbFormat) {
-      const out = new RdbFileOut(sink, {
-        compress: this.#config.rdbcompression,
-      });
-      const sizes = new Map<number, [number, number]>();
-      for (const [db, store] of this.#databases()) {
-        sizes.set(db, [store.size, store.volatileSize]);
-      }
-      const steps = rdbFileBytes(snaps, {
-        time,
-        usedMemory: this.#host.store.usedBytes,
-        functions,
-        limits: this.#host.store.limits,
-        sizes,
-      }, out);
-      return { steps, take: () => out.take() };
-    }
+    if (this.rdbFormat) return this.rdbWriter(snaps, time, sink);
     const out = new ChunkedOut(sink);
+    const functions = this.#host.functions?.() ?? [];
     const steps = snapshotBytes(snaps, time, out, functions);
     return {
       steps,
@@ -1956,8 +1964,10 @@ export class Persistence {
   }
 
   /** Snapshots of database 0 and every other database with keys, taken
-   * at one moment, and each store's count of writes then. */
-  #snapshotAll(): {
+   * at one moment, and each store's count of writes then (those taken are
+   * closed again when one fails). Used by saves, rewrites and replicas'
+   * full syncs. */
+  snapshotAll(): {
     snaps: DbSnapshot[];
     time: number;
     dirtyAtStart: [Store, number][];
@@ -2026,7 +2036,7 @@ export class Persistence {
     try {
       // Inside the try: a failure to take the snapshot is a failed save
       // (reported, the server goes on), not an unhandled rejection.
-      const all = this.#snapshotAll();
+      const all = this.snapshotAll();
       snaps = all.snaps;
       const { time, dirtyAtStart } = all;
       const f = file = await Deno.open(tmp, {
@@ -2278,7 +2288,7 @@ export class Persistence {
   async #writeRewrite(path: string, live: boolean): Promise<void> {
     const dir = this.#config.dir;
     const tmp = tempName(dir, "rewriteaof") + ".aof";
-    const { snaps } = this.#snapshotAll();
+    const { snaps } = this.snapshotAll();
     let file: Deno.FsFile | null = null;
     if (live) {
       this.#rewriteBuf = new ReplyWriter(64 * 1024);

@@ -28,16 +28,16 @@
  */
 
 import { ReplyWriter, RequestDecoder } from "./protocol.ts";
-import { rdbFileBytes, RdbFileOut, RdbFileReader } from "./_rdb_file.ts";
+import { RdbFileReader } from "./_rdb_file.ts";
+import type { DbSnapshot } from "./persistence.ts";
 import type {
   ClientState,
   CommandTable,
   ServerState,
   Session,
 } from "./commands/_shared.ts";
-import type { Snapshot, Store } from "./store.ts";
+import type { Store } from "./store.ts";
 import { writeAll } from "./_io.ts";
-import { libraryCodes } from "./commands/functions.ts";
 
 const encoder = new TextEncoder();
 const NO_REPLID = "0".repeat(40);
@@ -949,7 +949,7 @@ export class Replication {
     const prev = this.#syncChain;
     const done = Promise.withResolvers<void>();
     this.#syncChain = done.promise;
-    const snaps: [number, Snapshot][] = [];
+    let snaps: readonly DbSnapshot[] = [];
     try {
       this.#startTimer();
       await prev;
@@ -959,15 +959,10 @@ export class Replication {
         if (link.closed) return;
         if (!p.bgsaveInProgress && !p.rewriteInProgress) {
           try {
-            for (const [db, store] of this.server.databases) {
-              if (db === 0 || store.size > 0) {
-                snaps.push([db, store.snapshot()]);
-              }
-            }
+            snaps = p.snapshotAll().snaps;
             break;
           } catch {
-            for (const [, s] of snaps) s.close();
-            snaps.length = 0;
+            // held elsewhere after all: try again
           }
         }
         await sleep(100);
@@ -1000,18 +995,11 @@ export class Replication {
         );
       }
       const pieces: Uint8Array[] = [];
-      const out = new RdbFileOut((b) => pieces.push(b.slice()));
-      const sizes = new Map<number, [number, number]>();
-      for (const [db, store] of this.server.databases) {
-        sizes.set(db, [store.size, store.volatileSize]);
-      }
-      const steps = rdbFileBytes(snaps, {
-        time: snaps[0][1].time,
-        usedMemory: this.server.store.usedBytes,
-        functions: libraryCodes(this.server),
-        limits: this.server.store.limits,
-        sizes,
-      }, out);
+      const { steps, take } = p.rdbWriter(
+        snaps,
+        snaps[0][1].time,
+        (b) => pieces.push(b.slice()),
+      );
       const eof = hello.capaEof && !sync;
       const mark = randomHex40();
       if (eof) link.write(encoder.encode(`$EOF:${mark}\r\n`));
@@ -1019,7 +1007,7 @@ export class Replication {
       let size = 0;
       for (;;) {
         const r = steps.next();
-        pieces.push(out.take().slice());
+        pieces.push(take().slice());
         for (const piece of pieces) {
           size += piece.length;
           if (eof) link.write(piece);
@@ -1031,7 +1019,7 @@ export class Replication {
         if (r.done) break;
       }
       for (const [, s] of snaps) s.close();
-      snaps.length = 0;
+      snaps = [];
       if (eof) {
         link.write(encoder.encode(mark));
         // The stream starts after the replica's first ACK, so the mark
