@@ -840,7 +840,11 @@ export const blockingCommands: Record<string, Handler> = {
   // Emptying the keyspace ends the XREADGROUP waits, as in Redis.
   flushall: thenSignal(keyCommands.flushall, allDbs),
   flushdb: thenSignal(keyCommands.flushdb, (s) => [s.store]),
-  swapdb: thenSignal(keyCommands.swapdb, allDbs),
+  // SWAPDB ran, so its two indexes are valid.
+  swapdb: thenSignal(keyCommands.swapdb, (s, argv) => [
+    s.server.db(Number(argv[1])),
+    s.server.db(Number(argv[2])),
+  ]),
   // The stream ops change groups without Store.written: wake XREADGROUP.
   "xgroup|destroy": (s, argv) => {
     streamCommands["xgroup|destroy"](s, argv);

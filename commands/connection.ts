@@ -49,7 +49,7 @@ const select: Handler = (s, argv) => {
 };
 
 /** Redis's error for a database number outside 0 to `databases` - 1. */
-export const DB_OUT_OF_RANGE = "ERR DB index is out of range";
+const DB_OUT_OF_RANGE = "ERR DB index is out of range";
 
 /** Redis's error for an integer outside 32 bits where one is needed. */
 const NOT_INT32 =

@@ -14,7 +14,7 @@ import {
 } from "./_shared.ts";
 import { parseInt64 } from "../_number.ts";
 import { notify } from "./pubsub.ts";
-import { DB_OUT_OF_RANGE, dbIndexArg, dbOf } from "./connection.ts";
+import { dbIndexArg, dbOf } from "./connection.ts";
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
@@ -128,19 +128,18 @@ const copy: Handler = (s, argv) => {
   const [, src, dst] = argv;
   let replace = false;
   let db = s.client.db;
+  let target = s.store;
   for (let j = 3; j < argv.length; j++) {
     const opt = upper(argv[j]);
     if (opt === "REPLACE") replace = true;
     else if (opt === "DB" && j + 1 < argv.length) {
-      const n = dbIndexArg(argv[++j]);
-      if (n < 0 || n >= s.server.config.databases) {
-        throw new CommandError(DB_OUT_OF_RANGE);
-      }
-      db = n;
+      // Checked here, before the options after it, as Redis.
+      db = dbIndexArg(argv[++j]);
+      target = dbOf(s, db);
     } else throw new CommandError(Errors.syntax);
   }
-  if (src === dst && db === s.client.db) throw new CommandError(SAME_OBJECT);
-  const copied = s.store.copy(src, dst, replace, dbOf(s, db));
+  if (src === dst && target === s.store) throw new CommandError(SAME_OBJECT);
+  const copied = s.store.copy(src, dst, replace, target);
   if (copied) notify(s, "copy_to", dst, "g", db);
   s.out.int(copied ? 1 : 0);
 };
