@@ -121,6 +121,7 @@ export {
 } from "./client.ts";
 export { isLocalPeer, isLoopback } from "./server.ts";
 export {
+  type DbSnapshot,
   Persistence,
   PersistenceError,
   type PersistenceHost,

@@ -387,7 +387,19 @@ function header(
   },"version":${version},"time":${time},${libs}"entries":[`;
 }
 
-/** The snapshot of one database: its index and the point-in-time view. */
+/** The snapshot of one database: its index and the point-in-time view
+ * (what {@linkcode Persistence.snapshotAll} takes of every database).
+ *
+ * @example
+ * ```ts
+ * import { type DbSnapshot, Server } from "@kv/store";
+ * await using server = new Server({ port: 0 });
+ * const { snaps } = server.persistence.snapshotAll();
+ * const first: DbSnapshot = snaps[0];
+ * console.log(first[0]); // 0: database 0 is always there
+ * for (const [, snap] of snaps) snap.close();
+ * ```
+ */
 export type DbSnapshot = readonly [number, Snapshot];
 
 function trailer(count: number): string {
