@@ -790,6 +790,7 @@ export class Server {
     this.store.memory.overhead = buffers;
     this.store.memory.cron();
     const now = performance.now();
+    this.store.memory.idleCollect(this.stats.commandsProcessed, now);
     const elapsed = now - this.#lastOpsTime;
     if (elapsed >= 100) {
       const ops = this.stats.commandsProcessed - this.#lastOpsCount;

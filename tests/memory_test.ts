@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { type Cmd, compareWithRedis, hasRedis } from "./_compat.ts";
-import { Conn, startServer } from "./_helpers.ts";
+import { Conn, ServerProcess, startServer } from "./_helpers.ts";
 import { Store } from "../store.ts";
 import {
   ENTRY_BYTES,
@@ -174,6 +174,48 @@ Deno.test({
 async function call(c: Conn, ...args: (string | number)[]) {
   return await c.call(...args.map(String));
 }
+
+Deno.test("memory: an idle server collects the garbage a burst of writes left", async () => {
+  // A server of its own (its heap is not the test's): 400,000 SETs, then
+  // FLUSHALL, leave tens of MB of garbage (the keys, values and outgrown
+  // hash tables); V8 alone would keep it while nothing allocates.
+  await using p = await ServerProcess.start(["--save", ""]);
+  const c = await Conn.open(p.port);
+  try {
+    const heap = async () => {
+      const info = String(await call(c, "INFO", "memory"));
+      return Number(/allocator_allocated:(\d+)/.exec(info)![1]);
+    };
+    const before = await heap();
+    const value = "v".repeat(16);
+    for (let batch = 0; batch < 40; batch++) {
+      let req = "";
+      for (let i = 0; i < 10_000; i++) {
+        const key = `key:${String(batch * 10_000 + i).padStart(12, "0")}`;
+        req += `*3\r\n$3\r\nSET\r\n$16\r\n${key}\r\n$16\r\n${value}\r\n`;
+      }
+      const replies = await c.rawReplies(req, 10_000);
+      assert.equal(replies, "+OK\r\n".repeat(10_000));
+    }
+    assert.equal(await call(c, "DBSIZE"), 400_000);
+    assert.equal(await call(c, "FLUSHALL"), "OK");
+    const MB = 1024 * 1024;
+    const full = await heap();
+    assert.ok(full > before + 40 * MB, `heap ${full} after, ${before} before`);
+    // Each INFO is a command: ask less often than the idle second.
+    let after = full;
+    for (let i = 0; i < 8 && after > before + 16 * MB; i++) {
+      await new Promise((r) => setTimeout(r, 1500));
+      after = await heap();
+    }
+    assert.ok(
+      after < before + 16 * MB,
+      `heap ${after} after idling, ${before} at start, ${full} after FLUSHALL`,
+    );
+  } finally {
+    c.close();
+  }
+});
 
 Deno.test("memory: MEMORY USAGE, STATS and INFO memory answer with plausible numbers", async () => {
   await using server = await startServer();
