@@ -14,8 +14,7 @@
  * @module
  */
 
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { resolve } from "./_path.ts";
 import { ReplyWriter, RequestDecoder } from "./protocol.ts";
 import { Store } from "./store.ts";
 import {
@@ -37,6 +36,7 @@ import {
   type Session,
 } from "./commands.ts";
 import { createLogger, type LogSink } from "./_log.ts";
+import { prepareGarbageCollectionSoon } from "./data/_memory.ts";
 import {
   type BlockedClient,
   HeldInput,
@@ -135,6 +135,17 @@ export function isLoopback(hostname: string): boolean {
 export function isLocalPeer(hostname: string): boolean {
   return hostname === "127.0.0.1" || hostname === "::1" ||
     hostname === "::ffff:127.0.0.1";
+}
+
+/** True when something is at `path` (false when it cannot be looked at),
+ * as node:fs's existsSync. */
+function fileExists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function formatAddr(a: Deno.NetAddr): string {
@@ -510,7 +521,7 @@ export class Server {
       if (
         save && this.#dbs.every(([, store]) => store.size === 0) &&
         libraryCodes(this.#state).length === 0 &&
-        !existsSync(this.persistence.snapshotPath)
+        !fileExists(this.persistence.snapshotPath)
       ) {
         save = false;
       }
@@ -788,6 +799,11 @@ export class Server {
       buffers += c.out.length + c.queryBufferBytes() + READ_BUFFER_SIZE;
     }
     this.store.memory.overhead = buffers;
+    // node:vm, for full collections, loads once they may be wanted.
+    prepareGarbageCollectionSoon(
+      this.config.maxmemory,
+      this.store.memory.baseline,
+    );
     this.store.memory.cron();
     const now = performance.now();
     this.store.memory.idleCollect(this.stats.commandsProcessed, now);
