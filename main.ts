@@ -10,7 +10,6 @@
  * @module
  */
 
-import { cli } from "./cli.ts";
 import { ConfigFileError, parseServerArgs, serverFlagsHelp } from "./config.ts";
 import { Server } from "./server.ts";
 import { PersistenceError } from "./persistence.ts";
@@ -193,6 +192,8 @@ if (import.meta.main) {
   if (command === "serve") {
     code = await serve(rest);
   } else if (command === "cli") {
+    // The client (cli.ts, client.ts: about 4 MB) is loaded only for this.
+    const { cli } = await import("./cli.ts");
     code = await cli(rest);
   } else if (
     command === "--version" || command === "-v" || command === "version"
