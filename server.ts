@@ -681,8 +681,8 @@ export class Server {
   // imported about 1.5 ms faster, in 1 MB less; with replication.ts alone,
   // no change measurable by tools/bench_boot.ts. The Lua engine's module is
   // 13 KB with our own SHA-1; its WebAssembly is compiled on first use.
-  // tools/bench_boot.ts, medians of 15 interleaved rounds: spawn to first
-  // PONG 86 -> 57 ms, idle RSS 67 -> 56 MB (an empty Deno TCP server
+  // tools/bench_boot.ts, medians of 31 interleaved rounds: spawn to first
+  // PONG 76 -> 58 ms, idle RSS 67 -> 55.5 MB (an empty Deno TCP server
   // answering PING: 15 ms, 33 MB).
 
   /** Serves the dashboard and HTTP API (dashboard.ts, loaded only for
