@@ -18,7 +18,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "./_path.ts";
 import { Client, ConnectionError } from "./client.ts";
 import {
   encodeCommand,

@@ -10,14 +10,18 @@
  * @module
  */
 
-import { cli } from "./cli.ts";
-import { ConfigFileError, parseServerArgs, serverFlagsHelp } from "./config.ts";
-import { Server } from "./server.ts";
-import { PersistenceError } from "./persistence.ts";
+import type { Server } from "./server.ts";
 import { VERSION } from "./version.ts";
-import v8 from "node:v8";
 
-const USAGE = `@kv/store ${VERSION.kv}
+// DESIGN: main.ts imports nothing of the server or the client up front:
+// `kv serve` imports the server's modules, `kv cli` the client's (about
+// 4 MB and 10 ms a server need not load; and a one-shot `kv cli PING` runs
+// without loading the server).
+
+/** `kv --help`: the commands and every server flag (config.ts). */
+async function usage(): Promise<string> {
+  const { serverFlagsHelp } = await import("./config.ts");
+  return `@kv/store ${VERSION.kv}
 
 Usage:
   kv serve [FILE] [--FLAG VALUE ...]   run the server
@@ -39,6 +43,7 @@ exits.
 kv serve flags, with their defaults:
 ${serverFlagsHelp()}
 `;
+}
 
 const MB = 1024 * 1024;
 
@@ -54,6 +59,7 @@ const MB = 1024 * 1024;
  */
 async function serveWithLargerHeap(maxmemory: number): Promise<number | null> {
   if (maxmemory === 0 || Deno.env.get("KV_HEAP_RAISED") === "1") return null;
+  const { default: v8 } = await import("node:v8");
   const limit = v8.getHeapStatistics().heap_size_limit;
   if (limit >= 2 * maxmemory + 32 * MB) return null;
   const oldSpace = Math.ceil(2.2 * maxmemory / MB) + 64;
@@ -117,13 +123,20 @@ async function serveWithLargerHeap(maxmemory: number): Promise<number | null> {
 /** Runs the server until SIGINT or SIGTERM; resolves with the exit code. */
 export async function serve(args: string[]): Promise<number> {
   if (args.some((a) => a === "--help" || a === "-h")) {
-    console.log(USAGE);
+    console.log(await usage());
     return 0;
   }
   if (args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {
     console.log(`kv ${VERSION.kv}`);
     return 0;
   }
+  const [{ ConfigFileError, parseServerArgs }, { Server }, {
+    PersistenceError,
+  }] = await Promise.all([
+    import("./config.ts"),
+    import("./server.ts"),
+    import("./persistence.ts"),
+  ]);
   let server: Server;
   try {
     // Relative paths are taken from where the user started us: deno task
@@ -193,6 +206,7 @@ if (import.meta.main) {
   if (command === "serve") {
     code = await serve(rest);
   } else if (command === "cli") {
+    const { cli } = await import("./cli.ts");
     code = await cli(rest);
   } else if (
     command === "--version" || command === "-v" || command === "version"
@@ -202,9 +216,9 @@ if (import.meta.main) {
     command === undefined || command === "help" || command === "--help" ||
     command === "-h"
   ) {
-    console.log(USAGE);
+    console.log(await usage());
   } else {
-    console.error(`kv: unknown command '${command}'\n\n${USAGE}`);
+    console.error(`kv: unknown command '${command}'\n\n${await usage()}`);
     code = 2;
   }
   Deno.exit(code);

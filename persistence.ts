@@ -20,7 +20,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "./_path.ts";
 import type { ServerConfig } from "./config.ts";
 import type { Snapshot, SnapshotEntry, Store } from "./store.ts";
 import { ReplyWriter } from "./protocol.ts";

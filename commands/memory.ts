@@ -3,10 +3,10 @@
 // is explained in data/_memory.ts.
 
 import { Scripting } from "./scripting.ts";
-import os from "node:os";
 import {
   collectGarbage,
   ENTRY_BYTES,
+  prepareGarbageCollection,
   stringBytes,
   valueBytes,
 } from "../data/_memory.ts";
@@ -72,7 +72,7 @@ function measure(s: Session) {
 export function memoryInfo(s: Session): [string, string | number][] {
   const m = measure(s);
   const settings = s.store.memory.settings;
-  const total = os.totalmem();
+  const total = Deno.systemMemoryInfo().total;
   const ratio = (a: number, b: number) => (a / Math.max(b, 1)).toFixed(2);
   const allocated = m.heapUsed + m.external;
   const sc = Scripting.of(s.server);
@@ -273,7 +273,8 @@ const memoryMallocStats: Handler = (s) =>
   s.out.bulk("Stats not supported for the current allocator");
 
 const memoryPurge: Handler = (s) => {
-  collectGarbage();
+  // The first time, once collections are ready (data/_memory.ts).
+  if (!collectGarbage()) prepareGarbageCollection().then(collectGarbage);
   s.out.ok();
 };
 

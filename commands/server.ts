@@ -4,8 +4,6 @@ import { blockedCounts } from "./blocking.ts";
 import { migrateCachedSockets } from "./migrate.ts";
 import { Tracking } from "./tracking.ts";
 import { BUSY_EVAL, BUSY_FUNCTION, Scripting } from "./scripting.ts";
-import process from "node:process";
-import os from "node:os";
 import { globMatch } from "../_glob.ts";
 import {
   configName,
@@ -28,6 +26,45 @@ import {
 } from "./_shared.ts";
 
 const runId = crypto.randomUUID().replaceAll("-", "") + "00000000";
+
+// DESIGN: INFO's figures come from Deno's own functions, not node:os and
+// node:process: importing those (node:process alone about 6 ms and 3 MB)
+// would load the Node compatibility layer into every server at start-up.
+// They are what node:os and node:process read underneath.
+
+/** INFO's `os`: as node:os's `${type()} ${release()} ${arch()}`. */
+function osName(): string {
+  const type = ({
+    windows: "Windows_NT",
+    linux: "Linux",
+    android: "Linux",
+    darwin: "Darwin",
+    freebsd: "FreeBSD",
+    openbsd: "OpenBSD",
+  } as Record<string, string>)[Deno.build.os] ?? Deno.build.os;
+  const arch = Deno.build.arch === "x86_64"
+    ? "x64"
+    : Deno.build.arch === "aarch64"
+    ? "arm64"
+    : Deno.build.arch;
+  return `${type} ${Deno.osRelease()} ${arch}`;
+}
+
+type CpuUsage = () => { user: number; system: number };
+
+/** The process's CPU time so far, in microseconds: `Deno.cpuUsage` (what
+ * node:process's cpuUsage calls; there at run time in Deno 2.9, though
+ * its types leave it out), or node:process's where a Deno lacks it (loaded in
+ * the background then: zeros until it is there). */
+let cpuUsage: CpuUsage = () => ({ user: 0, system: 0 });
+{
+  const own = (Deno as unknown as { cpuUsage?: CpuUsage }).cpuUsage;
+  if (typeof own === "function") cpuUsage = () => own();
+  else {
+    import("node:process").then((p) => cpuUsage = () => p.default.cpuUsage())
+      .catch(() => {});
+  }
+}
 
 /** Redis 7.0's persistence fields, in order, with its values for a server
  * that never forked (ours snapshot in-process). The persistence module's
@@ -94,7 +131,7 @@ const SECTIONS: Record<string, Section> = {
       ["redis_git_dirty", 0],
       ["redis_build_id", "0"],
       ["redis_mode", "standalone"],
-      ["os", `${os.type()} ${os.release()} ${os.arch()}`],
+      ["os", osName()],
       ["arch_bits", 64],
       ["monotonic_clock", "POSIX clock_gettime"],
       ["multiplexing_api", "tokio"],
@@ -203,7 +240,7 @@ const SECTIONS: Record<string, Section> = {
   },
   replication: (s) => Replication.of(s.server).info(),
   cpu: () => {
-    const u = process.cpuUsage();
+    const u = cpuUsage();
     const sys = (u.system / 1e6).toFixed(6);
     const user = (u.user / 1e6).toFixed(6);
     // No child processes; the main thread's share is not measured apart

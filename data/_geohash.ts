@@ -56,11 +56,21 @@ function loadTrig(): Trig {
   return Math;
 }
 
-const trig: Trig = loadTrig();
+// DESIGN: libm is opened on the first distance, not when this module
+// loads: the FFI machinery and the library cost every server about 3 MB of
+// RSS at start-up, and most never run a GEO command.
+let trig: Trig | null = null;
+
+/** The trigonometry in use, loaded on first use. */
+function trigFns(): Trig {
+  return trig ??= loadTrig();
+}
 
 /** Whether distances use the C library's trigonometry (bit-exact with
  * redis-server on Linux) rather than Math's. */
-export const NATIVE_TRIG: boolean = trig !== Math;
+export function nativeTrig(): boolean {
+  return trigFns() !== Math;
+}
 const D_R = Math.PI / 180;
 const TWO32 = 4294967296;
 
@@ -297,10 +307,11 @@ export function distance(
   const lon1r = lon1 * D_R;
   const lat2r = lat2 * D_R;
   const lon2r = lon2 * D_R;
-  const u = trig.sin((lat2r - lat1r) / 2);
-  const v = trig.sin((lon2r - lon1r) / 2);
+  const t = trig ?? trigFns();
+  const u = t.sin((lat2r - lat1r) / 2);
+  const v = t.sin((lon2r - lon1r) / 2);
   return 2.0 * EARTH_RADIUS *
-    trig.asin(Math.sqrt(u * u + trig.cos(lat1r) * trig.cos(lat2r) * v * v));
+    t.asin(Math.sqrt(u * u + t.cos(lat1r) * t.cos(lat2r) * v * v));
 }
 
 /** The distance in meters from the shape's centre to a point, or -1 when
@@ -329,11 +340,12 @@ export function boundingBox(shape: Shape): Area {
   const height = shape.toMeters * (circle ? shape.radius : shape.height / 2);
   const width = shape.toMeters * (circle ? shape.radius : shape.width / 2);
   const latDelta = (height / EARTH_RADIUS) / D_R;
-  const lonDeltaTop =
-    (width / EARTH_RADIUS / trig.cos((lat + latDelta) * D_R)) /
+  const t = trig ?? trigFns();
+  const lonDeltaTop = (width / EARTH_RADIUS / t.cos((lat + latDelta) * D_R)) /
     D_R;
   const lonDeltaBottom =
-    (width / EARTH_RADIUS / trig.cos((lat - latDelta) * D_R)) / D_R;
+    (width / EARTH_RADIUS / t.cos((lat - latDelta) * D_R)) /
+    D_R;
   const south = lat < 0;
   return {
     lonMin: south ? lon - lonDeltaBottom : lon - lonDeltaTop,

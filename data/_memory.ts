@@ -40,7 +40,6 @@
  */
 
 import v8 from "node:v8";
-import vm from "node:vm";
 import type { Container, Store, StoredValue } from "../store.ts";
 import { Bitmap } from "./bitmap.ts";
 
@@ -310,17 +309,58 @@ export type EvictResult = 0 | 1 | 2;
 const POOL_SIZE = 16;
 
 let gcFunction: (() => void) | null | undefined;
+let gcLoading: Promise<void> | null = null;
+
+/**
+ * Gets {@linkcode collectGarbage} ready (once; resolves when it is): sets
+ * V8's `--expose-gc` and takes `gc` from a new context made by node:vm.
+ *
+ * DESIGN: node:vm is imported here, on demand, not with this module:
+ * importing it costs every server about 6 ms and 3 MB of RSS at start-up,
+ * and most never collect. A server asks for it ahead of need
+ * ({@linkcode prepareGarbageCollectionSoon}, from its cron); until it is
+ * loaded, collectGarbage answers false (no collection), which its callers
+ * already take as "try again later".
+ */
+export function prepareGarbageCollection(): Promise<void> {
+  return gcLoading ??= import("node:vm").then((vm) => {
+    v8.setFlagsFromString("--expose-gc");
+    gcFunction = vm.default.runInNewContext("gc") as () => void;
+  }).catch(() => {
+    gcFunction = null;
+  });
+}
+
+/** Heap growth past a server's start-up heap at which
+ * {@linkcode prepareGarbageCollectionSoon} gets collections ready: half
+ * the growth an idle collection waits for. */
+const PREPARE_GROWTH = 16 * 1024 * 1024;
+
+/** Calls {@linkcode prepareGarbageCollection} once a collection may soon
+ * be wanted: a `maxmemory` is set, or the V8 heap grew by 16 MB past
+ * `baseline` or to half the ceiling heap checks collect at. Cheap once
+ * done (a server's cron calls it every tick). */
+export function prepareGarbageCollectionSoon(
+  maxmemory: number,
+  baseline: number,
+): void {
+  if (gcLoading !== null) return;
+  const h = v8.getHeapStatistics();
+  if (
+    maxmemory > 0 || h.used_heap_size > baseline + PREPARE_GROWTH ||
+    h.used_heap_size > h.heap_size_limit * HEAP_CEILING / 2
+  ) {
+    prepareGarbageCollection();
+  }
+}
 
 /** A full garbage collection, when the runtime lets us ask for one (V8's
- * `--expose-gc` set at run time); false when it does not. */
+ * `--expose-gc` set at run time); false when it does not, or not yet
+ * (the first call starts {@linkcode prepareGarbageCollection}). */
 export function collectGarbage(): boolean {
   if (gcFunction === undefined) {
-    try {
-      v8.setFlagsFromString("--expose-gc");
-      gcFunction = vm.runInNewContext("gc") as () => void;
-    } catch {
-      gcFunction = null;
-    }
+    prepareGarbageCollection();
+    return false;
   }
   if (gcFunction === null) return false;
   gcFunction();
