@@ -869,33 +869,51 @@ decoder and the dispatcher without sockets):
   mostly loopback delivery), Deno's runtime (its op and promise machinery
   around each read and write) 36%, our JavaScript 10.5%. Per request we
   spend about 6.4 us of CPU against Redis's 5.25 us; in process MSET itself
-  takes 1.2 us (Map look-up and insert 26%, making the ten key and value
-  strings 26%, decoding 22%). The same runtime cost per read and write sets the
-  p99 at -P 1 (about 1.2-1.4x Redis's): each batch of replies goes through a
-  promise and an op, which Redis's event loop does not pay.
+  takes 1.1 us (Map look-up and insert 26%, making the ten key and value
+  strings 26%, decoding 22%). The system calls are Redis's: \`strace -c\`
+  under SET -P 1 counts one \`recvfrom\` and one \`sendto\` per request
+  and an \`epoll_wait\` per ~50 (Redis: one \`read\`, one \`write\`, the
+  same \`epoll_wait\`s), so the difference is the runtime's user-space work.
+- **p99 at -P 1.** The spread starts well before the tail: SET -P 1, 300k
+  requests, our 87.5th percentile 0.24-0.26 ms against Redis's 0.20-0.22,
+  our 93.75th 0.31-0.34 against 0.22-0.25. Part of it is garbage
+  collection: a bare Deno TCP server that reads into one buffer and writes
+  \`+OK\` (no decoding, no store) already allocates about 1.6 KB per
+  request/reply round trip in the runtime (373 young-generation collections
+  per 400k requests); ours makes 467, so a scavenge (0.1-0.2 ms) lands every
+  4-5 ms and delays the replies in flight. The rest is the runtime's
+  scheduling of 50 sockets' reads, writes and promises.
 - **INCR at -P 32** spends about 42% in Deno's runtime, 35% in the kernel and
-  20% in our code; inside it \`store.get\` 16%, the decoder 14%, garbage
-  collection 14%, string creation 11%. Each INCR reads a string, parses it and
-  stores a new string (about 270 bytes of garbage per command before this
-  round of work; the integer reply is now written without a string). Storing
-  counters as numbers would remove the parse and the string, at the cost of
-  every reader of string values.
-- **Memory per key (1.02x)**: each key is a one-byte V8 string (16 bytes of
-  header plus its length, rounded to 8), its value another, and a \`Map\`
-  entry (three pointers plus its share of the hash buckets); V8's heap keeps
-  some free space beyond that. Redis's embedded strings pack key and value
-  headers tighter.
-- **Start-up with a snapshot**: 74% of the load is \`Map.set\` of a million
-  new keys, and inside it about 20% is V8's string table: this V8
-  internalizes a fresh string key when it is used as a Map key, so every new
-  key is also inserted into V8's global string table (about 300-450 ns per
-  key). Deno itself takes about ${
-  fmt(median(persistOurs.map((p) => p.emptyReadyMs)))
-} ms to start with no data (Redis 11 ms).
+  20% in our code; in process (tools/micro.ts) an INCR costs 228 ns against
+  183 for SET and 140 for GET: \`store.get\` 18% (V8 interns the fresh key
+  string to look it up), the decoder 13%, string creation 9%, garbage
+  collection 10%, the parse and the new value string about 12%. Each INCR
+  reads a string, parses it and stores a new string, where Redis adds to an
+  integer in place; storing counters as numbers would remove the parse and
+  the string, at the cost of every reader of string values. Even all of our
+  in-process cost would be 35% of the time per command.
+- **Start-up with a snapshot**: inserting a million new keys into the
+  \`Map\` is still about 60% of the load (profile of the load), another 11%
+  garbage collection. V8 interns every new Map key into its global string
+  table; perf shows the string-table look-up (about 23% of all samples), the
+  Map's bucket look-ups (19%) and the interning (11%), nearly all waiting on
+  memory. Two changes this round: the loader hands entries to the store
+  about 6 MB behind the reader, once young-generation collections have moved
+  the keys to the old generation, where V8 interns them in place instead of
+  copying them (load CPU 825 -> 732 ms); and the server no longer loads the
+  dashboard, the CLI, node:fs/os/process/crypto/vm or libm at start (spawn to
+  first PONG about 76 -> 58 ms; Redis 11 ms). Deno, with our modules, takes
+  about ${fmt(median(persistOurs.map((p) => p.emptyReadyMs)))} ms to answer
+  with no data in this run.
 
 Measured and not kept: a larger V8 young generation (4, 8 or 16 MiB instead
-of 2: fewer scavenges but no faster INCR, slower MSET and worse p99), parsing
-snapshot chunks with \`JSON.parse\`, building the Map from an array of pairs.
+of 2: fewer scavenges but no faster INCR, slower MSET and worse p99; 8 MiB
+again this round: p99 of SET, GET and INCR at -P 1 no better),
+\`--single-threaded-gc\` (no better p99), parsing snapshot chunks with
+\`JSON.parse\`, building the Map from an array of pairs, pre-sizing the
+Map, \`TextDecoder("latin1")\` for key strings (270 ns against 20), and a
+crude event loop of our own over epoll through FFI (an \`+OK\` echo server:
+slower than Deno's own loop at -P 1 and -P 32).
 
 
 ## Memory per element: one container of ${fmt(ELEMENTS)} elements
@@ -980,6 +998,13 @@ runs share the next one (group commit).
   every call.
 - The server runs with \`--max-semi-space-size=2\` (see deno.json): V8's
   default young generation (tens of MiB) otherwise shows up in RSS.
+- An idle server collects its garbage: after a second without commands, once
+  V8's heap grew by 32 MB and a quarter since the last full collection
+  (data/_memory.ts \`idleCollect\`). V8's own collector waits for the heap
+  to grow, and its idle-time memory reducer does not run under Deno: after
+  1M SETs an idle server kept about 14 bytes per key of garbage (the Map's
+  outgrown tables, strings young during a scavenge) for as long as we
+  watched. Memory is read 3 s after each load, both servers idle.
 `;
 
 const output = flags.output.startsWith("/")
