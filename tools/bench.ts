@@ -902,9 +902,11 @@ decoder and the dispatcher without sockets):
   the keys to the old generation, where V8 interns them in place instead of
   copying them (load CPU 825 -> 732 ms); and the server no longer loads the
   dashboard, the CLI, node:fs/os/process/crypto/vm or libm at start (spawn to
-  first PONG about 76 -> 58 ms; Redis 11 ms). Deno, with our modules, takes
-  about ${fmt(median(persistOurs.map((p) => p.emptyReadyMs)))} ms to answer
-  with no data in this run.
+  first PONG about 76 -> 58 ms in tools/bench_boot.ts; a bare Deno TCP
+  server answering PING 15 ms). With no data, as this bench polls (a
+  redis-cli per try), ours answered after ${
+  fmt(median(persistOurs.map((p) => p.emptyReadyMs)))
+} ms, Redis after ${fmt(median(persistRedis.map((p) => p.emptyReadyMs)))} ms.
 
 Measured and not kept: a larger V8 young generation (4, 8 or 16 MiB instead
 of 2: fewer scavenges but no faster INCR, slower MSET and worse p99; 8 MiB
