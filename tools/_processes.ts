@@ -1,6 +1,15 @@
 // Starting helper processes on loopback ports, shared by the tests and the
 // benchmark: a free port, waiting for a listener, and redis-server.
 
+/** The arguments of a checkout's `deno task serve` after "deno" (read
+ * from its deno.json), so benchmarks run what users run. `root` ends
+ * without a slash or with one. */
+export async function serveArgs(root: string): Promise<string[]> {
+  const path = root.endsWith("/") ? `${root}deno.json` : `${root}/deno.json`;
+  const config = JSON.parse(await Deno.readTextFile(path));
+  return (config.tasks.serve as string).split(/\s+/).slice(1);
+}
+
 /** A free loopback port. */
 export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -8,7 +8,7 @@
 // Everything runs on loopback; every process started here is stopped.
 
 import { parseArgs } from "node:util";
-import { freePort, RedisServer, waitForPort } from "./_processes.ts";
+import { freePort, RedisServer, serveArgs, waitForPort } from "./_processes.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -29,19 +29,12 @@ interface Target {
   redis?: RedisServer;
 }
 
-/** Reads the serve task from deno.json so we measure what users run. */
-async function serveArgs(): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
-  const task: string = config.tasks.serve;
-  return task.split(/\s+/).slice(1); // drop "deno"
-}
-
 async function startOurs(
   extra: string[] = ["--save", ""],
   dir?: string,
 ): Promise<Target> {
   const port = freePort();
-  const args = await serveArgs();
+  const args = await serveArgs(ROOT);
   const process = new Deno.Command(Deno.execPath(), {
     args: [
       ...args,

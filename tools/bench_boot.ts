@@ -11,7 +11,7 @@
 //     [--rounds 15] [-- EXTRA SERVER FLAGS]
 
 import { parseArgs } from "node:util";
-import { freePort } from "./_processes.ts";
+import { freePort, serveArgs } from "./_processes.ts";
 
 const { values: flags, positionals } = parseArgs({
   options: {
@@ -21,11 +21,6 @@ const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
 });
 const ROOT = new URL("../", import.meta.url).pathname;
-
-async function serveArgs(root: string): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(`${root}/deno.json`));
-  return config.tasks.serve.split(/\s+/).slice(1);
-}
 
 /** Sends PING every 1 ms (reconnecting while nothing listens) until +PONG;
  * bounded to 20 s. */

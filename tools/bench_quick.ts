@@ -11,7 +11,7 @@
 // Every process started here is stopped before it exits.
 
 import { parseArgs } from "node:util";
-import { freePort, RedisServer, waitForPort } from "./_processes.ts";
+import { freePort, RedisServer, serveArgs, waitForPort } from "./_processes.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -37,8 +37,7 @@ interface Target {
 }
 
 async function startKv(name: string, root: string): Promise<Target> {
-  const config = JSON.parse(await Deno.readTextFile(`${root}/deno.json`));
-  const args: string[] = config.tasks.serve.split(/\s+/).slice(1);
+  const args = await serveArgs(root);
   const port = freePort();
   const dir = await Deno.makeTempDir({ prefix: "kv-quick-" });
   const process = new Deno.Command(Deno.execPath(), {

@@ -26,6 +26,7 @@ import { Client } from "../client.ts";
 import {
   freePort,
   RedisServer,
+  serveArgs,
   spawnRedis,
   waitForPort,
 } from "./_processes.ts";
@@ -69,8 +70,7 @@ async function tempDir(): Promise<string> {
 
 /** Our server as `deno task serve` runs it. */
 async function startOurs(extra: string[] = []): Promise<Node> {
-  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
-  const serve = (config.tasks.serve as string).split(/\s+/).slice(1);
+  const serve = await serveArgs(ROOT);
   const port = freePort();
   const process = new Deno.Command(Deno.execPath(), {
     args: [

@@ -8,7 +8,7 @@
 //     --redis-dir D2 --keys 1000000 [--base DIR] [--rounds 5]
 
 import { parseArgs } from "node:util";
-import { freePort } from "./_processes.ts";
+import { freePort, serveArgs } from "./_processes.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -21,11 +21,6 @@ const { values: flags } = parseArgs({
 });
 const ROOT = new URL("../", import.meta.url).pathname;
 const KEYS = flags.keys;
-
-async function kvArgs(root: string): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(`${root}/deno.json`));
-  return config.tasks.serve.split(/\s+/).slice(1);
-}
 
 /** Sends DBSIZE every few ms (reconnecting while nothing listens) until it
  * answers `KEYS`; bounded to 60 s. */
@@ -77,7 +72,7 @@ async function once(which: "redis" | "ours" | "base"): Promise<number> {
       stderr: "null",
     })
     : new Deno.Command(Deno.execPath(), {
-      args: [...await kvArgs(which === "ours" ? ROOT : flags.base!)]
+      args: [...await serveArgs(which === "ours" ? ROOT : flags.base!)]
         .concat(["--port", String(port), "--save", "", "--loglevel"])
         .concat(["warning", "--dir", flags["ours-dir"]!]),
       cwd: which === "ours" ? ROOT : flags.base!,
