@@ -139,6 +139,11 @@ export const IDLE_COLLECT_MS = 1000;
 /** ...once the V8 heap grew by this much since the last full collection
  * (and by a quarter): see {@linkcode MemoryManager.idleCollect}. */
 export const IDLE_COLLECT_GROWTH = 32 * 1024 * 1024;
+/** ...as long as the heap is at most this big: the collection pauses the
+ * server about 1.5 ms per MB of heap (V8's low-memory collection, two
+ * mark-compacts: 145 ms at 100 MB), so a larger heap is left to V8's own
+ * incremental collector rather than make a client wait longer. */
+export const IDLE_COLLECT_MAX_HEAP = 160 * 1024 * 1024;
 
 /** Bytes of a V8 one-byte string of `length` chars: a 16-byte header, the
  * chars, rounded up to 8. */
@@ -649,8 +654,9 @@ export class MemoryManager {
    * the Map's outgrown hash tables and whatever was young during a
    * scavenge: 14 bytes per key after 1M SETs (129 bytes of RSS per key
    * before the collection, 115 after; redis-server 130). The collection is
-   * a full pause (about 150 ms with 1M keys on this machine), which is why
-   * it waits for a second without commands and for real growth.
+   * a full pause (about 150 ms with 1M keys, 100 MB of heap, on this
+   * machine), which is why it waits for a second without commands and for
+   * real growth, and is not made past {@linkcode IDLE_COLLECT_MAX_HEAP}.
    *
    * @example
    * ```ts
@@ -673,6 +679,7 @@ export class MemoryManager {
     if (now - this.#lastCollect < IDLE_COLLECT_MS) return false;
     const heap = v8.getHeapStatistics().used_heap_size;
     const base = this.#heapAfterCollect;
+    if (heap > IDLE_COLLECT_MAX_HEAP) return false;
     if (heap < base + IDLE_COLLECT_GROWTH || heap < base * 1.25) {
       // Shrunk (V8 collected by itself): a lower base.
       if (heap < base) this.#heapAfterCollect = heap;
