@@ -1,5 +1,5 @@
-// Writing whole buffers and fsyncing paths: the loops every writer of
-// sockets and files needs, in one place.
+// Writing whole buffers, fsyncing paths and looking at them: the loops and
+// checks every writer of sockets and files needs, in one place.
 
 /** Anything with Deno's async `write`: a connection or a file. */
 export interface AsyncWriter {
@@ -43,5 +43,15 @@ export function syncPathSync(path: string): void {
     f.syncSync();
   } finally {
     f.close();
+  }
+}
+
+/** What is at `path` (Deno.statSync), or null when nothing is there or it
+ * cannot be looked at: existence checks without node:fs. */
+export function statOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return null;
   }
 }

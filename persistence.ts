@@ -25,7 +25,13 @@ import type { ServerConfig } from "./config.ts";
 import type { Snapshot, SnapshotEntry, Store } from "./store.ts";
 import { ReplyWriter } from "./protocol.ts";
 import { bytesToBinary } from "./_bytes.ts";
-import { syncPath, syncPathSync, writeAll, writeAllSync } from "./_io.ts";
+import {
+  statOrNull,
+  syncPath,
+  syncPathSync,
+  writeAll,
+  writeAllSync,
+} from "./_io.ts";
 import {
   looksLikeRdb,
   rdbFileBytes,
@@ -1626,13 +1632,7 @@ export class Persistence {
     const c = this.#config;
     this.#aofWanted = c.appendonly;
     if (!this.enabled) return; // an embedded server without a dir
-    const exists = (path: string) => {
-      try {
-        return Deno.statSync(path).isFile;
-      } catch {
-        return false;
-      }
-    };
+    const exists = (path: string) => statOrNull(path)?.isFile === true;
     // Told at once, before any await, so clients that come meanwhile are
     // answered -LOADING only when there is a file to load.
     this.#fileLoading = (c.appendonly && exists(this.aofPath)) ||

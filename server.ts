@@ -15,6 +15,7 @@
  */
 
 import { resolve } from "./_path.ts";
+import { statOrNull } from "./_io.ts";
 import { ReplyWriter, RequestDecoder } from "./protocol.ts";
 import { Store } from "./store.ts";
 import {
@@ -135,17 +136,6 @@ export function isLoopback(hostname: string): boolean {
 export function isLocalPeer(hostname: string): boolean {
   return hostname === "127.0.0.1" || hostname === "::1" ||
     hostname === "::ffff:127.0.0.1";
-}
-
-/** True when something is at `path` (false when it cannot be looked at),
- * as node:fs's existsSync. */
-function fileExists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function formatAddr(a: Deno.NetAddr): string {
@@ -521,7 +511,7 @@ export class Server {
       if (
         save && this.#dbs.every(([, store]) => store.size === 0) &&
         libraryCodes(this.#state).length === 0 &&
-        !fileExists(this.persistence.snapshotPath)
+        statOrNull(this.persistence.snapshotPath) === null
       ) {
         save = false;
       }

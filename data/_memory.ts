@@ -339,7 +339,7 @@ export function prepareGarbageCollection(): Promise<void> {
 /** Heap growth past a server's start-up heap at which
  * {@linkcode prepareGarbageCollectionSoon} gets collections ready: half
  * the growth an idle collection waits for. */
-const PREPARE_GROWTH = 16 * 1024 * 1024;
+const PREPARE_GROWTH = IDLE_COLLECT_GROWTH / 2;
 
 /** Calls {@linkcode prepareGarbageCollection} once a collection may soon
  * be wanted: a `maxmemory` is set, or the V8 heap grew by 16 MB past
