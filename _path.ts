@@ -1,5 +1,5 @@
 // Joining and resolving file paths as node:path's POSIX functions do (the
-// same results: tests/path_test.ts compares them), without loading
+// same results: tests/replacements_test.ts compares them), without loading
 // node:path and with it the Node compatibility layer at start-up.
 //
 // POSIX only, as the server is (it stops on SIGTERM, which Windows lacks).

@@ -307,7 +307,7 @@ export function distance(
   const lon1r = lon1 * D_R;
   const lat2r = lat2 * D_R;
   const lon2r = lon2 * D_R;
-  const t = trig ?? trigFns();
+  const t = trigFns();
   const u = t.sin((lat2r - lat1r) / 2);
   const v = t.sin((lon2r - lon1r) / 2);
   return 2.0 * EARTH_RADIUS *
@@ -340,7 +340,7 @@ export function boundingBox(shape: Shape): Area {
   const height = shape.toMeters * (circle ? shape.radius : shape.height / 2);
   const width = shape.toMeters * (circle ? shape.radius : shape.width / 2);
   const latDelta = (height / EARTH_RADIUS) / D_R;
-  const t = trig ?? trigFns();
+  const t = trigFns();
   const lonDeltaTop = (width / EARTH_RADIUS / t.cos((lat + latDelta) * D_R)) /
     D_R;
   const lonDeltaBottom =

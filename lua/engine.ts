@@ -420,7 +420,7 @@ const schedule = new Int32Array(80);
  * of the Node compatibility layer), and a script's hash is needed
  * synchronously (EVAL, SCRIPT LOAD, redis.sha1hex), so it could not be
  * loaded on first use. Scripts are hashed once per body (the cache is by
- * body), so its speed hardly matters; tests/scripting_test.ts checks it
+ * body), so its speed hardly matters; tests/replacements_test.ts checks it
  * against node:crypto. */
 export function sha1hex(data: Uint8Array | string): string {
   // A byte string's chars are its bytes (node's "latin1": the low 8 bits).
