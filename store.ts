@@ -37,6 +37,7 @@ import {
 import {
   addFloatStrings,
   addInt64,
+  intToString,
   isInt64Min,
   negate,
   parseInt64,
@@ -1253,8 +1254,9 @@ export class Store {
     }
     const next = addInt64(current, by);
     if (next === null) throw new StoreError(STORE_ERRORS.overflow);
-    if (old === undefined) this.set(key, String(next));
-    else this.#replace(key, old, String(next));
+    const value = intToString(next);
+    if (old === undefined) this.set(key, value);
+    else this.#replace(key, old, value);
     this.dirty++;
     return next;
   }

@@ -18,7 +18,12 @@
 
 import { lenChars, lenEnd, readLen } from "./_packed.ts";
 import type { Container, EncodingLimits, Store } from "../store.ts";
-import { addFloatStrings, addInt64, parseInt64 } from "../_number.ts";
+import {
+  addFloatStrings,
+  addInt64,
+  intToString,
+  parseInt64,
+} from "../_number.ts";
 import { StoreError } from "../_errors.ts";
 import { globMatch } from "../_glob.ts";
 import {
@@ -517,7 +522,7 @@ export class HashOps {
       store.written(key, hash);
       throw new StoreError(HASH_ERRORS.overflow);
     }
-    hash.set(field, String(next), store.limits);
+    hash.set(field, intToString(next), store.limits);
     store.dirty++;
     return next;
   }
