@@ -16,6 +16,7 @@
 
 import { resolve } from "./_path.ts";
 import { statOrNull } from "./_io.ts";
+import { replyTurn } from "./_turn.ts";
 import { ReplyWriter, RequestDecoder } from "./protocol.ts";
 import { Store } from "./store.ts";
 import {
@@ -1152,6 +1153,8 @@ export class Server {
             `Protocol error (${decoder.error}) from client id=${c.id} addr=${c.addr}`,
           );
         }
+        // The replies of this turn's reads leave together (_turn.ts).
+        if (c.out.length > 0 && !c.closed) await replyTurn();
         if (c.out.length > 0 && !c.closed) {
           // The usual case (no write under way, within the output limits):
           // one awaited write here, without #flush's and #write's async
