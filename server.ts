@@ -1134,6 +1134,11 @@ export class Server {
             if (c.closed) break;
           }
         }
+        // The replies of this turn's reads leave together (_turn.ts), after
+        // one write (and fsync) of the log for all of them.
+        if ((c.out.length > 0 || persistence.fedSeq !== fed) && !c.closed) {
+          await replyTurn();
+        }
         if (persistence.fedSeq !== fed) {
           const pending = persistence.commit();
           if (pending !== undefined) await pending;
@@ -1153,8 +1158,6 @@ export class Server {
             `Protocol error (${decoder.error}) from client id=${c.id} addr=${c.addr}`,
           );
         }
-        // The replies of this turn's reads leave together (_turn.ts).
-        if (c.out.length > 0 && !c.closed) await replyTurn();
         if (c.out.length > 0 && !c.closed) {
           // The usual case (no write under way, within the output limits):
           // one awaited write here, without #flush's and #write's async
