@@ -857,40 +857,35 @@ Profiles taken with \`perf\` and \`deno run --cpu-prof\` (summarized by
 tools/prof_summary.ts; in-process costs from tools/micro.ts, which drives the
 decoder and the dispatcher without sockets):
 
-- **At -P 1 the time is outside our code.** For MSET (10 keys) at -P 1 the
-  kernel takes about 50% of the server's CPU (the reply's \`send\` alone 36%,
-  mostly loopback delivery), Deno's runtime (its op and promise machinery
-  around each read and write) 36%, our JavaScript 10.5%. Per request we
-  spend about 6.4 us of CPU against Redis's 5.25 us; in process MSET itself
-  takes 1.1 us (Map look-up and insert 26%, making the ten key and value
-  strings 26%, decoding 22%). The system calls are Redis's: \`strace -c\`
-  under SET -P 1 counts one \`recvfrom\` and one \`sendto\` per request
-  and an \`epoll_wait\` per ~50 (Redis: one \`read\`, one \`write\`, the
-  same \`epoll_wait\`s), so the difference is the runtime's user-space work.
-- **p99 at -P 1.** The spread starts well before the tail: SET -P 1, 300k
-  requests, our 87.5th percentile 0.24-0.26 ms against Redis's 0.20-0.22,
-  our 93.75th 0.31-0.34 against 0.22-0.25. Part of it is garbage
-  collection: a bare Deno TCP server that reads into one buffer and writes
-  \`+OK\` (no decoding, no store) already allocates about 1.6 KB per
-  request/reply round trip in the runtime (373 young-generation collections
-  per 400k requests); ours makes 467, so a scavenge (0.1-0.2 ms) lands every
-  4-5 ms and delays the replies in flight. The rest is the runtime's
-  scheduling of 50 sockets' reads, writes and promises.
-- **INCR at -P 32** spends about 42% in Deno's runtime, 35% in the kernel and
-  20% in our code; in process (tools/micro.ts) an INCR costs 228 ns against
-  183 for SET and 140 for GET: \`store.get\` 18% (V8 interns the fresh key
-  string to look it up), the decoder 13%, string creation 9%, garbage
-  collection 10%, the parse and the new value string about 12%. Each INCR
-  reads a string, parses it and stores a new string, where Redis adds to an
-  integer in place; storing counters as numbers would remove the parse and
-  the string, at the cost of every reader of string values. Even all of our
-  in-process cost would be 35% of the time per command.
+- **MSET (10 keys) at -P 1** is at the target's edge (0.9x; single rounds
+  0.84-0.97x). The time is mostly outside our code: the kernel takes about
+  55% of the server's CPU (the reply's \`send\` alone a third, mostly
+  loopback delivery and waking the client), Deno's runtime (its op and
+  promise machinery around each read and write) about a third, our
+  JavaScript about a tenth; in process an MSET takes 1.1 us (Map look-up and
+  insert 26%, making the ten key and value strings 26%, decoding 22%). The
+  system calls are Redis's: \`strace -c\` under SET -P 1 counts one
+  \`recvfrom\` and one \`sendto\` per request and an \`epoll_wait\`
+  per ~50. Its p50 is high because there our server, not redis-benchmark, is
+  the bottleneck (p50 about clients / throughput).
+- **p99 at -P 1.** The spread starts before the tail: SET -P 1, 300k
+  requests, our 87.5th percentile 0.24 ms against Redis's 0.20, our 93.75th
+  0.30 against 0.22. Garbage collection is most of it: a bare Deno TCP
+  server that reads into one buffer and writes \`+OK\` (no decoding, no
+  store) already allocates about 1.6 KB per request/reply round trip in the
+  runtime; ours 2.4 KB (346 young-generation collections per 300k SETs), so
+  a scavenge (about 0.1 ms) lands every ~870 requests and delays the ~50
+  replies in flight, about 6% of them. A larger young generation makes the
+  pauses rarer but longer (p99 worse, below).
 - **Start-up with a snapshot**: inserting a million new keys into the
   \`Map\` is still about 60% of the load (profile of the load), another 11%
   garbage collection. V8 interns every new Map key into its global string
   table; perf shows the string-table look-up (about 23% of all samples), the
   Map's bucket look-ups (19%) and the interning (11%), nearly all waiting on
-  memory. Two changes this round: the loader hands entries to the store
+  memory. In a bare Deno script, putting a million fresh 16-byte strings
+  into a \`Map\` costs about 510 ns per key, the same strings into a
+  second Map 115 ns: the difference is V8's first hashing and interning of
+  a string, not our code. Earlier changes: the loader hands entries to the store
   about 6 MB behind the reader, once young-generation collections have moved
   the keys to the old generation, where V8 interns them in place instead of
   copying them (load CPU 825 -> 732 ms); and the server no longer loads the
@@ -902,9 +897,12 @@ decoder and the dispatcher without sockets):
 } ms, Redis after ${fmt(median(persistRedis.map((p) => p.emptyReadyMs)))} ms.
 
 Measured and not kept: a larger V8 young generation (4, 8 or 16 MiB instead
-of 2: fewer scavenges but no faster INCR, slower MSET and worse p99; 8 MiB
-again this round: p99 of SET, GET and INCR at -P 1 no better),
-\`--single-threaded-gc\` (no better p99), parsing snapshot chunks with
+of 2: fewer scavenges but no faster INCR, slower MSET and worse p99; 16 MiB
+again this round: p99 of SET, HSET and SADD at -P 1 0.49-0.74 ms against
+0.43-0.58),
+\`--single-threaded-gc\` (no better p99; loading 1M keys 982-1020 ms
+against 829-926), \`--minor-ms\` (V8's non-copying young collector:
+loading 880-937 ms, no faster), parsing snapshot chunks with
 \`JSON.parse\`, building the Map from an array of pairs, pre-sizing the
 Map, \`TextDecoder("latin1")\` for key strings (270 ns against 20), and a
 crude event loop of our own over epoll through FFI (an \`+OK\` echo server:
@@ -989,8 +987,19 @@ runs share the next one (group commit).
   headers, and builds each argument as one flat string without temporary
   arrays; the command table holds upper- and lowercase names so lookups do
   not lowercase.
-- One write per read; INFO commandstats times one call in 64 rather than
-  every call.
+- One write per read, and the replies of all the reads that completed in
+  one turn of the event loop leave together, back to back, after one write
+  of the append-only log for all of them (_turn.ts; Redis writes its
+  replies in beforeSleep the same way). Before, each connection wrote its
+  reply as soon as its commands ran; between two sends the client on the
+  other core went back to sleep, and each send paid for waking it (17-21%
+  of the server's CPU under INCR -P 32): INCR -P 32 0.63x -> 0.85x, SET and
+  GET -P 32 0.85-0.88x -> 1.04-1.08x, MSET -P 1 0.83x -> 0.97x.
+- INCR stores its new value's digits made without \`String()\`, which
+  keeps every string it makes in V8's old-space number-to-string cache: each
+  counter value then survived the next scavenge (0.22-0.25 ms against SET's
+  0.08-0.11).
+- INFO commandstats times one call in 64 rather than every call.
 - The server runs with \`--max-semi-space-size=2\` (see deno.json): V8's
   default young generation (tens of MiB) otherwise shows up in RSS.
 - An idle server collects its garbage: after a second without commands, once
