@@ -986,8 +986,11 @@ ${
 }
 
 Every write is written to the log before its reply goes out; with
-\`always\` it is also fsynced first, and writes that arrive while an fsync
-runs share the next one (group commit).
+\`always\` it is also fsynced first. The server commits once per turn of
+the event loop, so one write (and fsync) covers every connection whose
+commands ran in that turn (group commit); the fsync blocks, as Redis's does
+before its replies (asynchronous writes and fsyncs on Deno's thread pool
+gave 48-50k against 64-66k req/s).
 
 ## How the numbers come about
 
