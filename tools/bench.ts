@@ -867,26 +867,38 @@ Profiles taken with \`perf\` and \`deno run --cpu-prof\` (summarized by
 tools/prof_summary.ts; in-process costs from tools/micro.ts, which drives the
 decoder and the dispatcher without sockets):
 
-- **MSET (10 keys) at -P 1** is at the target's edge (0.9x; single rounds
-  0.84-0.97x). The time is mostly outside our code: the kernel takes about
+- **MSET (10 keys) at -P 1** lands around its 0.9x target (0.83-0.97x
+  over the runs of this stop; the default set's, with 3-byte values, at the
+  low end). The time is mostly outside our code: the kernel takes about
   55% of the server's CPU (the reply's \`send\` alone a third, mostly
   loopback delivery and waking the client), Deno's runtime (its op and
   promise machinery around each read and write) about a third, our
-  JavaScript about a tenth; in process an MSET takes 1.1 us (Map look-up and
-  insert 26%, making the ten key and value strings 26%, decoding 22%). The
+  JavaScript about a tenth; in process (tools/micro.ts) an MSET takes about
+  1.35 us: the ten Map look-ups and inserts a third (each fresh key string
+  is hashed and looked up in V8's string table), making the 21 argument
+  strings 30%, decoding 21%. The
   system calls are Redis's: \`strace -c\` under SET -P 1 counts one
   \`recvfrom\` and one \`sendto\` per request and an \`epoll_wait\`
   per ~50. Its p50 is high because there our server, not redis-benchmark, is
   the bottleneck (p50 about clients / throughput).
-- **p99 at -P 1.** The spread starts before the tail: SET -P 1, 300k
-  requests, our 87.5th percentile 0.24 ms against Redis's 0.20, our 93.75th
-  0.30 against 0.22. Garbage collection is most of it: a bare Deno TCP
+- **p99 at -P 1.** Our p50 is Redis's or lower, our tail longer: SET -P 1,
+  300k requests, our 87.5th percentile 0.24 ms against Redis's 0.20, our
+  93.75th 0.30 against 0.22. In steady state (warmed up, server and
+  redis-benchmark pinned to one core each, 5 rounds of PING_MBULK) our p99
+  was 0.42-0.46 ms against Redis's 0.36-0.39 (about 1.17x), and a bare Deno
   server that reads into one buffer and writes \`+OK\` (no decoding, no
-  store) already allocates about 1.6 KB per request/reply round trip in the
-  runtime; ours 2.4 KB (346 young-generation collections per 300k SETs), so
-  a scavenge (about 0.1 ms) lands every ~870 requests and delays the ~50
-  replies in flight, about 6% of them. A larger young generation makes the
-  pauses rarer but longer (p99 worse, below).
+  store) 0.38-0.42. Part of it is garbage collection: the sampling heap
+  profiler puts our allocation at about 1.7 KB per request, nearly all of it
+  Deno's read and write ops (about 0.9 KB per read), so a scavenge (about
+  0.1 ms) lands every ~1,000 requests and delays the ~50 replies in flight.
+  Reading and writing through Deno's internal \`core.read\`/\`core.write\`
+  instead of \`conn.read\`/\`conn.write\` halves that garbage (596 -> 273
+  scavenges per 600k requests of the bare server) but did not move p99
+  measurably (0.31-0.39 against 0.37-0.41 ms, within the noise), so the
+  server keeps the public API. The rest is how Deno's event loop batches
+  completions: bigger turns than Redis's epoll loop, a faster median and a
+  longer tail. A larger young generation makes the pauses rarer but longer
+  (p99 worse, below).
 - **Start-up with a snapshot**: inserting a million new keys into the
   \`Map\` is still about 60% of the load (profile of the load), another 11%
   garbage collection. V8 interns every new Map key into its global string
