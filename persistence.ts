@@ -2364,45 +2364,33 @@ export class Persistence {
   #rewriteDb = -1;
 
   /**
-   * Writes what was logged so far to the file (and fsyncs it with
-   * `appendfsync always`), at once, or, while an asynchronous drain runs,
-   * after it (the promise). The server calls it once per turn of the event
-   * loop, before the replies of its connections (_turn.ts): one write and
-   * one fsync for all of them (group commit).
+   * Writes what was logged so far to the file, and fsyncs it with
+   * `appendfsync always`, now. The server calls it once per turn of the
+   * event loop, before the replies of its connections (_turn.ts): one write
+   * and one fsync for all of them (group commit). `upTo` is the last
+   * command the caller is about to acknowledge: when a write or fsync that
+   * covered it failed, this throws that failure, so no connection of the
+   * turn acknowledges what the log may not hold.
    */
-  commit(): Promise<void> | undefined {
-    if (this.#aof === null) return undefined;
+  commit(upTo: number = this.fedSeq): void {
+    if (this.#aof === null) return;
     if (this.#aofBuf.length === 0) {
-      return this.#drainsInFlight === 0 ? undefined : this.#aofChain;
+      if (upTo <= this.#failedSeq) throw this.#failure;
+      return;
     }
-    if (this.#drainsInFlight === 0) {
-      // A write to the page cache is quick: do it now, as Redis does before
-      // replying, and skip a round trip through the event loop.
-      this.#writeNow();
-      // DESIGN: `always` fsyncs here too, blocking the event loop, as
-      // Redis does before its replies (beforeSleep). With the server
-      // committing once per turn (_turn.ts), one fsync covers every
-      // connection of the turn. Measured (redis-benchmark SET -P 1, -c 50,
-      // this machine's virtio disk): 48-50k req/s with the write and the
-      // fsync as async ops on Deno's thread pool, 64-66k blocking (Redis
-      // about 80k). Writes that arrive while an asynchronous drain runs
-      // (a rewrite switching files) still share it below.
-      if (this.#config.appendfsync === "always") this.#syncNow();
-      return undefined;
-    }
-    if (this.#pendingDrain !== null) return this.#pendingDrain;
-    this.#drainsInFlight++;
-    const drain = this.#aofChain.then(() => {
-      this.#pendingDrain = null;
-      return this.#drain();
-    }).finally(() => this.#drainsInFlight--);
-    this.#pendingDrain = drain;
-    // Later commits wait for this one but do not inherit its failure.
-    this.#aofChain = drain.catch(() => {});
-    return drain;
+    // A write to the page cache is quick: do it now, as Redis does before
+    // replying, and skip a round trip through the event loop.
+    this.#writeNow();
+    // DESIGN: `always` fsyncs here too, blocking the event loop, as Redis
+    // does before its replies (beforeSleep). Measured (redis-benchmark SET
+    // -P 1, -c 50, this machine's virtio disk): 48-50k req/s with the write
+    // and the fsync as async ops on Deno's thread pool, 64-66k blocking
+    // (Redis about 80k).
+    if (this.#config.appendfsync === "always") this.#syncNow();
   }
-  #pendingDrain: Promise<void> | null = null;
-  #drainsInFlight = 0;
+  /** The last command a failed fsync covered, and its error. */
+  #failedSeq = -1;
+  #failure: unknown = null;
 
   #writeNow(): void {
     const file = this.#aof!;
@@ -2413,22 +2401,30 @@ export class Persistence {
       this.#aofBuf.reset();
       this.aofCurrentSize += bytes.length;
       this.#aofDirty = true;
-      this.writtenSeq = this.fedSeq;
+      if (this.#config.appendfsync !== "always") this.writtenSeq = this.fedSeq;
       this.#writeSucceeded();
     } catch (e) {
-      this.#writeFailed(e, bytes.subarray(off).slice(), off);
+      // Only the unwritten rest goes back to the buffer (nothing was fed
+      // meanwhile: this is synchronous).
+      const rest = bytes.subarray(off).slice();
+      this.#aofBuf.reset();
+      this.#writeFailed(e, rest, off);
       throw e;
     }
   }
 
   /** `appendfsync always`: fsyncs what {@linkcode #writeNow} wrote. A
-   * failed fsync is a failed write: its replies are not sent, and writes
-   * are refused until the log can be written again. */
+   * failed fsync fails every commit that covers it (see
+   * {@linkcode commit}), and writes are refused with -MISCONF until a retry
+   * (a second later, from the cron) succeeds. */
   #syncNow(): void {
     try {
       this.#aof!.syncDataSync();
       this.#aofDirty = false;
+      this.writtenSeq = this.fedSeq;
     } catch (e) {
+      this.#failedSeq = this.fedSeq;
+      this.#failure = e;
       this.#writeFailed(e, new Uint8Array(0), 0);
       throw e;
     }
@@ -2448,6 +2444,7 @@ export class Persistence {
     }
     this.aofLastWriteStatus = "err";
     this.#aofError = message(e);
+    this.#lastWriteRetry = Date.now(); // the cron tries again a second later
   }
 
   #writeSucceeded(): void {
@@ -2458,29 +2455,6 @@ export class Persistence {
       );
     }
     this.aofLastWriteStatus = "ok";
-  }
-
-  async #drain(): Promise<void> {
-    const file = this.#aof;
-    if (file === null || this.#aofBuf.length === 0) return;
-    const bytes = this.#aofBuf.bytes().slice();
-    this.#aofBuf.reset();
-    const seq = this.fedSeq;
-    let off = 0;
-    try {
-      while (off < bytes.length) off += await file.write(bytes.subarray(off));
-      this.aofCurrentSize += bytes.length;
-      if (this.#config.appendfsync === "always") await file.syncData();
-      else this.#aofDirty = true;
-      this.writtenSeq = seq;
-      this.#writeSucceeded();
-    } catch (e) {
-      // A rewrite switched files meanwhile: these commands are in the new
-      // file already.
-      if (file !== this.#aof) return;
-      this.#writeFailed(e, bytes.subarray(off), off);
-      throw e;
-    }
   }
 
   /** Flushes and fsyncs the log now, blocking (shutdown). */
@@ -2690,7 +2664,11 @@ export class Persistence {
         await this.#rewrite;
       }
       if (this.#aof === null) return;
-      await Promise.resolve(this.commit()).catch(() => {});
+      try {
+        this.commit();
+      } catch {
+        // logged by the write that failed; the log is closed below
+      }
       await this.#aofChain;
       this.#aof.close();
       this.#aof = null;
@@ -2711,13 +2689,13 @@ export class Persistence {
     // the first write that succeeds lifts the -MISCONF.
     if (
       this.#aof !== null && this.aofLastWriteStatus === "err" &&
-      this.#drainsInFlight === 0 && now - this.#lastWriteRetry >= 1000
+      now - this.#lastWriteRetry >= 1000
     ) {
       this.#lastWriteRetry = now;
       try {
         if (this.#aofBuf.length > 0) {
           this.#writeNow();
-          if (c.appendfsync === "always") this.#aof.syncDataSync();
+          if (c.appendfsync === "always") this.#syncNow();
         } else {
           this.#aof.syncDataSync();
           this.#writeSucceeded();

@@ -1061,8 +1061,7 @@ export class Server {
           // before is answered first.
           while (intro.pauseType !== 0 && intro.mustWait(c, argv)) {
             if (persistence.fedSeq !== fed) {
-              const pending = persistence.commit();
-              if (pending !== undefined) await pending;
+              persistence.commit();
               fed = persistence.fedSeq;
             }
             if (c.out.length > 0) await this.#flush(c);
@@ -1088,8 +1087,7 @@ export class Server {
             // reply comes when it ends (commands/scripting.ts).
             const wait = c.scriptWait;
             if (persistence.fedSeq !== fed) {
-              const pending = persistence.commit();
-              if (pending !== undefined) await pending;
+              persistence.commit();
               fed = persistence.fedSeq;
             }
             if (c.out.length > 0) await this.#flush(c);
@@ -1104,8 +1102,7 @@ export class Server {
             // A blocking command waits: what ran before is logged and
             // answered, then this loop awaits (no CPU) until it is woken.
             if (persistence.fedSeq !== fed) {
-              const pending = persistence.commit();
-              if (pending !== undefined) await pending;
+              persistence.commit();
             }
             if (c.out.length > 0) await this.#flush(c);
             c.busy = false;
@@ -1118,16 +1115,14 @@ export class Server {
               break;
             }
             // Its pop was logged by whoever woke it: on disk first.
-            const pending = persistence.commit();
-            if (pending !== undefined) await pending;
+            persistence.commit();
             fed = persistence.fedSeq;
           }
           if (c.closeAfterReply) break;
           if (c.out.length >= FLUSH_THRESHOLD) {
             // Writes reach the log before their replies reach the client.
             if (persistence.fedSeq !== fed) {
-              const pending = persistence.commit();
-              if (pending !== undefined) await pending;
+              persistence.commit();
               fed = persistence.fedSeq;
             }
             await this.#flush(c);
@@ -1135,14 +1130,13 @@ export class Server {
           }
         }
         // The replies of this turn's reads leave together (_turn.ts), after
-        // one write (and fsync) of the log for all of them.
-        if ((c.out.length > 0 || persistence.fedSeq !== fed) && !c.closed) {
+        // one write (and fsync) of the log for all of them: the first
+        // connection to commit writes what every one of them fed.
+        const mine = persistence.fedSeq;
+        if ((c.out.length > 0 || mine !== fed) && !c.closed) {
           await replyTurn();
         }
-        if (persistence.fedSeq !== fed) {
-          const pending = persistence.commit();
-          if (pending !== undefined) await pending;
-        }
+        if (mine !== fed) persistence.commit(mine);
         // SHUTDOWN's own reply (an error when it failed) comes once it is
         // decided; the replies of what ran before go out either way.
         if (this.#halt !== null && !halted && !(await this.#halt)) {
