@@ -28,9 +28,12 @@ function closeTurn(): void {
 }
 
 /**
- * A promise that settles once every microtask queued so far has run: the
- * loops of the other connections whose reads completed in this turn have
- * run their commands. One promise per turn, shared by every caller.
+ * A promise that settles once the microtasks queued before the first call
+ * of this drain have run: the loops of the connections whose reads Deno
+ * resolved together, queued together, have run their commands. A loop
+ * queued further behind (its read went through more promise steps) finds
+ * the turn closed and starts the next one: the batching is a best effort,
+ * never a wait. One promise per turn, shared by every caller.
  */
 export function replyTurn(): Promise<void> {
   if (turn === null) {
