@@ -189,3 +189,61 @@ for (const fsync of ["everysec", "always"] as const) {
     },
   );
 }
+
+Deno.test(
+  "aof faults: a keyspace notification does not leave before the log write of its command",
+  opts,
+  async () => {
+    await using server = await startServer({ appendonly: true });
+    using admin = await Conn.open(server.port);
+    assert.equal(
+      await admin.call("CONFIG", "SET", "notify-keyspace-events", "KA"),
+      "OK",
+    );
+    // The subscriber's socket is read by hand, so one read can wait across
+    // the checks below.
+    const sub = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: server.port,
+    });
+    try {
+      const buf = new Uint8Array(4096);
+      const text = new TextDecoder();
+      await sub.write(
+        new Uint8Array(encodeCommand(["SUBSCRIBE", "__keyspace@0__:k"])),
+      );
+      const n = await sub.read(buf);
+      assert.match(text.decode(buf.subarray(0, n ?? 0)), /subscribe/);
+      const pending = sub.read(buf);
+      await withFault(
+        "writeSync",
+        () =>
+          function (): number {
+            throw new Error("injected: no space left");
+          },
+        async () => {
+          using c = await Conn.open(server.port);
+          await c.send(encodeCommand(["SET", "k", "1"]));
+          assert.equal(await replyOrClosed(c), "closed");
+          // Nothing for the subscriber while the log cannot be written.
+          const early = await Promise.race([
+            pending.then(() => "a message"),
+            new Promise((r) => setTimeout(() => r("nothing"), 300)),
+          ]);
+          assert.equal(early, "nothing");
+        },
+      );
+      await waitWriteStatus(admin, "ok");
+      // Once it can, the next push carries both.
+      assert.equal(await admin.call("SET", "k", "2"), "OK");
+      let got = text.decode(buf.subarray(0, (await pending) ?? 0));
+      for (let i = 0; i < 20 && got.split("message").length < 3; i++) {
+        const m = await sub.read(buf);
+        got += text.decode(buf.subarray(0, m ?? 0));
+      }
+      assert.equal(got.split("$3\r\nset\r\n").length - 1, 2, got);
+    } finally {
+      sub.close();
+    }
+  },
+);
