@@ -888,17 +888,17 @@ decoder and the dispatcher without sockets):
   was 0.42-0.46 ms against Redis's 0.36-0.39 (about 1.17x), and a bare Deno
   server that reads into one buffer and writes \`+OK\` (no decoding, no
   store) 0.38-0.42. Part of it is garbage collection: the sampling heap
-  profiler puts our allocation at about 1.7 KB per request, nearly all of it
-  Deno's read and write ops (about 0.9 KB per read), so a scavenge (about
-  0.1 ms) lands every ~1,000 requests and delays the ~50 replies in flight.
-  Reading and writing through Deno's internal \`core.read\`/\`core.write\`
-  instead of \`conn.read\`/\`conn.write\` halves that garbage (596 -> 273
-  scavenges per 600k requests of the bare server) but did not move p99
-  measurably (0.31-0.39 against 0.37-0.41 ms, within the noise), so the
-  server keeps the public API. The rest is how Deno's event loop batches
-  completions: bigger turns than Redis's epoll loop, a faster median and a
-  longer tail. A larger young generation makes the pauses rarer but longer
-  (p99 worse, below).
+  profiler put our allocation at about 1.7 KB per request, nearly all of it
+  Deno's \`conn.read\`/\`conn.write\` (about 0.9 KB per read), a scavenge
+  (about 0.1 ms) every ~1,000 requests delaying the ~50 replies in flight.
+  The server now calls Deno's read and write ops on the connection's
+  resource directly (_net.ts, falling back to the methods where those
+  internals are not there): 172 scavenges per 300k SETs instead of 319, and
+  in 5 interleaved rounds p99 of SET, HSET, LPUSH and INCR 1.10-1.17x
+  redis-server's against 1.16-1.29x. What remains is how Deno's event loop
+  batches completions: bigger turns than Redis's epoll loop, a faster median
+  and a longer tail. A larger young generation makes the pauses rarer but
+  longer (p99 worse, below).
 - **Start-up with a snapshot**: inserting a million new keys into the
   \`Map\` is still about 60% of the load (profile of the load), another 11%
   garbage collection. V8 interns every new Map key into its global string
