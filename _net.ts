@@ -25,10 +25,14 @@ interface CoreOps {
 }
 
 function findCore(): CoreOps | null {
-  try {
-    if (Deno.env.get("KV_PUBLIC_NET") === "1") return null;
-  } catch {
-    // no --allow-env: the default
+  // Read only when allowed: an embedding program without --allow-env gets
+  // no permission prompt from importing the server.
+  const env = { name: "env", variable: "KV_PUBLIC_NET" } as const;
+  if (
+    Deno.permissions.querySync(env).state === "granted" &&
+    Deno.env.get("KV_PUBLIC_NET") === "1"
+  ) {
+    return null;
   }
   const internal = (Deno as unknown as { internal?: symbol }).internal;
   if (typeof internal !== "symbol") return null;
