@@ -867,7 +867,7 @@ Profiles taken with \`perf\` and \`deno run --cpu-prof\` (summarized by
 tools/prof_summary.ts; in-process costs from tools/micro.ts, which drives the
 decoder and the dispatcher without sockets):
 
-- **MSET (10 keys) at -P 1** lands around its 0.9x target (0.83-0.97x
+- **MSET (10 keys) at -P 1** lands around its 0.9x target (0.83-1.01x
   over the runs of this stop; the default set's, with 3-byte values, at the
   low end). The time is mostly outside our code: the kernel takes about
   55% of the server's CPU (the reply's \`send\` alone a third, mostly
