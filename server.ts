@@ -1243,15 +1243,6 @@ export class Server {
     queueMicrotask(() => {
       c.flushQueued = false;
       if (c.busy || c.closed || c.out.length === 0) return;
-      // Pushes tell of writes (keyspace notifications, invalidations,
-      // MONITOR, messages PUBLISHed): those reach the log first, as the
-      // writers' replies do. While the log cannot be written they wait
-      // for the next flush.
-      try {
-        this.persistence.commit();
-      } catch {
-        return;
-      }
       this.#track(this.#flush(c).catch(() => c.kill()));
     });
   }
