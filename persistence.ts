@@ -2700,6 +2700,10 @@ export class Persistence {
           this.#aof.syncDataSync();
           this.#writeSucceeded();
         }
+        // The connections a failed fsync covered were all answered (with
+        // no reply) in its turn: nothing is owed to it any more.
+        this.#failedSeq = -1;
+        this.#failure = null;
       } catch {
         // still failing; logged once
       }

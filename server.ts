@@ -1109,6 +1109,7 @@ export class Server {
             // answered, then this loop awaits (no CPU) until it is woken.
             if (persistence.fedSeq !== fed) {
               persistence.commit();
+              fed = persistence.fedSeq;
             }
             if (c.out.length > 0) await this.#flush(c);
             c.busy = false;
@@ -1120,9 +1121,12 @@ export class Server {
               c.closeAfterReply = true;
               break;
             }
-            // Its pop was logged by whoever woke it: on disk first.
-            persistence.commit();
-            fed = persistence.fedSeq;
+            // Its pop was logged by whoever woke it: on disk first (a
+            // timeout wrote nothing).
+            if (persistence.fedSeq !== fed) {
+              persistence.commit();
+              fed = persistence.fedSeq;
+            }
           }
           if (c.closeAfterReply) break;
           if (c.out.length >= FLUSH_THRESHOLD) {

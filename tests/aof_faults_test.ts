@@ -189,3 +189,33 @@ for (const fsync of ["everysec", "always"] as const) {
     },
   );
 }
+
+Deno.test(
+  "aof faults (appendfsync always): after a failed fsync is retried, a blocked client's timeout and later writes are answered",
+  opts,
+  async () => {
+    await using server = await startServer({
+      appendonly: true,
+      appendfsync: "always",
+    });
+    using admin = await Conn.open(server.port);
+    await withFault(
+      "syncDataSync",
+      () =>
+        function (): void {
+          throw new Error("injected: I/O error");
+        },
+      async () => {
+        using c = await Conn.open(server.port);
+        await c.send(encodeCommand(["INCR", "n"]));
+        assert.equal(await replyOrClosed(c), "closed");
+      },
+    );
+    await waitWriteStatus(admin, "ok");
+    // Nothing was written since: a blocked client's timeout is answered.
+    using blocked = await Conn.open(server.port);
+    assert.equal(await blocked.call("BLPOP", "nothing", "0.1"), null);
+    assert.equal(await blocked.call("PING"), "PONG");
+    assert.equal(await admin.call("INCR", "n"), 2);
+  },
+);
