@@ -29,6 +29,28 @@ async function withFault<K extends "writeSync" | "syncDataSync">(
   }
 }
 
+/** Runs `fn` while every call of `method` fails, as on a failing disk. */
+function whileFailing(
+  method: "writeSync" | "syncDataSync",
+  fn: () => Promise<void>,
+): Promise<void> {
+  return withFault(
+    method,
+    () =>
+      function (): never {
+        throw new Error(`injected: ${method} failed`);
+      },
+    fn,
+  );
+}
+
+/** Sends `argv` on a new connection: it must get no reply (closed). */
+async function notAcknowledged(port: number, argv: string[]): Promise<void> {
+  using c = await Conn.open(port);
+  await c.send(encodeCommand(argv));
+  assert.equal(await replyOrClosed(c), "closed");
+}
+
 /** Blocks the event loop for `ms`, so that what clients send meanwhile is
  * read by the server in one turn. */
 function stall(ms: number): void {
@@ -128,26 +150,19 @@ Deno.test(
     try {
       // Every connection is set up (a first command answered) first.
       for (const c of clients) assert.equal(await c.call("PING"), "PONG");
-      await withFault(
-        "syncDataSync",
-        () =>
-          function (): void {
-            throw new Error("injected: I/O error");
-          },
-        async () => {
-          for (const [i, c] of clients.entries()) {
-            await c.send(encodeCommand(["INCR", `counter:${i}`]));
-          }
-          stall(100);
-          for (const c of clients) {
-            assert.equal(await replyOrClosed(c), "closed");
-          }
-          // Writes are refused while the log cannot be made durable.
-          const refused = await admin.call("SET", "x", "1");
-          assert.ok(refused instanceof Error, String(refused));
-          assert.match(refused.message, /^MISCONF/);
-        },
-      );
+      await whileFailing("syncDataSync", async () => {
+        for (const [i, c] of clients.entries()) {
+          await c.send(encodeCommand(["INCR", `counter:${i}`]));
+        }
+        stall(100);
+        for (const c of clients) {
+          assert.equal(await replyOrClosed(c), "closed");
+        }
+        // Writes are refused while the log cannot be made durable.
+        const refused = await admin.call("SET", "x", "1");
+        assert.ok(refused instanceof Error, String(refused));
+        assert.match(refused.message, /^MISCONF/);
+      });
       // The cron's retry succeeds once the disk does: writes work again.
       await waitWriteStatus(admin, "ok");
       assert.equal(await admin.call("SET", "x", "1"), "OK");
@@ -167,24 +182,15 @@ for (const fsync of ["everysec", "always"] as const) {
         appendfsync: fsync,
       });
       using admin = await Conn.open(server.port);
-      await withFault(
-        "writeSync",
-        () =>
-          function (): number {
-            throw new Error("injected: no space left");
-          },
-        async () => {
-          using c = await Conn.open(server.port);
-          await c.send(encodeCommand(["SET", "x", "1"]));
-          assert.equal(await replyOrClosed(c), "closed");
-          assert.equal(
-            await admin.call("CONFIG", "SET", "appendonly", "no"),
-            "OK",
-          );
-          // No log: nothing to refuse writes for.
-          assert.equal(await admin.call("SET", "z", "1"), "OK");
-        },
-      );
+      await whileFailing("writeSync", async () => {
+        await notAcknowledged(server.port, ["SET", "x", "1"]);
+        assert.equal(
+          await admin.call("CONFIG", "SET", "appendonly", "no"),
+          "OK",
+        );
+        // No log: nothing to refuse writes for.
+        assert.equal(await admin.call("SET", "z", "1"), "OK");
+      });
       assert.equal(await admin.call("GET", "z"), "1");
     },
   );
@@ -199,17 +205,9 @@ Deno.test(
       appendfsync: "always",
     });
     using admin = await Conn.open(server.port);
-    await withFault(
+    await whileFailing(
       "syncDataSync",
-      () =>
-        function (): void {
-          throw new Error("injected: I/O error");
-        },
-      async () => {
-        using c = await Conn.open(server.port);
-        await c.send(encodeCommand(["INCR", "n"]));
-        assert.equal(await replyOrClosed(c), "closed");
-      },
+      () => notAcknowledged(server.port, ["INCR", "n"]),
     );
     await waitWriteStatus(admin, "ok");
     // Nothing was written since: a blocked client's timeout is answered.
