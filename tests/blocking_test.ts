@@ -745,7 +745,7 @@ Deno.test(
           "s",
           ">",
         ], ["XADD", "s", "1-1", "f", "v"]);
-        await server.persistence.commit();
+        server.persistence.commit();
         const log = await Deno.readTextFile(`${dir}/appendonly.aof`);
         for (
           const cmd of [

@@ -54,7 +54,7 @@ Deno.test(
       `db3 lost ${2000 - left3}, db0 ${4000 - left0}`,
     );
     // Each eviction is a DEL in the log, in its database.
-    await server.persistence.commit();
+    server.persistence.commit();
     const aof = await Deno.readTextFile(`${server.config.dir}/appendonly.aof`);
     assert.match(
       aof,
@@ -134,7 +134,7 @@ Deno.test(
     await using server = await startServer({ appendonly: true });
     using c = await Conn.open(server.port);
     assert.equal(await c.call("FLUSHALL"), "OK");
-    await server.persistence.commit();
+    server.persistence.commit();
     const aof = await Deno.readTextFile(`${server.config.dir}/appendonly.aof`);
     assert.ok(aof.endsWith("*1\r\n$8\r\nFLUSHALL\r\n"), JSON.stringify(aof));
   },

@@ -291,7 +291,7 @@ Deno.test(
       );
       // The file was cut back to whole commands, and new writes follow them.
       await c.call("SET", "d", "4");
-      await server.persistence.commit();
+      server.persistence.commit();
       assert.ok(
         (await Deno.readTextFile(`${dir}/appendonly.aof`)).startsWith(
           good + "*3\r\n$3\r\nSET\r\n$1\r\nd",
@@ -375,7 +375,7 @@ Deno.test(
           await c.send(concat(batch));
           for (let j = 0; j < 500; j++) await c.reply();
         }
-        await server.persistence.commit();
+        server.persistence.commit();
         const before = (await Deno.stat(`${dir}/appendonly.aof`)).size;
         assert.equal(
           await c.call("BGREWRITEAOF"),
@@ -391,7 +391,7 @@ Deno.test(
         await c.call("SET", "during", "rewrite");
         await server.persistence.waitForRewrite();
         await c.call("SET", "after", "rewrite");
-        await server.persistence.commit();
+        server.persistence.commit();
         const after = (await Deno.stat(`${dir}/appendonly.aof`)).size;
         assert.ok(after < before, `${after} < ${before}`);
         const info = await c.call("INFO", "persistence") as string;
@@ -443,7 +443,7 @@ Deno.test(
       assert.equal(await c.call("CONFIG", "SET", "appendonly", "yes"), "OK");
       await until(() => server.persistence.aofEnabled);
       await c.call("SET", "b", "2");
-      await server.persistence.commit();
+      server.persistence.commit();
       const log = await Deno.readTextFile(`${dir}/appendonly.aof`);
       assert.ok(log.includes("$1\r\na\r\n") && log.includes("$1\r\nb\r\n"));
       assert.equal(await c.call("CONFIG", "SET", "appendonly", "no"), "OK");

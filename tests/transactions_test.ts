@@ -587,7 +587,7 @@ Deno.test("transactions: the AOF logs a transaction whole", opts, async () => {
           ["DISCARD"],
         ]
       ) await c.call(...cmd);
-      await server.persistence.commit();
+      server.persistence.commit();
     }
     const log = await Deno.readTextFile(`${dir}/appendonly.aof`);
     assert.ok(
@@ -644,7 +644,7 @@ Deno.test(
         );
         // The file was cut back before MULTI; new writes follow, and replay.
         await c.call("SET", "d", "4");
-        await server.persistence.commit();
+        server.persistence.commit();
         assert.equal(
           await Deno.readTextFile(`${dir}/appendonly.aof`),
           good + enc(["SET", "d", "4"]),
